@@ -1,0 +1,66 @@
+// Lint: type-aware rules where they catch real bugs (floating promises), no import cycles,
+// and the core (domain/, plan/, engine/) kept free of adapters.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+
+const adapters = [
+  '**/api/**',
+  '**/cli/**',
+  '**/store/kysely/**',
+  '**/store/sqlite/**',
+  '**/store/postgres/**',
+  '**/store/open-store*',
+  '**/executor/local/**',
+  '**/executor/docker/**',
+  '**/executor/kubernetes/**',
+  '**/main.js',
+  'fastify',
+  'kysely',
+  'better-sqlite3',
+  'pg',
+  'dockerode',
+];
+
+export default tseslint.config(
+  {
+    ignores: ['**/dist/**', '**/node_modules/**', 'packages/web/**', '**/.scratch*/**', 'components/**', 'examples/**'],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { 'import-x': importX },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      eqeqeq: ['error', 'smart'],
+    },
+  },
+  {
+    // node:test's describe/test return promises the runner itself awaits
+    files: ['**/*.test.ts', '**/test/**/*.ts'],
+    rules: { '@typescript-eslint/no-floating-promises': 'off' },
+  },
+  {
+    files: ['packages/engine/src/domain/**/*.ts', 'packages/engine/src/plan/**/*.ts', 'packages/engine/src/engine/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: adapters, message: 'the core (domain, plan, engine) must not import adapters: take a port instead' }] },
+      ],
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly' } },
+  },
+);

@@ -1,0 +1,133 @@
+import type { Command } from 'commander';
+import logUpdate from 'log-update';
+import { formatDurationMs } from '../../domain/duration.js';
+import type { EngineUpdate } from '../../engine/ports.js';
+import { loadWorkflowFile } from '../../plan/load.js';
+import type { Plan } from '../../plan/types.js';
+import { createRuntime, type Runtime } from '../../main.js';
+import type { RunRecord } from '../../store/types.js';
+import { EXIT, reportError } from '../output.js';
+import { parseRunData } from '../parse-inputs.js';
+import { RunView } from '../render/run-view.js';
+import { configFrom } from '../runtime-flags.js';
+
+interface RunFlags {
+  input: string[];
+  data?: string;
+  db?: string;
+  executor?: string;
+  json?: boolean;
+  plain?: boolean;
+  keepWorkspace?: boolean;
+  secret: string[];
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** `pilotage run WORKFLOW.yaml`: run a workflow here, show it live, exit 0 only on success. */
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run a workflow locally (embedded store, live progress; exit code = result)')
+    .argument('<workflow>', 'workflow file (YAML or JSON)')
+    .option('-i, --input <name=value>', 'an input value (repeatable)', collect, [])
+    .option('-d, --data <json|@file>', 'the whole event data as JSON, or @file')
+    .option('--db <path|url>', 'store: SQLite file, :memory: or postgres:// URL')
+    .option('--executor <name>', 'default executor: local, docker or auto')
+    .option('--secret <NAME=value>', 'a secret for this run, masked everywhere (repeatable)', collect, [])
+    .option('--keep-workspace', 'keep the run workspace folder after the run')
+    .option('--plain', 'one line per event even on a terminal')
+    .option('--json', 'machine output: one JSON object per line')
+    .action(async (file: string, flags: RunFlags) => {
+      process.exitCode = await runCommand(file, flags);
+    });
+}
+
+async function runCommand(file: string, flags: RunFlags): Promise<number> {
+  let runtime: Runtime | undefined;
+  try {
+    const plan = loadWorkflowFile(file);
+    const data = parseRunData({ ...(flags.data ? { data: flags.data } : {}), inputs: flags.input }, plan.inputs);
+    const secrets = Object.fromEntries(
+      flags.secret.map((pair) => {
+        const eq = pair.indexOf('=');
+        if (eq <= 0) throw new Error(`--secret "${pair.split('=')[0]}" must look like NAME=value`);
+        return [pair.slice(0, eq), pair.slice(eq + 1)];
+      }),
+    );
+    runtime = await createRuntime(
+      configFrom({ db: flags.db, executor: flags.executor, keepWorkspace: flags.keepWorkspace }),
+      { secrets, warn: (message) => process.stderr.write(`warning: ${message}\n`) },
+    );
+    const result = await follow(runtime, plan, data, flags);
+    return result;
+  } catch (error) {
+    return reportError(error, flags.json === true);
+  } finally {
+    await runtime?.close({ cancel: true });
+  }
+}
+
+async function follow(runtime: Runtime, plan: Plan, data: Record<string, unknown>, flags: RunFlags): Promise<number> {
+  const { engine } = runtime;
+  const view = new RunView(plan);
+  const live = !flags.json && !flags.plain && process.stdout.isTTY === true;
+  const write = (line: string) => process.stdout.write(`${line}\n`);
+  const unsubscribe = engine.subscribe((update: EngineUpdate) => {
+    const lines = view.apply(update);
+    if (flags.json) {
+      if (update.kind !== 'log' || process.env.PILOTAGE_JSON_LOGS !== '0') write(JSON.stringify(update));
+    } else if (!live) {
+      const at = new Date().toISOString().slice(11, 23);
+      for (const line of lines) write(`${at} ${line}`);
+    }
+  });
+  const timer = live ? setInterval(() => logUpdate(view.tree(Date.now())), 100) : undefined;
+  let interrupted = false;
+  let run: RunRecord | undefined;
+  const onSigint = () => {
+    if (interrupted || !run) process.exit(EXIT.interrupted);
+    interrupted = true;
+    process.stderr.write('\ncancelling (Ctrl-C again to quit at once)…\n');
+    void engine.cancelRun(run.id, 'cancelled: interrupted (SIGINT)');
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  try {
+    run = await engine.startRun(plan, data as never, { trigger: { kind: 'cli', by: process.env.USER ?? 'cli' } });
+    const final = await engine.waitForRun(run.id);
+    if (timer) {
+      clearInterval(timer);
+      logUpdate(view.tree(Date.now()));
+      logUpdate.done();
+    }
+    await summarize(runtime, final, flags);
+    if (final.state === 'succeeded') return EXIT.ok;
+    return interrupted ? EXIT.interrupted : EXIT.failed;
+  } finally {
+    if (timer) clearInterval(timer);
+    unsubscribe();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
+
+/** After the run: a result line, and for each failed action its reason and last log lines. */
+async function summarize(runtime: Runtime, run: RunRecord, flags: RunFlags): Promise<void> {
+  const tasks = await runtime.store.taskRuns.listByRun(run.id);
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ kind: 'result', run, tasks })}\n`);
+    return;
+  }
+  const elapsed = run.startedAt && run.endedAt ? formatDurationMs(run.endedAt - run.startedAt) : '';
+  const out = run.state === 'succeeded' ? process.stdout : process.stderr;
+  for (const task of tasks.filter((t) => t.state === 'failed' || t.state === 'errored')) {
+    out.write(`\n✘ ${task.stage}/${task.action} (attempt ${task.attempt}) ${task.state}: ${task.reason ?? task.message ?? ''}\n`);
+    const tail = await runtime.store.logs.tail(task.id, 20);
+    for (const line of tail) out.write(`  │ ${line.stream === 'stderr' ? '!' : ' '} ${line.line}\n`);
+  }
+  out.write(
+    `\nrun ${run.workflow} #${run.number} ${run.state}${run.reason ? ` (${run.reason})` : ''} in ${elapsed} — id ${run.id}\n` +
+      `details: pilotage runs show ${run.id}${runtime.config.db === ':memory:' ? '' : ''}\n`,
+  );
+}

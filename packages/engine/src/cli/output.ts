@@ -1,0 +1,28 @@
+import { formatIssue, PlanError } from '../domain/issue.js';
+import { PilotageError } from '../domain/errors.js';
+
+/** Exit codes of the CLI. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/** Print an error the way a user can act on it; returns the exit code. */
+export function reportError(error: unknown, json: boolean): number {
+  if (json) {
+    const body =
+      error instanceof PlanError
+        ? { error: { code: error.code, message: 'invalid file', issues: error.issues } }
+        : error instanceof PilotageError
+          ? { error: { code: error.code, message: error.message } }
+          : { error: { code: 'INTERNAL', message: String(error) } };
+    process.stdout.write(`${JSON.stringify(body)}\n`);
+  } else if (error instanceof PlanError) {
+    for (const issue of error.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+    process.stderr.write(`${error.issues.length} problem${error.issues.length === 1 ? '' : 's'} found\n`);
+  } else if (error instanceof PilotageError) {
+    process.stderr.write(`error: ${error.message}\n`);
+  } else {
+    process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  return error instanceof PlanError || (error instanceof PilotageError && ['VALIDATION', 'CONFIG', 'NOT_FOUND'].includes(error.code))
+    ? EXIT.usage
+    : EXIT.failed;
+}

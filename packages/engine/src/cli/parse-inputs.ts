@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { ValidationError } from '../domain/errors.js';
+import { isJsonObject, type JsonObject, type JsonSchema, type JsonValue } from '../domain/vocabulary.js';
+
+/**
+ * Build a run's event data from `--data JSON|@file` and `--input key=value` flags (inputs win).
+ * A value is taken as a string unless the workflow's inputs schema declares that property
+ * as number, integer, boolean, object or array, in which case it is parsed as JSON.
+ */
+export function parseRunData(
+  options: { data?: string; inputs?: readonly string[] },
+  schema: JsonSchema | undefined,
+  readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): JsonObject {
+  let base: JsonObject = {};
+  if (options.data !== undefined) {
+    const text = options.data.startsWith('@') ? readFile(options.data.slice(1)) : options.data;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new ValidationError(`--data is not valid JSON: ${(error as Error).message}`);
+    }
+    if (!isJsonObject(parsed)) throw new ValidationError('--data must be a JSON object');
+    base = parsed;
+  }
+  const properties =
+    typeof schema === 'object' && isJsonObject(schema.properties as JsonValue)
+      ? (schema.properties as Record<string, JsonValue>)
+      : {};
+  for (const pair of options.inputs ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new ValidationError(`--input "${pair}" must look like name=value`);
+    const name = pair.slice(0, eq);
+    const raw = pair.slice(eq + 1);
+    const declared = properties[name];
+    const type = isJsonObject(declared ?? null) ? (declared as JsonObject).type : undefined;
+    if (type !== undefined && type !== 'string') {
+      try {
+        base[name] = JSON.parse(raw) as JsonValue;
+      } catch {
+        throw new ValidationError(`--input ${name}: expected ${String(type)} (as JSON), got "${raw}"`);
+      }
+    } else {
+      base[name] = raw;
+    }
+  }
+  return base;
+}

@@ -1,0 +1,87 @@
+/**
+ * Errors are classes with stable codes. One table maps them to HTTP statuses (`httpStatusOf`).
+ * A component's failure is not an exception at all: it is a task-run state. These are the
+ * engine's, the user's and the operator's errors.
+ */
+export type ErrorCode =
+  | 'VALIDATION'
+  | 'PLAN_INVALID'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'EXECUTOR'
+  | 'STORE'
+  | 'CONFIG'
+  | 'INTERNAL';
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  VALIDATION: 400,
+  PLAN_INVALID: 422,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  EXECUTOR: 502,
+  STORE: 503,
+  CONFIG: 500,
+  INTERNAL: 500,
+};
+
+/** Base of all Pilotage errors. `retryable` says whether trying again may help. */
+export class PilotageError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly details: unknown;
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; retryable?: boolean; details?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.details = options.details;
+  }
+}
+
+/** Bad input: a malformed body, a value out of range. */
+export class ValidationError extends PilotageError {
+  constructor(message: string, options: { cause?: unknown; details?: unknown } = {}) {
+    super('VALIDATION', message, options);
+  }
+}
+
+/** Something named does not exist. */
+export class NotFoundError extends PilotageError {
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+  }
+}
+
+/** The request does not fit the current state (out of sequence, already ended). */
+export class ConflictError extends PilotageError {
+  constructor(message: string, details?: unknown) {
+    super('CONFLICT', message, { details });
+  }
+}
+
+/** The executor could not start, watch or stop a component. Ends a task run as `errored`. */
+export class ExecutorError extends PilotageError {
+  constructor(message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+    super('EXECUTOR', message, options);
+  }
+}
+
+/** The configuration is wrong: names the key and what was expected. */
+export class ConfigError extends PilotageError {
+  constructor(message: string) {
+    super('CONFIG', message);
+  }
+}
+
+/** HTTP status for an error code (unknown errors are 500). */
+export function httpStatusOf(error: unknown): number {
+  return error instanceof PilotageError ? HTTP_STATUS[error.code] : 500;
+}

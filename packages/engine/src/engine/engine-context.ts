@@ -1,0 +1,28 @@
+import type { CallbackRegistry } from '../protocol/registry.js';
+import type { Store } from '../store/types.js';
+import type { EngineUpdate, ExecutorSet, RunEventBuilder } from './ports.js';
+import type { Semaphore } from './semaphore.js';
+
+/** What every run execution and task attempt of one engine shares. Built by `Engine`. */
+export interface EngineContext {
+  readonly store: Store;
+  readonly executors: ExecutorSet;
+  readonly registry: CallbackRegistry;
+  readonly events: RunEventBuilder;
+  readonly callback: { readonly loopbackUrl: string; readonly advertisedUrl?: string };
+  /** CO_SERVER: the engine's API URL as components see it */
+  readonly serverUrl: string;
+  readonly workspaceRoot: string;
+  readonly keepWorkspace: boolean;
+  /** grace between SIGTERM and SIGKILL, ms */
+  readonly killGraceMs: number;
+  /** how long a component may keep running after COMPONENT_STOP, ms */
+  readonly stopGraceMs: number;
+  /** engine-wide cap of running task attempts */
+  readonly slots: Semaphore;
+  readonly secrets: Readonly<Record<string, string>>;
+  clock(): number;
+  emit(update: EngineUpdate): void;
+  eventsWritten(): void;
+  warn(message: string): void;
+}

@@ -1,0 +1,333 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { newId } from '../domain/ids.js';
+import { Masker } from '../domain/masker.js';
+import { retryDelayMs, shouldRetry } from '../domain/retry.js';
+import type { RunState, TaskRunState } from '../domain/states.js';
+import { isTaskEnded, outcomeOf } from '../domain/states.js';
+import type { JsonObject, JsonValue } from '../domain/vocabulary.js';
+import { evaluateCondition, renderTemplate } from '../plan/render.js';
+import type { ExpressionContext, Plan, PlanAction, PlanStage, Template } from '../plan/types.js';
+import type { RunRecord, TaskRunRecord } from '../store/types.js';
+import { Cancellation } from './cancellation.js';
+import type { EngineContext } from './engine-context.js';
+import { Semaphore } from './semaphore.js';
+import { TaskAttempt, type AttemptOutcome } from './task-attempt.js';
+import { ApprovalGate, type ApprovalDecision } from './approval-gate.js';
+
+/** What an action ended as, for later expressions (`actions.<name>.outputs|status`). */
+interface ActionResult {
+  readonly status: TaskRunState;
+  readonly outputs: JsonObject;
+}
+
+/** The first thing that went wrong in a run, which decides its end state. */
+interface RunFailure {
+  readonly state: Extract<RunState, 'failed' | 'errored'>;
+  readonly reason: string;
+}
+
+/**
+ * Walks one run's plan: stages in order, actions of a stage in parallel (capped by the plan's
+ * `concurrency` and the engine's slots), `if:`, retries with backoff, timeouts, fail-fast,
+ * cancellation and approvals. Level-triggered: it starts from what the store says, so a run
+ * interrupted by a restart resumes, reusing the outcome of every action that already ended.
+ */
+export class RunExecution {
+  readonly stop = new Cancellation();
+  private readonly results = new Map<string, ActionResult>();
+  private readonly masker: Masker;
+  private readonly slots: Semaphore;
+  private readonly workspaceDir: string;
+  private readonly approvals = new Map<string, ApprovalGate>();
+  private existing: TaskRunRecord[] = [];
+  private workflowEnv: Record<string, string> = {};
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private run: RunRecord,
+    private readonly plan: Plan,
+    private readonly secrets: Readonly<Record<string, string>>,
+  ) {
+    this.masker = new Masker(Object.values(secrets));
+    this.slots = new Semaphore(plan.concurrency);
+    this.workspaceDir = join(ctx.workspaceRoot, run.id);
+  }
+
+  get id(): string {
+    return this.run.id;
+  }
+
+  /** Cancel the run: running components are killed, pending actions cancelled. */
+  cancel(message = 'cancelled by request'): void {
+    this.stop.stop({ kind: 'cancel', message });
+  }
+
+  /** Decide a waiting approval stage. Returns false when the stage is not waiting. */
+  decide(stage: string, decision: ApprovalDecision): boolean {
+    return this.approvals.get(stage)?.decide(decision) ?? false;
+  }
+
+  /** Carry the run to its end and return its final record. */
+  async execute(): Promise<RunRecord> {
+    const { ctx } = this;
+    const runTimer =
+      this.plan.timeoutMs === undefined
+        ? undefined
+        : setTimeout(
+            () => this.stop.stop({ kind: 'timeout', message: `run timeout: exceeded ${this.plan.timeoutMs}ms` }),
+            Math.max(0, this.plan.timeoutMs - (ctx.clock() - (this.run.startedAt ?? ctx.clock()))),
+          );
+    try {
+      this.existing = await ctx.store.taskRuns.listByRun(this.run.id);
+      if (this.run.state === 'queued') {
+        const startedAt = ctx.clock();
+        await this.moveRun(['queued'], 'running', { startedAt }, (r) => ctx.events.runStarted(r));
+      }
+      await mkdir(this.workspaceDir, { recursive: true });
+      this.workflowEnv = this.renderEnv(this.plan.env, this.context());
+      const failure = await this.walkStages();
+      await this.finish(failure);
+    } catch (error) {
+      ctx.warn(`run ${this.run.id} errored: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      await this.finish({ state: 'errored', reason: `engine error: ${messageOf(error)}` }).catch(() => undefined);
+    } finally {
+      clearTimeout(runTimer);
+      for (const gate of this.approvals.values()) gate.close();
+      ctx.registry.forgetRun(this.run.id);
+      if (!ctx.keepWorkspace) await rm(this.workspaceDir, { recursive: true, force: true }).catch(() => undefined);
+    }
+    return this.run;
+  }
+
+  private async walkStages(): Promise<RunFailure | undefined> {
+    let failure: RunFailure | undefined;
+    for (const stage of this.plan.stages) {
+      if (failure || this.stop.stopped) {
+        const why = this.stop.reason?.message ?? `an earlier stage did not succeed`;
+        await Promise.all(stage.actions.map((a) => this.recordUnreached(a, why)));
+        continue;
+      }
+      failure = stage.type === 'approval' ? await this.runApproval(stage) : await this.runStage(stage);
+    }
+    return failure;
+  }
+
+  private async runStage(stage: PlanStage): Promise<RunFailure | undefined> {
+    const stageStop = new Cancellation(this.stop);
+    let failure: RunFailure | undefined;
+    await Promise.all(
+      stage.actions.map(async (action) => {
+        const outcome = await this.runAction(action, stageStop);
+        if (outcome === 'failed' || outcome === 'errored') {
+          failure ??= { state: outcome, reason: `action ${action.name} ${outcome}` };
+          if (this.plan.failFast) {
+            stageStop.stop({ kind: 'fail-fast', message: `cancelled: action ${action.name} ${outcome} (failFast)` });
+          }
+        }
+      }),
+    );
+    return failure;
+  }
+
+  /** Run every attempt of one action; returns its final state. */
+  private async runAction(action: PlanAction, stop: Cancellation): Promise<TaskRunState> {
+    const prior = this.existing.filter((t) => t.action === action.name).sort((a, b) => a.attempt - b.attempt);
+    const last = prior.at(-1);
+    if (last && isTaskEnded(last.state) && !shouldRetry(action.retries, last.attempt, last.state)) {
+      this.results.set(action.name, { status: last.state, outputs: last.output });
+      return last.state;
+    }
+    if (last && !isTaskEnded(last.state)) {
+      // a restart found it unfinished: executors that outlive the engine were re-attached by
+      // the recovery; anything still unfinished here is lost
+      await this.ctx.store.taskRuns.transition(last.id, [last.state], 'errored', this.ctx.clock(), {
+        reason: 'lost: the engine restarted while it ran',
+        endedAt: this.ctx.clock(),
+      });
+    }
+    let attempt = (last?.attempt ?? 0) + 1;
+
+    if (action.if && attempt === 1) {
+      let pass: boolean;
+      try {
+        pass = evaluateCondition(action.if, this.context());
+      } catch (error) {
+        return this.finishAction(action, await this.recordEnded(action, 'errored', `if: ${messageOf(error)}`));
+      }
+      if (!pass) {
+        return this.finishAction(
+          action,
+          await this.recordEnded(action, 'skipped', `if: ${action.if.source} was false`),
+        );
+      }
+    }
+
+    let outcome: AttemptOutcome | undefined;
+    for (;;) {
+      if (attempt > 1 && !(await stop.sleep(retryDelayMs(action.retries, attempt)))) break;
+      const releaseRun = await this.slots.acquire();
+      const releaseEngine = await this.ctx.slots.acquire();
+      try {
+        outcome = await new TaskAttempt(this.ctx, {
+          run: this.run,
+          action,
+          attempt,
+          ...this.prepare(action),
+          workspaceDir: this.workspaceDir,
+          executorName: action.executor ?? this.plan.executor ?? this.ctx.executors.defaultName,
+          masker: this.masker,
+          stop,
+        }).run();
+      } finally {
+        releaseEngine();
+        releaseRun();
+      }
+      if (stop.stopped || !shouldRetry(action.retries, attempt, outcome.state)) break;
+      attempt += 1;
+    }
+    if (!outcome) {
+      outcome = { state: 'cancelled', output: {}, taskRunId: '' };
+      await this.recordEnded(action, 'cancelled', stop.reason?.message ?? 'cancelled', attempt);
+    }
+    this.results.set(action.name, { status: outcome.state, outputs: outcome.output });
+    return outcome.state;
+  }
+
+  private finishAction(action: PlanAction, state: TaskRunState): TaskRunState {
+    this.results.set(action.name, { status: state, outputs: {} });
+    return state;
+  }
+
+  private async runApproval(stage: PlanStage): Promise<RunFailure | undefined> {
+    const done = this.existing.find((t) => t.stage === stage.name && isTaskEnded(t.state));
+    if (done) {
+      return done.state === 'succeeded' ? undefined : { state: 'failed', reason: `approval ${stage.name} ${done.state}` };
+    }
+    const gate = new ApprovalGate(this.ctx, this.run, stage, this.stop);
+    this.approvals.set(stage.name, gate);
+    const state = await gate.wait();
+    this.approvals.delete(stage.name);
+    if (state === 'succeeded') return undefined;
+    if (state === 'cancelled') return undefined;
+    return { state: 'failed', reason: `approval ${stage.name} ${state === 'failed' ? 'rejected or timed out' : state}` };
+  }
+
+  /** Record an action that was never tried because the run stopped before its stage. */
+  private async recordUnreached(action: PlanAction, why: string): Promise<void> {
+    if (this.existing.some((t) => t.action === action.name && isTaskEnded(t.state))) return;
+    await this.recordEnded(action, this.stop.reason?.kind === 'cancel' ? 'cancelled' : 'skipped', why);
+  }
+
+  /** Record a task run that ended without running (skipped, errored on `if:`, cancelled). */
+  private async recordEnded(
+    action: PlanAction,
+    state: TaskRunState,
+    reason: string,
+    attempt = 1,
+  ): Promise<TaskRunState> {
+    const { ctx } = this;
+    const at = ctx.clock();
+    const component = action.component;
+    const created = await ctx.store.taskRuns.create({
+      id: newId(),
+      runId: this.run.id,
+      stage: action.stage,
+      action: action.name,
+      attempt,
+      component: `${component.name}@${component.version}`,
+      executor: action.executor ?? this.plan.executor ?? ctx.executors.defaultName,
+      tokenHash: null,
+      eventData: null,
+      ...(state === 'skipped' ? { state: 'skipped' as const, reason } : {}),
+      createdAt: at,
+    });
+    let task = created;
+    if (state !== 'skipped') {
+      const outcome = outcomeOf(state);
+      const next: TaskRunRecord = { ...created, state, reason, endedAt: at };
+      const events = outcome ? ctx.events.taskFinished(this.run, next, outcome, reason) : [];
+      await ctx.store.taskRuns.transition(created.id, ['pending'], state, at, { reason, endedAt: at }, events);
+      if (events.length > 0) ctx.eventsWritten();
+      task = next;
+    }
+    ctx.emit({ kind: 'task', task });
+    return state;
+  }
+
+  private async finish(failure: RunFailure | undefined): Promise<void> {
+    const stopped = this.stop.reason;
+    let state: RunState;
+    let reason: string | null;
+    if (stopped?.kind === 'cancel') {
+      state = 'cancelled';
+      reason = stopped.message;
+    } else if (stopped?.kind === 'timeout') {
+      state = 'failed';
+      reason = stopped.message;
+    } else if (failure) {
+      state = failure.state;
+      reason = failure.reason;
+    } else {
+      state = 'succeeded';
+      reason = null;
+    }
+    const outcome = outcomeOf(state) ?? 'error';
+    await this.moveRun(['running', 'queued'], state, { reason, endedAt: this.ctx.clock() }, (r) =>
+      this.ctx.events.runFinished(r, outcome, reason),
+    );
+  }
+
+  private async moveRun(
+    from: readonly RunState[],
+    to: RunState,
+    patch: { reason?: string | null; startedAt?: number; endedAt?: number },
+    events: (run: RunRecord) => ReturnType<EngineContext['events']['runStarted']>,
+  ): Promise<void> {
+    const next: RunRecord = { ...this.run, ...patch, state: to };
+    const rows = events(next);
+    const moved = await this.ctx.store.runs.transition(this.run.id, from, to, this.ctx.clock(), patch, rows);
+    if (!moved) throw new Error(`run ${this.run.id} was not in ${from.join('|')} when moving to ${to}`);
+    this.run = next;
+    if (rows.length > 0) this.ctx.eventsWritten();
+    this.ctx.emit({ kind: 'run', run: this.run });
+  }
+
+  private context(): ExpressionContext {
+    const actions: Record<string, { outputs: JsonObject; status: string }> = {};
+    for (const [name, result] of this.results) actions[name] = { outputs: result.outputs, status: result.status };
+    return {
+      inputs: this.run.inputs,
+      actions,
+      run: { id: this.run.id, number: this.run.number, workflow: this.run.workflow },
+      env: this.workflowEnv,
+      secrets: this.secrets,
+    };
+  }
+
+  /** The action's event data and env, rendered now (after the actions it reads have ended). */
+  private prepare(action: PlanAction): { eventData: JsonValue | Error; env: Record<string, string> } {
+    try {
+      const context = this.context();
+      return {
+        eventData: renderTemplate(action.with, context),
+        env: { ...this.workflowEnv, ...this.renderEnv(action.env, context) },
+      };
+    } catch (error) {
+      return { eventData: error instanceof Error ? error : new Error(String(error)), env: {} };
+    }
+  }
+
+  private renderEnv(env: Readonly<Record<string, Template>>, ctx: ExpressionContext): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [name, template] of Object.entries(env)) {
+      const value = renderTemplate(template, ctx);
+      out[name] = typeof value === 'string' ? value : JSON.stringify(value);
+    }
+    return out;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

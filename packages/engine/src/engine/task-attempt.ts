@@ -1,0 +1,361 @@
+import { newId, newToken } from '../domain/ids.js';
+import type { Masker } from '../domain/masker.js';
+import type { TaskRunState } from '../domain/states.js';
+import { outcomeOf } from '../domain/states.js';
+import type { JsonObject, JsonValue } from '../domain/vocabulary.js';
+import type { ExitInfo, LogLine, TaskHandle } from '../executor/executor.js';
+import type { PlanAction } from '../plan/types.js';
+import { compileSchema } from '../plan/schema.js';
+import { CoutCollector } from '../protocol/cout.js';
+import { buildContractEnv } from '../protocol/env.js';
+import type { ContractSession } from '../protocol/session.js';
+import { hashToken } from '../protocol/tokens.js';
+import type { AcceptedStep, ContractListener } from '../protocol/types.js';
+import { decideVerdict } from '../protocol/verdict.js';
+import type { RunRecord, TaskRunPatch, TaskRunRecord } from '../store/types.js';
+import type { Cancellation, StopReason } from './cancellation.js';
+import type { EngineContext } from './engine-context.js';
+import { LogBuffer } from './log-buffer.js';
+import { postEventData } from './endpoint-push.js';
+
+/** How one attempt ended. `output` is unmasked, for later actions' expressions. */
+export interface AttemptOutcome {
+  readonly state: TaskRunState;
+  readonly output: JsonObject;
+  readonly taskRunId: string;
+}
+
+/** What an attempt is given by its run. */
+export interface AttemptInput {
+  readonly run: RunRecord;
+  readonly action: PlanAction;
+  readonly attempt: number;
+  /** the rendered event data (unmasked), or the error that rendering raised */
+  readonly eventData: JsonValue | Error;
+  /** process env from the workflow and the action (rendered, unmasked) */
+  readonly env: Readonly<Record<string, string>>;
+  readonly workspaceDir: string;
+  readonly executorName: string;
+  readonly masker: Masker;
+  readonly stop: Cancellation;
+}
+
+/**
+ * One attempt of one action: records the task run, starts the component through its executor,
+ * serves its callbacks (as the session's listener), enforces the timeout, decides the verdict
+ * and records it. Never throws for a component's misbehaviour: that is a state.
+ */
+export class TaskAttempt implements ContractListener {
+  private task!: TaskRunRecord;
+  private handle: Promise<TaskHandle | undefined> = Promise.resolve(undefined);
+  private session: ContractSession | undefined;
+  private readonly cout = new CoutCollector();
+  private logs!: LogBuffer;
+  private timedOut = false;
+  private stoppedBy: StopReason | undefined;
+  private tornDown = false;
+  private engineFailure: string | undefined;
+  private stopTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly input: AttemptInput,
+  ) {}
+
+  /** Run the attempt to its end. */
+  async run(): Promise<AttemptOutcome> {
+    const { ctx, input } = this;
+    const { action, run } = input;
+    const component = action.component;
+    const token = newToken();
+    const data = input.eventData instanceof Error ? null : input.eventData;
+    this.task = await ctx.store.taskRuns.create({
+      id: newId(),
+      runId: run.id,
+      stage: action.stage,
+      action: action.name,
+      attempt: input.attempt,
+      component: `${component.name}@${component.version}`,
+      executor: input.executorName,
+      tokenHash: hashToken(token),
+      eventData: data === null ? null : input.masker.json(data),
+      createdAt: ctx.clock(),
+    });
+    this.logs = new LogBuffer(ctx.store.logs, this.task.id);
+    ctx.emit({ kind: 'task', task: this.task });
+
+    const invalid = this.checkEventData(input.eventData);
+    if (invalid !== undefined) return this.finishEarly('pending', 'errored', invalid);
+    if (input.stop.stopped) return this.finishEarly('pending', 'cancelled', input.stop.reason?.message ?? 'cancelled');
+
+    const executor = ctx.executors.get(input.executorName);
+    const baseUrl = executor.callbackBaseUrl(ctx.callback.loopbackUrl, ctx.callback.advertisedUrl);
+    const contractEnv = buildContractEnv({
+      baseUrl,
+      token,
+      taskRunId: this.task.id,
+      runId: run.id,
+      workflow: run.workflow,
+      stage: action.stage,
+      action: action.name,
+      attempt: input.attempt,
+      eventData: data,
+      workspace: input.workspaceDir,
+      server: ctx.serverUrl,
+      ...(component.dir ? { componentDir: component.dir } : {}),
+    });
+    const validateOutput = component.outputs === undefined ? undefined : compileSchema(component.outputs);
+    this.session = ctx.registry.register(token, {
+      taskRunId: this.task.id,
+      runId: run.id,
+      eventData: data,
+      ...(validateOutput ? { validateOutput } : {}),
+      listener: this,
+    });
+
+    await this.move(['pending'], 'starting', {});
+    const env = { ...component.env, ...input.env, ...contractEnv };
+    const started = executor.start(
+      {
+        runId: run.id,
+        taskRunId: this.task.id,
+        attempt: input.attempt,
+        workflow: run.workflow,
+        stage: action.stage,
+        action: action.name,
+        component,
+        env,
+        workspaceDir: input.workspaceDir,
+        workspaceMount: input.workspaceDir,
+        timeoutMs: action.timeoutMs,
+      },
+      (line) => this.onLog(line),
+    );
+    this.handle = started.then(
+      (h) => h,
+      () => undefined,
+    );
+    let handle: TaskHandle;
+    try {
+      handle = await started;
+    } catch (error) {
+      this.session.end('errored');
+      return this.finishEarly('starting', 'errored', `could not start: ${messageOf(error)}`);
+    }
+    await this.move(['starting'], 'running', {
+      ref: handle.ref,
+      facts: handle.facts,
+      startedAt: ctx.clock(),
+    });
+    return this.watch(handle, executor.destroy.bind(executor));
+  }
+
+  /** Wait for the component to end, enforcing the timeout and the stop signal. */
+  private async watch(handle: TaskHandle, destroy: (ref: string) => Promise<void>): Promise<AttemptOutcome> {
+    const { input, ctx } = this;
+    const timer = setTimeout(() => {
+      this.timedOut = true;
+      void handle.kill('timeout', ctx.killGraceMs);
+    }, input.action.timeoutMs);
+    const offStop = input.stop.onStop((reason) => {
+      this.stoppedBy = reason;
+      void handle.kill(reason.kind, ctx.killGraceMs);
+    });
+    let exit: ExitInfo;
+    try {
+      exit = await handle.wait();
+    } finally {
+      clearTimeout(timer);
+      clearTimeout(this.stopTimer);
+      offStop();
+    }
+    // a callback still being recorded when the process exited counts
+    await this.session?.settled();
+    await this.logs.close().catch((error: unknown) => ctx.warn(`logs of ${this.task.id}: ${messageOf(error)}`));
+    const outcome = await this.conclude(exit);
+    await destroy(handle.ref).catch((error: unknown) =>
+      ctx.warn(`could not clean up ${handle.ref}: ${messageOf(error)}`),
+    );
+    return outcome;
+  }
+
+  private async conclude(exit: ExitInfo): Promise<AttemptOutcome> {
+    const session = this.session!;
+    const component = this.input.action.component;
+    const effectiveExit: ExitInfo = this.tornDown && exit.exitCode === null ? { exitCode: 0 } : exit;
+    const verdict = decideVerdict({
+      ...(session.result ? { result: session.result } : {}),
+      cout: { output: this.cout.output, ...(this.cout.result ? { result: this.cout.result } : {}) },
+      exit: effectiveExit,
+      strict: component.strict,
+      seen: session.seen,
+      timedOut: this.timedOut,
+      cancelled: this.stoppedBy !== undefined && !this.timedOut,
+    });
+    let state: TaskRunState = verdict.state;
+    let reason = verdict.reason;
+    if (this.stoppedBy && !this.timedOut) {
+      // a run timeout kills running tasks: they failed; a cancel or fail-fast cancels them
+      state = this.stoppedBy.kind === 'timeout' ? 'failed' : 'cancelled';
+      reason = this.stoppedBy.message;
+    } else if (this.engineFailure) {
+      state = 'errored';
+      reason = this.engineFailure;
+    } else if (state === 'succeeded' && component.outputs !== undefined && !session.result?.output) {
+      const invalid = compileSchema(component.outputs)(verdict.output);
+      if (invalid) {
+        state = 'failed';
+        reason = `outputs do not match the outputs schema of ${component.name}: ${invalid}`;
+      }
+    }
+    session.end(state);
+    const message = verdict.message ?? this.task.message;
+    await this.move(['running'], state, {
+      output: this.input.masker.json(verdict.output),
+      result: session.result?.status ?? this.cout.result ?? null,
+      message: message === null || message === undefined ? null : this.input.masker.text(message),
+      reason,
+      exitCode: exit.exitCode,
+      endedAt: this.ctx.clock(),
+    });
+    return { state, output: verdict.output, taskRunId: this.task.id };
+  }
+
+  /** End before the component ran (bad event data, spawn failure, cancelled before start). */
+  private async finishEarly(
+    from: 'pending' | 'starting',
+    to: TaskRunState,
+    reason: string,
+  ): Promise<AttemptOutcome> {
+    this.session?.end(to);
+    await this.logs.close().catch(() => undefined);
+    await this.move([from], to, { reason: this.input.masker.text(reason), endedAt: this.ctx.clock() });
+    return { state: to, output: {}, taskRunId: this.task.id };
+  }
+
+  /** The event data rendered and matches the component's inputs schema? Returns the problem. */
+  private checkEventData(data: JsonValue | Error): string | undefined {
+    if (data instanceof Error) return `could not build the event data: ${data.message}`;
+    const schema = this.input.action.component.inputs;
+    if (schema === undefined) return undefined;
+    const invalid = compileSchema(schema)(data);
+    return invalid === undefined
+      ? undefined
+      : `event data does not match the inputs schema of ${this.input.action.component.name}: ${invalid}`;
+  }
+
+  private async move(from: readonly TaskRunState[], to: TaskRunState, patch: TaskRunPatch): Promise<void> {
+    const { ctx } = this;
+    const at = this.ctx.clock();
+    const next = { ...this.task, ...definedOnly(patch), state: to } as TaskRunRecord;
+    const outcome = outcomeOf(to);
+    // a task run that never ran reports only its end; a skipped one reports nothing
+    const events =
+      to === 'running'
+        ? ctx.events.taskStarted(this.input.run, next)
+        : outcome !== undefined && to !== 'skipped'
+          ? ctx.events.taskFinished(this.input.run, next, outcome, outcome === 'success' ? null : next.reason)
+          : [];
+    const moved = await ctx.store.taskRuns.transition(this.task.id, from, to, at, patch, events);
+    if (!moved) throw new Error(`task run ${this.task.id} was not in ${from.join('|')} when moving to ${to}`);
+    this.task = next;
+    if (events.length > 0) ctx.eventsWritten();
+    ctx.emit({ kind: 'task', task: this.task });
+  }
+
+  private onLog(line: LogLine): void {
+    const masked = this.input.masker.active ? { ...line, line: this.input.masker.text(line.line) } : line;
+    if (line.stream === 'stdout') this.cout.add(line.line);
+    this.logs.push({ at: masked.ts, stream: masked.stream, line: masked.line });
+    this.ctx.emit({ kind: 'log', taskRunId: this.task.id, runId: this.input.run.id, line: masked });
+  }
+
+  /** ContractListener: persist each accepted callback before the component gets its 200. */
+  async onStep(accepted: AcceptedStep, at: number): Promise<void> {
+    const { store } = this.ctx;
+    const masker = this.input.masker;
+    await store.taskRuns.markStep(this.task.id, accepted.step, at);
+    switch (accepted.step) {
+      case 'component-start':
+        if (this.input.action.component.endpoint) setImmediate(() => void this.pushEventData());
+        break;
+      case 'task-status': {
+        const { body } = accepted;
+        const status = await store.statuses.append(this.task.id, {
+          at,
+          message: body.message === undefined ? null : masker.text(body.message),
+          progress: body.progress ?? null,
+          output: body.output === undefined ? null : masker.json(body.output),
+        });
+        const patch: TaskRunPatch = {
+          ...(body.message !== undefined ? { message: masker.text(body.message) } : {}),
+          ...(body.output !== undefined ? { output: masker.json(body.output) } : {}),
+        };
+        if (Object.keys(patch).length > 0) await store.taskRuns.update(this.task.id, patch);
+        this.task = { ...this.task, ...patch };
+        this.ctx.emit({ kind: 'status', task: this.task, status });
+        break;
+      }
+      case 'task-result': {
+        const { body } = accepted;
+        // recorded at once: a crash after this point must not lose the reported output
+        const patch: TaskRunPatch = {
+          result: body.status,
+          output: masker.json({ ...this.cout.output, ...(body.output ?? {}) }),
+          ...(body.message !== undefined ? { message: masker.text(body.message) } : {}),
+        };
+        await store.taskRuns.update(this.task.id, patch);
+        this.task = { ...this.task, ...patch };
+        this.ctx.emit({ kind: 'task', task: this.task });
+        break;
+      }
+      case 'component-stop':
+        // the program said it stopped: give it a moment to exit, then tear it down
+        this.stopTimer = setTimeout(() => {
+          this.tornDown = true;
+          void this.handle.then((h) => h?.kill('teardown', this.ctx.killGraceMs));
+        }, this.ctx.stopGraceMs);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** ContractListener: a refused call (400/409) is reported live (`pilotage component test`). */
+  onRefused(step: string, status: number, code: string, message: string, at: number): void {
+    this.ctx.emit({ kind: 'refused', taskRunId: this.task.id, runId: this.input.run.id, step, status, code, message, at });
+  }
+
+  /** ContractListener: a component-reported CDEvent goes through the outbox. */
+  async onCdevent(event: JsonObject, at: number): Promise<string | undefined> {
+    const build = this.ctx.events.componentEvent;
+    if (!build) return 'this engine has no CDEvents support configured';
+    const built = build(this.input.run, this.task, this.input.masker.json(event), at);
+    if (typeof built === 'string') return built;
+    await this.ctx.store.outbox.append([built]);
+    this.ctx.eventsWritten();
+    return undefined;
+  }
+
+  private async pushEventData(): Promise<void> {
+    const handle = await this.handle;
+    const url = handle?.endpointUrl;
+    if (!handle || !url) return;
+    const data = this.input.eventData instanceof Error ? null : this.input.eventData;
+    try {
+      await postEventData(url, data, this.input.stop);
+    } catch (error) {
+      this.engineFailure = `could not push the event data to the endpoint ${url}: ${messageOf(error)}`;
+      this.onLog({ stream: 'stderr', line: `[pilotage] ${this.engineFailure}`, ts: this.ctx.clock() });
+      await handle.kill('endpoint push failed', this.ctx.killGraceMs);
+    }
+  }
+}
+
+function definedOnly<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

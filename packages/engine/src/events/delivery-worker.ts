@@ -1,0 +1,233 @@
+import type { DeliveryRecord, DeliveryStore, OutboxRecord } from '../store/types.js';
+import { backoffDelayMs, DELIVERY_DEFAULTS, type DeliveryBackoff } from './delivery-backoff.js';
+import type { Sink } from './sinks/sink.js';
+
+/** Options of `startDeliveryWorker`. */
+export interface DeliveryWorkerOptions {
+  readonly deliveries: DeliveryStore;
+  readonly sinks: readonly Sink[];
+  /** attempts before a delivery goes to the dead-letter state (default 10) */
+  readonly maxAttempts?: number;
+  /** default `{ initialMs: 500, factor: 2, maxMs: 60000 }` */
+  readonly backoff?: Partial<DeliveryBackoff>;
+  /** how often the outbox is looked at without a `kick()`, ms (default 250) */
+  readonly pollMs?: number;
+  /** deliveries read per sink per pass (default 500) */
+  readonly batchSize?: number;
+  /** runs delivered at the same time per sink (default 4) */
+  readonly concurrency?: number;
+  /** clock, epoch ms (default `Date.now`) */
+  readonly now?: () => number;
+  /** a store error in the background loop (default: printed to stderr); the loop goes on */
+  readonly onError?: (error: unknown) => void;
+  /** called after each successful delivery (metrics, benchmarks) */
+  readonly onDelivered?: (sink: string, event: OutboxRecord, at: number) => void;
+}
+
+/** A running delivery worker. */
+export interface DeliveryWorker {
+  /** Look at the outbox now (the engine calls it after writing events). Never throws. */
+  kick(): void;
+  /**
+   * Deliver until nothing is pending, retrying failures as scheduled, for at most `timeoutMs`.
+   * Resolves early when every remaining delivery's next attempt falls after the deadline, with
+   * the number of deliveries still pending (0: everything delivered or dead).
+   */
+  drain(timeoutMs: number): Promise<{ pending: number }>;
+  /** Stop polling, clear timers and wait for the sends in flight. Safe to repeat. */
+  stop(): Promise<void>;
+}
+
+type Pending = DeliveryRecord & { readonly event: OutboxRecord };
+
+/** What one pass over all sinks left behind. */
+interface PassResult {
+  /** deliveries still pending after the pass */
+  readonly pending: number;
+  /** earliest epoch ms at which one of them may be attempted (Infinity: none) */
+  readonly nextAt: number;
+}
+
+/**
+ * Deliver outbox events to every sink: at least once, in `eventSeq` order per run and sink.
+ *
+ * Each pass, per sink: create delivery rows for new outbox events (`enqueueNew`), read the
+ * pending ones oldest first, and walk each run's events in order. An event not yet due, or one
+ * whose attempt fails, holds back the later events of its run for that sink (other runs and
+ * other sinks go on). A failure is recorded with the next attempt after exponential backoff;
+ * after `maxAttempts` the delivery is `dead` and no longer holds its run back (a later
+ * `redeliver` sends it again, then out of order). Events whose type a sink does not accept are
+ * marked delivered without being sent. Events without a run are independent of each other.
+ *
+ * One worker per store: two workers on one store would both send (still at least once).
+ * Stop the worker before closing the store.
+ */
+export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
+  const store = options.deliveries;
+  const sinks = [...options.sinks];
+  const names = new Set<string>();
+  for (const sink of sinks) {
+    if (names.has(sink.name)) throw new Error(`two events sinks are named "${sink.name}"; names must be unique`);
+    names.add(sink.name);
+  }
+  const maxAttempts = Math.max(1, options.maxAttempts ?? DELIVERY_DEFAULTS.maxAttempts);
+  const backoff: DeliveryBackoff = { ...DELIVERY_DEFAULTS.backoff, ...options.backoff };
+  const pollMs = options.pollMs ?? DELIVERY_DEFAULTS.pollMs;
+  const batchSize = options.batchSize ?? DELIVERY_DEFAULTS.batchSize;
+  const concurrency = Math.max(1, options.concurrency ?? DELIVERY_DEFAULTS.concurrency);
+  const now = options.now ?? Date.now;
+  const onError = options.onError ?? ((error: unknown) => console.error('pilotage: events delivery:', error));
+
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<PassResult> | undefined;
+  let again = false;
+  let last: PassResult = { pending: 0, nextAt: Infinity };
+  /** wake-ups of `drain` waits, so `stop()` leaves no timer behind */
+  const sleepers = new Set<() => void>();
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(t);
+        sleepers.delete(wake);
+        resolve();
+      };
+      const t = setTimeout(wake, ms);
+      sleepers.add(wake);
+    });
+  }
+
+  async function deliverRun(sink: Sink, items: readonly Pending[]): Promise<{ left: number; nextAt: number }> {
+    for (let i = 0; i < items.length; i++) {
+      const d = items[i]!;
+      const at = now();
+      if (d.nextAttemptAt > at) return { left: items.length - i, nextAt: d.nextAttemptAt };
+      if (stopped) return { left: items.length - i, nextAt: at };
+      if (!sink.accepts(d.type)) {
+        await store.markDelivered(sink.name, d.eventSeq, at);
+        continue;
+      }
+      try {
+        await sink.send(d.event);
+      } catch (error) {
+        const attempts = d.attempts + 1;
+        const dead = attempts >= maxAttempts;
+        const nextAt = now() + backoffDelayMs(backoff, attempts);
+        await store.markFailed(sink.name, d.eventSeq, describe(error), nextAt, dead);
+        // A dead delivery no longer holds its run back.
+        if (dead) continue;
+        return { left: items.length - i, nextAt };
+      }
+      const deliveredAt = now();
+      await store.markDelivered(sink.name, d.eventSeq, deliveredAt);
+      options.onDelivered?.(sink.name, d.event, deliveredAt);
+    }
+    return { left: 0, nextAt: Infinity };
+  }
+
+  async function passSink(sink: Sink): Promise<PassResult> {
+    await store.enqueueNew(sink.name, now());
+    const pending = await store.listPending(sink.name, batchSize);
+    // Group by run, keeping event order; events without a run are each on their own.
+    const groups = new Map<string, Pending[]>();
+    for (const d of pending) {
+      const key = d.runId === null ? `event:${d.eventSeq}` : `run:${d.runId}`;
+      let group = groups.get(key);
+      if (group === undefined) groups.set(key, (group = []));
+      group.push(d);
+    }
+    const queue = [...groups.values()];
+    let left = 0;
+    let nextAt = Infinity;
+    const lane = async (): Promise<void> => {
+      for (let group = queue.shift(); group !== undefined; group = queue.shift()) {
+        const result = await deliverRun(sink, group);
+        left += result.left;
+        nextAt = Math.min(nextAt, result.nextAt);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, lane));
+    // A full batch may hide more rows behind it: look again right away.
+    if (pending.length >= batchSize) nextAt = Math.min(nextAt, now());
+    return { pending: left, nextAt };
+  }
+
+  async function pass(): Promise<PassResult> {
+    const results = await Promise.all(sinks.map((sink) => passSink(sink)));
+    return {
+      pending: results.reduce((sum, r) => sum + r.pending, 0),
+      nextAt: results.reduce((min, r) => Math.min(min, r.nextAt), Infinity),
+    };
+  }
+
+  /** Run one pass, or join the one in flight. */
+  function runPass(): Promise<PassResult> {
+    if (current !== undefined) return current;
+    const p = pass()
+      .then((result) => {
+        last = result;
+        return result;
+      })
+      .finally(() => {
+        current = undefined;
+        schedule();
+      });
+    current = p;
+    return p;
+  }
+
+  function schedule(): void {
+    if (stopped || current !== undefined) return;
+    if (timer !== undefined) clearTimeout(timer);
+    const delay = again ? 0 : Math.max(0, Math.min(pollMs, last.nextAt - now()));
+    again = false;
+    timer = setTimeout(() => {
+      timer = undefined;
+      runPass().catch(onError);
+    }, delay);
+    // The worker must not keep a finished `pilotage run` alive; `stop()` is the real end.
+    timer.unref();
+  }
+
+  schedule();
+
+  return {
+    kick(): void {
+      if (stopped) return;
+      if (current !== undefined) {
+        again = true;
+        return;
+      }
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      runPass().catch(onError);
+    },
+
+    async drain(timeoutMs: number): Promise<{ pending: number }> {
+      const deadline = now() + timeoutMs;
+      for (;;) {
+        // A pass already in flight may have started before the latest events were written.
+        if (current !== undefined) await current.catch(() => undefined);
+        if (stopped) return { pending: last.pending };
+        const result = await runPass();
+        if (result.pending === 0 || result.nextAt > deadline || now() >= deadline) {
+          return { pending: result.pending };
+        }
+        await sleep(Math.max(0, result.nextAt - now()));
+      }
+    },
+
+    async stop(): Promise<void> {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      for (const wake of sleepers) wake();
+      if (current !== undefined) await current.catch(() => undefined);
+    },
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,142 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { stat } from 'node:fs/promises';
+import { ExecutorError } from '../../domain/errors.js';
+import type { Executor, LogLine, RunningRef, TaskHandle, TaskSpec } from '../executor.js';
+import { freeLoopbackPort } from './free-port.js';
+import { LocalTask } from './local-task.js';
+import { resolveArgv } from './resolve-command.js';
+
+/** Options of the local executor. */
+export interface LocalExecutorOptions {
+  /** default grace between SIGTERM and SIGKILL in `kill`, ms; default 5000 */
+  readonly killGraceMs?: number;
+}
+
+/** Default grace between SIGTERM and SIGKILL, ms. */
+export const LOCAL_KILL_GRACE_MS = 5000;
+
+/**
+ * The embedded executor: runs each component as a process group on this machine (POSIX only).
+ * - argv is `command` + `args`; `./x` resolves against the component's folder, bare names on
+ *   the PATH of the merged env; working directory is the run's workspace.
+ * - env is this process's env overlaid by `spec.env`; a component that declares `endpoint`
+ *   gets a free loopback port in `CO_ENDPOINT_PORT` and must listen on it
+ *   (`endpointUrl` = `http://127.0.0.1:PORT<path>`; the declared port is for containers).
+ * - stdin is closed; stdout and stderr are delivered line by line (see LineSplitter).
+ * - `kill` signals the whole group; when the main process ends, anything left in its group is
+ *   killed. A process that leaves the group (setsid, double-fork daemons that do so) escapes.
+ * Components cannot outlive the engine's control here: `list()` is [] and `attach()` undefined.
+ */
+export function createLocalExecutor(options: LocalExecutorOptions = {}): Executor {
+  const killGraceMs = options.killGraceMs ?? LOCAL_KILL_GRACE_MS;
+  const tasks = new Map<string, LocalTask>();
+
+  async function start(spec: TaskSpec, onLog: (line: LogLine) => void): Promise<TaskHandle> {
+    const component = `${spec.component.name}@${spec.component.version}`;
+    const argv = resolveArgv(spec.component);
+    await assertDirectory(spec.workspaceDir, component);
+
+    const env: Record<string, string> = {};
+    for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+    Object.assign(env, spec.env);
+    let endpointUrl: string | undefined;
+    const endpoint = spec.component.endpoint;
+    if (endpoint !== undefined) {
+      const port = await freeLoopbackPort();
+      env['CO_ENDPOINT_PORT'] = String(port);
+      endpointUrl = `http://127.0.0.1:${port}${endpoint.path.startsWith('/') ? '' : '/'}${endpoint.path}`;
+    }
+
+    let child: ChildProcess;
+    try {
+      child = spawn(argv.file, [...argv.args], {
+        cwd: spec.workspaceDir,
+        env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      throw new ExecutorError(`cannot start component ${component}: ${(error as Error).message}`, { cause: error });
+    }
+    await spawned(child, argv.file, component);
+
+    const task = new LocalTask(child, {
+      onLog,
+      killGraceMs,
+      facts: { pid: String(child.pid), command: argv.file },
+      ...(endpointUrl === undefined ? {} : { endpointUrl }),
+    });
+    tasks.set(task.ref, task);
+    // Forget it once it ended and its group is confirmed gone (destroy also reaps the group).
+    void task
+      .wait()
+      .then(() => task.destroy())
+      .then(() => tasks.delete(task.ref));
+    return task;
+  }
+
+  return {
+    name: 'local',
+    start,
+    async destroy(ref) {
+      // Only a ref we started is ever signalled: an unknown pid may belong to anyone.
+      await tasks.get(ref)?.destroy();
+    },
+    async list(): Promise<RunningRef[]> {
+      return [];
+    },
+    async attach() {
+      return undefined;
+    },
+    callbackBaseUrl(loopbackUrl) {
+      return loopbackUrl;
+    },
+    async close() {
+      // Nothing of our own to release; components are stopped through their handles.
+    },
+  };
+}
+
+/** Resolves when `child` is running; rejects with an ExecutorError naming the command and why. */
+function spawned(child: ChildProcess, file: string, component: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onSpawn = (): void => {
+      child.off('error', onError);
+      // Later 'error' events (a failed signal) must not crash the engine; the handle reports the exit.
+      child.on('error', () => undefined);
+      resolve();
+    };
+    const onError = (error: NodeJS.ErrnoException): void => {
+      child.off('spawn', onSpawn);
+      reject(new ExecutorError(`cannot start component ${component}: ${explain(file, error)}`, { cause: error }));
+    };
+    child.once('spawn', onSpawn);
+    child.once('error', onError);
+  });
+}
+
+function explain(file: string, error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ENOENT':
+      return file.includes('/')
+        ? `command '${file}' does not exist (ENOENT)`
+        : `command '${file}' was not found on PATH (ENOENT)`;
+    case 'EACCES':
+      return `command '${file}' is not executable (EACCES: permission denied); check its mode (chmod +x)`;
+    default:
+      return `command '${file}' failed to start: ${error.message}`;
+  }
+}
+
+async function assertDirectory(dir: string, component: string): Promise<void> {
+  let isDirectory = false;
+  try {
+    isDirectory = (await stat(dir)).isDirectory();
+  } catch (error) {
+    throw new ExecutorError(`cannot start component ${component}: workspace ${dir} is not accessible`, {
+      cause: error,
+    });
+  }
+  if (!isDirectory) throw new ExecutorError(`cannot start component ${component}: workspace ${dir} is not a directory`);
+}

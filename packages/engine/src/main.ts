@@ -1,0 +1,105 @@
+import { mkdir } from 'node:fs/promises';
+import type { Config } from './config/config.js';
+import { isTaskEnded } from './domain/states.js';
+import { Engine } from './engine/engine.js';
+import type { RunEventBuilder } from './engine/ports.js';
+import type { Executor } from './executor/executor.js';
+import { createExecutorSet } from './executor/executor-set.js';
+import { createLocalExecutor } from './executor/local/local-executor.js';
+import { CallbackRegistry } from './protocol/registry.js';
+import { startCallbackServer } from './protocol/server.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/types.js';
+
+/** An assembled engine with everything it owns. `close()` releases it all, in order. */
+export interface Runtime {
+  readonly config: Config;
+  readonly store: Store;
+  readonly engine: Engine;
+  readonly registry: CallbackRegistry;
+  /** the callback server's URL */
+  readonly callbackUrl: string;
+  /** the name of the executor used by default, after `auto` was resolved */
+  readonly executorName: string;
+  close(options?: { cancel?: boolean }): Promise<void>;
+}
+
+/** Extra parts a caller may plug in (tests, the CLI's event sinks). */
+export interface RuntimeOptions {
+  readonly events?: RunEventBuilder;
+  readonly onEventsWritten?: () => void;
+  /** run-independent secrets over the configured ones */
+  readonly secrets?: Readonly<Record<string, string>>;
+  /** extra executors (a test's fake) */
+  readonly executors?: readonly Executor[];
+  readonly warn?: (message: string) => void;
+}
+
+/**
+ * The only wiring of concrete parts: store, executors, callback server and engine, from a frozen
+ * config. Used by `pilotage run`, `pilotage serve` and the end-to-end tests.
+ */
+export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+  await mkdir(config.workspaceRoot, { recursive: true });
+  const store = await openStore({ url: config.db });
+  const registry = new CallbackRegistry({
+    endedState: async (tokenHash) => {
+      const task = await store.taskRuns.getByTokenHash(tokenHash);
+      return task && isTaskEnded(task.state) ? task.state : undefined;
+    },
+  });
+  let callback: { url: string; close(): Promise<void> } | undefined;
+  const executors: Executor[] = [];
+  try {
+    callback = await startCallbackServer({ host: config.callbackHost, port: config.callbackPort, registry });
+    executors.push(createLocalExecutor({ killGraceMs: config.killGraceMs }), ...(options.executors ?? []));
+    const defaultName = config.executor === 'auto' ? 'local' : config.executor;
+    const set = createExecutorSet(executors, defaultName);
+    const engine = new Engine({
+      store,
+      executors: set,
+      registry,
+      callback: {
+        loopbackUrl: callback.url,
+        ...(config.advertiseUrl ? { advertisedUrl: config.advertiseUrl } : {}),
+      },
+      workspaceRoot: config.workspaceRoot,
+      keepWorkspace: config.keepWorkspace,
+      ...(options.events ? { events: options.events } : {}),
+      ...(options.onEventsWritten ? { onEventsWritten: options.onEventsWritten } : {}),
+      secrets: { ...config.secrets, ...options.secrets },
+      killGraceMs: config.killGraceMs,
+      stopGraceMs: config.stopGraceMs,
+      maxParallel: config.maxParallel,
+      ...(options.warn ? { warn: options.warn } : {}),
+    });
+    const server = callback;
+    let closed = false;
+    return {
+      config,
+      store,
+      engine,
+      registry,
+      callbackUrl: server.url,
+      executorName: defaultName,
+      async close(closeOptions = {}) {
+        if (closed) return;
+        closed = true;
+        await engine.close(closeOptions);
+        await server.close();
+        await Promise.all(executors.map((e) => e.close()));
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await callback?.close();
+    await Promise.all(executors.map((e) => e.close().catch(() => undefined)));
+    await store.close();
+    throw error;
+  }
+}
+
+/** Open the configured store alone (read-only commands: `runs list|show|logs`). */
+export async function openConfiguredStore(config: Config): Promise<Store> {
+  return openStore({ url: config.db });
+}

@@ -1,0 +1,285 @@
+import { resolve } from 'node:path';
+import type { JsonSchema } from '../domain/vocabulary.js';
+import { celFields, closedFields } from './cel-types.js';
+import { actionComponent, compileAction } from './compile-action.js';
+import { compileTriggers } from './compile-triggers.js';
+import type { ComponentResolver } from './component-resolver.js';
+import { closestMatch } from './did-you-mean.js';
+import { ExpressionChecker, forAction, type ActionInfo, type ExpressionScope } from './expression-check.js';
+import { ExpressionCompiler } from './expression-compiler.js';
+import type { FieldPath } from './field-path.js';
+import { formatPath } from './field-path.js';
+import { IssueList } from './issue-list.js';
+import {
+  asArray,
+  asBoolean,
+  asNumber,
+  asRecord,
+  asString,
+  compact,
+  deepFreeze,
+  scalarString,
+  type Json,
+  type JsonRecord,
+} from './json-access.js';
+import { durationMs, userSchema } from './parse-component.js';
+import { checkSchema } from './schema-check.js';
+import { parseSource } from './source-doc.js';
+import {
+  PLAN_DEFAULTS,
+  type Plan,
+  type PlanAction,
+  type PlanStage,
+  type ResolvedComponent,
+  type Template,
+} from './types.js';
+import { workflowJsonSchema } from './workflow-schema.js';
+
+/**
+ * Compile the text of a `workflow.yaml` (YAML or JSON) into a validated, frozen Plan.
+ * `file` names the file in messages and expression positions; components are found through
+ * `resolver`. Throws PlanError listing every issue of the file (and of the component files it
+ * uses): syntax, schema, names, references, expressions, and `with:` values the component's
+ * inputs schema rejects. Pure apart from what the resolver does.
+ */
+export function compileWorkflow(text: string, file: string, resolver: ComponentResolver): Plan {
+  const { value, source, issues: readIssues } = parseSource(text, file);
+  const issues = new IssueList(source);
+  issues.add(...readIssues);
+  if (value === undefined) issues.throwIfAny();
+  if (value === null) issues.at([], 'the file is empty: expected a workflow (apiVersion, kind, name, stages)');
+  else checkSchema(value, workflowJsonSchema, issues.reporter());
+  const plan = new WorkflowCompiler(issues, resolver).compile(asRecord(value) ?? {});
+  issues.throwIfAny();
+  return deepFreeze(plan);
+}
+
+/** An action found in the first pass, with its component when it resolved. */
+interface ActionEntry {
+  readonly record: JsonRecord;
+  readonly path: FieldPath;
+  readonly component?: ResolvedComponent;
+}
+
+interface StageEntry {
+  readonly record: JsonRecord;
+  readonly index: number;
+  readonly name: string;
+  readonly approval: boolean;
+  readonly actions: ActionEntry[];
+}
+
+const UNRESOLVED: ResolvedComponent = { name: 'unresolved', version: '0.0.0', strict: false, env: {}, volumes: [] };
+const RUN_DECLARATION = { id: 'string', number: 'int', workflow: 'string' };
+
+class WorkflowCompiler {
+  readonly #expressions: ExpressionCompiler;
+
+  constructor(
+    private readonly issues: IssueList,
+    private readonly resolver: ComponentResolver,
+  ) {
+    this.#expressions = new ExpressionCompiler(issues);
+  }
+
+  compile(doc: JsonRecord): Plan {
+    const inputs = this.inputsSchema(doc.inputs);
+    const inputFields = closedFields(inputs);
+    const inputsDeclaration = inputFields ? celFields(inputFields) : 'map<string, dyn>';
+    const base = { inputs: inputsDeclaration, run: RUN_DECLARATION, secrets: 'map<string, string>' };
+    const envScope = new ExpressionChecker({ declarations: base, ...(inputFields ? { inputFields } : {}) });
+    const env = this.envTemplates(doc.env, ['env'], envScope);
+    const triggers = compileTriggers(doc.triggers, this.issues, this.#expressions, inputFields);
+    const stageEntries = this.collectStages(doc.stages);
+    const infos = actionInfos(stageEntries);
+    const order = new Map([...infos.keys()].map((name, index) => [name, index]));
+    const stages = stageEntries.map((stage) => {
+      const scope: ExpressionScope = {
+        declarations: {
+          inputs: inputsDeclaration,
+          actions: actionsDeclaration(infos, stage.index),
+          run: RUN_DECLARATION,
+          env: 'map<string, string>',
+          secrets: 'map<string, string>',
+        },
+        ...(inputFields ? { inputFields } : {}),
+        actions: { all: infos, stageIndex: stage.index, stage: stage.name },
+      };
+      return this.compileStage(stage, new ExpressionChecker(scope), order);
+    });
+    const version = doc.version === undefined ? undefined : this.versionText(doc.version);
+    const executor = asString(doc.executor);
+    return compact({
+      name: asString(doc.name) ?? '',
+      version,
+      file: resolve(this.issues.source.file),
+      description: asString(doc.description),
+      inputs,
+      env,
+      stages,
+      triggers,
+      failFast: asBoolean(doc.failFast) ?? false,
+      timeoutMs: durationMs(doc.timeout),
+      concurrency: asNumber(doc.concurrency) ?? PLAN_DEFAULTS.concurrency,
+      executor: executor === 'auto' ? undefined : executor,
+    });
+  }
+
+  private inputsSchema(value: Json): JsonSchema | undefined {
+    const schema = userSchema(value, ['inputs'], this.issues);
+    if (schema === undefined) return undefined;
+    const type = typeof schema === 'object' ? schema.type : undefined;
+    if (typeof schema === 'boolean' || (type !== undefined && type !== 'object')) {
+      this.issues.at(
+        ['inputs'],
+        'the workflow inputs must be an object schema (type: object): expressions read them as inputs.<name>',
+      );
+    }
+    return schema;
+  }
+
+  // a version written as a YAML number (`1.10`) is kept as written, not as the float 1.1
+  private versionText(value: Json): string | undefined {
+    if (typeof value === 'string') return value;
+    const span = this.issues.source.valueSpan(['version']);
+    return span === undefined ? scalarString(value) : this.issues.source.text.slice(span.start, span.end);
+  }
+
+  private envTemplates(
+    value: Json,
+    path: FieldPath,
+    checker: { check: ExpressionChecker['check'] },
+  ): Record<string, Template> {
+    const env: Record<string, Template> = {};
+    for (const [key, item] of Object.entries(asRecord(value) ?? {})) {
+      const text = scalarString(item);
+      if (text === undefined) continue;
+      env[key] = this.#expressions.template(text, [...path, key], checker).template;
+    }
+    return env;
+  }
+
+  /** First pass: names, stage kinds, and components (their outputs type later expressions). */
+  private collectStages(value: Json): StageEntry[] {
+    const stages: StageEntry[] = [];
+    const stageNames = new Map<string, string>();
+    const actionNames = new Map<string, string>();
+    for (const [index, item] of (asArray(value) ?? []).entries()) {
+      const record = asRecord(item);
+      if (record === undefined) continue;
+      const path = ['stages', index];
+      const name = asString(record.name) ?? '';
+      this.unique(stageNames, name, [...path, 'name'], 'stage');
+      const approval = record.type === 'approval';
+      const actionList = asArray(record.actions);
+      if (approval && record.actions !== undefined) {
+        this.issues.at(
+          [...path, 'actions'],
+          'an approval stage has no actions (it waits for a decision); move them to another stage',
+          {
+            onKey: true,
+          },
+        );
+      }
+      const misspelled = Object.keys(record).some(
+        (key) => key !== 'actions' && closestMatch(key, ['actions']) !== undefined,
+      );
+      const noActions = record.actions === undefined ? !misspelled : actionList?.length === 0;
+      if (!approval && noActions) {
+        this.issues.at(path, 'a stage needs at least one action (or type: approval)');
+      }
+      if (!approval && record.timeout !== undefined) {
+        this.issues.at(
+          [...path, 'timeout'],
+          'timeout is only for approval stages (how long to wait); set timeout on each action instead',
+          {
+            onKey: true,
+          },
+        );
+      }
+      const actions: ActionEntry[] = [];
+      for (const [actionIndex, actionItem] of (approval ? [] : (actionList ?? [])).entries()) {
+        const action = asRecord(actionItem);
+        if (action === undefined) continue;
+        const actionPath = [...path, 'actions', actionIndex];
+        this.unique(actionNames, asString(action.name) ?? '', [...actionPath, 'name'], 'action');
+        const component = actionComponent(action, actionPath, this.issues, this.resolver);
+        actions.push(
+          component ? { record: action, path: actionPath, component } : { record: action, path: actionPath },
+        );
+      }
+      stages.push({ record, index, name, approval, actions });
+    }
+    return stages;
+  }
+
+  private unique(seen: Map<string, string>, name: string, path: FieldPath, what: string): void {
+    if (name === '') return;
+    const first = seen.get(name);
+    if (first !== undefined) {
+      this.issues.at(
+        path,
+        `duplicate ${what} name "${name}" (also at ${first}); ${what} names must be unique in the workflow`,
+      );
+    } else {
+      seen.set(name, formatPath(path.slice(0, -1)));
+    }
+  }
+
+  private compileStage(stage: StageEntry, checker: ExpressionChecker, order: ReadonlyMap<string, number>): PlanStage {
+    if (stage.approval) {
+      return {
+        name: stage.name,
+        type: 'approval',
+        actions: [],
+        approvalTimeoutMs: durationMs(stage.record.timeout) ?? PLAN_DEFAULTS.approvalTimeoutMs,
+      };
+    }
+    const actions: PlanAction[] = [];
+    for (const entry of stage.actions) {
+      const name = asString(entry.record.name) ?? '';
+      const ctx = {
+        issues: this.issues,
+        expressions: this.#expressions,
+        checker: forAction(checker, name),
+        stage: stage.name,
+        order,
+      };
+      // an action whose component did not resolve is still checked, to report all its issues at once
+      actions.push(compileAction(entry.record, entry.path, entry.component ?? UNRESOLVED, ctx));
+    }
+    return { name: stage.name, type: 'actions', actions };
+  }
+}
+
+function actionInfos(stages: readonly StageEntry[]): Map<string, ActionInfo> {
+  const infos = new Map<string, ActionInfo>();
+  for (const stage of stages) {
+    for (const action of stage.actions) {
+      const name = asString(action.record.name);
+      if (name === undefined || infos.has(name)) continue;
+      const component = action.component;
+      const outputFields = closedFields(component?.outputs);
+      infos.set(name, {
+        stage: stage.name,
+        stageIndex: stage.index,
+        component: component ? `${component.name}@${component.version}` : 'unresolved component',
+        ...(outputFields ? { outputFields } : {}),
+      });
+    }
+  }
+  return infos;
+}
+
+/** The CEL declaration of `actions` for a stage: the actions of earlier stages only. */
+function actionsDeclaration(infos: ReadonlyMap<string, ActionInfo>, stageIndex: number): Record<string, unknown> {
+  const declaration: Record<string, unknown> = {};
+  for (const [name, info] of infos) {
+    if (info.stageIndex >= stageIndex) continue;
+    declaration[name] = {
+      outputs: info.outputFields ? celFields(info.outputFields) : 'map<string, dyn>',
+      status: 'string',
+    };
+  }
+  return declaration;
+}

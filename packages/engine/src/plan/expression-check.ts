@@ -1,0 +1,284 @@
+import { ParseError, type ASTNode, type Environment } from '@marcbachmann/cel-js';
+import { newCelEnvironment } from './cel-environment.js';
+import { didYouMean } from './did-you-mean.js';
+
+/** What an earlier (or later) action looks like to expressions. */
+export interface ActionInfo {
+  readonly stage: string;
+  readonly stageIndex: number;
+  /** `name@version` of its component, for messages */
+  readonly component: string;
+  /** its declared outputs when the outputs schema is closed (see `closedFields`) */
+  readonly outputFields?: Readonly<Record<string, unknown>>;
+}
+
+/** The names an expression may read in one place of a file, and their CEL declarations. */
+export interface ExpressionScope {
+  /** root name → CEL type string, or an object declaration (field → CEL type) */
+  readonly declarations: Readonly<Record<string, string | Readonly<Record<string, unknown>>>>;
+  /** the declared workflow inputs when closed: reading another field is an error */
+  readonly inputFields?: Readonly<Record<string, unknown>>;
+  /** all actions of the workflow, and where the reading action stands */
+  readonly actions?: {
+    readonly all: ReadonlyMap<string, ActionInfo>;
+    readonly stageIndex: number;
+    readonly stage: string;
+  };
+}
+
+/** A problem in an expression, at an offset of its CEL source. */
+export interface ExpressionProblem {
+  readonly offset: number;
+  readonly message: string;
+}
+
+/** The outcome of checking one expression. */
+export interface ExpressionCheck {
+  readonly problems: readonly ExpressionProblem[];
+  /** actions it reads (all visible actions when it reads `actions` by a computed name) */
+  readonly needs: ReadonlySet<string>;
+  /** the CEL type of its value, when it is valid */
+  readonly type?: string;
+}
+
+const MEMBER_OPS = new Set(['.', '.?', '[]', '[?]']);
+const ACTION_FIELDS = ['outputs', 'status'];
+
+/**
+ * Parses and type-checks expressions of one scope (one CEL environment, built once).
+ * References are checked first, with messages about actions and stages; then the CEL type
+ * checker runs. Never evaluates anything.
+ */
+export class ExpressionChecker {
+  readonly #scope: ExpressionScope;
+  readonly #env: Environment;
+  readonly #roots: readonly string[];
+
+  constructor(scope: ExpressionScope) {
+    this.#scope = scope;
+    this.#roots = Object.keys(scope.declarations);
+    let env = newCelEnvironment();
+    for (const [name, declaration] of Object.entries(scope.declarations)) {
+      env =
+        typeof declaration === 'string'
+          ? env.registerVariable(name, declaration)
+          : env.registerVariable({ name, schema: declaration as Record<string, string> });
+    }
+    this.#env = env;
+  }
+
+  /**
+   * Check `source`; with `condition`, its type must be `bool` (or `dyn`, checked at run time).
+   * `self` names the action the expression belongs to (reading it is a cycle).
+   */
+  check(source: string, condition = false, self?: string): ExpressionCheck {
+    let parsed;
+    try {
+      parsed = this.#env.parse(source);
+    } catch (error) {
+      if (!(error instanceof ParseError)) throw error;
+      const summary =
+        error.summary === 'Unexpected token: EOF'
+          ? 'unexpected end of the expression'
+          : error.summary.replace(/\bEOF\b/, 'the end');
+      return failed(error.range?.start ?? 0, `invalid expression: ${summary}`);
+    }
+    const walk = new ReferenceWalk(this.#scope, source, self);
+    walk.visit(parsed.ast);
+    if (walk.problems.length > 0) return { problems: walk.problems, needs: walk.needs };
+    const result = parsed.check();
+    if (!result.valid) {
+      const error = result.error;
+      const offset = error?.range?.start ?? 0;
+      const summary = error?.summary ?? 'invalid expression';
+      const unknown = /^Unknown variable: (.+)$/.exec(summary)?.[1];
+      if (unknown !== undefined) {
+        return failed(
+          offset,
+          `unknown name "${unknown}"${didYouMean(unknown, this.#roots)}; expressions here can read ${this.#roots.join(', ')}`,
+        );
+      }
+      const hint =
+        error?.code === 'no_such_overload' ? ' (CEL does not convert types: use string(), int() or double())' : '';
+      return failed(offset, `type error: ${summary}${hint}`);
+    }
+    const type = result.type ?? 'dyn';
+    if (condition && type !== 'bool' && type !== 'dyn') {
+      return {
+        problems: [{ offset: 0, message: `expected a condition (bool), but the expression is ${type}` }],
+        needs: walk.needs,
+      };
+    }
+    return { problems: [], needs: walk.needs, type };
+  }
+}
+
+/** The checker bound to one action: reading that action is reported as a cycle. */
+export function forAction(
+  checker: ExpressionChecker,
+  self: string,
+): { check(source: string, condition?: boolean): ExpressionCheck } {
+  return { check: (source, condition) => checker.check(source, condition, self) };
+}
+
+function failed(offset: number, message: string): ExpressionCheck {
+  return { problems: [{ offset, message }], needs: new Set() };
+}
+
+interface Segment {
+  /** the constant field name, or undefined for a computed index */
+  readonly key?: string;
+  readonly offset: number;
+  readonly end: number;
+  readonly computed?: ASTNode;
+}
+
+/** Walks an AST for `actions.<name>…` and `inputs.<field>` and checks them against the scope. */
+class ReferenceWalk {
+  readonly problems: ExpressionProblem[] = [];
+  readonly needs = new Set<string>();
+
+  constructor(
+    private readonly scope: ExpressionScope,
+    private readonly source: string,
+    private readonly self: string | undefined,
+  ) {}
+
+  visit(node: unknown): void {
+    if (Array.isArray(node)) {
+      for (const child of node) this.visit(child);
+      return;
+    }
+    if (!isNode(node)) return;
+    if (MEMBER_OPS.has(node.op)) {
+      const { base, segments } = chainOf(node);
+      if (base.op === 'id' && base.args === 'actions' && this.scope.actions) this.actionChain(segments);
+      else if (base.op === 'id' && base.args === 'inputs' && this.scope.inputFields) this.inputChain(segments);
+      else this.visit(base);
+      for (const segment of segments) if (segment.computed) this.visit(segment.computed);
+      return;
+    }
+    if (node.op === 'id') {
+      if (node.args === 'actions') this.needAll();
+      return;
+    }
+    this.visit(node.args);
+  }
+
+  private actionChain(segments: readonly Segment[]): void {
+    const actions = this.scope.actions;
+    const first = segments[0];
+    if (!actions || first === undefined || first.key === undefined) {
+      this.needAll();
+      return;
+    }
+    const name = first.key;
+    const info = actions.all.get(name);
+    const problem = (offset: number, message: string): void => void this.problems.push({ offset, message });
+    if (info === undefined) {
+      const dashed = this.dashedName(first, actions.all);
+      problem(
+        first.offset,
+        dashed
+          ? `write actions["${dashed}"]: in expressions a name with "-" must use the index form`
+          : `unknown action "${name}"${didYouMean(name, actions.all.keys())}`,
+      );
+    } else if (name === this.self) {
+      problem(
+        first.offset,
+        `action "${name}" refers to itself (a cycle): an action can only read actions of earlier stages`,
+      );
+    } else if (info.stageIndex === actions.stageIndex) {
+      problem(
+        first.offset,
+        `action "${name}" is in the same stage "${info.stage}" (a cycle: they run in parallel); an action can only read actions of earlier stages`,
+      );
+    } else if (info.stageIndex > actions.stageIndex) {
+      problem(
+        first.offset,
+        `action "${name}" is in a later stage "${info.stage}"; an action can only read actions of earlier stages`,
+      );
+    } else {
+      this.needs.add(name);
+      this.actionFields(name, info, segments);
+    }
+  }
+
+  private actionFields(name: string, info: ActionInfo, segments: readonly Segment[]): void {
+    const field = segments[1];
+    if (field?.key === undefined) return;
+    if (!ACTION_FIELDS.includes(field.key)) {
+      this.problems.push({
+        offset: field.offset,
+        message: `unknown field "${field.key}" of action "${name}"${didYouMean(field.key, ACTION_FIELDS)}; actions have outputs and status`,
+      });
+      return;
+    }
+    const output = segments[2];
+    if (field.key !== 'outputs' || output?.key === undefined || info.outputFields === undefined) return;
+    if (Object.hasOwn(info.outputFields, output.key)) return;
+    const declared = Object.keys(info.outputFields);
+    this.problems.push({
+      offset: output.offset,
+      message:
+        `action "${name}" (${info.component}) declares no output "${output.key}"${didYouMean(output.key, declared)}; ` +
+        (declared.length > 0 ? `its outputs are ${declared.join(', ')}` : 'it declares no outputs'),
+    });
+  }
+
+  private inputChain(segments: readonly Segment[]): void {
+    const fields = this.scope.inputFields;
+    const first = segments[0];
+    if (fields === undefined || first?.key === undefined || Object.hasOwn(fields, first.key)) return;
+    const declared = Object.keys(fields);
+    const dashed = this.dashedName(first, new Set(declared));
+    this.problems.push({
+      offset: first.offset,
+      message: dashed
+        ? `write inputs["${dashed}"]: in expressions a name with "-" must use the index form`
+        : `the workflow inputs have no field "${first.key}"${didYouMean(first.key, declared)}; ` +
+          (declared.length > 0 ? `declared: ${declared.join(', ')}` : 'none are declared'),
+    });
+  }
+
+  // `actions.my-action` parses as `actions.my - action`: recognise the name the user meant
+  private dashedName(segment: Segment, names: { has(name: string): boolean }): string | undefined {
+    const rest = /^(-[A-Za-z0-9_]+)+/.exec(this.source.slice(segment.end))?.[0];
+    if (rest === undefined || segment.key === undefined) return undefined;
+    const parts = rest.split('-').slice(1);
+    for (let count = parts.length; count > 0; count--) {
+      const candidate = [segment.key, ...parts.slice(0, count)].join('-');
+      if (names.has(candidate)) return candidate;
+    }
+    return undefined;
+  }
+
+  private needAll(): void {
+    const actions = this.scope.actions;
+    if (!actions) return;
+    for (const [name, info] of actions.all) if (info.stageIndex < actions.stageIndex) this.needs.add(name);
+  }
+}
+
+function chainOf(node: ASTNode): { base: ASTNode; segments: Segment[] } {
+  const segments: Segment[] = [];
+  let current: ASTNode = node;
+  while (MEMBER_OPS.has(current.op)) {
+    const [receiver, selector] = current.args as [ASTNode, unknown];
+    if (typeof selector === 'string') {
+      segments.unshift({ key: selector, offset: current.end - selector.length, end: current.end });
+    } else if (isNode(selector) && selector.op === 'value' && typeof selector.args === 'string') {
+      segments.unshift({ key: selector.args, offset: selector.start, end: selector.end });
+    } else if (isNode(selector)) {
+      segments.unshift({ offset: selector.start, end: selector.end, computed: selector });
+    }
+    current = receiver;
+  }
+  return { base: current, segments };
+}
+
+function isNode(value: unknown): value is ASTNode {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { op?: unknown }).op === 'string' && 'args' in value
+  );
+}

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { PlanError, formatIssue } from '../domain/issue.js';
+import { createFileResolver, loadComponentFile, loadWorkflowFile, validateFiles } from './load.js';
+import { parseComponent } from './parse-component.js';
+
+const component = (name: string, extra = 'command: [./run.sh]') =>
+  `apiVersion: pilotage.dev/v1\nkind: Component\nname: ${name}\nversion: 1.0.0\n${extra}\n`;
+const workflow = (actions: string) =>
+  `apiVersion: pilotage.dev/v1\nkind: Workflow\nname: wf\nstages:\n  - name: s\n    actions:\n${actions}`;
+
+describe('file loading', () => {
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pilotage-plan-'));
+    mkdirSync(join(dir, 'flows'));
+    mkdirSync(join(dir, 'components', 'tool'), { recursive: true });
+    writeFileSync(join(dir, 'components', 'tool', 'component.yaml'), component('tool'));
+    writeFileSync(join(dir, 'components', 'bad.yaml'), component('bad', 'imag: x'));
+    writeFileSync(
+      join(dir, 'flows', 'wf.yaml'),
+      workflow(
+        '      - { name: a, component: ../components/tool }\n      - { name: b, component: ../components/tool/component.yaml }\n',
+      ),
+    );
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('paths are relative to the workflow file, and a folder means its component.yaml', () => {
+    const plan = loadWorkflowFile(join(dir, 'flows', 'wf.yaml'));
+    const [a, b] = plan.stages[0]?.actions ?? [];
+    assert.equal(a?.component.dir, join(dir, 'components', 'tool'));
+    assert.deepEqual(a?.component.command, ['./run.sh']);
+    assert.equal(a?.component, b?.component, 'one file is compiled once per resolver');
+    assert.equal(plan.file, join(dir, 'flows', 'wf.yaml'));
+  });
+
+  test('registry references go to the registry callback', () => {
+    const registered = parseComponent(component('reg'), join(dir, 'reg.yaml'));
+    const asked: string[] = [];
+    const resolver = createFileResolver((ref) => {
+      asked.push(ref);
+      return ref === 'reg@^1' ? registered : undefined;
+    });
+    assert.equal(resolver.resolve('reg@^1', join(dir, 'flows', 'wf.yaml')), registered);
+    assert.throws(() => resolver.resolve('other@2.0.0', 'wf.yaml'), {
+      message: 'component other@2.0.0 not found; register it or use a path to its component.yaml',
+    });
+    assert.deepEqual(asked, ['reg@^1', 'other@2.0.0']);
+    assert.throws(() => createFileResolver().resolve('reg@1.0.0', 'wf.yaml'), /not found; register it/);
+  });
+
+  test('missing and invalid component files are reported', () => {
+    const resolver = createFileResolver();
+    const from = join(dir, 'flows', 'wf.yaml');
+    assert.throws(() => resolver.resolve('../components/none.yaml', from), {
+      message: `component file "${join(dir, 'components', 'none.yaml')}" not found`,
+    });
+    assert.throws(
+      () => resolver.resolve('../components/bad.yaml', from),
+      (error: unknown) => error instanceof PlanError && error.issues[0]?.file === join(dir, 'components', 'bad.yaml'),
+    );
+  });
+
+  test('validateFiles detects each kind and gathers every issue', () => {
+    writeFileSync(join(dir, 'odd.yaml'), 'apiVersion: pilotage.dev/v1\nkind: Pipeline\n');
+    const issues = validateFiles([
+      join(dir, 'flows', 'wf.yaml'),
+      join(dir, 'components', 'tool', 'component.yaml'),
+      join(dir, 'components', 'bad.yaml'),
+      join(dir, 'odd.yaml'),
+      join(dir, 'absent.yaml'),
+    ]).map((issue) => formatIssue(issue).replaceAll(`${dir}/`, ''));
+    assert.deepEqual(issues, [
+      'components/bad.yaml:1:1: a component needs an image (container executors) or a command (local executor), or both',
+      'components/bad.yaml:5:1: imag: unknown key "imag" (did you mean "image"?)',
+      'odd.yaml:2:7: kind: expected kind "Workflow" or "Component", got "Pipeline"',
+      'absent.yaml:1:1: cannot read the file: no such file',
+    ]);
+  });
+
+  test('loading a missing file is a PlanError at 1:1', () => {
+    assert.throws(
+      () => loadComponentFile(join(dir, 'nope.yaml')),
+      (error: unknown) =>
+        error instanceof PlanError && error.issues[0]?.line === 1 && /no such file/.test(error.message),
+    );
+  });
+});

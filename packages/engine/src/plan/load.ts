@@ -1,0 +1,117 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { PlanError, type Issue } from '../domain/issue.js';
+import { compileWorkflow } from './compile-workflow.js';
+import { isPathRef, type ComponentResolver } from './component-resolver.js';
+import { didYouMean } from './did-you-mean.js';
+import { asRecord } from './json-access.js';
+import { parseComponent } from './parse-component.js';
+import { parseSource } from './source-doc.js';
+import type { Plan, ResolvedComponent } from './types.js';
+
+export { compileWorkflow } from './compile-workflow.js';
+export { parseComponent } from './parse-component.js';
+export type { ComponentResolver } from './component-resolver.js';
+
+/** Looks up a registered component by reference (`git-clone@1.2.0`, `git-clone@^1`). */
+export type ComponentRegistry = (ref: string) => ResolvedComponent | undefined;
+
+/**
+ * A resolver that reads component files: a path reference is taken relative to the workflow
+ * file (a folder means its `component.yaml`); a `name@version` reference goes to `registry`.
+ * Each file is read and compiled once per resolver (errors too).
+ */
+export function createFileResolver(registry?: ComponentRegistry): ComponentResolver {
+  const cache = new Map<string, { component?: ResolvedComponent; error?: unknown }>();
+  return {
+    resolve(ref: string, fromFile: string): ResolvedComponent {
+      if (!isPathRef(ref)) {
+        const found = registry?.(ref);
+        if (found === undefined)
+          throw new Error(`component ${ref} not found; register it or use a path to its component.yaml`);
+        return found;
+      }
+      let target = isAbsolute(ref) ? ref : join(dirname(fromFile), ref);
+      if (existsSync(target) && statSync(target).isDirectory()) target = join(target, 'component.yaml');
+      const key = resolve(target);
+      let entry = cache.get(key);
+      if (entry === undefined) {
+        try {
+          entry = { component: loadComponent(target) };
+        } catch (error) {
+          entry = { error };
+        }
+        cache.set(key, entry);
+      }
+      if (entry.component === undefined) throw entry.error;
+      return entry.component;
+    },
+  };
+}
+
+function loadComponent(file: string): ResolvedComponent {
+  if (!existsSync(file)) throw new Error(`component file "${file}" not found`);
+  return parseComponent(readFileSync(file, 'utf8'), file);
+}
+
+/**
+ * Read and compile a workflow file. Components given by path are read relative to it; registry
+ * references need a resolver with a registry. Throws PlanError (a file that cannot be read is
+ * one issue at 1:1).
+ */
+export function loadWorkflowFile(path: string, resolver: ComponentResolver = createFileResolver()): Plan {
+  return compileWorkflow(readText(path), path, resolver);
+}
+
+/** Read and compile a component file. Throws PlanError. */
+export function loadComponentFile(path: string): ResolvedComponent {
+  return parseComponent(readText(path), path);
+}
+
+/**
+ * Check workflow and component files (the kind is read from each file's `kind:`) and return
+ * every issue found, in file order; an empty list means all are valid.
+ */
+export function validateFiles(paths: readonly string[], resolver: ComponentResolver = createFileResolver()): Issue[] {
+  const issues: Issue[] = [];
+  for (const path of paths) {
+    try {
+      const text = readText(path);
+      const { value, source, issues: readIssues } = parseSource(text, path);
+      if (readIssues.length > 0 && value === undefined) {
+        issues.push(...readIssues);
+        continue;
+      }
+      if (value === null) {
+        issues.push(source.issue([], 'the file is empty: expected a workflow or a component'));
+        continue;
+      }
+      const kind = asRecord(value)?.kind;
+      if (kind === 'Workflow') compileWorkflow(text, path, resolver);
+      else if (kind === 'Component') parseComponent(text, path);
+      else {
+        const hint = typeof kind === 'string' ? didYouMean(kind, ['Workflow', 'Component']) : '';
+        const found = kind === undefined ? 'no kind' : JSON.stringify(kind);
+        issues.push(
+          source.issue(
+            kind === undefined ? [] : ['kind'],
+            `expected kind "Workflow" or "Component", got ${found}${hint}`,
+          ),
+        );
+      }
+    } catch (error) {
+      if (!(error instanceof PlanError)) throw error;
+      issues.push(...error.issues);
+    }
+  }
+  return issues;
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new PlanError([{ file: path, line: 1, column: 1, path: '', message: `cannot read the file: ${reason}` }]);
+  }
+}

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { formatIssue } from '../domain/issue.js';
+import { parseSource } from './source-doc.js';
+
+describe('parseSource', () => {
+  test('converts to JSON and knows where every key and value is', () => {
+    const text = 'a: 1\nlist:\n  - x\n  - { y: "z" }\n';
+    const { value, source, issues } = parseSource(text, 'f.yaml');
+    assert.deepEqual(value, { a: 1, list: ['x', { y: 'z' }] });
+    assert.deepEqual(issues, []);
+    assert.deepEqual(source.position(['list', 1, 'y']), { line: 4, column: 10 });
+    assert.deepEqual(source.position(['list', 1, 'y'], true), { line: 4, column: 7 });
+    assert.deepEqual(source.position(['list'], true), { line: 2, column: 1 });
+    // a missing key falls back to its nearest ancestor
+    assert.deepEqual(source.position(['list', 1, 'missing', 'deeper']), { line: 4, column: 5 });
+  });
+
+  test('expands aliases, reporting them at the alias', () => {
+    const { value, source } = parseSource('base: &b { n: 1 }\ncopy: *b\n', 'f.yaml');
+    assert.deepEqual(value, { base: { n: 1 }, copy: { n: 1 } });
+    assert.deepEqual(source.position(['copy']), { line: 2, column: 7 });
+    const cyclic = parseSource('a: &x [ *x ]\n', 'f.yaml');
+    assert.deepEqual(cyclic.issues.map(formatIssue), [
+      'f.yaml:1:9: a[0]: alias refers to an unknown or enclosing anchor',
+    ]);
+  });
+
+  test('reports duplicate keys, complex keys and values JSON cannot hold', () => {
+    const { value, issues } = parseSource('a: 1\na: 2\n? [k]\n: v\n1.50: x\nbig: .inf\n', 'f.yaml');
+    assert.deepEqual(value, { a: 1, '1.50': 'x', big: null });
+    assert.deepEqual(issues.map(formatIssue), [
+      'f.yaml:2:1: a: duplicate key "a" (first defined at line 1)',
+      'f.yaml:3:3: keys must be plain strings, not lists or mappings',
+      'f.yaml:6:6: big: Infinity is not a JSON number',
+    ]);
+  });
+
+  test('syntax errors stop the conversion and carry their position', () => {
+    const { value, issues } = parseSource('a: [1, 2\nb: "open\n', 'f.yaml');
+    assert.equal(value, undefined);
+    assert.ok(issues.length > 0);
+    assert.ok(issues.every((issue) => issue.message.startsWith('invalid YAML: ') && issue.line >= 1));
+  });
+
+  test('an empty document is null', () => {
+    assert.equal(parseSource('# only a comment\n', 'f.yaml').value, null);
+  });
+});

@@ -1,0 +1,189 @@
+import type { JsonSchema, JsonValue } from '../domain/vocabulary.js';
+import type { RetryPolicy } from '../domain/retry.js';
+
+/**
+ * The compiled, validated, executor-neutral plan. The compiler (`compileWorkflow`) is the only
+ * producer; the engine and executors are the only readers. Everything here is already checked:
+ * every reference resolves, every expression parsed and type-checked, every duration in ms.
+ */
+
+/** A string field of `with:`/`env:` that holds `${{ }}` expressions, compiled. */
+export interface Expression {
+  /** the CEL source, without `${{ }}` */
+  readonly source: string;
+  /** where it was written: `file:line:column` (for runtime error messages) */
+  readonly at: string;
+}
+
+/**
+ * A value of `with:` or `env:`: plain JSON, with strings that may hold expressions.
+ * Rendered at run time by `renderTemplate`. A string that is one whole `${{ expr }}` keeps the
+ * expression's JSON type; a string with text around expressions is interpolated as a string.
+ */
+export type Template =
+  | { readonly kind: 'literal'; readonly value: JsonValue }
+  | { readonly kind: 'expression'; readonly expr: Expression }
+  | {
+      readonly kind: 'interpolation';
+      /** alternating text and expressions, in order */
+      readonly parts: readonly (string | Expression)[];
+    }
+  | { readonly kind: 'array'; readonly items: readonly Template[] }
+  | { readonly kind: 'object'; readonly entries: Readonly<Record<string, Template>> };
+
+/** Where the engine POSTs the event data after COMPONENT_START. */
+export interface EndpointSpec {
+  readonly port: number;
+  readonly path: string;
+}
+
+/** A volume declared by a component. `initialData` maps relative file names to contents. */
+export interface VolumeSpec {
+  readonly name: string;
+  readonly mountPath: string;
+  readonly readOnly?: boolean;
+  readonly initialData?: Readonly<Record<string, string>>;
+}
+
+/** Requested resources, in Kubernetes notation (`500m` cpu, `256Mi` memory). */
+export interface ResourceSpec {
+  readonly cpu?: string;
+  readonly memory?: string;
+}
+
+/** Kubernetes-only settings, passed through by the Kubernetes executor. */
+export interface KubernetesSpec {
+  readonly serviceAccountName?: string;
+  readonly nodeSelector?: Readonly<Record<string, string>>;
+  readonly tolerations?: readonly Readonly<Record<string, unknown>>[];
+  readonly namespace?: string;
+}
+
+/** Image pull policy for container executors. */
+export type PullPolicy = 'always' | 'if-missing' | 'never';
+
+/**
+ * A component with everything resolved: the registry entry, the component.yaml, or an
+ * inline `run:` action turned into an anonymous component.
+ */
+export interface ResolvedComponent {
+  /** `git-clone`; inline actions get `inline:<action>` */
+  readonly name: string;
+  /** `1.2.0`; inline actions get `0.0.0` */
+  readonly version: string;
+  /** what it does, from its component.yaml */
+  readonly description?: string;
+  /** container image, for container executors */
+  readonly image?: string;
+  readonly pullPolicy?: PullPolicy;
+  /**
+   * argv to run (local executor; entrypoint override for containers). For an inline `run:`
+   * action it is `['sh', '-c', <script>]`.
+   */
+  readonly command?: readonly string[];
+  /** extra arguments after `command` (container `cmd`) */
+  readonly args?: readonly string[];
+  /** absolute folder of the component.yaml: `./` in `command[0]` resolves here; `CO_COMPONENT_DIR` */
+  readonly dir?: string;
+  readonly workingDir?: string;
+  readonly user?: string;
+  /** must follow the full five-callback sequence */
+  readonly strict: boolean;
+  readonly endpoint?: EndpointSpec;
+  /** JSON Schema of the event data */
+  readonly inputs?: JsonSchema;
+  /** JSON Schema of the outputs reported in TASK_RESULT */
+  readonly outputs?: JsonSchema;
+  readonly env: Readonly<Record<string, string>>;
+  readonly timeoutMs?: number;
+  readonly resources?: ResourceSpec;
+  readonly volumes: readonly VolumeSpec[];
+  readonly kubernetes?: KubernetesSpec;
+}
+
+/** One action of a stage, compiled. */
+export interface PlanAction {
+  readonly name: string;
+  readonly stage: string;
+  readonly component: ResolvedComponent;
+  /** the event data, as a template over `inputs`, `actions`, `run`, `env`, `secrets` */
+  readonly with: Template;
+  /** condition; absent means always */
+  readonly if?: Expression;
+  /** effective timeout per attempt: the action's, else the component's, else the default */
+  readonly timeoutMs: number;
+  readonly retries: RetryPolicy;
+  /** extra env for the process, templated */
+  readonly env: Readonly<Record<string, Template>>;
+  /** executor override (`local`, `docker`, `kubernetes`); absent means the run's */
+  readonly executor?: string;
+  /** names of earlier actions this one reads (from its expressions) */
+  readonly needs: readonly string[];
+}
+
+/** One stage. `approval` stages hold no process: they wait for a decision. */
+export interface PlanStage {
+  readonly name: string;
+  readonly type: 'actions' | 'approval';
+  readonly actions: readonly PlanAction[];
+  /** approval stages only: how long to wait, ms */
+  readonly approvalTimeoutMs?: number;
+}
+
+/** A trigger, as written (the server acts on them). */
+export type PlanTrigger =
+  | { readonly kind: 'manual' }
+  | {
+      readonly kind: 'webhook';
+      readonly provider: 'github' | 'gitlab' | 'generic';
+      readonly events: readonly string[];
+      /** maps the payload to inputs: input name → template over `payload`, `headers` */
+      readonly inputs?: Readonly<Record<string, Template>>;
+    }
+  | { readonly kind: 'cdevent'; readonly type: string; readonly filter?: Expression }
+  | { readonly kind: 'cron'; readonly schedule: string; readonly timezone?: string };
+
+/** A compiled workflow. */
+export interface Plan {
+  readonly name: string;
+  /** free-form version label of the workflow file, if given */
+  readonly version?: string;
+  /** absolute path of the workflow file, when compiled from a file */
+  readonly file?: string;
+  readonly description?: string;
+  /** JSON Schema of the run's event data (defaults applied before the run starts) */
+  readonly inputs?: JsonSchema;
+  /** env for every action, templated */
+  readonly env: Readonly<Record<string, Template>>;
+  readonly stages: readonly PlanStage[];
+  readonly triggers: readonly PlanTrigger[];
+  /** cancel running siblings when one action fails */
+  readonly failFast: boolean;
+  /** whole-run timeout, ms (absent: none) */
+  readonly timeoutMs?: number;
+  /** most actions of this run running at once */
+  readonly concurrency: number;
+  /** default executor for the run (absent: the engine's default) */
+  readonly executor?: string;
+}
+
+/** Defaults applied by the compiler where a file is silent. */
+export const PLAN_DEFAULTS = {
+  actionTimeoutMs: 60 * 60 * 1000,
+  concurrency: 16,
+  retryBackoffMs: 1000,
+  retryFactor: 2,
+  retryMaxBackoffMs: 60_000,
+  approvalTimeoutMs: 24 * 60 * 60 * 1000,
+} as const;
+
+/** What expressions see at run time. */
+export interface ExpressionContext {
+  readonly inputs: Readonly<Record<string, JsonValue>>;
+  readonly actions: Readonly<
+    Record<string, { readonly outputs: Readonly<Record<string, JsonValue>>; readonly status: string }>
+  >;
+  readonly run: { readonly id: string; readonly number: number; readonly workflow: string };
+  readonly env: Readonly<Record<string, string>>;
+  readonly secrets: Readonly<Record<string, string>>;
+}

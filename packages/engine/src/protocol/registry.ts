@@ -1,0 +1,79 @@
+import { ConflictError } from '../domain/errors.js';
+import { ContractSession } from './session.js';
+import { hashToken } from './tokens.js';
+import type { SessionOptions } from './types.js';
+
+/**
+ * The live callback sessions, keyed by the sha256 of their token. The engine registers a
+ * session before it starts a component and unregisters it after the task run is recorded as
+ * ended; the callback routes look sessions up here. In memory, one per engine process.
+ */
+export class CallbackRegistry {
+  readonly #sessions = new Map<string, ContractSession>();
+  readonly #endedState: ((tokenHash: string) => Promise<string | undefined>) | undefined;
+
+  /**
+   * `endedState` answers, for a token hash with no live session, the final state of its task
+   * run if it has ended (from the store): such calls get 409 naming it rather than 404, even
+   * after the run was forgotten or the engine restarted.
+   */
+  constructor(options: { endedState?: (tokenHash: string) => Promise<string | undefined> } = {}) {
+    this.#endedState = options.endedState;
+  }
+
+  /** The final state of an ended task run that owned `tokenHash`, if known. Never rejects. */
+  async endedState(tokenHash: string): Promise<string | undefined> {
+    if (!this.#endedState) return undefined;
+    try {
+      return await this.#endedState(tokenHash);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Open the session of a task run's `token` (the raw secret; only its hash is kept). Throws a
+   * ConflictError when that token is already registered.
+   */
+  register(token: string, options: SessionOptions): ContractSession {
+    const tokenHash = hashToken(token);
+    if (this.#sessions.has(tokenHash)) {
+      throw new ConflictError(`a callback session is already registered for task run ${options.taskRunId}'s token`);
+    }
+    const session = new ContractSession(tokenHash, options);
+    this.#sessions.set(tokenHash, session);
+    return session;
+  }
+
+  /** The session of a token hash, or undefined. */
+  get(tokenHash: string): ContractSession | undefined {
+    return this.#sessions.get(tokenHash);
+  }
+
+  /** The session of a raw token, or undefined. */
+  lookup(token: string): ContractSession | undefined {
+    return this.#sessions.get(hashToken(token));
+  }
+
+  /** Forget a session; later calls with its token get 404. Returns whether it was registered. */
+  unregister(tokenHash: string): boolean {
+    return this.#sessions.delete(tokenHash);
+  }
+
+  /** Forget every session of a run (after it ended): later calls with their tokens get 404. */
+  forgetRun(runId: string): number {
+    let forgotten = 0;
+    for (const [hash, session] of this.#sessions) {
+      if (session.runId === runId) {
+        this.#sessions.delete(hash);
+        forgotten += 1;
+      }
+    }
+    return forgotten;
+  }
+
+  /** How many sessions are open. */
+  get size(): number {
+    return this.#sessions.size;
+  }
+}

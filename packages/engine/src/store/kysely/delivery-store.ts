@@ -1,0 +1,141 @@
+import { sql } from 'kysely';
+import type { DeliveryFilter, DeliveryRecord, DeliveryStore, OutboxRecord } from '../types.js';
+import { DELIVERY_COLUMNS, toDeliveryRecord } from './delivery-row.js';
+import { toOutboxRecord } from './outbox-row.js';
+import type { StoreContext } from './store-context.js';
+
+const DEFAULT_LIST_LIMIT = 100;
+
+/**
+ * `DeliveryStore` over Kysely. `attempts` counts every attempt, the successful one included.
+ * `list` returns the newest events first. `redeliver` ignores `filter.limit`, and a `filter.state`
+ * other than `dead` matches nothing; it resets `attempts` to 0 so the retry policy starts afresh
+ * (`lastError` is kept).
+ */
+export class KyselyDeliveryStore implements DeliveryStore {
+  readonly #ctx: StoreContext;
+
+  constructor(ctx: StoreContext) {
+    this.#ctx = ctx;
+  }
+
+  enqueueNew(sink: string, now: number): Promise<number> {
+    return this.#ctx.use(async (db) => {
+      // Per-row check rather than "seq > last enqueued": PostgreSQL may commit seq 7 before 6.
+      // The casts type the parameters for PostgreSQL, which cannot infer them in a select list.
+      const result = await db
+        .insertInto('deliveries')
+        .columns(['sink', 'event_seq', 'state', 'next_attempt_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom('outbox as o')
+            .select([
+              sql<string>`cast(${sink} as text)`.as('sink'),
+              'o.seq',
+              sql<string>`'pending'`.as('state'),
+              sql<number>`cast(${now} as bigint)`.as('next_attempt_at'),
+            ])
+            .where(({ not, exists, selectFrom }) =>
+              not(
+                exists(
+                  selectFrom('deliveries as d')
+                    .select('d.event_seq')
+                    .where('d.sink', '=', sink)
+                    .whereRef('d.event_seq', '=', 'o.seq'),
+                ),
+              ),
+            ),
+        )
+        // two replicas enqueueing at once: the second one skips what the first inserted
+        .onConflict((oc) => oc.doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0n);
+    });
+  }
+
+  listPending(sink: string, limit: number): Promise<(DeliveryRecord & { readonly event: OutboxRecord })[]> {
+    const { dialect } = this.#ctx;
+    return this.#ctx.use(async (db) => {
+      const rows = await db
+        .selectFrom('deliveries as d')
+        .innerJoin('outbox as o', 'o.seq', 'd.event_seq')
+        .select([...DELIVERY_COLUMNS, 'o.seq', 'o.id', 'o.payload', 'o.created_at'])
+        .where('d.sink', '=', sink)
+        .where('d.state', '=', 'pending')
+        .orderBy('d.event_seq')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({ ...toDeliveryRecord(r), event: toOutboxRecord(r, dialect) }));
+    });
+  }
+
+  markDelivered(sink: string, eventSeq: number, at: number): Promise<void> {
+    return this.#ctx.use(async (db) => {
+      await db
+        .updateTable('deliveries')
+        .set((eb) => ({ state: 'delivered', delivered_at: at, attempts: eb('attempts', '+', 1) }))
+        .where('sink', '=', sink)
+        .where('event_seq', '=', eventSeq)
+        .where('state', '=', 'pending')
+        .execute();
+    });
+  }
+
+  markFailed(sink: string, eventSeq: number, error: string, nextAttemptAt: number, dead: boolean): Promise<void> {
+    return this.#ctx.use(async (db) => {
+      await db
+        .updateTable('deliveries')
+        .set((eb) => ({
+          state: dead ? 'dead' : 'pending',
+          attempts: eb('attempts', '+', 1),
+          last_error: error,
+          next_attempt_at: nextAttemptAt,
+        }))
+        .where('sink', '=', sink)
+        .where('event_seq', '=', eventSeq)
+        .where('state', '=', 'pending')
+        .execute();
+    });
+  }
+
+  list(filter: DeliveryFilter = {}): Promise<DeliveryRecord[]> {
+    return this.#ctx.use(async (db) => {
+      let query = db
+        .selectFrom('deliveries as d')
+        .innerJoin('outbox as o', 'o.seq', 'd.event_seq')
+        .select(DELIVERY_COLUMNS);
+      if (filter.sink !== undefined) query = query.where('d.sink', '=', filter.sink);
+      if (filter.state !== undefined) query = query.where('d.state', '=', filter.state);
+      if (filter.runId !== undefined) query = query.where('o.run_id', '=', filter.runId);
+      if (filter.eventId !== undefined) query = query.where('o.id', '=', filter.eventId);
+      const rows = await query
+        .orderBy('d.event_seq', 'desc')
+        .orderBy('d.sink')
+        .limit(filter.limit ?? DEFAULT_LIST_LIMIT)
+        .execute();
+      return rows.map(toDeliveryRecord);
+    });
+  }
+
+  redeliver(filter: DeliveryFilter, now: number): Promise<number> {
+    return this.#ctx.use(async (db) => {
+      if (filter.state !== undefined && filter.state !== 'dead') return 0;
+      let query = db
+        .updateTable('deliveries')
+        .set({ state: 'pending', next_attempt_at: now, attempts: 0 })
+        .where('state', '=', 'dead');
+      if (filter.sink !== undefined) query = query.where('sink', '=', filter.sink);
+      const { runId, eventId } = filter;
+      if (runId !== undefined) {
+        query = query.where('event_seq', 'in', (eb) =>
+          eb.selectFrom('outbox').select('seq').where('run_id', '=', runId),
+        );
+      }
+      if (eventId !== undefined) {
+        query = query.where('event_seq', 'in', (eb) => eb.selectFrom('outbox').select('seq').where('id', '=', eventId));
+      }
+      const result = await query.executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    });
+  }
+}

@@ -1,0 +1,42 @@
+import type { NewOutboxEvent, OutboxRecord, OutboxStore } from '../types.js';
+import { toOutboxRecord } from './outbox-row.js';
+import { insertEvents } from './record-change.js';
+import type { StoreContext } from './store-context.js';
+
+/**
+ * `OutboxStore` over Kysely. On PostgreSQL, `seq` is handed out at insert but transactions
+ * commit in any order, so a reader of `listAfter` may see seq 7 before seq 6 exists; delivery
+ * therefore tracks events per row (`DeliveryStore.enqueueNew`), not by a high-water mark.
+ */
+export class KyselyOutboxStore implements OutboxStore {
+  readonly #ctx: StoreContext;
+
+  constructor(ctx: StoreContext) {
+    this.#ctx = ctx;
+  }
+
+  listAfter(afterSeq: number, limit: number): Promise<OutboxRecord[]> {
+    return this.#ctx.use(async (db) => {
+      const rows = await db
+        .selectFrom('outbox')
+        .selectAll()
+        .where('seq', '>', afterSeq)
+        .orderBy('seq')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => toOutboxRecord(r, this.#ctx.dialect));
+    });
+  }
+
+  listByRun(runId: string): Promise<OutboxRecord[]> {
+    return this.#ctx.use(async (db) => {
+      const rows = await db.selectFrom('outbox').selectAll().where('run_id', '=', runId).orderBy('seq').execute();
+      return rows.map((r) => toOutboxRecord(r, this.#ctx.dialect));
+    });
+  }
+
+  append(events: readonly NewOutboxEvent[]): Promise<void> {
+    if (events.length === 0) return this.#ctx.use(() => Promise.resolve());
+    return this.#ctx.use((db) => db.transaction().execute((trx) => insertEvents(trx, this.#ctx.dialect, events)));
+  }
+}

@@ -1,0 +1,143 @@
+import { sql } from 'kysely';
+import type { RunState } from '../../domain/states.js';
+import type { NewOutboxEvent, NewRun, RunFilter, RunPatch, RunRecord, RunStore } from '../types.js';
+import { recordChange } from './record-change.js';
+import { toRunRecord } from './run-row.js';
+import type { StoreContext } from './store-context.js';
+
+const DEFAULT_LIMIT = 50;
+
+/** `RunStore` over Kysely; see the interface for the contract. */
+export class KyselyRunStore implements RunStore {
+  readonly #ctx: StoreContext;
+
+  constructor(ctx: StoreContext) {
+    this.#ctx = ctx;
+  }
+
+  create(run: NewRun, events: readonly NewOutboxEvent[] = []): Promise<RunRecord> {
+    const { dialect } = this.#ctx;
+    return this.#ctx.use((db) =>
+      db.transaction().execute(async (trx) => {
+        // The upsert locks the workflow's counter row until commit, so concurrent creates on
+        // PostgreSQL queue here and each gets the next number.
+        const counter = await trx
+          .insertInto('workflow_counters')
+          .values({ workflow: run.workflow, last_number: 1 })
+          .onConflict((oc) =>
+            oc.column('workflow').doUpdateSet({ last_number: sql`workflow_counters.last_number + 1` }),
+          )
+          .returning('last_number')
+          .executeTakeFirstOrThrow();
+        const record: RunRecord = {
+          id: run.id,
+          number: counter.last_number,
+          workflow: run.workflow,
+          workflowVersion: run.workflowVersion ?? null,
+          state: 'queued',
+          inputs: run.inputs,
+          plan: run.plan,
+          trigger: run.trigger,
+          chainId: run.chainId,
+          reason: null,
+          createdAt: run.createdAt,
+          startedAt: null,
+          endedAt: null,
+        };
+        await trx
+          .insertInto('runs')
+          .values({
+            id: record.id,
+            workflow: record.workflow,
+            number: record.number,
+            workflow_version: record.workflowVersion,
+            state: record.state,
+            previous_state: null,
+            inputs: dialect.encodeJson(record.inputs),
+            plan: dialect.encodeJson(record.plan),
+            trigger_info: dialect.encodeJson(record.trigger),
+            chain_id: record.chainId,
+            reason: null,
+            created_at: record.createdAt,
+            started_at: null,
+            ended_at: null,
+          })
+          .execute();
+        await recordChange(
+          trx,
+          dialect,
+          { entityId: run.id, from: null, to: 'queued', at: run.createdAt, reason: null },
+          events,
+        );
+        return record;
+      }),
+    );
+  }
+
+  get(id: string): Promise<RunRecord | undefined> {
+    return this.#ctx.use(async (db) => {
+      const row = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : toRunRecord(row, this.#ctx.dialect);
+    });
+  }
+
+  list(filter: RunFilter = {}): Promise<RunRecord[]> {
+    return this.#ctx.use(async (db) => {
+      let query = db.selectFrom('runs').selectAll();
+      if (filter.workflow !== undefined) query = query.where('workflow', '=', filter.workflow);
+      if (filter.state !== undefined) query = query.where('state', '=', filter.state);
+      if (filter.before !== undefined) query = query.where('id', '<', filter.before);
+      const rows = await query
+        .orderBy('id', 'desc')
+        .limit(filter.limit ?? DEFAULT_LIMIT)
+        .execute();
+      return rows.map((r) => toRunRecord(r, this.#ctx.dialect));
+    });
+  }
+
+  transition(
+    id: string,
+    from: readonly RunState[],
+    to: RunState,
+    at: number,
+    patch: RunPatch = {},
+    events: readonly NewOutboxEvent[] = [],
+  ): Promise<boolean> {
+    if (from.length === 0) return this.#ctx.use(() => Promise.resolve(false));
+    return this.#ctx.use((db) =>
+      db.transaction().execute(async (trx) => {
+        // Compare-and-set in one statement; `previous_state = state` captures the state it
+        // replaced (SET sees the old row), so the transition row needs no second read.
+        const changed = await trx
+          .updateTable('runs')
+          .set((eb) => ({
+            previous_state: eb.ref('state'),
+            state: to,
+            ...(patch.reason !== undefined && { reason: patch.reason }),
+            ...(patch.startedAt !== undefined && { started_at: patch.startedAt }),
+            ...(patch.endedAt !== undefined && { ended_at: patch.endedAt }),
+          }))
+          .where('id', '=', id)
+          .where('state', 'in', from)
+          .returning('previous_state')
+          .executeTakeFirst();
+        if (changed === undefined) return false;
+        await recordChange(
+          trx,
+          this.#ctx.dialect,
+          { entityId: id, from: changed.previous_state, to, at, reason: patch.reason ?? null },
+          events,
+        );
+        return true;
+      }),
+    );
+  }
+
+  listByState(states: readonly RunState[]): Promise<RunRecord[]> {
+    if (states.length === 0) return this.#ctx.use(() => Promise.resolve([]));
+    return this.#ctx.use(async (db) => {
+      const rows = await db.selectFrom('runs').selectAll().where('state', 'in', states).orderBy('id').execute();
+      return rows.map((r) => toRunRecord(r, this.#ctx.dialect));
+    });
+  }
+}

@@ -1,0 +1,126 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { RunState, TaskRunState } from '../../domain/states.js';
+import type { DeliveryState } from '../types.js';
+
+/**
+ * The tables as Kysely sees them. Column names are snake_case; the area stores map rows to
+ * the camelCase records of `../types.ts`.
+ */
+
+/**
+ * A JSON column: written as JSON text (the dialect encodes it), read back as whatever the driver
+ * returns (text on SQLite, already parsed on PostgreSQL), so always read it through
+ * `StoreDialect.decodeJson`.
+ */
+export type JsonColumn = ColumnType<unknown, string, string>;
+/** The same, for a column that may be SQL NULL. */
+export type NullableJsonColumn = ColumnType<unknown, string | null, string | null>;
+
+export interface RunsTable {
+  id: string;
+  workflow: string;
+  number: number;
+  workflow_version: string | null;
+  state: RunState;
+  /** the state before the last transition, written by the compare-and-set update */
+  previous_state: RunState | null;
+  inputs: JsonColumn;
+  plan: JsonColumn;
+  trigger_info: JsonColumn;
+  chain_id: string;
+  reason: string | null;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+}
+
+export interface WorkflowCountersTable {
+  workflow: string;
+  last_number: number;
+}
+
+export interface TaskRunsTable {
+  id: string;
+  run_id: string;
+  stage: string;
+  action: string;
+  attempt: number;
+  state: TaskRunState;
+  previous_state: TaskRunState | null;
+  component: string;
+  executor: string;
+  token_hash: string | null;
+  event_data: JsonColumn;
+  output: JsonColumn;
+  result: 'success' | 'failure' | null;
+  message: string | null;
+  reason: string | null;
+  exit_code: number | null;
+  ref: string | null;
+  facts: JsonColumn;
+  steps: JsonColumn;
+  /** last log seq handed out; bumping it is also the per-task-run append lock */
+  log_seq: ColumnType<number, number | undefined, number>;
+  /** last status seq handed out, same role as `log_seq` */
+  status_seq: ColumnType<number, number | undefined, number>;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+}
+
+export interface StatusesTable {
+  task_run_id: string;
+  seq: number;
+  at: number;
+  message: string | null;
+  progress: number | null;
+  output: NullableJsonColumn;
+}
+
+export interface LogsTable {
+  task_run_id: string;
+  seq: number;
+  at: number;
+  stream: 'stdout' | 'stderr';
+  line: string;
+}
+
+export interface TransitionsTable {
+  id: Generated<number>;
+  entity_id: string;
+  from_state: string | null;
+  to_state: string;
+  at: number;
+  reason: string | null;
+}
+
+export interface OutboxTable {
+  seq: Generated<number>;
+  id: string;
+  run_id: string | null;
+  type: string;
+  payload: JsonColumn;
+  created_at: number;
+}
+
+export interface DeliveriesTable {
+  sink: string;
+  event_seq: number;
+  state: DeliveryState;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+  next_attempt_at: number;
+  delivered_at: number | null;
+}
+
+/** The whole database. */
+export interface StoreSchema {
+  runs: RunsTable;
+  workflow_counters: WorkflowCountersTable;
+  task_runs: TaskRunsTable;
+  statuses: StatusesTable;
+  logs: LogsTable;
+  transitions: TransitionsTable;
+  outbox: OutboxTable;
+  deliveries: DeliveriesTable;
+}

@@ -1,0 +1,47 @@
+import type { Selectable, Updateable } from 'kysely';
+import type { JsonObject, JsonValue } from '../../domain/vocabulary.js';
+import type { TaskRunPatch, TaskRunRecord } from '../types.js';
+import type { TaskRunsTable } from './schema.js';
+import type { StoreDialect } from './store-dialect.js';
+
+/** A `task_runs` row as the `TaskRunRecord` the engine sees. */
+export function toTaskRunRecord(row: Selectable<TaskRunsTable>, dialect: StoreDialect): TaskRunRecord {
+  return {
+    id: row.id,
+    runId: row.run_id,
+    stage: row.stage,
+    action: row.action,
+    attempt: row.attempt,
+    state: row.state,
+    component: row.component,
+    executor: row.executor,
+    tokenHash: row.token_hash,
+    eventData: dialect.decodeJson(row.event_data) as JsonValue,
+    output: dialect.decodeJson(row.output) as JsonObject,
+    result: row.result,
+    message: row.message,
+    reason: row.reason,
+    exitCode: row.exit_code,
+    ref: row.ref,
+    facts: dialect.decodeJson(row.facts) as Record<string, string>,
+    steps: dialect.decodeJson(row.steps) as TaskRunRecord['steps'],
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+  };
+}
+
+/** The columns a `TaskRunPatch` sets; absent keys are left alone, `null` clears. */
+export function taskRunPatchColumns(patch: TaskRunPatch, dialect: StoreDialect): Updateable<TaskRunsTable> {
+  const set: Updateable<TaskRunsTable> = {};
+  if (patch.output !== undefined) set.output = dialect.encodeJson(patch.output);
+  if (patch.result !== undefined) set.result = patch.result;
+  if (patch.message !== undefined) set.message = patch.message;
+  if (patch.reason !== undefined) set.reason = patch.reason;
+  if (patch.exitCode !== undefined) set.exit_code = patch.exitCode;
+  if (patch.ref !== undefined) set.ref = patch.ref;
+  if (patch.facts !== undefined) set.facts = dialect.encodeJson(patch.facts);
+  if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
+  if (patch.endedAt !== undefined) set.ended_at = patch.endedAt;
+  return set;
+}

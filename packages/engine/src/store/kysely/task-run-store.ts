@@ -1,0 +1,169 @@
+import type { TaskRunState } from '../../domain/states.js';
+import { NotFoundError } from '../../domain/errors.js';
+import type { ContractStep, NewOutboxEvent, NewTaskRun, TaskRunPatch, TaskRunRecord, TaskRunStore } from '../types.js';
+import { recordChange } from './record-change.js';
+import type { StoreContext } from './store-context.js';
+import { taskRunPatchColumns, toTaskRunRecord } from './task-run-row.js';
+
+/** `TaskRunStore` over Kysely; see the interface for the contract. */
+export class KyselyTaskRunStore implements TaskRunStore {
+  readonly #ctx: StoreContext;
+
+  constructor(ctx: StoreContext) {
+    this.#ctx = ctx;
+  }
+
+  create(taskRun: NewTaskRun, events: readonly NewOutboxEvent[] = []): Promise<TaskRunRecord> {
+    const { dialect } = this.#ctx;
+    const record: TaskRunRecord = {
+      id: taskRun.id,
+      runId: taskRun.runId,
+      stage: taskRun.stage,
+      action: taskRun.action,
+      attempt: taskRun.attempt,
+      state: taskRun.state ?? 'pending',
+      component: taskRun.component,
+      executor: taskRun.executor,
+      tokenHash: taskRun.tokenHash,
+      eventData: taskRun.eventData,
+      output: {},
+      result: null,
+      message: null,
+      reason: taskRun.reason ?? null,
+      exitCode: null,
+      ref: null,
+      facts: {},
+      steps: {},
+      createdAt: taskRun.createdAt,
+      startedAt: null,
+      endedAt: null,
+    };
+    return this.#ctx.use((db) =>
+      db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('task_runs')
+          .values({
+            id: record.id,
+            run_id: record.runId,
+            stage: record.stage,
+            action: record.action,
+            attempt: record.attempt,
+            state: record.state,
+            previous_state: null,
+            component: record.component,
+            executor: record.executor,
+            token_hash: record.tokenHash,
+            event_data: dialect.encodeJson(record.eventData),
+            output: dialect.encodeJson(record.output),
+            result: null,
+            message: null,
+            reason: record.reason,
+            exit_code: null,
+            ref: null,
+            facts: dialect.encodeJson(record.facts),
+            steps: dialect.encodeJson(record.steps),
+            created_at: record.createdAt,
+            started_at: null,
+            ended_at: null,
+          })
+          .execute();
+        await recordChange(
+          trx,
+          dialect,
+          { entityId: record.id, from: null, to: record.state, at: record.createdAt, reason: record.reason },
+          events,
+        );
+        return record;
+      }),
+    );
+  }
+
+  get(id: string): Promise<TaskRunRecord | undefined> {
+    return this.#ctx.use(async (db) => {
+      const row = await db.selectFrom('task_runs').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : toTaskRunRecord(row, this.#ctx.dialect);
+    });
+  }
+
+  getByTokenHash(tokenHash: string): Promise<TaskRunRecord | undefined> {
+    return this.#ctx.use(async (db) => {
+      const row = await db.selectFrom('task_runs').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+      return row === undefined ? undefined : toTaskRunRecord(row, this.#ctx.dialect);
+    });
+  }
+
+  listByRun(runId: string): Promise<TaskRunRecord[]> {
+    return this.#ctx.use(async (db) => {
+      const rows = await db
+        .selectFrom('task_runs')
+        .selectAll()
+        .where('run_id', '=', runId)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      return rows.map((r) => toTaskRunRecord(r, this.#ctx.dialect));
+    });
+  }
+
+  transition(
+    id: string,
+    from: readonly TaskRunState[],
+    to: TaskRunState,
+    at: number,
+    patch: TaskRunPatch = {},
+    events: readonly NewOutboxEvent[] = [],
+  ): Promise<boolean> {
+    if (from.length === 0) return this.#ctx.use(() => Promise.resolve(false));
+    const { dialect } = this.#ctx;
+    return this.#ctx.use((db) =>
+      db.transaction().execute(async (trx) => {
+        // Compare-and-set; see KyselyRunStore.transition for `previous_state`.
+        const changed = await trx
+          .updateTable('task_runs')
+          .set((eb) => ({
+            ...taskRunPatchColumns(patch, dialect),
+            previous_state: eb.ref('state'),
+            state: to,
+          }))
+          .where('id', '=', id)
+          .where('state', 'in', from)
+          .returning('previous_state')
+          .executeTakeFirst();
+        if (changed === undefined) return false;
+        await recordChange(
+          trx,
+          dialect,
+          { entityId: id, from: changed.previous_state, to, at, reason: patch.reason ?? null },
+          events,
+        );
+        return true;
+      }),
+    );
+  }
+
+  /** Throws `NotFoundError` when no task run has `id`. */
+  update(id: string, patch: TaskRunPatch): Promise<void> {
+    const set = taskRunPatchColumns(patch, this.#ctx.dialect);
+    return this.#ctx.use(async (db) => {
+      // An empty patch still checks that the task run exists, so callers learn about bad ids.
+      const result =
+        Object.keys(set).length === 0
+          ? await db.selectFrom('task_runs').select('id').where('id', '=', id).execute()
+          : await db.updateTable('task_runs').set(set).where('id', '=', id).returning('id').execute();
+      if (result.length === 0) throw new NotFoundError(`task run ${id} not found`);
+    });
+  }
+
+  markStep(id: string, step: ContractStep, at: number): Promise<void> {
+    const { dialect } = this.#ctx;
+    return this.#ctx.use(async (db) => {
+      // One conditional update, so of two callbacks racing on the same step the first one wins.
+      await db
+        .updateTable('task_runs')
+        .set({ steps: dialect.jsonWithNumber('steps', step, at) })
+        .where('id', '=', id)
+        .where(dialect.jsonLacksKey('steps', step))
+        .execute();
+    });
+  }
+}

@@ -1,0 +1,60 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type { PoolConfig } from 'pg';
+import { KyselyStore } from '../kysely/kysely-store.js';
+import type { StoreSchema } from '../kysely/schema.js';
+import { migrate } from '../migrations/migrate.js';
+import { StoreError } from '../store-error.js';
+import { postgresDialect } from './postgres-dialect.js';
+
+/** OID of `int8`/`bigint`: timestamps, identity columns and `count(*)`. */
+const INT8_OID = 20;
+
+/**
+ * Open a `pg` pool on `url` (a `postgres://` or `postgresql://` connection string) and migrate
+ * the database. bigint columns come back as JS numbers: they hold epoch milliseconds and
+ * sequence numbers, far below 2^53. Throws a retryable `StoreError` when the server cannot be
+ * reached, after closing the pool.
+ */
+export async function openPostgres(url: string): Promise<KyselyStore> {
+  const { default: pg } = await import('pg');
+  const config: PoolConfig = {
+    connectionString: url,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID && format !== 'binary'
+          ? (value: string) => Number(value)
+          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  };
+  const pool = new pg.Pool(config);
+  // An idle client whose connection dies emits 'error' on the pool; the pool drops that client
+  // and the next query opens a new one. Without a listener the process would crash.
+  pool.on('error', () => undefined);
+  const db = new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    try {
+      await sql`select 1`.execute(db);
+    } catch (error) {
+      throw new StoreError(`could not connect to PostgreSQL at ${redact(url)}: ${String(error)}`, {
+        cause: error,
+        retryable: true,
+      });
+    }
+    await migrate(db as Kysely<unknown>, postgresDialect);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return new KyselyStore(db, postgresDialect);
+}
+
+/** The connection string without its password, for messages. */
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'the given URL';
+  }
+}

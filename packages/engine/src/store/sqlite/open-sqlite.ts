@@ -1,0 +1,47 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Kysely, SqliteDialect } from 'kysely';
+import { KyselyStore } from '../kysely/kysely-store.js';
+import type { StoreSchema } from '../kysely/schema.js';
+import { migrate } from '../migrations/migrate.js';
+import { StoreError } from '../store-error.js';
+import { sqliteDialect } from './sqlite-dialect.js';
+import { cachedStatements } from './statement-cache.js';
+
+/** How long a writer waits for another process's write lock before SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * Open (creating it and its folder if needed) and migrate the SQLite database at `path`,
+ * or an in-memory one for `:memory:`.
+ *
+ * WAL with `synchronous=NORMAL`: a resolved write survives the process crashing; a power loss
+ * may drop the last transactions but never corrupts the file. One connection, so Kysely
+ * serialises every query and transaction of this process (never nest a store call inside a
+ * transaction: it would wait for itself).
+ */
+export async function openSqlite(path: string): Promise<KyselyStore> {
+  const { default: Database } = await import('better-sqlite3');
+  let raw;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    raw = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = NORMAL');
+    raw.pragma('foreign_keys = ON');
+    raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  } catch (error) {
+    raw?.close();
+    throw new StoreError(`could not open the SQLite database ${path}: ${String(error)}`, {
+      cause: error,
+    });
+  }
+  const db = new Kysely<StoreSchema>({ dialect: new SqliteDialect({ database: cachedStatements(raw) }) });
+  try {
+    await migrate(db as Kysely<unknown>, sqliteDialect);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return new KyselyStore(db, sqliteDialect);
+}

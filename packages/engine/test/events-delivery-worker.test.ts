@@ -1,0 +1,433 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../src/store/open-store.js';
+import type { NewOutboxEvent, OutboxRecord, Store } from '../src/store/types.js';
+import {
+  buildPipelineRunFinished,
+  buildPipelineRunQueued,
+  buildPipelineRunStarted,
+  buildTaskRunFinished,
+  buildTaskRunStarted,
+  toOutboxEvent,
+} from '../src/events/builders.js';
+import { startDeliveryWorker, type DeliveryWorker } from '../src/events/delivery-worker.js';
+import { httpSink } from '../src/events/sinks/http-sink.js';
+import type { Sink } from '../src/events/sinks/sink.js';
+import { parseIncomingCdevent } from '../src/events/incoming.js';
+import { startReceiver, type ReceivedRequest, type TestReceiver } from './events-test-server.js';
+
+const FAST = { backoff: { initialMs: 20, factor: 2, maxMs: 150 }, pollMs: 40 };
+
+/** The five events of one run with one task run, chained by links, as the engine writes them. */
+function runEvents(runId: string, t0: number): NewOutboxEvent[] {
+  const base = { engineUrl: 'http://127.0.0.1:8080', workflow: 'wf', runId, chainId: `chain-${runId}` };
+  const queued = buildPipelineRunQueued({ ...base, timestamp: t0 });
+  const started = buildPipelineRunStarted({ ...base, timestamp: t0 + 1, previousEventId: queued.context.id });
+  const task = { ...base, taskRunId: `${runId}-t1`, taskName: 'unit', parentEventId: started.context.id };
+  const tStarted = buildTaskRunStarted({ ...task, timestamp: t0 + 2, previousEventId: started.context.id });
+  const tFinished = buildTaskRunFinished({
+    ...task,
+    timestamp: t0 + 3,
+    outcome: 'success',
+    previousEventId: tStarted.context.id,
+  });
+  const finished = buildPipelineRunFinished({
+    ...base,
+    timestamp: t0 + 4,
+    outcome: 'success',
+    previousEventId: tFinished.context.id,
+  });
+  return [queued, started, tStarted, tFinished, finished].map((e) => toOutboxEvent(e, runId));
+}
+
+/** Interleave several runs' events, as concurrent runs write them. */
+function interleave(...runs: NewOutboxEvent[][]): NewOutboxEvent[] {
+  const out: NewOutboxEvent[] = [];
+  for (let i = 0; runs.some((r) => i < r.length); i++) for (const r of runs) if (i < r.length) out.push(r[i]!);
+  return out;
+}
+
+/** The run an event received over HTTP belongs to (pipelinerun subject, or taskrun's pipelineRun). */
+function runOf(request: ReceivedRequest): string {
+  const parsed = parseIncomingCdevent({ headers: request.headers, body: request.body });
+  assert.ok(parsed.ok, `the sink sent an invalid event: ${JSON.stringify(parsed)}`);
+  const content = parsed.event.subject.content as { pipelineRun?: { id: string } };
+  return content.pipelineRun?.id ?? parsed.event.subject.id;
+}
+
+/** A receiver that dedups by ce-id and remembers the order in which it accepted events. */
+function acceptedIds(r: TestReceiver): {
+  accepted: string[];
+  duplicates: number;
+  install(decide?: (req: ReceivedRequest) => number): void;
+} {
+  const state = {
+    accepted: [] as string[],
+    duplicates: 0,
+    install(decide: (req: ReceivedRequest) => number = () => 200) {
+      r.respond = (req) => {
+        const status = decide(req);
+        if (status >= 200 && status < 300) {
+          const id = String(req.headers['ce-id']);
+          if (state.accepted.includes(id)) state.duplicates++;
+          else state.accepted.push(id);
+        }
+        return { status, body: status >= 300 ? 'not now' : '' };
+      };
+    },
+  };
+  state.install();
+  return state;
+}
+
+async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 15));
+  }
+}
+
+async function freePort(): Promise<number> {
+  const r = await startReceiver();
+  await r.close();
+  return r.port;
+}
+
+function assertInOrderPerRun(accepted: readonly string[], written: readonly NewOutboxEvent[]): void {
+  const byRun = new Map<string, string[]>();
+  for (const e of written) byRun.set(e.runId!, [...(byRun.get(e.runId!) ?? []), e.id]);
+  const runOfId = new Map(written.map((e) => [e.id, e.runId!]));
+  for (const [runId, ids] of byRun) {
+    assert.deepEqual(
+      accepted.filter((id) => runOfId.get(id) === runId),
+      ids,
+      `events of ${runId} in written order`,
+    );
+  }
+}
+
+interface Ctx {
+  store: Store;
+  dir: string;
+  workers: DeliveryWorker[];
+  receivers: TestReceiver[];
+}
+
+async function withStore(fn: (ctx: Ctx) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'pilotage-delivery-'));
+  const ctx: Ctx = { store: await openStore({ url: join(dir, 'pilotage.db') }), dir, workers: [], receivers: [] };
+  try {
+    await fn(ctx);
+  } finally {
+    for (const w of ctx.workers) await w.stop();
+    for (const r of ctx.receivers) await r.close();
+    await ctx.store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+describe('delivery worker on a real SQLite store and a real HTTP sink', () => {
+  test('a sink that is down, then failing, then back gets every event, in order per run', async () => {
+    await withStore(async (ctx) => {
+      const port = await freePort();
+      const sink = httpSink({ url: `http://127.0.0.1:${port}/events`, name: 'hook', timeoutMs: 2000 });
+      const worker = startDeliveryWorker({
+        deliveries: ctx.store.deliveries,
+        sinks: [sink],
+        maxAttempts: 1000,
+        ...FAST,
+      });
+      ctx.workers.push(worker);
+      const t0 = Date.now();
+      const first = interleave(runEvents('run-a', t0), runEvents('run-b', t0), runEvents('run-c', t0));
+      await ctx.store.outbox.append(first.slice(0, 7));
+      worker.kick();
+      await ctx.store.outbox.append(first.slice(7));
+      worker.kick();
+
+      // Nothing listens: the first event of each run is tried again and again; the others wait.
+      await waitFor('repeated failures', async () => {
+        const failed = await ctx.store.deliveries.list({ sink: 'hook', limit: 100 });
+        return failed.filter((d) => d.attempts >= 2).length === 3;
+      });
+      const rows = await ctx.store.deliveries.list({ sink: 'hook', limit: 100 });
+      assert.equal(rows.length, 15);
+      const tried = rows.filter((d) => d.attempts > 0);
+      assert.deepEqual(
+        tried.map((d) => d.eventId).sort(),
+        ['run-a', 'run-b', 'run-c'].map((r) => first.find((e) => e.runId === r)!.id).sort(),
+        'only the first event of each run is attempted while it fails',
+      );
+      assert.ok(
+        tried.every((d) => d.state === 'pending' && /ECONNREFUSED/.test(d.lastError ?? '')),
+        JSON.stringify(tried),
+      );
+
+      // It comes back, answering 503 to its first 6 requests.
+      const receiver = await startReceiver(port);
+      ctx.receivers.push(receiver);
+      const seen = acceptedIds(receiver);
+      let refusals = 6;
+      seen.install(() => (refusals-- > 0 ? 503 : 200));
+      const second = interleave(runEvents('run-d', t0 + 10), runEvents('run-a2', t0 + 10));
+      await ctx.store.outbox.append(second);
+      worker.kick();
+
+      assert.deepEqual(await worker.drain(15_000), { pending: 0 });
+      const all = [...first, ...second];
+      assert.equal(seen.accepted.length, all.length, 'every event arrived');
+      assert.equal(seen.duplicates, 0);
+      assertInOrderPerRun(seen.accepted, all);
+      assert.ok(receiver.requests.length >= all.length + 6);
+      const final = await ctx.store.deliveries.list({ sink: 'hook', limit: 100 });
+      assert.ok(
+        final.every((d) => d.state === 'delivered' && d.deliveredAt !== null),
+        'all delivered',
+      );
+      // Receivers see valid CDEvents whose run we can tell.
+      assert.deepEqual(new Set(receiver.requests.map(runOf)), new Set(['run-a', 'run-b', 'run-c', 'run-d', 'run-a2']));
+    });
+  });
+
+  test('a run whose event keeps failing holds back only its own later events', async () => {
+    await withStore(async (ctx) => {
+      const receiver = await startReceiver();
+      ctx.receivers.push(receiver);
+      const seen = acceptedIds(receiver);
+      let blockA = true;
+      seen.install((req) => (blockA && runOf(req) === 'run-a' ? 503 : 200));
+      const worker = startDeliveryWorker({
+        deliveries: ctx.store.deliveries,
+        sinks: [httpSink({ url: receiver.url, name: 'hook' })],
+        ...FAST,
+      });
+      ctx.workers.push(worker);
+      const a = runEvents('run-a', 1000);
+      const b = runEvents('run-b', 1000);
+      await ctx.store.outbox.append(interleave(a, b));
+      worker.kick();
+      await waitFor('run-b delivered', () => b.every((e) => seen.accepted.includes(e.id)));
+      assert.ok(
+        a.every((e) => !seen.accepted.includes(e.id)),
+        'nothing of run-a got through',
+      );
+      const rowsA = await ctx.store.deliveries.list({ sink: 'hook', runId: 'run-a' });
+      const later = rowsA.filter((d) => d.eventId !== a[0]!.id);
+      assert.ok(
+        later.every((d) => d.attempts === 0 && d.state === 'pending'),
+        'later run-a events were never sent',
+      );
+      assert.match(rowsA.find((d) => d.eventId === a[0]!.id)!.lastError ?? '', /503 Service Unavailable: not now/);
+      blockA = false;
+      assert.deepEqual(await worker.drain(10_000), { pending: 0 });
+      assertInOrderPerRun(seen.accepted, interleave(a, b));
+    });
+  });
+
+  test('after maxAttempts a delivery is dead; redeliver sends it again', async () => {
+    await withStore(async (ctx) => {
+      const receiver = await startReceiver();
+      ctx.receivers.push(receiver);
+      const seen = acceptedIds(receiver);
+      seen.install(() => 503);
+      const worker = startDeliveryWorker({
+        deliveries: ctx.store.deliveries,
+        sinks: [httpSink({ url: receiver.url, name: 'hook' })],
+        maxAttempts: 3,
+        ...FAST,
+      });
+      ctx.workers.push(worker);
+      const events = runEvents('run-x', 1000).slice(0, 3);
+      await ctx.store.outbox.append(events);
+      worker.kick();
+      assert.deepEqual(await worker.drain(10_000), { pending: 0 }, 'dead deliveries are not pending');
+      const dead = await ctx.store.deliveries.list({ sink: 'hook', state: 'dead' });
+      assert.equal(dead.length, 3);
+      assert.ok(dead.every((d) => d.attempts === 3 && /503/.test(d.lastError ?? '')));
+      assert.equal(receiver.requests.length, 9, '3 events × 3 attempts');
+      assert.equal(seen.accepted.length, 0);
+
+      seen.install(() => 200);
+      assert.equal(await ctx.store.deliveries.redeliver({ sink: 'hook', runId: 'run-x' }, Date.now()), 3);
+      worker.kick();
+      assert.deepEqual(await worker.drain(10_000), { pending: 0 });
+      assert.deepEqual(
+        seen.accepted,
+        events.map((e) => e.id),
+      );
+      const after = await ctx.store.deliveries.list({ sink: 'hook' });
+      assert.ok(after.every((d) => d.state === 'delivered'));
+    });
+  });
+
+  test('pending events survive a restart and are delivered by the next worker', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pilotage-delivery-restart-'));
+    const url = join(dir, 'pilotage.db');
+    const port = await freePort();
+    const events = interleave(runEvents('run-r1', 5), runEvents('run-r2', 5));
+    let receiver: TestReceiver | undefined;
+    try {
+      {
+        const store = await openStore({ url });
+        const worker = startDeliveryWorker({
+          deliveries: store.deliveries,
+          sinks: [httpSink({ url: `http://127.0.0.1:${port}/e`, name: 'hook' })],
+          ...FAST,
+        });
+        await store.outbox.append(events);
+        worker.kick();
+        await waitFor('a failed attempt', async () =>
+          (await store.deliveries.list({ sink: 'hook' })).some((d) => d.attempts > 0),
+        );
+        await worker.stop();
+        await store.close();
+      }
+      receiver = await startReceiver(port);
+      const seen = acceptedIds(receiver);
+      const store = await openStore({ url });
+      try {
+        const worker = startDeliveryWorker({
+          deliveries: store.deliveries,
+          sinks: [httpSink({ url: `http://127.0.0.1:${port}/e`, name: 'hook' })],
+          ...FAST,
+        });
+        try {
+          assert.deepEqual(await worker.drain(10_000), { pending: 0 });
+        } finally {
+          await worker.stop();
+        }
+      } finally {
+        await store.close();
+      }
+      assert.equal(seen.accepted.length, events.length);
+      assertInOrderPerRun(seen.accepted, events);
+    } finally {
+      await receiver?.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('type filters, independent sinks, events without a run', async () => {
+    await withStore(async (ctx) => {
+      const receiver = await startReceiver();
+      ctx.receivers.push(receiver);
+      const seen = acceptedIds(receiver);
+      const got: OutboxRecord[] = [];
+      const memory: Sink = { name: 'memory', accepts: () => true, send: async (e) => void got.push(e) };
+      let downCalls = 0;
+      const down: Sink = {
+        name: 'down',
+        accepts: () => true,
+        send: async () => {
+          downCalls++;
+          throw new Error('always down');
+        },
+      };
+      const worker = startDeliveryWorker({
+        deliveries: ctx.store.deliveries,
+        sinks: [
+          httpSink({ url: receiver.url, name: 'runs-only', types: ['dev.cdevents.pipelinerun.*'] }),
+          memory,
+          down,
+        ],
+        ...FAST,
+      });
+      ctx.workers.push(worker);
+      const events = runEvents('run-f', 1);
+      const loose = { ...events[0]!, id: 'no-run-event', runId: null };
+      await ctx.store.outbox.append([...events, loose]);
+      worker.kick();
+      await waitFor('memory sink has all', () => got.length === 6);
+      await waitFor(
+        'filtered sink done',
+        async () => (await ctx.store.deliveries.list({ sink: 'runs-only', state: 'pending' })).length === 0,
+      );
+      // Order holds within a run; a run-less event is independent of it.
+      assert.deepEqual(
+        got.filter((e) => e.runId === 'run-f').map((e) => e.id),
+        events.map((e) => e.id),
+      );
+      assert.ok(got.some((e) => e.id === 'no-run-event' && e.runId === null));
+      assert.deepEqual(
+        receiver.requests.map((r) => String(r.headers['ce-type'])).sort(),
+        ['finished', 'queued', 'queued', 'started'].map((p) => `dev.cdevents.pipelinerun.${p}.0.3.0`),
+        'task-run events filtered out of runs-only',
+      );
+      assert.equal(
+        seen.accepted.length,
+        3,
+        'the run-less copy has the same ce-id as queued: deduplicated by the receiver',
+      );
+      const filtered = await ctx.store.deliveries.list({ sink: 'runs-only', runId: 'run-f' });
+      assert.ok(filtered.every((d) => d.state === 'delivered'));
+      assert.ok(downCalls >= 2, 'the failing sink was tried (the run event and the run-less one)');
+      const downRows = await ctx.store.deliveries.list({ sink: 'down' });
+      assert.equal(
+        downRows.filter((d) => d.attempts > 0).length,
+        2,
+        'its first run event and the run-less event, nothing else',
+      );
+    });
+  });
+
+  test('kick delivers at once; stop waits for the send in flight and ends the polling', async () => {
+    await withStore(async (ctx) => {
+      const receiver = await startReceiver();
+      ctx.receivers.push(receiver);
+      acceptedIds(receiver);
+      const worker = startDeliveryWorker({
+        deliveries: ctx.store.deliveries,
+        sinks: [httpSink({ url: receiver.url, name: 'hook', timeoutMs: 300 })],
+        pollMs: 60_000,
+      });
+      const [e1, e2, e3] = runEvents('run-k', 1);
+      await ctx.store.outbox.append([e1!]);
+      const t = Date.now();
+      worker.kick();
+      await waitFor('kicked delivery', () => receiver.requests.length === 1, 2000);
+      assert.ok(Date.now() - t < 1000, 'no wait for the 60 s poll');
+
+      receiver.respond = () => 'hang';
+      await ctx.store.outbox.append([e2!]);
+      worker.kick();
+      await waitFor('hanging request', () => receiver.requests.length === 2, 2000);
+      const stopping = Date.now();
+      await worker.stop();
+      assert.ok(Date.now() - stopping >= 150, 'stop waited for the in-flight send to time out');
+      const row = (await ctx.store.deliveries.list({ sink: 'hook', eventId: e2!.id }))[0]!;
+      assert.equal(row.attempts, 1, 'its failure was recorded before stop resolved');
+      assert.match(row.lastError ?? '', /no answer within 300 ms/);
+
+      await ctx.store.outbox.append([e3!]);
+      worker.kick();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(receiver.requests.length, 2, 'a stopped worker sends nothing');
+      await worker.stop();
+    });
+  });
+
+  test('drain gives up early when the next attempt falls after its deadline', async () => {
+    await withStore(async (ctx) => {
+      const port = await freePort();
+      const worker = startDeliveryWorker({
+        deliveries: ctx.store.deliveries,
+        sinks: [httpSink({ url: `http://127.0.0.1:${port}/`, name: 'hook' })],
+        backoff: { initialMs: 5000 },
+      });
+      ctx.workers.push(worker);
+      await ctx.store.outbox.append(runEvents('run-d', 1).slice(0, 2));
+      const t = Date.now();
+      assert.deepEqual(await worker.drain(1000), { pending: 2 });
+      assert.ok(Date.now() - t < 900, 'no point waiting for a retry after the deadline');
+    });
+  });
+
+  test('sink names must be unique', () => {
+    const s: Sink = { name: 'same', accepts: () => true, send: async () => undefined };
+    assert.throws(() => startDeliveryWorker({ deliveries: {} as Store['deliveries'], sinks: [s, s] }), /named "same"/);
+  });
+});

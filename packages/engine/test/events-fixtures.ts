@@ -1,0 +1,44 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+/**
+ * The reference CDEvents data beside the repository (`../shared/cdevents`): the official v0.5.1
+ * schemas and the spec's conformance examples, read by the events tests.
+ */
+export const SHARED_CDEVENTS = fileURLToPath(new URL('../../../../shared/cdevents/', import.meta.url));
+
+/** Why the shared data cannot be used, or undefined when it is there. */
+export const sharedMissing: string | undefined = existsSync(join(SHARED_CDEVENTS, 'examples'))
+  ? undefined
+  : `reference data not found at ${SHARED_CDEVENTS}`;
+
+/** A JSON document the tests read and mutate freely (any shape, on purpose). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests poke at arbitrary JSON
+export type Doc = any;
+
+/** A conformance example: its file name and parsed document. */
+export interface Example {
+  readonly file: string;
+  readonly doc: Doc;
+}
+
+/** The 45 core examples (`examples/*.json`), sorted by file name. */
+export function coreExamples(): Example[] {
+  const dir = join(SHARED_CDEVENTS, 'examples');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file) => ({ file, doc: JSON.parse(readFileSync(join(dir, file), 'utf8')) as Doc }));
+}
+
+/** The custom-event example. */
+export function customExample(): Example {
+  const file = join(SHARED_CDEVENTS, 'examples', 'custom', 'conformance.json');
+  return { file: 'custom/conformance.json', doc: JSON.parse(readFileSync(file, 'utf8')) as Doc };
+}
+
+/** A deep copy (mutations never leak between tests). */
+export function clone<T>(value: T): T {
+  return structuredClone(value);
+}

@@ -1,0 +1,207 @@
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHarness, eventually, type Harness } from './support/harness.js';
+
+/** The scheduler through the local executor: real processes, a real SQLite file. */
+describe('scheduler on the local executor', { concurrency: false }, () => {
+  let h: Harness;
+  before(async () => {
+    h = await createHarness({ executor: 'local' });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test('actions of a stage run in parallel; stages run in order', async () => {
+    const { run, byAction } = await h.run(`name: parallel
+stages:
+  - name: first
+    actions:
+      - { name: a, run: "sleep 0.6" }
+      - { name: b, run: "sleep 0.6" }
+      - { name: c, run: "sleep 0.6" }
+  - name: second
+    actions:
+      - { name: d, run: "true" }
+`);
+    assert.equal(run.state, 'succeeded');
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((n) => byAction.get(n)!);
+    const firstEnds = Math.min(a!.endedAt!, b!.endedAt!, c!.endedAt!);
+    const lastStarts = Math.max(a!.startedAt!, b!.startedAt!, c!.startedAt!);
+    assert.ok(lastStarts < firstEnds, 'the three overlapped in time');
+    assert.ok(d!.startedAt! >= Math.max(a!.endedAt!, b!.endedAt!, c!.endedAt!), 'stage two began after stage one ended');
+  });
+
+  test('concurrency caps how many actions of a run run at once', async () => {
+    const { byAction } = await h.run(`name: capped
+concurrency: 1
+stages:
+  - name: only
+    actions:
+      - { name: a, run: "sleep 0.3" }
+      - { name: b, run: "sleep 0.3" }
+`);
+    const [a, b] = [byAction.get('a')!, byAction.get('b')!].sort((x, y) => x.startedAt! - y.startedAt!);
+    assert.ok(b!.startedAt! >= a!.endedAt!, 'the second started after the first ended');
+  });
+
+  test('if: false skips an action; outputs flow to later stages', async () => {
+    const { run, byAction } = await h.run(
+      `name: flow
+inputs: { type: object, properties: { ref: { type: string, default: main } } }
+stages:
+  - name: produce
+    actions:
+      - name: make
+        run: echo "[COUT] VERSION=1.2.3"
+  - name: consume
+    actions:
+      - name: use
+        with: { version: "\${{ actions.make.outputs.VERSION }}", label: "v\${{ actions.make.outputs.VERSION }}-\${{ inputs.ref }}" }
+        run: 'test "$CO_INPUT_VERSION" = 1.2.3 && test "$CO_INPUT_LABEL" = v1.2.3-main'
+      - name: release-only
+        if: "\${{ inputs.ref == 'release' }}"
+        run: "exit 1"
+`,
+    );
+    assert.equal(run.state, 'succeeded', run.reason ?? '');
+    assert.equal(byAction.get('use')!.state, 'succeeded', byAction.get('use')!.reason ?? '');
+    assert.deepEqual(byAction.get('use')!.eventData, { version: '1.2.3', label: 'v1.2.3-main' });
+    const skipped = byAction.get('release-only')!;
+    assert.equal(skipped.state, 'skipped');
+    assert.match(skipped.reason ?? '', /if:/);
+  });
+
+  test('retries create new attempts with backoff, and stop at the first success', async () => {
+    const { run, tasks } = await h.run(`name: retry
+stages:
+  - name: only
+    actions:
+      - name: flaky
+        retries: { limit: 3, backoff: 100ms }
+        run: 'test "$CO_ATTEMPT" -ge 3'
+`);
+    assert.equal(run.state, 'succeeded');
+    const attempts = tasks.filter((t) => t.action === 'flaky').sort((a, b) => a.attempt - b.attempt);
+    assert.deepEqual(attempts.map((t) => [t.attempt, t.state]), [[1, 'failed'], [2, 'failed'], [3, 'succeeded']]);
+    assert.equal(new Set(attempts.map((t) => t.id)).size, 3, 'each attempt is its own task run');
+    assert.ok(attempts[1]!.createdAt - attempts[0]!.endedAt! >= 90, 'waited for the backoff');
+  });
+
+  test('a failure fails the stage after its siblings finish, and later stages are skipped', async () => {
+    const { run, byAction } = await h.run(`name: failing
+stages:
+  - name: one
+    actions:
+      - { name: bad, run: "exit 4" }
+      - { name: slow, run: "sleep 0.5" }
+  - name: two
+    actions:
+      - { name: never, run: "true" }
+`);
+    assert.equal(run.state, 'failed');
+    assert.equal(byAction.get('slow')!.state, 'succeeded', 'the sibling finished');
+    assert.equal(byAction.get('never')!.state, 'skipped');
+  });
+
+  test('failFast cancels the running siblings', async () => {
+    const { run, byAction } = await h.run(`name: fail-fast
+failFast: true
+stages:
+  - name: one
+    actions:
+      - { name: bad, run: "sleep 0.2; exit 4" }
+      - { name: slow, run: "sleep 30" }
+`);
+    assert.equal(run.state, 'failed');
+    const slow = byAction.get('slow')!;
+    assert.equal(slow.state, 'cancelled');
+    assert.ok(slow.endedAt! - slow.startedAt! < 10_000);
+    assert.deepEqual(await h.leftovers(run.id), []);
+  });
+
+  test('cancel mid-run kills the processes and records cancelled', async () => {
+    const started = await h.start(`name: cancel-me
+stages:
+  - name: one
+    actions:
+      - { name: long, run: "sleep 300 & sleep 300" }
+  - name: two
+    actions:
+      - { name: after, run: "true" }
+`);
+    await eventually(async () => {
+      const tasks = await h.runtime.store.taskRuns.listByRun(started.id);
+      return tasks.some((t) => t.state === 'running') ? true : undefined;
+    }, 10_000, 'the action to run');
+    await h.runtime.engine.cancelRun(started.id, 'test cancel');
+    const run = await h.runtime.engine.waitForRun(started.id);
+    assert.equal(run.state, 'cancelled');
+    assert.equal(run.reason, 'test cancel');
+    const tasks = await h.runtime.store.taskRuns.listByRun(started.id);
+    assert.equal(tasks.find((t) => t.action === 'long')!.state, 'cancelled');
+    assert.equal(tasks.find((t) => t.action === 'after')!.state, 'cancelled');
+    assert.deepEqual(await eventually(async () => ((await h.leftovers(run.id)).length === 0 ? [] : undefined), 5000, 'no process left'), []);
+    const transitions = await h.runtime.store.transitions.list(run.id);
+    assert.deepEqual(transitions.map((t) => t.to), ['queued', 'running', 'cancelled']);
+    assert.ok(transitions.every((t) => t.at > 0));
+  });
+
+  test('a run timeout stops the run as failed', async () => {
+    const { run } = await h.run(`name: run-timeout
+timeout: 500ms
+stages:
+  - name: one
+    actions:
+      - { name: long, run: "sleep 30" }
+`);
+    assert.equal(run.state, 'failed');
+    assert.match(run.reason ?? '', /timeout/);
+    assert.deepEqual(await h.leftovers(run.id), []);
+  });
+
+  test('secrets reach the component but are masked in logs, outputs and messages', async () => {
+    const secret = 'sup3r-s3cret-value';
+    const plan = await h.plan(`name: secret
+stages:
+  - name: one
+    actions:
+      - name: leak
+        env: { TOKEN: "\${{ secrets.TOKEN }}" }
+        run: 'echo "token is $TOKEN"; echo "[COUT] ECHO=$TOKEN"'
+`);
+    const started = await h.runtime.engine.startRun(plan, {}, { trigger: { kind: 'manual' }, secrets: { TOKEN: secret } });
+    const run = await h.runtime.engine.waitForRun(started.id);
+    assert.equal(run.state, 'succeeded', run.reason ?? '');
+    const [task] = await h.runtime.store.taskRuns.listByRun(run.id);
+    const logs = await h.runtime.store.logs.read(task!.id);
+    assert.deepEqual(logs.map((l) => l.line), ['token is ***', '[COUT] ECHO=***']);
+    assert.deepEqual(task!.output, { ECHO: '***' });
+  });
+
+  test('bad event data for the component errors the task run with the field named', async () => {
+    const component = await h.write(
+      'typed.component.yaml',
+      `apiVersion: pilotage.dev/v1
+kind: Component
+name: typed
+version: 1.0.0
+command: ["true"]
+inputs: { type: object, required: [count], properties: { count: { type: integer } } }
+`,
+    );
+    const { run, byAction } = await h.run(`name: typed
+inputs: { type: object, properties: { n: { type: string } } }
+stages:
+  - name: one
+    actions:
+      - name: t
+        component: ${component}
+        with: { count: "\${{ inputs.n }}" }
+`, { n: 'many' });
+    assert.equal(run.state, 'errored');
+    const t = byAction.get('t')!;
+    assert.equal(t.state, 'errored');
+    assert.match(t.reason ?? '', /count/);
+  });
+});

@@ -1,0 +1,15 @@
+import { eventCases } from './event-cases.js';
+import type { StoreHarness } from './harness.js';
+import { lifetimeCases } from './lifetime-cases.js';
+import { logStatusCases } from './log-status-cases.js';
+import { runCases } from './run-cases.js';
+import { taskRunCases } from './task-run-cases.js';
+
+/** Every store test, for one dialect. Call inside a `describe` whose hooks set up and tear down `h`. */
+export function defineStoreSuite(h: StoreHarness): void {
+  runCases(h);
+  taskRunCases(h);
+  logStatusCases(h);
+  eventCases(h);
+  lifetimeCases(h);
+}

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { NotFoundError } from '../../src/domain/errors.js';
+import { newId } from '../../src/domain/ids.js';
+import type { StoreHarness } from './harness.js';
+import { seedTaskRun } from './fixtures.js';
+
+function lines(prefix: string, count: number, at = 1): { at: number; stream: 'stdout' | 'stderr'; line: string }[] {
+  return Array.from({ length: count }, (_, i) => ({
+    at: at + i,
+    stream: i % 3 === 0 ? ('stderr' as const) : ('stdout' as const),
+    line: `${prefix} ${i} ünïcødé \t"quoted"`,
+  }));
+}
+
+/** LogStore and StatusStore: gapless per-task-run sequences, reads, tails. */
+export function logStatusCases(h: StoreHarness): void {
+  describe('logs and statuses', () => {
+    test('append numbers lines 1..n per task run; read pages after a seq', async (t) => {
+      const store = await h.fresh(t);
+      const task = await seedTaskRun(store);
+      const other = await seedTaskRun(store);
+      assert.equal(await store.logs.append(task, lines('a', 100)), 100);
+      assert.equal(await store.logs.append(other, lines('o', 2)), 2);
+      assert.equal(await store.logs.append(task, lines('b', 5, 500)), 105);
+      assert.equal(await store.logs.append(task, []), 105, 'empty append returns the last seq');
+      const all = await store.logs.read(task);
+      assert.deepEqual(
+        all.map((l) => l.seq),
+        Array.from({ length: 105 }, (_, i) => i + 1),
+      );
+      assert.deepEqual(all[0], { taskRunId: task, seq: 1, at: 1, stream: 'stderr', line: 'a 0 ünïcødé \t"quoted"' });
+      assert.deepEqual(all[100], {
+        taskRunId: task,
+        seq: 101,
+        at: 500,
+        stream: 'stderr',
+        line: 'b 0 ünïcødé \t"quoted"',
+      });
+      const page = await store.logs.read(task, 98, 4);
+      assert.deepEqual(
+        page.map((l) => l.line.split(' ').slice(0, 2).join(' ')),
+        ['a 98', 'a 99', 'b 0', 'b 1'],
+      );
+      assert.deepEqual(await store.logs.read(task, 105), []);
+      assert.deepEqual(
+        (await store.logs.tail(task, 3)).map((l) => l.seq),
+        [103, 104, 105],
+      );
+      assert.deepEqual(
+        (await store.logs.tail(other, 10)).map((l) => l.seq),
+        [1, 2],
+      );
+      assert.deepEqual(await store.logs.tail(task, 0), []);
+      await assert.rejects(store.logs.append(newId(), lines('x', 1)), NotFoundError);
+    });
+
+    test('a large append is stored whole (several inserts, one transaction)', async (t) => {
+      const store = await h.fresh(t);
+      const task = await seedTaskRun(store);
+      assert.equal(await store.logs.append(task, lines('big', 2500)), 2500);
+      const tail = await store.logs.tail(task, 1);
+      assert.equal(tail[0]?.line.startsWith('big 2499 '), true);
+      assert.equal((await store.logs.read(task, 0, 5000)).length, 2500);
+    });
+
+    test('concurrent appends to one task run get gapless, contiguous blocks', async (t) => {
+      const store = await h.fresh(t);
+      const task = await seedTaskRun(store);
+      const batches = Array.from({ length: 12 }, (_, b) => lines(`batch${b}`, 10));
+      const lasts = await Promise.all(batches.map((batch) => store.logs.append(task, batch)));
+      assert.deepEqual(
+        [...lasts].sort((a, b) => a - b),
+        Array.from({ length: 12 }, (_, i) => (i + 1) * 10),
+      );
+      const all = await store.logs.read(task);
+      assert.deepEqual(
+        all.map((l) => l.seq),
+        Array.from({ length: 120 }, (_, i) => i + 1),
+      );
+      lasts.forEach((last, b) => {
+        const block = all.slice(last - 10, last).map((l) => l.line.split(' ').slice(0, 2).join(' '));
+        assert.deepEqual(
+          block,
+          Array.from({ length: 10 }, (_, i) => `batch${b} ${i}`),
+        );
+      });
+    });
+
+    test('statuses: seq per task run, JSON output, concurrent appends stay gapless', async (t) => {
+      const store = await h.fresh(t);
+      const task = await seedTaskRun(store);
+      const first = await store.statuses.append(task, { at: 10, message: 'cloning', progress: 0.25 });
+      assert.deepEqual(first, { taskRunId: task, seq: 1, at: 10, message: 'cloning', progress: 0.25, output: null });
+      await store.statuses.append(task, { at: 11, output: { commit: 'abc', files: [1, 2] } });
+      await Promise.all(Array.from({ length: 8 }, (_, i) => store.statuses.append(task, { at: 20 + i })));
+      const all = await store.statuses.list(task);
+      assert.deepEqual(
+        all.map((s) => s.seq),
+        Array.from({ length: 10 }, (_, i) => i + 1),
+      );
+      assert.deepEqual(all[1], {
+        taskRunId: task,
+        seq: 2,
+        at: 11,
+        message: null,
+        progress: null,
+        output: { commit: 'abc', files: [1, 2] },
+      });
+      assert.deepEqual(await store.statuses.list(newId()), []);
+      await assert.rejects(store.statuses.append(newId(), { at: 1 }), NotFoundError);
+    });
+  });
+}

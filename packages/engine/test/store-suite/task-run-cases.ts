@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { NotFoundError } from '../../src/domain/errors.js';
+import { newId } from '../../src/domain/ids.js';
+import type { StoreHarness } from './harness.js';
+import { newEvent, newRun, newTaskRun } from './fixtures.js';
+
+/** TaskRunStore: creation, token lookup, transitions with patches, steps. */
+export function taskRunCases(h: StoreHarness): void {
+  describe('task runs', () => {
+    test('create stores defaults and the initial transition; listByRun keeps creation order', async (t) => {
+      const store = await h.fresh(t);
+      const run = await store.runs.create(newRun());
+      const first = await store.taskRuns.create(newTaskRun(run.id, { eventData: 'plain string' }), [
+        newEvent(run.id, 'dev.cdevents.taskrun.queued'),
+      ]);
+      const skipped = await store.taskRuns.create(
+        newTaskRun(run.id, { action: 'lint', state: 'skipped', reason: 'if: false', createdAt: first.createdAt + 1 }),
+      );
+      const retry = await store.taskRuns.create(newTaskRun(run.id, { attempt: 2, createdAt: first.createdAt + 2 }));
+      assert.deepEqual(await store.taskRuns.get(first.id), first);
+      assert.equal(first.eventData, 'plain string');
+      assert.deepEqual(
+        [first.state, first.output, first.facts, first.steps, first.result, first.exitCode],
+        ['pending', {}, {}, {}, null, null],
+      );
+      assert.equal(skipped.state, 'skipped');
+      assert.deepEqual(await store.transitions.list(skipped.id), [
+        { entityId: skipped.id, from: null, to: 'skipped', at: skipped.createdAt, reason: 'if: false' },
+      ]);
+      assert.deepEqual(
+        (await store.taskRuns.listByRun(run.id)).map((x) => x.id),
+        [first.id, skipped.id, retry.id],
+      );
+      assert.equal((await store.outbox.listByRun(run.id)).length, 1);
+      assert.deepEqual(await store.taskRuns.listByRun(newId()), []);
+      await assert.rejects(store.taskRuns.create(newTaskRun(newId())), 'the run must exist');
+    });
+
+    test('getByTokenHash finds the task run owning the hash', async (t) => {
+      const store = await h.fresh(t);
+      const run = await store.runs.create(newRun());
+      const a = await store.taskRuns.create(newTaskRun(run.id, { tokenHash: 'a'.repeat(64) }));
+      await store.taskRuns.create(newTaskRun(run.id, { tokenHash: 'b'.repeat(64) }));
+      await store.taskRuns.create(newTaskRun(run.id, { tokenHash: null }));
+      await store.taskRuns.create(newTaskRun(run.id, { tokenHash: null }));
+      assert.equal((await store.taskRuns.getByTokenHash('a'.repeat(64)))?.id, a.id);
+      assert.equal(await store.taskRuns.getByTokenHash('c'.repeat(64)), undefined);
+      await assert.rejects(
+        store.taskRuns.create(newTaskRun(run.id, { tokenHash: 'a'.repeat(64) })),
+        'token hashes are unique',
+      );
+    });
+
+    test('transition applies the patch with the state, only when it moves', async (t) => {
+      const store = await h.fresh(t);
+      const run = await store.runs.create(newRun());
+      const task = await store.taskRuns.create(newTaskRun(run.id));
+      assert.equal(await store.taskRuns.transition(task.id, ['running'], 'succeeded', 5, { exitCode: 0 }), false);
+      assert.ok(await store.taskRuns.transition(task.id, ['pending'], 'starting', 10, { startedAt: 10 }));
+      assert.ok(
+        await store.taskRuns.transition(task.id, ['starting'], 'running', 11, {
+          ref: 'pid:42',
+          facts: { image: 'sha256:1' },
+        }),
+      );
+      const done = await store.taskRuns.transition(
+        task.id,
+        ['starting', 'running'],
+        'failed',
+        20,
+        {
+          endedAt: 20,
+          exitCode: 3,
+          result: 'failure',
+          message: 'tests failed',
+          reason: 'exit code 3',
+          output: { failed: 2 },
+        },
+        [newEvent(run.id, 'dev.cdevents.taskrun.finished.0.3.0')],
+      );
+      assert.ok(done);
+      const after = await store.taskRuns.get(task.id);
+      assert.deepEqual(
+        after && {
+          state: after.state,
+          startedAt: after.startedAt,
+          endedAt: after.endedAt,
+          exitCode: after.exitCode,
+          result: after.result,
+          message: after.message,
+          reason: after.reason,
+          output: after.output,
+          ref: after.ref,
+          facts: after.facts,
+        },
+        {
+          state: 'failed',
+          startedAt: 10,
+          endedAt: 20,
+          exitCode: 3,
+          result: 'failure',
+          message: 'tests failed',
+          reason: 'exit code 3',
+          output: { failed: 2 },
+          ref: 'pid:42',
+          facts: { image: 'sha256:1' },
+        },
+      );
+      assert.deepEqual(
+        (await store.transitions.list(task.id)).map((x) => [x.from, x.to, x.at, x.reason]),
+        [
+          [null, 'pending', task.createdAt, null],
+          ['pending', 'starting', 10, null],
+          ['starting', 'running', 11, null],
+          ['running', 'failed', 20, 'exit code 3'],
+        ],
+      );
+      assert.equal((await store.outbox.listByRun(run.id)).length, 1);
+    });
+
+    test('update patches without changing state; null clears; unknown id throws', async (t) => {
+      const store = await h.fresh(t);
+      const run = await store.runs.create(newRun());
+      const task = await store.taskRuns.create(newTaskRun(run.id));
+      await store.taskRuns.update(task.id, { output: { partial: [1, 2] }, message: 'halfway', ref: 'c-1' });
+      await store.taskRuns.update(task.id, { message: null });
+      await store.taskRuns.update(task.id, {});
+      const after = await store.taskRuns.get(task.id);
+      assert.deepEqual(
+        [after?.state, after?.output, after?.message, after?.ref],
+        ['pending', { partial: [1, 2] }, null, 'c-1'],
+      );
+      assert.equal((await store.transitions.list(task.id)).length, 1, 'no transition recorded');
+      await assert.rejects(store.taskRuns.update(newId(), { message: 'x' }), NotFoundError);
+      await assert.rejects(store.taskRuns.update(newId(), {}), NotFoundError);
+    });
+
+    test('markStep keeps the first time each step was seen, even when raced', async (t) => {
+      const store = await h.fresh(t);
+      const run = await store.runs.create(newRun());
+      const task = await store.taskRuns.create(newTaskRun(run.id));
+      await store.taskRuns.markStep(task.id, 'component-start', 100);
+      await store.taskRuns.markStep(task.id, 'component-start', 200);
+      await Promise.all([
+        store.taskRuns.markStep(task.id, 'task-start', 300),
+        store.taskRuns.markStep(task.id, 'task-status', 400),
+        store.taskRuns.markStep(task.id, 'task-result', 500),
+      ]);
+      await store.taskRuns.markStep(task.id, 'task-status', 450);
+      await store.taskRuns.markStep(newId(), 'task-start', 1);
+      assert.deepEqual((await store.taskRuns.get(task.id))?.steps, {
+        'component-start': 100,
+        'task-start': 300,
+        'task-status': 400,
+        'task-result': 500,
+      });
+    });
+  });
+}
