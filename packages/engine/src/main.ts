@@ -9,6 +9,10 @@ import { createLocalExecutor } from './executor/local/local-executor.js';
 import { CallbackRegistry } from './protocol/registry.js';
 import { startCallbackServer } from './protocol/server.js';
 import { openStore } from './store/open-store.js';
+import { startDeliveryWorker, type DeliveryWorker } from './events/delivery-worker.js';
+import { createRunEventBuilder } from './events/run-event-builder.js';
+import { sinkFromTarget } from './events/sinks/sink-from-target.js';
+import type { Sink } from './events/sinks/sink.js';
 import type { Store } from './store/types.js';
 
 /** An assembled engine with everything it owns. `close()` releases it all, in order. */
@@ -21,12 +25,20 @@ export interface Runtime {
   readonly callbackUrl: string;
   /** the name of the executor used by default, after `auto` was resolved */
   readonly executorName: string;
+  /**
+   * Deliver pending CDEvents to the sinks for at most `timeoutMs`; resolves with how many are
+   * still pending (0 without sinks).
+   */
+  drainEvents(timeoutMs: number): Promise<number>;
   close(options?: { cancel?: boolean }): Promise<void>;
 }
 
 /** Extra parts a caller may plug in (tests, the CLI's event sinks). */
 export interface RuntimeOptions {
+  /** replaces the CDEvents builder (tests) */
   readonly events?: RunEventBuilder;
+  /** sinks besides the configured `eventSinks` */
+  readonly sinks?: readonly Sink[];
   readonly onEventsWritten?: () => void;
   /** run-independent secrets over the configured ones */
   readonly secrets?: Readonly<Record<string, string>>;
@@ -49,9 +61,13 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     },
   });
   let callback: { url: string; close(): Promise<void> } | undefined;
+  let worker: DeliveryWorker | undefined;
   const executors: Executor[] = [];
   try {
     callback = await startCallbackServer({ host: config.callbackHost, port: config.callbackPort, registry });
+    const sinks = [...config.eventSinks.map((target) => sinkFromTarget(target)), ...(options.sinks ?? [])];
+    const delivery = sinks.length > 0 ? startDeliveryWorker({ deliveries: store.deliveries, sinks }) : undefined;
+    worker = delivery;
     executors.push(createLocalExecutor({ killGraceMs: config.killGraceMs }), ...(options.executors ?? []));
     const defaultName = config.executor === 'auto' ? 'local' : config.executor;
     const set = createExecutorSet(executors, defaultName);
@@ -65,8 +81,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       },
       workspaceRoot: config.workspaceRoot,
       keepWorkspace: config.keepWorkspace,
-      ...(options.events ? { events: options.events } : {}),
-      ...(options.onEventsWritten ? { onEventsWritten: options.onEventsWritten } : {}),
+      events: options.events ?? createRunEventBuilder(config.advertiseUrl ?? callback.url),
+      onEventsWritten: () => {
+        delivery?.kick();
+        options.onEventsWritten?.();
+      },
       secrets: { ...config.secrets, ...options.secrets },
       killGraceMs: config.killGraceMs,
       stopGraceMs: config.stopGraceMs,
@@ -82,16 +101,22 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       registry,
       callbackUrl: server.url,
       executorName: defaultName,
+      async drainEvents(timeoutMs) {
+        return delivery ? (await delivery.drain(timeoutMs)).pending : 0;
+      },
       async close(closeOptions = {}) {
         if (closed) return;
         closed = true;
         await engine.close(closeOptions);
+        await delivery?.drain(2000);
+        await delivery?.stop();
         await server.close();
         await Promise.all(executors.map((e) => e.close()));
         await store.close();
       },
     };
   } catch (error) {
+    await worker?.stop();
     await callback?.close();
     await Promise.all(executors.map((e) => e.close().catch(() => undefined)));
     await store.close();

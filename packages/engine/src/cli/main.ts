@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { registerComponent } from './commands/component.js';
+import { registerEvents } from './commands/events.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSchema } from './commands/schema.js';
@@ -17,5 +18,6 @@ registerValidate(program);
 registerSchema(program);
 registerComponent(program);
 registerRuns(program);
+registerEvents(program);
 
 await program.parseAsync(process.argv);

@@ -26,6 +26,8 @@ export interface Config {
   readonly maxParallel: number;
   readonly keepWorkspace: boolean;
   readonly logLevel: string;
+  /** where CDEvents are delivered: `stdout`, a JSONL file path or an http(s) URL (binary mode) */
+  readonly eventSinks: readonly string[];
   /** secrets every run may read (`PILOTAGE_SECRET_<NAME>`), masked everywhere */
   readonly secrets: Readonly<Record<string, string>>;
 }
@@ -45,6 +47,7 @@ export const CONFIG_ENV: Readonly<Record<Exclude<keyof Config, 'secrets'>, strin
   maxParallel: 'PILOTAGE_MAX_PARALLEL',
   keepWorkspace: 'PILOTAGE_KEEP_WORKSPACE',
   logLevel: 'PILOTAGE_LOG_LEVEL',
+  eventSinks: 'PILOTAGE_EVENT_SINKS',
 };
 
 /** Defaults, units in the names. */
@@ -59,7 +62,7 @@ export const CONFIG_DEFAULTS = {
   logLevel: 'info',
 };
 
-type Overrides = Partial<Record<keyof typeof CONFIG_ENV, string | number | boolean | undefined>>;
+type Overrides = Partial<Record<keyof typeof CONFIG_ENV, string | number | boolean | readonly string[] | undefined>>;
 
 /**
  * Build the configuration: flags win over env vars, env vars over defaults. `home` is the
@@ -73,6 +76,7 @@ export function loadConfig(input: { env: NodeJS.ProcessEnv; home: string; flags?
   }
   const pick = (key: keyof typeof CONFIG_ENV): string | undefined => {
     const flag = flags[key];
+    if (Array.isArray(flag)) return flag.length > 0 ? flag.join(',') : undefined;
     if (flag !== undefined && flag !== '') return String(flag);
     const fromEnv = env[CONFIG_ENV[key]];
     return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
@@ -100,6 +104,12 @@ export function loadConfig(input: { env: NodeJS.ProcessEnv; home: string; flags?
     maxParallel: integer('maxParallel', pick('maxParallel'), CONFIG_DEFAULTS.maxParallel, 1),
     keepWorkspace: boolean('keepWorkspace', pick('keepWorkspace'), CONFIG_DEFAULTS.keepWorkspace),
     logLevel: pick('logLevel') ?? CONFIG_DEFAULTS.logLevel,
+    eventSinks: Object.freeze(
+      (pick('eventSinks') ?? '')
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t.length > 0),
+    ),
     secrets: Object.freeze(secrets),
   });
 }

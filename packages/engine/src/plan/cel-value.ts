@@ -6,11 +6,11 @@ import type { JsonValue } from '../domain/vocabulary.js';
  * JSON → CEL: integral numbers become `int` (bigint), other numbers `double`; objects and lists
  * are copied. This is the rule the load-time types assume (`celTypeOf`).
  */
-export function toCel(value: JsonValue | undefined): unknown {
+export function toCel(value: unknown): unknown {
   if (value === undefined) return null;
   if (typeof value === 'number') return Number.isSafeInteger(value) ? BigInt(value) : value;
   if (Array.isArray(value)) return value.map(toCel);
-  if (value !== null && typeof value === 'object') {
+  if (isPlainObject(value)) {
     const out: Record<string, unknown> = {};
     for (const [key, child] of Object.entries(value)) out[key] = toCel(child);
     return out;
@@ -52,12 +52,18 @@ export function fromCel(value: unknown): JsonValue {
     for (const [key, child] of value) out[String(key)] = fromCel(child);
     return out;
   }
-  if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+  if (isPlainObject(value)) {
     const out: Record<string, JsonValue> = {};
     for (const [key, child] of Object.entries(value)) out[key] = fromCel(child);
     return out;
   }
   throw new NotJsonError(`a value of type ${Object.prototype.toString.call(value)} has no JSON form`);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 function safeNumber(value: bigint): number {

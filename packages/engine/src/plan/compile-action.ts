@@ -4,11 +4,12 @@ import type { RetryPolicy } from '../domain/retry.js';
 import type { JsonValue } from '../domain/vocabulary.js';
 import { isPathRef, isRegistryRef, type ComponentResolver } from './component-resolver.js';
 import type { ExpressionCompiler, ScopedChecker } from './expression-compiler.js';
+import { hasExpression } from './expression-text.js';
 import type { FieldPath } from './field-path.js';
 import type { IssueList } from './issue-list.js';
 import { asBoolean, asNumber, asRecord, asString, compact, type JsonRecord } from './json-access.js';
 import { literalInputProblems } from './literal-inputs.js';
-import { durationMs } from './parse-component.js';
+import { durationMs, timeoutMs } from './parse-component.js';
 import { PLAN_DEFAULTS, type PlanAction, type ResolvedComponent, type Template } from './types.js';
 
 /**
@@ -44,6 +45,13 @@ export function actionComponent(
     return undefined;
   }
   const script = asString(action.run);
+  if (script !== undefined && hasExpression(script)) {
+    // the script is the component's command, fixed at load time: nothing would render it
+    issues.at(
+      [...path, 'run'],
+      'expressions are not evaluated in run: scripts; pass values with env: (read $NAME) or with: (read $CO_INPUT_<NAME>)',
+    );
+  }
   if (script !== undefined) {
     return compact({
       name: `inline:${name}`,
@@ -136,7 +144,8 @@ export function compileAction(
     component: strict === undefined || strict === component.strict ? component : { ...component, strict },
     with: data.template,
     if: condition?.expr,
-    timeoutMs: durationMs(action.timeout) ?? component.timeoutMs ?? PLAN_DEFAULTS.actionTimeoutMs,
+    timeoutMs:
+      timeoutMs(action.timeout, [...path, 'timeout'], issues) ?? component.timeoutMs ?? PLAN_DEFAULTS.actionTimeoutMs,
     retries: retryPolicy(action.retries, [...path, 'retries'], issues),
     env,
     executor: asString(action.executor),

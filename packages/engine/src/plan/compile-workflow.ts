@@ -22,7 +22,7 @@ import {
   type Json,
   type JsonRecord,
 } from './json-access.js';
-import { durationMs, userSchema } from './parse-component.js';
+import { timeoutMs, userSchema } from './parse-component.js';
 import { checkSchema } from './schema-check.js';
 import { parseSource } from './source-doc.js';
 import {
@@ -119,7 +119,7 @@ class WorkflowCompiler {
       stages,
       triggers,
       failFast: asBoolean(doc.failFast) ?? false,
-      timeoutMs: durationMs(doc.timeout),
+      timeoutMs: timeoutMs(doc.timeout, ['timeout'], this.issues),
       concurrency: asNumber(doc.concurrency) ?? PLAN_DEFAULTS.concurrency,
       executor: executor === 'auto' ? undefined : executor,
     });
@@ -232,7 +232,9 @@ class WorkflowCompiler {
         name: stage.name,
         type: 'approval',
         actions: [],
-        approvalTimeoutMs: durationMs(stage.record.timeout) ?? PLAN_DEFAULTS.approvalTimeoutMs,
+        approvalTimeoutMs:
+          timeoutMs(stage.record.timeout, ['stages', stage.index, 'timeout'], this.issues) ??
+          PLAN_DEFAULTS.approvalTimeoutMs,
       };
     }
     const actions: PlanAction[] = [];

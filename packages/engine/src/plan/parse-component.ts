@@ -64,7 +64,7 @@ function buildComponent(root: JsonRecord | undefined, file: string, issues: Issu
     inputs,
     outputs,
     env: stringMap(doc.env),
-    timeoutMs: durationMs(doc.timeout),
+    timeoutMs: timeoutMs(doc.timeout, ['timeout'], issues),
     resources: resources(doc.resources),
     volumes: volumes(doc.volumes, issues),
     kubernetes: kubernetes(doc.kubernetes),
@@ -93,6 +93,16 @@ export function durationMs(value: Json): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A timeout in ms (absent: undefined). Zero is reported at `path`: it would end every attempt
+ * at once, and "no timeout" is written by leaving the key out.
+ */
+export function timeoutMs(value: Json, path: FieldPath, issues: IssueList): number | undefined {
+  const ms = durationMs(value);
+  if (ms === 0) issues.at(path, 'a timeout must be longer than 0 (leave it out for the default)');
+  return ms;
 }
 
 /** A map of scalars as strings (`env:`), dropping what is not a scalar. */

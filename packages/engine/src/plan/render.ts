@@ -12,13 +12,16 @@ const parsed = new Map<string, ParseResult>();
 const PARSE_CACHE_LIMIT = 2000;
 const converted = new WeakMap<object, Record<string, unknown>>();
 
-/** Variables for expressions outside actions: `{payload, headers}` for webhook trigger inputs, `{event}` for CDEvent filters. */
-export type ExpressionVariables = Readonly<Record<string, JsonValue | undefined>>;
+/**
+ * Variables for expressions outside actions: `{payload, headers}` for webhook trigger inputs,
+ * `{event}` for CDEvent filters. Values are JSON-shaped data.
+ */
+export type ExpressionVariables = Readonly<Record<string, unknown>>;
 
 /**
  * Render a template against a run's context: literals as written, a whole `${{ expr }}` as the
  * expression's JSON value, text with expressions as a string (non-string values are
- * JSON-encoded). Pure. Throws ValidationError naming the expression's file position when an
+ * JSON-encoded). Pure; `ctx` is read as immutable (its CEL form is cached per object). Throws ValidationError naming the expression's file position when an
  * expression fails (a missing key, a division by zero, a value with no JSON form).
  */
 export function renderTemplate(template: Template, ctx: ExpressionContext | ExpressionVariables): JsonValue {
@@ -95,7 +98,7 @@ function celVariables(ctx: object): Record<string, unknown> {
   let variables = converted.get(ctx);
   if (variables === undefined) {
     variables = {};
-    for (const [name, value] of Object.entries(ctx)) variables[name] = toCel(value as JsonValue);
+    for (const [name, value] of Object.entries(ctx)) variables[name] = toCel(value);
     converted.set(ctx, variables);
   }
   return variables;

@@ -20,6 +20,7 @@ interface RunFlags {
   plain?: boolean;
   keepWorkspace?: boolean;
   secret: string[];
+  events: string[];
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -35,6 +36,7 @@ export function registerRun(program: Command): void {
     .option('--db <path|url>', 'store: SQLite file, :memory: or postgres:// URL')
     .option('--executor <name>', 'default executor: local, docker or auto')
     .option('--secret <NAME=value>', 'a secret for this run, masked everywhere (repeatable)', collect, [])
+    .option('--events <stdout|file.jsonl|url>', 'deliver the run\'s CDEvents there too (repeatable)', collect, [])
     .option('--keep-workspace', 'keep the run workspace folder after the run')
     .option('--plain', 'one line per event even on a terminal')
     .option('--json', 'machine output: one JSON object per line')
@@ -56,7 +58,7 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
       }),
     );
     runtime = await createRuntime(
-      configFrom({ db: flags.db, executor: flags.executor, keepWorkspace: flags.keepWorkspace }),
+      configFrom({ db: flags.db, executor: flags.executor, keepWorkspace: flags.keepWorkspace, eventSinks: flags.events }),
       { secrets, warn: (message) => process.stderr.write(`warning: ${message}\n`) },
     );
     const result = await follow(runtime, plan, data, flags);
@@ -102,6 +104,8 @@ async function follow(runtime: Runtime, plan: Plan, data: Record<string, unknown
       logUpdate.done();
     }
     await summarize(runtime, final, flags);
+    const undelivered = await runtime.drainEvents(10_000);
+    if (undelivered > 0) process.stderr.write(`warning: ${undelivered} CDEvent deliveries still pending (see pilotage events list)\n`);
     if (final.state === 'succeeded') return EXIT.ok;
     return interrupted ? EXIT.interrupted : EXIT.failed;
   } finally {

@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+// `npm run bench`: the engine's per-task cost against the bare limit (node:child_process alone),
+// for trivial actions in the exit-code style and in the full five-callback style, run one after
+// the other and all at once. See bench/README.md for what each figure means.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, release, tmpdir, totalmem, type } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { timeBareLoop } from './bare-loop.mjs';
+import { sequentialBreakdown } from './breakdown.mjs';
+import { benchPlan, createBenchRuntime, timeEngineRun } from './engine-bench.mjs';
+import { fixed, formatTable } from './table.mjs';
+
+/** The targets of issue 2. */
+const MAX_SEQUENTIAL_RATIO = 1.5;
+const MAX_CONTRACT_MS = 2;
+const WARMUP_N = 5;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const n = parseCount(process.env['BENCH_N'] ?? '200');
+const styles = [
+  {
+    key: 'a',
+    label: 'exit-code (/bin/true)',
+    component: join(here, 'components/noop/component.yaml'),
+    bare: { file: '/bin/true' },
+  },
+  {
+    key: 'b',
+    label: 'five callbacks (Node SDK)',
+    component: join(here, 'components/sdk-noop/component.yaml'),
+    // the same script the engine starts, through the same shebang
+    bare: { file: join(here, 'components/sdk-noop/main.mjs') },
+  },
+];
+const modes = [
+  { key: 'seq', label: 'sequential', concurrency: () => 1, parallel: false },
+  { key: 'par', label: 'parallel', concurrency: (count) => count, parallel: true },
+];
+// The bare loop's processes get no CO_* variable: the SDK then runs in dev mode, without HTTP.
+const bareEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CO_')));
+
+const dir = await mkdtemp(join(tmpdir(), 'pilotage-bench-'));
+const runtime = await createBenchRuntime(dir, Math.max(n, WARMUP_N));
+const progress = (text) => process.stderr.write(`${text}\n`);
+const results = new Map();
+try {
+  progress(`warming up (${WARMUP_N} actions of each style, engine and bare)...`);
+  for (const style of styles) {
+    for (const mode of modes) {
+      const plan = await benchPlan({
+        dir,
+        name: `warmup-${style.key}-${mode.key}`,
+        componentFile: style.component,
+        n: WARMUP_N,
+        concurrency: mode.concurrency(WARMUP_N),
+      });
+      await timeEngineRun(runtime, plan);
+      await timeBareLoop({ ...style.bare, env: bareEnv, cwd: dir, n: WARMUP_N, parallel: mode.parallel });
+    }
+  }
+  for (const style of styles) {
+    for (const mode of modes) {
+      progress(`measuring ${style.label}, ${mode.label}, ${n} actions...`);
+      const plan = await benchPlan({
+        dir,
+        name: `bench-${style.key}-${mode.key}`,
+        componentFile: style.component,
+        n,
+        concurrency: mode.concurrency(n),
+      });
+      const bareMs = await timeBareLoop({ ...style.bare, env: bareEnv, cwd: dir, n, parallel: mode.parallel });
+      const engine = await timeEngineRun(runtime, plan);
+      results.set(`${style.key}-${mode.key}`, { style, mode, bareMs, engine });
+    }
+  }
+} finally {
+  await runtime.close();
+  await rm(dir, { recursive: true, force: true });
+}
+
+const get = (style, mode) => results.get(`${style}-${mode}`);
+const perTask = (ms) => ms / n;
+const overhead = (r) => perTask(r.engine.wallMs - r.bareMs);
+const ratio = (r) => r.engine.wallMs / r.bareMs;
+const contractAdds = (mode) => overhead(get('b', mode)) - overhead(get('a', mode));
+const verdict = (ok) => (ok ? 'met' : 'NOT MET');
+
+const cpu = cpus();
+console.log(`Pilotage bench, ${new Date().toISOString().slice(0, 10)}: ${n} trivial actions per run, one stage`);
+console.log(
+  `machine: ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? 'unknown'}), ${fixed(totalmem() / 2 ** 30, 1)} GiB, ` +
+    `${type()} ${release()}, Node ${process.version}`,
+);
+console.log('engine: SQLite file store, local executor, loopback callback server; times in ms\n');
+
+const rows = [['style', 'mode', 'engine', 'bare', 'engine/task', 'bare/task', 'overhead/task', 'engine/bare']];
+for (const r of results.values()) {
+  rows.push([
+    r.style.label,
+    r.mode.label,
+    fixed(r.engine.wallMs, 0),
+    fixed(r.bareMs, 0),
+    fixed(perTask(r.engine.wallMs)),
+    fixed(perTask(r.bareMs)),
+    fixed(overhead(r)),
+    `${fixed(ratio(r))}x`,
+  ]);
+}
+console.log(formatTable(rows));
+console.log(
+  '\nengine: startRun to waitForRun resolving; bare: the same processes spawned by node:child_process alone ' +
+    '(sequential: spawn, await exit, next; parallel: spawn all, await all); overhead/task = (engine - bare) / N.',
+);
+
+console.log(`\nWhat the full contract adds per task, (b_engine - b_bare) - (a_engine - a_bare), / N:`);
+console.log(`  sequential ${fixed(contractAdds('seq'))} ms, parallel ${fixed(contractAdds('par'))} ms`);
+
+console.log('\nWhere a sequential task\'s time goes (means of the engine\'s recorded times, ms):');
+const breakdownRows = [['style', 'between tasks', 'record+spawn', 'running', 'start-up', 'five calls', 'stop->end']];
+for (const style of styles) {
+  const b = sequentialBreakdown(get(style.key, 'seq').engine.tasks);
+  const maybe = (value) => (value === undefined ? '-' : fixed(value));
+  breakdownRows.push([
+    style.label,
+    fixed(b.between),
+    fixed(b.toRunning),
+    fixed(b.running),
+    maybe(b.toFirstCall),
+    maybe(b.calls),
+    maybe(b.toEnd),
+  ]);
+}
+console.log(formatTable(breakdownRows));
+
+console.log('\nTargets (issue 2):');
+for (const style of styles) {
+  const r = get(style.key, 'seq');
+  console.log(
+    `  sequential, engine per task <= ${MAX_SEQUENTIAL_RATIO}x the bare spawn, ${style.label}: ` +
+      `${fixed(ratio(r))}x (${fixed(perTask(r.engine.wallMs))} vs ${fixed(perTask(r.bareMs))} ms) ` +
+      `${verdict(ratio(r) <= MAX_SEQUENTIAL_RATIO)}`,
+  );
+}
+const adds = contractAdds('seq');
+console.log(
+  `  the full contract adds <= ${MAX_CONTRACT_MS} ms per task (sequential): ${fixed(adds)} ms ${verdict(adds <= MAX_CONTRACT_MS)}`,
+);
+
+/** BENCH_N: a positive whole number. */
+function parseCount(text) {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`BENCH_N must be a positive whole number, got ${JSON.stringify(text)}`);
+    process.exit(2);
+  }
+  return value;
+}
