@@ -50,12 +50,23 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-floating-promises': 'off' },
   },
   {
-    files: ['packages/engine/src/domain/**/*.ts', 'packages/engine/src/plan/**/*.ts', 'packages/engine/src/engine/**/*.ts'],
+    files: [
+      'packages/engine/src/domain/**/*.ts',
+      'packages/engine/src/plan/**/*.ts',
+      'packages/engine/src/engine/**/*.ts',
+    ],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: adapters, message: 'the core (domain, plan, engine) must not import adapters: take a port instead' }] },
+        {
+          patterns: [
+            {
+              group: adapters,
+              message: 'the core (domain, plan, engine) must not import adapters: take a port instead',
+            },
+          ],
+        },
       ],
     },
   },

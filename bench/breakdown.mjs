@@ -17,7 +17,9 @@ export function sequentialBreakdown(tasks) {
     toRunning: mean(tasks.map((t) => t.startedAt - t.createdAt)),
     running: mean(tasks.map((t) => t.endedAt - t.startedAt)),
   };
-  const spoke = tasks.filter((t) => t.steps['component-start'] !== undefined && t.steps['component-stop'] !== undefined);
+  const spoke = tasks.filter(
+    (t) => t.steps['component-start'] !== undefined && t.steps['component-stop'] !== undefined,
+  );
   if (spoke.length === 0) return result;
   return {
     ...result,

@@ -116,7 +116,7 @@ console.log(
 console.log(`\nWhat the full contract adds per task, (b_engine - b_bare) - (a_engine - a_bare), / N:`);
 console.log(`  sequential ${fixed(contractAdds('seq'))} ms, parallel ${fixed(contractAdds('par'))} ms`);
 
-console.log('\nWhere a sequential task\'s time goes (means of the engine\'s recorded times, ms):');
+console.log("\nWhere a sequential task's time goes (means of the engine's recorded times, ms):");
 const breakdownRows = [['style', 'between tasks', 'record+spawn', 'running', 'start-up', 'five calls', 'stop->end']];
 for (const style of styles) {
   const b = sequentialBreakdown(get(style.key, 'seq').engine.tasks);

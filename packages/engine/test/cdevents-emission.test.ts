@@ -41,43 +41,82 @@ describe('CDEvents emitted by runs', { concurrency: false }, () => {
   });
 
   test('success, failure and retry runs emit valid events in the right order', async () => {
-    const success = await h.run(`name: ok\nstages:\n  - name: a\n    actions:\n      - { name: one, run: "true" }\n      - { name: two, run: "true" }\n  - name: b\n    actions:\n      - { name: three, run: "true" }\n`);
+    const success = await h.run(
+      `name: ok\nstages:\n  - name: a\n    actions:\n      - { name: one, run: "true" }\n      - { name: two, run: "true" }\n  - name: b\n    actions:\n      - { name: three, run: "true" }\n`,
+    );
     const okEvents = await h.runtime.store.outbox.listByRun(success.run.id);
-    const types = checkRunEvents(okEvents, success.tasks.map((t) => t.id));
+    const types = checkRunEvents(
+      okEvents,
+      success.tasks.map((t) => t.id),
+    );
     assert.equal(types.filter((t) => t === 'taskrun.started').length, 3);
     const finished = okEvents.at(-1)!.payload.subject as { content: { outcome: string; pipelineName: string } };
     assert.equal(finished.content.outcome, 'success');
     assert.equal(finished.content.pipelineName, 'ok');
 
-    const failing = await h.run(`name: retrying\nstages:\n  - name: a\n    actions:\n      - name: flaky\n        retries: { limit: 1, backoff: 50ms }\n        run: "exit 1"\n  - name: b\n    actions:\n      - { name: never, run: "true" }\n`);
+    const failing = await h.run(
+      `name: retrying\nstages:\n  - name: a\n    actions:\n      - name: flaky\n        retries: { limit: 1, backoff: 50ms }\n        run: "exit 1"\n  - name: b\n    actions:\n      - { name: never, run: "true" }\n`,
+    );
     const failEvents = await h.runtime.store.outbox.listByRun(failing.run.id);
-    const failTypes = checkRunEvents(failEvents, failing.tasks.map((t) => t.id));
-    assert.equal(failTypes.filter((t) => t === 'taskrun.finished').length, 2, 'one per attempt; the skipped action reports nothing');
-    const taskFinished = failEvents.filter((e) => short(e.type) === 'taskrun.finished').map((e) => (e.payload.subject as { content: { outcome: string; errors?: string } }).content);
-    assert.deepEqual(taskFinished.map((c) => c.outcome), ['failure', 'failure']);
+    const failTypes = checkRunEvents(
+      failEvents,
+      failing.tasks.map((t) => t.id),
+    );
+    assert.equal(
+      failTypes.filter((t) => t === 'taskrun.finished').length,
+      2,
+      'one per attempt; the skipped action reports nothing',
+    );
+    const taskFinished = failEvents
+      .filter((e) => short(e.type) === 'taskrun.finished')
+      .map((e) => (e.payload.subject as { content: { outcome: string; errors?: string } }).content);
+    assert.deepEqual(
+      taskFinished.map((c) => c.outcome),
+      ['failure', 'failure'],
+    );
     assert.match(taskFinished[0]!.errors ?? '', /exit|code/);
     assert.equal((failEvents.at(-1)!.payload.subject as { content: { outcome: string } }).content.outcome, 'failure');
   });
 
   test('a cancelled run ends with outcome cancel', async () => {
-    const started = await h.start(`name: cancelled\nstages:\n  - name: a\n    actions:\n      - { name: long, run: "sleep 30" }\n`);
-    await eventually(async () => ((await h.runtime.store.taskRuns.listByRun(started.id)).some((t) => t.state === 'running') ? true : undefined));
+    const started = await h.start(
+      `name: cancelled\nstages:\n  - name: a\n    actions:\n      - { name: long, run: "sleep 30" }\n`,
+    );
+    await eventually(async () =>
+      (await h.runtime.store.taskRuns.listByRun(started.id)).some((t) => t.state === 'running') ? true : undefined,
+    );
     await h.runtime.engine.cancelRun(started.id);
     const run = await h.runtime.engine.waitForRun(started.id);
     const events = await h.runtime.store.outbox.listByRun(run.id);
-    checkRunEvents(events, (await h.runtime.store.taskRuns.listByRun(run.id)).map((t) => t.id));
-    const outcomes = events.filter((e) => e.type.includes('finished')).map((e) => (e.payload.subject as { content: { outcome: string } }).content.outcome);
+    checkRunEvents(
+      events,
+      (await h.runtime.store.taskRuns.listByRun(run.id)).map((t) => t.id),
+    );
+    const outcomes = events
+      .filter((e) => e.type.includes('finished'))
+      .map((e) => (e.payload.subject as { content: { outcome: string } }).content.outcome);
     assert.deepEqual(outcomes, ['cancel', 'cancel']);
   });
 
   test('events reach a file sink through the delivery worker, once each, in order', async () => {
-    const local = await createHarness({ executor: 'local', runtime: { sinks: [fileSink({ path: join(h.dir, 'events.jsonl') })] } });
+    const local = await createHarness({
+      executor: 'local',
+      runtime: { sinks: [fileSink({ path: join(h.dir, 'events.jsonl') })] },
+    });
     try {
-      const { run } = await local.run(`name: to-file\nstages:\n  - name: a\n    actions:\n      - { name: one, run: "true" }\n`);
+      const { run } = await local.run(
+        `name: to-file\nstages:\n  - name: a\n    actions:\n      - { name: one, run: "true" }\n`,
+      );
       assert.equal(await local.runtime.drainEvents(5000), 0);
-      const lines = (await readFile(sinkFile(), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { context: { id: string; type: string } });
+      const lines = (await readFile(sinkFile(), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { context: { id: string; type: string } });
       const stored = await local.runtime.store.outbox.listByRun(run.id);
-      assert.deepEqual(lines.map((l) => l.context.id), stored.map((e) => e.id));
+      assert.deepEqual(
+        lines.map((l) => l.context.id),
+        stored.map((e) => e.id),
+      );
     } finally {
       await local.close();
     }

@@ -17,7 +17,11 @@ interface Result {
 }
 
 /** Run the built CLI (npm test builds first) with its own store. */
-function pilotage(args: string[], env: Record<string, string>, onStdout?: (text: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Result> {
+function pilotage(
+  args: string[],
+  env: Record<string, string>,
+  onStdout?: (text: string, kill: (s: NodeJS.Signals) => void) => void,
+): Promise<Result> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, ...env } });
     let stdout = '';
@@ -60,7 +64,10 @@ describe('the pilotage CLI', { concurrency: false }, () => {
   test('run --json: one JSON object per line, ending with the result', async () => {
     const r = await pilotage(['run', 'examples/hello/workflow.yaml', '--json'], env);
     assert.equal(r.code, 0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; run?: { state: string } });
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; run?: { state: string } });
     assert.equal(lines.at(-1)!.kind, 'result');
     assert.equal(lines.at(-1)!.run!.state, 'succeeded');
     assert.ok(lines.some((l) => l.kind === 'task'));
@@ -68,7 +75,10 @@ describe('the pilotage CLI', { concurrency: false }, () => {
 
   test('run: Ctrl-C cancels cleanly, kills the processes and exits 130', async () => {
     const file = join(dir, 'long.yaml');
-    await writeFile(file, 'apiVersion: pilotage.dev/v1\nkind: Workflow\nname: long\nstages:\n  - name: s\n    actions:\n      - { name: wait, run: "sleep 300 & sleep 300" }\n');
+    await writeFile(
+      file,
+      'apiVersion: pilotage.dev/v1\nkind: Workflow\nname: long\nstages:\n  - name: s\n    actions:\n      - { name: wait, run: "sleep 300 & sleep 300" }\n',
+    );
     let sent = false;
     const r = await pilotage(['run', file, '--plain'], env, (out, kill) => {
       if (!sent && /s\/wait running/.test(out)) {
@@ -80,30 +90,61 @@ describe('the pilotage CLI', { concurrency: false }, () => {
     const list = await pilotage(['runs', 'list', '--workflow', 'long', '--json'], env);
     const runs = (JSON.parse(list.stdout) as { runs: { id: string; state: string }[] }).runs;
     assert.equal(runs[0]!.state, 'cancelled');
-    assert.deepEqual(await eventually(async () => ((await processesOfRun(runs[0]!.id)).length === 0 ? [] : undefined), 5000), []);
+    assert.deepEqual(
+      await eventually(async () => ((await processesOfRun(runs[0]!.id)).length === 0 ? [] : undefined), 5000),
+      [],
+    );
     const show = await pilotage(['runs', 'show', runs[0]!.id, '--json'], env);
     const detail = JSON.parse(show.stdout) as { tasks: { state: string }[]; transitions: { to: string }[] };
     assert.equal(detail.tasks[0]!.state, 'cancelled');
-    assert.deepEqual(detail.transitions.map((t) => t.to), ['queued', 'running', 'cancelled']);
+    assert.deepEqual(
+      detail.transitions.map((t) => t.to),
+      ['queued', 'running', 'cancelled'],
+    );
   });
 
   test('validate: exit 2 with file, line, column and field; exit 0 for the examples', async () => {
     const bad = join(dir, 'bad.yaml');
-    await writeFile(bad, 'apiVersion: pilotage.dev/v1\nkind: Workflow\nname: bad\nstages:\n  - name: s\n    actions:\n      - name: a\n        rn: "true"\n');
+    await writeFile(
+      bad,
+      'apiVersion: pilotage.dev/v1\nkind: Workflow\nname: bad\nstages:\n  - name: s\n    actions:\n      - name: a\n        rn: "true"\n',
+    );
     const r = await pilotage(['validate', bad], env);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:8:9: stages\\[0\\]\\.actions\\[0\\]`));
+    assert.match(
+      r.stderr,
+      new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:8:9: stages\\[0\\]\\.actions\\[0\\]`),
+    );
     assert.match(r.stderr, /did you mean "run"/);
-    const ok = await pilotage(['validate', 'examples/hello/workflow.yaml', 'examples/build-pipeline/workflow.yaml', 'components/greet-sh/component.yaml'], env);
+    const ok = await pilotage(
+      [
+        'validate',
+        'examples/hello/workflow.yaml',
+        'examples/build-pipeline/workflow.yaml',
+        'components/greet-sh/component.yaml',
+      ],
+      env,
+    );
     assert.equal(ok.code, 0, ok.stderr);
   });
 
   test('component test: a contract report with every step', async () => {
-    const r = await pilotage(['component', 'test', 'components/greet-sh/component.yaml', '--data', '{"name":"report"}', '--json'], env);
+    const r = await pilotage(
+      ['component', 'test', 'components/greet-sh/component.yaml', '--data', '{"name":"report"}', '--json'],
+      env,
+    );
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const report = JSON.parse(r.stdout) as { ok: boolean; steps: { env: string; seen: boolean }[]; exitCode: number; output: Record<string, unknown> };
+    const report = JSON.parse(r.stdout) as {
+      ok: boolean;
+      steps: { env: string; seen: boolean }[];
+      exitCode: number;
+      output: Record<string, unknown>;
+    };
     assert.equal(report.ok, true);
-    assert.deepEqual(report.steps.filter((s) => s.seen).map((s) => s.env), ['CO_COMPONENT_START', 'CO_TASK_START', 'CO_TASK_STATUS', 'CO_TASK_RESULT', 'CO_COMPONENT_STOP']);
+    assert.deepEqual(
+      report.steps.filter((s) => s.seen).map((s) => s.env),
+      ['CO_COMPONENT_START', 'CO_TASK_START', 'CO_TASK_STATUS', 'CO_TASK_RESULT', 'CO_COMPONENT_STOP'],
+    );
     assert.equal(report.exitCode, 0);
     assert.ok(Object.keys(report.output).length > 0);
   });

@@ -29,7 +29,10 @@ stages:
     const firstEnds = Math.min(a!.endedAt!, b!.endedAt!, c!.endedAt!);
     const lastStarts = Math.max(a!.startedAt!, b!.startedAt!, c!.startedAt!);
     assert.ok(lastStarts < firstEnds, 'the three overlapped in time');
-    assert.ok(d!.startedAt! >= Math.max(a!.endedAt!, b!.endedAt!, c!.endedAt!), 'stage two began after stage one ended');
+    assert.ok(
+      d!.startedAt! >= Math.max(a!.endedAt!, b!.endedAt!, c!.endedAt!),
+      'stage two began after stage one ended',
+    );
   });
 
   test('concurrency caps how many actions of a run run at once', async () => {
@@ -83,7 +86,14 @@ stages:
 `);
     assert.equal(run.state, 'succeeded');
     const attempts = tasks.filter((t) => t.action === 'flaky').sort((a, b) => a.attempt - b.attempt);
-    assert.deepEqual(attempts.map((t) => [t.attempt, t.state]), [[1, 'failed'], [2, 'failed'], [3, 'succeeded']]);
+    assert.deepEqual(
+      attempts.map((t) => [t.attempt, t.state]),
+      [
+        [1, 'failed'],
+        [2, 'failed'],
+        [3, 'succeeded'],
+      ],
+    );
     assert.equal(new Set(attempts.map((t) => t.id)).size, 3, 'each attempt is its own task run');
     assert.ok(attempts[1]!.createdAt - attempts[0]!.endedAt! >= 90, 'waited for the backoff');
   });
@@ -130,10 +140,14 @@ stages:
     actions:
       - { name: after, run: "true" }
 `);
-    await eventually(async () => {
-      const tasks = await h.runtime.store.taskRuns.listByRun(started.id);
-      return tasks.some((t) => t.state === 'running') ? true : undefined;
-    }, 10_000, 'the action to run');
+    await eventually(
+      async () => {
+        const tasks = await h.runtime.store.taskRuns.listByRun(started.id);
+        return tasks.some((t) => t.state === 'running') ? true : undefined;
+      },
+      10_000,
+      'the action to run',
+    );
     await h.runtime.engine.cancelRun(started.id, 'test cancel');
     const run = await h.runtime.engine.waitForRun(started.id);
     assert.equal(run.state, 'cancelled');
@@ -141,9 +155,19 @@ stages:
     const tasks = await h.runtime.store.taskRuns.listByRun(started.id);
     assert.equal(tasks.find((t) => t.action === 'long')!.state, 'cancelled');
     assert.equal(tasks.find((t) => t.action === 'after')!.state, 'cancelled');
-    assert.deepEqual(await eventually(async () => ((await h.leftovers(run.id)).length === 0 ? [] : undefined), 5000, 'no process left'), []);
+    assert.deepEqual(
+      await eventually(
+        async () => ((await h.leftovers(run.id)).length === 0 ? [] : undefined),
+        5000,
+        'no process left',
+      ),
+      [],
+    );
     const transitions = await h.runtime.store.transitions.list(run.id);
-    assert.deepEqual(transitions.map((t) => t.to), ['queued', 'running', 'cancelled']);
+    assert.deepEqual(
+      transitions.map((t) => t.to),
+      ['queued', 'running', 'cancelled'],
+    );
     assert.ok(transitions.every((t) => t.at > 0));
   });
 
@@ -170,12 +194,19 @@ stages:
         env: { TOKEN: "\${{ secrets.TOKEN }}" }
         run: 'echo "token is $TOKEN"; echo "[COUT] ECHO=$TOKEN"'
 `);
-    const started = await h.runtime.engine.startRun(plan, {}, { trigger: { kind: 'manual' }, secrets: { TOKEN: secret } });
+    const started = await h.runtime.engine.startRun(
+      plan,
+      {},
+      { trigger: { kind: 'manual' }, secrets: { TOKEN: secret } },
+    );
     const run = await h.runtime.engine.waitForRun(started.id);
     assert.equal(run.state, 'succeeded', run.reason ?? '');
     const [task] = await h.runtime.store.taskRuns.listByRun(run.id);
     const logs = await h.runtime.store.logs.read(task!.id);
-    assert.deepEqual(logs.map((l) => l.line), ['token is ***', '[COUT] ECHO=***']);
+    assert.deepEqual(
+      logs.map((l) => l.line),
+      ['token is ***', '[COUT] ECHO=***'],
+    );
     assert.deepEqual(task!.output, { ECHO: '***' });
   });
 
@@ -190,7 +221,8 @@ command: ["true"]
 inputs: { type: object, required: [count], properties: { count: { type: integer } } }
 `,
     );
-    const { run, byAction } = await h.run(`name: typed
+    const { run, byAction } = await h.run(
+      `name: typed
 inputs: { type: object, properties: { n: { type: string } } }
 stages:
   - name: one
@@ -198,7 +230,9 @@ stages:
       - name: t
         component: ${component}
         with: { count: "\${{ inputs.n }}" }
-`, { n: 'many' });
+`,
+      { n: 'many' },
+    );
     assert.equal(run.state, 'errored');
     const t = byAction.get('t')!;
     assert.equal(t.state, 'errored');

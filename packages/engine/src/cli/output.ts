@@ -22,7 +22,8 @@ export function reportError(error: unknown, json: boolean): number {
   } else {
     process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   }
-  return error instanceof PlanError || (error instanceof PilotageError && ['VALIDATION', 'CONFIG', 'NOT_FOUND'].includes(error.code))
+  return error instanceof PlanError ||
+    (error instanceof PilotageError && ['VALIDATION', 'CONFIG', 'NOT_FOUND'].includes(error.code))
     ? EXIT.usage
     : EXIT.failed;
 }

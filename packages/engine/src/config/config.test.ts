@@ -17,7 +17,13 @@ test('flags win over env, env over defaults; the result is frozen', () => {
 });
 
 test('bad values name the key and its env var', () => {
-  assert.throws(() => loadConfig({ env: { PILOTAGE_MAX_PARALLEL: 'lots' }, home: '/h' }), /maxParallel \(PILOTAGE_MAX_PARALLEL\)/);
+  assert.throws(
+    () => loadConfig({ env: { PILOTAGE_MAX_PARALLEL: 'lots' }, home: '/h' }),
+    /maxParallel \(PILOTAGE_MAX_PARALLEL\)/,
+  );
   assert.throws(() => loadConfig({ env: { PILOTAGE_EXECUTOR: 'vm' }, home: '/h' }), /executor/);
-  assert.throws(() => loadConfig({ env: {}, home: '/h', flags: { nope: 1 } as never }), /unknown configuration key "nope"/);
+  assert.throws(
+    () => loadConfig({ env: {}, home: '/h', flags: { nope: 1 } as never }),
+    /unknown configuration key "nope"/,
+  );
 });

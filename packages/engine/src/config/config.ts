@@ -84,7 +84,9 @@ export function loadConfig(input: { env: NodeJS.ProcessEnv; home: string; flags?
   const dataDir = pick('dataDir') ?? join(env.XDG_DATA_HOME || join(home, '.local', 'share'), 'pilotage');
   const executor = pick('executor') ?? CONFIG_DEFAULTS.executor;
   if (!['local', 'docker', 'kubernetes', 'auto'].includes(executor)) {
-    throw new ConfigError(`executor (${CONFIG_ENV.executor}) must be local, docker, kubernetes or auto, got "${executor}"`);
+    throw new ConfigError(
+      `executor (${CONFIG_ENV.executor}) must be local, docker, kubernetes or auto, got "${executor}"`,
+    );
   }
   const secrets: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
@@ -128,7 +130,9 @@ function duration(key: keyof typeof CONFIG_ENV, raw: string | undefined, fallbac
   try {
     return /^\d+$/.test(raw) ? Number(raw) : parseDurationMs(raw);
   } catch {
-    throw new ConfigError(`${key} (${CONFIG_ENV[key]}) must be a duration such as 5s or 500ms (a bare number is ms), got "${raw}"`);
+    throw new ConfigError(
+      `${key} (${CONFIG_ENV[key]}) must be a duration such as 5s or 500ms (a bare number is ms), got "${raw}"`,
+    );
   }
 }
 

@@ -21,7 +21,10 @@ test('durations', () => {
 
 test('retry backoff grows by the factor and is capped', () => {
   const p = { limit: 3, backoffMs: 100, factor: 2, maxBackoffMs: 300 };
-  assert.deepEqual([1, 2, 3, 4, 5].map((a) => retryDelayMs(p, a)), [0, 100, 200, 300, 300]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map((a) => retryDelayMs(p, a)),
+    [0, 100, 200, 300, 300],
+  );
   assert.equal(shouldRetry(p, 3, 'failed'), true);
   assert.equal(shouldRetry(p, 4, 'failed'), false);
   assert.equal(shouldRetry(p, 1, 'cancelled'), false);

@@ -11,9 +11,7 @@ export class Masker {
   private readonly values: readonly string[];
 
   constructor(secrets: Iterable<string>) {
-    this.values = [...new Set([...secrets].filter((v) => v.length >= 3))].sort(
-      (a, b) => b.length - a.length,
-    );
+    this.values = [...new Set([...secrets].filter((v) => v.length >= 3))].sort((a, b) => b.length - a.length);
   }
 
   /** Does this masker have anything to mask? */

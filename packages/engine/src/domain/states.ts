@@ -37,14 +37,7 @@ export type TaskRunState =
   /** its `if:` was false, or an earlier stage did not succeed */
   | 'skipped';
 
-export const RUN_STATES: readonly RunState[] = [
-  'queued',
-  'running',
-  'succeeded',
-  'failed',
-  'errored',
-  'cancelled',
-];
+export const RUN_STATES: readonly RunState[] = ['queued', 'running', 'succeeded', 'failed', 'errored', 'cancelled'];
 export const TASK_RUN_STATES: readonly TaskRunState[] = [
   'pending',
   'starting',

@@ -75,7 +75,9 @@ export class ApprovalGate {
     }
     const text = `${decision.approved ? 'approved' : 'rejected'} by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}`;
     const state: TaskRunState = decision.approved ? 'succeeded' : 'failed';
-    await ctx.store.taskRuns.update(task.id, { output: { approved: decision.approved, by: decision.by, comment: decision.comment ?? '' } });
+    await ctx.store.taskRuns.update(task.id, {
+      output: { approved: decision.approved, by: decision.by, comment: decision.comment ?? '' },
+    });
     await move('running', state, text, decision.approved ? null : text);
     return state;
   }

@@ -138,7 +138,8 @@ export class Engine {
     if (active) return active.done;
     const run = await this.ctx.store.runs.get(runId);
     if (!run) throw new NotFoundError(`run ${runId} not found`);
-    if (!isRunEnded(run.state)) throw new ConflictError(`run ${runId} is ${run.state} but not carried out by this engine`);
+    if (!isRunEnded(run.state))
+      throw new ConflictError(`run ${runId} is ${run.state} but not carried out by this engine`);
     return run;
   }
 

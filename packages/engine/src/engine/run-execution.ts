@@ -89,7 +89,9 @@ export class RunExecution {
       const failure = await this.walkStages();
       await this.finish(failure);
     } catch (error) {
-      ctx.warn(`run ${this.run.id} errored: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      ctx.warn(
+        `run ${this.run.id} errored: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
       await this.finish({ state: 'errored', reason: `engine error: ${messageOf(error)}` }).catch(() => undefined);
     } finally {
       clearTimeout(runTimer);
@@ -202,7 +204,9 @@ export class RunExecution {
   private async runApproval(stage: PlanStage): Promise<RunFailure | undefined> {
     const done = this.existing.find((t) => t.stage === stage.name && isTaskEnded(t.state));
     if (done) {
-      return done.state === 'succeeded' ? undefined : { state: 'failed', reason: `approval ${stage.name} ${done.state}` };
+      return done.state === 'succeeded'
+        ? undefined
+        : { state: 'failed', reason: `approval ${stage.name} ${done.state}` };
     }
     const gate = new ApprovalGate(this.ctx, this.run, stage, this.stop);
     this.approvals.set(stage.name, gate);
@@ -210,7 +214,10 @@ export class RunExecution {
     this.approvals.delete(stage.name);
     if (state === 'succeeded') return undefined;
     if (state === 'cancelled') return undefined;
-    return { state: 'failed', reason: `approval ${stage.name} ${state === 'failed' ? 'rejected or timed out' : state}` };
+    return {
+      state: 'failed',
+      reason: `approval ${stage.name} ${state === 'failed' ? 'rejected or timed out' : state}`,
+    };
   }
 
   /** Record an action that was never tried because the run stopped before its stage. */

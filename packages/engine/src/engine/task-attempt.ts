@@ -222,11 +222,7 @@ export class TaskAttempt implements ContractListener {
   }
 
   /** End before the component ran (bad event data, spawn failure, cancelled before start). */
-  private async finishEarly(
-    from: 'pending' | 'starting',
-    to: TaskRunState,
-    reason: string,
-  ): Promise<AttemptOutcome> {
+  private async finishEarly(from: 'pending' | 'starting', to: TaskRunState, reason: string): Promise<AttemptOutcome> {
     this.session?.end(to);
     await this.logs.close().catch(() => undefined);
     await this.move([from], to, { reason: this.input.masker.text(reason), endedAt: this.ctx.clock() });
@@ -323,7 +319,16 @@ export class TaskAttempt implements ContractListener {
 
   /** ContractListener: a refused call (400/409) is reported live (`pilotage component test`). */
   onRefused(step: string, status: number, code: string, message: string, at: number): void {
-    this.ctx.emit({ kind: 'refused', taskRunId: this.task.id, runId: this.input.run.id, step, status, code, message, at });
+    this.ctx.emit({
+      kind: 'refused',
+      taskRunId: this.task.id,
+      runId: this.input.run.id,
+      step,
+      status,
+      code,
+      message,
+      at,
+    });
   }
 
   /** ContractListener: a component-reported CDEvent goes through the outbox. */

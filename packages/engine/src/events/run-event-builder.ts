@@ -51,7 +51,10 @@ export function createRunEventBuilder(engineUrl: string): RunEventBuilder {
   return {
     runQueued(run) {
       const triggerEventId = run.trigger.kind === 'cdevent' ? run.trigger.by : undefined;
-      return emit(run.id, buildPipelineRunQueued({ ...base(run, run.createdAt), ...(triggerEventId ? { triggerEventId } : {}) }));
+      return emit(
+        run.id,
+        buildPipelineRunQueued({ ...base(run, run.createdAt), ...(triggerEventId ? { triggerEventId } : {}) }),
+      );
     },
     runStarted(run) {
       const event = buildPipelineRunStarted({ ...base(run, run.startedAt ?? Date.now()), ...previous(run.id) });

@@ -6,7 +6,9 @@ import type { Executor } from './executor.js';
 export function createExecutorSet(executors: readonly Executor[], defaultName: string): ExecutorSet {
   const byName = new Map(executors.map((e) => [e.name, e]));
   if (!byName.has(defaultName)) {
-    throw new ConfigError(`default executor "${defaultName}" is not available (have: ${[...byName.keys()].join(', ')})`);
+    throw new ConfigError(
+      `default executor "${defaultName}" is not available (have: ${[...byName.keys()].join(', ')})`,
+    );
   }
   return {
     defaultName,

@@ -37,12 +37,7 @@ export interface RunRecord {
 }
 
 /** A callback step of the component contract. */
-export type ContractStep =
-  | 'component-start'
-  | 'task-start'
-  | 'task-status'
-  | 'task-result'
-  | 'component-stop';
+export type ContractStep = 'component-start' | 'task-start' | 'task-status' | 'task-result' | 'component-stop';
 
 export interface TaskRunRecord {
   readonly id: string;
@@ -293,13 +288,7 @@ export interface DeliveryStore {
   listPending(sink: string, limit: number): Promise<(DeliveryRecord & { readonly event: OutboxRecord })[]>;
   markDelivered(sink: string, eventSeq: number, at: number): Promise<void>;
   /** Count a failed attempt; `dead` moves it to the dead-letter state. */
-  markFailed(
-    sink: string,
-    eventSeq: number,
-    error: string,
-    nextAttemptAt: number,
-    dead: boolean,
-  ): Promise<void>;
+  markFailed(sink: string, eventSeq: number, error: string, nextAttemptAt: number, dead: boolean): Promise<void>;
   list(filter?: DeliveryFilter): Promise<DeliveryRecord[]>;
   /** Move matching `dead` deliveries back to `pending`, due now. Returns how many. */
   redeliver(filter: DeliveryFilter, now: number): Promise<number>;

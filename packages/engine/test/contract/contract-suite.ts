@@ -70,14 +70,19 @@ stages:
         'task-start',
         'task-status',
       ]);
-      const order = Object.entries(task.steps).sort((a, b) => (a[1] ?? 0) - (b[1] ?? 0)).map(([s]) => s);
+      const order = Object.entries(task.steps)
+        .sort((a, b) => (a[1] ?? 0) - (b[1] ?? 0))
+        .map(([s]) => s);
       assert.deepEqual(order.slice(0, 2), ['component-start', 'task-start']);
       const statuses = await h.runtime.store.statuses.list(task.id);
       assert.equal(statuses.length, 1);
       assert.equal(statuses[0]!.message, 'half way');
       assert.equal(statuses[0]!.progress, 0.5);
       const logs = await h.runtime.store.logs.read(task.id);
-      assert.ok(logs.some((l) => l.line === 'working for pilot'), 'stdout line stored');
+      assert.ok(
+        logs.some((l) => l.line === 'working for pilot'),
+        'stdout line stored',
+      );
       assert.deepEqual(await h.leftovers(run.id), []);
     });
 
@@ -102,13 +107,26 @@ stages:
 `);
       const workspace = join(h.runtime.config.workspaceRoot, started.id);
       const envText = await eventually(
-        () => readFile(join(workspace, 'env-driven'), 'utf8').then((t) => (t.includes('CO_COMPONENT_STOP=') ? t : undefined), () => undefined),
+        () =>
+          readFile(join(workspace, 'env-driven'), 'utf8').then(
+            (t) => (t.includes('CO_COMPONENT_STOP=') ? t : undefined),
+            () => undefined,
+          ),
         20_000,
         'the component to write its env',
       );
-      const env = Object.fromEntries(envText.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      const env = Object.fromEntries(
+        envText
+          .trim()
+          .split('\n')
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
       const call = async (url: string, body?: string, method = 'POST') => {
-        const response = await fetch(url, { method, ...(method === 'POST' ? { body: body ?? '' } : {}), headers: { 'content-type': 'application/json' } });
+        const response = await fetch(url, {
+          method,
+          ...(method === 'POST' ? { body: body ?? '' } : {}),
+          headers: { 'content-type': 'application/json' },
+        });
         return { status: response.status, body: (await response.json()) as Record<string, unknown> };
       };
       const taskId = env.CO_TASK_RUN_ID!;
@@ -206,7 +224,9 @@ strict: true
 command: ["sh", "-c", "echo no callbacks"]
 `,
       );
-      const failed = await h.run(`name: strict\nstages:\n  - name: s\n    actions:\n      - name: task\n        component: ${strict}\n`);
+      const failed = await h.run(
+        `name: strict\nstages:\n  - name: s\n    actions:\n      - name: task\n        component: ${strict}\n`,
+      );
       const task = failed.byAction.get('task')!;
       assert.equal(task.state, 'failed');
       assert.match(task.reason ?? '', /COMPONENT_START|component-start/i);
@@ -218,7 +238,14 @@ command: ["sh", "-c", "echo no callbacks"]
       assert.equal(task.state, 'failed');
       assert.equal(task.reason, 'timeout');
       assert.ok(task.endedAt! - task.startedAt! < 15_000, 'killed within the grace period');
-      assert.deepEqual(await eventually(async () => ((await h.leftovers(run.id)).length === 0 ? [] : undefined), 10_000, 'no leftovers'), []);
+      assert.deepEqual(
+        await eventually(
+          async () => ((await h.leftovers(run.id)).length === 0 ? [] : undefined),
+          10_000,
+          'no leftovers',
+        ),
+        [],
+      );
     });
 
     test('event data over 64 KiB comes only through CO_DATA_URL', async () => {
@@ -244,7 +271,9 @@ stages:
     });
 
     test('[COUT] lines set outputs and the result of a component with no HTTP client', async () => {
-      const { byAction } = await h.run(`name: cout\n${action('echo "[COUT] ARTIFACT=app.tar"\necho "[COUT] SIZE=42"\necho "[COUT] CO_RESULT=false"')}`);
+      const { byAction } = await h.run(
+        `name: cout\n${action('echo "[COUT] ARTIFACT=app.tar"\necho "[COUT] SIZE=42"\necho "[COUT] CO_RESULT=false"')}`,
+      );
       const task = byAction.get('task')!;
       assert.equal(task.state, 'failed');
       assert.deepEqual(task.output, { ARTIFACT: 'app.tar', SIZE: '42' });

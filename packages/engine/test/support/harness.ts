@@ -20,7 +20,10 @@ export interface Harness {
   /** start a run of workflow YAML */
   start(yaml: string, data?: JsonObject): Promise<RunRecord>;
   /** run workflow YAML to its end; returns the run and its task runs by action (last attempt) */
-  run(yaml: string, data?: JsonObject): Promise<{ run: RunRecord; tasks: TaskRunRecord[]; byAction: Map<string, TaskRunRecord> }>;
+  run(
+    yaml: string,
+    data?: JsonObject,
+  ): Promise<{ run: RunRecord; tasks: TaskRunRecord[]; byAction: Map<string, TaskRunRecord> }>;
   /** write a file into `dir` (for component.yaml files) */
   write(name: string, text: string): Promise<string>;
   /** what the executor left behind for a run (process ids, container ids): must be empty */
@@ -62,7 +65,10 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     executor: options.executor,
     async plan(yaml, name) {
       const file = join(dir, name ?? `workflow-${++counter}.yaml`);
-      const text = options.executor === 'local' ? yaml : yaml.replace(/^(\s*)executor: local$/m, `$1executor: ${options.executor}`);
+      const text =
+        options.executor === 'local'
+          ? yaml
+          : yaml.replace(/^(\s*)executor: local$/m, `$1executor: ${options.executor}`);
       const withExecutor = [
         /^apiVersion:/m.test(text) ? '' : 'apiVersion: pilotage.dev/v1\nkind: Workflow\n',
         /^executor:/m.test(text) ? '' : `executor: ${options.executor}\n`,
@@ -119,7 +125,11 @@ export async function processesOfRun(runId: string): Promise<string[]> {
 }
 
 /** Wait until `check` returns a value (not undefined), polling; throws after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -35,7 +35,12 @@ export function registerComponentTest(component: Command): void {
     .description('run one component alone and report every contract violation')
     .argument('<component>', 'component.yaml')
     .option('-d, --data <json|@file>', 'the event data', '{}')
-    .option('-i, --input <name=value>', 'one field of the event data (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .option(
+      '-i, --input <name=value>',
+      'one field of the event data (repeatable)',
+      (v: string, p: string[]) => [...p, v],
+      [],
+    )
     .option('--executor <name>', 'local (default) or docker')
     .option('--timeout <duration>', 'override the component timeout', undefined)
     .option('--json', 'the report as JSON')
@@ -66,7 +71,12 @@ async function testComponent(file: string, flags: Flags): Promise<number> {
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ ...report, logs: logs.map((l) => l.line) })}\n`);
     } else {
-      printReport(component, task, report, logs.map((l) => `${l.stream === 'stderr' ? '!' : ' '} ${l.line}`));
+      printReport(
+        component,
+        task,
+        report,
+        logs.map((l) => `${l.stream === 'stderr' ? '!' : ' '} ${l.line}`),
+      );
     }
     return report.ok ? EXIT.ok : EXIT.failed;
   } catch (error) {
@@ -117,7 +127,12 @@ interface Report {
   readonly durationMs: number | null;
 }
 
-function buildReport(component: ResolvedComponent, task: TaskRunRecord, refused: Refusal[], statusCalls: number): Report {
+function buildReport(
+  component: ResolvedComponent,
+  task: TaskRunRecord,
+  refused: Refusal[],
+  statusCalls: number,
+): Report {
   const t0 = task.startedAt ?? task.createdAt;
   const steps = CONTRACT_STEPS.map((step) => {
     const at = task.steps[step];

@@ -68,7 +68,10 @@ export function registerEvents(program: Command): void {
     );
 }
 
-async function withStore(flags: Flags, fn: (store: Awaited<ReturnType<typeof openConfiguredStore>>) => Promise<void>): Promise<void> {
+async function withStore(
+  flags: Flags,
+  fn: (store: Awaited<ReturnType<typeof openConfiguredStore>>) => Promise<void>,
+): Promise<void> {
   let store: Awaited<ReturnType<typeof openConfiguredStore>> | undefined;
   try {
     store = await openConfiguredStore(configFrom({ db: flags.db }));

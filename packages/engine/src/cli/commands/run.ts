@@ -36,7 +36,7 @@ export function registerRun(program: Command): void {
     .option('--db <path|url>', 'store: SQLite file, :memory: or postgres:// URL')
     .option('--executor <name>', 'default executor: local, docker or auto')
     .option('--secret <NAME=value>', 'a secret for this run, masked everywhere (repeatable)', collect, [])
-    .option('--events <stdout|file.jsonl|url>', 'deliver the run\'s CDEvents there too (repeatable)', collect, [])
+    .option('--events <stdout|file.jsonl|url>', "deliver the run's CDEvents there too (repeatable)", collect, [])
     .option('--keep-workspace', 'keep the run workspace folder after the run')
     .option('--plain', 'one line per event even on a terminal')
     .option('--json', 'machine output: one JSON object per line')
@@ -58,7 +58,12 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
       }),
     );
     runtime = await createRuntime(
-      configFrom({ db: flags.db, executor: flags.executor, keepWorkspace: flags.keepWorkspace, eventSinks: flags.events }),
+      configFrom({
+        db: flags.db,
+        executor: flags.executor,
+        keepWorkspace: flags.keepWorkspace,
+        eventSinks: flags.events,
+      }),
       { secrets, warn: (message) => process.stderr.write(`warning: ${message}\n`) },
     );
     const result = await follow(runtime, plan, data, flags);
@@ -105,7 +110,8 @@ async function follow(runtime: Runtime, plan: Plan, data: Record<string, unknown
     }
     await summarize(runtime, final, flags);
     const undelivered = await runtime.drainEvents(10_000);
-    if (undelivered > 0) process.stderr.write(`warning: ${undelivered} CDEvent deliveries still pending (see pilotage events list)\n`);
+    if (undelivered > 0)
+      process.stderr.write(`warning: ${undelivered} CDEvent deliveries still pending (see pilotage events list)\n`);
     if (final.state === 'succeeded') return EXIT.ok;
     return interrupted ? EXIT.interrupted : EXIT.failed;
   } finally {
@@ -126,7 +132,9 @@ async function summarize(runtime: Runtime, run: RunRecord, flags: RunFlags): Pro
   const elapsed = run.startedAt && run.endedAt ? formatDurationMs(run.endedAt - run.startedAt) : '';
   const out = run.state === 'succeeded' ? process.stdout : process.stderr;
   for (const task of tasks.filter((t) => t.state === 'failed' || t.state === 'errored')) {
-    out.write(`\n✘ ${task.stage}/${task.action} (attempt ${task.attempt}) ${task.state}: ${task.reason ?? task.message ?? ''}\n`);
+    out.write(
+      `\n✘ ${task.stage}/${task.action} (attempt ${task.attempt}) ${task.state}: ${task.reason ?? task.message ?? ''}\n`,
+    );
     const tail = await runtime.store.logs.tail(task.id, 20);
     for (const line of tail) out.write(`  │ ${line.stream === 'stderr' ? '!' : ' '} ${line.line}\n`);
   }

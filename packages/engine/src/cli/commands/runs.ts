@@ -52,7 +52,9 @@ export function registerRuns(program: Command): void {
           return print({ run, tasks, transitions });
         }
         print(runLine(run));
-        print(`  trigger: ${run.trigger.kind}${run.trigger.by ? ` by ${run.trigger.by}` : ''}   inputs: ${JSON.stringify(run.inputs)}`);
+        print(
+          `  trigger: ${run.trigger.kind}${run.trigger.by ? ` by ${run.trigger.by}` : ''}   inputs: ${JSON.stringify(run.inputs)}`,
+        );
         for (const task of tasks) print(taskBlock(task));
       }),
     );
@@ -69,12 +71,18 @@ export function registerRuns(program: Command): void {
         const seen = new Map<string, number>();
         for (;;) {
           const run = await mustGetRun(store, id);
-          const tasks = (await store.taskRuns.listByRun(run.id)).filter((t) => !flags.action || t.action === flags.action);
+          const tasks = (await store.taskRuns.listByRun(run.id)).filter(
+            (t) => !flags.action || t.action === flags.action,
+          );
           for (const task of tasks) {
             for (;;) {
               const lines = await store.logs.read(task.id, seen.get(task.id) ?? 0, 1000);
               for (const line of lines) {
-                print(flags.json ? { action: task.action, attempt: task.attempt, ...line } : `${task.action}${task.attempt > 1 ? `#${task.attempt}` : ''} │ ${line.line}`);
+                print(
+                  flags.json
+                    ? { action: task.action, attempt: task.attempt, ...line }
+                    : `${task.action}${task.attempt > 1 ? `#${task.attempt}` : ''} │ ${line.line}`,
+                );
               }
               if (lines.length === 0) break;
               seen.set(task.id, lines.at(-1)!.seq);

@@ -18,7 +18,10 @@ export function registerValidate(program: Command): void {
         for (const issue of issues) process.stderr.write(`${formatIssue(issue)}\n`);
         const bad = new Set(issues.map((i) => i.file));
         for (const file of files) if (!bad.has(file)) process.stdout.write(`✔ ${file}\n`);
-        if (issues.length > 0) process.stderr.write(`${issues.length} problem${issues.length === 1 ? '' : 's'} in ${bad.size} file${bad.size === 1 ? '' : 's'}\n`);
+        if (issues.length > 0)
+          process.stderr.write(
+            `${issues.length} problem${issues.length === 1 ? '' : 's'} in ${bad.size} file${bad.size === 1 ? '' : 's'}\n`,
+          );
       }
       process.exitCode = issues.length === 0 ? EXIT.ok : EXIT.usage;
     });

@@ -67,7 +67,9 @@ export class RunView {
     const run = this.run;
     const lines: string[] = [];
     const runElapsed = run?.startedAt ? formatDurationMs((run.endedAt ?? now) - run.startedAt) : '';
-    lines.push(`${ICONS[run?.state ?? 'queued'] ?? '?'} ${this.plan.name}${run ? ` #${run.number}` : ''}  ${run?.state ?? 'queued'}  ${runElapsed}`);
+    lines.push(
+      `${ICONS[run?.state ?? 'queued'] ?? '?'} ${this.plan.name}${run ? ` #${run.number}` : ''}  ${run?.state ?? 'queued'}  ${runElapsed}`,
+    );
     this.plan.stages.forEach((stage, s) => {
       const lastStage = s === this.plan.stages.length - 1;
       lines.push(`${lastStage ? '└─' : '├─'} ${stage.name}${stage.type === 'approval' ? ' (approval)' : ''}`);
