@@ -1,0 +1,343 @@
+import { setMaxListeners } from 'node:events';
+import { stat } from 'node:fs/promises';
+import Docker from 'dockerode';
+import type { ContainerInspectInfo, DockerOptions } from 'dockerode';
+import { ExecutorError } from '../../domain/errors.js';
+import type { PullPolicy } from '../../plan/types.js';
+import type { Executor, LogLine, RunningRef, TaskHandle, TaskSpec } from '../executor.js';
+import { freeLoopbackPort } from '../local/free-port.js';
+import { ContainerTask } from './container-task.js';
+import { toContainerPlan } from './convert.js';
+import type { ContainerPlan } from './convert.js';
+import { dockerOptionsFor, isLocalDockerHost } from './docker-connection.js';
+import type { DockerEnv } from './docker-connection.js';
+import { runtimeError, statusOf } from './docker-errors.js';
+import { createImagePuller, imageFacts } from './image-puller.js';
+import type { RegistryAuthProvider } from './image-puller.js';
+import { LABELS } from './labels.js';
+import { callbackBaseUrlFor, endpointUrlFor } from './network-urls.js';
+import { createVolumes, removeOwnedVolumes, seedMounts } from './volumes.js';
+
+/** Defaults of the docker executor. */
+export const DOCKER_DEFAULTS = {
+  dockerHost: 'unix:///var/run/docker.sock',
+  pullPolicy: 'if-missing' as PullPolicy,
+  network: 'host',
+  killGraceMs: 10_000,
+} as const;
+
+/** Options of `createDockerExecutor`. */
+export interface DockerExecutorOptions {
+  /** a dockerode client, or options for one; when absent, `dockerHost` is used */
+  readonly docker?: Docker | DockerOptions;
+  /** a DOCKER_HOST value (`unix:///path`, `tcp://host:port`); default DOCKER_DEFAULTS.dockerHost */
+  readonly dockerHost?: string;
+  /** TLS settings for a tcp `dockerHost` (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), passed in by the config */
+  readonly dockerEnv?: DockerEnv;
+  /** this engine's stable id: labels what it creates, so that `list()` finds only its own */
+  readonly engineId: string;
+  /** for components that set none; default `if-missing` */
+  readonly pullPolicy?: PullPolicy;
+  /** `host` (default: callbacks on loopback work on Linux) or a network name (`bridge`, `podman`) */
+  readonly network?: string;
+  /** default grace between the stop signal and SIGKILL, ms; default 10000 (whole seconds are used) */
+  readonly killGraceMs?: number;
+  /** registry credentials per image (from the secret store) */
+  readonly registryAuth?: RegistryAuthProvider;
+  /** image for components that name none (inline `run:` actions); without it they cannot start */
+  readonly defaultImage?: string;
+  /** base URL containers use for callbacks, overriding the rule of `callbackBaseUrl` */
+  readonly callbackUrl?: string;
+}
+
+/** The docker executor: the Executor interface, plus what its callers may use directly. */
+export interface DockerExecutor extends Executor {
+  /** the API client (for `buildComponentImage` and diagnostics); closed with the executor */
+  readonly docker: Docker;
+  /**
+   * Executor.attach, with where to resume the logs: lines written from `sinceMs` (epoch ms,
+   * at the runtime's timestamp resolution, whole seconds for Podman: a line of that second
+   * may come twice) instead of from now.
+   */
+  attach(ref: string, onLog: (line: LogLine) => void, sinceMs?: number): Promise<TaskHandle | undefined>;
+}
+
+/**
+ * Runs each task run as a container through the Docker Engine API (Docker, or Podman's
+ * compatible service). The ref of a task is its container name, `pilotage-<task run id>`.
+ * - start: image per pull policy (digest recorded in facts), per-task volumes created and
+ *   seeded, container created (see `toContainerPlan`) and started, logs followed;
+ * - the container is kept after it exits (its exit code and OOM flag are read by `wait()`),
+ *   until `destroy(ref)` removes it with its volumes (and any seeding container left by a crash);
+ * - list/attach find containers by the labels `dev.pilotage.managed` and `dev.pilotage.engine-id`,
+ *   so a restarted engine re-acquires what it started; list also reports volumes whose
+ *   container is gone, so that `destroy` can reclaim them;
+ * - a component with an endpoint gets a free host port on the host network (CO_ENDPOINT_PORT),
+ *   or keeps its declared port on another network (reached at the container's address).
+ */
+export function createDockerExecutor(options: DockerExecutorOptions): DockerExecutor {
+  const dockerHost = options.dockerHost ?? DOCKER_DEFAULTS.dockerHost;
+  const docker =
+    options.docker instanceof Docker
+      ? options.docker
+      : new Docker(options.docker ?? dockerOptionsFor(dockerHost, options.dockerEnv ?? {}));
+  const daemonIsLocal = isLocalClient(docker);
+  const network = options.network ?? DOCKER_DEFAULTS.network;
+  const killGraceMs = options.killGraceMs ?? DOCKER_DEFAULTS.killGraceMs;
+  const defaultPullPolicy = options.pullPolicy ?? DOCKER_DEFAULTS.pullPolicy;
+  const puller = createImagePuller(docker, options.registryAuth);
+  const closing = new AbortController();
+  // Every running task listens on this signal (its wait and log requests).
+  setMaxListeners(0, closing.signal);
+  let limits: Promise<{ memory: boolean; cpu: boolean }> | undefined;
+
+  /** What the runtime can limit, asked once (`docker info`). */
+  function runtimeLimits(): Promise<{ memory: boolean; cpu: boolean }> {
+    limits ??= docker.info().then(
+      (info: { MemoryLimit?: boolean; CpuCfsQuota?: boolean }) => ({
+        memory: info.MemoryLimit !== false,
+        cpu: info.CpuCfsQuota !== false,
+      }),
+      (error: unknown) => {
+        limits = undefined;
+        throw runtimeError('cannot query the container runtime', error);
+      },
+    );
+    return limits;
+  }
+
+  function ours(labels: Readonly<Record<string, string>> | undefined): boolean {
+    return labels?.[LABELS.managed] === 'true' && labels[LABELS.engineId] === options.engineId;
+  }
+
+  async function createContainer(plan: ContainerPlan, component: string): Promise<Docker.Container> {
+    try {
+      return await docker.createContainer(plan.options);
+    } catch (error) {
+      if (statusOf(error) !== 409) throw runtimeError(`cannot create the container of ${component}`, error);
+    }
+    // A container of this task run is left from an interrupted start: replace it.
+    await docker
+      .getContainer(plan.name)
+      .remove({ force: true, v: true })
+      .catch(() => undefined);
+    try {
+      return await docker.createContainer(plan.options);
+    } catch (error) {
+      throw runtimeError(`cannot create the container of ${component}`, error);
+    }
+  }
+
+  async function endpointUrlOf(info: ContainerInspectInfo): Promise<string | undefined> {
+    const labels = info.Config.Labels ?? {};
+    const port = Number(labels[LABELS.endpointPort]);
+    const path = labels[LABELS.endpointPath];
+    if (!Number.isInteger(port) || port <= 0 || path === undefined) return undefined;
+    const mode = info.HostConfig.NetworkMode ?? network;
+    const networks = info.NetworkSettings.Networks ?? {};
+    // Older API versions also give the address at the top level of NetworkSettings.
+    const legacy = (info.NetworkSettings as { IPAddress?: string }).IPAddress;
+    const ip = networks[mode]?.IPAddress || Object.values(networks)[0]?.IPAddress || legacy;
+    return endpointUrlFor(mode, { path }, port, ip);
+  }
+
+  async function start(spec: TaskSpec, onLog: (line: LogLine) => void): Promise<TaskHandle> {
+    const component = `${spec.component.name}@${spec.component.version}`;
+    const image = spec.component.image ?? options.defaultImage;
+    if (image === undefined) {
+      throw new ExecutorError(
+        `component ${component} names no image: the docker executor needs one (set image: on the component or ` +
+          `the inline action, or configure the executor's default image)`,
+      );
+    }
+    if (daemonIsLocal) await assertDirectory(spec.workspaceDir, component);
+    const pulled = await puller.ensure(image, spec.component.pullPolicy ?? defaultPullPolicy);
+    const can = await runtimeLimits();
+    const endpoint = spec.component.endpoint;
+    const endpointPort =
+      endpoint === undefined ? undefined : network === 'host' ? await freeLoopbackPort() : endpoint.port;
+    const plan = toContainerPlan(spec, {
+      engineId: options.engineId,
+      network,
+      image,
+      killGraceMs,
+      ...(endpointPort === undefined ? {} : { endpointPort }),
+      canLimitMemory: can.memory,
+      canLimitCpu: can.cpu,
+    });
+
+    let info: ContainerInspectInfo;
+    let container: Docker.Container;
+    try {
+      await createVolumes(docker, plan.volumes);
+      const seedLabels = {
+        [LABELS.managed]: 'true',
+        [LABELS.engineId]: options.engineId,
+        [LABELS.runId]: spec.runId,
+        [LABELS.taskRunId]: spec.taskRunId,
+        [LABELS.owner]: plan.name,
+      };
+      await seedMounts(docker, image, plan.seeds, seedLabels);
+      container = await createContainer(plan, component);
+      await container.start().catch((error: unknown) => {
+        throw runtimeError(`cannot start component ${component}`, error);
+      });
+      info = await container.inspect();
+    } catch (error) {
+      await destroy(plan.name).catch(() => undefined);
+      throw runtimeError(`cannot start component ${component}`, error);
+    }
+
+    const facts: Record<string, string> = {
+      container: info.Id,
+      image: pulled.image,
+      imageId: pulled.imageId,
+      imageDigest: pulled.imageDigest,
+    };
+    if (plan.warnings.length > 0) facts['warnings'] = plan.warnings.join('; ');
+    const endpointUrl = await endpointUrlOf(info);
+    if (endpoint !== undefined && endpointUrl === undefined) {
+      await destroy(plan.name).catch(() => undefined);
+      throw new ExecutorError(`cannot start component ${component}: its container has no address on network ${network}`);
+    }
+    return new ContainerTask(docker, container, {
+      ref: plan.name,
+      facts,
+      ...(endpointUrl === undefined ? {} : { endpointUrl }),
+      onLog,
+      killGraceMs,
+      signal: closing.signal,
+    });
+  }
+
+  async function destroy(ref: string): Promise<void> {
+    try {
+      const leftovers = await docker.listContainers({ all: true, filters: { label: [`${LABELS.owner}=${ref}`] } });
+      const names = [ref, ...leftovers.map((entry) => entry.Id)];
+      for (const name of names) {
+        const container = docker.getContainer(name);
+        const info = await container.inspect().catch((error: unknown) => {
+          if (statusOf(error) === 404) return undefined;
+          throw error;
+        });
+        // Only what Pilotage created is ever removed: a ref is a name anyone could have taken.
+        if (info === undefined || info.Config.Labels?.[LABELS.managed] !== 'true') continue;
+        await container.remove({ force: true, v: true }).catch((error: unknown) => {
+          if (statusOf(error) !== 404) throw error;
+        });
+      }
+      await removeOwnedVolumes(docker, ref);
+    } catch (error) {
+      throw runtimeError(`cannot remove container ${ref}`, error);
+    }
+  }
+
+  async function list(): Promise<RunningRef[]> {
+    const label = [`${LABELS.managed}=true`, `${LABELS.engineId}=${options.engineId}`];
+    try {
+      const refs = new Map<string, RunningRef>();
+      for (const entry of await docker.listContainers({ all: true, filters: { label } })) {
+        const labels = entry.Labels ?? {};
+        if (!ours(labels)) continue;
+        const owner = labels[LABELS.owner];
+        const ref = owner ?? (entry.Names[0] ?? entry.Id).replace(/^\//, '');
+        const running = owner === undefined && entry.State === 'running';
+        const known = refs.get(ref);
+        if (known !== undefined && (known.running || !running)) continue;
+        refs.set(ref, {
+          ref,
+          runId: labels[LABELS.runId] ?? '',
+          taskRunId: labels[LABELS.taskRunId] ?? '',
+          running,
+        });
+      }
+      const volumes = await docker.listVolumes({ filters: { label } });
+      for (const volume of volumes.Volumes ?? []) {
+        const labels = volume.Labels ?? {};
+        const owner = labels[LABELS.owner];
+        if (!ours(labels) || owner === undefined || refs.has(owner)) continue;
+        refs.set(owner, {
+          ref: owner,
+          runId: labels[LABELS.runId] ?? '',
+          taskRunId: labels[LABELS.taskRunId] ?? '',
+          running: false,
+        });
+      }
+      return [...refs.values()];
+    } catch (error) {
+      throw runtimeError('cannot list the containers of this engine', error);
+    }
+  }
+
+  async function attach(
+    ref: string,
+    onLog: (line: LogLine) => void,
+    sinceMs?: number,
+  ): Promise<TaskHandle | undefined> {
+    const container = docker.getContainer(ref);
+    let info: ContainerInspectInfo;
+    try {
+      info = await container.inspect();
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw runtimeError(`cannot inspect container ${ref}`, error);
+    }
+    const labels = info.Config.Labels ?? {};
+    if (!ours(labels) || labels[LABELS.owner] !== undefined) return undefined;
+    const image = info.Config.Image;
+    const pulled = await docker
+      .getImage(info.Image)
+      .inspect()
+      .then(
+        (inspected) => imageFacts(image, inspected),
+        () => ({ image, imageId: info.Image, imageDigest: info.Image }),
+      );
+    const endpointUrl = await endpointUrlOf(info);
+    return new ContainerTask(docker, container, {
+      ref,
+      facts: { container: info.Id, ...pulled, attached: 'true' },
+      ...(endpointUrl === undefined ? {} : { endpointUrl }),
+      onLog,
+      killGraceMs,
+      logsSinceSec: Math.floor((sinceMs ?? Date.now()) / 1000),
+      signal: closing.signal,
+    });
+  }
+
+  return {
+    name: 'docker',
+    docker,
+    start,
+    destroy,
+    list,
+    attach,
+    callbackBaseUrl(loopbackUrl, advertisedUrl) {
+      return callbackBaseUrlFor(
+        { network, daemonIsLocal, ...(options.callbackUrl === undefined ? {} : { callbackUrl: options.callbackUrl }) },
+        loopbackUrl,
+        advertisedUrl,
+      );
+    },
+    async close() {
+      // Ends the long-lived wait and log requests; the containers keep running.
+      closing.abort();
+    },
+  };
+}
+
+/** Whether the client talks to a runtime on this machine (unix socket or loopback tcp). */
+function isLocalClient(docker: Docker): boolean {
+  const modem = docker.modem as { socketPath?: unknown; host?: unknown };
+  if (typeof modem.socketPath === 'string' && modem.socketPath !== '') return true;
+  return typeof modem.host === 'string' && isLocalDockerHost(`tcp://${modem.host.includes(':') ? `[${modem.host}]` : modem.host}`);
+}
+
+async function assertDirectory(dir: string, component: string): Promise<void> {
+  const isDirectory = await stat(dir).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
+  if (!isDirectory) {
+    throw new ExecutorError(`cannot start component ${component}: workspace ${dir} is not an accessible directory`);
+  }
+}
