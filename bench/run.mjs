@@ -18,12 +18,14 @@ const WARMUP_N = 5;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const n = parseCount(process.env['BENCH_N'] ?? '200');
-const styles = [
+const allStyles = [
   {
     key: 'a',
     label: 'exit-code (/bin/true)',
     component: join(here, 'components/noop/component.yaml'),
     bare: { file: '/bin/true' },
+    // a few seconds a round: measured three times, the median kept, to damp noise from other load
+    repeats: 3,
   },
   {
     key: 'b',
@@ -32,7 +34,14 @@ const styles = [
     // the same script the engine starts, through the same shebang
     bare: { file: join(here, 'components/sdk-noop/main.mjs') },
   },
+  {
+    key: 'c',
+    label: 'five callbacks (node:http)',
+    component: join(here, 'components/http-noop/component.yaml'),
+    bare: { file: join(here, 'components/http-noop/main.mjs') },
+  },
 ];
+const styles = pickStyles(process.env['BENCH_STYLES'] ?? 'a,b');
 const modes = [
   { key: 'seq', label: 'sequential', concurrency: () => 1, parallel: false },
   { key: 'par', label: 'parallel', concurrency: (count) => count, parallel: true },
@@ -69,9 +78,15 @@ try {
         n,
         concurrency: mode.concurrency(n),
       });
-      const bareMs = await timeBareLoop({ ...style.bare, env: bareEnv, cwd: dir, n, parallel: mode.parallel });
-      const engine = await timeEngineRun(runtime, plan);
-      results.set(`${style.key}-${mode.key}`, { style, mode, bareMs, engine });
+      const bares = [];
+      const engines = [];
+      for (let round = 0; round < (style.repeats ?? 1); round++) {
+        bares.push(await timeBareLoop({ ...style.bare, env: bareEnv, cwd: dir, n, parallel: mode.parallel }));
+        engines.push(await timeEngineRun(runtime, plan));
+      }
+      const bareMs = median(bares);
+      const engine = engines.find((e) => e.wallMs === median(engines.map((x) => x.wallMs)));
+      results.set(`${style.key}-${mode.key}`, { style, mode, bareMs, engine, rounds: bares.length });
     }
   }
 } finally {
@@ -83,7 +98,8 @@ const get = (style, mode) => results.get(`${style}-${mode}`);
 const perTask = (ms) => ms / n;
 const overhead = (r) => perTask(r.engine.wallMs - r.bareMs);
 const ratio = (r) => r.engine.wallMs / r.bareMs;
-const contractAdds = (mode) => overhead(get('b', mode)) - overhead(get('a', mode));
+const contractAdds = (style, mode) => overhead(get(style, mode)) - overhead(get('a', mode));
+const has = (key) => styles.some((style) => style.key === key);
 const verdict = (ok) => (ok ? 'met' : 'NOT MET');
 
 const cpu = cpus();
@@ -94,11 +110,14 @@ console.log(
 );
 console.log('engine: SQLite file store, local executor, loopback callback server; times in ms\n');
 
-const rows = [['style', 'mode', 'engine', 'bare', 'engine/task', 'bare/task', 'overhead/task', 'engine/bare']];
+const rows = [
+  ['style', 'mode', 'rounds', 'engine', 'bare', 'engine/task', 'bare/task', 'overhead/task', 'engine/bare'],
+];
 for (const r of results.values()) {
   rows.push([
     r.style.label,
     r.mode.label,
+    String(r.rounds),
     fixed(r.engine.wallMs, 0),
     fixed(r.bareMs, 0),
     fixed(perTask(r.engine.wallMs)),
@@ -110,14 +129,24 @@ for (const r of results.values()) {
 console.log(formatTable(rows));
 console.log(
   '\nengine: startRun to waitForRun resolving; bare: the same processes spawned by node:child_process alone ' +
-    '(sequential: spawn, await exit, next; parallel: spawn all, await all); overhead/task = (engine - bare) / N.',
+    '(sequential: spawn, await exit, next; parallel: spawn all, await all); overhead/task = (engine - bare) / N; ' +
+    'with several rounds, the median round of each.',
 );
 
-console.log(`\nWhat the full contract adds per task, (b_engine - b_bare) - (a_engine - a_bare), / N:`);
-console.log(`  sequential ${fixed(contractAdds('seq'))} ms, parallel ${fixed(contractAdds('par'))} ms`);
+if (has('a')) {
+  console.log(`\nWhat the full contract adds per task, (x_engine - x_bare) - (a_engine - a_bare), / N:`);
+  for (const style of styles.filter((s) => s.key !== 'a')) {
+    console.log(
+      `  ${style.key}, ${style.label}: sequential ${fixed(contractAdds(style.key, 'seq'))} ms, ` +
+        `parallel ${fixed(contractAdds(style.key, 'par'))} ms`,
+    );
+  }
+}
 
 console.log("\nWhere a sequential task's time goes (means of the engine's recorded times, ms):");
-const breakdownRows = [['style', 'between tasks', 'record+spawn', 'running', 'start-up', 'five calls', 'stop->end']];
+const breakdownRows = [
+  ['style', 'between tasks', 'record+spawn', 'running', 'running->START', 'START->STOP', 'STOP->end'],
+];
 for (const style of styles) {
   const b = sequentialBreakdown(get(style.key, 'seq').engine.tasks);
   const maybe = (value) => (value === undefined ? '-' : fixed(value));
@@ -142,10 +171,30 @@ for (const style of styles) {
       `${verdict(ratio(r) <= MAX_SEQUENTIAL_RATIO)}`,
   );
 }
-const adds = contractAdds('seq');
-console.log(
-  `  the full contract adds <= ${MAX_CONTRACT_MS} ms per task (sequential): ${fixed(adds)} ms ${verdict(adds <= MAX_CONTRACT_MS)}`,
-);
+if (has('a') && has('b')) {
+  const adds = contractAdds('b', 'seq');
+  console.log(
+    `  the full contract (Node SDK) adds <= ${MAX_CONTRACT_MS} ms per task (sequential): ${fixed(adds)} ms ` +
+      verdict(adds <= MAX_CONTRACT_MS),
+  );
+}
+
+/** The middle value (the upper one of an even count). */
+function median(values) {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** BENCH_STYLES: comma-separated keys of `allStyles` (default `a,b`; `c` is the node:http variant). */
+function pickStyles(text) {
+  const keys = text.split(',').map((key) => key.trim());
+  const unknown = keys.filter((key) => !allStyles.some((style) => style.key === key));
+  if (unknown.length > 0 || keys.length === 0) {
+    console.error(`BENCH_STYLES takes a comma-separated list of a, b, c; got ${JSON.stringify(text)}`);
+    process.exit(2);
+  }
+  return allStyles.filter((style) => keys.includes(style.key));
+}
 
 /** BENCH_N: a positive whole number. */
 function parseCount(text) {

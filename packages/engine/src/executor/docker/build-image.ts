@@ -12,6 +12,12 @@ export interface BuiltImage {
   readonly imageId: string;
 }
 
+/** Options of `buildComponentImage`. */
+export interface BuildImageOptions {
+  /** labels to set on the image */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
 /** One message of the build progress stream of the Docker Engine API. */
 interface BuildEvent {
   stream?: string;
@@ -34,6 +40,7 @@ export async function buildComponentImage(
   dir: string,
   tag: string,
   onLog: (line: string) => void,
+  options: BuildImageOptions = {},
 ): Promise<BuiltImage> {
   const dockerfile = join(dir, 'Dockerfile');
   if (!(await stat(dockerfile).then((info) => info.isFile(), () => false))) {
@@ -52,7 +59,12 @@ export async function buildComponentImage(
   };
 
   try {
-    const stream = await docker.buildImage({ context: dir, src }, { t: tag, rm: true, forcerm: true });
+    const stream = await docker.buildImage({ context: dir, src }, {
+      t: tag,
+      rm: true,
+      forcerm: true,
+      ...(options.labels === undefined ? {} : { labels: { ...options.labels } }),
+    });
     await new Promise<void>((resolve, reject) => {
       docker.modem.followProgress(
         stream,
