@@ -10,7 +10,7 @@ import Docker from 'dockerode';
 import { ConfigError, ExecutorError } from '../src/domain/errors.js';
 import { newId } from '../src/domain/ids.js';
 import { buildComponentImage } from '../src/executor/docker/build-image.js';
-import { CONTAINER_WORKSPACE_MOUNT } from '../src/executor/docker/convert.js';
+import { CONTAINER_WORKSPACE_MOUNT, toContainerPlan } from '../src/executor/docker/convert.js';
 import { detectDockerEndpoint } from '../src/executor/docker/docker-connection.js';
 import { createDockerExecutor } from '../src/executor/docker/docker-executor.js';
 import type { DockerExecutor } from '../src/executor/docker/docker-executor.js';
@@ -94,7 +94,11 @@ describe('docker executor on Podman (Docker Engine API)', { skip: podmanSkipReas
       for (const volume of (await docker.listVolumes({ filters: { label } })).Volumes ?? []) {
         await docker.getVolume(volume.Name).remove();
       }
-      for (const image of builtImages) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+      for (const image of builtImages)
+        await docker
+          .getImage(image)
+          .remove({ force: true })
+          .catch(() => undefined);
     }
     await executor?.close();
     await podman?.stop();
@@ -117,7 +121,10 @@ describe('docker executor on Podman (Docker Engine API)', { skip: podmanSkipReas
     assert.deepEqual(await handle.wait(), exit, 'wait() resolves once, with the same answer');
     await executor.destroy(handle.ref);
     await executor.destroy(handle.ref);
-    assert.equal((await executor.list()).find((ref) => ref.ref === handle.ref), undefined);
+    assert.equal(
+      (await executor.list()).find((ref) => ref.ref === handle.ref),
+      undefined,
+    );
   });
 
   test('the environment, working dir, labels and limits reach the container', async () => {
@@ -159,16 +166,19 @@ describe('docker executor on Podman (Docker Engine API)', { skip: podmanSkipReas
     const log = logs();
     const handle = await executor.start(
       spec(
-        sh('cat /config/app.conf /config/nested/deep.txt; touch /config/x 2>/dev/null && echo writable || echo read-only', {
-          volumes: [
-            {
-              name: 'config',
-              mountPath: '/config',
-              readOnly: true,
-              initialData: { 'app.conf': 'level=debug\n', 'nested/deep.txt': 'deep\n' },
-            },
-          ],
-        }),
+        sh(
+          'cat /config/app.conf /config/nested/deep.txt; touch /config/x 2>/dev/null && echo writable || echo read-only',
+          {
+            volumes: [
+              {
+                name: 'config',
+                mountPath: '/config',
+                readOnly: true,
+                initialData: { 'app.conf': 'level=debug\n', 'nested/deep.txt': 'deep\n' },
+              },
+            ],
+          },
+        ),
       ),
       log.onLog,
     );
@@ -189,12 +199,26 @@ describe('docker executor on Podman (Docker Engine API)', { skip: podmanSkipReas
     );
   });
 
-  test('a failed pull is an ExecutorError naming the image', async () => {
+  test('a failed pull is an ExecutorError naming the image; registry credentials are asked per image', async () => {
     const image = 'registry.invalid/pilotage/nope:1';
-    await assert.rejects(
-      executor.start(spec(sh('true', { image })), () => undefined),
-      (error: unknown) => error instanceof ExecutorError && error.message.startsWith(`cannot pull image ${image}:`),
-    );
+    const asked: string[] = [];
+    const withAuth = createDockerExecutor({
+      dockerHost: podman.dockerHost,
+      engineId,
+      registryAuth: (name) => {
+        asked.push(name);
+        return { username: 'robot', password: 'secret', serveraddress: 'registry.invalid' };
+      },
+    });
+    try {
+      await assert.rejects(
+        withAuth.start(spec(sh('true', { image })), () => undefined),
+        (error: unknown) => error instanceof ExecutorError && error.message.startsWith(`cannot pull image ${image}:`),
+      );
+      assert.deepEqual(asked, [image]);
+    } finally {
+      await withAuth.close();
+    }
   });
 
   test('a command that cannot run fails the start and leaves nothing behind', async () => {
@@ -203,7 +227,10 @@ describe('docker executor on Podman (Docker Engine API)', { skip: podmanSkipReas
       executor.start(task, () => undefined),
       (error: unknown) => error instanceof ExecutorError && /cannot start component test@0\.0\.0/.test(error.message),
     );
-    assert.equal((await executor.list()).find((ref) => ref.taskRunId === task.taskRunId), undefined);
+    assert.equal(
+      (await executor.list()).find((ref) => ref.taskRunId === task.taskRunId),
+      undefined,
+    );
   });
 
   test('kill stops a container that ignores SIGTERM after the grace, and is repeatable', async () => {
@@ -247,7 +274,10 @@ describe('docker executor on Podman (Docker Engine API)', { skip: podmanSkipReas
     try {
       const found = (await restarted.list()).find((ref) => ref.ref === original.ref);
       assert.deepEqual(found, { ref: original.ref, runId, taskRunId: task.taskRunId, running: true });
-      assert.equal((await stranger.list()).find((ref) => ref.ref === original.ref), undefined);
+      assert.equal(
+        (await stranger.list()).find((ref) => ref.ref === original.ref),
+        undefined,
+      );
       assert.equal(await stranger.attach(original.ref, () => undefined), undefined, 'not its container');
       assert.equal(await restarted.attach('pilotage-no-such-task', () => undefined), undefined);
 
@@ -268,7 +298,10 @@ describe('docker executor on Podman (Docker Engine API)', { skip: podmanSkipReas
       );
 
       await restarted.destroy(original.ref);
-      assert.equal((await restarted.list()).find((ref) => ref.ref === original.ref), undefined);
+      assert.equal(
+        (await restarted.list()).find((ref) => ref.ref === original.ref),
+        undefined,
+      );
     } finally {
       await restarted.close();
       await stranger.close();
@@ -294,7 +327,9 @@ describe('docker executor on Podman (Docker Engine API)', { skip: podmanSkipReas
       const log = logs();
       const handle = await executor.start(
         spec(
-          sh(`wget -q -O - --header='Content-Type: application/json' --post-data='{"status":"success"}' "$CO_TASK_RESULT"`),
+          sh(
+            `wget -q -O - --header='Content-Type: application/json' --post-data='{"status":"success"}' "$CO_TASK_RESULT"`,
+          ),
           { CO_TASK_RESULT: `${base}/v1/callbacks/token123/task-result` },
         ),
         log.onLog,
@@ -308,9 +343,12 @@ describe('docker executor on Podman (Docker Engine API)', { skip: podmanSkipReas
 
       const served = await executor.start(
         spec(
-          sh('mkdir -p /tmp/www && echo hello > /tmp/www/event && exec httpd -f -p "127.0.0.1:$CO_ENDPOINT_PORT" -h /tmp/www', {
-            endpoint: { port: 8080, path: '/event' },
-          }),
+          sh(
+            'mkdir -p /tmp/www && echo hello > /tmp/www/event && exec httpd -f -p "127.0.0.1:$CO_ENDPOINT_PORT" -h /tmp/www',
+            {
+              endpoint: { port: 8080, path: '/event' },
+            },
+          ),
         ),
         () => undefined,
       );
@@ -363,6 +401,37 @@ describe('docker executor on Podman (Docker Engine API)', { skip: podmanSkipReas
     }
   });
 
+  test('a container created but never started (a crash in between) is listed, attaches as lost, is replaced', async () => {
+    const task = spec(sh('echo never'));
+    const plan = toContainerPlan(task, {
+      engineId,
+      network: 'host',
+      image: BASE,
+      killGraceMs: 1000,
+      canLimitMemory: true,
+      canLimitCpu: true,
+    });
+    await docker.createContainer(plan.options);
+    assert.deepEqual(
+      (await executor.list()).find((ref) => ref.ref === plan.name),
+      { ref: plan.name, runId, taskRunId: task.taskRunId, running: false },
+    );
+    const log = logs();
+    const handle = await executor.attach(plan.name, log.onLog);
+    assert.deepEqual(await handle?.wait(), { exitCode: null, reason: 'lost' });
+    assert.deepEqual(log.all, []);
+
+    // Starting the same task run again replaces the leftover instead of failing on its name.
+    const again = await executor.start(task, log.onLog);
+    assert.deepEqual(await again.wait(), { exitCode: 0 });
+    assert.deepEqual(log.of('stdout'), ['never']);
+    await executor.destroy(plan.name);
+    assert.equal(
+      (await executor.list()).find((ref) => ref.ref === plan.name),
+      undefined,
+    );
+  });
+
   test('a volume left by a crash before its container was created is listed, then destroyed', async () => {
     const owner = 'pilotage-crashed-task';
     await docker.createVolume({
@@ -380,7 +449,10 @@ describe('docker executor on Podman (Docker Engine API)', { skip: podmanSkipReas
       { ref: owner, runId, taskRunId: 'CRASHED-TASK', running: false },
     );
     await executor.destroy(owner);
-    assert.equal((await executor.list()).find((ref) => ref.ref === owner), undefined);
+    assert.equal(
+      (await executor.list()).find((ref) => ref.ref === owner),
+      undefined,
+    );
   });
 
   test('a component image is built from its folder, and a failing build names its step', async () => {
@@ -393,7 +465,10 @@ describe('docker executor on Podman (Docker Engine API)', { skip: podmanSkipReas
       const output: string[] = [];
       const built = await buildComponentImage(docker, dir, tag, (line) => output.push(line));
       assert.match(built.imageId, /^(sha256:)?[0-9a-f]{64}$/);
-      assert.ok(output.some((line) => /COPY \. \/component/.test(line)), output.join('\n'));
+      assert.ok(
+        output.some((line) => /COPY \. \/component/.test(line)),
+        output.join('\n'),
+      );
 
       const log = logs();
       const handle = await executor.start(
@@ -419,7 +494,10 @@ describe('docker executor on Podman (Docker Engine API)', { skip: podmanSkipReas
       dockerHost: podman.dockerHost,
       source: 'DOCKER_HOST',
     });
-    const dead = await detectDockerEndpoint({ DOCKER_HOST: 'unix:///nonexistent/docker.sock', XDG_RUNTIME_DIR: '/nonexistent' }, 300);
+    const dead = await detectDockerEndpoint(
+      { DOCKER_HOST: 'unix:///nonexistent/docker.sock', XDG_RUNTIME_DIR: '/nonexistent' },
+      300,
+    );
     assert.notEqual(dead?.dockerHost, 'unix:///nonexistent/docker.sock');
   });
 

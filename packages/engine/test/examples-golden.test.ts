@@ -13,7 +13,9 @@ const expectedDir = fileURLToPath(new URL('./fixtures/examples/', import.meta.ur
 const update = process.env.UPDATE_GOLDEN === '1';
 
 describe('examples compile to their committed plans', () => {
-  for (const name of readdirSync(join(repo, 'examples')).filter((n) => existsSync(join(repo, 'examples', n, 'workflow.yaml')))) {
+  for (const name of readdirSync(join(repo, 'examples')).filter((n) =>
+    existsSync(join(repo, 'examples', n, 'workflow.yaml')),
+  )) {
     test(name, () => {
       const plan = loadWorkflowFile(join(repo, 'examples', name, 'workflow.yaml'));
       const actual = JSON.parse(JSON.stringify(plan).replaceAll(repo, '')) as unknown;

@@ -1,7 +1,20 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, open, readdir, readFile, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import type Docker from 'dockerode';
@@ -32,7 +45,16 @@ const REPO_ROOT = join(dirname(new URL(import.meta.url).pathname), '..', '..', '
 const SDK_DIR = join(REPO_ROOT, 'packages', 'sdk');
 const PYTHON = '/usr/bin/python3.11';
 const PYTHON_LIB = '/usr/lib/python3.11';
-const PYTHON_SKIP = new Set(['test', 'idlelib', 'tkinter', 'turtledemo', 'ensurepip', 'lib2to3', 'pydoc_data', 'site-packages']);
+const PYTHON_SKIP = new Set([
+  'test',
+  'idlelib',
+  'tkinter',
+  'turtledemo',
+  'ensurepip',
+  'lib2to3',
+  'pydoc_data',
+  'site-packages',
+]);
 const LOCK_FILE = join(tmpdir(), 'pilotage-test-images.lock');
 const LOCK_WAIT_MS = 10 * 60_000;
 
@@ -132,7 +154,10 @@ async function addBase(root: Rootfs): Promise<void> {
     if (applet === '' || applet === 'bin/busybox') continue;
     await root.link(applet, '/bin/busybox');
   }
-  await root.text('/etc/passwd', 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n');
+  await root.text(
+    '/etc/passwd',
+    'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
+  );
   await root.text('/etc/group', 'root:x:0:\nnogroup:x:65534:\n');
   await root.dirs(['root', 'workspace', 'component', 'proc', 'sys', 'dev', 'run']);
   await root.dirs(['tmp', 'var/tmp'], 0o1777);
@@ -279,7 +304,9 @@ export async function ensureTestImages(
 async function folderHash(dir: string): Promise<string> {
   const hash = createHash('sha256');
   const walk = async (current: string): Promise<void> => {
-    for (const entry of (await readdir(current, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const entry of (await readdir(current, { withFileTypes: true })).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    )) {
       const path = join(current, entry.name);
       if (entry.isDirectory()) await walk(path);
       else if (entry.isFile()) {
@@ -318,7 +345,9 @@ export async function ensureComponentImages(
       if ((await labelOf(docker, tag, SOURCE_LABEL)) === source) continue;
       const output: string[] = [];
       try {
-        await buildComponentImage(docker, dir, tag, (line) => output.push(line), { labels: { [SOURCE_LABEL]: source } });
+        await buildComponentImage(docker, dir, tag, (line) => output.push(line), {
+          labels: { [SOURCE_LABEL]: source },
+        });
       } catch (error) {
         throw new Error(`${(error as Error).message}\n${output.join('\n')}`, { cause: error });
       }

@@ -140,6 +140,8 @@ async function summarize(runtime: Runtime, run: RunRecord, flags: RunFlags): Pro
   }
   out.write(
     `\nrun ${run.workflow} #${run.number} ${run.state}${run.reason ? ` (${run.reason})` : ''} in ${elapsed} — id ${run.id}\n` +
-      (runtime.config.db === ':memory:' ? 'in-memory store: nothing was kept\n' : `details: pilotage runs show ${run.id}\n`),
+      (runtime.config.db === ':memory:'
+        ? 'in-memory store: nothing was kept\n'
+        : `details: pilotage runs show ${run.id}\n`),
   );
 }

@@ -43,7 +43,12 @@ export async function buildComponentImage(
   options: BuildImageOptions = {},
 ): Promise<BuiltImage> {
   const dockerfile = join(dir, 'Dockerfile');
-  if (!(await stat(dockerfile).then((info) => info.isFile(), () => false))) {
+  if (
+    !(await stat(dockerfile).then(
+      (info) => info.isFile(),
+      () => false,
+    ))
+  ) {
     throw new ExecutorError(`cannot build ${tag}: ${dockerfile} does not exist (a component image needs a Dockerfile)`);
   }
   const src = await readdir(dir);
@@ -59,12 +64,15 @@ export async function buildComponentImage(
   };
 
   try {
-    const stream = await docker.buildImage({ context: dir, src }, {
-      t: tag,
-      rm: true,
-      forcerm: true,
-      ...(options.labels === undefined ? {} : { labels: { ...options.labels } }),
-    });
+    const stream = await docker.buildImage(
+      { context: dir, src },
+      {
+        t: tag,
+        rm: true,
+        forcerm: true,
+        ...(options.labels === undefined ? {} : { labels: { ...options.labels } }),
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       docker.modem.followProgress(
         stream,

@@ -44,7 +44,8 @@ export class ContainerTask implements TaskHandle {
   readonly #options: ContainerTaskOptions;
   readonly #stopped: Promise<{ statusCode: number } | 'lost' | 'closed'>;
   readonly #logsDone: Promise<void>;
-  #stopLogs: () => void = () => undefined;
+  /** ends the log request or stream (at close, or when it outlives the container) */
+  readonly #logsAbort = new AbortController();
   #ended: Promise<ExitInfo> | undefined;
   #killReason: string | undefined;
   #exited = false;
@@ -93,7 +94,9 @@ export class ContainerTask implements TaskHandle {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.#logsDone, new Promise((resolve) => (timer = setTimeout(resolve, LOG_DRAIN_MS)))]);
     clearTimeout(timer);
-    this.#stopLogs();
+    // Whatever is still to come would arrive after wait() resolved: stop reading now.
+    this.#logsAbort.abort();
+    await this.#logsDone;
 
     const exit: { exitCode: number | null; signal?: string; oomKilled?: boolean; reason?: string } = { exitCode: null };
     if (stopped === 'lost') {
@@ -115,7 +118,9 @@ export class ContainerTask implements TaskHandle {
     for (let attempt = 0; ; attempt++) {
       try {
         const result = (await this.#container.wait({ abortSignal: this.#options.signal })) as { StatusCode?: unknown };
-        if (typeof result.StatusCode === 'number') return { statusCode: result.StatusCode };
+        // Podman answers -1 for a container that never ran (created, then the engine died).
+        if (typeof result.StatusCode === 'number')
+          return result.StatusCode < 0 ? 'lost' : { statusCode: result.StatusCode };
         const inspected = await this.#container.inspect();
         return { statusCode: inspected.State.ExitCode };
       } catch (error) {
@@ -135,14 +140,18 @@ export class ContainerTask implements TaskHandle {
         follow: true,
         stdout: true,
         stderr: true,
-        abortSignal: this.#options.signal,
+        abortSignal: AbortSignal.any([this.#options.signal, this.#logsAbort.signal]),
         ...(this.#options.logsSinceSec === undefined ? {} : { since: this.#options.logsSinceSec }),
       })) as unknown as Readable;
     } catch {
       // No logs to follow (the container is gone): the exit is reported by wait().
       return;
     }
-    this.#stopLogs = () => stream.destroy();
+    const stop = (): void => {
+      stream.destroy();
+    };
+    if (this.#logsAbort.signal.aborted) stop();
+    else this.#logsAbort.signal.addEventListener('abort', stop, { once: true });
     this.#docker.modem.demuxStream(stream, out.sink, err.sink);
     await new Promise<void>((resolve) => {
       stream.once('end', resolve);

@@ -32,7 +32,9 @@ function spec(component: Partial<ResolvedComponent> = {}, env: Record<string, st
 }
 
 function envOf(plan: ContainerPlan): Record<string, string> {
-  return Object.fromEntries((plan.options.Env ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    (plan.options.Env ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+  );
 }
 
 describe('toContainerPlan', () => {
@@ -85,7 +87,10 @@ describe('toContainerPlan', () => {
 
   test('env: component env, then spec env, then what the executor must set', () => {
     const plan = toContainerPlan(
-      spec({ env: { A: 'component', B: 'component' }, dir: '/host/components/comp' }, { B: 'spec', CO_WORKSPACE: '/srv/x', C: 'x=y' }),
+      spec(
+        { env: { A: 'component', B: 'component' }, dir: '/host/components/comp' },
+        { B: 'spec', CO_WORKSPACE: '/srv/x', C: 'x=y' },
+      ),
       SETTINGS,
     );
     assert.deepEqual(envOf(plan), {
@@ -95,7 +100,11 @@ describe('toContainerPlan', () => {
       C: 'x=y',
       CO_COMPONENT_DIR: '/component',
     });
-    assert.equal(envOf(toContainerPlan(spec(), SETTINGS))['CO_COMPONENT_DIR'], undefined, 'inline components have no folder');
+    assert.equal(
+      envOf(toContainerPlan(spec(), SETTINGS))['CO_COMPONENT_DIR'],
+      undefined,
+      'inline components have no folder',
+    );
   });
 
   const workingDirs: Array<[string | undefined, string]> = [
@@ -125,7 +134,10 @@ describe('toContainerPlan', () => {
     test(`resources ${JSON.stringify(requested)} with ${JSON.stringify(settings)}`, () => {
       const plan = toContainerPlan(spec({ resources: requested }), { ...SETTINGS, ...settings });
       const host = plan.options.HostConfig ?? {};
-      assert.deepEqual({ Memory: host.Memory, NanoCpus: host.NanoCpus }, { Memory: undefined, NanoCpus: undefined, ...(expected as object) });
+      assert.deepEqual(
+        { Memory: host.Memory, NanoCpus: host.NanoCpus },
+        { Memory: undefined, NanoCpus: undefined, ...(expected as object) },
+      );
       assert.equal(plan.warnings.length, warnings);
       for (const warning of plan.warnings) assert.match(warning, /not applied: the container runtime cannot limit/);
     });
@@ -134,7 +146,8 @@ describe('toContainerPlan', () => {
   test('an invalid quantity is an ExecutorError naming the component', () => {
     assert.throws(
       () => toContainerPlan(spec({ resources: { cpu: 'fast' } }), SETTINGS),
-      (error: unknown) => error instanceof ExecutorError && /comp@1\.2\.0: invalid cpu quantity "fast"/.test(error.message),
+      (error: unknown) =>
+        error instanceof ExecutorError && /comp@1\.2\.0: invalid cpu quantity "fast"/.test(error.message),
     );
   });
 
@@ -165,12 +178,18 @@ describe('toContainerPlan', () => {
       { name: 'pilotage-01abcdef-config', labels },
     ]);
     assert.deepEqual(plan.seeds, [
-      { mount: { Type: 'volume', Source: 'pilotage-01abcdef-config', Target: '/workspace/conf' }, files: { 'a.yaml': 'a: 1' } },
+      {
+        mount: { Type: 'volume', Source: 'pilotage-01abcdef-config', Target: '/workspace/conf' },
+        files: { 'a.yaml': 'a: 1' },
+      },
     ]);
   });
 
   test('a volume named workspace is the run workspace, at its mount path', () => {
-    const same = toContainerPlan(spec({ volumes: [{ name: 'workspace', mountPath: '/workspace', readOnly: true }] }), SETTINGS);
+    const same = toContainerPlan(
+      spec({ volumes: [{ name: 'workspace', mountPath: '/workspace', readOnly: true }] }),
+      SETTINGS,
+    );
     assert.deepEqual(same.options.HostConfig?.Mounts, [
       { Type: 'bind', Source: '/srv/pilotage/runs/RUN1', Target: '/workspace', ReadOnly: true },
     ]);
@@ -186,10 +205,16 @@ describe('toContainerPlan', () => {
     assert.throws(
       () =>
         toContainerPlan(
-          spec({ volumes: [{ name: 'a', mountPath: '/data' }, { name: 'b', mountPath: '/data/' }] }),
+          spec({
+            volumes: [
+              { name: 'a', mountPath: '/data' },
+              { name: 'b', mountPath: '/data/' },
+            ],
+          }),
           SETTINGS,
         ),
-      (error: unknown) => error instanceof ExecutorError && /volume "b" and volume "a" are both mounted at \/data/.test(error.message),
+      (error: unknown) =>
+        error instanceof ExecutorError && /volume "b" and volume "a" are both mounted at \/data/.test(error.message),
     );
   });
 

@@ -120,7 +120,8 @@ export function toContainerPlan(spec: TaskSpec, settings: ContainerSettings): Co
     Image: settings.image,
     Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
     Labels: labels,
-    WorkingDir: component.workingDir === undefined ? workspaceMount : posix.resolve(workspaceMount, component.workingDir),
+    WorkingDir:
+      component.workingDir === undefined ? workspaceMount : posix.resolve(workspaceMount, component.workingDir),
     Tty: false,
     OpenStdin: false,
     StopTimeout: Math.ceil(Math.max(0, settings.killGraceMs) / 1000),
@@ -188,7 +189,10 @@ function planMounts(
       mounts.push(mount);
     }
     if (volume.initialData !== undefined && Object.keys(volume.initialData).length > 0) {
-      seeds.push({ mount: { Type: mount.Type, Source: mount.Source, Target: mount.Target }, files: volume.initialData });
+      seeds.push({
+        mount: { Type: mount.Type, Source: mount.Source, Target: mount.Target },
+        files: volume.initialData,
+      });
     }
   }
   return { mounts, volumes, seeds };

@@ -59,7 +59,10 @@ test('detectDockerEndpoint: DOCKER_HOST that answers /_ping wins; a dead one is 
       dockerHost: `unix://${socketPath}`,
       source: 'DOCKER_HOST',
     });
-    const found = await detectDockerEndpoint({ DOCKER_HOST: `unix://${join(dir, 'missing.sock')}`, XDG_RUNTIME_DIR: dir }, 300);
+    const found = await detectDockerEndpoint(
+      { DOCKER_HOST: `unix://${join(dir, 'missing.sock')}`, XDG_RUNTIME_DIR: dir },
+      300,
+    );
     assert.notEqual(found?.source, 'DOCKER_HOST');
   } finally {
     await new Promise((resolve) => server.close(resolve));

@@ -98,7 +98,10 @@ export async function detectDockerEndpoint(
   }
   candidates.push({ dockerHost: `unix://${DEFAULT_DOCKER_SOCKETS[0]}`, source: 'docker socket' });
   if (env.XDG_RUNTIME_DIR !== undefined && env.XDG_RUNTIME_DIR !== '') {
-    candidates.push({ dockerHost: `unix://${join(env.XDG_RUNTIME_DIR, 'podman', 'podman.sock')}`, source: 'podman user socket' });
+    candidates.push({
+      dockerHost: `unix://${join(env.XDG_RUNTIME_DIR, 'podman', 'podman.sock')}`,
+      source: 'podman user socket',
+    });
   }
   candidates.push({ dockerHost: `unix://${DEFAULT_DOCKER_SOCKETS[1]}`, source: 'podman socket' });
   for (const candidate of candidates) {

@@ -11,7 +11,7 @@ import { toContainerPlan } from './convert.js';
 import type { ContainerPlan } from './convert.js';
 import { dockerOptionsFor, isLocalDockerHost } from './docker-connection.js';
 import type { DockerEnv } from './docker-connection.js';
-import { runtimeError, statusOf } from './docker-errors.js';
+import { reasonOf, runtimeError, statusOf } from './docker-errors.js';
 import { createImagePuller, imageFacts } from './image-puller.js';
 import type { RegistryAuthProvider } from './image-puller.js';
 import { LABELS } from './labels.js';
@@ -52,7 +52,7 @@ export interface DockerExecutorOptions {
 
 /** The docker executor: the Executor interface, plus what its callers may use directly. */
 export interface DockerExecutor extends Executor {
-  /** the API client (for `buildComponentImage` and diagnostics); closed with the executor */
+  /** the API client (for `buildComponentImage` and diagnostics) */
   readonly docker: Docker;
   /**
    * Executor.attach, with where to resume the logs: lines written from `sinceMs` (epoch ms,
@@ -90,6 +90,8 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
   // Every running task listens on this signal (its wait and log requests).
   setMaxListeners(0, closing.signal);
   let limits: Promise<{ memory: boolean; cpu: boolean }> | undefined;
+  /** refs started by this instance → whether the container is all there is to remove */
+  const simple = new Map<string, boolean>();
 
   /** What the runtime can limit, asked once (`docker info`). */
   function runtimeLimits(): Promise<{ memory: boolean; cpu: boolean }> {
@@ -114,7 +116,9 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
     try {
       return await docker.createContainer(plan.options);
     } catch (error) {
-      if (statusOf(error) !== 409) throw runtimeError(`cannot create the container of ${component}`, error);
+      // Docker answers 409 to a name in use, Podman 500 with this message.
+      const nameTaken = statusOf(error) === 409 || /already in use/.test(reasonOf(error));
+      if (!nameTaken) throw runtimeError(`cannot create the container of ${component}`, error);
     }
     // A container of this task run is left from an interrupted start: replace it.
     await docker
@@ -166,8 +170,8 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
       canLimitCpu: can.cpu,
     });
 
-    let info: ContainerInspectInfo;
     let container: Docker.Container;
+    let endpointUrl: string | undefined;
     try {
       await createVolumes(docker, plan.volumes);
       const seedLabels = {
@@ -182,24 +186,29 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
       await container.start().catch((error: unknown) => {
         throw runtimeError(`cannot start component ${component}`, error);
       });
-      info = await container.inspect();
+      if (endpoint !== undefined && endpointPort !== undefined) {
+        // On the host network the URL is known; elsewhere it needs the container's address.
+        endpointUrl =
+          network === 'host'
+            ? endpointUrlFor(network, endpoint, endpointPort)
+            : await endpointUrlOf(await container.inspect());
+        if (endpointUrl === undefined) {
+          throw new ExecutorError(`cannot start component ${component}: its container has no address on ${network}`);
+        }
+      }
     } catch (error) {
       await destroy(plan.name).catch(() => undefined);
       throw runtimeError(`cannot start component ${component}`, error);
     }
+    simple.set(plan.name, plan.volumes.length === 0 && plan.seeds.length === 0);
 
     const facts: Record<string, string> = {
-      container: info.Id,
+      container: container.id,
       image: pulled.image,
       imageId: pulled.imageId,
       imageDigest: pulled.imageDigest,
     };
     if (plan.warnings.length > 0) facts['warnings'] = plan.warnings.join('; ');
-    const endpointUrl = await endpointUrlOf(info);
-    if (endpoint !== undefined && endpointUrl === undefined) {
-      await destroy(plan.name).catch(() => undefined);
-      throw new ExecutorError(`cannot start component ${component}: its container has no address on network ${network}`);
-    }
     return new ContainerTask(docker, container, {
       ref: plan.name,
       facts,
@@ -211,6 +220,16 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
   }
 
   async function destroy(ref: string): Promise<void> {
+    if (simple.get(ref) === true) {
+      // Started by this instance with nothing beside the container: one call is enough.
+      try {
+        await docker.getContainer(ref).remove({ force: true, v: true });
+      } catch (error) {
+        if (statusOf(error) !== 404) throw runtimeError(`cannot remove container ${ref}`, error);
+      }
+      simple.delete(ref);
+      return;
+    }
     try {
       const leftovers = await docker.listContainers({ all: true, filters: { label: [`${LABELS.owner}=${ref}`] } });
       const names = [ref, ...leftovers.map((entry) => entry.Id)];
@@ -227,6 +246,7 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
         });
       }
       await removeOwnedVolumes(docker, ref);
+      simple.delete(ref);
     } catch (error) {
       throw runtimeError(`cannot remove container ${ref}`, error);
     }
@@ -329,7 +349,10 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
 function isLocalClient(docker: Docker): boolean {
   const modem = docker.modem as { socketPath?: unknown; host?: unknown };
   if (typeof modem.socketPath === 'string' && modem.socketPath !== '') return true;
-  return typeof modem.host === 'string' && isLocalDockerHost(`tcp://${modem.host.includes(':') ? `[${modem.host}]` : modem.host}`);
+  return (
+    typeof modem.host === 'string' &&
+    isLocalDockerHost(`tcp://${modem.host.includes(':') ? `[${modem.host}]` : modem.host}`)
+  );
 }
 
 async function assertDirectory(dir: string, component: string): Promise<void> {
