@@ -24,7 +24,7 @@ export function createBenchRuntime(dir, maxParallel) {
 /**
  * Write and compile a workflow of one stage holding `n` actions of `componentFile` (absolute
  * path), at most `concurrency` at a time. The file goes into `dir`; compiling is not timed.
- * @returns {import('../packages/engine/dist/plan/types.js').Plan}
+ * @returns {Promise<import('../packages/engine/dist/plan/types.js').Plan>}
  */
 export async function benchPlan({ dir, name, componentFile, n, concurrency }) {
   const actions = Array.from(

@@ -246,7 +246,13 @@ describe('local executor', () => {
   });
 
   test('a shorter grace in a later kill brings the SIGKILL forward', async () => {
-    const handle = await executor.start(spec(sh('trap "" TERM; sleep 1000; true')), () => undefined);
+    // wait until the trap is set: a SIGTERM before it would end the shell at once
+    let ready!: () => void;
+    const trapped = new Promise<void>((resolve) => (ready = resolve));
+    const handle = await executor.start(spec(sh('trap "" TERM; echo ready; sleep 1000; true')), (line) => {
+      if (line.line === 'ready') ready();
+    });
+    await trapped;
     const slow = handle.kill('cancelled', 60_000);
     const started = Date.now();
     await handle.kill('cancelled', 0);
