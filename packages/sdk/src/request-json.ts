@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ContractError } from './contract-error.js';
+import { httpCall } from './http-call.js';
 import type { ContractStep } from './contract-step.js';
 import { ContractUnreachableError } from './contract-unreachable-error.js';
 import { RETRY_DEFAULTS, type RetryOptions } from './retry-options.js';
 
 /**
- * One contract call over HTTP with global `fetch`: a `POST` of `body` as JSON, or a `GET` when
+ * One contract call over HTTP (`httpCall`, plain `node:http`): a `POST` of `body` as JSON, or a `GET` when
  * `body` is undefined. A `GET` resolves with the parsed JSON answer, a `POST` with undefined.
  * Network errors, request timeouts and 5xx answers are retried with doubling delays; a 4xx answer
  * throws `ContractError` at once; running out of retries throws `ContractUnreachableError`
@@ -26,19 +27,15 @@ export async function requestJson(
     let status: number;
     let text: string;
     try {
-      const response = await fetch(url, {
-        method: body === undefined ? 'GET' : 'POST',
-        // Fastify rejects an empty body sent as JSON, so steps without a body send `{}`.
-        ...(body === undefined
-          ? { headers: { accept: 'application/json' } }
-          : {
-              headers: { 'content-type': 'application/json', accept: 'application/json' },
-              body: JSON.stringify(body),
-            }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      status = response.status;
-      text = await response.text();
+      // Fastify rejects an empty body sent as JSON, so steps without a body send `{}`.
+      const answer = await httpCall(
+        url,
+        body === undefined ? 'GET' : 'POST',
+        body === undefined ? undefined : JSON.stringify(body),
+        timeoutMs,
+      );
+      status = answer.status;
+      text = answer.text;
     } catch (err) {
       lastError = err;
       continue;
