@@ -27,3 +27,8 @@ export function reportError(error: unknown, json: boolean): number {
     ? EXIT.usage
     : EXIT.failed;
 }
+
+/** Print one line on stdout: a string as is, anything else as one line of JSON. */
+export function print(value: unknown): void {
+  process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value)}\n`);
+}

@@ -1,11 +1,6 @@
 import { homedir } from 'node:os';
 import { loadConfig, type Config } from '../config/config.js';
 
-/** Flags every command that opens the store shares. */
-export interface StoreFlags {
-  readonly db?: string;
-}
-
 /** The config for a CLI command: flags over env over defaults. */
 export function configFrom(
   flags: Partial<Record<string, string | number | boolean | readonly string[] | undefined>>,

@@ -85,3 +85,8 @@ export class ConfigError extends PilotageError {
 export function httpStatusOf(error: unknown): number {
   return error instanceof PilotageError ? HTTP_STATUS[error.code] : 500;
 }
+
+/** The message of anything thrown (an Error's message, else its string form). */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,3 +1,4 @@
+import { messageOf } from '../domain/errors.js';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newId } from '../domain/ids.js';
@@ -333,8 +334,4 @@ export class RunExecution {
     }
     return out;
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

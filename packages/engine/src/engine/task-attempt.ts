@@ -1,3 +1,4 @@
+import { messageOf } from '../domain/errors.js';
 import { newId, newToken } from '../domain/ids.js';
 import type { Masker } from '../domain/masker.js';
 import type { TaskRunState } from '../domain/states.js';
@@ -359,8 +360,4 @@ export class TaskAttempt implements ContractListener {
 
 function definedOnly<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

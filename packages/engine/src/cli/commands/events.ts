@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import type { DeliveryState } from '../../store/types.js';
-import { openConfiguredStore } from '../../main.js';
-import { EXIT, reportError } from '../output.js';
-import { configFrom } from '../runtime-flags.js';
+import { print } from '../output.js';
+import { withStore } from '../with-store.js';
 
 interface Flags {
   db?: string;
@@ -66,24 +65,4 @@ export function registerEvents(program: Command): void {
         print(`${count} deliver${count === 1 ? 'y' : 'ies'} queued again; a running engine sends them`);
       }),
     );
-}
-
-async function withStore(
-  flags: Flags,
-  fn: (store: Awaited<ReturnType<typeof openConfiguredStore>>) => Promise<void>,
-): Promise<void> {
-  let store: Awaited<ReturnType<typeof openConfiguredStore>> | undefined;
-  try {
-    store = await openConfiguredStore(configFrom({ db: flags.db }));
-    await fn(store);
-    process.exitCode ??= EXIT.ok;
-  } catch (error) {
-    process.exitCode = reportError(error, flags.json === true);
-  } finally {
-    await store?.close();
-  }
-}
-
-function print(value: unknown): void {
-  process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value)}\n`);
 }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import logUpdate from 'log-update';
 import { formatDurationMs } from '../../domain/duration.js';
+import { ValidationError } from '../../domain/errors.js';
+import type { JsonObject } from '../../domain/vocabulary.js';
 import type { EngineUpdate } from '../../engine/ports.js';
 import { loadWorkflowFile } from '../../plan/load.js';
 import type { Plan } from '../../plan/types.js';
@@ -53,7 +55,7 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
     const secrets = Object.fromEntries(
       flags.secret.map((pair) => {
         const eq = pair.indexOf('=');
-        if (eq <= 0) throw new Error(`--secret "${pair.split('=')[0]}" must look like NAME=value`);
+        if (eq <= 0) throw new ValidationError(`--secret "${pair.split('=')[0]}" must look like NAME=value`);
         return [pair.slice(0, eq), pair.slice(eq + 1)];
       }),
     );
@@ -75,7 +77,7 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
   }
 }
 
-async function follow(runtime: Runtime, plan: Plan, data: Record<string, unknown>, flags: RunFlags): Promise<number> {
+async function follow(runtime: Runtime, plan: Plan, data: JsonObject, flags: RunFlags): Promise<number> {
   const { engine } = runtime;
   const view = new RunView(plan);
   const live = !flags.json && !flags.plain && process.stdout.isTTY === true;
@@ -101,7 +103,7 @@ async function follow(runtime: Runtime, plan: Plan, data: Record<string, unknown
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   try {
-    run = await engine.startRun(plan, data as never, { trigger: { kind: 'cli', by: process.env.USER ?? 'cli' } });
+    run = await engine.startRun(plan, data, { trigger: { kind: 'cli', by: process.env.USER ?? 'cli' } });
     const final = await engine.waitForRun(run.id);
     if (timer) {
       clearInterval(timer);

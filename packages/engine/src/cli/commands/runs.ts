@@ -2,10 +2,9 @@ import type { Command } from 'commander';
 import { formatDurationMs } from '../../domain/duration.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { isRunEnded, type RunState } from '../../domain/states.js';
-import { openConfiguredStore } from '../../main.js';
 import type { RunRecord, Store, TaskRunRecord } from '../../store/types.js';
-import { EXIT, reportError } from '../output.js';
-import { configFrom } from '../runtime-flags.js';
+import { print } from '../output.js';
+import { withStore } from '../with-store.js';
 
 interface Flags {
   db?: string;
@@ -95,27 +94,10 @@ export function registerRuns(program: Command): void {
     );
 }
 
-async function withStore(flags: Flags, fn: (store: Store) => Promise<void>): Promise<void> {
-  let store: Store | undefined;
-  try {
-    store = await openConfiguredStore(configFrom({ db: flags.db }));
-    await fn(store);
-  } catch (error) {
-    process.exitCode = reportError(error, flags.json === true);
-  } finally {
-    await store?.close();
-  }
-  process.exitCode ??= EXIT.ok;
-}
-
 async function mustGetRun(store: Store, id: string): Promise<RunRecord> {
   const run = await store.runs.get(id);
   if (!run) throw new NotFoundError(`run ${id} not found in this store (see pilotage runs list)`);
   return run;
-}
-
-function print(value: unknown): void {
-  process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value)}\n`);
 }
 
 function runLine(run: RunRecord): string {

@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { ExecutorError } from '../../domain/errors.js';
-import { LineSplitter } from '../local/line-splitter.js';
+import { LineSplitter } from '../shared/line-splitter.js';
 import { runtimeError } from './docker-errors.js';
 
 /** What `buildComponentImage` built. */

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ExitInfo, LogLine, TaskHandle } from '../executor.js';
-import { LineSplitter } from '../local/line-splitter.js';
+import { LineSplitter } from '../shared/line-splitter.js';
 import { statusOf } from './docker-errors.js';
 
 /** After the container exited, how long its log stream may take to end before we stop reading, ms. */

@@ -5,7 +5,7 @@ import type { ContainerInspectInfo, DockerOptions } from 'dockerode';
 import { ExecutorError } from '../../domain/errors.js';
 import type { PullPolicy } from '../../plan/types.js';
 import type { Executor, LogLine, RunningRef, TaskHandle, TaskSpec } from '../executor.js';
-import { freeLoopbackPort } from '../local/free-port.js';
+import { freeLoopbackPort } from '../shared/free-port.js';
 import { ContainerTask } from './container-task.js';
 import { toContainerPlan } from './convert.js';
 import type { ContainerPlan } from './convert.js';

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { ExecutorError } from '../../domain/errors.js';
 import type { Executor, LogLine, RunningRef, TaskHandle, TaskSpec } from '../executor.js';
-import { freeLoopbackPort } from './free-port.js';
+import { freeLoopbackPort } from '../shared/free-port.js';
 import { LocalTask } from './local-task.js';
 import { resolveArgv } from './resolve-command.js';
 

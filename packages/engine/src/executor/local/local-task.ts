@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { ExitInfo, LogLine, TaskHandle } from '../executor.js';
-import { LineSplitter } from './line-splitter.js';
+import { LineSplitter } from '../shared/line-splitter.js';
 import { groupAlive, signalGroup, waitGroupGone } from './process-group.js';
 
 /**
