@@ -61,6 +61,13 @@ describe('the pilotage CLI', { concurrency: false }, () => {
     assert.match(r.stderr, /timeout/);
   });
 
+  test('run: a malformed --secret is a usage error that never prints the secret', async () => {
+    const r = await pilotage(['run', 'examples/hello/workflow.yaml', '--secret', 'hunter2-no-equals-sign'], env);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--secret must look like NAME=value/);
+    assert.doesNotMatch(r.stdout + r.stderr, /hunter2/);
+  });
+
   test('run --json: one JSON object per line, ending with the result', async () => {
     const r = await pilotage(['run', 'examples/hello/workflow.yaml', '--json'], env);
     assert.equal(r.code, 0);

@@ -55,7 +55,10 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
     const secrets = Object.fromEntries(
       flags.secret.map((pair) => {
         const eq = pair.indexOf('=');
-        if (eq <= 0) throw new ValidationError(`--secret "${pair.split('=')[0]}" must look like NAME=value`);
+        if (eq <= 0)
+          throw new ValidationError(
+            `--secret must look like NAME=value (argument ${flags.secret.indexOf(pair) + 1}; its text is not shown, it may be a secret)`,
+          );
         return [pair.slice(0, eq), pair.slice(eq + 1)];
       }),
     );
