@@ -5,12 +5,13 @@ import { Engine } from './engine/engine.js';
 import type { RunEventBuilder } from './engine/ports.js';
 import type { Executor } from './executor/executor.js';
 import { createExecutorSet } from './executor/executor-set.js';
-import { createLocalExecutor } from './executor/local/local-executor.js';
+import { configuredExecutors } from './executor/configured-executors.js';
 import { CallbackRegistry } from './protocol/registry.js';
 import { startCallbackServer } from './protocol/server.js';
 import { openStore } from './store/open-store.js';
 import { startDeliveryWorker, type DeliveryWorker } from './events/delivery-worker.js';
 import { createRunEventBuilder } from './events/run-event-builder.js';
+import { localLeaseIdentity } from './events/sink-lease.js';
 import { sinkFromTarget } from './events/sinks/sink-from-target.js';
 import type { Sink } from './events/sinks/sink.js';
 import type { Store } from './store/types.js';
@@ -45,6 +46,12 @@ export interface RuntimeOptions {
   /** extra executors (a test's fake) */
   readonly executors?: readonly Executor[];
   readonly warn?: (message: string) => void;
+  /**
+   * Component callbacks are served by the caller at this base URL (`pilotage serve` mounts them
+   * on its API port), so no callback server of its own is started. Default: one on
+   * `callbackHost:callbackPort`.
+   */
+  readonly callbackServedAt?: string;
 }
 
 /**
@@ -64,12 +71,20 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   let worker: DeliveryWorker | undefined;
   const executors: Executor[] = [];
   try {
-    callback = await startCallbackServer({ host: config.callbackHost, port: config.callbackPort, registry });
+    callback =
+      options.callbackServedAt === undefined
+        ? await startCallbackServer({ host: config.callbackHost, port: config.callbackPort, registry })
+        : { url: options.callbackServedAt, close: () => Promise.resolve() };
     const sinks = [...config.eventSinks.map((target) => sinkFromTarget(target)), ...(options.sinks ?? [])];
-    const delivery = sinks.length > 0 ? startDeliveryWorker({ deliveries: store.deliveries, sinks }) : undefined;
+    const lease = { store: store.sinkLeases, ...localLeaseIdentity(config.engineId) };
+    const delivery = sinks.length > 0 ? startDeliveryWorker({ deliveries: store.deliveries, sinks, lease }) : undefined;
     worker = delivery;
-    executors.push(createLocalExecutor({ killGraceMs: config.killGraceMs }), ...(options.executors ?? []));
-    const defaultName = config.executor === 'auto' ? 'local' : config.executor;
+    const configured = await configuredExecutors(config, {
+      secrets: { ...config.secrets, ...options.secrets },
+      info: options.warn ?? ((message) => process.stderr.write(`${message}\n`)),
+    });
+    executors.push(...configured.executors, ...(options.executors ?? []));
+    const defaultName = configured.defaultName;
     const set = createExecutorSet(executors, defaultName);
     const engine = new Engine({
       store,

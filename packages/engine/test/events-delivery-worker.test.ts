@@ -4,111 +4,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../src/store/open-store.js';
-import type { NewOutboxEvent, OutboxRecord, Store } from '../src/store/types.js';
-import {
-  buildPipelineRunFinished,
-  buildPipelineRunQueued,
-  buildPipelineRunStarted,
-  buildTaskRunFinished,
-  buildTaskRunStarted,
-  toOutboxEvent,
-} from '../src/events/builders.js';
+import type { OutboxRecord, Store } from '../src/store/types.js';
 import { startDeliveryWorker, type DeliveryWorker } from '../src/events/delivery-worker.js';
 import { httpSink } from '../src/events/sinks/http-sink.js';
 import type { Sink } from '../src/events/sinks/sink.js';
-import { parseIncomingCdevent } from '../src/events/incoming.js';
-import { startReceiver, type ReceivedRequest, type TestReceiver } from './events-test-server.js';
+import { startReceiver, type TestReceiver } from './events-test-server.js';
+import { acceptedIds, assertInOrderPerRun, freePort, interleave, runEvents, runOf, waitFor } from './events-support.js';
 
 const FAST = { backoff: { initialMs: 20, factor: 2, maxMs: 150 }, pollMs: 40 };
-
-/** The five events of one run with one task run, chained by links, as the engine writes them. */
-function runEvents(runId: string, t0: number): NewOutboxEvent[] {
-  const base = { engineUrl: 'http://127.0.0.1:8080', workflow: 'wf', runId, chainId: `chain-${runId}` };
-  const queued = buildPipelineRunQueued({ ...base, timestamp: t0 });
-  const started = buildPipelineRunStarted({ ...base, timestamp: t0 + 1, previousEventId: queued.context.id });
-  const task = { ...base, taskRunId: `${runId}-t1`, taskName: 'unit', parentEventId: started.context.id };
-  const tStarted = buildTaskRunStarted({ ...task, timestamp: t0 + 2, previousEventId: started.context.id });
-  const tFinished = buildTaskRunFinished({
-    ...task,
-    timestamp: t0 + 3,
-    outcome: 'success',
-    previousEventId: tStarted.context.id,
-  });
-  const finished = buildPipelineRunFinished({
-    ...base,
-    timestamp: t0 + 4,
-    outcome: 'success',
-    previousEventId: tFinished.context.id,
-  });
-  return [queued, started, tStarted, tFinished, finished].map((e) => toOutboxEvent(e, runId));
-}
-
-/** Interleave several runs' events, as concurrent runs write them. */
-function interleave(...runs: NewOutboxEvent[][]): NewOutboxEvent[] {
-  const out: NewOutboxEvent[] = [];
-  for (let i = 0; runs.some((r) => i < r.length); i++) for (const r of runs) if (i < r.length) out.push(r[i]!);
-  return out;
-}
-
-/** The run an event received over HTTP belongs to (pipelinerun subject, or taskrun's pipelineRun). */
-function runOf(request: ReceivedRequest): string {
-  const parsed = parseIncomingCdevent({ headers: request.headers, body: request.body });
-  assert.ok(parsed.ok, `the sink sent an invalid event: ${JSON.stringify(parsed)}`);
-  const content = parsed.event.subject.content as { pipelineRun?: { id: string } };
-  return content.pipelineRun?.id ?? parsed.event.subject.id;
-}
-
-/** A receiver that dedups by ce-id and remembers the order in which it accepted events. */
-function acceptedIds(r: TestReceiver): {
-  accepted: string[];
-  duplicates: number;
-  install(decide?: (req: ReceivedRequest) => number): void;
-} {
-  const state = {
-    accepted: [] as string[],
-    duplicates: 0,
-    install(decide: (req: ReceivedRequest) => number = () => 200) {
-      r.respond = (req) => {
-        const status = decide(req);
-        if (status >= 200 && status < 300) {
-          const id = String(req.headers['ce-id']);
-          if (state.accepted.includes(id)) state.duplicates++;
-          else state.accepted.push(id);
-        }
-        return { status, body: status >= 300 ? 'not now' : '' };
-      };
-    },
-  };
-  state.install();
-  return state;
-}
-
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 15));
-  }
-}
-
-async function freePort(): Promise<number> {
-  const r = await startReceiver();
-  await r.close();
-  return r.port;
-}
-
-function assertInOrderPerRun(accepted: readonly string[], written: readonly NewOutboxEvent[]): void {
-  const byRun = new Map<string, string[]>();
-  for (const e of written) byRun.set(e.runId!, [...(byRun.get(e.runId!) ?? []), e.id]);
-  const runOfId = new Map(written.map((e) => [e.id, e.runId!]));
-  for (const [runId, ids] of byRun) {
-    assert.deepEqual(
-      accepted.filter((id) => runOfId.get(id) === runId),
-      ids,
-      `events of ${runId} in written order`,
-    );
-  }
-}
 
 interface Ctx {
   store: Store;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { parseIncomingCdevent, receiveCdevent, type IncomingRequest } from '../src/events/incoming.js';
 import { memoryInbox } from '../src/events/inbox.js';
+import { registerCustomSchema } from '../src/events/validate.js';
 import { clone, coreExamples, customExample, sharedMissing, type Doc, type Example } from './events-fixtures.js';
 
 type Mode = 'binary' | 'structured';
@@ -35,6 +36,8 @@ describe('incoming CDEvents over HTTP', { skip: sharedMissing }, () => {
   for (const mode of MODES) {
     test(`all conformance examples are accepted in ${mode} mode, unchanged`, () => {
       assert.equal(examples.length, 46);
+      // the custom example names its own schema, which must be known locally (see below)
+      registerCustomSchema(customExample().doc.context.schemaUri, { type: 'object' });
       for (const { file, doc } of examples) {
         const result = parseIncomingCdevent(requestFor(doc, mode));
         assert.equal(result.ok, true, `${file}: ${JSON.stringify(result)}`);
@@ -145,6 +148,37 @@ describe('incoming CDEvents over HTTP', { skip: sharedMissing }, () => {
         assert.ok(result.errors.length > 0 && result.errors[0]!.message.length > 0);
       }
     }
+  });
+
+  test('schemaUri: unknown ones are ignored on core events, refused on custom events; known ones apply', () => {
+    const core = clone(examples.find((x) => x.file === 'build_started.json')!.doc);
+    core.context.schemaUri = 'https://unregistered.example/core';
+    assert.equal(parseIncomingCdevent(requestFor(core, 'binary')).ok, true, 'core: its own schema is the contract');
+
+    const custom = clone(customExample().doc);
+    custom.context.schemaUri = 'https://unregistered.example/custom';
+    const refused = parseIncomingCdevent(requestFor(custom, 'binary'));
+    assert.equal(refused.ok, false);
+    if (!refused.ok) {
+      assert.deepEqual(
+        refused.errors.map((e) => e.path),
+        ['/context/schemaUri'],
+      );
+      assert.match(refused.errors[0]!.message, /never fetched/);
+    }
+    delete custom.context.schemaUri;
+    assert.equal(parseIncomingCdevent(requestFor(custom, 'structured')).ok, true, 'custom without schemaUri');
+
+    custom.context.schemaUri = 'https://registered.example/custom';
+    registerCustomSchema(custom.context.schemaUri, {
+      type: 'object',
+      properties: { subject: { properties: { content: { required: ['user', 'ticket'] } } } },
+    });
+    const strict = parseIncomingCdevent(requestFor(custom, 'binary'));
+    assert.equal(strict.ok, false);
+    if (!strict.ok) assert.ok(strict.errors.some((e) => e.path === '/subject/content/ticket'), JSON.stringify(strict));
+    custom.subject.content.ticket = 'T-1';
+    assert.equal(parseIncomingCdevent(requestFor(custom, 'binary')).ok, true, 'satisfies the registered schema');
   });
 
   test('receiveCdevent deduplicates by (source, id)', async () => {

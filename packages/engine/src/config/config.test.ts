@@ -27,3 +27,48 @@ test('bad values name the key and its env var', () => {
     /unknown configuration key "nope"/,
   );
 });
+
+test('docker executor settings: env vars, defaults, a stable engine id per store', () => {
+  const config = loadConfig({
+    env: {
+      DOCKER_HOST: 'tcp://10.0.0.5:2376',
+      DOCKER_TLS_VERIFY: '1',
+      DOCKER_CERT_PATH: '/certs',
+      XDG_RUNTIME_DIR: '/run/user/1000',
+      PILOTAGE_DOCKER_NETWORK: 'podman',
+      PILOTAGE_DOCKER_PULL_POLICY: 'never',
+      PILOTAGE_DOCKER_DEFAULT_IMAGE: 'busybox:1.36',
+      PILOTAGE_ENGINE_ID: 'ci-runner-1',
+    },
+    home: '/h',
+  });
+  assert.equal(config.dockerHost, 'tcp://10.0.0.5:2376');
+  assert.equal(config.dockerTlsVerify, true);
+  assert.equal(config.dockerCertPath, '/certs');
+  assert.equal(config.runtimeDir, '/run/user/1000');
+  assert.equal(config.dockerNetwork, 'podman');
+  assert.equal(config.dockerPullPolicy, 'never');
+  assert.equal(config.dockerDefaultImage, 'busybox:1.36');
+  assert.equal(config.engineId, 'ci-runner-1');
+
+  const defaults = loadConfig({ env: {}, home: '/h' });
+  assert.equal(defaults.dockerNetwork, 'host');
+  assert.equal(defaults.dockerPullPolicy, 'if-missing');
+  assert.equal(defaults.dockerTlsVerify, false);
+  assert.match(defaults.engineId, /^pilotage-[0-9a-f]{12}$/);
+  assert.equal(loadConfig({ env: {}, home: '/h' }).engineId, defaults.engineId, 'the same store, the same id');
+  assert.notEqual(loadConfig({ env: {}, home: '/other' }).engineId, defaults.engineId, 'another store, another id');
+  const memory = (): string => loadConfig({ env: {}, home: '/h', flags: { db: ':memory:' } }).engineId;
+  assert.notEqual(memory(), memory(), 'an in-memory store gets a new id each time');
+});
+
+test('bad docker settings name the key and its env var', () => {
+  assert.throws(
+    () => loadConfig({ env: { PILOTAGE_DOCKER_PULL_POLICY: 'sometimes' }, home: '/h' }),
+    /dockerPullPolicy \(PILOTAGE_DOCKER_PULL_POLICY\) must be always, if-missing or never/,
+  );
+  assert.throws(
+    () => loadConfig({ env: { PILOTAGE_ENGINE_ID: 'has spaces' }, home: '/h' }),
+    /engineId \(PILOTAGE_ENGINE_ID\)/,
+  );
+});

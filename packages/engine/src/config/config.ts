@@ -1,9 +1,14 @@
-import { join } from 'node:path';
+import { createHash, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
 import { ConfigError } from '../domain/errors.js';
 import { parseDurationMs } from '../domain/duration.js';
 
 /** Which executor runs actions that name none. `auto`: docker when a Docker API answers, else local. */
 export type ExecutorChoice = 'local' | 'docker' | 'kubernetes' | 'auto';
+
+/** When the docker executor pulls an image (components may set their own). */
+export type DockerPullPolicy = 'always' | 'if-missing' | 'never';
 
 /** The engine's frozen configuration. Built only by `loadConfig`; nothing else reads process.env. */
 export interface Config {
@@ -16,6 +21,24 @@ export interface Config {
   readonly executor: ExecutorChoice;
   /** Docker Engine API endpoint (DOCKER_HOST form), if set */
   readonly dockerHost: string | undefined;
+  /** TLS to a tcp Docker endpoint (`DOCKER_TLS_VERIFY` set to anything but 0, false or no) */
+  readonly dockerTlsVerify: boolean;
+  /** folder of ca.pem, cert.pem and key.pem for a TLS Docker endpoint */
+  readonly dockerCertPath: string | undefined;
+  /** XDG_RUNTIME_DIR: where `auto` looks for the rootless Podman socket (`podman/podman.sock`) */
+  readonly runtimeDir: string | undefined;
+  /** network of the containers: `host` (default) or a network name */
+  readonly dockerNetwork: string;
+  /** pull policy of the docker executor for components that set none */
+  readonly dockerPullPolicy: DockerPullPolicy;
+  /** image of components that name none (inline `run:` actions without `image:`) on docker */
+  readonly dockerDefaultImage: string | undefined;
+  /**
+   * This engine's stable id, on the labels of what its executors create (recovery finds its own
+   * containers by it). Default: derived from the host name and the store location, so one store
+   * on one machine keeps its id across restarts; random for `:memory:`.
+   */
+  readonly engineId: string;
   /** URL at which containers and pods reach this engine; default: the loopback URL */
   readonly advertiseUrl: string | undefined;
   /** interface and port of the embedded callback server (`pilotage run`) */
@@ -30,6 +53,21 @@ export interface Config {
   readonly eventSinks: readonly string[];
   /** secrets every run may read (`PILOTAGE_SECRET_<NAME>`), masked everywhere */
   readonly secrets: Readonly<Record<string, string>>;
+  /** `pilotage serve`: interface and TCP port of the API server (which also serves callbacks) */
+  readonly host: string;
+  readonly port: number;
+  /**
+   * key that encrypts the secret store (any string; a 32-byte key is derived from it). When unset,
+   * `serve` creates a random one in `<dataDir>/encryption.key` (mode 0600) on first start.
+   */
+  readonly encryptionKey: string | undefined;
+  /** serve `/metrics` without a token (default true; false requires a `read` token) */
+  readonly metricsPublic: boolean;
+  /** on SIGTERM, how long running tasks may go on before they are left for recovery, ms */
+  readonly shutdownGraceMs: number;
+  /** CLI as a client: the server's base URL and the API token to send */
+  readonly server: string | undefined;
+  readonly token: string | undefined;
 }
 
 /** Keys settable by flags (camelCase) and their env var. One env var per key. */
@@ -39,6 +77,13 @@ export const CONFIG_ENV: Readonly<Record<Exclude<keyof Config, 'secrets'>, strin
   workspaceRoot: 'PILOTAGE_WORKSPACE_ROOT',
   executor: 'PILOTAGE_EXECUTOR',
   dockerHost: 'DOCKER_HOST',
+  dockerTlsVerify: 'DOCKER_TLS_VERIFY',
+  dockerCertPath: 'DOCKER_CERT_PATH',
+  runtimeDir: 'XDG_RUNTIME_DIR',
+  dockerNetwork: 'PILOTAGE_DOCKER_NETWORK',
+  dockerPullPolicy: 'PILOTAGE_DOCKER_PULL_POLICY',
+  dockerDefaultImage: 'PILOTAGE_DOCKER_DEFAULT_IMAGE',
+  engineId: 'PILOTAGE_ENGINE_ID',
   advertiseUrl: 'PILOTAGE_ADVERTISE_URL',
   callbackHost: 'PILOTAGE_CALLBACK_HOST',
   callbackPort: 'PILOTAGE_CALLBACK_PORT',
@@ -48,11 +93,20 @@ export const CONFIG_ENV: Readonly<Record<Exclude<keyof Config, 'secrets'>, strin
   keepWorkspace: 'PILOTAGE_KEEP_WORKSPACE',
   logLevel: 'PILOTAGE_LOG_LEVEL',
   eventSinks: 'PILOTAGE_EVENT_SINKS',
+  host: 'PILOTAGE_HOST',
+  port: 'PILOTAGE_PORT',
+  encryptionKey: 'PILOTAGE_ENCRYPTION_KEY',
+  metricsPublic: 'PILOTAGE_METRICS_PUBLIC',
+  shutdownGraceMs: 'PILOTAGE_SHUTDOWN_GRACE',
+  server: 'PILOTAGE_SERVER',
+  token: 'PILOTAGE_TOKEN',
 };
 
 /** Defaults, units in the names. */
 export const CONFIG_DEFAULTS = {
   executor: 'local' as ExecutorChoice,
+  dockerNetwork: 'host',
+  dockerPullPolicy: 'if-missing' as DockerPullPolicy,
   callbackHost: '127.0.0.1',
   callbackPort: 0,
   killGraceMs: 5000,
@@ -60,18 +114,32 @@ export const CONFIG_DEFAULTS = {
   maxParallel: 64,
   keepWorkspace: false,
   logLevel: 'info',
+  host: '127.0.0.1',
+  port: 8080,
+  metricsPublic: true,
+  shutdownGraceMs: 30_000,
 };
 
-type Overrides = Partial<Record<keyof typeof CONFIG_ENV, string | number | boolean | readonly string[] | undefined>>;
+/** Values by config key, as flags or a config file give them. */
+export type Overrides = Partial<
+  Record<keyof typeof CONFIG_ENV, string | number | boolean | readonly string[] | undefined>
+>;
 
 /**
- * Build the configuration: flags win over env vars, env vars over defaults. `home` is the
- * user's home folder. Unknown flag keys and bad values throw ConfigError naming the key.
+ * Build the configuration: flags win over env vars, env vars over the config file's values
+ * (`file`, see config-file.ts), those over defaults. `home` is the user's home folder. Unknown
+ * keys and bad values throw ConfigError naming the key.
  */
-export function loadConfig(input: { env: NodeJS.ProcessEnv; home: string; flags?: Overrides }): Config {
+export function loadConfig(input: {
+  env: NodeJS.ProcessEnv;
+  home: string;
+  flags?: Overrides;
+  file?: Overrides;
+}): Config {
   const { env, home } = input;
   const flags = input.flags ?? {};
-  for (const key of Object.keys(flags)) {
+  const file = input.file ?? {};
+  for (const key of [...Object.keys(flags), ...Object.keys(file)]) {
     if (!(key in CONFIG_ENV)) throw new ConfigError(`unknown configuration key "${key}"`);
   }
   const pick = (key: keyof typeof CONFIG_ENV): string | undefined => {
@@ -79,7 +147,10 @@ export function loadConfig(input: { env: NodeJS.ProcessEnv; home: string; flags?
     if (Array.isArray(flag)) return flag.length > 0 ? flag.join(',') : undefined;
     if (flag !== undefined && flag !== '') return String(flag);
     const fromEnv = env[CONFIG_ENV[key]];
-    return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+    if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+    const fromFile = file[key];
+    if (Array.isArray(fromFile)) return fromFile.length > 0 ? fromFile.join(',') : undefined;
+    return fromFile === undefined || fromFile === '' ? undefined : String(fromFile);
   };
   const dataDir = pick('dataDir') ?? join(env.XDG_DATA_HOME || join(home, '.local', 'share'), 'pilotage');
   const executor = pick('executor') ?? CONFIG_DEFAULTS.executor;
@@ -88,16 +159,37 @@ export function loadConfig(input: { env: NodeJS.ProcessEnv; home: string; flags?
       `executor (${CONFIG_ENV.executor}) must be local, docker, kubernetes or auto, got "${executor}"`,
     );
   }
+  const pullPolicy = pick('dockerPullPolicy') ?? CONFIG_DEFAULTS.dockerPullPolicy;
+  if (!['always', 'if-missing', 'never'].includes(pullPolicy)) {
+    throw new ConfigError(
+      `dockerPullPolicy (${CONFIG_ENV.dockerPullPolicy}) must be always, if-missing or never, got "${pullPolicy}"`,
+    );
+  }
+  const engineId = pick('engineId');
+  if (engineId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(engineId)) {
+    throw new ConfigError(
+      `engineId (${CONFIG_ENV.engineId}) must be 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit, got "${engineId}"`,
+    );
+  }
+  const db = pick('db') ?? join(dataDir, 'pilotage.db');
   const secrets: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (name.startsWith('PILOTAGE_SECRET_') && value !== undefined) secrets[name.slice(16)] = value;
   }
   return Object.freeze({
-    db: pick('db') ?? join(dataDir, 'pilotage.db'),
+    db,
     dataDir,
     workspaceRoot: pick('workspaceRoot') ?? join(dataDir, 'workspaces'),
     executor: executor as ExecutorChoice,
     dockerHost: pick('dockerHost'),
+    // Docker's own rule: any value turns TLS on; we also read 0, false and no as off.
+    dockerTlsVerify: !['', '0', 'false', 'no'].includes(pick('dockerTlsVerify') ?? ''),
+    dockerCertPath: pick('dockerCertPath'),
+    runtimeDir: pick('runtimeDir'),
+    dockerNetwork: pick('dockerNetwork') ?? CONFIG_DEFAULTS.dockerNetwork,
+    dockerPullPolicy: pullPolicy as DockerPullPolicy,
+    dockerDefaultImage: pick('dockerDefaultImage'),
+    engineId: engineId ?? defaultEngineId(db),
     advertiseUrl: pick('advertiseUrl'),
     callbackHost: pick('callbackHost') ?? CONFIG_DEFAULTS.callbackHost,
     callbackPort: integer('callbackPort', pick('callbackPort'), CONFIG_DEFAULTS.callbackPort, 0),
@@ -113,7 +205,26 @@ export function loadConfig(input: { env: NodeJS.ProcessEnv; home: string; flags?
         .filter((t) => t.length > 0),
     ),
     secrets: Object.freeze(secrets),
+    host: pick('host') ?? CONFIG_DEFAULTS.host,
+    port: integer('port', pick('port'), CONFIG_DEFAULTS.port, 0),
+    encryptionKey: pick('encryptionKey'),
+    metricsPublic: boolean('metricsPublic', pick('metricsPublic'), CONFIG_DEFAULTS.metricsPublic),
+    shutdownGraceMs: duration('shutdownGraceMs', pick('shutdownGraceMs'), CONFIG_DEFAULTS.shutdownGraceMs),
+    server: pick('server')?.replace(/\/+$/, ''),
+    token: pick('token'),
   });
+}
+
+/**
+ * `pilotage-<12 hex>` from the host name and the store location: stable for one store on one
+ * machine (a restarted engine finds its containers), distinct across machines sharing a
+ * PostgreSQL store. Random for `:memory:`, whose runs cannot outlive the process.
+ */
+function defaultEngineId(db: string): string {
+  if (db === ':memory:') return `pilotage-${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const where = /^[a-z][a-z0-9+.-]*:\/\//i.test(db) ? db.replace(/\/\/[^@/]*@/, '//') : resolve(db);
+  const digest = createHash('sha256').update(`${hostname()}\0${where}`).digest('hex');
+  return `pilotage-${digest.slice(0, 12)}`;
 }
 
 function integer(key: keyof typeof CONFIG_ENV, raw: string | undefined, fallback: number, min: number): number {

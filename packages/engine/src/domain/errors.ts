@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'EXECUTOR'
   | 'STORE'
   | 'CONFIG'
+  | 'UNAVAILABLE'
   | 'INTERNAL';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -25,6 +26,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   EXECUTOR: 502,
   STORE: 503,
   CONFIG: 500,
+  UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
@@ -78,6 +80,27 @@ export class ExecutorError extends PilotageError {
 export class ConfigError extends PilotageError {
   constructor(message: string) {
     super('CONFIG', message);
+  }
+}
+
+/** No valid credentials: a missing, unknown, expired or revoked API token, or a bad signature. */
+export class UnauthorizedError extends PilotageError {
+  constructor(message: string) {
+    super('UNAUTHORIZED', message);
+  }
+}
+
+/** Valid credentials without the scope the request needs. */
+export class ForbiddenError extends PilotageError {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
+}
+
+/** The server cannot take the request now (shutting down, store unreachable); retry later. */
+export class UnavailableError extends PilotageError {
+  constructor(message: string) {
+    super('UNAVAILABLE', message, { retryable: true });
   }
 }
 

@@ -1,5 +1,5 @@
 import { newId } from '../domain/ids.js';
-import type { TaskRunState } from '../domain/states.js';
+import { isTaskEnded, type TaskRunState } from '../domain/states.js';
 import type { PlanStage } from '../plan/types.js';
 import type { RunRecord, TaskRunRecord } from '../store/types.js';
 import type { Cancellation } from './cancellation.js';
@@ -13,13 +13,27 @@ export interface ApprovalDecision {
   readonly comment?: string;
 }
 
+/** The component name approval task runs are recorded under. */
+export const APPROVAL_COMPONENT = 'builtin:approval@1';
+
+/**
+ * How a decision reads in the task run's message and reason, and in the run's reason:
+ * `approved by alice: ship it`, `rejected by bob`.
+ */
+export function describeDecision(decision: ApprovalDecision): string {
+  return `${decision.approved ? 'approved' : 'rejected'} by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}`;
+}
+
 /**
  * An approval stage: recorded as a task run of the built-in `approval` component that waits,
- * holding no process, until a decision, the stage's timeout or the run's stop.
+ * holding no process, until a decision, the stage's timeout or the run's stop. The decision is
+ * stored as the task run's output `{approved, by, comment}`, its message and its reason (so the
+ * transition records it too).
  */
 export class ApprovalGate {
-  private resolveDecision: ((d: ApprovalDecision | undefined) => void) | undefined;
+  private resolveDecision: ((d: ApprovalDecision | 'detach' | undefined) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private decided: ApprovalDecision | undefined;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -28,22 +42,34 @@ export class ApprovalGate {
     private readonly stop: Cancellation,
   ) {}
 
-  /** Wait for the outcome: succeeded (approved), failed (rejected or timed out), cancelled. */
-  async wait(): Promise<TaskRunState> {
+  /** The decision that ended the wait, once there is one. */
+  get decision(): ApprovalDecision | undefined {
+    return this.decided;
+  }
+
+  /**
+   * Wait for the outcome: succeeded (approved), failed (rejected or timed out), cancelled.
+   * `unfinished` is the stage's task run a previous engine process left waiting (a restart):
+   * it is carried on instead of recording a new one, and the timeout still counts from when it
+   * started waiting (a timeout that passed while the engine was down fails it at once).
+   * `detached`: `detach()` was called; nothing was recorded, the task run is left waiting.
+   */
+  async wait(unfinished?: TaskRunRecord): Promise<TaskRunState | 'detached'> {
     const { ctx } = this;
-    const created = await ctx.store.taskRuns.create({
-      id: newId(),
-      runId: this.run.id,
-      stage: this.stage.name,
-      action: this.stage.name,
-      attempt: 1,
-      component: 'builtin:approval@1',
-      executor: 'none',
-      tokenHash: null,
-      eventData: null,
-      createdAt: ctx.clock(),
-    });
-    let task: TaskRunRecord = created;
+    let task: TaskRunRecord =
+      unfinished ??
+      (await ctx.store.taskRuns.create({
+        id: newId(),
+        runId: this.run.id,
+        stage: this.stage.name,
+        action: this.stage.name,
+        attempt: 1,
+        component: APPROVAL_COMPONENT,
+        executor: 'none',
+        tokenHash: null,
+        eventData: null,
+        createdAt: ctx.clock(),
+      }));
     const move = async (from: TaskRunState, to: TaskRunState, message: string | null, reason: string | null) => {
       const at = ctx.clock();
       const ended = to !== 'running';
@@ -55,16 +81,25 @@ export class ApprovalGate {
       });
       ctx.emit({ kind: 'task', task });
     };
-    await ctx.store.taskRuns.transition(task.id, ['pending'], 'starting', ctx.clock());
-    await move('starting', 'running', `waiting for approval (stage ${this.stage.name})`, null);
-    const decision = await new Promise<ApprovalDecision | undefined>((resolve) => {
+    if (task.state === 'pending') {
+      await ctx.store.taskRuns.transition(task.id, ['pending'], 'starting', ctx.clock());
+      task = { ...task, state: 'starting' };
+    }
+    if (task.state === 'starting') {
+      await move('starting', 'running', `waiting for approval (stage ${this.stage.name})`, null);
+    } else if (!isTaskEnded(task.state)) {
+      ctx.emit({ kind: 'task', task });
+    }
+    const timeoutMs = this.stage.approvalTimeoutMs;
+    const waitedMs = ctx.clock() - (task.startedAt ?? ctx.clock());
+    const decision = await new Promise<ApprovalDecision | 'detach' | undefined>((resolve) => {
       this.resolveDecision = resolve;
-      const timeoutMs = this.stage.approvalTimeoutMs;
-      if (timeoutMs !== undefined) this.timer = setTimeout(() => resolve(undefined), timeoutMs);
+      if (timeoutMs !== undefined) this.timer = setTimeout(() => resolve(undefined), Math.max(0, timeoutMs - waitedMs));
       this.stop.onStop(() => resolve(undefined));
     });
     clearTimeout(this.timer);
     this.resolveDecision = undefined;
+    if (decision === 'detach') return 'detached';
     if (this.stop.stopped) {
       await move('running', 'cancelled', null, this.stop.reason?.message ?? 'cancelled');
       return 'cancelled';
@@ -73,12 +108,13 @@ export class ApprovalGate {
       await move('running', 'failed', null, 'approval timed out');
       return 'failed';
     }
-    const text = `${decision.approved ? 'approved' : 'rejected'} by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}`;
+    this.decided = decision;
+    const text = describeDecision(decision);
     const state: TaskRunState = decision.approved ? 'succeeded' : 'failed';
-    await ctx.store.taskRuns.update(task.id, {
-      output: { approved: decision.approved, by: decision.by, comment: decision.comment ?? '' },
-    });
-    await move('running', state, text, decision.approved ? null : text);
+    const output = { approved: decision.approved, by: decision.by, comment: decision.comment ?? '' };
+    await ctx.store.taskRuns.update(task.id, { output });
+    task = { ...task, output };
+    await move('running', state, text, text);
     return state;
   }
 
@@ -86,6 +122,16 @@ export class ApprovalGate {
   decide(decision: ApprovalDecision): boolean {
     if (!this.resolveDecision) return false;
     this.resolveDecision(decision);
+    return true;
+  }
+
+  /**
+   * Stop waiting without recording anything (the server is shutting down): the task run stays
+   * `running` in the store, so the next engine's recovery carries it on. False when not waiting.
+   */
+  detach(): boolean {
+    if (!this.resolveDecision) return false;
+    this.resolveDecision('detach');
     return true;
   }
 

@@ -5,12 +5,15 @@ import type { JsonObject, JsonValue } from '../domain/vocabulary.js';
 import { applyDefaults, compileSchema } from '../plan/schema.js';
 import type { Plan } from '../plan/types.js';
 import type { CallbackRegistry } from '../protocol/registry.js';
-import type { RunRecord, Store, TriggerInfo } from '../store/types.js';
+import type { RunRecord, Store, TaskRunRecord, TriggerInfo } from '../store/types.js';
 import type { ApprovalDecision } from './approval-gate.js';
 import type { EngineContext } from './engine-context.js';
 import { NO_EVENTS, type EngineUpdate, type ExecutorSet, type RunEventBuilder } from './ports.js';
+import { reclaimLeftovers } from './reattach.js';
+import { recordReused } from './reuse.js';
 import { RunExecution } from './run-execution.js';
 import { Semaphore } from './semaphore.js';
+import { WorkflowSlots, type SlotRequest } from './workflow-slots.js';
 
 /** Everything an engine is built from. Only main.ts (and tests) assemble one. */
 export interface EngineOptions {
@@ -48,6 +51,11 @@ export interface StartRunOptions {
   /** run-scoped secrets, over the engine's */
   readonly secrets?: Readonly<Record<string, string>>;
   readonly workflowVersion?: string | null;
+  /**
+   * results of an earlier run to reuse, by action name (a rerun from the failed action: see
+   * reuse.ts `reusableResults`); recorded as succeeded task runs before the run starts
+   */
+  readonly reuse?: ReadonlyMap<string, TaskRunRecord>;
 }
 
 /**
@@ -60,6 +68,10 @@ export class Engine {
   private readonly active = new Map<string, { execution: RunExecution; done: Promise<RunRecord> }>();
   private readonly listeners = new Set<(update: EngineUpdate) => void>();
   private readonly globalSecrets: Readonly<Record<string, string>>;
+  /** per-workflow `maxRuns` caps, and the runs waiting in `queued` for a slot */
+  private readonly runSlots = new WorkflowSlots();
+  private readonly waiting = new Map<string, SlotRequest>();
+  private closing = false;
 
   constructor(options: EngineOptions) {
     this.globalSecrets = options.secrets ?? {};
@@ -128,6 +140,7 @@ export class Engine {
     const run = await this.ctx.store.runs.create(newRun, queuedEvents);
     if (queuedEvents.length > 0) this.ctx.eventsWritten();
     this.ctx.emit({ kind: 'run', run });
+    if (options.reuse !== undefined && options.reuse.size > 0) await recordReused(this.ctx, run, plan, options.reuse);
     this.launch(run, plan, options.secrets ?? {});
     return run;
   }
@@ -174,29 +187,99 @@ export class Engine {
 
   /**
    * Resume every run a previous process left `queued` or `running`: actions that ended keep
-   * their outcome, unfinished task runs are recorded as lost and retried per their policy.
+   * their outcome; an unfinished task run is re-attached when its executor still has its
+   * component (containers), else recorded as lost and retried per its policy (engine/reattach.ts).
+   * First, what executors still hold for ended or unknown task runs is removed. `secretsFor`
+   * gives a resumed run its secrets again (they are never stored with the run).
    */
-  async recover(): Promise<RunRecord[]> {
-    const runs = await this.ctx.store.runs.listByState(['queued', 'running']);
+  async recover(secretsFor?: (run: RunRecord) => Promise<Readonly<Record<string, string>>>): Promise<RunRecord[]> {
+    await reclaimLeftovers(this.ctx);
+    const found = await this.ctx.store.runs.listByState(['queued', 'running']);
+    // running runs take their instance slots first; queued ones then wait in creation order
+    const runs = [...found.filter((r) => r.state === 'running'), ...found.filter((r) => r.state !== 'running')];
     const resumed: RunRecord[] = [];
     for (const run of runs) {
       if (this.active.has(run.id)) continue;
-      this.launch(run, run.plan as unknown as Plan, {});
+      this.launch(run, run.plan as unknown as Plan, secretsFor ? await secretsFor(run) : {});
       resumed.push(run);
     }
     return resumed;
   }
 
-  /** Wait for every active run to end (cancel them first if asked). */
+  /**
+   * Leave every active run that is only waiting for an approval to the next engine process
+   * (shutdown): nothing is recorded, `recover` carries them on. Returns how many.
+   */
+  detachWaiting(): number {
+    let count = 0;
+    for (const { execution } of this.active.values()) if (execution.detach()) count += 1;
+    return count;
+  }
+
+  /**
+   * Wait for every active run to end (cancel them first if asked). Runs still waiting for an
+   * instance slot stop waiting at once and stay `queued` in the store: the next `recover()`
+   * starts them.
+   */
   async close(options: { cancel?: boolean } = {}): Promise<void> {
+    this.closing = true;
+    for (const request of [...this.waiting.values()]) request.abort();
     if (options.cancel) for (const { execution } of this.active.values()) execution.cancel('engine shutting down');
     await Promise.all([...this.active.values()].map((a) => a.done));
   }
 
   private launch(run: RunRecord, plan: Plan, secrets: Readonly<Record<string, string>>): void {
     const execution = new RunExecution(this.ctx, run, plan, { ...this.globalSecrets, ...secrets });
-    const done = execution.execute().finally(() => this.active.delete(run.id));
+    const done = (async () => {
+      const release = await this.admit(run, plan, execution);
+      if (release === undefined) return this.leftWaiting(run, execution);
+      try {
+        return await execution.execute();
+      } finally {
+        release();
+      }
+    })().finally(() => this.active.delete(run.id));
     this.active.set(run.id, { execution, done });
+  }
+
+  /**
+   * An instance slot of the run's workflow (plan `maxRuns`): at once for a run that was already
+   * running or whose plan sets no cap; else after the runs queued before it. Undefined when the
+   * wait ended without one (the run was cancelled, or the engine is closing).
+   */
+  private async admit(run: RunRecord, plan: Plan, execution: RunExecution): Promise<(() => void) | undefined> {
+    if (run.state === 'running' || plan.maxRuns === undefined) return this.runSlots.take(run.workflow);
+    if (this.closing) return undefined;
+    const request = this.runSlots.request(run.workflow, plan.maxRuns);
+    this.waiting.set(run.id, request);
+    const off = execution.stop.onStop(() => request.abort());
+    try {
+      return await request.granted;
+    } finally {
+      off();
+      this.waiting.delete(run.id);
+    }
+  }
+
+  /** A run that never got its slot: cancelled if asked (queued → cancelled), else left queued. */
+  private async leftWaiting(run: RunRecord, execution: RunExecution): Promise<RunRecord> {
+    const reason = execution.stop.reason;
+    if (this.closing || reason === undefined) return run;
+    const at = this.ctx.clock();
+    const ended: RunRecord = { ...run, state: 'cancelled', reason: reason.message, endedAt: at };
+    const events = this.ctx.events.runFinished(ended, 'cancel', reason.message);
+    const moved = await this.ctx.store.runs.transition(
+      run.id,
+      ['queued'],
+      'cancelled',
+      at,
+      { reason: reason.message, endedAt: at },
+      events,
+    );
+    if (!moved) return (await this.ctx.store.runs.get(run.id)) ?? run;
+    if (events.length > 0) this.ctx.eventsWritten();
+    this.ctx.emit({ kind: 'run', run: ended });
+    return ended;
   }
 
   private checkInputs(plan: Plan, data: JsonValue): JsonObject {

@@ -14,7 +14,8 @@ import { Cancellation } from './cancellation.js';
 import type { EngineContext } from './engine-context.js';
 import { Semaphore } from './semaphore.js';
 import { TaskAttempt, type AttemptOutcome } from './task-attempt.js';
-import { ApprovalGate, type ApprovalDecision } from './approval-gate.js';
+import { ApprovalGate, describeDecision, type ApprovalDecision } from './approval-gate.js';
+import { resumeTaskRun } from './reattach.js';
 
 /** What an action ended as, for later expressions (`actions.<name>.outputs|status`). */
 interface ActionResult {
@@ -43,6 +44,7 @@ export class RunExecution {
   private readonly approvals = new Map<string, ApprovalGate>();
   private existing: TaskRunRecord[] = [];
   private workflowEnv: Record<string, string> = {};
+  private detached = false;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -62,6 +64,19 @@ export class RunExecution {
   /** Cancel the run: running components are killed, pending actions cancelled. */
   cancel(message = 'cancelled by request'): void {
     this.stop.stop({ kind: 'cancel', message });
+  }
+
+  /**
+   * Leave the run for the next engine process when all it does now is wait for an approval
+   * (the server is shutting down): the walk stops without recording an end, the workspace is
+   * kept, and `Engine.recover` carries the run on. False (and nothing done) otherwise.
+   */
+  detach(): boolean {
+    const gates = [...this.approvals.values()];
+    if (gates.length === 0) return false;
+    this.detached = true;
+    for (const gate of gates) gate.detach();
+    return true;
   }
 
   /** Decide a waiting approval stage. Returns false when the stage is not waiting. */
@@ -88,7 +103,7 @@ export class RunExecution {
       await mkdir(this.workspaceDir, { recursive: true });
       this.workflowEnv = this.renderEnv(this.plan.env, this.context());
       const failure = await this.walkStages();
-      await this.finish(failure);
+      if (!this.detached) await this.finish(failure);
     } catch (error) {
       ctx.warn(
         `run ${this.run.id} errored: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
@@ -98,7 +113,8 @@ export class RunExecution {
       clearTimeout(runTimer);
       for (const gate of this.approvals.values()) gate.close();
       ctx.registry.forgetRun(this.run.id);
-      if (!ctx.keepWorkspace) await rm(this.workspaceDir, { recursive: true, force: true }).catch(() => undefined);
+      if (!ctx.keepWorkspace && !this.detached)
+        await rm(this.workspaceDir, { recursive: true, force: true }).catch(() => undefined);
     }
     return this.run;
   }
@@ -106,6 +122,7 @@ export class RunExecution {
   private async walkStages(): Promise<RunFailure | undefined> {
     let failure: RunFailure | undefined;
     for (const stage of this.plan.stages) {
+      if (this.detached) break;
       if (failure || this.stop.stopped) {
         const why = this.stop.reason?.message ?? `an earlier stage did not succeed`;
         await Promise.all(stage.actions.map((a) => this.recordUnreached(a, why)));
@@ -142,12 +159,25 @@ export class RunExecution {
       return last.state;
     }
     if (last && !isTaskEnded(last.state)) {
-      // a restart found it unfinished: executors that outlive the engine were re-attached by
-      // the recovery; anything still unfinished here is lost
-      await this.ctx.store.taskRuns.transition(last.id, [last.state], 'errored', this.ctx.clock(), {
-        reason: 'lost: the engine restarted while it ran',
-        endedAt: this.ctx.clock(),
-      });
+      // a restart found it unfinished: re-attach its component, or record it lost (reattach.ts)
+      const resumed = await resumeTaskRun(
+        this.ctx,
+        {
+          run: this.run,
+          action,
+          attempt: last.attempt,
+          ...this.prepare(action),
+          workspaceDir: this.workspaceDir,
+          executorName: last.executor,
+          masker: this.masker,
+          stop,
+        },
+        last,
+      );
+      if (stop.stopped || !shouldRetry(action.retries, last.attempt, resumed.state)) {
+        this.results.set(action.name, { status: resumed.state, outputs: resumed.output });
+        return resumed.state;
+      }
     }
     let attempt = (last?.attempt ?? 0) + 1;
 
@@ -211,14 +241,13 @@ export class RunExecution {
     }
     const gate = new ApprovalGate(this.ctx, this.run, stage, this.stop);
     this.approvals.set(stage.name, gate);
-    const state = await gate.wait();
+    // after a restart, carry on the gate the previous process left waiting (approval-gate.ts)
+    const state = await gate.wait(this.existing.find((t) => t.stage === stage.name));
     this.approvals.delete(stage.name);
-    if (state === 'succeeded') return undefined;
+    if (state === 'succeeded' || state === 'detached') return undefined;
     if (state === 'cancelled') return undefined;
-    return {
-      state: 'failed',
-      reason: `approval ${stage.name} ${state === 'failed' ? 'rejected or timed out' : state}`,
-    };
+    const why = gate.decision ? describeDecision(gate.decision) : 'timed out';
+    return { state: 'failed', reason: `approval ${stage.name} ${state === 'failed' ? why : state}` };
   }
 
   /** Record an action that was never tried because the run stopped before its stage. */

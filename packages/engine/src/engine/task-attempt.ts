@@ -11,7 +11,7 @@ import { CoutCollector } from '../protocol/cout.js';
 import { buildContractEnv } from '../protocol/env.js';
 import type { ContractSession } from '../protocol/session.js';
 import { hashToken } from '../protocol/tokens.js';
-import type { AcceptedStep, ContractListener } from '../protocol/types.js';
+import type { AcceptedStep, ContractListener, ContractStep, ResultBody } from '../protocol/types.js';
 import { decideVerdict } from '../protocol/verdict.js';
 import type { RunRecord, TaskRunPatch, TaskRunRecord } from '../store/types.js';
 import type { Cancellation, StopReason } from './cancellation.js';
@@ -151,13 +151,67 @@ export class TaskAttempt implements ContractListener {
     return this.watch(handle, executor.destroy.bind(executor));
   }
 
+  /**
+   * Carry on the attempt recorded as `task`, which a previous engine process started and left
+   * `starting` or `running` (engine/reattach.ts decides when). `attach` re-acquires the
+   * component, delivering its lines to this attempt; the callback session is re-opened under the
+   * task run's stored token hash with the steps and result the store recorded; `stdout` (the
+   * stored stdout lines) feeds the `[COUT]` outputs; `timeoutMs` is what is left of the attempt's
+   * timeout. From there on it ends as `run()` does. Resolves undefined, having changed nothing,
+   * when `attach` finds nothing to re-acquire (the caller records the task run lost).
+   */
+  async resume(
+    task: TaskRunRecord,
+    resumed: {
+      readonly attach: (onLog: (line: LogLine) => void) => Promise<TaskHandle | undefined>;
+      readonly destroy: (ref: string) => Promise<void>;
+      readonly stdout: readonly string[];
+      readonly timeoutMs: number;
+    },
+  ): Promise<AttemptOutcome | undefined> {
+    const { ctx, input } = this;
+    this.task = task;
+    this.logs = new LogBuffer(ctx.store.logs, task.id);
+    for (const line of resumed.stdout) this.cout.add(line);
+    const handle = await resumed.attach((line) => this.onLog(line));
+    if (handle === undefined) return undefined;
+    this.handle = Promise.resolve(handle);
+    const component = input.action.component;
+    const validateOutput = component.outputs === undefined ? undefined : compileSchema(component.outputs);
+    const seen = Object.keys(task.steps) as ContractStep[];
+    const result: ResultBody | undefined =
+      task.result === null
+        ? undefined
+        : { status: task.result, output: task.output, ...(task.message === null ? {} : { message: task.message }) };
+    // Attempts always store a token hash; without one, no call can reach the session anyway.
+    this.session = ctx.registry.reopen(task.tokenHash ?? `none:${task.id}`, {
+      taskRunId: task.id,
+      runId: input.run.id,
+      eventData: input.eventData instanceof Error ? task.eventData : input.eventData,
+      ...(validateOutput ? { validateOutput } : {}),
+      listener: this,
+      restored: { seen, ...(result === undefined ? {} : { result }) },
+    });
+    if (task.state !== 'running') {
+      await this.move([task.state], 'running', { ref: handle.ref, facts: handle.facts, startedAt: ctx.clock() });
+    }
+    return this.watch(handle, resumed.destroy, resumed.timeoutMs);
+  }
+
   /** Wait for the component to end, enforcing the timeout and the stop signal. */
-  private async watch(handle: TaskHandle, destroy: (ref: string) => Promise<void>): Promise<AttemptOutcome> {
-    const { input, ctx } = this;
-    const timer = setTimeout(() => {
-      this.timedOut = true;
-      void handle.kill('timeout', ctx.killGraceMs);
-    }, input.action.timeoutMs);
+  private async watch(
+    handle: TaskHandle,
+    destroy: (ref: string) => Promise<void>,
+    timeoutMs: number = this.input.action.timeoutMs,
+  ): Promise<AttemptOutcome> {
+    const { ctx, input } = this;
+    const timer = setTimeout(
+      () => {
+        this.timedOut = true;
+        void handle.kill('timeout', ctx.killGraceMs);
+      },
+      Math.max(0, timeoutMs),
+    );
     const offStop = input.stop.onStop((reason) => {
       this.stoppedBy = reason;
       void handle.kill(reason.kind, ctx.killGraceMs);

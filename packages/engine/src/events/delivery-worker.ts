@@ -1,5 +1,6 @@
 import type { DeliveryRecord, DeliveryStore, OutboxRecord } from '../store/types.js';
 import { backoffDelayMs, DELIVERY_DEFAULTS, type DeliveryBackoff } from './delivery-backoff.js';
+import { SINK_LEASE_TTL_MS, type SinkLeaseStore } from './sink-lease.js';
 import type { Sink } from './sinks/sink.js';
 
 /** Options of `startDeliveryWorker`. */
@@ -22,6 +23,20 @@ export interface DeliveryWorkerOptions {
   readonly onError?: (error: unknown) => void;
   /** called after each successful delivery (metrics, benchmarks) */
   readonly onDelivered?: (sink: string, event: OutboxRecord, at: number) => void;
+  /**
+   * Deliver to a sink only while holding its lease, so that of several workers sharing one store
+   * (engine replicas on one PostgreSQL, or `pilotage run` beside `pilotage serve` on one SQLite
+   * file) one at a time sends to each sink. Absent: this worker assumes it is alone.
+   */
+  readonly lease?: {
+    readonly store: SinkLeaseStore;
+    /** this worker's id, unique among the workers sharing the store (`localLeaseIdentity`) */
+    readonly owner: string;
+    /** an owner known to be gone (a crashed process): its lease is taken without waiting */
+    readonly isGone?: (owner: string) => boolean;
+    /** lease length, ms (default 30000); must exceed the longest send (an HTTP sink's timeout) */
+    readonly ttlMs?: number;
+  };
 }
 
 /** A running delivery worker. */
@@ -39,6 +54,14 @@ export interface DeliveryWorker {
 }
 
 type Pending = DeliveryRecord & { readonly event: OutboxRecord };
+
+/** A sink's lease as this worker knows it. */
+interface HeldLease {
+  /** epoch ms until which the store says we hold it (0: not held) */
+  until: number;
+  /** a take/renew call in flight, shared by the lanes that need it */
+  renewing: Promise<boolean> | undefined;
+}
 
 /** What one pass over all sinks left behind. */
 interface PassResult {
@@ -59,7 +82,9 @@ interface PassResult {
  * `redeliver` sends it again, then out of order). Events whose type a sink does not accept are
  * marked delivered without being sent. Events without a run are independent of each other.
  *
- * One worker per store: two workers on one store would both send (still at least once).
+ * Several workers on one store: give each a `lease` (same store, distinct owners); each sink is
+ * then served by one of them at a time, and taken over by another when its holder stops renewing
+ * (a crash) or releases it (`stop`). Without leases, each would send (still at least once).
  * Stop the worker before closing the store.
  */
 export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
@@ -77,6 +102,42 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   const concurrency = Math.max(1, options.concurrency ?? DELIVERY_DEFAULTS.concurrency);
   const now = options.now ?? Date.now;
   const onError = options.onError ?? ((error: unknown) => console.error('pilotage: events delivery:', error));
+  const lease = options.lease;
+  const leaseTtlMs = Math.max(1, lease?.ttlMs ?? SINK_LEASE_TTL_MS);
+  const leases = new Map<string, HeldLease>(sinks.map((sink) => [sink.name, { until: 0, renewing: undefined }]));
+
+  /**
+   * Make sure this worker holds `sink`'s lease for at least half a lease more, taking or renewing
+   * it in the store when needed (one call at a time per sink). False: another worker holds it.
+   */
+  function holdLease(sink: string): Promise<boolean> {
+    if (lease === undefined) return Promise.resolve(true);
+    const held = leases.get(sink)!;
+    const at = now();
+    if (held.until - at > leaseTtlMs / 2) return Promise.resolve(true);
+    held.renewing ??= acquire(lease, sink, at)
+      .then(
+        (ok) => {
+          held.until = ok ? at + leaseTtlMs : 0;
+          return ok;
+        },
+        (error: unknown) => {
+          held.until = 0;
+          throw error;
+        },
+      )
+      .finally(() => {
+        held.renewing = undefined;
+      });
+    return held.renewing;
+  }
+
+  async function acquire(l: NonNullable<typeof lease>, sink: string, at: number): Promise<boolean> {
+    if (await l.store.acquire(sink, l.owner, at, at + leaseTtlMs)) return true;
+    const holder = l.isGone === undefined ? undefined : await l.store.holder(sink);
+    if (holder === undefined || !l.isGone?.(holder.owner)) return false;
+    return l.store.acquire(sink, l.owner, at, at + leaseTtlMs, holder.owner);
+  }
 
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -104,6 +165,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       const at = now();
       if (d.nextAttemptAt > at) return { left: items.length - i, nextAt: d.nextAttemptAt };
       if (stopped) return { left: items.length - i, nextAt: at };
+      // Lost the sink to another worker (we were paused past our lease): leave the rest to it.
+      if (!(await holdLease(sink.name))) return { left: items.length - i, nextAt: at + pollMs };
       if (!sink.accepts(d.type)) {
         await store.markDelivered(sink.name, d.eventSeq, at);
         continue;
@@ -127,7 +190,14 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   }
 
   async function passSink(sink: Sink): Promise<PassResult> {
+    // Every worker enqueues (idempotent), so that the backlog below counts its own new events.
     await store.enqueueNew(sink.name, now());
+    if (!(await holdLease(sink.name))) {
+      // Another worker delivers to this sink. Report its backlog (so `drain` waits for it) and
+      // try for the lease again at the next poll, in case that worker went away.
+      const backlog = await store.listPending(sink.name, batchSize);
+      return { pending: backlog.length, nextAt: now() + pollMs };
+    }
     const pending = await store.listPending(sink.name, batchSize);
     // Group by run, keeping event order; events without a run are each on their own.
     const groups = new Map<string, Pending[]>();
@@ -219,11 +289,20 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     },
 
     async stop(): Promise<void> {
+      const first = !stopped;
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       for (const wake of sleepers) wake();
       if (current !== undefined) await current.catch(() => undefined);
+      if (first && lease !== undefined) {
+        // Hand the sinks over at once instead of after the lease runs out.
+        for (const [sink, held] of leases) {
+          if (held.until === 0) continue;
+          held.until = 0;
+          await lease.store.release(sink, lease.owner).catch(onError);
+        }
+      }
     },
   };
 }

@@ -1,8 +1,8 @@
 import { HTTP } from 'cloudevents';
 import { isJsonObject } from '../domain/vocabulary.js';
 import type { InboxStore } from './inbox.js';
-import type { CDEvent, CdeventIssue } from './types.js';
-import { validateCdevent } from './validate.js';
+import { CUSTOM_TYPE_PREFIX, type CDEvent, type CdeventIssue } from './types.js';
+import { hasCustomSchema, validateCdevent } from './validate.js';
 
 /**
  * Incoming CDEvents over HTTP (`POST /v1/cdevents`): one CloudEvent per request, in binary mode
@@ -35,6 +35,12 @@ function mediaType(value: string | string[] | undefined): string {
  * it against the schema of its type. A 400 result lists issues whose `path` is a JSON Pointer
  * into the CDEvent (``, when the envelope itself is wrong). Also checks that the CloudEvent's
  * `id`, `type` and `source` agree with the CDEvent's context, as the binding requires.
+ *
+ * `context.schemaUri`: a schema registered locally (`registerCustomSchema`, see
+ * `custom-schemas.ts`) is applied on top of the type's schema. An unregistered one is never
+ * fetched: a core event is then held to its official schema alone (which fully describes it),
+ * while a custom `dev.cdeventsx.*` event, whose only contract is that schema, is refused at
+ * `/context/schemaUri`.
  */
 export function parseIncomingCdevent(request: IncomingRequest): IncomingResult {
   const headers: Record<string, string | string[] | undefined> = {};
@@ -87,6 +93,13 @@ export function parseIncomingCdevent(request: IncomingRequest): IncomingResult {
     }
   }
   if (mismatches.length > 0) return { ok: false, status: 400, errors: mismatches };
+  const { schemaUri } = event.context;
+  if (event.context.type.startsWith(CUSTOM_TYPE_PREFIX) && schemaUri !== undefined && !hasCustomSchema(schemaUri)) {
+    return bad(
+      '/context/schemaUri',
+      `names a schema this server does not have ("${schemaUri}"); schemas are never fetched: register it with the server (docs/cdevents.md, "Custom events")`,
+    );
+  }
   return { ok: true, event, mode: structured ? 'structured' : 'binary' };
 }
 

@@ -39,3 +39,21 @@ export function typeFilter(patterns: readonly string[] | undefined): (type: stri
   const list = [...patterns];
   return (type) => list.some((p) => matchesTypePattern(p, type));
 }
+
+/**
+ * The SQL `LIKE` conditions (escape character `\`) that select the types a pattern matches, for
+ * filtering stored events: `equals` for an exact type; for an unversioned name, `like` the name
+ * followed by three more dot-separated parts and `notLike` a fourth (so `dev.cdevents.artifact`
+ * does not select `dev.cdevents.artifact.published.0.3.0`); for a glob, `like` with `*` as `%`.
+ * The unversioned case does not check that the three parts are digits, which real type strings
+ * never make a difference for.
+ */
+export function typePatternSql(
+  pattern: string,
+): { readonly equals: string } | { readonly like: string; readonly notLike?: string } {
+  const escape = (text: string): string => text.replace(/[\\%_]/g, '\\$&');
+  if (pattern.includes('*')) return { like: pattern.split('*').map(escape).join('%') };
+  if (VERSION_SUFFIX.test(pattern)) return { equals: pattern };
+  const base = escape(pattern);
+  return { like: `${base}.%.%.%`, notLike: `${base}.%.%.%.%` };
+}

@@ -38,6 +38,8 @@ export interface CdeventValidator {
    * Throws a `ValidationError`-coded `PilotageError` when the schema does not compile.
    */
   registerCustomSchema(uri: string, schema: object): void;
+  /** Is a schema registered under `uri` (with `registerCustomSchema`)? */
+  hasCustomSchema(uri: string): boolean;
   /** Every core event type known, sorted. */
   knownTypes(): readonly string[];
 }
@@ -199,6 +201,10 @@ export function createCdeventValidator(dir: string = CDEVENTS_SCHEMA_DIR): Cdeve
       }
     },
 
+    hasCustomSchema(uri: string): boolean {
+      return get().byUri.has(uri);
+    },
+
     knownTypes(): readonly string[] {
       return knownTypeList(get());
     },
@@ -223,6 +229,11 @@ export function validateCdevent(event: unknown): CdeventValidation {
 /** Register, process-wide, a schema that events may name in `context.schemaUri`. */
 export function registerCustomSchema(uri: string, schema: object): void {
   defaultValidator().registerCustomSchema(uri, schema);
+}
+
+/** Is a schema registered process-wide under `uri`? */
+export function hasCustomSchema(uri: string): boolean {
+  return defaultValidator().hasCustomSchema(uri);
 }
 
 /** Every core event type with a schema, sorted. */

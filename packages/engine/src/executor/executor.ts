@@ -84,8 +84,9 @@ export interface RunningRef {
  * 4. `destroy(ref)` removes whatever is left (container, pod, temp files). It is safe to repeat,
  *    safe after a failed start, and safe for a ref that no longer exists.
  * 5. `list()` returns what this executor started and that still exists (running or not), so
- *    that the engine can reconcile after a restart; `attach(ref, onLog)` re-acquires a handle.
- *    Executors that cannot outlive the engine (local) return [] and undefined.
+ *    that the engine can reconcile after a restart; `attach(ref, onLog, sinceMs)` re-acquires a
+ *    handle, delivering the lines written from `sinceMs` (epoch ms, at the runtime's resolution;
+ *    default: from now). Executors that cannot outlive the engine (local) return [] and undefined.
  * 6. Many `start` calls may run concurrently. `close()` releases the executor's own resources
  *    (clients, sockets); it does not kill components.
  */
@@ -94,7 +95,7 @@ export interface Executor {
   start(spec: TaskSpec, onLog: (line: LogLine) => void): Promise<TaskHandle>;
   destroy(ref: string): Promise<void>;
   list(): Promise<RunningRef[]>;
-  attach(ref: string, onLog: (line: LogLine) => void): Promise<TaskHandle | undefined>;
+  attach(ref: string, onLog: (line: LogLine) => void, sinceMs?: number): Promise<TaskHandle | undefined>;
   /**
    * The base URL at which components started by this executor reach the engine's callback
    * server, given the server's loopback URL and the configured advertised URL.

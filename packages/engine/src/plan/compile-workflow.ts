@@ -121,6 +121,7 @@ class WorkflowCompiler {
       failFast: asBoolean(doc.failFast) ?? false,
       timeoutMs: timeoutMs(doc.timeout, ['timeout'], this.issues),
       concurrency: asNumber(doc.concurrency) ?? PLAN_DEFAULTS.concurrency,
+      maxRuns: asNumber(doc.maxRuns),
       executor: executor === 'auto' ? undefined : executor,
     });
   }

@@ -163,6 +163,11 @@ export interface Plan {
   readonly timeoutMs?: number;
   /** most actions of this run running at once */
   readonly concurrency: number;
+  /**
+   * most runs of this workflow running at once in one engine; runs beyond it stay `queued` and
+   * start in creation order when one ends (absent: no limit)
+   */
+  readonly maxRuns?: number;
   /** default executor for the run (absent: the engine's default) */
   readonly executor?: string;
 }

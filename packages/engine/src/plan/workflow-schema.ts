@@ -38,6 +38,12 @@ export const workflowJsonSchema = {
       minimum: 1,
       description: 'most actions of one run running at once (default 16)',
     },
+    maxRuns: {
+      type: 'integer',
+      minimum: 1,
+      description:
+        'most runs of this workflow running at once on a server; more wait in queued and start in order (default: no limit)',
+    },
     executor: {
       enum: ['local', 'docker', 'kubernetes', 'auto'],
       description: "where actions run; auto (or absent) uses the engine's default",

@@ -36,7 +36,16 @@ export class CallbackRegistry {
    * ConflictError when that token is already registered.
    */
   register(token: string, options: SessionOptions): ContractSession {
-    const tokenHash = hashToken(token);
+    return this.reopen(hashToken(token), options);
+  }
+
+  /**
+   * Open the session of a token known only by its hash: a task run that a previous engine
+   * process started, re-attached after a restart (the raw token lives only in the component's
+   * environment). Give `options.restored` what the store recorded, so that the component's
+   * calls continue where they were. Throws a ConflictError when that hash is already registered.
+   */
+  reopen(tokenHash: string, options: SessionOptions): ContractSession {
     if (this.#sessions.has(tokenHash)) {
       throw new ConflictError(`a callback session is already registered for task run ${options.taskRunId}'s token`);
     }

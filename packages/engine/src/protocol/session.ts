@@ -60,6 +60,8 @@ export class ContractSession {
     this.runId = options.runId;
     this.eventDataJson = JSON.stringify(options.eventData);
     this.#options = options;
+    for (const step of options.restored?.seen ?? []) this.#seen.add(step);
+    this.#result = options.restored?.result;
   }
 
   /** The steps accepted so far (task-status once at least one was accepted). */

@@ -77,4 +77,9 @@ export interface SessionOptions {
   /** validate a TASK_RESULT (and TASK_STATUS) output; returns an error text or undefined */
   readonly validateOutput?: (output: JsonObject) => string | undefined;
   readonly listener: ContractListener;
+  /**
+   * For a session re-opened after an engine restart: the steps already accepted and the result
+   * already recorded, so that repeats stay idempotent and the sequence continues.
+   */
+  readonly restored?: { readonly seen: readonly ContractStep[]; readonly result?: ResultBody };
 }

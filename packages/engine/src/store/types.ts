@@ -1,5 +1,8 @@
 import type { JsonObject, JsonValue } from '../domain/vocabulary.js';
 import type { RunState, TaskRunState } from '../domain/states.js';
+import type { Scope } from '../domain/scopes.js';
+import type { InboxStore } from '../events/inbox.js';
+import type { SinkLeaseStore } from '../events/sink-lease.js';
 
 /**
  * Narrow store interfaces, one per area. The engine depends on these only; the Kysely
@@ -105,6 +108,12 @@ export interface RunPatch {
 export interface RunFilter {
   readonly workflow?: string;
   readonly state?: RunState;
+  /** only runs started by this kind of trigger */
+  readonly triggerKind?: TriggerInfo['kind'];
+  /** only runs created at or after this time, epoch ms */
+  readonly createdAfter?: number;
+  /** only runs created before this time, epoch ms */
+  readonly createdBefore?: number;
   /** ids sort by time: return runs with id < before (cursor pagination) */
   readonly before?: string;
   /** default 50 */
@@ -140,6 +149,8 @@ export interface RunStore {
   ): Promise<boolean>;
   /** Runs in one of `states` (recovery after a restart). */
   listByState(states: readonly RunState[]): Promise<RunRecord[]>;
+  /** How many runs are in each state; every state is a key (0 when none). For `/metrics`. */
+  countByState(): Promise<Record<RunState, number>>;
 }
 
 export interface NewTaskRun {
@@ -273,6 +284,10 @@ export interface DeliveryFilter {
   readonly state?: DeliveryState;
   readonly runId?: string;
   readonly eventId?: string;
+  /** an event type pattern (events/type-pattern.ts): exact, unversioned (any `.M.m.p`) or a `*` glob */
+  readonly type?: string;
+  /** cursor: only deliveries after this one in `list` order (newest event first, then sink name) */
+  readonly after?: { readonly eventSeq: number; readonly sink: string };
   /** default 100 */
   readonly limit?: number;
 }
@@ -292,6 +307,198 @@ export interface DeliveryStore {
   list(filter?: DeliveryFilter): Promise<DeliveryRecord[]>;
   /** Move matching `dead` deliveries back to `pending`, due now. Returns how many. */
   redeliver(filter: DeliveryFilter, now: number): Promise<number>;
+  /** How many deliveries are `pending`, over all sinks (the delivery backlog, for `/metrics`). */
+  countPending(): Promise<number>;
+}
+
+/** A stored API token (its secret is never stored, only its sha256). */
+export interface ApiTokenRecord {
+  readonly id: string;
+  /** who or what it is for; shown as the actor in audit fields (approvals, reruns) */
+  readonly name: string;
+  readonly scopes: readonly Scope[];
+  readonly createdAt: number;
+  readonly expiresAt: number | null;
+  readonly lastUsedAt: number | null;
+  readonly revokedAt: number | null;
+}
+
+export interface ApiTokenStore {
+  create(token: Omit<ApiTokenRecord, 'lastUsedAt' | 'revokedAt'> & { readonly tokenHash: string }): Promise<void>;
+  /** The token with this hash, revoked or not. */
+  getByHash(tokenHash: string): Promise<ApiTokenRecord | undefined>;
+  /** All tokens, newest first. */
+  list(): Promise<ApiTokenRecord[]>;
+  /** Revoke by id; false when no such live token. */
+  revoke(id: string, at: number): Promise<boolean>;
+  /** Record a use (at most one write per token a minute is enough; callers may call on every use). */
+  touch(id: string, at: number): Promise<void>;
+  count(): Promise<number>;
+}
+
+/** One registered, immutable version of a component. */
+export interface ComponentVersionRecord {
+  readonly name: string;
+  /** semver, `1.2.0` */
+  readonly version: string;
+  /** the component definition as registered (component.yaml as JSON, validated) */
+  readonly spec: JsonObject;
+  /** the YAML or JSON text it was registered from */
+  readonly source: string;
+  readonly deprecated: boolean;
+  readonly deprecationMessage: string | null;
+  /**
+   * absolute folder of the component's files on the server's machine, when the registration
+   * gave one: the local executor resolves a `./` command there (container executors ignore it)
+   */
+  readonly dir?: string | null;
+  readonly createdAt: number;
+  /** the API token name (or `cli`) that registered it */
+  readonly createdBy: string | null;
+}
+
+export interface ComponentFilter {
+  /** substring of the name or description, case-insensitive */
+  readonly query?: string;
+  readonly includeDeprecated?: boolean;
+}
+
+export interface ComponentStore {
+  /** Register a version; ConflictError when `name@version` exists (versions are immutable). */
+  register(record: Omit<ComponentVersionRecord, 'deprecated' | 'deprecationMessage'>): Promise<void>;
+  get(name: string, version: string): Promise<ComponentVersionRecord | undefined>;
+  /** Every version of `name`, newest (highest semver) first. */
+  versions(name: string): Promise<ComponentVersionRecord[]>;
+  /** The newest version of each component matching `filter`, by name. */
+  list(filter?: ComponentFilter): Promise<ComponentVersionRecord[]>;
+  /** Mark a version deprecated (still resolvable by exact version); false when it does not exist. */
+  deprecate(name: string, version: string, message: string | null): Promise<boolean>;
+}
+
+/** A workflow under management: its name, whether triggers start it, its newest version. */
+export interface WorkflowRecord {
+  readonly name: string;
+  readonly enabled: boolean;
+  /** 1, 2, 3… */
+  readonly latestVersion: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** One applied, immutable version of a workflow. */
+export interface WorkflowVersionRecord {
+  readonly name: string;
+  readonly version: number;
+  /** the YAML (or JSON) text as applied */
+  readonly source: string;
+  /** sha256 of `source`, hex: applying the same text again makes no new version */
+  readonly digest: string;
+  /** the compiled plan (JSON), what runs of this version follow */
+  readonly plan: JsonValue;
+  readonly createdAt: number;
+  readonly createdBy: string | null;
+}
+
+export interface WorkflowStore {
+  /**
+   * Store `source` as the next version of `name` (creating the workflow, enabled, if new), unless
+   * its digest equals the latest version's: then nothing is written and `created` is false.
+   */
+  apply(input: {
+    name: string;
+    source: string;
+    digest: string;
+    plan: JsonValue;
+    at: number;
+    by: string | null;
+  }): Promise<{ version: WorkflowVersionRecord; created: boolean }>;
+  get(name: string): Promise<WorkflowRecord | undefined>;
+  list(): Promise<WorkflowRecord[]>;
+  getVersion(name: string, version: number): Promise<WorkflowVersionRecord | undefined>;
+  /** Every version of `name`, newest first. */
+  versions(name: string): Promise<WorkflowVersionRecord[]>;
+  /** false when the workflow does not exist */
+  setEnabled(name: string, enabled: boolean, at: number): Promise<boolean>;
+}
+
+/**
+ * Where a secret applies: `global` (every workflow) or `workflow:<name>` (that workflow only,
+ * winning over a global secret of the same name).
+ */
+export type SecretScope = 'global' | `workflow:${string}`;
+
+/** A stored secret. The value is only ever stored encrypted (service/secret-service.ts). */
+export interface SecretRecord {
+  readonly scope: SecretScope;
+  /** `NPM_TOKEN`: read as `secrets.NPM_TOKEN` */
+  readonly name: string;
+  /** the encrypted value (`v1:` AES-256-GCM envelope); opaque to the store */
+  readonly ciphertext: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** the API token name (or `cli`) that last set it */
+  readonly updatedBy: string | null;
+}
+
+export interface SecretStore {
+  /** Create or replace the secret `scope`/`name` (createdAt kept on replace). True when created. */
+  put(record: Omit<SecretRecord, 'createdAt'>): Promise<boolean>;
+  get(scope: SecretScope, name: string): Promise<SecretRecord | undefined>;
+  /** Secrets of the given scopes (all when omitted), by scope then name. */
+  list(scopes?: readonly SecretScope[]): Promise<SecretRecord[]>;
+  /** false when no such secret */
+  delete(scope: SecretScope, name: string): Promise<boolean>;
+}
+
+/** A webhook delivery seen recently (redeliveries of it start no second run). */
+export interface WebhookDeliveryRecord {
+  readonly workflow: string;
+  /** `github`, `gitlab`, `generic` */
+  readonly provider: string;
+  /** the sender's delivery id (`X-GitHub-Delivery`, `X-Gitlab-Event-UUID`, `X-Pilotage-Delivery`) */
+  readonly deliveryId: string;
+  readonly receivedAt: number;
+  /** the run it started, once started */
+  readonly runId: string | null;
+}
+
+export interface WebhookDeliveryStore {
+  /**
+   * Claim a delivery: true when no claim younger than `windowMs` exists for this workflow,
+   * provider and delivery id (an older one is replaced). Atomic across processes and replicas.
+   */
+  claim(workflow: string, provider: string, deliveryId: string, at: number, windowMs: number): Promise<boolean>;
+  /** Record the run a claimed delivery started. */
+  setRun(workflow: string, provider: string, deliveryId: string, runId: string): Promise<void>;
+  /** Give a claim up (the run could not start), so a redelivery may try again. */
+  release(workflow: string, provider: string, deliveryId: string): Promise<void>;
+  get(workflow: string, provider: string, deliveryId: string): Promise<WebhookDeliveryRecord | undefined>;
+  /** Remove claims received before `before`. Returns how many. */
+  purge(before: number): Promise<number>;
+}
+
+/** A cron tick claimed by one scheduler (so no tick starts two runs). */
+export interface CronClaimRecord {
+  readonly workflow: string;
+  /** index of the cron trigger in the workflow's `triggers` */
+  readonly triggerIndex: number;
+  /** the scheduled time of the tick, epoch ms */
+  readonly tickAt: number;
+  /** the engine (config.engineId) that claimed it */
+  readonly claimedBy: string;
+  readonly claimedAt: number;
+  readonly runId: string | null;
+}
+
+export interface CronClaimStore {
+  /** Insert-if-absent on (workflow, triggerIndex, tickAt): true only for the one claimer. */
+  claim(claim: Omit<CronClaimRecord, 'runId'>): Promise<boolean>;
+  /** Record the run a claimed tick started. */
+  setRun(workflow: string, triggerIndex: number, tickAt: number, runId: string): Promise<void>;
+  /** Claims of a workflow, oldest tick first. */
+  list(workflow: string): Promise<CronClaimRecord[]>;
+  /** Remove claims of ticks before `before`. Returns how many. */
+  purge(before: number): Promise<number>;
 }
 
 /** The whole store: its areas and its lifetime. */
@@ -303,6 +510,19 @@ export interface Store {
   readonly transitions: TransitionStore;
   readonly outbox: OutboxStore;
   readonly deliveries: DeliveryStore;
+  readonly apiTokens: ApiTokenStore;
+  readonly components: ComponentStore;
+  readonly workflows: WorkflowStore;
+  /** incoming CDEvents already seen (deduplication by source and id) */
+  readonly inbox: InboxStore;
+  /** which replica delivers to each events sink */
+  readonly sinkLeases: SinkLeaseStore;
+  /** the secret store (values encrypted by service/secret-service.ts) */
+  readonly secrets: SecretStore;
+  /** webhook deliveries seen in the last 24 h (deduplication) */
+  readonly webhookDeliveries: WebhookDeliveryStore;
+  /** cron ticks claimed (no double fire across restarts and replicas) */
+  readonly cronClaims: CronClaimStore;
   /** `sqlite` or `postgres` */
   readonly dialect: string;
   /** Close connections. Safe to repeat. */

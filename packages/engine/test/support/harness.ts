@@ -38,6 +38,8 @@ export interface HarnessOptions {
   readonly leftovers?: (runId: string) => Promise<string[]>;
   readonly runtime?: RuntimeOptions;
   readonly keepWorkspace?: boolean;
+  /** configuration keys over the harness's own (for example the docker executor's endpoint) */
+  readonly config?: NonNullable<Parameters<typeof loadConfig>[0]['flags']>;
 }
 
 export async function createHarness(options: HarnessOptions): Promise<Harness> {
@@ -52,6 +54,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       killGraceMs: 1000,
       stopGraceMs: 2000,
       keepWorkspace: options.keepWorkspace ?? true,
+      ...options.config,
     },
   });
   const runtime = await createRuntime(config, {

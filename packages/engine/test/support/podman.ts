@@ -5,6 +5,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import type Docker from 'dockerode';
+import { LABELS } from '../../src/executor/docker/labels.js';
 
 /** A Podman API service (Docker Engine API compatible) on its own socket in a temp dir. */
 export interface PodmanService {
@@ -146,4 +148,35 @@ export async function startPodmanService(): Promise<PodmanService> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return { socketPath, dockerHost: `unix://${socketPath}`, stop };
+}
+
+/**
+ * What the docker executor left for a run: the names of containers (any state) and volumes
+ * labelled with its run id. Empty when everything was cleaned up.
+ */
+export async function leftoversOfRun(docker: Docker, runId: string): Promise<string[]> {
+  const label = [`${LABELS.runId}=${runId}`];
+  const containers = await docker.listContainers({ all: true, filters: { label } });
+  const volumes = (await docker.listVolumes({ filters: { label } })).Volumes ?? [];
+  return [
+    ...containers.map((entry) => `container ${(entry.Names[0] ?? entry.Id).replace(/^\//, '')} (${entry.State})`),
+    ...volumes.map((volume) => `volume ${volume.Name}`),
+  ];
+}
+
+/** Remove every container and volume labelled with `engineId` (a failed test's leftovers). */
+export async function removeEngineLeftovers(docker: Docker, engineId: string): Promise<void> {
+  const label = [`${LABELS.engineId}=${engineId}`];
+  for (const entry of await docker.listContainers({ all: true, filters: { label } })) {
+    await docker
+      .getContainer(entry.Id)
+      .remove({ force: true, v: true })
+      .catch(() => undefined);
+  }
+  for (const volume of (await docker.listVolumes({ filters: { label } })).Volumes ?? []) {
+    await docker
+      .getVolume(volume.Name)
+      .remove()
+      .catch(() => undefined);
+  }
 }

@@ -1,9 +1,11 @@
 import { constants } from 'node:os';
 import { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import type { ExitInfo, LogLine, TaskHandle } from '../executor.js';
 import { LineSplitter } from '../shared/line-splitter.js';
+import { demuxBuffer } from './demux.js';
 import { statusOf } from './docker-errors.js';
 
 /** After the container exited, how long its log stream may take to end before we stop reading, ms. */
@@ -11,6 +13,24 @@ export const LOG_DRAIN_MS = 5000;
 
 /** How many times a broken `wait` request is retried (1 s apart) before the container counts as lost. */
 const WAIT_RETRIES = 30;
+
+/**
+ * Delays (ms) between the inspections that find a short task's exit before `wait` answers:
+ * Podman answers `wait` 150-400 ms after the exit (once its cleanup process has run), while
+ * `inspect` sees it at once. Polling stops after the last delay (about 2.5 s): longer tasks rely
+ * on `wait` alone, so that many running containers do not load the runtime with inspections.
+ */
+const EXIT_POLL_MS = [10, 20, 40, 80, 160, 320, 640, 1280] as const;
+
+/**
+ * After the exit, how long the followed log stream may take to end by itself before the rest is
+ * read in one request instead, ms. Docker ends it at once; Podman polls its log file and ends it
+ * 250-500 ms later.
+ */
+const LOG_FOLLOW_GRACE_MS = 20;
+
+/** Above this many bytes of output, the end of the log is awaited rather than read again, bytes. */
+const LOG_REREAD_MAX_BYTES = 8 * 1024 * 1024;
 
 /** What `ContainerTask` needs besides the container. */
 export interface ContainerTaskOptions {
@@ -30,7 +50,11 @@ export interface ContainerTaskOptions {
 /**
  * The handle of one container. Logs are followed from the start (or from `logsSinceSec` for a
  * re-attached container), demultiplexed into stdout and stderr, split into lines; `wait()`
- * resolves after the container stopped and its log stream ended (bounded by LOG_DRAIN_MS).
+ * resolves after the container stopped and all of its output was delivered. The exit is seen by
+ * `wait`, or sooner for short tasks by inspections (EXIT_POLL_MS). When the followed stream
+ * does not end promptly after the exit (Podman), it is cut and the log is read once more without
+ * following, skipping the lines already delivered (LOG_FOLLOW_GRACE_MS); a very large output is
+ * awaited instead (bounded by LOG_DRAIN_MS).
  * `kill` is `docker stop` (the image's stop signal, SIGTERM by default, then SIGKILL after the
  * grace, rounded up to whole seconds as the API counts them) — it stops every process of the
  * container, whatever it forked.
@@ -46,6 +70,13 @@ export class ContainerTask implements TaskHandle {
   readonly #logsDone: Promise<void>;
   /** ends the log request or stream (at close, or when it outlives the container) */
   readonly #logsAbort = new AbortController();
+  /** ends the pending `wait` request and the exit polling once the exit is known */
+  readonly #waitAbort = new AbortController();
+  /** complete lines delivered per stream, and bytes read, by the followed log stream */
+  readonly #delivered = { stdout: 0, stderr: 0 };
+  #bytesRead = 0;
+  /** the followed stream was cut to read the rest again: its partial last lines are not flushed */
+  #rereading = false;
   #ended: Promise<ExitInfo> | undefined;
   #killReason: string | undefined;
   #exited = false;
@@ -92,8 +123,21 @@ export class ContainerTask implements TaskHandle {
     const stopped = await this.#stopped;
     if (stopped === 'closed') return new Promise<never>(() => undefined);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.#logsDone, new Promise((resolve) => (timer = setTimeout(resolve, LOG_DRAIN_MS)))]);
-    clearTimeout(timer);
+    const within = (ms: number): Promise<boolean> =>
+      Promise.race([
+        this.#logsDone.then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+      ]).finally(() => clearTimeout(timer));
+    if (!(await within(LOG_FOLLOW_GRACE_MS))) {
+      if (stopped !== 'lost' && this.#bytesRead <= LOG_REREAD_MAX_BYTES) {
+        this.#rereading = true;
+        this.#logsAbort.abort();
+        await this.#logsDone;
+        await this.#rereadLogs();
+      } else {
+        await within(LOG_DRAIN_MS);
+      }
+    }
     // Whatever is still to come would arrive after wait() resolved: stop reading now.
     this.#logsAbort.abort();
     await this.#logsDone;
@@ -115,25 +159,81 @@ export class ContainerTask implements TaskHandle {
 
   /** The container's exit code, `lost` if it vanished or cannot be watched, `closed` on close. */
   async #waitStopped(): Promise<{ statusCode: number } | 'lost' | 'closed'> {
+    const waited = this.#waitRequest();
+    const polled = this.#pollExit().then((found) => found ?? waited);
+    const stopped = await Promise.race([waited, polled]);
+    this.#waitAbort.abort();
+    return stopped;
+  }
+
+  async #waitRequest(): Promise<{ statusCode: number } | 'lost' | 'closed'> {
+    const abortSignal = AbortSignal.any([this.#options.signal, this.#waitAbort.signal]);
     for (let attempt = 0; ; attempt++) {
       try {
-        const result = (await this.#container.wait({ abortSignal: this.#options.signal })) as { StatusCode?: unknown };
+        const result = (await this.#container.wait({ abortSignal })) as { StatusCode?: unknown };
         // Podman answers -1 for a container that never ran (created, then the engine died).
         if (typeof result.StatusCode === 'number')
           return result.StatusCode < 0 ? 'lost' : { statusCode: result.StatusCode };
         const inspected = await this.#container.inspect();
         return { statusCode: inspected.State.ExitCode };
       } catch (error) {
-        if (this.#options.signal.aborted) return 'closed';
+        if (abortSignal.aborted) return 'closed';
         if (statusOf(error) === 404 || attempt >= WAIT_RETRIES) return 'lost';
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     }
   }
 
+  /** The exit code once an inspection shows the container exited; undefined when polling gave up. */
+  async #pollExit(): Promise<{ statusCode: number } | undefined> {
+    const signal = AbortSignal.any([this.#options.signal, this.#waitAbort.signal]);
+    for (const delay of EXIT_POLL_MS) {
+      try {
+        await sleep(delay, undefined, { signal });
+      } catch {
+        return undefined;
+      }
+      const info = await this.#container.inspect().catch(() => undefined);
+      const status = info?.State.Status;
+      // Podman says `stopped` between the exit and its cleanup, with the exit code known. `created`
+      // is not an exit: a container that never ran is for `wait` to report as lost.
+      if (info !== undefined && (status === 'exited' || status === 'stopped' || status === 'dead')) {
+        return { statusCode: info.State.ExitCode };
+      }
+    }
+    return undefined;
+  }
+
+  /** Read the whole log again (not following) and deliver the lines the followed stream had not. */
+  async #rereadLogs(): Promise<void> {
+    let body: unknown;
+    try {
+      body = await this.#container.logs({
+        follow: false,
+        stdout: true,
+        stderr: true,
+        ...(this.#options.logsSinceSec === undefined ? {} : { since: this.#options.logsSinceSec }),
+      });
+    } catch {
+      // The container is gone: what was delivered is all there is.
+      return;
+    }
+    const buffer = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : '');
+    const skip = { ...this.#delivered };
+    const out = lineReader('stdout', this.#options.onLog, skip);
+    const err = lineReader('stderr', this.#options.onLog, skip);
+    for (const frame of demuxBuffer(buffer)) (frame.stream === 'stdout' ? out : err).sink.write(frame.data);
+    out.flush();
+    err.flush();
+  }
+
   async #followLogs(): Promise<void> {
-    const out = lineReader('stdout', this.#options.onLog);
-    const err = lineReader('stderr', this.#options.onLog);
+    const count = (line: LogLine): void => {
+      this.#delivered[line.stream] += 1;
+      this.#options.onLog(line);
+    };
+    const out = lineReader('stdout', count);
+    const err = lineReader('stderr', count);
     let stream: Readable;
     try {
       stream = (await this.#container.logs({
@@ -152,24 +252,38 @@ export class ContainerTask implements TaskHandle {
     };
     if (this.#logsAbort.signal.aborted) stop();
     else this.#logsAbort.signal.addEventListener('abort', stop, { once: true });
+    stream.on('data', (chunk: Buffer) => (this.#bytesRead += chunk.length));
     this.#docker.modem.demuxStream(stream, out.sink, err.sink);
     await new Promise<void>((resolve) => {
       stream.once('end', resolve);
       stream.once('close', resolve);
       stream.once('error', () => resolve());
     });
+    // Cut to be read again: the partial last lines come whole from the second read.
+    if (this.#rereading) return;
     out.flush();
     err.flush();
   }
 }
 
-/** A writable that splits what demuxStream writes into lines and delivers them. */
-function lineReader(name: LogLine['stream'], onLog: (line: LogLine) => void): { sink: Writable; flush(): void } {
+/**
+ * A writable that splits what demuxStream writes into lines and delivers them; the first
+ * `skip[name]` complete lines are dropped (and counted down), for a second read of a log.
+ */
+function lineReader(
+  name: LogLine['stream'],
+  onLog: (line: LogLine) => void,
+  skip: { stdout: number; stderr: number } = { stdout: 0, stderr: 0 },
+): { sink: Writable; flush(): void } {
   const splitter = new LineSplitter();
   let warned = false;
   const send = (lines: string[]): void => {
     const ts = Date.now();
     for (const line of lines) {
+      if (skip[name] > 0) {
+        skip[name] -= 1;
+        continue;
+      }
       try {
         onLog({ stream: name, line, ts });
       } catch (error) {

@@ -83,15 +83,11 @@ export function isLocalDockerHost(dockerHost: string): boolean {
 }
 
 /**
- * For executor selection `auto`: the first Docker Engine API endpoint that answers `/_ping`
- * within `timeoutMs` (default DETECT_TIMEOUT_MS), trying in order DOCKER_HOST, the Docker
- * socket, Podman's rootless socket ($XDG_RUNTIME_DIR/podman/podman.sock) and Podman's rootful
- * socket. Undefined when none answers. Never throws (an invalid DOCKER_HOST is just skipped).
+ * The endpoints `detectDockerEndpoint` tries, in order: DOCKER_HOST (when set), the Docker
+ * socket, Podman's rootless socket ($XDG_RUNTIME_DIR/podman/podman.sock, when XDG_RUNTIME_DIR is
+ * set) and Podman's rootful socket. Pure.
  */
-export async function detectDockerEndpoint(
-  env: DockerEnv,
-  timeoutMs: number = DETECT_TIMEOUT_MS,
-): Promise<DockerEndpoint | undefined> {
+export function dockerEndpointCandidates(env: DockerEnv): DockerEndpoint[] {
   const candidates: DockerEndpoint[] = [];
   if (env.DOCKER_HOST !== undefined && env.DOCKER_HOST !== '') {
     candidates.push({ dockerHost: env.DOCKER_HOST, source: 'DOCKER_HOST' });
@@ -104,6 +100,20 @@ export async function detectDockerEndpoint(
     });
   }
   candidates.push({ dockerHost: `unix://${DEFAULT_DOCKER_SOCKETS[1]}`, source: 'podman socket' });
+  return candidates;
+}
+
+/**
+ * For executor selection `auto`: the first Docker Engine API endpoint that answers `/_ping`
+ * within `timeoutMs` (default DETECT_TIMEOUT_MS), among `candidates` (default
+ * `dockerEndpointCandidates(env)`). Undefined when none answers. Never throws (an invalid
+ * DOCKER_HOST is just skipped).
+ */
+export async function detectDockerEndpoint(
+  env: DockerEnv,
+  timeoutMs: number = DETECT_TIMEOUT_MS,
+  candidates: readonly DockerEndpoint[] = dockerEndpointCandidates(env),
+): Promise<DockerEndpoint | undefined> {
   for (const candidate of candidates) {
     if (await answersPing(candidate.dockerHost, env, timeoutMs)) return candidate;
   }

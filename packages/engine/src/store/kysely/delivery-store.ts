@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
+import { typePatternSql } from '../../events/type-pattern.js';
 import type { DeliveryFilter, DeliveryRecord, DeliveryStore, OutboxRecord } from '../types.js';
 import { DELIVERY_COLUMNS, toDeliveryRecord } from './delivery-row.js';
 import { toOutboxRecord } from './outbox-row.js';
@@ -108,6 +109,16 @@ export class KyselyDeliveryStore implements DeliveryStore {
       if (filter.state !== undefined) query = query.where('d.state', '=', filter.state);
       if (filter.runId !== undefined) query = query.where('o.run_id', '=', filter.runId);
       if (filter.eventId !== undefined) query = query.where('o.id', '=', filter.eventId);
+      if (filter.type !== undefined) query = query.where(typeCondition('o.type', filter.type));
+      const { after } = filter;
+      if (after !== undefined) {
+        query = query.where((eb) =>
+          eb.or([
+            eb('d.event_seq', '<', after.eventSeq),
+            eb.and([eb('d.event_seq', '=', after.eventSeq), eb('d.sink', '>', after.sink)]),
+          ]),
+        );
+      }
       const rows = await query
         .orderBy('d.event_seq', 'desc')
         .orderBy('d.sink')
@@ -134,8 +145,37 @@ export class KyselyDeliveryStore implements DeliveryStore {
       if (eventId !== undefined) {
         query = query.where('event_seq', 'in', (eb) => eb.selectFrom('outbox').select('seq').where('id', '=', eventId));
       }
+      const { type } = filter;
+      if (type !== undefined) {
+        query = query.where('event_seq', 'in', (eb) =>
+          eb.selectFrom('outbox').select('seq').where(typeCondition('type', type)),
+        );
+      }
       const result = await query.executeTakeFirst();
       return Number(result.numUpdatedRows);
     });
   }
+
+  countPending(): Promise<number> {
+    return this.#ctx.use(async (db) => {
+      // a range count on deliveries_state_idx; PostgreSQL returns count(*) as a bigint string
+      const row = await db
+        .selectFrom('deliveries')
+        .select((eb) => eb.fn.countAll<number | string>().as('count'))
+        .where('state', '=', 'pending')
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
+    });
+  }
+}
+
+/** `column` matches the type pattern `pattern` (see `typePatternSql`). */
+function typeCondition(column: string, pattern: string): RawBuilder<boolean> {
+  const condition = typePatternSql(pattern);
+  const ref = sql.ref(column);
+  if ('equals' in condition) return sql<boolean>`${ref} = ${condition.equals}`;
+  const like = sql<boolean>`${ref} like ${condition.like} escape '\\'`;
+  return condition.notLike === undefined
+    ? like
+    : sql<boolean>`(${like} and ${ref} not like ${condition.notLike} escape '\\')`;
 }

@@ -1,5 +1,12 @@
 import type { Kysely } from 'kysely';
+import type { InboxStore } from '../../events/inbox.js';
+import type { SinkLeaseStore } from '../../events/sink-lease.js';
 import type {
+  CronClaimStore,
+  SecretStore,
+  WebhookDeliveryStore,
+  ApiTokenStore,
+  ComponentStore,
   DeliveryStore,
   LogStore,
   OutboxStore,
@@ -8,17 +15,26 @@ import type {
   Store,
   TaskRunStore,
   TransitionStore,
+  WorkflowStore,
 } from '../types.js';
+import { KyselyApiTokenStore } from './api-token-store.js';
+import { KyselyComponentStore } from './component-store.js';
 import { KyselyDeliveryStore } from './delivery-store.js';
+import { KyselyInboxStore } from './inbox-store.js';
 import { KyselyLogStore } from './log-store.js';
 import { KyselyOutboxStore } from './outbox-store.js';
 import { KyselyRunStore } from './run-store.js';
+import { KyselySinkLeaseStore } from './sink-lease-store.js';
+import { KyselySecretStore } from './secret-store.js';
+import { KyselyWebhookDeliveryStore } from './webhook-delivery-store.js';
+import { KyselyCronClaimStore } from './cron-claim-store.js';
 import type { StoreSchema } from './schema.js';
 import { KyselyStatusStore } from './status-store.js';
 import { StoreContext } from './store-context.js';
 import type { StoreDialect } from './store-dialect.js';
 import { KyselyTaskRunStore } from './task-run-store.js';
 import { KyselyTransitionStore } from './transition-store.js';
+import { KyselyWorkflowStore } from './workflow-store.js';
 
 /**
  * The `Store` over an open, migrated Kysely instance. Takes ownership of `db`: `close()` waits for
@@ -32,6 +48,14 @@ export class KyselyStore implements Store {
   readonly transitions: TransitionStore;
   readonly outbox: OutboxStore;
   readonly deliveries: DeliveryStore;
+  readonly apiTokens: ApiTokenStore;
+  readonly components: ComponentStore;
+  readonly workflows: WorkflowStore;
+  readonly inbox: InboxStore;
+  readonly sinkLeases: SinkLeaseStore;
+  readonly secrets: SecretStore;
+  readonly webhookDeliveries: WebhookDeliveryStore;
+  readonly cronClaims: CronClaimStore;
   readonly dialect: string;
   readonly #ctx: StoreContext;
 
@@ -46,6 +70,14 @@ export class KyselyStore implements Store {
     this.transitions = new KyselyTransitionStore(ctx);
     this.outbox = new KyselyOutboxStore(ctx);
     this.deliveries = new KyselyDeliveryStore(ctx);
+    this.apiTokens = new KyselyApiTokenStore(ctx);
+    this.components = new KyselyComponentStore(ctx);
+    this.workflows = new KyselyWorkflowStore(ctx);
+    this.inbox = new KyselyInboxStore(ctx);
+    this.sinkLeases = new KyselySinkLeaseStore(ctx);
+    this.secrets = new KyselySecretStore(ctx);
+    this.webhookDeliveries = new KyselyWebhookDeliveryStore(ctx);
+    this.cronClaims = new KyselyCronClaimStore(ctx);
   }
 
   close(): Promise<void> {

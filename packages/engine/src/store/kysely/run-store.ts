@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import type { RunState } from '../../domain/states.js';
+import { sql, type RawBuilder } from 'kysely';
+import { RUN_STATES, type RunState } from '../../domain/states.js';
 import type { NewOutboxEvent, NewRun, RunFilter, RunPatch, RunRecord, RunStore } from '../types.js';
 import { recordChange } from './record-change.js';
 import { toRunRecord } from './run-row.js';
@@ -86,6 +86,11 @@ export class KyselyRunStore implements RunStore {
       let query = db.selectFrom('runs').selectAll();
       if (filter.workflow !== undefined) query = query.where('workflow', '=', filter.workflow);
       if (filter.state !== undefined) query = query.where('state', '=', filter.state);
+      if (filter.triggerKind !== undefined) {
+        query = query.where(triggerKindColumn(this.#ctx.dialect.name), '=', filter.triggerKind);
+      }
+      if (filter.createdAfter !== undefined) query = query.where('created_at', '>=', filter.createdAfter);
+      if (filter.createdBefore !== undefined) query = query.where('created_at', '<', filter.createdBefore);
       if (filter.before !== undefined) query = query.where('id', '<', filter.before);
       const rows = await query
         .orderBy('id', 'desc')
@@ -140,4 +145,25 @@ export class KyselyRunStore implements RunStore {
       return rows.map((r) => toRunRecord(r, this.#ctx.dialect));
     });
   }
+
+  countByState(): Promise<Record<RunState, number>> {
+    return this.#ctx.use(async (db) => {
+      // one pass over the (state, id) index; PostgreSQL returns count(*) as a bigint string
+      const rows = await db
+        .selectFrom('runs')
+        .select(['state', (eb) => eb.fn.countAll<number | string>().as('count')])
+        .groupBy('state')
+        .execute();
+      const counts = Object.fromEntries(RUN_STATES.map((s) => [s, 0])) as Record<RunState, number>;
+      for (const row of rows) counts[row.state] = Number(row.count);
+      return counts;
+    });
+  }
+}
+
+/** SQL: the `kind` of a run's trigger, read from its JSON column (jsonb on PostgreSQL, text on SQLite). */
+function triggerKindColumn(dialect: 'sqlite' | 'postgres'): RawBuilder<string> {
+  return dialect === 'postgres'
+    ? sql<string>`trigger_info->>'kind'`
+    : sql<string>`json_extract(trigger_info, '$.kind')`;
 }

@@ -113,6 +113,96 @@ export interface DeliveriesTable {
   delivered_at: number | null;
 }
 
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  token_hash: string;
+  scopes: JsonColumn;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface ComponentVersionsTable {
+  name: string;
+  version: string;
+  /** name and description, lower case: what `list({query})` searches */
+  search_text: string;
+  spec: JsonColumn;
+  source: string;
+  /** 0/1 on SQLite, so an integer on both */
+  deprecated: number;
+  deprecation_message: string | null;
+  /** folder of the component's files on the server's machine (local executor), if given */
+  dir: string | null;
+  created_at: number;
+  created_by: string | null;
+}
+
+export interface WorkflowsTable {
+  name: string;
+  /** 0/1 */
+  enabled: number;
+  latest_version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WorkflowVersionsTable {
+  name: string;
+  version: number;
+  source: string;
+  digest: string;
+  plan: JsonColumn;
+  created_at: number;
+  created_by: string | null;
+}
+
+/** Incoming CDEvents already seen, by (`source`, `id`) (events/inbox.ts). */
+export interface CdeventsInboxTable {
+  source: string;
+  id: string;
+  type: string;
+  received_at: number;
+  processed_at: number | null;
+  /** JSON array of run ids */
+  run_ids: JsonColumn;
+}
+
+/** Which replica delivers to a sink, until when (events/sink-lease.ts). */
+export interface SinkLeasesTable {
+  sink: string;
+  owner: string;
+  expires_at: number;
+}
+
+export interface SecretsTable {
+  scope: string;
+  name: string;
+  ciphertext: string;
+  created_at: number;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+export interface WebhookDeliveriesTable {
+  workflow: string;
+  provider: string;
+  delivery_id: string;
+  received_at: number;
+  run_id: string | null;
+}
+
+export interface CronClaimsTable {
+  workflow: string;
+  trigger_index: number;
+  tick_at: number;
+  claimed_by: string;
+  claimed_at: number;
+  run_id: string | null;
+}
+
 /** The whole database. */
 export interface StoreSchema {
   runs: RunsTable;
@@ -123,4 +213,13 @@ export interface StoreSchema {
   transitions: TransitionsTable;
   outbox: OutboxTable;
   deliveries: DeliveriesTable;
+  cdevents_inbox: CdeventsInboxTable;
+  sink_leases: SinkLeasesTable;
+  api_tokens: ApiTokensTable;
+  component_versions: ComponentVersionsTable;
+  workflows: WorkflowsTable;
+  workflow_versions: WorkflowVersionsTable;
+  secrets: SecretsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  cron_claims: CronClaimsTable;
 }

@@ -1,6 +1,10 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import type { StoreDialect } from '../kysely/store-dialect.js';
 import { initialMigration } from './0001-initial.js';
+import { apiTokensMigration } from './0002-api-tokens.js';
+import { registryMigration } from './0003-registry.js';
+import { triggersMigration } from './0004-triggers.js';
+import { cdeventsInboxMigration } from './0005-cdevents-inbox.js';
 
 /**
  * The migrations, listed in code so a bundled or installed engine never scans the filesystem.
@@ -16,6 +20,10 @@ export class StaticMigrationProvider implements MigrationProvider {
   getMigrations(): Promise<Record<string, Migration>> {
     return Promise.resolve({
       '0001-initial': initialMigration(this.#dialect),
+      '0002-api-tokens': apiTokensMigration(this.#dialect),
+      '0003-registry': registryMigration(this.#dialect),
+      '0004-triggers': triggersMigration(this.#dialect),
+      '0005-cdevents-inbox': cdeventsInboxMigration(this.#dialect),
     });
   }
 }

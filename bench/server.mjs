@@ -1,0 +1,421 @@
+#!/usr/bin/env node
+// `npm run bench:server`: the server's two figures against their bare limits (issue 3).
+//  (a) callback throughput: TASK_STATUS posts per second, each written durably before its 200,
+//      to one running task's callback URL, against a bare Fastify route that does nothing;
+//  (b) run start latency: POST /v1/workflows/:name/runs to the component's process running,
+//      against a bare child_process.spawn of the same command.
+// The server (`pilotage serve`, built CLI) and the bare Fastify run pinned to CPU 0; this process
+// (the load generator) to CPU 1. See bench/README.md ("The server") for what each figure means.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, watch } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { cpus, release, tmpdir, totalmem, type } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+import { fixed, formatTable } from './table.mjs';
+
+/** The targets of issue 3. */
+const MIN_CALLBACKS_PER_S = 10_000;
+const MAX_START_P50_MS = 20;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const cli = join(root, 'packages/engine/dist/cli/main.js');
+const durationS = positive('BENCH_DURATION', 10);
+const connections = positive('BENCH_CONNECTIONS', 16);
+const rounds = positive('BENCH_ROUNDS', 3);
+const startRuns = positive('BENCH_RUNS', 200);
+const STATUS_BODY = JSON.stringify({ message: 'x', progress: 0.5 });
+const STAMP_SCRIPT = 'printf %s "$EPOCHREALTIME" > "$CO_INPUT_OUT"';
+const progress = (text) => process.stderr.write(`${text}\n`);
+
+if (!existsSync(cli)) {
+  progress(`build first (npm run build): ${cli} is missing`);
+  process.exit(1);
+}
+const pinned = pinSelf();
+const dir = await mkdtemp(join(tmpdir(), 'pilotage-bench-server-'));
+const children = new Set();
+let server;
+try {
+  server = await startServe(dir);
+  const api = apiClient(server.url, server.token);
+
+  progress('(a) callback throughput: starting a task that waits...');
+  const hold = await holdTask(api, dir);
+  const bare = await startBare();
+  const cannon = (url) => runCannon(url, durationS);
+  progress('    warming up (3 s each)...');
+  await runCannon(bare.callbackUrl, 3);
+  const warm = await runCannon(hold.statusUrl, 3);
+  let acknowledged = warm.ok;
+  const bareRounds = [];
+  const engineRounds = [];
+  for (let i = 1; i <= rounds; i++) {
+    progress(`    round ${i}/${rounds}: bare Fastify, then the callback route, ${durationS} s each...`);
+    bareRounds.push(await cannon(bare.callbackUrl));
+    const round = await cannon(hold.statusUrl);
+    acknowledged += round.ok;
+    engineRounds.push(round);
+  }
+  await stopChild(bare.child);
+  await hold.release();
+
+  progress(`(b) run start latency: ${startRuns} runs, one after the other...`);
+  const starts = await measureStarts(api, dir);
+  progress(`    the same command by a bare spawn, ${startRuns} times...`);
+  const bareStarts = await measureBareSpawns(dir);
+
+  progress('stopping the server (SIGTERM) and reading its store...');
+  await stopChild(server.child);
+  const facts = readStore(join(dir, 'pilotage.db'), hold.taskRunId, starts.runIds);
+  report({ bareRounds, engineRounds, acknowledged, stored: facts.statuses, starts, bareStarts, facts, pinned });
+} catch (error) {
+  progress(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  if (server) progress(`server output:\n${server.output()}`);
+  process.exitCode = 1;
+} finally {
+  for (const child of children) child.kill('SIGKILL');
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Pin this process (the load generator) to CPU 1 so the server has CPU 0 to itself. */
+function pinSelf() {
+  if (cpus().length < 2 || !hasTaskset()) return false;
+  execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
+  return true;
+}
+
+function hasTaskset() {
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `node args…` on CPU 0 (when pinning works), its output kept. */
+function spawnPinned(args, env) {
+  const [file, argv] = pinned ? ['taskset', ['-c', '0', process.execPath, ...args]] : [process.execPath, args];
+  const child = spawn(file, argv, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  child.stdout.on('data', (c) => (text += c.toString()));
+  child.stderr.on('data', (c) => (text += c.toString()));
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return { child, output: () => text };
+}
+
+async function startServe(folder) {
+  const port = await freePort();
+  const { child, output } = spawnPinned([cli, 'serve', '--port', String(port)], {
+    PILOTAGE_DB: join(folder, 'pilotage.db'),
+    PILOTAGE_DATA_DIR: folder,
+    PILOTAGE_EXECUTOR: 'local',
+    PILOTAGE_LOG_LEVEL: 'warn',
+    PILOTAGE_SHUTDOWN_GRACE: '10s',
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await until(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true, 30_000, 'the server');
+  const token = (await readFile(join(folder, 'admin-token'), 'utf8')).trim();
+  return { child, url, token, output };
+}
+
+async function startBare() {
+  const { child, output } = spawnPinned([join(here, 'server-bare.mjs')], {});
+  let url;
+  await until(async () => (url = /listening (\S+)/.exec(output())?.[1]) !== undefined, 30_000, 'bare Fastify');
+  return { child, callbackUrl: `${url}/v1/callbacks/bare-token/task-status` };
+}
+
+function apiClient(base, token) {
+  return async (method, path, body, contentType = 'application/json') => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': contentType }) },
+      ...(body === undefined ? {} : { body }),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return text === '' ? undefined : JSON.parse(text);
+  };
+}
+
+/** Apply and start a workflow whose one task reports start, then waits until released. */
+async function holdTask(api, folder) {
+  const out = join(folder, 'status-url');
+  const releaseFile = join(folder, 'release');
+  await api(
+    'POST',
+    '/v1/workflows',
+    `apiVersion: pilotage.dev/v1
+kind: Workflow
+name: bench-hold
+stages:
+  - name: s
+    actions:
+      - name: hold
+        timeout: 1h
+        run: |
+          post() { curl -fsS -o /dev/null -H 'Content-Type: application/json' -d "$2" "$1"; }
+          post "$CO_COMPONENT_START" '{}'
+          post "$CO_TASK_START" '{}'
+          printf '%s\\n' "$CO_TASK_STATUS" > '${out}.tmp' && mv '${out}.tmp' '${out}'
+          while [ ! -e '${releaseFile}' ]; do sleep 0.2; done
+          post "$CO_TASK_RESULT" '{"status":"success"}'
+          post "$CO_COMPONENT_STOP" '{}'
+`,
+    'application/yaml',
+  );
+  const run = await api('POST', '/v1/workflows/bench-hold/runs', JSON.stringify({ data: {} }));
+  await until(async () => existsSync(out), 30_000, 'the waiting task');
+  const statusUrl = (await readFile(out, 'utf8')).trim();
+  const detail = await api('GET', `/v1/runs/${run.id}`);
+  const taskRunId = detail.actions[0].attempts[0].id;
+  return {
+    statusUrl,
+    taskRunId,
+    async release() {
+      await writeFile(releaseFile, '');
+      // the run list, not the run: the run's own answer holds every status posted
+      const state = async () => (await api('GET', '/v1/runs?workflow=bench-hold&limit=1')).runs[0]?.state;
+      await until(async () => ['succeeded', 'failed', 'errored', 'cancelled'].includes(await state()), 60_000, 'the held run to end');
+    },
+  };
+}
+
+/** autocannon on `url` for `seconds`: TASK_STATUS bodies, `connections` at once. */
+async function runCannon(url, seconds) {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: STATUS_BODY,
+    connections,
+    duration: seconds,
+  });
+  const ok = result['2xx'];
+  return {
+    ok,
+    perSecond: ok / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failed: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+/** Sequential runs of a registered one-command component that writes its start time first. */
+async function measureStarts(api, folder) {
+  await api(
+    'POST',
+    '/v1/components',
+    `apiVersion: pilotage.dev/v1
+kind: Component
+name: bench-stamp
+version: 1.0.0
+command: ['/bin/bash', '-c', ${JSON.stringify(STAMP_SCRIPT)}]
+inputs:
+  type: object
+  required: [out]
+  properties: { out: { type: string } }
+`,
+    'application/yaml',
+  );
+  await api(
+    'POST',
+    '/v1/workflows',
+    `apiVersion: pilotage.dev/v1
+kind: Workflow
+name: bench-start
+inputs:
+  type: object
+  required: [out]
+  properties: { out: { type: string } }
+stages:
+  - name: s
+    actions:
+      - name: stamp
+        component: bench-stamp@1.0.0
+        with: { out: '\${{ inputs.out }}' }
+`,
+    'application/yaml',
+  );
+  const once = async (i) => {
+    const out = join(folder, `stamp-${i}`);
+    const appeared = fileAppears(out);
+    const begin = epochMs();
+    const run = await api('POST', '/v1/workflows/bench-start/runs', JSON.stringify({ data: { out } }));
+    const answered = epochMs();
+    await appeared;
+    const stamp = Number(await readFile(out, 'utf8')) * 1000;
+    const state = async () => (await api('GET', `/v1/runs/${run.id}`)).run.state;
+    await until(async () => (await state()) === 'succeeded', 30_000, `run ${run.id} to succeed`);
+    return { runId: run.id, begin, answerMs: answered - begin, startMs: stamp - begin };
+  };
+  for (let i = 0; i < 10; i++) await once(`warm-${i}`);
+  const samples = [];
+  for (let i = 0; i < startRuns; i++) samples.push(await once(i));
+  return {
+    runIds: samples.map((s) => s.runId),
+    begins: new Map(samples.map((s) => [s.runId, s.begin])),
+    answer: samples.map((s) => s.answerMs),
+    start: samples.map((s) => s.startMs),
+  };
+}
+
+/** The stamp command by child_process.spawn from this process, as the local executor spawns. */
+async function measureBareSpawns(folder) {
+  const once = async (i) => {
+    const out = join(folder, `bare-stamp-${i}`);
+    const begin = epochMs();
+    await new Promise((resolve, reject) => {
+      const child = spawn('/bin/bash', ['-c', STAMP_SCRIPT], {
+        env: { ...process.env, CO_INPUT_OUT: out },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout.resume();
+      child.stderr.resume();
+      child.once('error', reject);
+      child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`bare stamp exited ${code}`))));
+    });
+    return Number(await readFile(out, 'utf8')) * 1000 - begin;
+  };
+  for (let i = 0; i < 10; i++) await once(`warm-${i}`);
+  const samples = [];
+  for (let i = 0; i < startRuns; i++) samples.push(await once(i));
+  return samples;
+}
+
+/** What the store recorded: statuses of the held task, and each measured run's timestamps. */
+function readStore(file, taskRunId, runIds) {
+  const db = new Database(file, { readonly: true });
+  try {
+    const statuses = db.prepare('select count(*) as n from statuses where task_run_id = ?').get(taskRunId).n;
+    const taskOf = db.prepare('select created_at, started_at from task_runs where run_id = ?');
+    const runOf = db.prepare('select created_at from runs where id = ?');
+    const timings = runIds.map((id) => ({ id, run: runOf.get(id), task: taskOf.get(id) }));
+    return { statuses, timings };
+  } finally {
+    db.close();
+  }
+}
+
+function report({ bareRounds, engineRounds, acknowledged, stored, starts, bareStarts, facts, pinned: isPinned }) {
+  const out = (line = '') => process.stdout.write(`${line}\n`);
+  out(`Machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${fixed(totalmem() / 2 ** 30, 1)} GiB, ${type()} ${release()}, Node ${process.version}`);
+  out(isPinned ? 'Server and bare Fastify pinned to CPU 0, load generator to CPU 1.' : 'Not pinned (taskset missing or one CPU).');
+  out();
+  out(`(a) TASK_STATUS callbacks, ${connections} connections, ${rounds} rounds of ${durationS} s (median round shown):`);
+  const row = (label, results) => {
+    const mid = median(results.map((r) => r.perSecond));
+    const chosen = results.find((r) => r.perSecond === mid) ?? results[0];
+    return [label, fixed(mid, 0), results.map((r) => fixed(r.perSecond, 0)).join(' / '), `${chosen.p50}`, `${chosen.p99}`, String(results.reduce((s, r) => s + r.failed, 0))];
+  };
+  const bareRow = row('bare Fastify route (the limit)', bareRounds);
+  const engineRow = row('callback route, durable write', engineRounds);
+  out(formatTable([['route', 'req/s', 'rounds req/s', 'p50 ms', 'p99 ms', 'failed'], bareRow, engineRow]));
+  const engineMedian = Number(engineRow[1]);
+  out(`  callback/bare: ${fixed(engineMedian / Number(bareRow[1]))}x`);
+  out(`  durability: ${acknowledged} posts answered 200, ${stored} status rows stored (${stored >= acknowledged ? 'every acknowledged post is stored' : 'ROWS MISSING'})`);
+  out();
+  out(`(b) run start latency, ${startRuns} runs one after the other (ms):`);
+  const pct = (xs) => [fixed(quantile(xs, 0.5)), fixed(quantile(xs, 0.99)), fixed(Math.min(...xs)), fixed(Math.max(...xs))];
+  out(
+    formatTable([
+      ['measure', 'p50', 'p99', 'min', 'max'],
+      ['POST .../runs answered (201)', ...pct(starts.answer)],
+      ['POST .../runs to process running', ...pct(starts.start)],
+      ['bare spawn to process running', ...pct(bareStarts)],
+    ]),
+  );
+  const segments = facts.timings.map(({ id, run, task }) => {
+    const begin = starts.begins.get(id);
+    return { recorded: run.created_at - begin, task: task.created_at - run.created_at, spawned: task.started_at - task.created_at };
+  });
+  const stamps = new Map(starts.runIds.map((id, i) => [id, starts.start[i]]));
+  const running = facts.timings.map(({ id, task }) => stamps.get(id) - (task.started_at - starts.begins.get(id)));
+  out('  where it goes (p50 of the store\'s ms timestamps):');
+  out(
+    formatTable([
+      ['segment', 'p50', 'p99'],
+      ['request to run recorded', fixed(quantile(segments.map((s) => s.recorded), 0.5)), fixed(quantile(segments.map((s) => s.recorded), 0.99))],
+      ['run recorded to task run recorded', fixed(quantile(segments.map((s) => s.task), 0.5)), fixed(quantile(segments.map((s) => s.task), 0.99))],
+      ['task run recorded to spawned (startedAt)', fixed(quantile(segments.map((s) => s.spawned), 0.5)), fixed(quantile(segments.map((s) => s.spawned), 0.99))],
+      ['startedAt to the process writing its stamp', fixed(quantile(running, 0.5)), fixed(quantile(running, 0.99))],
+    ]),
+  );
+  out();
+  const startP50 = quantile(starts.start, 0.5);
+  out('Targets (issue 3):');
+  out(`  callbacks >= ${MIN_CALLBACKS_PER_S}/s: ${fixed(engineMedian, 0)}/s  ${engineMedian >= MIN_CALLBACKS_PER_S ? 'met' : 'NOT MET'}`);
+  out(`  run start p50 < ${MAX_START_P50_MS} ms: ${fixed(startP50)} ms  ${startP50 < MAX_START_P50_MS ? 'met' : 'NOT MET'}`);
+}
+
+/** Epoch ms with sub-millisecond precision (comparable with bash's $EPOCHREALTIME). */
+function epochMs() {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Resolves when `file` exists (inotify on its folder; checked once at the start too). */
+function fileAppears(file) {
+  return new Promise((resolve) => {
+    const watcher = watch(dirname(file), () => {
+      if (existsSync(file)) {
+        watcher.close();
+        resolve();
+      }
+    });
+    if (existsSync(file)) {
+      watcher.close();
+      resolve();
+    }
+  });
+}
+
+async function until(check, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  return exited;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function quantile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+function median(values) {
+  return quantile(values, 0.5);
+}
+
+function positive(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number >= 1, got "${raw}"`);
+  return value;
+}

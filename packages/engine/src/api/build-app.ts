@@ -1,0 +1,96 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { callbackRoutes } from '../protocol/routes.js';
+import type { ApiDeps } from './api-deps.js';
+import { authHook } from './auth-hook.js';
+import { errorHandler, errorReplySchema } from './error-reply.js';
+import { cdeventRoutes } from './plugins/cdevents.js';
+import { componentRoutes } from './plugins/components.js';
+import { eventRoutes } from './plugins/events-api.js';
+import { healthRoutes } from './plugins/health.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import { tokenRoutes } from './plugins/tokens.js';
+import { runRoutes } from './plugins/runs.js';
+import { runEventRoutes } from './plugins/run-events.js';
+import { secretRoutes } from './plugins/secrets.js';
+import { approvalRoutes } from './plugins/approvals.js';
+import { webhookRoutes } from './plugins/webhooks.js';
+import { workflowRoutes } from './plugins/workflows.js';
+import './route-config.js';
+
+/** Options of `buildApp` that are not dependencies: how Fastify itself is set up. */
+export interface BuildAppOptions {
+  /** pino options (see logger-options.ts), or false for none (the default: tests) */
+  readonly logger?: FastifyServerOptions['logger'];
+  /** use this Node server (serve.ts listens before the engine exists, to know its URL) */
+  readonly serverFactory?: FastifyServerOptions['serverFactory'];
+}
+
+/** The version the OpenAPI document states. */
+export const API_VERSION = '1.0.0';
+
+/**
+ * The HTTP API as a Fastify instance that never opens a port: tests call `app.inject()`, serve.ts
+ * calls `listen`. Layout:
+ * - public: `/healthz`, `/readyz`, `/openapi.json`, `/docs` (the rendered reference), component
+ *   callbacks under `/v1/callbacks/:token/…` (the token is the credential), webhooks (signed);
+ * - everything else under `/v1` requires an API token with the route's `config.scope`.
+ * Errors are `{code, message, details?}` (error-reply.ts).
+ */
+export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
+    forceCloseConnections: true,
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      code: 'NOT_FOUND',
+      message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}; see /openapi.json`,
+    }),
+  );
+  app.addSchema(errorReplySchema);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Pilotage API',
+        version: API_VERSION,
+        description:
+          'Runs, workflows, components, events and triggers of a Pilotage server. Send an API token as `Authorization: Bearer <token>`.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(metricsPlugin, { deps });
+  await app.register(healthRoutes, { deps });
+  await app.register(callbackRoutes, { registry: deps.callbacks });
+  await app.register(webhookRoutes, { deps });
+
+  await app.register(
+    async (v1) => {
+      v1.addHook('onRequest', authHook(deps.tokens));
+      await v1.register(tokenRoutes, { deps });
+      await v1.register(secretRoutes, { deps });
+      await v1.register(approvalRoutes, { deps });
+      await v1.register(componentRoutes, { deps });
+      await v1.register(workflowRoutes, { deps });
+      await v1.register(cdeventRoutes, { deps });
+      await v1.register(eventRoutes, { deps });
+      await v1.register(runRoutes, { deps });
+      await v1.register(runEventRoutes, { deps });
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}

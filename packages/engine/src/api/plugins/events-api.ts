@@ -1,0 +1,209 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import type { DeliveryFilter, DeliveryRecord } from '../../store/types.js';
+import type { ApiDeps } from '../api-deps.js';
+
+const DeliveryState = Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')]);
+
+/** The delivery of one emitted CDEvent to one sink, as the API shows it. */
+export const DeliveryInfo = Type.Object({
+  eventSeq: Type.Integer({ description: 'outbox order of the event' }),
+  eventId: Type.String({ description: 'context.id of the CDEvent' }),
+  runId: Type.Union([Type.String(), Type.Null()]),
+  type: Type.String({ description: 'context.type of the CDEvent' }),
+  sink: Type.String(),
+  state: DeliveryState,
+  attempts: Type.Integer(),
+  lastError: Type.Union([Type.String(), Type.Null()]),
+  nextAttemptAt: Type.Integer({ description: 'epoch ms; no attempt before it' }),
+  deliveredAt: Type.Union([Type.Integer(), Type.Null()], { description: 'epoch ms' }),
+});
+
+const Filters = {
+  sink: Type.Optional(Type.String({ minLength: 1, description: 'sink name (an HTTP sink: its URL)' })),
+  runId: Type.Optional(Type.String({ minLength: 1 })),
+  eventId: Type.Optional(Type.String({ minLength: 1, description: 'context.id of the CDEvent' })),
+  type: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'event type: exact, unversioned (any version) or a * glob, as sink filters',
+    }),
+  ),
+};
+
+const ListQuery = Type.Object(
+  {
+    ...Filters,
+    state: Type.Optional(DeliveryState),
+    limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+    cursor: Type.Optional(Type.String({ description: 'nextCursor of the previous page' })),
+  },
+  { additionalProperties: false },
+);
+
+const RedeliverBody = Type.Object(Filters, { additionalProperties: false });
+
+/** One emitted CDEvent of a run with its delivery state per sink. */
+const RunEvent = Type.Object({
+  seq: Type.Integer(),
+  id: Type.String(),
+  type: Type.String(),
+  createdAt: Type.Integer({ description: 'epoch ms' }),
+  event: Type.Unknown({ description: 'the CDEvent document' }),
+  deliveries: Type.Array(Type.Omit(DeliveryInfo, ['eventSeq', 'eventId', 'runId', 'type'])),
+});
+
+const error = { $ref: 'Error#' } as const;
+
+/**
+ * Delivery state of emitted CDEvents:
+ * - `GET /v1/events` (read): deliveries per event and sink, newest event first, filtered by
+ *   sink, state, run, event id and type pattern, `limit` per page, `cursor` for the next page;
+ * - `POST /v1/events/redeliver` (admin): move matching `dead` deliveries back to `pending`;
+ * - `GET /v1/runs/:id/cdevents` (read): a run's CDEvents in emission order, whole, each with its
+ *   deliveries.
+ */
+export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (app, { deps }) => {
+  app.get(
+    '/events',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['events'],
+        summary: 'List CDEvent deliveries per event and sink',
+        querystring: ListQuery,
+        response: {
+          200: Type.Object({
+            items: Type.Array(DeliveryInfo),
+            nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'null on the last page' }),
+          }),
+          400: error,
+          401: error,
+          403: error,
+        },
+      },
+    },
+    async (request) => {
+      const query: Static<typeof ListQuery> = request.query;
+      const filter: DeliveryFilter = {
+        ...filterOf(query),
+        ...(query.state === undefined ? {} : { state: query.state }),
+        ...(query.cursor === undefined ? {} : { after: decodeCursor(query.cursor) }),
+        limit: query.limit,
+      };
+      const items = await deps.store.deliveries.list(filter);
+      const last = items.at(-1);
+      return { items, nextCursor: items.length === query.limit && last !== undefined ? encodeCursor(last) : null };
+    },
+  );
+
+  app.post(
+    '/events/redeliver',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        tags: ['events'],
+        summary: 'Send dead-lettered CDEvent deliveries again',
+        description:
+          'Moves the matching `dead` deliveries back to `pending`, due now, with the attempt count reset. ' +
+          'No filter: every dead delivery.',
+        body: RedeliverBody,
+        response: {
+          200: Type.Object({ redelivered: Type.Integer({ description: 'how many went back to pending' }) }),
+          400: error,
+          401: error,
+          403: error,
+        },
+      },
+    },
+    async (request) => {
+      const body: Static<typeof RedeliverBody> = request.body;
+      return { redelivered: await deps.store.deliveries.redeliver(filterOf(body), deps.clock()) };
+    },
+  );
+
+  app.get(
+    '/runs/:id/cdevents',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['events'],
+        summary: "A run's CDEvents in emission order, with their delivery state per sink",
+        params: Type.Object({ id: Type.String() }),
+        response: { 200: Type.Object({ items: Type.Array(RunEvent) }), 401: error, 403: error, 404: error },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      if ((await deps.store.runs.get(id)) === undefined) throw new NotFoundError(`run ${id} not found`);
+      const events = await deps.store.outbox.listByRun(id);
+      const bySeq = new Map<number, DeliveryRecord[]>();
+      for (const delivery of await allDeliveries(deps, id)) {
+        let list = bySeq.get(delivery.eventSeq);
+        if (list === undefined) bySeq.set(delivery.eventSeq, (list = []));
+        list.push(delivery);
+      }
+      return {
+        items: events.map((e) => ({
+          seq: e.seq,
+          id: e.id,
+          type: e.type,
+          createdAt: e.createdAt,
+          event: e.payload,
+          deliveries: (bySeq.get(e.seq) ?? []).map((d) => ({
+            sink: d.sink,
+            state: d.state,
+            attempts: d.attempts,
+            lastError: d.lastError,
+            nextAttemptAt: d.nextAttemptAt,
+            deliveredAt: d.deliveredAt,
+          })),
+        })),
+      };
+    },
+  );
+};
+
+function filterOf(input: { sink?: string; runId?: string; eventId?: string; type?: string }): DeliveryFilter {
+  return {
+    ...(input.sink === undefined ? {} : { sink: input.sink }),
+    ...(input.runId === undefined ? {} : { runId: input.runId }),
+    ...(input.eventId === undefined ? {} : { eventId: input.eventId }),
+    ...(input.type === undefined ? {} : { type: input.type }),
+  };
+}
+
+/** Every delivery of a run's events, read page by page. */
+async function allDeliveries(deps: ApiDeps, runId: string): Promise<DeliveryRecord[]> {
+  const page = 500;
+  const all: DeliveryRecord[] = [];
+  let after: DeliveryFilter['after'];
+  for (;;) {
+    const items = await deps.store.deliveries.list({ runId, limit: page, ...(after ? { after } : {}) });
+    all.push(...items);
+    const last = items.at(-1);
+    if (items.length < page || last === undefined) return all;
+    after = { eventSeq: last.eventSeq, sink: last.sink };
+  }
+}
+
+/** An opaque cursor: the position of the last delivery of a page. */
+function encodeCursor(last: DeliveryRecord): string {
+  return Buffer.from(JSON.stringify([last.eventSeq, last.sink])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { eventSeq: number; sink: string } {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && Number.isInteger(value[0]) && typeof value[1] === 'string') {
+      return { eventSeq: value[0] as number, sink: value[1] };
+    }
+  } catch {
+    // reported below
+  }
+  const message = 'is not a cursor this server handed out (use nextCursor of the previous page)';
+  throw new ValidationError(`querystring.cursor: ${message}`, {
+    details: [{ field: 'querystring.cursor', message }],
+  });
+}

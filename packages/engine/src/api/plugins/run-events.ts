@@ -1,0 +1,242 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { ValidationError } from '../../domain/errors.js';
+import { isRunEnded, isTaskEnded, type RunState, type TaskRunState } from '../../domain/states.js';
+import type { EngineUpdate } from '../../engine/ports.js';
+import type { ApiDeps } from '../api-deps.js';
+import { mustGetRun, mustGetTask } from '../run-lookup.js';
+import { logLineInfo, runInfo, stageOutline, statusInfo, taskRunInfo } from '../run-views.js';
+import { openSse } from '../sse.js';
+
+const error = { $ref: 'Error#' } as const;
+
+/** Log lines read from the store per query while following a log. */
+const LOG_PAGE = 500;
+/** While a task runs, how often the store is read even without a wake-up, ms. */
+const LOG_POLL_MS = 1000;
+/** After a `log` update, how long to wait for the log buffer's batch to reach the store, ms. */
+const LOG_FLUSH_WAIT_MS = 150;
+
+const eventStream = {
+  200: {
+    description: 'text/event-stream',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  },
+  400: error,
+  401: error,
+  404: error,
+} as const;
+
+/**
+ * Server-Sent Events (`text/event-stream`), read scope:
+ * - `GET /v1/runs/:id/events`: `snapshot` ({run, stages, tasks}) first, then `run` ({run}),
+ *   `task` ({task}), `status` ({task, status}: interim TASK_STATUS) and `refused` (a callback
+ *   refused) as they happen, and `end` ({run}) once the run has ended, after which the server
+ *   closes the stream. A reconnect gets a fresh snapshot.
+ * - `GET /v1/runs/:id/tasks/:taskRunId/logs/stream`: `log` events ({seq, at, stream, line},
+ *   event id = seq) from `?after=SEQ` or the `Last-Event-ID` header (which wins: a reconnecting
+ *   client resumes where it was), then `end` ({state}) once the task run has ended and every
+ *   line was sent.
+ * Both send a `: ping` comment every 15 s. Log lines and outputs are stored masked already.
+ */
+export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (app, { deps }) => {
+  const { store, engine } = deps;
+
+  app.get(
+    '/runs/:id/events',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['runs'],
+        summary: 'Follow a run live (SSE): state changes of the run and its task runs, interim statuses',
+        params: Type.Object({ id: Type.String({ minLength: 1 }) }),
+        response: eventStream,
+      },
+    },
+    async (request, reply) => {
+      const runId = request.params.id;
+      await mustGetRun(store, runId);
+      const sse = openSse(reply);
+      // subscribe before reading the snapshot so nothing between the two is lost; what arrives
+      // meanwhile is replayed after it, minus what the snapshot already shows as further along
+      const buffered: EngineUpdate[] = [];
+      let live = false;
+      const runRank = { value: -1 };
+      const taskRanks = new Map<string, number>();
+      const finish = (run: Parameters<typeof runInfo>[0]): void => {
+        sse.send('end', { run: runInfo(run) });
+        sse.end();
+      };
+      const deliver = (update: EngineUpdate): void => {
+        switch (update.kind) {
+          case 'run': {
+            const rank = runStateRank(update.run.state);
+            if (rank < runRank.value) return;
+            runRank.value = rank;
+            sse.send('run', { run: runInfo(update.run) });
+            if (isRunEnded(update.run.state)) finish(update.run);
+            return;
+          }
+          case 'task': {
+            const rank = taskStateRank(update.task.state);
+            if (rank < (taskRanks.get(update.task.id) ?? -1)) return;
+            taskRanks.set(update.task.id, rank);
+            sse.send('task', { task: taskRunInfo(update.task) });
+            return;
+          }
+          case 'status':
+            sse.send('status', { task: taskRunInfo(update.task), status: statusInfo(update.status) });
+            return;
+          case 'refused': {
+            const { kind: _kind, ...refused } = update;
+            sse.send('refused', refused);
+            return;
+          }
+          case 'log':
+            return;
+        }
+      };
+      const unsubscribe = engine.subscribe((update) => {
+        if (!sse.open || runIdOf(update) !== runId) return;
+        if (live) deliver(update);
+        else buffered.push(update);
+      });
+      sse.onClose(unsubscribe);
+      try {
+        const run = await mustGetRun(store, runId);
+        const tasks = await store.taskRuns.listByRun(runId);
+        runRank.value = runStateRank(run.state);
+        for (const task of tasks) taskRanks.set(task.id, taskStateRank(task.state));
+        sse.send('snapshot', { run: runInfo(run), stages: stageOutline(run), tasks: tasks.map(taskRunInfo) });
+        if (isRunEnded(run.state)) return finish(run);
+        live = true;
+        for (const update of buffered.splice(0)) if (sse.open) deliver(update);
+      } catch (err) {
+        request.log.warn({ err }, 'run event stream failed');
+        sse.end();
+        return;
+      }
+      // safety net: a run carried out elsewhere (or an update missed) still ends the stream
+      sse.onHeartbeat(() => {
+        void store.runs.get(runId).then(
+          (run) => {
+            if (run !== undefined && isRunEnded(run.state) && sse.open) deliver({ kind: 'run', run });
+          },
+          () => undefined,
+        );
+      });
+    },
+  );
+
+  app.get(
+    '/runs/:id/tasks/:taskRunId/logs/stream',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['runs'],
+        summary: "Follow a task run's log live (SSE), resumable with Last-Event-ID",
+        params: Type.Object({ id: Type.String({ minLength: 1 }), taskRunId: Type.String({ minLength: 1 }) }),
+        querystring: Type.Object(
+          { after: Type.Integer({ minimum: 0, default: 0, description: 'send lines with seq > after' }) },
+          { additionalProperties: false },
+        ),
+        response: eventStream,
+      },
+    },
+    async (request, reply) => {
+      const { id, taskRunId } = request.params;
+      const task = await mustGetTask(store, id, taskRunId);
+      let seq = resumeFrom(request.headers['last-event-id'], request.query.after);
+      const sse = openSse(reply);
+      // `poked`: something changed since the last read (a wake-up between a read and the wait
+      // is not lost); `wake` ends the current wait early
+      let poked = false;
+      let wake: (() => void) | undefined;
+      const poke = (): void => {
+        poked = true;
+        wake?.();
+      };
+      let flushTimer: NodeJS.Timeout | undefined;
+      const unsubscribe = engine.subscribe((update) => {
+        if (update.kind === 'task' && update.task.id === task.id) poke();
+        else if (update.kind === 'log' && update.taskRunId === task.id && flushTimer === undefined) {
+          flushTimer = setTimeout(() => {
+            flushTimer = undefined;
+            poke();
+          }, LOG_FLUSH_WAIT_MS);
+        }
+      });
+      sse.onClose(() => {
+        unsubscribe();
+        clearTimeout(flushTimer);
+        poke();
+      });
+      try {
+        while (sse.open) {
+          poked = false;
+          // the state is read before the lines: a task run's log is complete once it has ended
+          const ended = isTaskEnded((await store.taskRuns.get(task.id))?.state ?? 'errored');
+          const lines = await store.logs.read(task.id, seq, LOG_PAGE);
+          for (const line of lines) {
+            sse.send('log', logLineInfo(line), line.seq);
+            seq = line.seq;
+          }
+          if (lines.length === LOG_PAGE) continue;
+          if (ended) {
+            const final = await store.taskRuns.get(task.id);
+            sse.send('end', { state: final?.state ?? 'errored', lastSeq: seq });
+            break;
+          }
+          if (poked) continue;
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, LOG_POLL_MS);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          wake = undefined;
+        }
+      } catch (err) {
+        request.log.warn({ err }, 'log stream failed');
+      } finally {
+        sse.end();
+      }
+    },
+  );
+};
+
+function runIdOf(update: EngineUpdate): string {
+  switch (update.kind) {
+    case 'run':
+      return update.run.id;
+    case 'task':
+    case 'status':
+      return update.task.runId;
+    case 'log':
+    case 'refused':
+      return update.runId;
+  }
+}
+
+/** Order of run states, so a late-replayed update never shows a run going backwards. */
+function runStateRank(state: RunState): number {
+  return state === 'queued' ? 0 : state === 'running' ? 1 : 2;
+}
+
+function taskStateRank(state: TaskRunState): number {
+  return state === 'pending' ? 0 : state === 'starting' ? 1 : state === 'running' ? 2 : 3;
+}
+
+/** Where a log stream starts: `Last-Event-ID` (a reconnect) over `?after`. */
+function resumeFrom(header: string | string[] | undefined, after: number): number {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || value.trim() === '') return after;
+  if (!/^\d+$/.test(value.trim())) {
+    const message = `must be the seq of a log line (a number), got "${value}"`;
+    throw new ValidationError(`headers.last-event-id: ${message}`, {
+      details: [{ field: 'headers.last-event-id', message }],
+    });
+  }
+  return Number(value.trim());
+}

@@ -1,0 +1,389 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import { ConflictError, ValidationError } from '../../domain/errors.js';
+import { isRunEnded } from '../../domain/states.js';
+import type { JsonObject, JsonSchema } from '../../domain/vocabulary.js';
+import { reusableResults } from '../../engine/reuse.js';
+import type { Plan } from '../../plan/types.js';
+import type { RunRecord, Store, TaskRunRecord } from '../../store/types.js';
+import type { ApiDeps } from '../api-deps.js';
+import { runDataFromBody } from '../run-data.js';
+import { mustGetRun, mustGetTask } from '../run-lookup.js';
+import {
+  LogLineInfo,
+  RunInfo,
+  RunStateSchema,
+  StageOutline,
+  StatusInfo,
+  TaskRunInfo,
+  TaskRunStateSchema,
+  TransitionInfo,
+  TriggerKindSchema,
+  logLineInfo,
+  runInfo,
+  stageOutline,
+  statusInfo,
+  taskRunInfo,
+  transitionInfo,
+} from '../run-views.js';
+
+const error = { $ref: 'Error#' } as const;
+const RunParams = Type.Object({ id: Type.String({ minLength: 1 }) });
+const TaskParams = Type.Object({ id: Type.String({ minLength: 1 }), taskRunId: Type.String({ minLength: 1 }) });
+
+const StartBody = Type.Object(
+  {
+    data: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'the event data (JSON object)' })),
+    inputs: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description:
+          'name → text pairs over `data` (as `--input name=value` gives them); parsed as JSON where the inputs schema declares a non-string type',
+      }),
+    ),
+    version: Type.Optional(Type.Integer({ minimum: 1, description: 'a stored version; default the latest' })),
+  },
+  { additionalProperties: false },
+);
+
+const ListQuery = Type.Object(
+  {
+    workflow: Type.Optional(Type.String({ minLength: 1 })),
+    state: Type.Optional(RunStateSchema),
+    trigger: Type.Optional(TriggerKindSchema),
+    createdAfter: Type.Optional(Type.String({ description: 'ISO 8601 time or epoch ms; inclusive' })),
+    createdBefore: Type.Optional(Type.String({ description: 'ISO 8601 time or epoch ms; exclusive' })),
+    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+    cursor: Type.Optional(Type.String({ description: 'nextCursor of the previous page' })),
+  },
+  { additionalProperties: false },
+);
+
+const Attempt = Type.Object({
+  ...TaskRunInfo.properties,
+  transitions: Type.Array(TransitionInfo),
+  statuses: Type.Array(StatusInfo, { description: 'TASK_STATUS reports, oldest first' }),
+});
+
+const RunDetail = Type.Object({
+  run: RunInfo,
+  stages: StageOutline,
+  actions: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      stage: Type.String(),
+      state: Type.Union([TaskRunStateSchema, Type.Null()], {
+        description: 'of the last attempt; null: not reached yet',
+      }),
+      attempts: Type.Array(Attempt),
+    }),
+  ),
+  transitions: Type.Array(TransitionInfo),
+  outputs: Type.Record(Type.String(), Type.Record(Type.String(), Type.Unknown()), {
+    description: 'action → output of its last attempt',
+  }),
+});
+
+const LogsQuery = Type.Object(
+  {
+    after: Type.Integer({ minimum: 0, default: 0, description: 'lines with seq > after' }),
+    limit: Type.Integer({ minimum: 1, maximum: 5000, default: 1000 }),
+    tail: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'the last N lines instead' })),
+  },
+  { additionalProperties: false },
+);
+
+const RerunBody = Type.Object(
+  {
+    from: Type.Union([Type.Literal('failed'), Type.Literal('start')], {
+      default: 'failed',
+      description: 'failed: reuse what succeeded, run the rest; start: run everything again',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Runs: start one of a stored workflow, list, get with every attempt, read logs, cancel, rerun
+ * (from the failed action, reusing what succeeded, or from the start). Live updates are in
+ * run-events.ts.
+ */
+export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (app, { deps }) => {
+  const { store } = deps;
+
+  app.post(
+    '/workflows/:name/runs',
+    {
+      config: { scope: 'run' },
+      schema: {
+        tags: ['runs'],
+        summary: 'Start a run of a stored workflow',
+        description: "The event data is checked against the workflow's `inputs`; the trigger is recorded as manual.",
+        params: Type.Object({ name: Type.String({ minLength: 1 }) }),
+        body: StartBody,
+        response: { 201: RunInfo, 400: error, 401: error, 403: error, 404: error, 409: error, 503: error },
+      },
+    },
+    async (request, reply) => {
+      const { name } = request.params;
+      const body: Static<typeof StartBody> = request.body ?? {};
+      const plan = await storedPlan(store, name, body.version);
+      const data = runDataFromBody(
+        plan?.inputs as JsonSchema | undefined,
+        body.data as JsonObject | undefined,
+        body.inputs,
+      );
+      const run = await deps.starter.start({
+        workflow: name,
+        ...(body.version === undefined ? {} : { version: body.version }),
+        data,
+        trigger: { kind: 'manual', by: request.principal?.name ?? 'unknown' },
+      });
+      return reply.code(201).send(runInfo(run));
+    },
+  );
+
+  app.get(
+    '/runs',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['runs'],
+        summary: 'List runs, newest first',
+        querystring: ListQuery,
+        response: {
+          200: Type.Object({
+            runs: Type.Array(RunInfo),
+            nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'null on the last page' }),
+          }),
+          400: error,
+          401: error,
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const createdAfter = q.createdAfter === undefined ? undefined : parseTime(q.createdAfter, 'createdAfter');
+      const createdBefore = q.createdBefore === undefined ? undefined : parseTime(q.createdBefore, 'createdBefore');
+      const before = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+      const page = await store.runs.list({
+        ...(q.workflow === undefined ? {} : { workflow: q.workflow }),
+        ...(q.state === undefined ? {} : { state: q.state }),
+        ...(q.trigger === undefined ? {} : { triggerKind: q.trigger }),
+        ...(createdAfter === undefined ? {} : { createdAfter }),
+        ...(createdBefore === undefined ? {} : { createdBefore }),
+        ...(before === undefined ? {} : { before }),
+        limit: q.limit + 1,
+      });
+      const runs = page.slice(0, q.limit);
+      const last = runs.at(-1);
+      return {
+        runs: runs.map(runInfo),
+        nextCursor: page.length > q.limit && last !== undefined ? encodeCursor(last.id) : null,
+      };
+    },
+  );
+
+  app.get(
+    '/runs/:id',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['runs'],
+        summary: 'A run with every task run, attempt, status, transition and output',
+        params: RunParams,
+        response: { 200: RunDetail, 401: error, 404: error },
+      },
+    },
+    async (request) => {
+      const run = await mustGetRun(store, request.params.id);
+      const tasks = await store.taskRuns.listByRun(run.id);
+      const stages = stageOutline(run);
+      const byAction = new Map<string, TaskRunRecord[]>();
+      for (const task of tasks) byAction.set(task.action, [...(byAction.get(task.action) ?? []), task]);
+      const named = stages.flatMap((s) => s.actions.map((a) => ({ name: a.name, stage: s.name })));
+      for (const action of byAction.keys()) {
+        if (!named.some((n) => n.name === action)) named.push({ name: action, stage: byAction.get(action)![0]!.stage });
+      }
+      const actions = await Promise.all(
+        named.map(async ({ name, stage }) => {
+          const attempts = (byAction.get(name) ?? []).sort(
+            (a, b) => a.attempt - b.attempt || a.createdAt - b.createdAt,
+          );
+          return {
+            name,
+            stage,
+            state: attempts.at(-1)?.state ?? null,
+            attempts: await Promise.all(
+              attempts.map(async (task) => ({
+                ...taskRunInfo(task),
+                transitions: (await store.transitions.list(task.id)).map(transitionInfo),
+                statuses: (await store.statuses.list(task.id)).map(statusInfo),
+              })),
+            ),
+          };
+        }),
+      );
+      const outputs: Record<string, JsonObject> = {};
+      for (const action of actions) {
+        const last = action.attempts.at(-1);
+        if (last !== undefined) outputs[action.name] = last.output as JsonObject;
+      }
+      return {
+        run: runInfo(run),
+        stages,
+        actions,
+        transitions: (await store.transitions.list(run.id)).map(transitionInfo),
+        outputs,
+      };
+    },
+  );
+
+  app.get(
+    '/runs/:id/tasks/:taskRunId/logs',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['runs'],
+        summary: "A page of a task run's log (secrets masked)",
+        description: 'Follow a running task with `/logs/stream` (SSE) instead of polling.',
+        params: TaskParams,
+        querystring: LogsQuery,
+        response: {
+          200: Type.Object({
+            lines: Type.Array(LogLineInfo),
+            lastSeq: Type.Integer({ description: 'seq of the last line answered (or `after`): the next `after`' }),
+            taskState: TaskRunStateSchema,
+          }),
+          400: error,
+          401: error,
+          404: error,
+        },
+      },
+    },
+    async (request) => {
+      const task = await mustGetTask(store, request.params.id, request.params.taskRunId);
+      const { after, limit, tail } = request.query;
+      const lines =
+        tail === undefined ? await store.logs.read(task.id, after, limit) : await store.logs.tail(task.id, tail);
+      return {
+        lines: lines.map(logLineInfo),
+        lastSeq: lines.at(-1)?.seq ?? after,
+        taskState: task.state,
+      };
+    },
+  );
+
+  app.post(
+    '/runs/:id/cancel',
+    {
+      config: { scope: 'run' },
+      schema: {
+        tags: ['runs'],
+        summary: 'Cancel a run',
+        description:
+          'Running components are stopped and nothing more starts; answers at once with the run (it ends `cancelled` shortly after).',
+        params: RunParams,
+        response: { 202: RunInfo, 401: error, 403: error, 404: error, 409: error },
+      },
+    },
+    async (request, reply) => {
+      const run = await mustGetRun(store, request.params.id);
+      if (isRunEnded(run.state)) throw new ConflictError(`run ${run.id} has already ended (${run.state})`);
+      if (run.state === 'running' && !deps.engine.activeRuns().includes(run.id)) {
+        throw new ConflictError(`run ${run.id} is carried out by another engine process; cancel it there`);
+      }
+      await deps.engine.cancelRun(run.id, `cancelled by ${request.principal?.name ?? 'unknown'}`);
+      return reply.code(202).send(runInfo((await store.runs.get(run.id)) ?? run));
+    },
+  );
+
+  app.post(
+    '/runs/:id/rerun',
+    {
+      config: { scope: 'run' },
+      schema: {
+        tags: ['runs'],
+        summary: 'Rerun an ended run: from the failed action (reusing what succeeded) or from the start',
+        description:
+          'A new run of the same workflow version with the same inputs. With `from: failed` (the default) the actions that succeeded are not run again: their outputs are reused (task runs `succeeded` with reason "reused from run …"); the failed, errored, cancelled or skipped ones and every later stage run. The trigger is recorded as `rerun` with `details: {of, from}`.',
+        params: RunParams,
+        body: Type.Optional(RerunBody),
+        response: { 201: RunInfo, 400: error, 401: error, 403: error, 404: error, 409: error, 503: error },
+      },
+    },
+    async (request, reply) => {
+      const old = await mustGetRun(store, request.params.id);
+      const from = request.body?.from ?? 'failed';
+      const version = await rerunnableVersion(store, old);
+      if (from === 'failed' && old.state === 'succeeded') {
+        throw new ConflictError(
+          `run ${old.id} succeeded: nothing failed to rerun; rerun with from "start" to run it all again`,
+        );
+      }
+      const reuse = reusableResults(await store.taskRuns.listByRun(old.id), from);
+      const run = await deps.starter.start({
+        workflow: old.workflow,
+        version,
+        data: old.inputs,
+        trigger: { kind: 'rerun', by: request.principal?.name ?? 'unknown', details: { of: old.id, from } },
+        reuse,
+      });
+      return reply.code(201).send(runInfo(run));
+    },
+  );
+};
+
+/** The plan of a stored workflow version (latest when `version` is absent), if it exists. */
+async function storedPlan(store: Store, name: string, version: number | undefined): Promise<Plan | undefined> {
+  const workflow = await store.workflows.get(name);
+  if (workflow === undefined) return undefined;
+  const stored = await store.workflows.getVersion(name, version ?? workflow.latestVersion);
+  return stored?.plan as unknown as Plan | undefined;
+}
+
+/** The stored workflow version an ended run ran; ConflictError when it cannot be rerun. */
+async function rerunnableVersion(store: Store, run: RunRecord): Promise<number> {
+  if (!isRunEnded(run.state)) {
+    throw new ConflictError(`run ${run.id} is still ${run.state}; wait for its end or cancel it first`);
+  }
+  const version = Number(run.workflowVersion);
+  const local =
+    run.trigger.kind === 'cli' ||
+    run.workflowVersion === null ||
+    !Number.isInteger(version) ||
+    (await store.workflows.getVersion(run.workflow, version)) === undefined;
+  if (local) {
+    throw new ConflictError(
+      `run ${run.id} was not started from a workflow stored on this server (pilotage run FILE runs it locally); run the file again, or apply it (pilotage workflow apply) and start it here`,
+    );
+  }
+  return version;
+}
+
+function parseTime(text: string, name: string): number {
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isFinite(ms)) {
+    const message = `must be an ISO 8601 time or epoch ms, got "${text}"`;
+    throw new ValidationError(`querystring.${name}: ${message}`, {
+      details: [{ field: `querystring.${name}`, message }],
+    });
+  }
+  return ms;
+}
+
+const CURSOR_PREFIX = 'runs:';
+
+function encodeCursor(id: string): string {
+  return Buffer.from(CURSOR_PREFIX + id, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!text.startsWith(CURSOR_PREFIX) || text.length === CURSOR_PREFIX.length) {
+    const message = 'is not a cursor this server gave (use nextCursor of the previous page)';
+    throw new ValidationError(`querystring.cursor: ${message}`, {
+      details: [{ field: 'querystring.cursor', message }],
+    });
+  }
+  return text.slice(CURSOR_PREFIX.length);
+}

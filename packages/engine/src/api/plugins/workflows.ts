@@ -1,0 +1,337 @@
+import { createHash } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
+import { NotFoundError } from '../../domain/errors.js';
+import { PlanError } from '../../domain/issue.js';
+import type { JsonValue } from '../../domain/vocabulary.js';
+import { NAME_PATTERN } from '../../plan/schema-defs.js';
+import { parseSource } from '../../plan/source-doc.js';
+import type { Plan, PlanTrigger } from '../../plan/types.js';
+import { compileWithRegistry } from '../../service/compile-with-registry.js';
+import type { WorkflowRecord, WorkflowVersionRecord } from '../../store/types.js';
+import type { ApiDeps } from '../api-deps.js';
+import { acceptSourceText, readSourceBody, SOURCE_CONTENT_TYPES } from './source-body.js';
+
+/** A workflow as lists show it: its flag, latest version, and what starts it. */
+export const WorkflowInfo = Type.Object({
+  name: Type.String(),
+  enabled: Type.Boolean({ description: 'false: triggers and run requests are refused' }),
+  latestVersion: Type.Integer(),
+  description: Type.Union([Type.String(), Type.Null()]),
+  triggers: Type.Array(Type.String(), {
+    description: 'one line per trigger: `manual`, `webhook github push`, `cron 0 3 * * * (Europe/Paris)`',
+  }),
+  createdAt: Type.Integer({ description: 'epoch ms' }),
+  updatedAt: Type.Integer({ description: 'epoch ms' }),
+});
+
+/** One applied version, without its source and plan. */
+export const WorkflowVersionInfo = Type.Object({
+  version: Type.Integer(),
+  digest: Type.String({ description: 'sha256 of the source, hex' }),
+  createdAt: Type.Integer({ description: 'epoch ms' }),
+  createdBy: Type.Union([Type.String(), Type.Null()]),
+});
+
+const ApplyReply = Type.Object({
+  name: Type.String(),
+  version: Type.Integer(),
+  digest: Type.String(),
+  created: Type.Boolean({ description: 'false: the text equals the latest version, nothing was stored' }),
+  enabled: Type.Boolean(),
+  warnings: Type.Array(Type.String(), { description: 'deprecated component versions the workflow uses' }),
+});
+
+const NameParams = Type.Object({ name: Type.String({ pattern: NAME_PATTERN }) });
+const error = { $ref: 'Error#' } as const;
+
+/**
+ * `/v1/workflows`: the workflow store. Apply a version (admin) — the YAML or JSON text, or JSON
+ * `{source, file?}` — compiled against the component registry (422 PLAN_INVALID with line and
+ * field), stored with its source; the same text as the latest version stores nothing (200, not
+ * 201). List, show, show a version with its source and plan, diff two versions (unified diff of
+ * the sources), enable and disable (admin).
+ */
+export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (app, { deps }) => {
+  // a child scope: only these routes take the raw text (the parser replaces the JSON one)
+  await app.register(async (scope) => {
+    acceptSourceText(scope);
+    const files = scope.withTypeProvider<TypeBoxTypeProvider>();
+    const applySchema = {
+      tags: ['workflows'],
+      consumes: [...SOURCE_CONTENT_TYPES],
+      body: Type.String({
+        description: 'the workflow file, or JSON {"source": "<text>", "file"?: "<name in issues>"}',
+      }),
+      response: { 200: ApplyReply, 201: ApplyReply, 400: error, 401: error, 403: error, 422: error },
+    };
+    files.put(
+      '/workflows/:name',
+      {
+        config: { scope: 'admin' },
+        schema: {
+          ...applySchema,
+          summary: 'Apply a version of a workflow (its name: must match the URL)',
+          params: NameParams,
+        },
+      },
+      async (request, reply) => {
+        const answer = await applyWorkflow(deps, request.body, request.params.name, request.principal?.name ?? null);
+        if (answer.created) request.log.info({ workflow: answer.name, version: answer.version }, 'workflow applied');
+        return reply.code(answer.created ? 201 : 200).send(answer);
+      },
+    );
+    files.post(
+      '/workflows',
+      {
+        config: { scope: 'admin' },
+        schema: { ...applySchema, summary: 'Apply a version of the workflow the file names' },
+      },
+      async (request, reply) => {
+        const answer = await applyWorkflow(deps, request.body, undefined, request.principal?.name ?? null);
+        if (answer.created) request.log.info({ workflow: answer.name, version: answer.version }, 'workflow applied');
+        return reply.code(answer.created ? 201 : 200).send(answer);
+      },
+    );
+  });
+
+  app.get(
+    '/workflows',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['workflows'],
+        summary: 'List workflows',
+        response: { 200: Type.Array(WorkflowInfo), 401: error },
+      },
+    },
+    async () => {
+      const out: Static<typeof WorkflowInfo>[] = [];
+      for (const workflow of await deps.store.workflows.list()) {
+        out.push(workflowInfo(workflow, await latestVersion(deps, workflow)));
+      }
+      return out;
+    },
+  );
+
+  app.get(
+    '/workflows/:name',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['workflows'],
+        summary: 'Show a workflow and its versions, newest first',
+        params: NameParams,
+        response: {
+          200: Type.Composite([WorkflowInfo, Type.Object({ versions: Type.Array(WorkflowVersionInfo) })]),
+          400: error,
+          401: error,
+          404: error,
+        },
+      },
+    },
+    async (request) => {
+      const workflow = await foundWorkflow(deps, request.params.name);
+      const versions = await deps.store.workflows.versions(workflow.name);
+      return { ...workflowInfo(workflow, versions[0]), versions: versions.map(versionInfo) };
+    },
+  );
+
+  const VersionParams = Type.Object({
+    name: Type.String({ pattern: NAME_PATTERN }),
+    version: Type.Integer({ minimum: 1 }),
+  });
+  app.get(
+    '/workflows/:name/versions/:version',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['workflows'],
+        summary: 'Show one version: its source and compiled plan',
+        params: VersionParams,
+        response: {
+          200: Type.Composite([
+            WorkflowVersionInfo,
+            Type.Object({ name: Type.String(), source: Type.String(), plan: Type.Unknown() }),
+          ]),
+          400: error,
+          401: error,
+          404: error,
+        },
+      },
+    },
+    async (request) => {
+      const version = await foundVersion(deps, request.params.name, request.params.version);
+      return { ...versionInfo(version), name: version.name, source: version.source, plan: version.plan };
+    },
+  );
+
+  const DiffQuery = Type.Object({
+    from: Type.Optional(Type.Integer({ minimum: 1, description: 'default: the version before `to`' })),
+    to: Type.Optional(Type.Integer({ minimum: 1, description: 'default: the latest version' })),
+  });
+  app.get(
+    '/workflows/:name/diff',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['workflows'],
+        summary: 'Unified diff of the sources of two versions',
+        params: NameParams,
+        querystring: DiffQuery,
+        response: {
+          200: Type.Object({
+            name: Type.String(),
+            from: Type.Integer(),
+            to: Type.Integer(),
+            diff: Type.String({ description: 'unified diff, `--- name@from` / `+++ name@to`; empty hunks when equal' }),
+          }),
+          400: error,
+          401: error,
+          404: error,
+        },
+      },
+    },
+    async (request) => {
+      const query: Static<typeof DiffQuery> = request.query;
+      const workflow = await foundWorkflow(deps, request.params.name);
+      const to = query.to ?? workflow.latestVersion;
+      const from = query.from ?? to - 1;
+      const [a, b] = [await foundVersion(deps, workflow.name, from), await foundVersion(deps, workflow.name, to)];
+      const diff = createTwoFilesPatch(
+        `${workflow.name}@${from}`,
+        `${workflow.name}@${to}`,
+        a.source,
+        b.source,
+        undefined,
+        undefined,
+        { context: 3, headerOptions: FILE_HEADERS_ONLY },
+      );
+      return { name: workflow.name, from, to, diff };
+    },
+  );
+
+  for (const enabled of [true, false]) {
+    app.post(
+      `/workflows/:name/${enabled ? 'enable' : 'disable'}`,
+      {
+        config: { scope: 'admin' },
+        schema: {
+          tags: ['workflows'],
+          summary: enabled ? 'Enable a workflow (triggers start it again)' : 'Disable a workflow (no new runs)',
+          params: NameParams,
+          response: {
+            200: Type.Object({ name: Type.String(), enabled: Type.Boolean() }),
+            400: error,
+            401: error,
+            403: error,
+            404: error,
+          },
+        },
+      },
+      async (request) => {
+        const { name } = request.params;
+        if (!(await deps.store.workflows.setEnabled(name, enabled, deps.clock()))) {
+          throw new NotFoundError(`workflow ${name} not found; apply it first (pilotage workflow apply FILE)`);
+        }
+        request.log.info({ workflow: name, enabled }, enabled ? 'workflow enabled' : 'workflow disabled');
+        return { name, enabled };
+      },
+    );
+  }
+};
+
+/**
+ * Compile and store a workflow text. `urlName` (PUT) must equal the file's `name:`; a mismatch
+ * is a PlanError at that line. Returns what the apply answer says.
+ */
+async function applyWorkflow(
+  deps: ApiDeps,
+  body: string,
+  urlName: string | undefined,
+  by: string | null,
+): Promise<Static<typeof ApplyReply>> {
+  const { source, file = urlName === undefined ? 'workflow.yaml' : `${urlName}.yaml` } = readSourceBody(body, false);
+  const { plan, warnings } = await compileWithRegistry(deps.store.components, source, file);
+  if (urlName !== undefined && plan.name !== urlName) {
+    const doc = parseSource(source, file).source;
+    throw new PlanError([
+      doc.issue(['name'], `the file names workflow "${plan.name}" but the URL names "${urlName}"; they must match`),
+    ]);
+  }
+  const digest = createHash('sha256').update(source).digest('hex');
+  const { version, created } = await deps.store.workflows.apply({
+    name: plan.name,
+    source,
+    digest,
+    plan: plan as unknown as JsonValue,
+    at: deps.clock(),
+    by,
+  });
+  const workflow = await deps.store.workflows.get(plan.name);
+  return {
+    name: plan.name,
+    version: version.version,
+    digest,
+    created,
+    enabled: workflow?.enabled ?? true,
+    warnings: [...warnings],
+  };
+}
+
+async function foundWorkflow(deps: ApiDeps, name: string): Promise<WorkflowRecord> {
+  const workflow = await deps.store.workflows.get(name);
+  if (workflow === undefined)
+    throw new NotFoundError(`workflow ${name} not found; apply it first (pilotage workflow apply FILE)`);
+  return workflow;
+}
+
+async function foundVersion(deps: ApiDeps, name: string, version: number): Promise<WorkflowVersionRecord> {
+  const record = await deps.store.workflows.getVersion(name, version);
+  if (record === undefined) throw new NotFoundError(`workflow ${name} has no version ${version}`);
+  return record;
+}
+
+function latestVersion(deps: ApiDeps, workflow: WorkflowRecord): Promise<WorkflowVersionRecord | undefined> {
+  return deps.store.workflows.getVersion(workflow.name, workflow.latestVersion);
+}
+
+function workflowInfo(
+  workflow: WorkflowRecord,
+  latest: WorkflowVersionRecord | undefined,
+): Static<typeof WorkflowInfo> {
+  const plan = (latest?.plan ?? {}) as Partial<Plan>;
+  return {
+    name: workflow.name,
+    enabled: workflow.enabled,
+    latestVersion: workflow.latestVersion,
+    description: typeof plan.description === 'string' ? plan.description : null,
+    triggers: (plan.triggers ?? []).map(triggerSummary),
+    createdAt: workflow.createdAt,
+    updatedAt: workflow.updatedAt,
+  };
+}
+
+function versionInfo(version: WorkflowVersionRecord): Static<typeof WorkflowVersionInfo> {
+  return {
+    version: version.version,
+    digest: version.digest,
+    createdAt: version.createdAt,
+    createdBy: version.createdBy,
+  };
+}
+
+/** One line per trigger, for lists. */
+export function triggerSummary(trigger: PlanTrigger): string {
+  switch (trigger.kind) {
+    case 'manual':
+      return 'manual';
+    case 'webhook':
+      return `webhook ${trigger.provider}${trigger.events.length > 0 ? ` ${trigger.events.join(',')}` : ''}`;
+    case 'cdevent':
+      return `cdevent ${trigger.type}`;
+    case 'cron':
+      return `cron ${trigger.schedule}${trigger.timezone === undefined ? '' : ` (${trigger.timezone})`}`;
+  }
+}

@@ -1,0 +1,145 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { RUN_STATES, TASK_RUN_STATES } from '../domain/states.js';
+import type { Plan } from '../plan/types.js';
+import type { LogRecord, RunRecord, StatusRecord, TaskRunRecord, TransitionRecord } from '../store/types.js';
+
+/**
+ * How runs, task runs, statuses, transitions and log lines look in API answers and SSE events,
+ * as TypeBox schemas (validation, serialization and the OpenAPI document) and the functions that
+ * build them from store records. A run is shown without its compiled plan (large, internal) but
+ * with its stage outline; a task run without its callback token hash.
+ */
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
+const Millis = Type.Integer({ description: 'epoch ms' });
+const NullableMillis = Type.Union([Millis, Type.Null()]);
+const JsonObjectSchema = Type.Record(Type.String(), Type.Unknown());
+
+/** The kinds of trigger a run may record. */
+export const TRIGGER_KINDS = ['manual', 'cli', 'webhook', 'cdevent', 'cron', 'rerun'] as const;
+
+export const RunStateSchema = Type.Union(RUN_STATES.map((s) => Type.Literal(s)));
+export const TaskRunStateSchema = Type.Union(TASK_RUN_STATES.map((s) => Type.Literal(s)));
+export const TriggerKindSchema = Type.Union(TRIGGER_KINDS.map((k) => Type.Literal(k)));
+
+/** A run as the API shows it. */
+export const RunInfo = Type.Object({
+  id: Type.String(),
+  number: Type.Integer({ description: '1, 2, 3… per workflow' }),
+  workflow: Type.String(),
+  workflowVersion: Nullable(Type.String({ description: 'the stored workflow version it runs' })),
+  state: RunStateSchema,
+  inputs: JsonObjectSchema,
+  trigger: Type.Object({
+    kind: TriggerKindSchema,
+    by: Type.Optional(Type.String()),
+    details: Type.Optional(JsonObjectSchema),
+  }),
+  chainId: Type.String({ description: 'CDEvents chain id' }),
+  reason: Nullable(Type.String()),
+  createdAt: Millis,
+  startedAt: NullableMillis,
+  endedAt: NullableMillis,
+});
+export type RunInfo = Static<typeof RunInfo>;
+
+/** A task run (one attempt of one action) as the API shows it. */
+export const TaskRunInfo = Type.Object({
+  id: Type.String(),
+  runId: Type.String(),
+  stage: Type.String(),
+  action: Type.String(),
+  attempt: Type.Integer(),
+  state: TaskRunStateSchema,
+  component: Type.String({ description: 'name@version' }),
+  executor: Type.String(),
+  eventData: Type.Unknown({ description: 'the rendered event data (CO_DATA)' }),
+  output: JsonObjectSchema,
+  result: Type.Union([Type.Literal('success'), Type.Literal('failure'), Type.Null()]),
+  message: Nullable(Type.String()),
+  reason: Nullable(Type.String()),
+  exitCode: Type.Union([Type.Integer(), Type.Null()]),
+  ref: Nullable(Type.String({ description: 'pid, container id or pod name' })),
+  facts: Type.Record(Type.String(), Type.String()),
+  steps: Type.Record(Type.String(), Type.Integer(), { description: 'contract step → first seen, epoch ms' }),
+  createdAt: Millis,
+  startedAt: NullableMillis,
+  endedAt: NullableMillis,
+});
+export type TaskRunInfo = Static<typeof TaskRunInfo>;
+
+export const TransitionInfo = Type.Object({
+  from: Nullable(Type.String()),
+  to: Type.String(),
+  at: Millis,
+  reason: Nullable(Type.String()),
+});
+
+export const StatusInfo = Type.Object({
+  seq: Type.Integer(),
+  at: Millis,
+  message: Nullable(Type.String()),
+  progress: Type.Union([Type.Number(), Type.Null()]),
+  output: Type.Union([JsonObjectSchema, Type.Null()]),
+});
+
+export const LogLineInfo = Type.Object({
+  seq: Type.Integer({ description: '1-based per task run' }),
+  at: Millis,
+  stream: Type.Union([Type.Literal('stdout'), Type.Literal('stderr')]),
+  line: Type.String({ description: 'secrets masked' }),
+});
+
+/** The stages and actions of a run's plan, in order: what a live view draws. */
+export const StageOutline = Type.Array(
+  Type.Object({
+    name: Type.String(),
+    type: Type.Union([Type.Literal('actions'), Type.Literal('approval')]),
+    actions: Type.Array(Type.Object({ name: Type.String() })),
+  }),
+);
+export type StageOutline = Static<typeof StageOutline>;
+
+export function runInfo(run: RunRecord): RunInfo {
+  return {
+    id: run.id,
+    number: run.number,
+    workflow: run.workflow,
+    workflowVersion: run.workflowVersion,
+    state: run.state,
+    inputs: run.inputs,
+    trigger: run.trigger,
+    chainId: run.chainId,
+    reason: run.reason,
+    createdAt: run.createdAt,
+    startedAt: run.startedAt,
+    endedAt: run.endedAt,
+  };
+}
+
+export function taskRunInfo(task: TaskRunRecord): TaskRunInfo {
+  const { tokenHash: _hidden, ...shown } = task;
+  return { ...shown, steps: { ...shown.steps } as Record<string, number> };
+}
+
+export function transitionInfo(t: TransitionRecord): Static<typeof TransitionInfo> {
+  return { from: t.from, to: t.to, at: t.at, reason: t.reason };
+}
+
+export function statusInfo(s: StatusRecord): Static<typeof StatusInfo> {
+  return { seq: s.seq, at: s.at, message: s.message, progress: s.progress, output: s.output };
+}
+
+export function logLineInfo(l: LogRecord): Static<typeof LogLineInfo> {
+  return { seq: l.seq, at: l.at, stream: l.stream, line: l.line };
+}
+
+/** The stage outline of a run, from the plan it recorded. */
+export function stageOutline(run: RunRecord): StageOutline {
+  const plan = run.plan as unknown as Partial<Plan> | null;
+  return (plan?.stages ?? []).map((stage) => ({
+    name: stage.name,
+    type: stage.type,
+    actions: stage.type === 'approval' ? [{ name: stage.name }] : stage.actions.map((a) => ({ name: a.name })),
+  }));
+}

@@ -1,0 +1,83 @@
+import type { FastifyReply } from 'fastify';
+
+/** How often an idle stream sends a `: ping` comment, ms (keeps proxies from closing it). */
+export const SSE_HEARTBEAT_MS = 15_000;
+
+/** A client that lets this much unsent output pile up is dropped (it can resume), bytes. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+/** One open `text/event-stream` answer. */
+export interface SseStream {
+  /** false once the client went away or `end()` was called */
+  readonly open: boolean;
+  /** Send one event: `data` as one line of JSON; `id` sets the client's Last-Event-ID. */
+  send(event: string, data: unknown, id?: string | number): void;
+  /** End the answer (safe to repeat). */
+  end(): void;
+  /** Call `fn` once when the stream closes, for any reason (at once if already closed). */
+  onClose(fn: () => void): void;
+  /** Call `fn` at every heartbeat (after the ping is sent): a place for slow safety checks. */
+  onHeartbeat(fn: () => void): void;
+}
+
+/**
+ * Take over `reply` (Fastify no longer answers it) and start a Server-Sent Events answer: status
+ * 200, `text/event-stream`, no caching or proxy buffering, a `retry` hint, and a `: ping` comment
+ * every `heartbeatMs`. Closing, by the client or by `end()`, stops the heartbeat and runs the
+ * `onClose` callbacks, where callers unsubscribe. Errors must be thrown before calling this:
+ * afterwards only events can be sent.
+ */
+export function openSse(reply: FastifyReply, heartbeatMs = SSE_HEARTBEAT_MS): SseStream {
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  raw.write('retry: 2000\n\n');
+  let open = true;
+  const closers: (() => void)[] = [];
+  const beats: (() => void)[] = [];
+  const close = (): void => {
+    if (!open) return;
+    open = false;
+    clearInterval(heartbeat);
+    for (const fn of closers.splice(0)) fn();
+  };
+  const heartbeat = setInterval(() => {
+    if (!open) return;
+    raw.write(': ping\n\n');
+    for (const fn of beats) fn();
+  }, heartbeatMs);
+  heartbeat.unref();
+  raw.on('close', close);
+  raw.on('error', close);
+  return {
+    get open() {
+      return open;
+    },
+    send(event, data, id) {
+      if (!open) return;
+      const head = id === undefined ? '' : `id: ${String(id)}\n`;
+      raw.write(`${head}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      if (raw.writableLength > MAX_BUFFERED_BYTES) {
+        close();
+        raw.destroy();
+      }
+    },
+    end() {
+      if (!open) return;
+      close();
+      raw.end();
+    },
+    onClose(fn) {
+      if (open) closers.push(fn);
+      else fn();
+    },
+    onHeartbeat(fn) {
+      beats.push(fn);
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import { ForbiddenError, UnauthorizedError, ValidationError } from '../domain/errors.js';
+import { newId, newToken } from '../domain/ids.js';
+import { scopeAllows, type Scope } from '../domain/scopes.js';
+import { hashToken } from '../protocol/tokens.js';
+import type { ApiTokenRecord, ApiTokenStore } from '../store/types.js';
+
+/** Prefix of every API token, so secret scanners and people can tell one from other strings. */
+export const API_TOKEN_PREFIX = 'plt_';
+
+/** Who made a request: the token's record. */
+export type Principal = ApiTokenRecord;
+
+/** Issues and checks API tokens. Only sha256 hashes are stored; a token is shown once, at creation. */
+export interface TokenService {
+  /** Create a token; the returned `token` is the only time its secret exists outside the caller. */
+  issue(input: { name: string; scopes: readonly Scope[]; ttlMs?: number }): Promise<{
+    token: string;
+    record: ApiTokenRecord;
+  }>;
+  /**
+   * The principal of a bearer token that holds `needed`. Throws UnauthorizedError for a missing,
+   * unknown, expired or revoked token (one message: no hint which), ForbiddenError for a lack of scope.
+   */
+  authorize(token: string | undefined, needed: Scope): Promise<Principal>;
+}
+
+/** The token service over the store's `apiTokens` area. `clock` is epoch ms. */
+export function createTokenService(tokens: ApiTokenStore, clock: () => number = Date.now): TokenService {
+  return {
+    async issue({ name, scopes, ttlMs }) {
+      if (name.trim() === '') throw new ValidationError('a token needs a name (who or what it is for)');
+      if (scopes.length === 0) throw new ValidationError('a token needs at least one scope: read, run or admin');
+      const token = API_TOKEN_PREFIX + newToken();
+      const now = clock();
+      const record: ApiTokenRecord = {
+        id: newId(),
+        name,
+        scopes: [...new Set(scopes)],
+        createdAt: now,
+        expiresAt: ttlMs === undefined ? null : now + ttlMs,
+        lastUsedAt: null,
+        revokedAt: null,
+      };
+      await tokens.create({ ...record, tokenHash: hashToken(token) });
+      return { token, record };
+    },
+
+    async authorize(token, needed) {
+      const invalid = new UnauthorizedError(
+        'a valid API token is required: send "Authorization: Bearer <token>" (create one with `pilotage token create`)',
+      );
+      if (token === undefined || token === '') throw invalid;
+      const record = await tokens.getByHash(hashToken(token));
+      const now = clock();
+      if (record === undefined || record.revokedAt !== null || (record.expiresAt !== null && record.expiresAt <= now)) {
+        throw invalid;
+      }
+      if (!scopeAllows(record.scopes, needed)) {
+        throw new ForbiddenError(
+          `token "${record.name}" has scope ${record.scopes.join(', ')}; this request needs ${needed}`,
+        );
+      }
+      await tokens.touch(record.id, now);
+      return record;
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { ConfigError, PilotageError, type ErrorCode } from '../domain/errors.js';
+import { configFrom } from './runtime-flags.js';
+
+/** A client of a Pilotage server for CLI commands. */
+export interface ApiClient {
+  readonly server: string;
+  /**
+   * Send a request; resolves with the parsed JSON answer (undefined for 204). A 4xx/5xx answer
+   * throws a PilotageError with the server's code, message and details.
+   */
+  request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Open a streaming GET (SSE); resolves with the response once headers arrived (status 200). */
+  stream(path: string, headers?: Record<string, string>): Promise<NodeJS.ReadableStream>;
+}
+
+/** Flags of a command that talks to a server. */
+export interface ServerFlags {
+  server?: string;
+  token?: string;
+}
+
+const KNOWN_CODES = new Set<string>([
+  'VALIDATION',
+  'PLAN_INVALID',
+  'NOT_FOUND',
+  'CONFLICT',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'EXECUTOR',
+  'STORE',
+  'CONFIG',
+  'UNAVAILABLE',
+  'INTERNAL',
+]);
+
+/** The client for `--server`/PILOTAGE_SERVER with `--token`/PILOTAGE_TOKEN. */
+export function apiClient(flags: ServerFlags): ApiClient {
+  const config = configFrom({ server: flags.server, token: flags.token });
+  if (config.server === undefined) {
+    throw new ConfigError('no server given: pass --server URL or set PILOTAGE_SERVER');
+  }
+  return createApiClient(config.server, config.token);
+}
+
+/** A client of `server` sending `token` as a bearer token (if given). */
+export function createApiClient(server: string, token: string | undefined): ApiClient {
+  const base = server.replace(/\/+$/, '');
+  const open = (
+    method: string,
+    path: string,
+    body: string | undefined,
+    headers: Record<string, string>,
+  ): Promise<import('node:http').IncomingMessage> =>
+    new Promise((resolve, reject) => {
+      const url = new URL(base + path);
+      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+      const req = send(
+        url,
+        {
+          method,
+          headers: {
+            accept: 'application/json',
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...headers,
+          },
+        },
+        resolve,
+      );
+      req.on('error', (error) =>
+        reject(new PilotageError('UNAVAILABLE', `cannot reach ${base}: ${error.message}`, { cause: error })),
+      );
+      req.end(body);
+    });
+  const fail = (status: number, text: string): PilotageError => {
+    let code: string = status === 401 ? 'UNAUTHORIZED' : 'INTERNAL';
+    let message = `${status} from server`;
+    let details: unknown;
+    try {
+      const parsed = JSON.parse(text) as { code?: string; message?: string; details?: unknown };
+      if (parsed.code) code = parsed.code;
+      if (parsed.message) message = parsed.message;
+      details = parsed.details;
+    } catch {
+      if (text.trim() !== '') message = `${status}: ${text.trim().slice(0, 300)}`;
+    }
+    return new PilotageError(KNOWN_CODES.has(code) ? (code as ErrorCode) : 'INTERNAL', message, { details });
+  };
+  return {
+    server: base,
+    async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+      const res = await open(method, path, body === undefined ? undefined : JSON.stringify(body), {});
+      const chunks: Buffer[] = [];
+      for await (const chunk of res) chunks.push(chunk as Buffer);
+      const text = Buffer.concat(chunks).toString('utf8');
+      const status = res.statusCode ?? 0;
+      if (status >= 400) throw fail(status, text);
+      return (text === '' ? undefined : JSON.parse(text)) as T;
+    },
+    async stream(path, headers = {}) {
+      const res = await open('GET', path, undefined, { accept: 'text/event-stream', ...headers });
+      const status = res.statusCode ?? 0;
+      if (status >= 400) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of res) chunks.push(chunk as Buffer);
+        throw fail(status, Buffer.concat(chunks).toString('utf8'));
+      }
+      return res;
+    },
+  };
+}

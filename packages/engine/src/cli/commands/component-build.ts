@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { connectConfiguredDocker } from '../../executor/configured-executors.js';
+import { buildComponentDir } from '../../executor/docker/build-component-dir.js';
+import { EXIT, print, reportError } from '../output.js';
+import { configFrom } from '../runtime-flags.js';
+
+interface Flags {
+  tag?: string;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+/**
+ * `pilotage component build DIR`: build the component's image from its Dockerfile through the
+ * Docker Engine API (DOCKER_HOST, else the usual Docker and Podman sockets), tagged with the
+ * `image` of its component.yaml, else `name:version` (or `--tag`). Build output goes to stderr;
+ * the result (tag and image id) to stdout.
+ */
+export function registerComponentBuild(component: Command): void {
+  component
+    .command('build')
+    .description("build a component's image from its Dockerfile (Docker or Podman API), tagged name:version")
+    .argument('<dir>', 'the component folder (component.yaml and Dockerfile)')
+    .option('--tag <image>', 'the tag (default: the image of component.yaml, else name:version)')
+    .option('-q, --quiet', 'do not show the build output')
+    .option('--json', 'the result as JSON')
+    .action(async (dir: string, flags: Flags) => {
+      try {
+        const { docker, endpoint } = await connectConfiguredDocker(configFrom({}), 'component build');
+        if (!flags.quiet && !flags.json) process.stderr.write(`building ${dir} on ${endpoint.dockerHost}\n`);
+        const built = await buildComponentDir(
+          docker,
+          dir,
+          (line) => {
+            if (!flags.quiet) process.stderr.write(`│ ${line}\n`);
+          },
+          flags.tag === undefined ? {} : { tag: flags.tag },
+        );
+        if (flags.json) print(built);
+        else print(`built ${built.component} as ${built.tag} (${built.imageId})`);
+        process.exitCode = EXIT.ok;
+      } catch (error) {
+        process.exitCode = reportError(error, flags.json === true);
+      }
+    });
+}

@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import type { Static } from '@sinclair/typebox';
+import type { ComponentDetail } from '../../api/plugins/components.js';
+import { ValidationError } from '../../domain/errors.js';
+import { print } from '../output.js';
+import { apiPath, serverOptions, withServer, type RemoteFlags } from '../with-server.js';
+import { componentLine, type ComponentSummary } from './component-list.js';
+
+/** `name` or `name@version`, split. */
+export function splitComponentRef(ref: string): { name: string; version?: string } {
+  const at = ref.lastIndexOf('@');
+  if (at === 0 || at === ref.length - 1) throw new ValidationError(`expected NAME or NAME@VERSION, got "${ref}"`);
+  return at === -1 ? { name: ref } : { name: ref.slice(0, at), version: ref.slice(at + 1) };
+}
+
+/**
+ * `pilotage component show NAME[@VERSION] [--source]`: one version (default the newest) with the
+ * list of all versions; `--source` prints the registered text alone.
+ */
+export function registerComponentShow(component: Command): void {
+  serverOptions(
+    component
+      .command('show')
+      .description('show a registered component version (default the newest) and its versions')
+      .argument('<ref>', 'NAME or NAME@VERSION')
+      .option('--source', 'print only the text it was registered from'),
+    'read',
+  ).action((ref: string, flags: RemoteFlags & { source?: boolean }) =>
+    withServer(flags, async (client) => {
+      const { name, version } = splitComponentRef(ref);
+      const { versions } = await client.request<{ versions: ComponentSummary[] }>(
+        'GET',
+        `/v1/${apiPath('components', name)}`,
+      );
+      const chosen = version ?? versions[0]?.version ?? '';
+      const detail = await client.request<Static<typeof ComponentDetail>>(
+        'GET',
+        `/v1/${apiPath('components', name, chosen)}`,
+      );
+      if (flags.json) return print({ component: detail, versions });
+      if (flags.source) {
+        process.stdout.write(detail.source.endsWith('\n') ? detail.source : `${detail.source}\n`);
+        return;
+      }
+      print(componentLine(detail));
+      const spec = detail.spec as Record<string, unknown>;
+      if (detail.image) print(`  image:      ${detail.image}`);
+      if (Array.isArray(spec.command)) print(`  command:    ${spec.command.join(' ')}`);
+      if (typeof spec.timeout === 'string' || typeof spec.timeout === 'number') print(`  timeout:    ${spec.timeout}`);
+      if (detail.dir) print(`  folder:     ${detail.dir}`);
+      print(
+        `  registered: ${new Date(detail.createdAt).toISOString()}${detail.createdBy ? ` by ${detail.createdBy}` : ''}`,
+      );
+      print(
+        `  versions:   ${versions.map((v) => (v.deprecated ? `${v.version} (deprecated)` : v.version)).join(', ')}`,
+      );
+    }),
+  );
+}
+
+/** `pilotage component deprecate NAME@VERSION [--message M]`: ranges skip it from now on. */
+export function registerComponentDeprecate(component: Command): void {
+  serverOptions(
+    component
+      .command('deprecate')
+      .description('deprecate a component version: ranges (^1) skip it, exact references still resolve')
+      .argument('<ref>', 'NAME@VERSION')
+      .option('-m, --message <text>', 'why, and what to use instead'),
+    'admin',
+  ).action((ref: string, flags: RemoteFlags & { message?: string }) =>
+    withServer(flags, async (client) => {
+      const { name, version } = splitComponentRef(ref);
+      if (version === undefined) throw new ValidationError(`name the version to deprecate: ${name}@1.2.0`);
+      const answer = await client.request<ComponentSummary>(
+        'POST',
+        `/v1/${apiPath('components', name, version, 'deprecate')}`,
+        flags.message === undefined ? {} : { message: flags.message },
+      );
+      const why = answer.deprecationMessage ? `: ${answer.deprecationMessage}` : '';
+      print(flags.json ? answer : `deprecated ${answer.name}@${answer.version}${why}`);
+    }),
+  );
+}

@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { startServer } from '../../serve.js';
+import { reportError } from '../output.js';
+import { configWithFile } from '../runtime-flags.js';
+
+interface ServeFlags {
+  host?: string;
+  port?: string;
+  db?: string;
+  advertiseUrl?: string;
+  executor?: string;
+  config?: string;
+  logLevel?: string;
+}
+
+/** `pilotage serve`: the API server, until SIGTERM or SIGINT (then a graceful stop). */
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the REST API, live updates and component callbacks (SQLite store by default)')
+    .option('--host <address>', 'interface to listen on (PILOTAGE_HOST, default 127.0.0.1)')
+    .option('--port <n>', 'TCP port (PILOTAGE_PORT, default 8080; 0 = any free port)')
+    .option('--db <path|url>', 'store: SQLite file or postgres:// URL (PILOTAGE_DB)')
+    .option('--advertise-url <url>', 'URL at which containers and pods reach this server (PILOTAGE_ADVERTISE_URL)')
+    .option('--executor <name>', 'default executor: local, docker or auto (PILOTAGE_EXECUTOR)')
+    .option('--log-level <level>', 'trace, debug, info, warn, error (PILOTAGE_LOG_LEVEL)')
+    .option('-c, --config <file>', 'config file, YAML or JSON (PILOTAGE_CONFIG)')
+    .action(async (flags: ServeFlags) => {
+      try {
+        const config = await configWithFile(
+          {
+            host: flags.host,
+            port: flags.port,
+            db: flags.db,
+            advertiseUrl: flags.advertiseUrl,
+            executor: flags.executor,
+            logLevel: flags.logLevel,
+          },
+          flags.config,
+        );
+        const server = await startServer(config);
+        let stopping = false;
+        const stop = (signal: string): void => {
+          if (stopping) {
+            process.stderr.write(`${signal} again: exiting now; unfinished runs resume on the next start\n`);
+            process.exit(130);
+          }
+          stopping = true;
+          server.close().then(
+            () => process.exit(0),
+            (error: unknown) => {
+              process.exitCode = reportError(error, false);
+              process.exit();
+            },
+          );
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGINT', () => stop('SIGINT'));
+      } catch (error) {
+        process.exitCode = reportError(error, false);
+      }
+    });
+}

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadConfig } from './config.js';
+import { parseConfigText } from './config-file.js';
+
+test('a config file gives values below env vars and flags', () => {
+  const file = parseConfigText('port: 9090\nhost: 0.0.0.0\neventSinks:\n  - stdout\n  - /tmp/e.jsonl\n', 'p.yaml');
+  const fromFile = loadConfig({ env: {}, home: '/h', file });
+  assert.equal(fromFile.port, 9090);
+  assert.equal(fromFile.host, '0.0.0.0');
+  assert.deepEqual(fromFile.eventSinks, ['stdout', '/tmp/e.jsonl']);
+  const envWins = loadConfig({ env: { PILOTAGE_PORT: '7070' }, home: '/h', file });
+  assert.equal(envWins.port, 7070);
+  const flagWins = loadConfig({ env: { PILOTAGE_PORT: '7070' }, home: '/h', file, flags: { port: 6060 } });
+  assert.equal(flagWins.port, 6060);
+});
+
+test('an unknown key names the file, line and a close known key', () => {
+  assert.throws(() => parseConfigText('port: 1\nadvertizeUrl: http://x\n', 'conf.yaml'), {
+    message: /^conf\.yaml:2:1: unknown key "advertizeUrl" \(did you mean "advertiseUrl"\?\)/,
+  });
+});
+
+test('a nested value and a syntax error name their line', () => {
+  assert.throws(() => parseConfigText('port:\n  nested: 1\n', 'c.yaml'), { message: /^c\.yaml:2:3: port must be/ });
+  assert.throws(() => parseConfigText('port: [1\n', 'c.yaml'), { message: /^c\.yaml:\d+:\d+: / });
+});
+
+test('a bad value from the file is reported by its key', () => {
+  const file = parseConfigText('port: many\n', 'c.yaml');
+  assert.throws(() => loadConfig({ env: {}, home: '/h', file }), { message: /port \(PILOTAGE_PORT\) must be a whole number/ });
+});

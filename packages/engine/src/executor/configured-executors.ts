@@ -1,0 +1,126 @@
+import Docker from 'dockerode';
+import type { Config } from '../config/config.js';
+import { ConfigError } from '../domain/errors.js';
+import { detectDockerEndpoint, dockerEndpointCandidates, dockerOptionsFor } from './docker/docker-connection.js';
+import type { DockerEndpoint, DockerEnv } from './docker/docker-connection.js';
+import { createDockerExecutor } from './docker/docker-executor.js';
+import type { DockerExecutorOptions } from './docker/docker-executor.js';
+import { createOnDemandDockerExecutor, describeCandidates } from './docker/on-demand-docker-executor.js';
+import { registryAuthFromSecrets } from './docker/registry-auth.js';
+import type { Executor } from './executor.js';
+import { createLocalExecutor } from './local/local-executor.js';
+
+/** The executors of an engine and the one used when neither a workflow nor an action names one. */
+export interface ConfiguredExecutors {
+  readonly executors: Executor[];
+  readonly defaultName: string;
+}
+
+/** What `configuredExecutors` needs besides the config. */
+export interface ExecutorSetup {
+  /**
+   * the engine's secrets (default: the config's), or a function reading them at each pull:
+   * registry credentials are read from `REGISTRY_AUTH_<HOST>` (see registry-auth.ts)
+   */
+  readonly secrets?: Readonly<Record<string, string>> | (() => Readonly<Record<string, string>>);
+  /** told which executor `auto` chose and why, and which endpoint an on-demand docker executor found */
+  readonly info?: (message: string) => void;
+  /** how long each Docker endpoint may take to answer `/_ping`, ms (default 1000) */
+  readonly detectTimeoutMs?: number;
+}
+
+/**
+ * The executors the configuration asks for:
+ * - `local`, always;
+ * - `docker`:
+ *   - `executor: docker`: the first Docker Engine API endpoint that answers (DOCKER_HOST alone
+ *     when it is set, else the usual sockets); a ConfigError naming every endpoint tried when
+ *     none answers. Default `docker`.
+ *   - `executor: auto`: the same probe; when an endpoint answers, docker is the default and
+ *     `info` says which endpoint was chosen; otherwise local is, `info` says what was tried, and
+ *     docker stays available on demand (a runtime started later is found at the first use).
+ *   - any other default: docker is still available to workflows and actions that name it, on
+ *     demand (see `createOnDemandDockerExecutor`): nothing is contacted until then.
+ * The docker executor gets the config's engine id, network, pull policy, default image and kill
+ * grace, and registry credentials from `setup.secrets`.
+ * (`kubernetes` has no executor in this engine: choosing it as the default is a ConfigError from
+ * the executor set, unless the caller adds one.)
+ */
+export async function configuredExecutors(config: Config, setup: ExecutorSetup = {}): Promise<ConfiguredExecutors> {
+  const info = setup.info ?? (() => undefined);
+  const local = createLocalExecutor({ killGraceMs: config.killGraceMs });
+  const { dockerEnv, candidates } = dockerEndpointsOf(config);
+  const secrets = setup.secrets ?? config.secrets;
+  const dockerOptions: Omit<DockerExecutorOptions, 'dockerHost'> = {
+    engineId: config.engineId,
+    network: config.dockerNetwork,
+    pullPolicy: config.dockerPullPolicy,
+    killGraceMs: config.killGraceMs,
+    registryAuth: registryAuthFromSecrets(secrets),
+    dockerEnv,
+    ...(config.dockerDefaultImage === undefined ? {} : { defaultImage: config.dockerDefaultImage }),
+  };
+
+  const onDemand = (): Executor =>
+    createOnDemandDockerExecutor({
+      ...dockerOptions,
+      candidates,
+      dockerEnv,
+      ...(setup.detectTimeoutMs === undefined ? {} : { detectTimeoutMs: setup.detectTimeoutMs }),
+      onConnect: (endpoint) => info(`docker executor: using ${endpoint.dockerHost} (${endpoint.source})`),
+    });
+  if (config.executor !== 'docker' && config.executor !== 'auto') {
+    return { executors: [local, onDemand()], defaultName: config.executor };
+  }
+
+  const found = await detectDockerEndpoint(dockerEnv, setup.detectTimeoutMs, candidates);
+  if (found === undefined) {
+    if (config.executor === 'docker') throw noEndpoint('executor docker', candidates);
+    info(`executor auto: no Docker Engine API answered (tried ${describeCandidates(candidates)}); using local`);
+    return { executors: [local, onDemand()], defaultName: 'local' };
+  }
+  if (config.executor === 'auto') info(`executor auto: using docker at ${found.dockerHost} (${found.source})`);
+  const docker = createDockerExecutor({ ...dockerOptions, dockerHost: found.dockerHost });
+  return { executors: [local, docker], defaultName: 'docker' };
+}
+
+/**
+ * A Docker Engine API client for the configured endpoint (for `pilotage component build`): the
+ * first of `dockerEndpointsOf(config)` that answers `/_ping`. Throws a ConfigError naming every
+ * endpoint tried when none answers; `what` names the caller in that message.
+ */
+export async function connectConfiguredDocker(
+  config: Config,
+  what: string,
+  detectTimeoutMs?: number,
+): Promise<{ readonly docker: Docker; readonly endpoint: DockerEndpoint }> {
+  const { dockerEnv, candidates } = dockerEndpointsOf(config);
+  const endpoint = await detectDockerEndpoint(dockerEnv, detectTimeoutMs, candidates);
+  if (endpoint === undefined) throw noEndpoint(what, candidates);
+  return { docker: new Docker(dockerOptionsFor(endpoint.dockerHost, dockerEnv)), endpoint };
+}
+
+/**
+ * The Docker client settings of the config and the endpoints to try: DOCKER_HOST alone when it
+ * is set (falling back to another runtime would surprise), else the usual sockets.
+ */
+function dockerEndpointsOf(config: Config): { dockerEnv: DockerEnv; candidates: DockerEndpoint[] } {
+  const dockerEnv: DockerEnv = {
+    ...(config.dockerHost === undefined ? {} : { DOCKER_HOST: config.dockerHost }),
+    ...(config.dockerTlsVerify ? { DOCKER_TLS_VERIFY: '1' } : {}),
+    ...(config.dockerCertPath === undefined ? {} : { DOCKER_CERT_PATH: config.dockerCertPath }),
+    ...(config.runtimeDir === undefined ? {} : { XDG_RUNTIME_DIR: config.runtimeDir }),
+  };
+  const candidates: DockerEndpoint[] =
+    config.dockerHost === undefined
+      ? dockerEndpointCandidates(dockerEnv)
+      : [{ dockerHost: config.dockerHost, source: 'DOCKER_HOST' }];
+  return { dockerEnv, candidates };
+}
+
+function noEndpoint(what: string, candidates: readonly DockerEndpoint[]): ConfigError {
+  return new ConfigError(
+    `${what}: no Docker Engine API answered at ${describeCandidates(candidates)}; start Docker or ` +
+      '`podman system service`, or set DOCKER_HOST to the endpoint',
+  );
+}

@@ -1,0 +1,166 @@
+/**
+ * Semantic versions (MAJOR.MINOR.PATCH[-prerelease][+build], semver 2.0.0) and the ranges a
+ * workflow may write after `name@`: an exact version (`1.2.0`), a caret (`^1`, `^1.2`, `^1.2.3`),
+ * a tilde (`~1.2`, `~1.2.3`), an x-range (`1`, `1.x`, `1.2`, `1.2.x`, `*`) or `latest`.
+ * Pure; the registry resolver (registry-resolver.ts) and the component store sort with it.
+ */
+
+/** A parsed semantic version. `prerelease` is empty for a release. */
+export interface SemVer {
+  readonly major: number;
+  readonly minor: number;
+  readonly patch: number;
+  readonly prerelease: readonly (string | number)[];
+  /** the text it was parsed from */
+  readonly text: string;
+}
+
+const NUMBER = '0|[1-9][0-9]*';
+const IDENT = '[0-9A-Za-z-]+';
+const VERSION = new RegExp(
+  `^(${NUMBER})\\.(${NUMBER})\\.(${NUMBER})(?:-(${IDENT}(?:\\.${IDENT})*))?(?:\\+${IDENT}(?:\\.${IDENT})*)?$`,
+);
+
+/** Parse `text` as a semantic version; undefined when it is not one (`1.2`, `v1.2.0`, `01.0.0`). */
+export function parseVersion(text: string): SemVer | undefined {
+  const match = VERSION.exec(text);
+  if (match === null) return undefined;
+  const prerelease = (match[4] ?? '')
+    .split('.')
+    .filter((part) => part !== '')
+    .map((part) => (/^(0|[1-9][0-9]*)$/.test(part) ? Number(part) : part));
+  return { major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3]), prerelease, text };
+}
+
+/**
+ * Semver precedence: negative when `a < b`, 0 when equal (build metadata is ignored), positive
+ * when `a > b`. A prerelease sorts before its release (`1.0.0-rc.1 < 1.0.0`); numeric identifiers
+ * compare as numbers and sort before alphanumeric ones.
+ */
+export function compareSemVer(a: SemVer, b: SemVer): number {
+  const core = a.major - b.major || a.minor - b.minor || a.patch - b.patch;
+  if (core !== 0) return Math.sign(core);
+  if (a.prerelease.length === 0 || b.prerelease.length === 0) {
+    return b.prerelease.length === 0 ? (a.prerelease.length === 0 ? 0 : -1) : 1;
+  }
+  const length = Math.max(a.prerelease.length, b.prerelease.length);
+  for (let i = 0; i < length; i++) {
+    const x = a.prerelease[i];
+    const y = b.prerelease[i];
+    if (x === undefined) return -1;
+    if (y === undefined) return 1;
+    if (x === y) continue;
+    if (typeof x === 'number' && typeof y === 'number') return Math.sign(x - y);
+    if (typeof x === 'number') return -1;
+    if (typeof y === 'number') return 1;
+    return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/**
+ * Compare two version strings by semver precedence (as `compareSemVer`). Text that is not a
+ * version sorts before every version, and among such texts by plain string order, so sorting
+ * never throws.
+ */
+export function compareVersions(a: string, b: string): number {
+  const x = parseVersion(a);
+  const y = parseVersion(b);
+  if (x !== undefined && y !== undefined) return compareSemVer(x, y);
+  if (x === undefined && y === undefined) return a < b ? -1 : a > b ? 1 : 0;
+  return x === undefined ? -1 : 1;
+}
+
+/**
+ * A parsed range. `exact` ranges match one version text only (deprecated ones included, by the
+ * resolver's rule); the others match releases in `[min, below)` (`below` absent: no upper bound),
+ * and prereleases only of `min`'s own MAJOR.MINOR.PATCH when `min` is a prerelease (semver's rule).
+ */
+export type VersionRange =
+  | { readonly kind: 'exact'; readonly version: SemVer; readonly text: string }
+  | {
+      readonly kind: 'range';
+      readonly min: SemVer;
+      readonly below?: SemVer;
+      readonly text: string;
+    };
+
+const PARTIAL = new RegExp(
+  `^(${NUMBER}|[xX*])(?:\\.(${NUMBER}|[xX*]))?(?:\\.(${NUMBER}|[xX*]))?(?:-(${IDENT}(?:\\.${IDENT})*))?$`,
+);
+
+function version(major: number, minor: number, patch: number, prerelease: readonly (string | number)[] = []): SemVer {
+  const pre = prerelease.length > 0 ? `-${prerelease.join('.')}` : '';
+  return { major, minor, patch, prerelease, text: `${major}.${minor}.${patch}${pre}` };
+}
+
+/** What a range may look like, for messages. */
+export const RANGE_FORMS = '1.2.0 (exact), ^1, ^1.2, ~1.2, 1.x, 1.2.x or latest';
+
+/**
+ * Parse what follows `name@`. Returns undefined for anything else (`>=1`, `1.2.3 - 2`, `v1`),
+ * which the resolver reports with `RANGE_FORMS`.
+ */
+export function parseRange(text: string): VersionRange | undefined {
+  const exact = parseVersion(text);
+  if (exact !== undefined) return { kind: 'exact', version: exact, text };
+  if (text === 'latest' || text === '*' || text === 'x' || text === 'X') {
+    return { kind: 'range', min: version(0, 0, 0), text };
+  }
+  const operator = text.startsWith('^') ? '^' : text.startsWith('~') ? '~' : '';
+  const match = PARTIAL.exec(text.slice(operator.length));
+  if (match === null) return undefined;
+  const parts = [match[1], match[2], match[3]].map((p) =>
+    p === undefined || /^[xX*]$/.test(p) ? undefined : Number(p),
+  );
+  // a wildcard ends the numbers: `1.x.3` is not a range
+  const given = parts.findIndex((p) => p === undefined);
+  if (given !== -1 && parts.slice(given).some((p) => p !== undefined)) return undefined;
+  const [major, minor, patch] = parts;
+  if (major === undefined) return operator === '' ? { kind: 'range', min: version(0, 0, 0), text } : undefined;
+  const pre = match[4]?.split('.').map((p) => (/^(0|[1-9][0-9]*)$/.test(p) ? Number(p) : p)) ?? [];
+  // a prerelease tag needs a full version (`^1.2.3-rc.1`)
+  if (pre.length > 0 && patch === undefined) return undefined;
+  const min = version(major, minor ?? 0, patch ?? 0, pre);
+  let below: SemVer;
+  if (operator === '^') {
+    if (major > 0 || minor === undefined) below = version(major + 1, 0, 0);
+    else if (minor > 0 || patch === undefined) below = version(0, minor + 1, 0);
+    else below = version(0, 0, patch + 1);
+  } else if (operator === '~' || minor !== undefined) {
+    below = minor === undefined ? version(major + 1, 0, 0) : version(major, minor + 1, 0);
+  } else {
+    below = version(major + 1, 0, 0);
+  }
+  // `1.2.3` alone was handled as exact; a partial without operator is an x-range
+  return { kind: 'range', min, below, text };
+}
+
+/**
+ * Does `candidate` satisfy `range`? Exact ranges compare the version text (so `1.2.0+a` is not
+ * `1.2.0+b`); the others follow `VersionRange`'s rule for prereleases.
+ */
+export function satisfies(candidate: SemVer, range: VersionRange): boolean {
+  if (range.kind === 'exact') return candidate.text === range.text;
+  if (compareSemVer(candidate, range.min) < 0) return false;
+  if (range.below !== undefined && compareSemVer(candidate, range.below) >= 0) return false;
+  if (candidate.prerelease.length === 0) return true;
+  const { min } = range;
+  return (
+    min.prerelease.length > 0 &&
+    candidate.major === min.major &&
+    candidate.minor === min.minor &&
+    candidate.patch === min.patch
+  );
+}
+
+/** The highest of `versions` (texts) that satisfies `range`, or undefined. Texts that are not versions are ignored. */
+export function maxSatisfying(versions: readonly string[], range: VersionRange): string | undefined {
+  let best: SemVer | undefined;
+  for (const text of versions) {
+    const candidate = parseVersion(text);
+    if (candidate === undefined || !satisfies(candidate, range)) continue;
+    if (best === undefined || compareSemVer(candidate, best) > 0) best = candidate;
+  }
+  return best?.text;
+}

@@ -1,0 +1,152 @@
+import { sql, type Selectable } from 'kysely';
+import type { JsonValue } from '../../domain/vocabulary.js';
+import type { WorkflowRecord, WorkflowStore, WorkflowVersionRecord } from '../types.js';
+import type { WorkflowsTable, WorkflowVersionsTable } from './schema.js';
+import type { StoreContext } from './store-context.js';
+
+/** `WorkflowStore` over Kysely; see the interface for the contract. */
+export class KyselyWorkflowStore implements WorkflowStore {
+  readonly #ctx: StoreContext;
+
+  constructor(ctx: StoreContext) {
+    this.#ctx = ctx;
+  }
+
+  apply(input: {
+    name: string;
+    source: string;
+    digest: string;
+    plan: JsonValue;
+    at: number;
+    by: string | null;
+  }): Promise<{ version: WorkflowVersionRecord; created: boolean }> {
+    const { dialect } = this.#ctx;
+    return this.#ctx.use((db) =>
+      db.transaction().execute(async (trx) => {
+        // The upsert creates the workflow (version 0 until the insert below) or touches its row,
+        // which row-locks it on PostgreSQL until commit: concurrent applies of one workflow queue
+        // here, so each sees the version the previous one wrote and numbers never collide.
+        const head = await trx
+          .insertInto('workflows')
+          .values({ name: input.name, enabled: 1, latest_version: 0, created_at: input.at, updated_at: input.at })
+          .onConflict((oc) => oc.column('name').doUpdateSet({ name: sql`excluded.name` }))
+          .returning('latest_version')
+          .executeTakeFirstOrThrow();
+        const latest = Number(head.latest_version);
+        if (latest > 0) {
+          const current = await trx
+            .selectFrom('workflow_versions')
+            .selectAll()
+            .where('name', '=', input.name)
+            .where('version', '=', latest)
+            .executeTakeFirstOrThrow();
+          if (current.digest === input.digest) return { version: this.#version(current), created: false };
+        }
+        const version: WorkflowVersionRecord = {
+          name: input.name,
+          version: latest + 1,
+          source: input.source,
+          digest: input.digest,
+          plan: input.plan,
+          createdAt: input.at,
+          createdBy: input.by,
+        };
+        await trx
+          .insertInto('workflow_versions')
+          .values({
+            name: version.name,
+            version: version.version,
+            source: version.source,
+            digest: version.digest,
+            plan: dialect.encodeJson(version.plan),
+            created_at: version.createdAt,
+            created_by: version.createdBy,
+          })
+          .execute();
+        await trx
+          .updateTable('workflows')
+          .set({ latest_version: version.version, updated_at: input.at })
+          .where('name', '=', input.name)
+          .execute();
+        return { version, created: true };
+      }),
+    );
+  }
+
+  get(name: string): Promise<WorkflowRecord | undefined> {
+    return this.#ctx.use(async (db) => {
+      const row = await db.selectFrom('workflows').selectAll().where('name', '=', name).executeTakeFirst();
+      return row === undefined || Number(row.latest_version) === 0 ? undefined : toWorkflow(row);
+    });
+  }
+
+  list(): Promise<WorkflowRecord[]> {
+    return this.#ctx.use(async (db) => {
+      const rows = await db
+        .selectFrom('workflows')
+        .selectAll()
+        .where('latest_version', '>', 0)
+        .orderBy('name')
+        .execute();
+      return rows.map(toWorkflow);
+    });
+  }
+
+  getVersion(name: string, version: number): Promise<WorkflowVersionRecord | undefined> {
+    return this.#ctx.use(async (db) => {
+      const row = await db
+        .selectFrom('workflow_versions')
+        .selectAll()
+        .where('name', '=', name)
+        .where('version', '=', version)
+        .executeTakeFirst();
+      return row === undefined ? undefined : this.#version(row);
+    });
+  }
+
+  versions(name: string): Promise<WorkflowVersionRecord[]> {
+    return this.#ctx.use(async (db) => {
+      const rows = await db
+        .selectFrom('workflow_versions')
+        .selectAll()
+        .where('name', '=', name)
+        .orderBy('version', 'desc')
+        .execute();
+      return rows.map((row) => this.#version(row));
+    });
+  }
+
+  setEnabled(name: string, enabled: boolean, at: number): Promise<boolean> {
+    return this.#ctx.use(async (db) => {
+      const result = await db
+        .updateTable('workflows')
+        .set({ enabled: enabled ? 1 : 0, updated_at: at })
+        .where('name', '=', name)
+        .where('latest_version', '>', 0)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    });
+  }
+
+  #version(row: Selectable<WorkflowVersionsTable>): WorkflowVersionRecord {
+    return {
+      name: row.name,
+      version: Number(row.version),
+      source: row.source,
+      digest: row.digest,
+      plan: this.#ctx.dialect.decodeJson(row.plan) as JsonValue,
+      createdAt: Number(row.created_at),
+      createdBy: row.created_by,
+    };
+  }
+}
+
+function toWorkflow(row: Selectable<WorkflowsTable>): WorkflowRecord {
+  return {
+    name: row.name,
+    enabled: Number(row.enabled) === 1,
+    latestVersion: Number(row.latest_version),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
