@@ -121,7 +121,11 @@ async function startServe(folder) {
     PILOTAGE_SHUTDOWN_GRACE: '10s',
   });
   const url = `http://127.0.0.1:${port}`;
-  await until(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true, 30_000, 'the server');
+  await until(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true, 30_000, 'the server').catch(
+    (error) => {
+      throw new Error(`${error.message}; its output:\n${output()}`);
+    },
+  );
   const token = (await readFile(join(folder, 'admin-token'), 'utf8')).trim();
   return { child, url, token, output };
 }

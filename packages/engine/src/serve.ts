@@ -87,7 +87,12 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
       cipher: createSecretCipher(encryption.key),
       extra: Object.values({ ...config.secrets, ...options.secrets }),
     });
-    await secrets.refresh();
+    const unreadable = await secrets.refresh();
+    if (unreadable.length > 0) {
+      log?.warn(
+        `${unreadable.length} secret(s) cannot be decrypted with this encryption key (${encryption.source}): ${unreadable.join(', ')}; runs reading them are refused`,
+      );
+    }
     maskSecrets = (text) => secrets.mask(text);
     const starter = createWorkflowRunStarter({
       store: runtime.store,

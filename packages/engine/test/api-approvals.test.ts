@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { createApiHarness, type ApiHarness } from './support/api-harness.js';
 import { eventually, processesOfRun } from './support/harness.js';
@@ -21,6 +23,24 @@ stages:
       - { name: deploy, run: "echo deployed" }
 `;
 
+const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+
+/** Run the CLI from source. */
+function cli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end();
+  });
+}
+
 interface Waiting {
   runId: string;
   stage: string;
@@ -38,10 +58,14 @@ async function startWaiting(h: ApiHarness, workflow: string): Promise<{ runId: s
   const started = await h.call('POST', `/v1/workflows/${workflow}/runs`, { body: {} });
   assert.equal(started.status, 201, JSON.stringify(started.body));
   const runId: string = started.body.id;
-  const waiting = await eventually(async () => {
-    const list = (await h.call('GET', '/v1/approvals')).body as Waiting[];
-    return list.find((w) => w.runId === runId);
-  }, 15_000, `run ${runId} waiting for approval`);
+  const waiting = await eventually(
+    async () => {
+      const list = (await h.call('GET', '/v1/approvals')).body as Waiting[];
+      return list.find((w) => w.runId === runId);
+    },
+    15_000,
+    `run ${runId} waiting for approval`,
+  );
   return { runId, waiting };
 }
 
@@ -132,6 +156,28 @@ describe('approval gates over the API', () => {
     assert.equal(twice.status, 409);
     assert.equal(twice.body.code, 'CONFLICT');
     await h.server.runtime.engine.waitForRun(runId);
+  });
+
+  test("the CLI approves and rejects over the API, as the token's name, with a comment", async () => {
+    const env = { PILOTAGE_SERVER: h.server.url, PILOTAGE_TOKEN: await h.token('run') };
+    const first = await startWaiting(h, 'gated');
+    const approved = await cli(['approve', first.runId, 'sign-off', '--comment', 'lgtm'], env);
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.equal(approved.stdout.trim(), `sign-off of run ${first.runId}: approved by test-run: lgtm`);
+    assert.equal((await h.server.runtime.engine.waitForRun(first.runId)).state, 'succeeded');
+    const again = await cli(['approve', first.runId, 'sign-off'], env);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /no approval stage sign-off waiting/);
+
+    const second = await startWaiting(h, 'gated');
+    const rejected = await cli(['reject', second.runId, 'sign-off', '--comment', 'too risky', '--json'], env);
+    assert.equal(rejected.code, 0, rejected.stderr);
+    const body = JSON.parse(rejected.stdout);
+    assert.equal(body.decision, 'rejected');
+    assert.equal(body.by, 'test-run');
+    assert.equal(body.comment, 'too risky');
+    const ended = await h.server.runtime.engine.waitForRun(second.runId);
+    assert.equal(ended.reason, 'approval sign-off rejected by test-run: too risky');
   });
 
   test('the timeout is honoured: an undecided stage fails the run', async () => {

@@ -9,8 +9,14 @@ import { findPostgresBinaries } from './support/postgres.js';
 function triggerStoreCases(h: StoreHarness): void {
   test('secrets: put creates then replaces (createdAt kept), lists by scope, deletes', async (t) => {
     const store = await h.fresh(t);
-    assert.equal(await store.secrets.put({ scope: 'global', name: 'A', ciphertext: 'c1', updatedAt: 10, updatedBy: 'x' }), true);
-    assert.equal(await store.secrets.put({ scope: 'global', name: 'A', ciphertext: 'c2', updatedAt: 20, updatedBy: 'y' }), false);
+    assert.equal(
+      await store.secrets.put({ scope: 'global', name: 'A', ciphertext: 'c1', updatedAt: 10, updatedBy: 'x' }),
+      true,
+    );
+    assert.equal(
+      await store.secrets.put({ scope: 'global', name: 'A', ciphertext: 'c2', updatedAt: 20, updatedBy: 'y' }),
+      false,
+    );
     await store.secrets.put({ scope: 'workflow:w', name: 'A', ciphertext: 'c3', updatedAt: 30, updatedBy: null });
     await store.secrets.put({ scope: 'workflow:v', name: 'B', ciphertext: 'c4', updatedAt: 40, updatedBy: null });
     assert.deepEqual(await store.secrets.get('global', 'A'), {
@@ -46,6 +52,7 @@ function triggerStoreCases(h: StoreHarness): void {
 
     const wrongKey = createSecretService({ store: store.secrets, cipher: createSecretCipher('key-two') });
     await assert.rejects(wrongKey.secretsFor('deploy'), /another encryption key/);
+    assert.deepEqual(await wrongKey.refresh(), ['global/TOKEN', 'workflow:build/OTHER', 'workflow:deploy/TOKEN']);
     // a ciphertext moved to another secret's row does not decrypt (bound to scope and name)
     await store.secrets.put({ ...raw, name: 'MOVED' });
     await assert.rejects(service.secretsFor('anything'), /cannot decrypt secret global\/MOVED/);
@@ -53,7 +60,7 @@ function triggerStoreCases(h: StoreHarness): void {
     await store.secrets.delete('global', 'MOVED');
     const restarted = createSecretService({ store: store.secrets, cipher: createSecretCipher('key-one') });
     assert.equal(restarted.mask('other-value'), 'other-value');
-    await restarted.refresh();
+    assert.deepEqual(await restarted.refresh(), []);
     assert.equal(restarted.mask('other-value "own-token-value"'), '*** "***"');
   });
 
@@ -61,7 +68,9 @@ function triggerStoreCases(h: StoreHarness): void {
     const url = await h.freshUrl();
     const [one, two] = [await h.open(t, url), await h.open(t, url)];
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? one : two).webhookDeliveries.claim('w', 'github', 'd-1', 1000, 60_000)),
+      Array.from({ length: 8 }, (_, i) =>
+        (i % 2 === 0 ? one : two).webhookDeliveries.claim('w', 'github', 'd-1', 1000, 60_000),
+      ),
     );
     assert.equal(results.filter(Boolean).length, 1);
     await one.webhookDeliveries.setRun('w', 'github', 'd-1', 'run-1');
@@ -83,7 +92,13 @@ function triggerStoreCases(h: StoreHarness): void {
   test('cron claims: one claimer per tick across connections; list and purge', async (t) => {
     const url = await h.freshUrl();
     const [one, two] = [await h.open(t, url), await h.open(t, url)];
-    const claim = (tickAt: number, claimedBy: string) => ({ workflow: 'w', triggerIndex: 0, tickAt, claimedBy, claimedAt: 5 });
+    const claim = (tickAt: number, claimedBy: string) => ({
+      workflow: 'w',
+      triggerIndex: 0,
+      tickAt,
+      claimedBy,
+      claimedAt: 5,
+    });
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? one : two).cronClaims.claim(claim(1000, `e${i}`))),
     );

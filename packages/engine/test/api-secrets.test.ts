@@ -47,7 +47,11 @@ stages:
 const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 
 /** Run the CLI from source against a server, with `input` on stdin. */
-function cli(args: string[], env: Record<string, string>, input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string>,
+  input = '',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { env: { ...process.env, ...env } });
     let stdout = '';
@@ -95,7 +99,9 @@ describe('secrets over the API', () => {
     );
     for (const value of ['first-value-abc', 'second-value-def', 'own-value-ghi']) {
       assert.ok(!all.raw.body.includes(value), 'a value in the list answer');
-      assert.ok(!created.raw.body.includes(value) && !replaced.raw.body.includes(value) && !own.raw.body.includes(value));
+      assert.ok(
+        !created.raw.body.includes(value) && !replaced.raw.body.includes(value) && !own.raw.body.includes(value),
+      );
     }
     const scoped = await h.call('GET', '/v1/secrets?workflow=some-flow');
     assert.deepEqual(
@@ -186,7 +192,7 @@ describe('secrets over the API', () => {
     const lines: string[] = logs.body.lines.map((l: { line: string }) => l.line);
     assert.ok(lines.includes('token is ***'), lines.join('\n'));
     assert.ok(lines.includes('stderr says ***'), lines.join('\n'));
-    assert.ok(lines.includes('workflow secret wins'), 'secrets.SHARED is the workflow\'s own value');
+    assert.ok(lines.includes('workflow secret wins'), "secrets.SHARED is the workflow's own value");
     const list = await h.call('GET', `/v1/runs?workflow=leaky`);
     const events = await h.server.runtime.store.outbox.listByRun(runId);
     assert.ok(events.length > 0, 'the run wrote CDEvents');
@@ -194,13 +200,7 @@ describe('secrets over the API', () => {
     assert.ok(artifact, `the component's own CDEvent was accepted: ${events.map((e) => e.type).join(', ')}`);
     assert.deepEqual(artifact.payload.customData, { token: '***' });
 
-    const everything = [
-      h.logText(),
-      detail.raw.body,
-      logs.raw.body,
-      list.raw.body,
-      JSON.stringify(events),
-    ];
+    const everything = [h.logText(), detail.raw.body, logs.raw.body, list.raw.body, JSON.stringify(events)];
     for (const [index, text] of everything.entries()) {
       for (const value of [SECRET, WORKFLOW_SECRET, GLOBAL_SHADOWED]) {
         assert.ok(!text.includes(value), `secret value found in output #${index}`);
@@ -233,7 +233,10 @@ describe('secrets over the API', () => {
     assert.match(list.stdout, /^global {2}CLI_SECRET {2}updated .* by test-admin$/m);
     assert.match(list.stdout, /^workflow:cli-flow {2}CLI_SECRET/m);
     for (const out of [piped, flag, list]) {
-      assert.ok(!`${out.stdout}${out.stderr}`.includes('piped-value-123') && !`${out.stdout}${out.stderr}`.includes('flag-value-456'));
+      assert.ok(
+        !`${out.stdout}${out.stderr}`.includes('piped-value-123') &&
+          !`${out.stdout}${out.stderr}`.includes('flag-value-456'),
+      );
     }
     // the piped value, one trailing newline dropped, is what runs get
     const service = await h.call('GET', '/v1/secrets?workflow=cli-flow');

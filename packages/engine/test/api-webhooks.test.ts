@@ -79,13 +79,18 @@ describe('webhooks', () => {
       const applied = await h.call('POST', '/v1/workflows', { body: { source } });
       assert.equal(applied.status, 201, JSON.stringify(applied.body));
     }
-    const secret = await h.call('PUT', '/v1/secrets/WEBHOOK_SECRET', { body: { value: HOOK_SECRET, workflow: 'hooked' } });
+    const secret = await h.call('PUT', '/v1/secrets/WEBHOOK_SECRET', {
+      body: { value: HOOK_SECRET, workflow: 'hooked' },
+    });
     assert.equal(secret.status, 201);
   });
   after(async () => h.close());
 
   test('GitHub: a signed push over real HTTP starts one run with the mapped inputs; a redelivery starts none', async () => {
-    const body = JSON.stringify({ ref: 'refs/heads/feature', repository: { clone_url: 'https://example.com/app.git' } });
+    const body = JSON.stringify({
+      ref: 'refs/heads/feature',
+      repository: { clone_url: 'https://example.com/app.git' },
+    });
     const id = delivery();
     const headers = {
       'content-type': 'application/json',
@@ -157,7 +162,7 @@ describe('webhooks', () => {
     await h.server.runtime.engine.waitForRun(pr.body.runId);
   });
 
-  test("GitHub: the form-encoded content type (payload=) works; a body that is not JSON is 400", async () => {
+  test('GitHub: the form-encoded content type (payload=) works; a body that is not JSON is 400', async () => {
     const json = JSON.stringify({ ref: 'form', repository: { clone_url: 'https://form' } });
     const form = `payload=${encodeURIComponent(json)}`;
     const answer = await github(form, {
@@ -182,7 +187,11 @@ describe('webhooks', () => {
   });
 
   test('GitLab: the right X-Gitlab-Token starts a run; a wrong one is 401; a redelivery starts none', async () => {
-    const body = JSON.stringify({ object_kind: 'push', ref: 'refs/heads/main', project: { git_http_url: 'https://gl/app.git' } });
+    const body = JSON.stringify({
+      object_kind: 'push',
+      ref: 'refs/heads/main',
+      project: { git_http_url: 'https://gl/app.git' },
+    });
     const uuid = delivery();
     const headers = { 'content-type': 'application/json', 'x-gitlab-event': 'Push Hook', 'x-gitlab-event-uuid': uuid };
     const before = await runsOf('hooked');

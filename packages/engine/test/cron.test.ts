@@ -20,7 +20,11 @@ function recordingStarter(): WorkflowRunStarter & { readonly starts: StartWorkfl
     starts,
     start(input) {
       starts.push(input);
-      return Promise.resolve({ id: `run-${starts.length}`, number: starts.length, workflow: input.workflow } as RunRecord);
+      return Promise.resolve({
+        id: `run-${starts.length}`,
+        number: starts.length,
+        workflow: input.workflow,
+      } as RunRecord);
     },
   };
 }
@@ -57,7 +61,12 @@ describe('cron scheduler', () => {
     stores.push(store);
     return store;
   };
-  const scheduler = (store: Store, starter: WorkflowRunStarter, engineId: string, options: { catchUpMs?: number; clock?: () => number } = {}) => {
+  const scheduler = (
+    store: Store,
+    starter: WorkflowRunStarter,
+    engineId: string,
+    options: { catchUpMs?: number; clock?: () => number } = {},
+  ) => {
     const s = createCronScheduler({ store, starter, engineId, pollMs: 200, ...options });
     schedulers.push(s);
     return s;
@@ -78,7 +87,9 @@ describe('cron scheduler', () => {
     const starter = recordingStarter();
     const s = scheduler(store, starter, 'engine-a', { catchUpMs: 0 });
     await s.start();
-    assert.deepEqual(s.schedules(), [{ workflow: 'every-second', triggerIndex: 0, schedule: '* * * * * *', timezone: 'UTC' }]);
+    assert.deepEqual(s.schedules(), [
+      { workflow: 'every-second', triggerIndex: 0, schedule: '* * * * * *', timezone: 'UTC' },
+    ]);
     await eventually(async () => (starter.starts.length >= 3 ? true : undefined), 15_000, 'three ticks');
     await s.stop();
     const ticks = ticksOf(starter.starts);
@@ -173,7 +184,11 @@ describe('cron scheduler', () => {
     await s.start();
     const before = s.schedules().length;
     await storeCron(store, 'late-comer', '* * * * * *');
-    await eventually(async () => (starter.starts.some((x) => x.workflow === 'late-comer') ? true : undefined), 15_000, 'the new schedule');
+    await eventually(
+      async () => (starter.starts.some((x) => x.workflow === 'late-comer') ? true : undefined),
+      15_000,
+      'the new schedule',
+    );
     await store.workflows.setEnabled('late-comer', false, Date.now());
     await eventually(
       async () => (s.schedules().some((x) => x.workflow === 'late-comer') ? undefined : true),
@@ -214,8 +229,18 @@ stages:
       // the compiler takes 5-field schedules; store a version ticking every second to keep the test short
       const store = first.server.runtime.store;
       const v1 = await store.workflows.getVersion('ticking', 1);
-      const plan = { ...(v1?.plan as Record<string, JsonValue>), triggers: [{ kind: 'cron', schedule: '* * * * * *' }] };
-      await store.workflows.apply({ name: 'ticking', source: `${source}# seconds\n`, digest: 'seconds', plan, at: Date.now(), by: null });
+      const plan = {
+        ...(v1?.plan as Record<string, JsonValue>),
+        triggers: [{ kind: 'cron', schedule: '* * * * * *' }],
+      };
+      await store.workflows.apply({
+        name: 'ticking',
+        source: `${source}# seconds\n`,
+        digest: 'seconds',
+        plan,
+        at: Date.now(),
+        by: null,
+      });
       await eventually(
         async () => ((await store.runs.list({ workflow: 'ticking' })).length >= 2 ? true : undefined),
         20_000,

@@ -329,6 +329,26 @@ describe('delivery worker on a real SQLite store and a real HTTP sink', () => {
     });
   });
 
+  test('drain goes on past a full batch: it returns only once the whole backlog is delivered', async () => {
+    await withStore(async (ctx) => {
+      const receiver = await startReceiver();
+      ctx.receivers.push(receiver);
+      const seen = acceptedIds(receiver);
+      const events = interleave(...Array.from({ length: 6 }, (_, i) => runEvents(`run-${i}`, 1)));
+      await ctx.store.outbox.append(events);
+      const worker = startDeliveryWorker({
+        deliveries: ctx.store.deliveries,
+        sinks: [httpSink({ url: receiver.url, name: 'hook' })],
+        batchSize: 4,
+        ...FAST,
+      });
+      ctx.workers.push(worker);
+      assert.deepEqual(await worker.drain(10_000), { pending: 0 });
+      assert.equal(seen.accepted.length, events.length, 'all 30 events, 4 a batch');
+      assertInOrderPerRun(seen.accepted, events);
+    });
+  });
+
   test('sink names must be unique', () => {
     const s: Sink = { name: 'same', accepts: () => true, send: async () => undefined };
     assert.throws(() => startDeliveryWorker({ deliveries: {} as Store['deliveries'], sinks: [s, s] }), /named "same"/);

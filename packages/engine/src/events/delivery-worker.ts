@@ -65,7 +65,7 @@ interface HeldLease {
 
 /** What one pass over all sinks left behind. */
 interface PassResult {
-  /** deliveries still pending after the pass */
+  /** deliveries still pending after the pass (beyond a full batch: at most one more batch counted) */
   readonly pending: number;
   /** earliest epoch ms at which one of them may be attempted (Infinity: none) */
   readonly nextAt: number;
@@ -218,8 +218,12 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, lane));
-    // A full batch may hide more rows behind it: look again right away.
-    if (pending.length >= batchSize) nextAt = Math.min(nextAt, now());
+    // A full batch may hide more rows behind it: count them (up to a batch, so `drain` does
+    // not take the end of this batch for the end of the work) and look again right away.
+    if (pending.length >= batchSize) {
+      left += (await store.listPending(sink.name, batchSize)).length;
+      nextAt = Math.min(nextAt, now());
+    }
     return { pending: left, nextAt };
   }
 

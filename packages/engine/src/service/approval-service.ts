@@ -41,7 +41,13 @@ export interface ApprovalService {
    * ConflictError (the stage is not waiting: decided, timed out, not reached, the run ended, or
    * another replica carries the run).
    */
-  decide(input: { runId: string; stage: string; approved: boolean; by: string; comment?: string }): Promise<RecordedDecision>;
+  decide(input: {
+    runId: string;
+    stage: string;
+    approved: boolean;
+    by: string;
+    comment?: string;
+  }): Promise<RecordedDecision>;
 }
 
 /** How long `decide` waits for the engine to record a decision, ms. */

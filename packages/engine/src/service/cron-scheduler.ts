@@ -93,7 +93,9 @@ export function createCronScheduler(deps: CronSchedulerDeps): CronScheduler {
         cron = new Cron(want.schedule, { timezone: want.timezone, paused: true });
         cron.nextRun(new Date(now));
       } catch (error) {
-        log.warn(`cron: workflow ${want.workflow} trigger ${want.triggerIndex}: cannot schedule "${want.schedule}" (${want.timezone}): ${messageOf(error)}`);
+        log.warn(
+          `cron: workflow ${want.workflow} trigger ${want.triggerIndex}: cannot schedule "${want.schedule}" (${want.timezone}): ${messageOf(error)}`,
+        );
         continue;
       }
       // at start, the latest tick that passed within the catch-up window is still due (claimed)
@@ -145,12 +147,16 @@ export function createCronScheduler(deps: CronSchedulerDeps): CronScheduler {
       if (due === undefined || due <= entry.lastTick) continue;
       entry.lastTick = due;
       if (now - due > Math.max(maxLatenessMs, catchUpMs)) {
-        log.warn(`cron: workflow ${entry.workflow}: skipped the tick ${new Date(due).toISOString()}, found ${now - due}ms late`);
+        log.warn(
+          `cron: workflow ${entry.workflow}: skipped the tick ${new Date(due).toISOString()}, found ${now - due}ms late`,
+        );
         continue;
       }
       firing.push(
         fire(entry, due).catch((error: unknown) =>
-          log.warn(`cron: workflow ${entry.workflow}: the tick ${new Date(due).toISOString()} started no run: ${messageOf(error)}`),
+          log.warn(
+            `cron: workflow ${entry.workflow}: the tick ${new Date(due).toISOString()} started no run: ${messageOf(error)}`,
+          ),
         ),
       );
     }

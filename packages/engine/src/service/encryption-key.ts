@@ -47,6 +47,7 @@ export async function resolveEncryptionKey(config: Pick<Config, 'encryptionKey' 
       throw new ConfigError(`cannot read ${file}: ${(error as Error).message} (or set PILOTAGE_ENCRYPTION_KEY)`);
     }
   }
-  if (key === '') throw new ConfigError(`${file} is empty; delete it to generate a new key, or set PILOTAGE_ENCRYPTION_KEY`);
+  if (key === '')
+    throw new ConfigError(`${file} is empty; delete it to generate a new key, or set PILOTAGE_ENCRYPTION_KEY`);
   return { key, source: file, created };
 }

@@ -42,8 +42,11 @@ export interface SecretService {
    * they are replaced or deleted: older runs may still print them.
    */
   mask(text: string): string;
-  /** Load every stored value into the mask (at start; other replicas' changes arrive through `secretsFor`). */
-  refresh(): Promise<void>;
+  /**
+   * Load every stored value into the mask (at start; other replicas' changes arrive through
+   * `secretsFor`). Returns the secrets (`scope/name`) that cannot be decrypted with this key.
+   */
+  refresh(): Promise<string[]>;
 }
 
 /** Longest accepted value, in characters. */
@@ -98,7 +101,14 @@ export function createSecretService(deps: {
       remember([input.value]);
       const created = await deps.store.put({ scope, name: input.name, ciphertext, updatedAt: at, updatedBy: input.by });
       const stored = await deps.store.get(scope, input.name);
-      const record = stored ?? { scope, name: input.name, ciphertext, createdAt: at, updatedAt: at, updatedBy: input.by };
+      const record = stored ?? {
+        scope,
+        name: input.name,
+        ciphertext,
+        createdAt: at,
+        updatedAt: at,
+        updatedBy: input.by,
+      };
       return { info: infoOf(record), created };
     },
     async list(filter = {}) {
@@ -123,7 +133,17 @@ export function createSecretService(deps: {
       return masker.text(text);
     },
     async refresh() {
-      remember((await deps.store.list()).map(reveal));
+      const unreadable: string[] = [];
+      const values: string[] = [];
+      for (const record of await deps.store.list()) {
+        try {
+          values.push(reveal(record));
+        } catch {
+          unreadable.push(context(record));
+        }
+      }
+      remember(values);
+      return unreadable;
     },
   };
 }

@@ -99,7 +99,13 @@ export function createWebhookReceiver(deps: {
           ? checkGithubSignature(secret, request.body, header('x-hub-signature-256'))
           : provider === 'gitlab'
             ? checkGitlabToken(secret, header('x-gitlab-token'))
-            : checkGenericSignature(secret, request.body, header('x-pilotage-signature'), header('x-pilotage-timestamp'), now);
+            : checkGenericSignature(
+                secret,
+                request.body,
+                header('x-pilotage-signature'),
+                header('x-pilotage-timestamp'),
+                now,
+              );
       if (problem !== undefined) throw new UnauthorizedError(`webhook refused: ${problem}`);
 
       const payload = parsePayload(request.body, header('content-type'));
@@ -109,7 +115,10 @@ export function createWebhookReceiver(deps: {
       const trigger = triggers.find((t) => matches(t.events, eventNames(provider, event, payload)));
       if (trigger === undefined) {
         const accepted = [...new Set(triggers.flatMap((t) => t.events))].join(', ');
-        return { kind: 'ignored', reason: `event ${event || '(none)'} is not one the workflow's ${provider} triggers accept (${accepted})` };
+        return {
+          kind: 'ignored',
+          reason: `event ${event || '(none)'} is not one the workflow's ${provider} triggers accept (${accepted})`,
+        };
       }
 
       const data = renderInputs(trigger, { payload, headers: visibleHeaders(request.headers), event });
@@ -119,7 +128,13 @@ export function createWebhookReceiver(deps: {
         await deps.store.webhookDeliveries.purge(now - DELIVERY_DEDUP_WINDOW_MS);
       }
       if (deliveryId !== undefined && deliveryId !== '') {
-        const claimed = await deps.store.webhookDeliveries.claim(workflow, provider, deliveryId, now, DELIVERY_DEDUP_WINDOW_MS);
+        const claimed = await deps.store.webhookDeliveries.claim(
+          workflow,
+          provider,
+          deliveryId,
+          now,
+          DELIVERY_DEDUP_WINDOW_MS,
+        );
         if (!claimed) {
           const seen = await deps.store.webhookDeliveries.get(workflow, provider, deliveryId);
           return { kind: 'duplicate', deliveryId, runId: seen?.runId ?? null };

@@ -21,9 +21,15 @@ export function constantTimeEqual(a: string, b: string): boolean {
 }
 
 /** GitHub: `X-Hub-Signature-256: sha256=<hex>`, HMAC-SHA256 of the raw body with the secret. */
-export function checkGithubSignature(secret: string, body: Buffer, header: string | undefined): SignatureProblem | undefined {
+export function checkGithubSignature(
+  secret: string,
+  body: Buffer,
+  header: string | undefined,
+): SignatureProblem | undefined {
   if (header === undefined || header === '') return 'missing X-Hub-Signature-256';
-  return constantTimeEqual(header.trim().toLowerCase(), hmacSha256(secret, body)) ? undefined : 'bad X-Hub-Signature-256';
+  return constantTimeEqual(header.trim().toLowerCase(), hmacSha256(secret, body))
+    ? undefined
+    : 'bad X-Hub-Signature-256';
 }
 
 /** GitLab: `X-Gitlab-Token` equal to the secret. */

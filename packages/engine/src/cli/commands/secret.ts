@@ -52,7 +52,9 @@ export function registerSecret(program: Command): void {
       if (flags.json) return print({ secrets: list });
       if (list.length === 0) return print('no secrets');
       for (const s of list) {
-        print(`${s.scope}  ${s.name}  updated ${new Date(s.updatedAt).toISOString()}${s.updatedBy ? ` by ${s.updatedBy}` : ''}`);
+        print(
+          `${s.scope}  ${s.name}  updated ${new Date(s.updatedAt).toISOString()}${s.updatedBy ? ` by ${s.updatedBy}` : ''}`,
+        );
       }
     }),
   );
@@ -87,7 +89,9 @@ async function readValue(name: string): Promise<string> {
   if (!stdin.isTTY) {
     const chunks: Buffer[] = [];
     for await (const chunk of stdin) chunks.push(chunk as Buffer);
-    const value = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    const value = Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
     if (value === '') throw new ValidationError('no value: pass --value, pipe it on stdin, or run in a terminal');
     return value;
   }
