@@ -162,7 +162,10 @@ stages: [{ name: s, actions: [{ name: a, with: "\${{ inputs }}", run: 'while [ !
     assert.equal((await h.call('POST', '/v1/runs/01NOPE/rerun', { body: {} })).status, 404);
     const bad = await h.call('POST', `/v1/runs/${started.body.id}/rerun`, { body: { from: 'middle' } });
     assert.equal(bad.status, 400);
-    assert.ok(bad.body.details.some((d: any) => d.field === 'body.from'), JSON.stringify(bad.body));
+    assert.ok(
+      bad.body.details.some((d: any) => d.field === 'body.from'),
+      JSON.stringify(bad.body),
+    );
     const reader = await h.token('read');
     assert.equal((await h.call('POST', `/v1/runs/${started.body.id}/rerun`, { token: reader, body: {} })).status, 403);
     assert.equal((await h.call('POST', `/v1/runs/${started.body.id}/rerun`, { token: null, body: {} })).status, 401);

@@ -24,7 +24,8 @@ export async function waitForRun(
     const answer = await h.call('GET', `/v1/runs/${id}`);
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     if (check(answer.body)) return answer.body;
-    if (Date.now() > deadline) assert.fail(`run ${id} never reached the expected state: ${JSON.stringify(answer.body.run)}`);
+    if (Date.now() > deadline)
+      assert.fail(`run ${id} never reached the expected state: ${JSON.stringify(answer.body.run)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -135,7 +135,10 @@ stages:
     );
     const notObject = await h.call('POST', '/v1/workflows/greet/runs', { body: { data: [1] } });
     assert.equal(notObject.status, 400);
-    assert.ok(notObject.body.details.some((d: any) => d.field === 'body.data'), JSON.stringify(notObject.body));
+    assert.ok(
+      notObject.body.details.some((d: any) => d.field === 'body.data'),
+      JSON.stringify(notObject.body),
+    );
     const extra = await h.call('POST', '/v1/workflows/greet/runs', { body: { data: { repo: 'x' }, when: 'now' } });
     assert.equal(extra.status, 400);
 
@@ -146,7 +149,10 @@ stages:
     assert.equal(noVersion.status, 404);
 
     assert.equal((await h.call('POST', '/v1/workflows/greet/runs', { token: null, body: {} })).status, 401);
-    const forbidden = await h.call('POST', '/v1/workflows/greet/runs', { token: reader, body: { data: { repo: 'x' } } });
+    const forbidden = await h.call('POST', '/v1/workflows/greet/runs', {
+      token: reader,
+      body: { data: { repo: 'x' } },
+    });
     assert.equal(forbidden.status, 403);
     assert.equal(forbidden.body.code, 'FORBIDDEN');
   });
@@ -227,7 +233,10 @@ stages:
   test('GET /v1/runs: 400 naming the query field, 401 without a token', async () => {
     const badState = await h.call('GET', '/v1/runs?state=sleeping');
     assert.equal(badState.status, 400);
-    assert.ok(badState.body.details.some((d: any) => d.field === 'querystring.state'), JSON.stringify(badState.body));
+    assert.ok(
+      badState.body.details.some((d: any) => d.field === 'querystring.state'),
+      JSON.stringify(badState.body),
+    );
     const badLimit = await h.call('GET', '/v1/runs?limit=0');
     assert.equal(badLimit.status, 400);
     assert.ok(badLimit.body.details.some((d: any) => d.field === 'querystring.limit'));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createApiClient } from '../src/cli/api-client.js';
@@ -16,9 +16,12 @@ stages:
         with: "\${{ inputs }}"
         run: |
           post() { curl -fsS -o /dev/null -H 'Content-Type: application/json' -d "$2" "$1"; }
+          post "$CO_COMPONENT_START" '{}'
+          post "$CO_TASK_START" '{}'
           post "$CO_TASK_STATUS" '{"message":"halfway","progress":0.5,"output":{"step":1}}'
           while [ ! -f "$CO_INPUT_GATE" ]; do sleep 0.05; done
-          echo "[COUT] done=yes"
+          post "$CO_TASK_RESULT" '{"status":"success","output":{"done":"yes"}}'
+          post "$CO_COMPONENT_STOP" '{}'
   - name: finish
     actions:
       - name: last
@@ -76,11 +79,10 @@ describe('live updates over SSE (real HTTP)', () => {
     const stream = await client.stream(`/v1/runs/${started.body.id}/events`);
     const res = stream as unknown as { headers: Record<string, string> };
     assert.match(res.headers['content-type'] ?? '', /^text\/event-stream/);
-    const events: SseEvent[] = [];
-    for await (const event of sseEvents(stream)) {
-      events.push(event);
-      if (event.event === 'status') await writeFile(gate, '');
-    }
+    const iterator = sseEvents(stream);
+    const events = await readUntil(iterator, (e) => e.event === 'status');
+    await writeFile(gate, '');
+    await readUntil(iterator, () => false, events);
     const names = events.map((e) => e.event);
     assert.equal(names[0], 'snapshot');
     const snapshot = events[0]!.data as any;
@@ -101,7 +103,9 @@ describe('live updates over SSE (real HTTP)', () => {
       { message: 'halfway', progress: 0.5, output: { step: 1 } },
     );
     const taskStates = (action: string) =>
-      events.filter((e) => e.event === 'task' && (e.data as any).task.action === action).map((e) => (e.data as any).task.state);
+      events
+        .filter((e) => e.event === 'task' && (e.data as any).task.action === action)
+        .map((e) => (e.data as any).task.state);
     assert.ok(taskStates('step').includes('running'), JSON.stringify(taskStates('step')));
     assert.equal(taskStates('step').at(-1), 'succeeded');
     assert.equal(taskStates('last').at(-1), 'succeeded');
@@ -188,8 +192,14 @@ describe('live updates over SSE (real HTTP)', () => {
       ['headers.last-event-id'],
     );
     const other = (await h.call('GET', '/v1/runs?workflow=live&limit=1')).body.runs[0];
-    assert.equal((await h.call('GET', `/v1/runs/${other.id}/tasks/${taskId}/logs/stream`, { token: reader })).status, 404);
-    assert.equal((await h.call('GET', `/v1/runs/${runs[0].id}/tasks/${taskId}/logs/stream`, { token: null })).status, 401);
+    assert.equal(
+      (await h.call('GET', `/v1/runs/${other.id}/tasks/${taskId}/logs/stream`, { token: reader })).status,
+      404,
+    );
+    assert.equal(
+      (await h.call('GET', `/v1/runs/${runs[0].id}/tasks/${taskId}/logs/stream`, { token: null })).status,
+      401,
+    );
   });
 
   test('a client that goes away is unsubscribed (the engine keeps no listener for it)', async () => {
@@ -199,7 +209,7 @@ describe('live updates over SSE (real HTTP)', () => {
     const baseline = engine.listeners.size;
     const url = new URL(`/v1/runs/${started.body.id}/events`, h.server.url);
     const req = request(url, { headers: { authorization: `Bearer ${reader}` } });
-    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
       req.on('response', resolve);
       req.on('error', reject);
       req.end();

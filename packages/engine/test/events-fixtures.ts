@@ -14,7 +14,6 @@ export const sharedMissing: string | undefined = existsSync(join(SHARED_CDEVENTS
   : `reference data not found at ${SHARED_CDEVENTS}`;
 
 /** A JSON document the tests read and mutate freely (any shape, on purpose). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests poke at arbitrary JSON
 export type Doc = any;
 
 /** A conformance example: its file name and parsed document. */

@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { ConfigError, PilotageError, type ErrorCode } from '../domain/errors.js';
 import { configFrom } from './runtime-flags.js';
@@ -52,7 +52,7 @@ export function createApiClient(server: string, token: string | undefined): ApiC
     path: string,
     body: string | undefined,
     headers: Record<string, string>,
-  ): Promise<import('node:http').IncomingMessage> =>
+  ): Promise<IncomingMessage> =>
     new Promise((resolve, reject) => {
       const url = new URL(base + path);
       const send = url.protocol === 'https:' ? httpsRequest : httpRequest;

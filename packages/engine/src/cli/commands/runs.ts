@@ -1,49 +1,61 @@
 import type { Command } from 'commander';
-import { formatDurationMs } from '../../domain/duration.js';
-import { NotFoundError } from '../../domain/errors.js';
-import { isRunEnded, type RunState } from '../../domain/states.js';
-import type { RunRecord, Store, TaskRunRecord } from '../../store/types.js';
-import { print } from '../output.js';
+import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { isRunEnded, RUN_STATES, type RunState } from '../../domain/states.js';
+import type { RunFilter, RunRecord, Store, TriggerInfo } from '../../store/types.js';
+import { apiClient, type ApiClient } from '../api-client.js';
+import { print, reportError } from '../output.js';
+import { logPrefix, runLine, taskBlock, triggerLine } from '../render/run-lines.js';
+import { configFrom } from '../runtime-flags.js';
 import { withStore } from '../with-store.js';
+import { cancelRemote, listRemote, logsRemote, retryRemote, showRemote } from './runs-remote.js';
+import { selectsTask, type Flags, type ListFlags, type LogsFlags } from './runs-flags.js';
 
-interface Flags {
-  db?: string;
-  json?: boolean;
-}
+const TRIGGER_KINDS: readonly TriggerInfo['kind'][] = ['manual', 'cli', 'webhook', 'cdevent', 'cron', 'rerun'];
 
-/** `pilotage runs list|show|logs`: read the local store. */
+/**
+ * `pilotage runs list|show|logs|cancel|retry`. With a server (`--server URL` or PILOTAGE_SERVER,
+ * token `--token`/PILOTAGE_TOKEN) they use its API, `logs -f` following over SSE; otherwise
+ * list/show/logs read the local store (`--db`/PILOTAGE_DB), and cancel/retry need a server.
+ */
 export function registerRuns(program: Command): void {
-  const runs = program.command('runs').description('inspect runs in the store');
-  runs
-    .command('list')
-    .description('recent runs, newest first')
-    .option('--workflow <name>', 'only this workflow')
-    .option('--state <state>', 'only runs in this state')
-    .option('--limit <n>', 'how many', '20')
-    .option('--before <id>', 'page: runs older than this id')
-    .option('--db <path|url>', 'store')
-    .option('--json', 'JSON output')
-    .action((flags: Flags & { workflow?: string; state?: RunState; limit: string; before?: string }) =>
-      withStore(flags, async (store) => {
-        const list = await store.runs.list({
-          ...(flags.workflow ? { workflow: flags.workflow } : {}),
-          ...(flags.state ? { state: flags.state } : {}),
-          ...(flags.before ? { before: flags.before } : {}),
-          limit: Number(flags.limit),
-        });
-        if (flags.json) return print({ runs: list });
+  const runs = program.command('runs').description('inspect, cancel and rerun runs (local store, or a server)');
+  const common = (command: Command): Command =>
+    command
+      .option('--server <url>', 'a Pilotage server (PILOTAGE_SERVER); default the local store')
+      .option('--token <token>', 'API token for the server (PILOTAGE_TOKEN)')
+      .option('--db <path|url>', 'local store (PILOTAGE_DB)')
+      .option('--json', 'JSON output');
+
+  common(
+    runs
+      .command('list')
+      .description('recent runs, newest first')
+      .option('--workflow <name>', 'only this workflow')
+      .option('--state <state>', `only runs in this state (${RUN_STATES.join(', ')})`)
+      .option('--trigger <kind>', `only runs started this way (${TRIGGER_KINDS.join(', ')})`)
+      .option('--since <time>', 'only runs created at or after (ISO 8601 or epoch ms)')
+      .option('--until <time>', 'only runs created before (ISO 8601 or epoch ms)')
+      .option('--limit <n>', 'how many', '20')
+      .option('--before <id>', 'local store: page of runs older than this id')
+      .option('--cursor <cursor>', 'server: the next page (printed after each page)'),
+  ).action((flags: ListFlags) =>
+    target(flags, {
+      remote: (client) => listRemote(client, flags),
+      local: async (store) => {
+        const list = await store.runs.list(localFilter(flags));
+        if (flags.json) return print({ runs: list.map(({ plan: _plan, ...run }) => run) });
         if (list.length === 0) return print('no runs');
         for (const run of list) print(runLine(run));
-      }),
-    );
-  runs
-    .command('show')
-    .description('a run with every task run, attempt, output and transition')
-    .argument('<run-id>')
-    .option('--db <path|url>', 'store')
-    .option('--json', 'JSON output')
-    .action((id: string, flags: Flags) =>
-      withStore(flags, async (store) => {
+      },
+    }),
+  );
+
+  common(
+    runs.command('show').description('a run with every task run, attempt, output and transition').argument('<run-id>'),
+  ).action((id: string, flags: Flags) =>
+    target(flags, {
+      remote: (client) => showRemote(client, id, flags),
+      local: async (store) => {
         const run = await mustGetRun(store, id);
         const tasks = await store.taskRuns.listByRun(run.id);
         if (flags.json) {
@@ -51,71 +63,123 @@ export function registerRuns(program: Command): void {
           return print({ run, tasks, transitions });
         }
         print(runLine(run));
-        print(
-          `  trigger: ${run.trigger.kind}${run.trigger.by ? ` by ${run.trigger.by}` : ''}   inputs: ${JSON.stringify(run.inputs)}`,
-        );
+        print(triggerLine(run));
         for (const task of tasks) print(taskBlock(task));
-      }),
-    );
-  runs
-    .command('logs')
-    .description('log lines of a run (all actions, or one), optionally following')
-    .argument('<run-id>')
-    .option('--action <name>', 'only this action')
-    .option('-f, --follow', 'keep printing until the run ends')
-    .option('--db <path|url>', 'store')
-    .option('--json', 'JSON lines')
-    .action((id: string, flags: Flags & { action?: string; follow?: boolean }) =>
-      withStore(flags, async (store) => {
-        const seen = new Map<string, number>();
-        for (;;) {
-          const run = await mustGetRun(store, id);
-          const tasks = (await store.taskRuns.listByRun(run.id)).filter(
-            (t) => !flags.action || t.action === flags.action,
+      },
+    }),
+  );
+
+  common(
+    runs
+      .command('logs')
+      .description('log lines of a run (all actions, or one), optionally following')
+      .argument('<run-id>')
+      .option('--task <action|task-run-id>', 'only this action (every attempt) or this task run')
+      .option('--action <name>', 'same as --task')
+      .option('-f, --follow', 'keep printing until the run ends (over SSE with a server)'),
+  ).action((id: string, flags: LogsFlags) =>
+    target(flags, {
+      remote: (client) => logsRemote(client, id, flags),
+      local: (store) => logsLocal(store, id, flags),
+    }),
+  );
+
+  common(runs.command('cancel').description('cancel a run (needs a server)').argument('<run-id>')).action(
+    (id: string, flags: Flags) => target(flags, { remote: (client) => cancelRemote(client, id, flags) }),
+  );
+
+  common(
+    runs
+      .command('retry')
+      .description(
+        'rerun an ended run (needs a server): from the failed action, reusing what succeeded, or from the start',
+      )
+      .argument('<run-id>')
+      .option('--from <where>', 'failed (reuse what succeeded) or start', 'failed')
+      .option('-f, --follow', 'follow the new run with the live view; exit code = its result')
+      .option('--plain', 'with --follow: one line per event even on a terminal'),
+  ).action((id: string, flags: Flags & { from: string; follow?: boolean; plain?: boolean }) =>
+    target(flags, { remote: (client) => retryRemote(client, id, flags) }),
+  );
+}
+
+/**
+ * Run `remote` against the server when one is given, else `local` on the store; a command with
+ * no `local` needs a server. Errors are reported (JSON with `--json`) and set the exit code;
+ * `remote` may return an exit code of its own.
+ */
+async function target(
+  flags: Flags,
+  how: { remote: (client: ApiClient) => Promise<number | void>; local?: (store: Store) => Promise<void> },
+): Promise<void> {
+  let client: ApiClient | undefined;
+  try {
+    if (configFrom({ server: flags.server }).server !== undefined || how.local === undefined) client = apiClient(flags);
+  } catch (error) {
+    process.exitCode = reportError(error, flags.json === true);
+    return;
+  }
+  if (client === undefined) return withStore(flags, how.local!);
+  try {
+    process.exitCode = (await how.remote(client)) ?? 0;
+  } catch (error) {
+    process.exitCode = reportError(error, flags.json === true);
+  }
+}
+
+function localFilter(flags: ListFlags): RunFilter {
+  const limit = Number(flags.limit);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new ValidationError(`--limit must be a positive number, got "${flags.limit}"`);
+  if (flags.state !== undefined && !RUN_STATES.includes(flags.state as RunState)) {
+    throw new ValidationError(`--state must be one of ${RUN_STATES.join(', ')}, got "${flags.state}"`);
+  }
+  if (flags.trigger !== undefined && !TRIGGER_KINDS.includes(flags.trigger as TriggerInfo['kind'])) {
+    throw new ValidationError(`--trigger must be one of ${TRIGGER_KINDS.join(', ')}, got "${flags.trigger}"`);
+  }
+  if (flags.cursor !== undefined)
+    throw new ValidationError('--cursor pages a server; use --before <id> on the local store');
+  return {
+    ...(flags.workflow ? { workflow: flags.workflow } : {}),
+    ...(flags.state ? { state: flags.state as RunState } : {}),
+    ...(flags.trigger ? { triggerKind: flags.trigger as TriggerInfo['kind'] } : {}),
+    ...(flags.since ? { createdAfter: parseTime(flags.since, '--since') } : {}),
+    ...(flags.until ? { createdBefore: parseTime(flags.until, '--until') } : {}),
+    ...(flags.before ? { before: flags.before } : {}),
+    limit,
+  };
+}
+
+function parseTime(text: string, flag: string): number {
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isFinite(ms)) throw new ValidationError(`${flag} must be an ISO 8601 time or epoch ms, got "${text}"`);
+  return ms;
+}
+
+async function logsLocal(store: Store, id: string, flags: LogsFlags): Promise<void> {
+  const seen = new Map<string, number>();
+  for (;;) {
+    const run = await mustGetRun(store, id);
+    const tasks = (await store.taskRuns.listByRun(run.id)).filter((t) => selectsTask(flags, t));
+    for (const task of tasks) {
+      for (;;) {
+        const lines = await store.logs.read(task.id, seen.get(task.id) ?? 0, 1000);
+        for (const line of lines) {
+          print(
+            flags.json ? { action: task.action, attempt: task.attempt, ...line } : `${logPrefix(task)}${line.line}`,
           );
-          for (const task of tasks) {
-            for (;;) {
-              const lines = await store.logs.read(task.id, seen.get(task.id) ?? 0, 1000);
-              for (const line of lines) {
-                print(
-                  flags.json
-                    ? { action: task.action, attempt: task.attempt, ...line }
-                    : `${task.action}${task.attempt > 1 ? `#${task.attempt}` : ''} │ ${line.line}`,
-                );
-              }
-              if (lines.length === 0) break;
-              seen.set(task.id, lines.at(-1)!.seq);
-            }
-          }
-          if (!flags.follow || isRunEnded(run.state)) break;
-          await new Promise((r) => setTimeout(r, 300));
         }
-      }),
-    );
+        if (lines.length === 0) break;
+        seen.set(task.id, lines.at(-1)!.seq);
+      }
+    }
+    if (!flags.follow || isRunEnded(run.state)) break;
+    await new Promise((r) => setTimeout(r, 300));
+  }
 }
 
 async function mustGetRun(store: Store, id: string): Promise<RunRecord> {
   const run = await store.runs.get(id);
   if (!run) throw new NotFoundError(`run ${id} not found in this store (see pilotage runs list)`);
   return run;
-}
-
-function runLine(run: RunRecord): string {
-  const elapsed = run.startedAt ? formatDurationMs((run.endedAt ?? Date.now()) - run.startedAt) : '-';
-  const when = new Date(run.createdAt).toISOString().replace('T', ' ').slice(0, 19);
-  return `${run.id}  ${run.workflow} #${run.number}  ${run.state.padEnd(9)}  ${elapsed.padStart(7)}  ${when}${run.reason ? `  ${run.reason}` : ''}`;
-}
-
-function taskBlock(task: TaskRunRecord): string {
-  const elapsed = task.startedAt && task.endedAt ? formatDurationMs(task.endedAt - task.startedAt) : '';
-  const lines = [
-    `  ${task.stage}/${task.action} attempt ${task.attempt}: ${task.state} ${elapsed}  [${task.component} on ${task.executor}]`,
-  ];
-  if (task.reason) lines.push(`    reason: ${task.reason}`);
-  if (task.message) lines.push(`    message: ${task.message}`);
-  if (task.exitCode !== null) lines.push(`    exit code: ${task.exitCode}`);
-  if (Object.keys(task.output).length > 0) lines.push(`    output: ${JSON.stringify(task.output)}`);
-  const steps = Object.keys(task.steps);
-  if (steps.length > 0) lines.push(`    callbacks: ${steps.join(' → ')}`);
-  return lines.join('\n');
 }

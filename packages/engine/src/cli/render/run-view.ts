@@ -1,7 +1,38 @@
 import { formatDurationMs } from '../../domain/duration.js';
-import type { EngineUpdate } from '../../engine/ports.js';
-import type { Plan } from '../../plan/types.js';
-import type { RunRecord, TaskRunRecord } from '../../store/types.js';
+import type { RunRecord, StatusRecord, TaskRunRecord } from '../../store/types.js';
+
+/** A run as the view needs it: a store record, or the API's (which has no plan). */
+export type ViewRun = Omit<RunRecord, 'plan'>;
+
+/** A task run as the view needs it: a store record, or the API's (which has no token hash). */
+export type ViewTask = Omit<TaskRunRecord, 'tokenHash'>;
+
+/** What the view draws: the workflow's name and its stages' actions, in order (a Plan fits). */
+export interface RunOutline {
+  readonly name: string;
+  readonly stages: readonly {
+    readonly name: string;
+    readonly type: 'actions' | 'approval';
+    readonly actions: readonly { readonly name: string }[];
+  }[];
+}
+
+/**
+ * An update the view folds in: the engine's own (`EngineUpdate` fits), or one rebuilt from the
+ * server's SSE events (`pilotage run --server`).
+ */
+export type ViewUpdate =
+  | { readonly kind: 'run'; readonly run: ViewRun }
+  | { readonly kind: 'task'; readonly task: ViewTask }
+  | { readonly kind: 'status'; readonly task: ViewTask; readonly status: Omit<StatusRecord, 'taskRunId'> }
+  | { readonly kind: 'log' }
+  | {
+      readonly kind: 'refused';
+      readonly step: string;
+      readonly status: number;
+      readonly code: string;
+      readonly message: string;
+    };
 
 const ICONS: Record<string, string> = {
   queued: '○',
@@ -20,13 +51,13 @@ const ICONS: Record<string, string> = {
  * returns the lines the plain (non-TTY) mode prints; `tree` draws the live view.
  */
 export class RunView {
-  run: RunRecord | undefined;
-  private readonly tasks = new Map<string, TaskRunRecord>();
+  run: ViewRun | undefined;
+  private readonly tasks = new Map<string, ViewTask>();
 
-  constructor(private readonly plan: Plan) {}
+  constructor(private readonly plan: RunOutline) {}
 
   /** Fold an update in; returns the plain-mode lines it produces (none for logs). */
-  apply(update: EngineUpdate): string[] {
+  apply(update: ViewUpdate): string[] {
     switch (update.kind) {
       case 'run': {
         const before = this.run?.state;
@@ -58,7 +89,7 @@ export class RunView {
   }
 
   /** The latest task run of an action (highest attempt). */
-  latest(action: string): TaskRunRecord | undefined {
+  latest(action: string): ViewTask | undefined {
     return this.tasks.get(action);
   }
 
@@ -89,12 +120,12 @@ export class RunView {
     return lines.join('\n');
   }
 
-  private label(task: TaskRunRecord): string {
+  private label(task: ViewTask): string {
     return `${task.stage}/${task.action}${task.attempt > 1 ? `#${task.attempt}` : ''}`;
   }
 }
 
-function detail(task: TaskRunRecord): string {
+function detail(task: ViewTask): string {
   if (task.state === 'running' || task.state === 'starting' || task.state === 'pending') return '';
   const parts: string[] = [];
   if (task.startedAt && task.endedAt) parts.push(formatDurationMs(task.endedAt - task.startedAt));

@@ -1,0 +1,33 @@
+import type { TaskRunRecord } from '../../store/types.js';
+import type { ServerFlags } from '../api-client.js';
+
+/** Flags every `runs` subcommand takes: a local store, or a server. */
+export interface Flags extends ServerFlags {
+  db?: string;
+  json?: boolean;
+}
+
+/** `runs list` filters. */
+export interface ListFlags extends Flags {
+  workflow?: string;
+  state?: string;
+  trigger?: string;
+  since?: string;
+  until?: string;
+  limit: string;
+  before?: string;
+  cursor?: string;
+}
+
+/** `runs logs` options. */
+export interface LogsFlags extends Flags {
+  task?: string;
+  action?: string;
+  follow?: boolean;
+}
+
+/** Whether a task run is the one `--task`/`--action` names (an action name or a task run id). */
+export function selectsTask(flags: LogsFlags, task: Pick<TaskRunRecord, 'id' | 'action'>): boolean {
+  const wanted = flags.task ?? flags.action;
+  return wanted === undefined || task.action === wanted || task.id === wanted;
+}

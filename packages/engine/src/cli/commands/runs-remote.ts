@@ -1,0 +1,137 @@
+import { PilotageError } from '../../domain/errors.js';
+import type { ApiClient } from '../api-client.js';
+import { print } from '../output.js';
+import { followRemoteRun, type RemoteRunDetail } from '../remote-run.js';
+import { logPrefix, runLine, taskBlock, triggerLine } from '../render/run-lines.js';
+import type { ViewRun, ViewTask } from '../render/run-view.js';
+import { sseEvents } from '../sse-events.js';
+import { selectsTask, type ListFlags, type LogsFlags } from './runs-flags.js';
+
+/** How many times a dropped log or event stream is reopened before giving up. */
+const RECONNECTS = 10;
+const PAGE = 1000;
+
+interface LogLine {
+  readonly seq: number;
+  readonly at: number;
+  readonly stream: 'stdout' | 'stderr';
+  readonly line: string;
+}
+
+/** `runs list --server`: one page of `GET /v1/runs`, and how to get the next. */
+export async function listRemote(client: ApiClient, flags: ListFlags): Promise<void> {
+  if (flags.before !== undefined)
+    throw new PilotageError('VALIDATION', '--before pages the local store; use --cursor with a server');
+  const query = new URLSearchParams();
+  const set = (key: string, value: string | undefined) => {
+    if (value !== undefined) query.set(key, value);
+  };
+  set('workflow', flags.workflow);
+  set('state', flags.state);
+  set('trigger', flags.trigger);
+  set('createdAfter', flags.since);
+  set('createdBefore', flags.until);
+  set('limit', flags.limit);
+  set('cursor', flags.cursor);
+  const page = await client.request<{ runs: ViewRun[]; nextCursor: string | null }>('GET', `/v1/runs?${query}`);
+  if (flags.json) return print(page);
+  if (page.runs.length === 0) return print('no runs');
+  for (const run of page.runs) print(runLine(run));
+  if (page.nextCursor !== null) process.stderr.write(`more: --cursor ${page.nextCursor}\n`);
+}
+
+/** `runs show --server`. */
+export async function showRemote(client: ApiClient, id: string, flags: { json?: boolean }): Promise<void> {
+  const detail = await client.request<RemoteRunDetail>('GET', `/v1/runs/${encodeURIComponent(id)}`);
+  if (flags.json) return print(detail);
+  print(runLine(detail.run));
+  print(triggerLine(detail.run));
+  for (const action of detail.actions) for (const task of action.attempts) print(taskBlock(task));
+}
+
+/** `runs cancel --server`. */
+export async function cancelRemote(client: ApiClient, id: string, flags: { json?: boolean }): Promise<void> {
+  const run = await client.request<ViewRun>('POST', `/v1/runs/${encodeURIComponent(id)}/cancel`);
+  print(flags.json ? run : `cancelling ${run.workflow} #${run.number} (run ${run.id}, ${run.state})`);
+}
+
+/** `runs retry --server`: a rerun; with `--follow`, its live view and its result as exit code. */
+export async function retryRemote(
+  client: ApiClient,
+  id: string,
+  flags: { json?: boolean; from: string; follow?: boolean; plain?: boolean },
+): Promise<number | void> {
+  const run = await client.request<ViewRun>('POST', `/v1/runs/${encodeURIComponent(id)}/rerun`, { from: flags.from });
+  if (flags.json && !flags.follow) return print(run);
+  const line = `started ${run.workflow} #${run.number} (run ${run.id}), a rerun of ${id} from ${flags.from}`;
+  if (!flags.follow) return print(line);
+  if (!flags.json) process.stderr.write(`${line}\n`);
+  return followRemoteRun(client, run.id, flags);
+}
+
+/**
+ * `runs logs --server`: every selected attempt's log, task run by task run; with `--follow`,
+ * each task run's log stream (SSE, resumed with Last-Event-ID when dropped) from the moment the
+ * run's event stream shows it, until the run has ended and every log is complete.
+ */
+export async function logsRemote(client: ApiClient, id: string, flags: LogsFlags): Promise<void> {
+  const runPath = `/v1/runs/${encodeURIComponent(id)}`;
+  const printLine = (task: ViewTask, line: LogLine): void =>
+    print(
+      flags.json
+        ? { action: task.action, attempt: task.attempt, taskRunId: task.id, ...line }
+        : `${logPrefix(task)}${line.line}`,
+    );
+  if (!flags.follow) {
+    const detail = await client.request<RemoteRunDetail>('GET', runPath);
+    const tasks = detail.actions.flatMap((a) => a.attempts).sort((a, b) => a.createdAt - b.createdAt);
+    for (const task of tasks.filter((t) => selectsTask(flags, t))) {
+      for (let after = 0; ;) {
+        const page = await client.request<{ lines: LogLine[]; lastSeq: number }>(
+          'GET',
+          `${runPath}/tasks/${task.id}/logs?after=${after}&limit=${PAGE}`,
+        );
+        for (const line of page.lines) printLine(task, line);
+        if (page.lines.length < PAGE) break;
+        after = page.lastSeq;
+      }
+    }
+    return;
+  }
+  const followed = new Set<string>();
+  const followers: Promise<void>[] = [];
+  const follow = (task: ViewTask): void => {
+    if (followed.has(task.id) || !selectsTask(flags, task)) return;
+    followed.add(task.id);
+    followers.push(followTaskLog(client, `${runPath}/tasks/${task.id}/logs/stream`, (line) => printLine(task, line)));
+  };
+  let ended = false;
+  for (let attempt = 0; !ended; attempt += 1) {
+    if (attempt > RECONNECTS) throw new PilotageError('UNAVAILABLE', `lost the event stream of run ${id}; giving up`);
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 1000));
+    for await (const { event, data } of sseEvents(await client.stream(`${runPath}/events`))) {
+      if (event === 'snapshot') for (const task of (data as { tasks: ViewTask[] }).tasks) follow(task);
+      else if (event === 'task') follow((data as { task: ViewTask }).task);
+      else if (event === 'end') ended = true;
+    }
+  }
+  await Promise.all(followers);
+}
+
+/** Print a task run's log from its stream until its `end` event, reconnecting from the last seq. */
+async function followTaskLog(client: ApiClient, path: string, onLine: (line: LogLine) => void): Promise<void> {
+  let lastSeq = 0;
+  for (let attempt = 0; attempt <= RECONNECTS; attempt += 1) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 1000));
+    const headers: Record<string, string> = lastSeq > 0 ? { 'last-event-id': String(lastSeq) } : {};
+    for await (const { event, data } of sseEvents(await client.stream(path, headers))) {
+      if (event === 'log') {
+        const line = data as LogLine;
+        if (line.seq <= lastSeq) continue;
+        onLine(line);
+        lastSeq = line.seq;
+      } else if (event === 'end') return;
+    }
+  }
+  throw new PilotageError('UNAVAILABLE', `lost the log stream ${path} ${RECONNECTS} times; giving up`);
+}

@@ -1,0 +1,35 @@
+import { formatDurationMs } from '../../domain/duration.js';
+import type { ViewRun, ViewTask } from './run-view.js';
+
+/** One line per run: id, workflow #number, state, duration, creation time, reason. */
+export function runLine(run: ViewRun): string {
+  const elapsed = run.startedAt ? formatDurationMs((run.endedAt ?? Date.now()) - run.startedAt) : '-';
+  const when = new Date(run.createdAt).toISOString().replace('T', ' ').slice(0, 19);
+  return `${run.id}  ${run.workflow} #${run.number}  ${run.state.padEnd(9)}  ${elapsed.padStart(7)}  ${when}${run.reason ? `  ${run.reason}` : ''}`;
+}
+
+/** The trigger and inputs line under a run. */
+export function triggerLine(run: ViewRun): string {
+  const details = run.trigger.details === undefined ? '' : ` ${JSON.stringify(run.trigger.details)}`;
+  return `  trigger: ${run.trigger.kind}${run.trigger.by ? ` by ${run.trigger.by}` : ''}${details}   inputs: ${JSON.stringify(run.inputs)}`;
+}
+
+/** A task run (one attempt) with its reason, message, exit code, output and callbacks seen. */
+export function taskBlock(task: ViewTask): string {
+  const elapsed = task.startedAt && task.endedAt ? formatDurationMs(task.endedAt - task.startedAt) : '';
+  const lines = [
+    `  ${task.stage}/${task.action} attempt ${task.attempt}: ${task.state} ${elapsed}  [${task.component} on ${task.executor}]`,
+  ];
+  if (task.reason) lines.push(`    reason: ${task.reason}`);
+  if (task.message) lines.push(`    message: ${task.message}`);
+  if (task.exitCode !== null) lines.push(`    exit code: ${task.exitCode}`);
+  if (Object.keys(task.output).length > 0) lines.push(`    output: ${JSON.stringify(task.output)}`);
+  const steps = Object.keys(task.steps);
+  if (steps.length > 0) lines.push(`    callbacks: ${steps.join(' → ')}`);
+  return lines.join('\n');
+}
+
+/** The prefix of a log line: the action, and `#attempt` after the first. */
+export function logPrefix(task: Pick<ViewTask, 'action' | 'attempt'>): string {
+  return `${task.action}${task.attempt > 1 ? `#${task.attempt}` : ''} │ `;
+}

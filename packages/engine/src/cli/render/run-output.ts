@@ -1,0 +1,60 @@
+import logUpdate from 'log-update';
+import type { RunView, ViewUpdate } from './run-view.js';
+
+/** How a followed run is shown: `json` (one object per line), `plain` (one line per event), else live. */
+export interface RunOutputFlags {
+  readonly json?: boolean;
+  readonly plain?: boolean;
+}
+
+/**
+ * Shows a run while it goes, the same way for a local run (engine updates) and a remote one
+ * (SSE events): on a terminal a live tree redrawn every 100 ms; otherwise one timestamped line
+ * per change; with `json` every update as one JSON line (log lines too, unless
+ * PILOTAGE_JSON_LOGS=0). Call `start` once, `apply` per update, `stop` at the end (draws the
+ * final tree) and `dispose` always (stops the timer; safe to repeat).
+ */
+export class RunOutput {
+  readonly live: boolean;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly view: RunView,
+    private readonly flags: RunOutputFlags,
+  ) {
+    this.live = !flags.json && !flags.plain && process.stdout.isTTY === true;
+  }
+
+  start(): void {
+    if (this.live && this.timer === undefined)
+      this.timer = setInterval(() => logUpdate(this.view.tree(Date.now())), 100);
+  }
+
+  /** Fold `update` into the view and print what it produces; `json` prints `asJson` (default the update). */
+  apply(update: ViewUpdate, asJson: unknown = update): void {
+    const lines = this.view.apply(update);
+    if (this.flags.json) {
+      if (update.kind !== 'log' || process.env.PILOTAGE_JSON_LOGS !== '0') write(JSON.stringify(asJson));
+    } else if (!this.live) {
+      const at = new Date().toISOString().slice(11, 23);
+      for (const line of lines) write(`${at} ${line}`);
+    }
+  }
+
+  /** The run ended: draw the final tree (live mode). */
+  stop(): void {
+    if (this.timer === undefined) return;
+    this.dispose();
+    logUpdate(this.view.tree(Date.now()));
+    logUpdate.done();
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+function write(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
