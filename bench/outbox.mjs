@@ -4,8 +4,7 @@
 // between being written and arriving. (2) What emitting adds per task run: the same workflow with
 // no events, with events built and stored, and with events also delivered to an HTTP sink.
 // See bench/README.md ("CDEvents outbox") for what each figure means. Needs `npm run build`.
-import { Buffer } from 'node:buffer';
-import { createServer } from 'node:http';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, release, tmpdir, totalmem, type } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -47,29 +46,21 @@ try {
   await rm(dir, { recursive: true, force: true });
 }
 
-/** A local HTTP receiver answering 200 at once; remembers when each event (by ce-id) arrived. */
+/** Start bench/outbox-sink.mjs in its own process; resolves once it listens. */
 function startSinkServer() {
-  const arrivals = new Map();
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (chunk) => chunks.push(chunk));
-    req.on('end', () => {
-      // binary mode names the event in a header, structured mode in the JSON envelope
-      const id = req.headers['ce-id'] ?? JSON.parse(Buffer.concat(chunks).toString('utf8')).id;
-      if (!arrivals.has(id)) arrivals.set(id, Date.now());
-      res.writeHead(200).end();
-    });
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
+  const child = spawn(process.execPath, [join(here, 'outbox-sink.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout.once('data', (chunk) => {
+      const base = chunk.toString().trim();
       resolve({
-        url: `http://127.0.0.1:${port}/events`,
-        arrivals,
+        url: `${base}/events`,
+        /** when each event arrived, by id (epoch ms) */
+        arrivals: async () => new Map(Object.entries(await (await fetch(`${base}/arrivals`)).json())),
         close: () =>
           new Promise((done) => {
-            server.closeAllConnections();
-            server.close(() => done());
+            child.once('exit', () => done());
+            child.stdin.end();
           }),
       });
     });
@@ -135,7 +126,8 @@ async function measureThroughput() {
     const left = await worker.drain(600_000);
     await worker.stop();
     if (left.pending !== 0) throw new Error(`${left.pending} streamed events were not delivered`);
-    const latencies = [...written].map(([id, at]) => sinkServer.arrivals.get(id) - at).sort((x, y) => x - y);
+    const arrivals = await sinkServer.arrivals();
+    const latencies = [...written].map(([id, at]) => arrivals.get(id) - at).sort((x, y) => x - y);
     return {
       events: backlog.length,
       backlogMs,
@@ -152,7 +144,9 @@ async function measureThroughput() {
  * Part 2. Three engines as `pilotage run` builds them, each on its own SQLite file: (a) no
  * events at all, (b) events built, validated and written with each state change (no sink),
  * (c) the same plus an HTTP sink, delivered while the run goes on. One workflow of `tasks`
- * exit-code actions run one after the other; the median of `rounds` runs per variant.
+ * exit-code actions run one after the other. Each round runs a, b and c in turn, so that load
+ * from elsewhere on the machine falls on all three alike; the added cost is the median over the
+ * rounds of each round's difference with (a).
  */
 async function measurePerTask() {
   const variants = [
@@ -164,48 +158,45 @@ async function measurePerTask() {
       options: { sinks: [httpSink({ url: sinkServer.url, name: 'bench' })] },
     },
   ];
-  const results = [];
-  for (const variant of variants) {
-    const vdir = join(dir, `variant-${variant.key}`);
-    const config = loadConfig({
-      env: {},
-      home: vdir,
-      flags: { db: join(vdir, 'bench.db'), dataDir: vdir, executor: 'local', maxParallel: tasks },
-    });
-    const runtime = await createRuntime(config, variant.options);
-    try {
-      const component = join(here, 'components/noop/component.yaml');
-      const warm = await benchPlan({
-        dir,
-        name: `warm-${variant.key}`,
-        componentFile: component,
-        n: 5,
-        concurrency: 1,
+  const component = join(here, 'components/noop/component.yaml');
+  const open = [];
+  try {
+    for (const variant of variants) {
+      const vdir = join(dir, `variant-${variant.key}`);
+      const config = loadConfig({
+        env: {},
+        home: vdir,
+        flags: { db: join(vdir, 'bench.db'), dataDir: vdir, executor: 'local', maxParallel: tasks },
       });
-      await timeEngineRun(runtime, warm);
-      const plan = await benchPlan({
-        dir,
-        name: `events-${variant.key}`,
-        componentFile: component,
-        n: tasks,
-        concurrency: 1,
-      });
-      const walls = [];
-      const drains = [];
-      for (let round = 0; round < rounds; round++) {
-        progress(`part 2: ${variant.label}, round ${round + 1} of ${rounds}, ${tasks} actions...`);
-        walls.push((await timeEngineRun(runtime, plan)).wallMs);
-        const begin = performance.now();
-        const pending = await runtime.drainEvents(60_000);
-        if (pending !== 0) throw new Error(`${pending} events still pending after the run`);
-        drains.push(performance.now() - begin);
-      }
-      results.push({ ...variant, wallMs: median(walls), drainMs: median(drains) });
-    } finally {
-      await runtime.close();
+      const runtime = await createRuntime(config, variant.options);
+      const entry = { ...variant, runtime, walls: [], drains: [] };
+      open.push(entry);
+      const plan = (name, n) =>
+        benchPlan({ dir, name: `${name}-${variant.key}`, componentFile: component, n, concurrency: 1 });
+      await timeEngineRun(runtime, await plan('warm', 5));
+      entry.plan = await plan('events', tasks);
     }
+    for (let round = 0; round < rounds; round++) {
+      progress(`part 2: round ${round + 1} of ${rounds}: ${tasks} actions with each variant...`);
+      for (const entry of open) {
+        entry.walls.push((await timeEngineRun(entry.runtime, entry.plan)).wallMs);
+        const begin = performance.now();
+        const pending = await entry.runtime.drainEvents(60_000);
+        if (pending !== 0) throw new Error(`${pending} events still pending after the run`);
+        entry.drains.push(performance.now() - begin);
+      }
+    }
+  } finally {
+    for (const entry of open) await entry.runtime.close();
   }
-  return results;
+  const base = open[0];
+  return open.map((entry) => ({
+    key: entry.key,
+    label: entry.label,
+    wallMs: median(entry.walls),
+    addedMs: median(entry.walls.map((wall, round) => wall - base.walls[round])),
+    drainMs: median(entry.drains),
+  }));
 }
 
 function report(throughput, perTask) {
@@ -235,18 +226,17 @@ function report(throughput, perTask) {
       `p50 ${t.p50} ms, p95 ${t.p95} ms, max ${t.max} ms\n`,
   );
 
-  const base = perTask.find((r) => r.key === 'a');
   console.log(
     `2. Per task run (${tasks} exit-code actions in sequence, median of ${rounds} runs; 2 events per task run)`,
   );
   console.log(
     formatTable([
-      ['variant', 'run ms', 'ms/task', 'added ms/task', 'drain after run ms'],
+      ['variant', 'run ms', 'ms/task', 'added ms/task (vs a, paired)', 'drain after run ms'],
       ...perTask.map((r) => [
         r.label,
         fixed(r.wallMs, 0),
         fixed(r.wallMs / tasks),
-        r.key === 'a' ? '-' : fixed((r.wallMs - base.wallMs) / tasks),
+        r.key === 'a' ? '-' : fixed(r.addedMs / tasks),
         r.key === 'c' ? fixed(r.drainMs, 0) : '-',
       ]),
     ]),

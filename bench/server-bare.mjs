@@ -6,7 +6,9 @@ import Fastify from 'fastify';
 
 const app = Fastify({ logger: false });
 app.removeAllContentTypeParsers();
-app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body));
+app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) =>
+  done(null, body),
+);
 app.post(
   '/v1/callbacks/:token/:step',
   {

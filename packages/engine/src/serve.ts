@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -50,7 +50,12 @@ export interface ServeOptions extends Omit<RuntimeOptions, 'callbackServedAt'> {
  * `<dataDir>/admin-token` (mode 0600) when the store holds none.
  */
 export async function startServer(config: Config, options: ServeOptions = {}): Promise<RunningServer> {
-  const server = createServer();
+  // Until the app is attached, answer 503 at once rather than leave early requests hanging.
+  const starting = (_req: IncomingMessage, res: ServerResponse): void => {
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+    res.end(JSON.stringify({ code: 'UNAVAILABLE', message: 'the server is starting; retry shortly' }));
+  };
+  const server = createServer(starting);
   await listen(server, config.host, config.port);
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
@@ -58,6 +63,8 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
   const url = `http://${loopbackHost.includes(':') ? `[${loopbackHost}]` : loopbackHost}:${port}`;
   const effective: Config = Object.freeze({ ...config, advertiseUrl: config.advertiseUrl ?? url });
 
+  // replaced by the secret service's mask once the store is open
+  let maskSecrets = (text: string): string => text;
   const logger =
     options.logStream === false
       ? false
@@ -69,7 +76,6 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
         });
   // pino reads its stream from the second argument (Fastify reads `stream` from the options)
   const log = logger === false ? undefined : pino(logger, logger.stream);
-  let maskSecrets = (text: string): string => text;
   let runtime: Runtime | undefined;
   let cron: CronScheduler | undefined;
   try {
@@ -116,6 +122,7 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
     const app = await buildApp(deps, {
       logger,
       serverFactory: (handler) => {
+        server.off('request', starting);
         server.on('request', handler);
         return server;
       },

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { compileWorkflow, createFileResolver } from '../src/plan/load.js';
 import { parsePrometheusText, sumSamples, type Sample } from './api-metrics-text.js';
+import { waitingWorkflow } from './serve-waiting-workflow.js';
 import { createApiHarness, type ApiHarness } from './support/api-harness.js';
 
 // The whole contract from a shell, with a TASK_STATUS in the middle.
@@ -100,6 +101,28 @@ describe('GET /metrics (public, the default)', () => {
       1,
     );
     assert.doesNotMatch((await scrape(h)).text, /12345/);
+  });
+
+  test('while a task runs, the active gauges and the running count show it', async () => {
+    const workflow = await waitingWorkflow(h.dir, 'metered-wait');
+    const { engine } = h.server.runtime;
+    const run = await engine.startRun(workflow.plan, {}, { trigger: { kind: 'manual' } });
+    await workflow.started();
+    const during = parsePrometheusText((await scrape(h)).text);
+    assert.equal(sumSamples(during, 'pilotage_runs', { state: 'running' }), 1);
+    assert.equal(sumSamples(during, 'pilotage_runs_active'), 1);
+    assert.equal(sumSamples(during, 'pilotage_task_attempts_active'), 1);
+    await workflow.release();
+    assert.equal((await engine.waitForRun(run.id)).state, 'succeeded');
+    const afterwards = parsePrometheusText((await scrape(h)).text);
+    assert.equal(sumSamples(afterwards, 'pilotage_runs', { state: 'running' }), 0);
+    assert.equal(sumSamples(afterwards, 'pilotage_runs', { state: 'succeeded' }), 2);
+    assert.equal(sumSamples(afterwards, 'pilotage_runs_active'), 0);
+    assert.equal(sumSamples(afterwards, 'pilotage_task_attempts_active'), 0);
+    assert.equal(
+      sumSamples(afterwards, 'pilotage_task_run_duration_seconds_count', { outcome: 'succeeded', executor: 'local' }),
+      2,
+    );
   });
 
   test('the OpenAPI document lists /metrics as public', async () => {

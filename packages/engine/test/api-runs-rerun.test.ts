@@ -69,7 +69,7 @@ describe('rerun: from the failed action reusing what succeeded, or from the star
     const oldBuild = failed.actions[0].attempts[0];
     await writeFile(join(dir, 'fixed'), '');
 
-    const rerun = await h.call('POST', `/v1/runs/${first.body.id}/rerun`, { token: runner, body: {} });
+    const rerun = await h.call('POST', `/v1/runs/${first.body.id}/rerun`, { token: runner });
     assert.equal(rerun.status, 201, JSON.stringify(rerun.body));
     assert.notEqual(rerun.body.id, first.body.id);
     assert.deepEqual(rerun.body.trigger, {

@@ -160,7 +160,7 @@ stages:
   test('a disabled workflow refuses runs with 409; a server shutting down with 503', async () => {
     await applyWorkflow(h, 'off', 'stages: [{ name: s, actions: [{ name: a, run: "true" }] }]\n');
     assert.ok(await h.server.runtime.store.workflows.setEnabled('off', false, Date.now()));
-    const disabled = await h.call('POST', '/v1/workflows/off/runs', { body: {} });
+    const disabled = await h.call('POST', '/v1/workflows/off/runs');
     assert.equal(disabled.status, 409);
     assert.equal(disabled.body.code, 'CONFLICT');
     h.server.lifecycle.accepting = false;

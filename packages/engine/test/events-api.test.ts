@@ -74,9 +74,9 @@ describe('GET /v1/events, POST /v1/events/redeliver, GET /v1/runs/:id/cdevents',
   test('lists every delivery, newest event first, with its state', async () => {
     const answer = await h.call('GET', '/v1/events', { token: read });
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
-    assert.deepEqual(pairs(answer.body.items), expected);
+    assert.deepEqual(pairs(answer.body.deliveries), expected);
     assert.equal(answer.body.nextCursor, null);
-    const dead = answer.body.items.find(
+    const dead = answer.body.deliveries.find(
       (d: { eventId: string; sink: string }) => d.eventId === loose.id && d.sink === 'sink-b',
     );
     assert.deepEqual(dead, {
@@ -97,7 +97,7 @@ describe('GET /v1/events, POST /v1/events/redeliver, GET /v1/runs/:id/cdevents',
     const ask = async (query: string) => {
       const answer = await h.call('GET', `/v1/events?${query}`, { token: read });
       assert.equal(answer.status, 200, `${query}: ${JSON.stringify(answer.body)}`);
-      return answer.body.items as { eventId: string; sink: string; state: string; type: string }[];
+      return answer.body.deliveries as { eventId: string; sink: string; state: string; type: string }[];
     };
     assert.equal((await ask('sink=sink-a')).length, 5);
     assert.deepEqual(
@@ -125,8 +125,8 @@ describe('GET /v1/events, POST /v1/events/redeliver, GET /v1/runs/:id/cdevents',
     do {
       const answer = await h.call('GET', `/v1/events?limit=3${cursor ? `&cursor=${cursor}` : ''}`, { token: read });
       assert.equal(answer.status, 200);
-      assert.ok(answer.body.items.length <= 3);
-      seen.push(...pairs(answer.body.items));
+      assert.ok(answer.body.deliveries.length <= 3);
+      seen.push(...pairs(answer.body.deliveries));
       cursor = answer.body.nextCursor;
       pages++;
     } while (cursor !== null && pages < 10);
@@ -151,10 +151,10 @@ describe('GET /v1/events, POST /v1/events/redeliver, GET /v1/runs/:id/cdevents',
     const answer = await h.call('GET', `/v1/runs/${r1[0]!.runId}/cdevents`, { token: read });
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     assert.deepEqual(
-      answer.body.items.map((e: { id: string }) => e.id),
+      answer.body.events.map((e: { id: string }) => e.id),
       r1.map((e) => e.id),
     );
-    const last = answer.body.items[2];
+    const last = answer.body.events[2];
     assert.deepEqual(last.event, r1[2]!.payload);
     assert.equal(last.type, T.taskFinished);
     assert.deepEqual(
@@ -176,11 +176,12 @@ describe('GET /v1/events, POST /v1/events/redeliver, GET /v1/runs/:id/cdevents',
     const one = await h.call('POST', '/v1/events/redeliver', { body: { sink: 'sink-b', runId: r1[0]!.runId } });
     assert.equal(one.status, 200);
     assert.deepEqual(one.body, { redelivered: 1 });
-    const [back] = (await h.call('GET', `/v1/events?eventId=${r1[2]!.id}&sink=sink-b`, { token: read })).body.items;
+    const [back] = (await h.call('GET', `/v1/events?eventId=${r1[2]!.id}&sink=sink-b`, { token: read })).body
+      .deliveries;
     assert.equal(back.state, 'pending');
     assert.equal(back.attempts, 0);
     assert.ok(back.nextAttemptAt > 9000, 'due now');
-    const dead = (await h.call('GET', '/v1/events?state=dead', { token: read })).body.items;
+    const dead = (await h.call('GET', '/v1/events?state=dead', { token: read })).body.deliveries;
     assert.deepEqual(
       dead.map((d: { eventId: string }) => d.eventId),
       [loose.id],

@@ -176,7 +176,11 @@ describe('incoming CDEvents over HTTP', { skip: sharedMissing }, () => {
     });
     const strict = parseIncomingCdevent(requestFor(custom, 'binary'));
     assert.equal(strict.ok, false);
-    if (!strict.ok) assert.ok(strict.errors.some((e) => e.path === '/subject/content/ticket'), JSON.stringify(strict));
+    if (!strict.ok)
+      assert.ok(
+        strict.errors.some((e) => e.path === '/subject/content/ticket'),
+        JSON.stringify(strict),
+      );
     custom.subject.content.ticket = 'T-1';
     assert.equal(parseIncomingCdevent(requestFor(custom, 'binary')).ok, true, 'satisfies the registered schema');
   });

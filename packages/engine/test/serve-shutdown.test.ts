@@ -97,6 +97,37 @@ describe('graceful shutdown of an in-process server', () => {
     }
   });
 
+  test('an open live-update stream does not hold the shutdown up; it ends', async () => {
+    const h = await createApiHarness({ config: { shutdownGraceMs: 300 } });
+    try {
+      const workflow = await waitingWorkflow(h.dir);
+      await storeWorkflow(h.server.runtime.store, workflow);
+      const run = await starterOf(h).start({ workflow: workflow.name, data: {}, trigger: { kind: 'manual' } });
+      await workflow.started();
+      const stream = await fetch(`${h.server.url}/v1/runs/${run.id}/events`, {
+        headers: { authorization: `Bearer ${h.admin}`, accept: 'text/event-stream' },
+      });
+      assert.equal(stream.status, 200);
+      const reader = stream.body!.getReader();
+      assert.ok((await reader.read()).value, 'the stream sent its snapshot');
+      const drained = (async () => {
+        try {
+          while (!(await reader.read()).done);
+        } catch {
+          // the connection was closed under the reader: ended as well
+        }
+      })();
+      const closed = await Promise.race([
+        h.server.close().then(() => 'closed'),
+        new Promise((r) => setTimeout(() => r('stuck'), 30_000).unref()),
+      ]);
+      assert.equal(closed, 'closed');
+      await drained;
+    } finally {
+      await h.close();
+    }
+  });
+
   test('close is safe to repeat and an idle server stops at once', async () => {
     const h = await createApiHarness({ config: { shutdownGraceMs: 60_000 } });
     try {

@@ -167,4 +167,38 @@ describe('SIGTERM to a real `pilotage serve`', { concurrency: false }, () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  test('a second SIGTERM exits at once (130), leaving the run for the next start to recover', async () => {
+    const workflow = await prepare('twice');
+    try {
+      const server = await startServe(dir, { PILOTAGE_SHUTDOWN_GRACE: '60s' });
+      children.push(server.child);
+      const started = await startRun(server, workflow.name);
+      const body = await started.text();
+      assert.equal(started.status, 201, body);
+      const { id } = JSON.parse(body) as { id: string };
+      await workflow.started();
+
+      server.child.kill('SIGTERM');
+      let ready: Response | undefined;
+      for (let i = 0; i < 100 && ready?.status !== 503; i++) {
+        ready = await fetch(`${server.url}/readyz`);
+        if (ready.status !== 503) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(ready?.status, 503, 'the first SIGTERM started the graceful stop');
+      server.child.kill('SIGTERM');
+      assert.equal(await server.exited, 130, server.output());
+      assert.match(server.output(), /SIGTERM again: exiting now/);
+      // the component outlived the server (a restart's recovery deals with it); stop it here
+      for (const pid of await processesOfRun(id)) process.kill(Number(pid), 'SIGKILL');
+      const store = await openStore({ url: join(dir, 'pilotage.db') });
+      try {
+        assert.equal((await store.runs.get(id))?.state, 'running', 'nothing was recorded: recovery carries it on');
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -17,7 +17,9 @@ function groupCommitCases(name: string, h: StoreHarness): void {
       const store = await h.fresh(t);
       const tasks = await Promise.all([1, 2, 3, 4, 5].map(() => seedTaskRun(store)));
       const calls = Array.from({ length: 300 }, (_, i) => ({ task: tasks[i % tasks.length] as string, i }));
-      const records = await Promise.all(calls.map(({ task, i }) => store.statuses.append(task, { at: i, message: `m${i}` })));
+      const records = await Promise.all(
+        calls.map(({ task, i }) => store.statuses.append(task, { at: i, message: `m${i}` })),
+      );
       for (const task of tasks) {
         const mine = calls.filter((c) => c.task === task).map((c) => c.i);
         const stored = await store.statuses.list(task);

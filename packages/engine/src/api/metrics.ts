@@ -57,8 +57,8 @@ export class ServerMetrics {
   readonly #http: Histogram<'method' | 'route' | 'status'>;
   readonly #callbacks: Histogram<'step' | 'status'>;
   readonly #taskDuration: Histogram<'outcome' | 'executor'>;
-  /** task attempt id → state, for attempts that are starting or running */
-  readonly #activeAttempts = new Map<string, string>();
+  /** ids of this process's task attempts that are starting or running */
+  readonly #activeAttempts = new Set<string>();
   /** the latest ended task ids already observed (bounded) */
   readonly #endedRecently = new Set<string>();
   readonly #unsubscribe: () => void;
@@ -169,7 +169,7 @@ export class ServerMetrics {
     if (update.kind !== 'task') return;
     const { task } = update;
     if (task.state === 'starting' || task.state === 'running') {
-      this.#activeAttempts.set(task.id, task.state);
+      this.#activeAttempts.add(task.id);
       return;
     }
     if (!isTaskEnded(task.state)) return;

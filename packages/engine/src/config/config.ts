@@ -63,7 +63,7 @@ export interface Config {
   readonly encryptionKey: string | undefined;
   /** serve `/metrics` without a token (default true; false requires a `read` token) */
   readonly metricsPublic: boolean;
-  /** on SIGTERM, how long running tasks may go on before they are left for recovery, ms */
+  /** on SIGTERM, how long running runs may go on before they are cancelled, ms (serve.ts) */
   readonly shutdownGraceMs: number;
   /** CLI as a client: the server's base URL and the API token to send */
   readonly server: string | undefined;

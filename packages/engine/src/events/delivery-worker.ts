@@ -55,6 +55,15 @@ export interface DeliveryWorker {
 
 type Pending = DeliveryRecord & { readonly event: OutboxRecord };
 
+/**
+ * Outbox rows below the highest seq seen that a pass still looks at for new events: on PostgreSQL
+ * a transaction may commit seq 7 after seq 8 was seen. Older stragglers are found by the full scan
+ * every `FULL_SCAN_MS`.
+ */
+const ENQUEUE_WINDOW = 1000;
+/** How often a pass looks at the whole outbox for events without a delivery row, ms. */
+const FULL_SCAN_MS = 30_000;
+
 /** A sink's lease as this worker knows it. */
 interface HeldLease {
   /** epoch ms until which the store says we hold it (0: not held) */
@@ -74,7 +83,8 @@ interface PassResult {
 /**
  * Deliver outbox events to every sink: at least once, in `eventSeq` order per run and sink.
  *
- * Each pass, per sink: create delivery rows for new outbox events (`enqueueNew`), read the
+ * Each pass, per sink: create delivery rows for new outbox events (`enqueueNew`: the outbox
+ * near the highest seq seen, and all of it every 30 s and on the first pass), read the
  * pending ones oldest first, and walk each run's events in order. An event not yet due, or one
  * whose attempt fails, holds back the later events of its run for that sink (other runs and
  * other sinks go on). A failure is recorded with the next attempt after exponential backoff;
@@ -105,6 +115,28 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   const lease = options.lease;
   const leaseTtlMs = Math.max(1, lease?.ttlMs ?? SINK_LEASE_TTL_MS);
   const leases = new Map<string, HeldLease>(sinks.map((sink) => [sink.name, { until: 0, renewing: undefined }]));
+  /** per sink: the highest event seq seen pending, and when the whole outbox was last scanned */
+  const scans = new Map(sinks.map((sink) => [sink.name, { highWater: 0, fullAt: -Infinity }]));
+
+  /**
+   * Create delivery rows for new events: near the highest seq seen (cheap: the per-row check
+   * stays within a window instead of the whole outbox), and over the whole outbox now and then.
+   */
+  async function enqueue(sink: string): Promise<void> {
+    const scan = scans.get(sink)!;
+    const at = now();
+    if (at - scan.fullAt >= FULL_SCAN_MS) {
+      scan.fullAt = at;
+      await store.enqueueNew(sink, at);
+    } else {
+      await store.enqueueNew(sink, at, Math.max(0, scan.highWater - ENQUEUE_WINDOW));
+    }
+  }
+
+  function sawPending(sink: string, rows: readonly Pending[]): void {
+    const scan = scans.get(sink)!;
+    for (const row of rows) scan.highWater = Math.max(scan.highWater, row.eventSeq);
+  }
 
   /**
    * Make sure this worker holds `sink`'s lease for at least half a lease more, taking or renewing
@@ -191,14 +223,16 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
 
   async function passSink(sink: Sink): Promise<PassResult> {
     // Every worker enqueues (idempotent), so that the backlog below counts its own new events.
-    await store.enqueueNew(sink.name, now());
+    await enqueue(sink.name);
     if (!(await holdLease(sink.name))) {
       // Another worker delivers to this sink. Report its backlog (so `drain` waits for it) and
       // try for the lease again at the next poll, in case that worker went away.
       const backlog = await store.listPending(sink.name, batchSize);
+      sawPending(sink.name, backlog);
       return { pending: backlog.length, nextAt: now() + pollMs };
     }
     const pending = await store.listPending(sink.name, batchSize);
+    sawPending(sink.name, pending);
     // Group by run, keeping event order; events without a run are each on their own.
     const groups = new Map<string, Pending[]>();
     for (const d of pending) {

@@ -297,8 +297,11 @@ export interface DeliveryFilter {
  * Order per run and sink: the worker delivers a run's events in `eventSeq` order.
  */
 export interface DeliveryStore {
-  /** Create `pending` rows for `sink` for every outbox event it has no row for yet. Returns how many. */
-  enqueueNew(sink: string, now: number): Promise<number>;
+  /**
+   * Create `pending` rows for `sink` for every outbox event it has no row for yet, or only among
+   * events with seq > `afterSeq` when given (a bounded scan). Returns how many.
+   */
+  enqueueNew(sink: string, now: number, afterSeq?: number): Promise<number>;
   /** `pending` deliveries of `sink`, oldest event first, with their events (due or not). */
   listPending(sink: string, limit: number): Promise<(DeliveryRecord & { readonly event: OutboxRecord })[]>;
   markDelivered(sink: string, eventSeq: number, at: number): Promise<void>;

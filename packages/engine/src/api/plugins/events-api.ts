@@ -75,7 +75,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
         querystring: ListQuery,
         response: {
           200: Type.Object({
-            items: Type.Array(DeliveryInfo),
+            deliveries: Type.Array(DeliveryInfo),
             nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'null on the last page' }),
           }),
           400: error,
@@ -92,9 +92,10 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
         ...(query.cursor === undefined ? {} : { after: decodeCursor(query.cursor) }),
         limit: query.limit,
       };
-      const items = await deps.store.deliveries.list(filter);
-      const last = items.at(-1);
-      return { items, nextCursor: items.length === query.limit && last !== undefined ? encodeCursor(last) : null };
+      const deliveries = await deps.store.deliveries.list(filter);
+      const last = deliveries.at(-1);
+      const full = deliveries.length === query.limit && last !== undefined;
+      return { deliveries, nextCursor: full ? encodeCursor(last) : null };
     },
   );
 
@@ -131,7 +132,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
         tags: ['events'],
         summary: "A run's CDEvents in emission order, with their delivery state per sink",
         params: Type.Object({ id: Type.String() }),
-        response: { 200: Type.Object({ items: Type.Array(RunEvent) }), 401: error, 403: error, 404: error },
+        response: { 200: Type.Object({ events: Type.Array(RunEvent) }), 401: error, 403: error, 404: error },
       },
     },
     async (request) => {
@@ -145,7 +146,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
         list.push(delivery);
       }
       return {
-        items: events.map((e) => ({
+        events: events.map((e) => ({
           seq: e.seq,
           id: e.id,
           type: e.type,

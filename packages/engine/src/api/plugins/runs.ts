@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { ConflictError, ValidationError } from '../../domain/errors.js';
 import { isRunEnded } from '../../domain/states.js';
 import type { JsonObject, JsonSchema } from '../../domain/vocabulary.js';
@@ -114,6 +115,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
     '/workflows/:name/runs',
     {
       config: { scope: 'run' },
+      preValidation: emptyBodyAsObject,
       schema: {
         tags: ['runs'],
         summary: 'Start a run of a stored workflow',
@@ -125,7 +127,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
     },
     async (request, reply) => {
       const { name } = request.params;
-      const body: Static<typeof StartBody> = request.body ?? {};
+      const body: Static<typeof StartBody> = request.body;
       const plan = await storedPlan(store, name, body.version);
       const data = runDataFromBody(
         plan?.inputs as JsonSchema | undefined,
@@ -301,19 +303,20 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
     '/runs/:id/rerun',
     {
       config: { scope: 'run' },
+      preValidation: emptyBodyAsObject,
       schema: {
         tags: ['runs'],
         summary: 'Rerun an ended run: from the failed action (reusing what succeeded) or from the start',
         description:
           'A new run of the same workflow version with the same inputs. With `from: failed` (the default) the actions that succeeded are not run again: their outputs are reused (task runs `succeeded` with reason "reused from run …"); the failed, errored, cancelled or skipped ones and every later stage run. The trigger is recorded as `rerun` with `details: {of, from}`.',
         params: RunParams,
-        body: Type.Optional(RerunBody),
+        body: RerunBody,
         response: { 201: RunInfo, 400: error, 401: error, 403: error, 404: error, 409: error, 503: error },
       },
     },
     async (request, reply) => {
       const old = await mustGetRun(store, request.params.id);
-      const from = request.body?.from ?? 'failed';
+      const from = request.body.from;
       const version = await rerunnableVersion(store, old);
       if (from === 'failed' && old.state === 'succeeded') {
         throw new ConflictError(
@@ -332,6 +335,11 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
     },
   );
 };
+
+/** A request without a body (curl -X POST, no content type) is taken as `{}`, which the schema then checks. */
+async function emptyBodyAsObject(request: FastifyRequest): Promise<void> {
+  if (request.body === undefined || request.body === null) request.body = {};
+}
 
 /** The plan of a stored workflow version (latest when `version` is absent), if it exists. */
 async function storedPlan(store: Store, name: string, version: number | undefined): Promise<Plan | undefined> {

@@ -35,7 +35,7 @@ interface DeliverFlags {
 
 /** A page of `GET /v1/events`. */
 interface DeliveryPage {
-  readonly items: DeliveryRecord[];
+  readonly deliveries: DeliveryRecord[];
   readonly nextCursor: string | null;
 }
 
@@ -175,7 +175,7 @@ async function listRemote(client: ApiClient, flags: Flags, limit: number): Promi
   query.set('limit', String(Math.min(limit, 500)));
   if (flags.cursor) query.set('cursor', flags.cursor);
   const page = await client.request<DeliveryPage>('GET', `/v1/events?${query.toString()}`);
-  printDeliveries(page.items, flags);
+  printDeliveries(page.deliveries, flags);
   if (page.nextCursor !== null) {
     if (flags.json) print({ nextCursor: page.nextCursor });
     else process.stderr.write(`more: add --cursor ${page.nextCursor}\n`);
@@ -194,8 +194,8 @@ function printDeliveries(rows: readonly DeliveryRecord[], flags: Flags): void {
 }
 
 async function remoteRunEvents(client: ApiClient, runId: string): Promise<RunEvent[]> {
-  const answer = await client.request<{ items: RunEvent[] }>('GET', `/v1/runs/${encodeURIComponent(runId)}/cdevents`);
-  return answer.items;
+  const answer = await client.request<{ events: RunEvent[] }>('GET', `/v1/runs/${encodeURIComponent(runId)}/cdevents`);
+  return answer.events;
 }
 
 async function localRunEvents(store: Store, runId: string): Promise<RunEvent[]> {

@@ -19,12 +19,13 @@ const TRIGGER_KINDS: readonly TriggerInfo['kind'][] = ['manual', 'cli', 'webhook
  */
 export function registerRuns(program: Command): void {
   const runs = program.command('runs').description('inspect, cancel and rerun runs (local store, or a server)');
-  const common = (command: Command): Command =>
+  const common = (command: Command, local = true): Command => {
     command
-      .option('--server <url>', 'a Pilotage server (PILOTAGE_SERVER); default the local store')
-      .option('--token <token>', 'API token for the server (PILOTAGE_TOKEN)')
-      .option('--db <path|url>', 'local store (PILOTAGE_DB)')
-      .option('--json', 'JSON output');
+      .option('--server <url>', `a Pilotage server (PILOTAGE_SERVER)${local ? '; default the local store' : ''}`)
+      .option('--token <token>', 'API token for the server (PILOTAGE_TOKEN)');
+    if (local) command.option('--db <path|url>', 'local store (PILOTAGE_DB)');
+    return command.option('--json', 'JSON output');
+  };
 
   common(
     runs
@@ -84,7 +85,7 @@ export function registerRuns(program: Command): void {
     }),
   );
 
-  common(runs.command('cancel').description('cancel a run (needs a server)').argument('<run-id>')).action(
+  common(runs.command('cancel').description('cancel a run (needs a server)').argument('<run-id>'), false).action(
     (id: string, flags: Flags) => target(flags, { remote: (client) => cancelRemote(client, id, flags) }),
   );
 
@@ -98,6 +99,7 @@ export function registerRuns(program: Command): void {
       .option('--from <where>', 'failed (reuse what succeeded) or start', 'failed')
       .option('-f, --follow', 'follow the new run with the live view; exit code = its result')
       .option('--plain', 'with --follow: one line per event even on a terminal'),
+    false,
   ).action((id: string, flags: Flags & { from: string; follow?: boolean; plain?: boolean }) =>
     target(flags, { remote: (client) => retryRemote(client, id, flags) }),
   );

@@ -54,7 +54,7 @@ export function registerServe(program: Command): void {
             },
           );
         };
-        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGTERM', () => stop('SIGTERM'));
         process.on('SIGINT', () => stop('SIGINT'));
       } catch (error) {
         process.exitCode = reportError(error, false);

@@ -20,7 +20,7 @@ export class KyselyDeliveryStore implements DeliveryStore {
     this.#ctx = ctx;
   }
 
-  enqueueNew(sink: string, now: number): Promise<number> {
+  enqueueNew(sink: string, now: number, afterSeq?: number): Promise<number> {
     return this.#ctx.use(async (db) => {
       // Per-row check rather than "seq > last enqueued": PostgreSQL may commit seq 7 before 6.
       // The casts type the parameters for PostgreSQL, which cannot infer them in a select list.
@@ -36,6 +36,7 @@ export class KyselyDeliveryStore implements DeliveryStore {
               sql<string>`'pending'`.as('state'),
               sql<number>`cast(${now} as bigint)`.as('next_attempt_at'),
             ])
+            .$if(afterSeq !== undefined, (q) => q.where('o.seq', '>', afterSeq ?? 0))
             .where(({ not, exists, selectFrom }) =>
               not(
                 exists(

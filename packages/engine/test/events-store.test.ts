@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { INBOX_RECLAIM_AFTER_MS, memoryInbox, type InboxStore } from '../src/events/inbox.js';
 import type { SinkLeaseStore } from '../src/events/sink-lease.js';
+import type { Store } from '../src/store/types.js';
+import { newEvent, newRun } from './store-suite/fixtures.js';
 import { postgresHarness, sqliteHarness, type StoreHarness } from './store-suite/harness.js';
 import { findPostgresBinaries } from './support/postgres.js';
 
@@ -104,6 +106,59 @@ function leaseCases(pair: Pair<SinkLeaseStore>): void {
   });
 }
 
+/** The delivery store's filters for the API: type patterns, cursor, bounded enqueue. */
+function deliveryCases(fresh: (t: TestContext) => Promise<Store>): void {
+  test('deliveries: type patterns, cursor pages, redeliver by type, enqueue after a seq', async (t) => {
+    const store = await fresh(t);
+    const run = newRun();
+    const types = [
+      'dev.cdevents.pipelinerun.queued.0.3.0',
+      'dev.cdevents.pipelinerun.started.0.3.0',
+      'dev.cdevents.taskrun.finished.0.3.0',
+      'dev.cdevents.pipelinerun_queued.0.3.0', // `_` must not act as a LIKE wildcard
+      'dev.cdevents.artifact.published.0.3.0',
+    ];
+    const events = types.map((type) => newEvent(run.id, type));
+    await store.runs.create(run, events);
+    assert.equal(await store.deliveries.enqueueNew('a', 1), 5);
+    assert.equal(await store.deliveries.enqueueNew('b', 1), 5);
+    const ids = async (filter: Parameters<Store['deliveries']['list']>[0]) =>
+      (await store.deliveries.list(filter)).map((d) => `${types.indexOf(d.type)}${d.sink}`);
+    assert.deepEqual(await ids({ type: 'dev.cdevents.pipelinerun.queued.0.3.0' }), ['0a', '0b']);
+    assert.deepEqual(await ids({ type: 'dev.cdevents.pipelinerun.queued', sink: 'a' }), ['0a']);
+    assert.deepEqual(await ids({ type: 'dev.cdevents.pipelinerun.*', sink: 'a' }), ['1a', '0a']);
+    assert.deepEqual(await ids({ type: '*.finished.*', sink: 'b' }), ['2b']);
+    assert.deepEqual(await ids({ type: 'dev.cdevents.pipelinerun', sink: 'a' }), []);
+    assert.deepEqual(await ids({ type: 'dev.cdevents.pipelinerun_queued', sink: 'a' }), ['3a']);
+    assert.deepEqual(await ids({ type: '*', sink: 'a' }), ['4a', '3a', '2a', '1a', '0a']);
+
+    const all = await ids({});
+    const pages: string[] = [];
+    let after: { eventSeq: number; sink: string } | undefined;
+    for (;;) {
+      const page = await store.deliveries.list({ limit: 3, ...(after ? { after } : {}) });
+      pages.push(...page.map((d) => `${types.indexOf(d.type)}${d.sink}`));
+      const last = page.at(-1);
+      if (page.length < 3 || last === undefined) break;
+      after = { eventSeq: last.eventSeq, sink: last.sink };
+    }
+    assert.deepEqual(pages, all);
+    assert.equal(all.length, 10);
+
+    const seqs = (await store.outbox.listByRun(run.id)).map((e) => e.seq);
+    for (const seq of seqs) await store.deliveries.markFailed('a', seq, 'down', 5, true);
+    assert.equal(await store.deliveries.redeliver({ type: 'dev.cdevents.pipelinerun.*' }, 10), 2);
+    assert.deepEqual(await ids({ state: 'pending', sink: 'a' }), ['1a', '0a']);
+
+    const more = [newEvent(null, 'x.late'), newEvent(null, 'x.later')];
+    await store.outbox.append(more);
+    const lastSeq = seqs.at(-1)!;
+    assert.equal(await store.deliveries.enqueueNew('c', 20, lastSeq), 2, 'only the two after the seq');
+    assert.equal(await store.deliveries.enqueueNew('c', 21), 5, 'a full scan finds the rest');
+    assert.equal(await store.deliveries.enqueueNew('a', 22, lastSeq + 1), 1, 'only seq > lastSeq + 1');
+  });
+}
+
 describe('memory inbox', () => {
   inboxCases(async () => {
     const inbox = memoryInbox();
@@ -127,18 +182,19 @@ function onDialect(name: string, h: StoreHarness): void {
       const [a, b] = await stores(t);
       return [a.sinkLeases, b.sinkLeases];
     });
+    deliveryCases((t) => h.fresh(t));
   });
 }
 
-onDialect('inbox and sink leases on sqlite', sqliteHarness());
+onDialect('inbox, sink leases and delivery filters on sqlite', sqliteHarness());
 
 const binaries = await findPostgresBinaries();
 if ('missing' in binaries) {
-  test('inbox and sink leases on postgres', (t) => {
+  test('inbox, sink leases and delivery filters on postgres', (t) => {
     const why = `postgres not installed: ${binaries.missing}`;
     if (process.env['CI'] === 'true') assert.fail(why);
     t.skip(why);
   });
 } else {
-  onDialect('inbox and sink leases on postgres', postgresHarness());
+  onDialect('inbox, sink leases and delivery filters on postgres', postgresHarness());
 }
