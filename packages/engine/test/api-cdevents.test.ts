@@ -239,6 +239,22 @@ describe('POST /v1/cdevents: schemas registered in <dataDir>/cdevents-schemas', 
     assert.deepEqual(paths, ['/subject/content/description', '/subject/content/user']);
     assert.match(answer.body.details[0].message, /\(schema https:\/\/myorg\.com\/schema\/mytool\)/);
   });
+
+  test('a dev.cdeventsx trigger (glob) starts its workflow with the custom event as data', async () => {
+    const steps = 'stages:\n  - name: s\n    actions:\n      - name: a\n        run: "true"\n';
+    await applyWorkflow(h, 'on-mytool', `triggers:\n  - cdevent: { type: "dev.cdeventsx.mytool-resource.*" }\n${steps}`);
+    const doc = fresh(customExample().doc, 'trigger');
+    const answer = await post(h, doc, 'structured');
+    assert.equal(answer.status, 202, JSON.stringify(answer.body));
+    assert.deepEqual(
+      answer.body.runs.map((r: { workflow: string }) => r.workflow),
+      ['on-mytool'],
+    );
+    const run = await h.server.runtime.engine.waitForRun(answer.body.runs[0].id);
+    assert.equal(run.state, 'succeeded');
+    assert.equal(run.chainId, doc.context.chainId);
+    assert.equal((run.inputs as any).context.type, 'dev.cdeventsx.mytool-resource.created.0.1.0');
+  });
 });
 
 describe('POST /v1/cdevents: triggers', { skip: sharedMissing, concurrency: false }, () => {

@@ -151,8 +151,10 @@ export const workflowJsonSchema = {
           properties: {
             type: {
               type: 'string',
-              pattern: '^dev\\.cdevents\\.[a-z]+\\.[a-z]+(\\.[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.]+)?)?$',
-              description: 'a CDEvents type such as dev.cdevents.artifact.published',
+              pattern:
+                '^dev\\.cdevents(\\.\\*|\\.[a-z*]+\\.[a-z*]+(\\.[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.]+)?)?|x\\.[A-Za-z0-9._*-]+)$',
+              description:
+                'a CDEvents type such as dev.cdevents.artifact.published (any version), with a version, a glob with * (dev.cdevents.taskrun.*), or a custom dev.cdeventsx.* type',
             },
             filter: {
               type: ['string', 'boolean'],

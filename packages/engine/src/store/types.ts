@@ -198,8 +198,13 @@ export interface TaskRunStore {
     patch?: TaskRunPatch,
     events?: readonly NewOutboxEvent[],
   ): Promise<boolean>;
-  /** Apply `patch` without changing state (interim output, ref, facts). */
-  update(id: string, patch: TaskRunPatch): Promise<void>;
+  /**
+   * Apply `patch` without changing state (interim output, ref, facts). With `step`, the same
+   * statement also records that contract step at `step.at` unless it is already recorded (as
+   * `markStep`), so a callback that patches the task run costs one write. Throws `NotFoundError`
+   * when no task run has `id`.
+   */
+  update(id: string, patch: TaskRunPatch, step?: { readonly step: ContractStep; readonly at: number }): Promise<void>;
   /** Record that a contract step was seen at `at` (first time only). */
   markStep(id: string, step: ContractStep, at: number): Promise<void>;
 }
@@ -214,11 +219,25 @@ export interface StatusRecord {
   readonly output: JsonObject | null;
 }
 
+/** One TASK_STATUS report as given to the store; absent and `null` fields mean "not reported". */
+export interface NewStatus {
+  readonly at: number;
+  readonly message?: string | null;
+  readonly progress?: number | null;
+  readonly output?: JsonObject | null;
+}
+
 export interface StatusStore {
-  append(
-    taskRunId: string,
-    status: { at: number; message?: string | null; progress?: number | null; output?: JsonObject | null },
-  ): Promise<StatusRecord>;
+  /** Store one report as the next seq of its task run. Throws `NotFoundError` for an unknown task run. */
+  append(taskRunId: string, status: NewStatus): Promise<StatusRecord>;
+  /**
+   * Everything a TASK_STATUS callback persists, in ONE transaction: `append` the report, set the
+   * task run's latest `message` and `output` to the report's (each only when reported; stored as
+   * given, so mask first) and record the `task-status` contract step at `status.at` unless it is
+   * already recorded. Resolves once committed, with the stored report. Throws `NotFoundError` for
+   * an unknown task run, having written nothing.
+   */
+  record(taskRunId: string, status: NewStatus): Promise<StatusRecord>;
   list(taskRunId: string): Promise<StatusRecord[]>;
 }
 

@@ -1,13 +1,18 @@
 import type { Command } from 'commander';
 import { connectConfiguredDocker } from '../../executor/configured-executors.js';
 import { buildComponentDir } from '../../executor/docker/build-component-dir.js';
+import { apiClient } from '../api-client.js';
 import { EXIT, print, reportError } from '../output.js';
+import { registerFile } from './component-register.js';
 import { configFrom } from '../runtime-flags.js';
 
 interface Flags {
   tag?: string;
   quiet?: boolean;
   json?: boolean;
+  register?: boolean;
+  server?: string;
+  token?: string;
 }
 
 /**
@@ -24,8 +29,13 @@ export function registerComponentBuild(component: Command): void {
     .option('--tag <image>', 'the tag (default: the image of component.yaml, else name:version)')
     .option('-q, --quiet', 'do not show the build output')
     .option('--json', 'the result as JSON')
+    .option('--register', 'then register the component version on a server (admin token)')
+    .option('--server <url>', 'with --register: the Pilotage server (PILOTAGE_SERVER)')
+    .option('--token <token>', 'with --register: an API token with the admin scope (PILOTAGE_TOKEN)')
     .action(async (dir: string, flags: Flags) => {
       try {
+        // the server is checked first, so a missing --server fails before a long build
+        const client = flags.register ? apiClient({ server: flags.server, token: flags.token }) : undefined;
         const { docker, endpoint } = await connectConfiguredDocker(configFrom({}), 'component build');
         if (!flags.quiet && !flags.json) process.stderr.write(`building ${dir} on ${endpoint.dockerHost}\n`);
         const built = await buildComponentDir(
@@ -36,8 +46,12 @@ export function registerComponentBuild(component: Command): void {
           },
           flags.tag === undefined ? {} : { tag: flags.tag },
         );
-        if (flags.json) print(built);
-        else print(`built ${built.component} as ${built.tag} (${built.imageId})`);
+        const registered = client === undefined ? undefined : await registerFile(client, built.file);
+        if (flags.json) print(registered === undefined ? built : { ...built, registered });
+        else {
+          print(`built ${built.component} as ${built.tag} (${built.imageId})`);
+          if (registered !== undefined) print(`${registered.status} ${registered.name}@${registered.version}`);
+        }
         process.exitCode = EXIT.ok;
       } catch (error) {
         process.exitCode = reportError(error, flags.json === true);

@@ -29,7 +29,7 @@ export function componentFiles(path: string): string[] {
 }
 
 /** What registering one file did. */
-interface Outcome {
+export interface Outcome {
   readonly file: string;
   readonly name: string;
   readonly version: string;
@@ -37,7 +37,11 @@ interface Outcome {
   readonly status: 'registered' | 'unchanged';
 }
 
-async function registerFile(client: ApiClient, file: string): Promise<Outcome> {
+/**
+ * Register one component file on the server; a version already registered with exactly this
+ * text is `unchanged`, with another text a ConflictError.
+ */
+export async function registerFile(client: ApiClient, file: string): Promise<Outcome> {
   const source = readFileSync(file, 'utf8');
   const shown = relative(process.cwd(), resolve(file)) || file;
   try {

@@ -1,23 +1,33 @@
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import { NotFoundError } from '../../domain/errors.js';
 import type { JsonObject } from '../../domain/vocabulary.js';
-import type { StatusRecord, StatusStore } from '../types.js';
+import type { NewStatus, StatusRecord, StatusStore } from '../types.js';
 import type { StoreSchema } from './schema.js';
+import type { StoreDialect } from './store-dialect.js';
 import type { StoreContext } from './store-context.js';
 
 /** Most reports written by one grouped transaction (bounds the statement's parameter count). */
 const MAX_GROUP = 256;
 
-type NewStatus = Omit<StatusRecord, 'seq'>;
+/** The contract step a report records on its task run (`record`). */
+const STATUS_STEP = 'task-status';
+
+/** A queued report; `applies`: it also updates its task run (`record`), not only appends (`append`). */
+interface Queued extends Omit<StatusRecord, 'seq'> {
+  readonly applies: boolean;
+}
 
 interface Pending {
-  readonly status: NewStatus;
+  readonly status: Queued;
   resolve(record: StatusRecord): void;
   reject(error: unknown): void;
 }
 
 /**
  * `StatusStore` over Kysely: seq 1, 2, 3… per task run, as the reports were appended.
+ *
+ * `record` costs what `append` costs: the task run's latest message/output and its `task-status`
+ * step mark are set by the same statement that reserves the seq, in the same transaction.
  *
  * Group commit: a report is written at once when no write is under way; reports appended while
  * one is (other task runs' components posting at the same time) wait and are written together
@@ -36,17 +46,22 @@ export class KyselyStatusStore implements StatusStore {
     this.#ctx = ctx;
   }
 
-  /** Throws `NotFoundError` for an unknown task run. */
-  append(
-    taskRunId: string,
-    status: { at: number; message?: string | null; progress?: number | null; output?: JsonObject | null },
-  ): Promise<StatusRecord> {
-    const record: NewStatus = {
+  append(taskRunId: string, status: NewStatus): Promise<StatusRecord> {
+    return this.#enqueue(taskRunId, status, false);
+  }
+
+  record(taskRunId: string, status: NewStatus): Promise<StatusRecord> {
+    return this.#enqueue(taskRunId, status, true);
+  }
+
+  #enqueue(taskRunId: string, status: NewStatus, applies: boolean): Promise<StatusRecord> {
+    const record: Queued = {
       taskRunId,
       at: status.at,
       message: status.message ?? null,
       progress: status.progress ?? null,
       output: status.output ?? null,
+      applies,
     };
     return new Promise((resolve, reject) => {
       this.#queue.push({ status: record, resolve, reject });
@@ -103,26 +118,51 @@ export class KyselyStatusStore implements StatusStore {
     }
   }
 
-  /** One transaction: reserve each task run's seqs (in id order: a stable lock order), insert all rows. */
-  #write(statuses: readonly NewStatus[]): Promise<StatusRecord[]> {
+  /**
+   * One transaction: reserve each task run's seqs (in id order: a stable lock order), applying
+   * the `record` reports' latest message/output and step mark in the same statement, then
+   * insert all rows.
+   */
+  #write(statuses: readonly Queued[]): Promise<StatusRecord[]> {
     const { dialect } = this.#ctx;
-    const counts = new Map<string, number>();
-    for (const s of statuses) counts.set(s.taskRunId, (counts.get(s.taskRunId) ?? 0) + 1);
+    const perTask = new Map<string, TaskEffect>();
+    for (const s of statuses) {
+      const effect = perTask.get(s.taskRunId) ?? { count: 0, applies: false, message: null, output: null, stepAt: 0 };
+      effect.count += 1;
+      if (s.applies) {
+        // the first report marks the step; the last one reporting a message (an output) sets it
+        if (!effect.applies) effect.stepAt = s.at;
+        effect.applies = true;
+        if (s.message !== null) effect.message = s.message;
+        if (s.output !== null) effect.output = s.output;
+      }
+      perTask.set(s.taskRunId, effect);
+    }
     return this.#ctx.use((db) => {
-      const hot = (this.#hot ??= compileHotStatements(db));
+      const hot = (this.#hot ??= compileHotStatements(db, dialect));
       return db.transaction().execute(async (trx) => {
         const next = new Map<string, number>();
-        for (const taskRunId of [...counts.keys()].sort()) {
-          const count = counts.get(taskRunId) ?? 1;
-          const reserved = await trx.executeQuery(hot.reserve([count, taskRunId]));
+        for (const taskRunId of [...perTask.keys()].sort()) {
+          const { count, applies, message, output, stepAt } = perTask.get(taskRunId) as TaskEffect;
+          const reserved = await trx.executeQuery(
+            applies
+              ? hot.reserveAndApply([
+                  count,
+                  message,
+                  output === null ? null : dialect.encodeJson(output),
+                  stepAt,
+                  taskRunId,
+                ])
+              : hot.reserve([count, taskRunId]),
+          );
           const row = reserved.rows[0];
           if (row === undefined) throw new NotFoundError(`task run ${taskRunId} not found`);
           next.set(taskRunId, Number(row.status_seq) - count + 1);
         }
-        const records = statuses.map((s) => {
+        const records: StatusRecord[] = statuses.map((s) => {
           const seq = next.get(s.taskRunId) ?? 1;
           next.set(s.taskRunId, seq + 1);
-          return { ...s, seq };
+          return { taskRunId: s.taskRunId, seq, at: s.at, message: s.message, progress: s.progress, output: s.output };
         });
         for (const r of records) {
           const output = r.output === null ? null : dialect.encodeJson(r.output);
@@ -134,33 +174,73 @@ export class KyselyStatusStore implements StatusStore {
   }
 }
 
-/** The two statements of every report, compiled once: Kysely otherwise builds, freezes and compiles them per call. */
+/** What one grouped transaction does to one task run's row. */
+interface TaskEffect {
+  /** reports to reserve seqs for */
+  count: number;
+  /** some of them came through `record` */
+  applies: boolean;
+  /** the latest reported message and output among the `record` reports (null: none reported) */
+  message: string | null;
+  output: JsonObject | null;
+  /** the first `record` report's time: the `task-status` step mark, unless already marked */
+  stepAt: number;
+}
+
+/** The statements of every report, compiled once: Kysely otherwise builds, freezes and compiles them per call. */
 interface HotStatements {
   /** `[count, taskRunId]` → the task run's `status_seq` after adding `count` (no row: unknown task run) */
   reserve(values: readonly [number, string]): CompiledQuery<{ status_seq: number }>;
+  /**
+   * `[count, message, output (encoded), stepAt, taskRunId]` → as `reserve`, and in the same
+   * statement: `message`/`output` set when not null, the `task-status` step marked when absent.
+   */
+  reserveAndApply(
+    values: readonly [number, string | null, string | null, number, string],
+  ): CompiledQuery<{ status_seq: number }>;
   /** `[taskRunId, seq, at, message, progress, output]` → one status row */
   insert(values: readonly [string, number, number, string | null, number | null, string | null]): CompiledQuery;
 }
 
 /**
  * Compile the statements with marker values, note where each marker landed among the
- * parameters, and return functions that put real values there. Same SQL as the query builder
- * writes (the same as `reserveSeq` and the insert builder), one compilation per store.
+ * parameters, and return functions that put real values there (any other parameter, such as a
+ * dialect's JSON path, is a constant and kept). Same SQL as the query builder writes (the same
+ * as `reserveSeq`, `markStep` and the insert builder), one compilation per store.
  */
-function compileHotStatements(db: Kysely<StoreSchema>): HotStatements {
+function compileHotStatements(db: Kysely<StoreSchema>, dialect: StoreDialect): HotStatements {
   const marker = (i: number): string => `\u0000pilotage-param-${i}`;
   const bind = <R>(compiled: CompiledQuery<R>, arity: number) => {
-    const slots = compiled.parameters.map((p) => {
-      const slot = Array.from({ length: arity }, (_, i) => marker(i)).indexOf(p as string);
-      if (slot < 0) throw new Error(`a compiled status statement has an unexpected parameter: ${compiled.sql}`);
-      return slot;
+    const markers = Array.from({ length: arity }, (_, i) => marker(i));
+    const slots = compiled.parameters.map((p) => markers.indexOf(p as string));
+    if (markers.some((_, i) => !slots.includes(i))) {
+      throw new Error(`a compiled status statement lost one of its values: ${compiled.sql}`);
+    }
+    return (values: readonly unknown[]): CompiledQuery<R> => ({
+      ...compiled,
+      parameters: slots.map((slot, k) => (slot < 0 ? compiled.parameters[k] : values[slot])),
     });
-    return (values: readonly unknown[]): CompiledQuery<R> => ({ ...compiled, parameters: slots.map((i) => values[i]) });
   };
   const reserve = db
     .updateTable('task_runs')
     .set({ status_seq: sql<number>`${sql.ref('status_seq')} + ${marker(0)}` })
     .where('id', '=', marker(1))
+    .returning('status_seq')
+    .compile();
+  const reserveAndApply = db
+    .updateTable('task_runs')
+    .set({
+      status_seq: sql<number>`${sql.ref('status_seq')} + ${marker(0)}`,
+      message: sql<string | null>`coalesce(${marker(1)}, ${sql.ref('message')})`,
+      output: sql<string>`coalesce(${marker(2)}, ${sql.ref('output')})`,
+      // the step's first time only, as markStep; a CASE because the row is written anyway
+      steps: sql<string>`case when ${dialect.jsonLacksKey('steps', STATUS_STEP)} then ${dialect.jsonWithNumber(
+        'steps',
+        STATUS_STEP,
+        marker(3) as unknown as number,
+      )} else ${sql.ref('steps')} end`,
+    })
+    .where('id', '=', marker(4))
     .returning('status_seq')
     .compile();
   const insert = db
@@ -174,5 +254,5 @@ function compileHotStatements(db: Kysely<StoreSchema>): HotStatements {
       output: marker(5),
     })
     .compile();
-  return { reserve: bind(reserve, 2), insert: bind(insert, 6) };
+  return { reserve: bind(reserve, 2), reserveAndApply: bind(reserveAndApply, 5), insert: bind(insert, 6) };
 }

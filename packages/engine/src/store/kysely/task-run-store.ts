@@ -1,4 +1,5 @@
 import type { TaskRunState } from '../../domain/states.js';
+import { sql } from 'kysely';
 import { NotFoundError } from '../../domain/errors.js';
 import type { ContractStep, NewOutboxEvent, NewTaskRun, TaskRunPatch, TaskRunRecord, TaskRunStore } from '../types.js';
 import { recordChange } from './record-change.js';
@@ -142,8 +143,17 @@ export class KyselyTaskRunStore implements TaskRunStore {
   }
 
   /** Throws `NotFoundError` when no task run has `id`. */
-  update(id: string, patch: TaskRunPatch): Promise<void> {
-    const set = taskRunPatchColumns(patch, this.#ctx.dialect);
+  update(id: string, patch: TaskRunPatch, step?: { readonly step: ContractStep; readonly at: number }): Promise<void> {
+    const { dialect } = this.#ctx;
+    const set = taskRunPatchColumns(patch, dialect);
+    if (step !== undefined) {
+      // the step's first time only, as markStep, but in the patch's statement: a CASE, not a WHERE
+      set.steps = sql<string>`case when ${dialect.jsonLacksKey('steps', step.step)} then ${dialect.jsonWithNumber(
+        'steps',
+        step.step,
+        step.at,
+      )} else ${sql.ref('steps')} end`;
+    }
     return this.#ctx.use(async (db) => {
       // An empty patch still checks that the task run exists, so callers learn about bad ids.
       const result =
