@@ -10,6 +10,7 @@ import { initComponent, INIT_LANGUAGES } from '../src/cli/commands/component-ini
 import type { InitLanguage } from '../src/cli/commands/component-init.js';
 import { newId } from '../src/domain/ids.js';
 import { LABELS } from '../src/executor/docker/labels.js';
+import { createApiHarness } from './support/api-harness.js';
 import { ensureTestImages } from './support/images.js';
 import { podmanSkipReason, removeEngineLeftovers, startPodmanService } from './support/podman.js';
 import type { PodmanService } from './support/podman.js';
@@ -150,6 +151,38 @@ describe('pilotage component build on Podman', { skip: podmanSkipReason() }, () 
     const left = await docker.listContainers({ all: true, filters: { label: [`${LABELS.engineId}=${engineId}`] } });
     assert.deepEqual(left, []);
     await removeEngineLeftovers(docker, engineId);
+  });
+
+  test('--register registers the built version on a server; without a server it fails before building', async () => {
+    const name = `reg-${suffix}`;
+    const folder = join(dir, name);
+    await initComponent({ name, lang: 'sh', dir: folder });
+    const noServer = await pilotage(['component', 'build', folder, '--register'], {
+      DOCKER_HOST: podman.dockerHost,
+      PILOTAGE_SERVER: '',
+    });
+    assert.equal(noServer.code, 2);
+    assert.match(noServer.stderr, /no server given/);
+    assert.doesNotMatch(noServer.stderr, /building/);
+
+    const h = await createApiHarness();
+    try {
+      images.push(`localhost/${name}:0.1.0`);
+      const args = ['component', 'build', folder, '--register', '--server', h.server.url, '--token', h.admin];
+      const built = await pilotage([...args, '--json', '-q'], { DOCKER_HOST: podman.dockerHost });
+      assert.equal(built.code, 0, built.stderr);
+      const result = JSON.parse(built.stdout) as { tag: string; registered: { status: string; version: string } };
+      assert.equal(result.tag, `localhost/${name}:0.1.0`);
+      assert.equal(result.registered.status, 'registered');
+      const stored = await h.call('GET', `/v1/components/${name}/0.1.0`);
+      assert.equal(stored.status, 200, JSON.stringify(stored.body));
+      assert.equal(stored.body.spec.image, `localhost/${name}:0.1.0`);
+      const again = await pilotage([...args, '-q'], { DOCKER_HOST: podman.dockerHost });
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, new RegExp(`unchanged ${name}@0\\.1\\.0`));
+    } finally {
+      await h.close();
+    }
   });
 
   test('--tag overrides the tag; a folder without component.yaml is a usage error', async () => {

@@ -146,20 +146,28 @@ export class KyselyTaskRunStore implements TaskRunStore {
   update(id: string, patch: TaskRunPatch, step?: { readonly step: ContractStep; readonly at: number }): Promise<void> {
     const { dialect } = this.#ctx;
     const set = taskRunPatchColumns(patch, dialect);
-    if (step !== undefined) {
-      // the step's first time only, as markStep, but in the patch's statement: a CASE, not a WHERE
-      set.steps = sql<string>`case when ${dialect.jsonLacksKey('steps', step.step)} then ${dialect.jsonWithNumber(
-        'steps',
-        step.step,
-        step.at,
-      )} else ${sql.ref('steps')} end`;
-    }
+    // the step's first time only, as markStep, but in the patch's statement: a CASE, not a WHERE
+    const mark =
+      step === undefined
+        ? {}
+        : {
+            steps: sql<string>`case when ${dialect.jsonLacksKey('steps', step.step)} then ${dialect.jsonWithNumber(
+              'steps',
+              step.step,
+              step.at,
+            )} else ${sql.ref('steps')} end`,
+          };
     return this.#ctx.use(async (db) => {
       // An empty patch still checks that the task run exists, so callers learn about bad ids.
       const result =
-        Object.keys(set).length === 0
+        Object.keys(set).length === 0 && step === undefined
           ? await db.selectFrom('task_runs').select('id').where('id', '=', id).execute()
-          : await db.updateTable('task_runs').set(set).where('id', '=', id).returning('id').execute();
+          : await db
+              .updateTable('task_runs')
+              .set({ ...set, ...mark })
+              .where('id', '=', id)
+              .returning('id')
+              .execute();
       if (result.length === 0) throw new NotFoundError(`task run ${id} not found`);
     });
   }
