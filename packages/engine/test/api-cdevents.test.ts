@@ -242,7 +242,11 @@ describe('POST /v1/cdevents: schemas registered in <dataDir>/cdevents-schemas', 
 
   test('a dev.cdeventsx trigger (glob) starts its workflow with the custom event as data', async () => {
     const steps = 'stages:\n  - name: s\n    actions:\n      - name: a\n        run: "true"\n';
-    await applyWorkflow(h, 'on-mytool', `triggers:\n  - cdevent: { type: "dev.cdeventsx.mytool-resource.*" }\n${steps}`);
+    await applyWorkflow(
+      h,
+      'on-mytool',
+      `triggers:\n  - cdevent: { type: "dev.cdeventsx.mytool-resource.*" }\n${steps}`,
+    );
     const doc = fresh(customExample().doc, 'trigger');
     const answer = await post(h, doc, 'structured');
     assert.equal(answer.status, 202, JSON.stringify(answer.body));

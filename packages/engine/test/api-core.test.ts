@@ -71,14 +71,22 @@ describe('API core: health, OpenAPI, errors, tokens and auth', () => {
     assert.equal(answer.body.code, 'VALIDATION');
     const fields = answer.body.details.map((d: { field: string }) => d.field);
     assert.ok(fields.includes('body.name'), JSON.stringify(answer.body));
-    assert.ok(fields.some((f: string) => f.startsWith('body.scopes.0')), JSON.stringify(answer.body));
+    assert.ok(
+      fields.some((f: string) => f.startsWith('body.scopes.0')),
+      JSON.stringify(answer.body),
+    );
     const ttl = await h.call('POST', '/v1/tokens', { body: { name: 'x', scopes: ['read'], ttl: 'soon' } });
     assert.equal(ttl.status, 400);
-    assert.deepEqual(ttl.body.details, [{ field: 'body.ttl', message: 'must be a duration such as 30d or 12h, got "soon"' }]);
+    assert.deepEqual(ttl.body.details, [
+      { field: 'body.ttl', message: 'must be a duration such as 30d or 12h, got "soon"' },
+    ]);
   });
 
   test('malformed JSON is 400 and an unknown route is 404, both as {code, message}', async () => {
-    const bad = await h.call('POST', '/v1/tokens', { payload: '{"name":', headers: { 'content-type': 'application/json' } });
+    const bad = await h.call('POST', '/v1/tokens', {
+      payload: '{"name":',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.code, 'BAD_REQUEST');
     const missing = await h.call('GET', '/v1/nothing-here?token=abc');

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { newEvent, newRun } from './store-suite/fixtures.js';
-import { postgresHarness, sqliteHarness, type StoreHarness } from './store-suite/harness.js';
-import { findPostgresBinaries } from './support/postgres.js';
+import type { StoreHarness } from './store-suite/harness.js';
+import { onEachDialect } from './store-suite/on-each-dialect.js';
 
 // The store counts /metrics reads at each scrape, on every dialect.
 function countCases(name: string, h: StoreHarness): void {
@@ -45,15 +45,4 @@ function countCases(name: string, h: StoreHarness): void {
   });
 }
 
-countCases('metrics counts on sqlite', sqliteHarness());
-
-const binaries = await findPostgresBinaries();
-if ('missing' in binaries) {
-  test('metrics counts on postgres', (t) => {
-    const why = `postgres not installed: ${binaries.missing}`;
-    if (process.env['CI'] === 'true') assert.fail(why);
-    t.skip(why);
-  });
-} else {
-  countCases('metrics counts on postgres', postgresHarness());
-}
+await onEachDialect('metrics counts', countCases);

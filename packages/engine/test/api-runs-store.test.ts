@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { newRun } from './store-suite/fixtures.js';
-import { postgresHarness, sqliteHarness, type StoreHarness } from './store-suite/harness.js';
-import { findPostgresBinaries } from './support/postgres.js';
+import type { StoreHarness } from './store-suite/harness.js';
+import { onEachDialect } from './store-suite/on-each-dialect.js';
 
 // The filters the runs API adds to RunStore.list (trigger kind, creation time), on every dialect.
 function filterCases(name: string, h: StoreHarness): void {
@@ -39,15 +39,4 @@ function filterCases(name: string, h: StoreHarness): void {
   });
 }
 
-filterCases('run filters on sqlite', sqliteHarness());
-
-const binaries = await findPostgresBinaries();
-if ('missing' in binaries) {
-  test('run filters on postgres', (t) => {
-    const why = `postgres not installed: ${binaries.missing}`;
-    if (process.env['CI'] === 'true') assert.fail(why);
-    t.skip(why);
-  });
-} else {
-  filterCases('run filters on postgres', postgresHarness());
-}
+await onEachDialect('run filters', filterCases);

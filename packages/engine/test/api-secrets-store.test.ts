@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createSecretCipher } from '../src/service/secret-cipher.js';
 import { createSecretService } from '../src/service/secret-service.js';
-import { postgresHarness, sqliteHarness, type StoreHarness } from './store-suite/harness.js';
-import { findPostgresBinaries } from './support/postgres.js';
+import type { StoreHarness } from './store-suite/harness.js';
+import { onEachDialect } from './store-suite/on-each-dialect.js';
 
 // The secret, webhook-delivery and cron-claim stores, on every dialect.
 function triggerStoreCases(h: StoreHarness): void {
@@ -128,15 +128,4 @@ function onDialect(name: string, h: StoreHarness): void {
   });
 }
 
-onDialect('trigger and secret stores on sqlite', sqliteHarness());
-
-const binaries = await findPostgresBinaries();
-if ('missing' in binaries) {
-  test('trigger and secret stores on postgres', (t) => {
-    const why = `postgres not installed: ${binaries.missing}`;
-    if (process.env['CI'] === 'true') assert.fail(why);
-    t.skip(why);
-  });
-} else {
-  onDialect('trigger and secret stores on postgres', postgresHarness());
-}
+await onEachDialect('trigger and secret stores', onDialect);

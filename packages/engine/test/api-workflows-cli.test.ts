@@ -1,36 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createApiHarness, type ApiHarness } from './support/api-harness.js';
+import { runCli, ROOT, type CliResult } from './support/cli.js';
 
 // The registry and workflow commands of the built CLI (npm test builds first) against a real
 // server on a free port.
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const cli = join(root, 'packages/engine/dist/cli/main.js');
+const root = ROOT;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function pilotage(args: string[], env: Record<string, string>, cwd = root): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd,
-      env: { ...process.env, PILOTAGE_SERVER: '', PILOTAGE_TOKEN: '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function pilotage(args: string[], env: Record<string, string>, cwd = root): Promise<CliResult> {
+  return runCli(args, { env, cwd });
 }
 
 describe('CLI: component and workflow commands against a server', { concurrency: false }, () => {

@@ -1,43 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { applyWorkflow, waitForEnd, waitForRun } from './api-runs-support.js';
 import { createApiHarness, type ApiHarness } from './support/api-harness.js';
+import { runCli, type CliResult } from './support/cli.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const cli = join(root, 'packages/engine/src/cli/main.ts');
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run the CLI from source (tsx) with `env` only over a clean PATH/HOME, never the caller's PILOTAGE_*. */
+/** Run the CLI from source (tsx) with `env` only, never the caller's PILOTAGE_*. */
 function pilotage(
   args: string[],
   env: Record<string, string>,
   onStdout?: (text: string, kill: (s: NodeJS.Signals) => void) => void,
-): Promise<Result> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PILOTAGE_')));
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, env: { ...base, ...env } });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      onStdout?.(stdout, (signal) => child.kill(signal));
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+): Promise<CliResult> {
+  return runCli(args, { env, fromSource: true, timeoutMs: 60_000, ...(onStdout ? { onStdout } : {}) });
 }
 
 const COUNTER = `inputs: { type: object, required: [count], properties: { count: { type: integer }, gate: { type: string } } }

@@ -1,38 +1,18 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runCli, type CliResult } from './support/cli.js';
 import { eventually, processesOfRun } from './support/harness.js';
-
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const cli = join(root, 'packages/engine/dist/cli/main.js');
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Run the built CLI (npm test builds first) with its own store. */
 function pilotage(
   args: string[],
   env: Record<string, string>,
   onStdout?: (text: string, kill: (s: NodeJS.Signals) => void) => void,
-): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      onStdout?.(stdout, (signal) => child.kill(signal));
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+): Promise<CliResult> {
+  return runCli(args, { env, ...(onStdout ? { onStdout } : {}) });
 }
 
 describe('the pilotage CLI', { concurrency: false }, () => {

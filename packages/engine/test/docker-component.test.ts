@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Docker from 'dockerode';
@@ -11,30 +9,14 @@ import type { InitLanguage } from '../src/cli/commands/component-init.js';
 import { newId } from '../src/domain/ids.js';
 import { LABELS } from '../src/executor/docker/labels.js';
 import { createApiHarness } from './support/api-harness.js';
+import { runCli, type CliResult } from './support/cli.js';
 import { ensureTestImages } from './support/images.js';
 import { podmanSkipReason, removeEngineLeftovers, startPodmanService } from './support/podman.js';
 import type { PodmanService } from './support/podman.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = join(ROOT, 'packages/engine/src/cli/main.ts');
-
 /** Run the CLI from its sources; resolves with its exit code and output. */
-function pilotage(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function pilotage(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCli(args, { env, fromSource: true });
 }
 
 describe('pilotage component init', () => {

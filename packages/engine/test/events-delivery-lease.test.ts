@@ -7,8 +7,8 @@ import { httpSink } from '../src/events/sinks/http-sink.js';
 import type { NewOutboxEvent, Store } from '../src/store/types.js';
 import { acceptedIds, assertInOrderPerRun, interleave, runEvents, waitFor } from './events-support.js';
 import { startReceiver, type TestReceiver } from './events-test-server.js';
-import { postgresHarness, sqliteHarness, type StoreHarness } from './store-suite/harness.js';
-import { findPostgresBinaries } from './support/postgres.js';
+import type { StoreHarness } from './store-suite/harness.js';
+import { onEachDialect } from './store-suite/on-each-dialect.js';
 
 const FAST = { backoff: { initialMs: 20, factor: 2, maxMs: 150 }, pollMs: 30 };
 
@@ -151,15 +151,7 @@ describe('localLeaseIdentity', () => {
   });
 });
 
-onDialect('delivery leases on sqlite (two handles on one file)', sqliteHarness());
-
-const binaries = await findPostgresBinaries();
-if ('missing' in binaries) {
-  test('delivery leases on postgres', (t) => {
-    const why = `postgres not installed: ${binaries.missing}`;
-    if (process.env['CI'] === 'true') assert.fail(why);
-    t.skip(why);
-  });
-} else {
-  onDialect('delivery leases on postgres (two replicas on one database)', postgresHarness());
-}
+await onEachDialect('delivery leases', onDialect, {
+  sqlite: '(two handles on one file)',
+  postgres: '(two replicas on one database)',
+});

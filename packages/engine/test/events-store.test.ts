@@ -4,8 +4,8 @@ import { INBOX_RECLAIM_AFTER_MS, memoryInbox, type InboxStore } from '../src/eve
 import type { SinkLeaseStore } from '../src/events/sink-lease.js';
 import type { Store } from '../src/store/types.js';
 import { newEvent, newRun } from './store-suite/fixtures.js';
-import { postgresHarness, sqliteHarness, type StoreHarness } from './store-suite/harness.js';
-import { findPostgresBinaries } from './support/postgres.js';
+import type { StoreHarness } from './store-suite/harness.js';
+import { onEachDialect } from './store-suite/on-each-dialect.js';
 
 /** Two handles on one database, as two engine replicas would have. */
 type Pair<T> = (t: TestContext) => Promise<[T, T]>;
@@ -186,15 +186,4 @@ function onDialect(name: string, h: StoreHarness): void {
   });
 }
 
-onDialect('inbox, sink leases and delivery filters on sqlite', sqliteHarness());
-
-const binaries = await findPostgresBinaries();
-if ('missing' in binaries) {
-  test('inbox, sink leases and delivery filters on postgres', (t) => {
-    const why = `postgres not installed: ${binaries.missing}`;
-    if (process.env['CI'] === 'true') assert.fail(why);
-    t.skip(why);
-  });
-} else {
-  onDialect('inbox, sink leases and delivery filters on postgres', postgresHarness());
-}
+await onEachDialect('inbox, sink leases and delivery filters', onDialect);

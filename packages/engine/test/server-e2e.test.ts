@@ -128,7 +128,11 @@ describe('server end to end: webhook → run → SSE → rerun from the failed a
     assert.ok(secret.status < 300, JSON.stringify(secret.body));
 
     // a forged webhook starts nothing
-    const payload = JSON.stringify({ ref: 'refs/heads/main', pusher: { name: 'Ada' }, repository: { full_name: 'o/r' } });
+    const payload = JSON.stringify({
+      ref: 'refs/heads/main',
+      pusher: { name: 'Ada' },
+      repository: { full_name: 'o/r' },
+    });
     const forged = await http(h, 'POST', '/v1/hooks/e2e-pipeline/github', payload, {
       'x-github-event': 'push',
       'x-github-delivery': randomUUID(),
@@ -153,7 +157,9 @@ describe('server end to end: webhook → run → SSE → rerun from the failed a
     assert.equal(firstEvents.at(-1)?.event, 'end');
     assert.equal(firstEvents.at(-1)?.data.run.state, 'failed');
     assert.ok(
-      firstEvents.some((e) => e.event === 'task' && e.data.task.action === 'hello' && e.data.task.state === 'succeeded'),
+      firstEvents.some(
+        (e) => e.event === 'task' && e.data.task.action === 'hello' && e.data.task.state === 'succeeded',
+      ),
       'SSE showed the greeting task succeed',
     );
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ComponentVersionRecord, Store } from '../src/store/types.js';
-import { postgresHarness, sqliteHarness, type StoreHarness } from './store-suite/harness.js';
-import { findPostgresBinaries } from './support/postgres.js';
+import type { StoreHarness } from './store-suite/harness.js';
+import { onEachDialect } from './store-suite/on-each-dialect.js';
 
 // The component registry and the workflow store, on every dialect (as store.test.ts).
 
@@ -253,15 +253,4 @@ function onDialect(name: string, h: StoreHarness): void {
   });
 }
 
-onDialect('registry store on sqlite', sqliteHarness());
-
-const binaries = await findPostgresBinaries();
-if ('missing' in binaries) {
-  test('registry store on postgres', (t) => {
-    const why = `postgres not installed: ${binaries.missing}`;
-    if (process.env['CI'] === 'true') assert.fail(why);
-    t.skip(why);
-  });
-} else {
-  onDialect('registry store on postgres', postgresHarness());
-}
+await onEachDialect('registry store', onDialect);

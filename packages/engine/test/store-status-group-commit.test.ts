@@ -4,8 +4,8 @@ import { NotFoundError } from '../src/domain/errors.js';
 import { newId } from '../src/domain/ids.js';
 import { StoreClosedError } from '../src/store/store-error.js';
 import { seedTaskRun } from './store-suite/fixtures.js';
-import { postgresHarness, sqliteHarness, type StoreHarness } from './store-suite/harness.js';
-import { findPostgresBinaries } from './support/postgres.js';
+import type { StoreHarness } from './store-suite/harness.js';
+import { onEachDialect } from './store-suite/on-each-dialect.js';
 
 // StatusStore.append groups reports that arrive while a write is under way (status-store.ts).
 function groupCommitCases(name: string, h: StoreHarness): void {
@@ -75,15 +75,4 @@ function groupCommitCases(name: string, h: StoreHarness): void {
   });
 }
 
-groupCommitCases('status group commit on sqlite', sqliteHarness());
-
-const binaries = await findPostgresBinaries();
-if ('missing' in binaries) {
-  test('status group commit on postgres', (t) => {
-    const why = `postgres not installed: ${binaries.missing}`;
-    if (process.env['CI'] === 'true') assert.fail(why);
-    t.skip(why);
-  });
-} else {
-  groupCommitCases('status group commit on postgres', postgresHarness());
-}
+await onEachDialect('status group commit', groupCommitCases);

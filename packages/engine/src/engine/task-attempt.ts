@@ -321,28 +321,31 @@ export class TaskAttempt implements ContractListener {
     this.ctx.emit({ kind: 'log', taskRunId: this.task.id, runId: this.input.run.id, line: masked });
   }
 
-  /** ContractListener: persist each accepted callback before the component gets its 200. */
+  /**
+   * ContractListener: persist each accepted callback before the component gets its 200. Each
+   * step is one store write (one transaction): the step mark goes with what the step records.
+   */
   async onStep(accepted: AcceptedStep, at: number): Promise<void> {
     const { store } = this.ctx;
     const masker = this.input.masker;
-    await store.taskRuns.markStep(this.task.id, accepted.step, at);
     switch (accepted.step) {
       case 'component-start':
+        await store.taskRuns.markStep(this.task.id, accepted.step, at);
         if (this.input.action.component.endpoint) setImmediate(() => void this.pushEventData());
         break;
       case 'task-status': {
         const { body } = accepted;
-        const status = await store.statuses.append(this.task.id, {
-          at,
-          message: body.message === undefined ? null : masker.text(body.message),
-          progress: body.progress ?? null,
-          output: body.output === undefined ? null : masker.json(body.output),
-        });
         const patch: TaskRunPatch = {
           ...(body.message !== undefined ? { message: masker.text(body.message) } : {}),
           ...(body.output !== undefined ? { output: masker.json(body.output) } : {}),
         };
-        if (Object.keys(patch).length > 0) await store.taskRuns.update(this.task.id, patch);
+        // the report, the task run's latest message/output and the step mark: one transaction
+        const status = await store.statuses.record(this.task.id, {
+          at,
+          message: patch.message ?? null,
+          progress: body.progress ?? null,
+          output: patch.output ?? null,
+        });
         this.task = { ...this.task, ...patch };
         this.ctx.emit({ kind: 'status', task: this.task, status });
         break;
@@ -355,12 +358,13 @@ export class TaskAttempt implements ContractListener {
           output: masker.json({ ...this.cout.output, ...(body.output ?? {}) }),
           ...(body.message !== undefined ? { message: masker.text(body.message) } : {}),
         };
-        await store.taskRuns.update(this.task.id, patch);
+        await store.taskRuns.update(this.task.id, patch, { step: accepted.step, at });
         this.task = { ...this.task, ...patch };
         this.ctx.emit({ kind: 'task', task: this.task });
         break;
       }
       case 'component-stop':
+        await store.taskRuns.markStep(this.task.id, accepted.step, at);
         // the program said it stopped: give it a moment to exit, then tear it down
         this.stopTimer = setTimeout(() => {
           this.tornDown = true;
@@ -368,6 +372,7 @@ export class TaskAttempt implements ContractListener {
         }, this.ctx.stopGraceMs);
         break;
       default:
+        await store.taskRuns.markStep(this.task.id, accepted.step, at);
         break;
     }
   }

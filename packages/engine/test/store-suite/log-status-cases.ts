@@ -110,5 +110,67 @@ export function logStatusCases(h: StoreHarness): void {
       assert.deepEqual(await store.statuses.list(newId()), []);
       await assert.rejects(store.statuses.append(newId(), { at: 1 }), NotFoundError);
     });
+
+    test('statuses.record: the report, the latest message/output and the first step mark, together', async (t) => {
+      const store = await h.fresh(t);
+      const task = await seedTaskRun(store);
+      const first = await store.statuses.record(task, { at: 10, message: 'cloning', progress: 0.25 });
+      assert.deepEqual(first, { taskRunId: task, seq: 1, at: 10, message: 'cloning', progress: 0.25, output: null });
+      let run = await store.taskRuns.get(task);
+      assert.deepEqual([run?.message, run?.output, run?.steps], ['cloning', {}, { 'task-status': 10 }]);
+
+      // output only: the message stays; the step keeps its first time
+      await store.statuses.record(task, { at: 11, output: { commit: 'abc' } });
+      run = await store.taskRuns.get(task);
+      assert.deepEqual([run?.message, run?.output, run?.steps], ['cloning', { commit: 'abc' }, { 'task-status': 10 }]);
+
+      // concurrent reports (grouped): gapless seqs, the last reported message and output win
+      await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          store.statuses.record(task, {
+            at: 20 + i,
+            message: i % 2 === 0 ? `m${i}` : null,
+            ...(i < 5 ? { output: { i } } : {}),
+          }),
+        ),
+      );
+      const all = await store.statuses.list(task);
+      assert.deepEqual(
+        all.map((s) => [s.seq, s.at]),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((seq, k) => [seq, k < 2 ? 10 + k : 18 + k]),
+      );
+      run = await store.taskRuns.get(task);
+      assert.deepEqual([run?.message, run?.output, run?.steps], ['m6', { i: 4 }, { 'task-status': 10 }]);
+
+      // an unknown task run: rejected, and a good report queued with it is still written
+      const [bad, good] = await Promise.allSettled([
+        store.statuses.record(newId(), { at: 1, message: 'lost' }),
+        store.statuses.record(task, { at: 40, message: 'last' }),
+      ]);
+      assert.equal(bad.status, 'rejected');
+      assert.ok(bad.status === 'rejected' && bad.reason instanceof NotFoundError);
+      assert.deepEqual(good.status === 'fulfilled' ? [good.value.seq, good.value.message] : [], [11, 'last']);
+      assert.equal((await store.taskRuns.get(task))?.message, 'last');
+    });
+
+    test('statuses.record marks the step at its first report when it was not marked before', async (t) => {
+      const store = await h.fresh(t);
+      const task = await seedTaskRun(store);
+      await store.statuses.append(task, { at: 5, message: 'append only' });
+      let run = await store.taskRuns.get(task);
+      assert.deepEqual([run?.message, run?.steps], [null, {}], 'append leaves the task run alone');
+      await Promise.all([
+        store.statuses.append(task, { at: 6, message: 'a' }),
+        store.statuses.record(task, { at: 7, message: 'r1' }),
+        store.statuses.append(task, { at: 8, message: 'b' }),
+        store.statuses.record(task, { at: 9 }),
+      ]);
+      run = await store.taskRuns.get(task);
+      assert.deepEqual([run?.message, run?.steps], ['r1', { 'task-status': 7 }]);
+      assert.deepEqual(
+        (await store.statuses.list(task)).map((s) => s.message),
+        ['append only', 'a', 'r1', 'b', null],
+      );
+    });
   });
 }

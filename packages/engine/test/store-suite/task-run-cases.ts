@@ -136,6 +136,22 @@ export function taskRunCases(h: StoreHarness): void {
       await assert.rejects(store.taskRuns.update(newId(), {}), NotFoundError);
     });
 
+    test('update with a step marks it in the same write, first time only; unknown id throws', async (t) => {
+      const store = await h.fresh(t);
+      const run = await store.runs.create(newRun());
+      const task = await store.taskRuns.create(newTaskRun(run.id));
+      await store.taskRuns.markStep(task.id, 'task-start', 100);
+      await store.taskRuns.update(task.id, { result: 'success', output: { n: 1 } }, { step: 'task-result', at: 200 });
+      await store.taskRuns.update(task.id, { message: 'again' }, { step: 'task-result', at: 300 });
+      await store.taskRuns.update(task.id, {}, { step: 'component-stop', at: 400 });
+      const after = await store.taskRuns.get(task.id);
+      assert.deepEqual(
+        [after?.result, after?.output, after?.message, after?.steps],
+        ['success', { n: 1 }, 'again', { 'task-start': 100, 'task-result': 200, 'component-stop': 400 }],
+      );
+      await assert.rejects(store.taskRuns.update(newId(), {}, { step: 'task-result', at: 1 }), NotFoundError);
+    });
+
     test('markStep keeps the first time each step was seen, even when raced', async (t) => {
       const store = await h.fresh(t);
       const run = await store.runs.create(newRun());

@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root. */
+export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+/** The built CLI (`npm test` builds first) and its sources (run through tsx). */
+export const CLI_BUILT = join(ROOT, 'packages/engine/dist/cli/main.js');
+export const CLI_SOURCE = join(ROOT, 'packages/engine/src/cli/main.ts');
+
+/** How a CLI process ended and what it wrote. */
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Options of `runCli`. */
+export interface CliOptions {
+  /** variables over the caller's environment, from which every PILOTAGE_* variable is removed */
+  readonly env?: Record<string, string>;
+  /** default the repository root */
+  readonly cwd?: string;
+  /** run the sources through tsx instead of the build (default false) */
+  readonly fromSource?: boolean;
+  /** called on each stdout chunk with all stdout so far, and a way to signal the process */
+  readonly onStdout?: (text: string, kill: (signal: NodeJS.Signals) => void) => void;
+  /** SIGKILL after this long, ms (default 120 000) so a hung command fails its test, not the suite */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Run `pilotage ARGS…` as a child process; resolves when it exits. The caller's own PILOTAGE_*
+ * settings never leak in: only `env` sets them.
+ */
+export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PILOTAGE_')));
+  const argv = options.fromSource ? ['--import', 'tsx', CLI_SOURCE, ...args] : [CLI_BUILT, ...args];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, argv, {
+      cwd: options.cwd ?? ROOT,
+      env: { ...base, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      options.onStdout?.(stdout, (signal) => child.kill(signal));
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
