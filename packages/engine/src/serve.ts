@@ -56,6 +56,7 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
     res.end(JSON.stringify({ code: 'UNAVAILABLE', message: 'the server is starting; retry shortly' }));
   };
   const server = createServer(starting);
+  let fastifyHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   await listen(server, config.host, config.port);
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
@@ -122,13 +123,17 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
     const app = await buildApp(deps, {
       logger,
       serverFactory: (handler) => {
-        server.off('request', starting);
-        server.on('request', handler);
+        fastifyHandler = handler;
         return server;
       },
     });
     await app.ready();
     await bootstrapAdminToken(effective, runtime, tokens, (m) => app.log.info(m));
+    // Fastify's handler only once the app is ready: a request routed before that crashes it.
+    // Recovery comes after, since resumed components call back on this server.
+    if (fastifyHandler === undefined) throw new Error('Fastify did not call serverFactory');
+    server.off('request', starting);
+    server.on('request', fastifyHandler);
     const resumed = await runtime.engine.recover((run) =>
       secrets.secretsFor(run.workflow).catch((error: unknown) => {
         app.log.warn(`run ${run.id} resumes without its secrets: ${messageOf(error)}`);

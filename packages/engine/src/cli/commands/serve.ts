@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { startServer } from '../../serve.js';
+import { startServer, type RunningServer } from '../../serve.js';
 import { reportError } from '../output.js';
 import { configWithFile } from '../runtime-flags.js';
 
@@ -38,14 +38,11 @@ export function registerServe(program: Command): void {
           },
           flags.config,
         );
-        const server = await startServer(config);
+        // Signals are handled from the start: one that arrives while the server is still
+        // starting stops it as soon as it is up, instead of killing it halfway.
         let stopping = false;
-        const stop = (signal: string): void => {
-          if (stopping) {
-            process.stderr.write(`${signal} again: exiting now; unfinished runs resume on the next start\n`);
-            process.exit(130);
-          }
-          stopping = true;
+        let started: RunningServer | undefined;
+        const shutdown = (server: RunningServer): void => {
           server.close().then(
             () => process.exit(0),
             (error: unknown) => {
@@ -54,8 +51,18 @@ export function registerServe(program: Command): void {
             },
           );
         };
+        const stop = (signal: string): void => {
+          if (stopping) {
+            process.stderr.write(`${signal} again: exiting now; unfinished runs resume on the next start\n`);
+            process.exit(130);
+          }
+          stopping = true;
+          if (started !== undefined) shutdown(started);
+        };
         process.on('SIGTERM', () => stop('SIGTERM'));
         process.on('SIGINT', () => stop('SIGINT'));
+        started = await startServer(config);
+        if (stopping) shutdown(started);
       } catch (error) {
         process.exitCode = reportError(error, false);
       }
