@@ -28,5 +28,7 @@ test('a nested value and a syntax error name their line', () => {
 
 test('a bad value from the file is reported by its key', () => {
   const file = parseConfigText('port: many\n', 'c.yaml');
-  assert.throws(() => loadConfig({ env: {}, home: '/h', file }), { message: /port \(PILOTAGE_PORT\) must be a whole number/ });
+  assert.throws(() => loadConfig({ env: {}, home: '/h', file }), {
+    message: /port \(PILOTAGE_PORT\) must be a whole number/,
+  });
 });

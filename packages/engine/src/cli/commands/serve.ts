@@ -41,7 +41,7 @@ export function registerServe(program: Command): void {
         // Signals are handled from the start: one that arrives while the server is still
         // starting stops it as soon as it is up, instead of killing it halfway.
         let stopping = false;
-        let started: RunningServer | undefined;
+        const up: { server?: RunningServer } = {};
         const shutdown = (server: RunningServer): void => {
           server.close().then(
             () => process.exit(0),
@@ -57,12 +57,12 @@ export function registerServe(program: Command): void {
             process.exit(130);
           }
           stopping = true;
-          if (started !== undefined) shutdown(started);
+          if (up.server !== undefined) shutdown(up.server);
         };
         process.on('SIGTERM', () => stop('SIGTERM'));
         process.on('SIGINT', () => stop('SIGINT'));
-        started = await startServer(config);
-        if (stopping) shutdown(started);
+        up.server = await startServer(config);
+        if (stopping) shutdown(up.server);
       } catch (error) {
         process.exitCode = reportError(error, false);
       }

@@ -52,7 +52,8 @@ export function registerToken(program: Command): void {
         if (flags.json) return print({ tokens: list });
         if (list.length === 0) return print('no tokens');
         for (const t of list) {
-          const state = t.revokedAt !== null ? 'revoked' : t.expiresAt !== null && t.expiresAt < Date.now() ? 'expired' : 'live';
+          const state =
+            t.revokedAt !== null ? 'revoked' : t.expiresAt !== null && t.expiresAt < Date.now() ? 'expired' : 'live';
           print(`${t.id}  ${t.name}  ${t.scopes.join(',')}  ${state}  created ${new Date(t.createdAt).toISOString()}`);
         }
       }),
