@@ -2,21 +2,21 @@
 // `npm run bench:docker`: the container executor's per-task cost against a bare loop of
 // `podman run --rm IMAGE true`, for N trivial actions (default 50) run one after the other and
 // all at once. See bench/README.md ("Container executor") for what each figure means.
-//   node --import tsx bench/docker.mjs          (tsx: the image recipes are TypeScript)
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, release, tmpdir, totalmem, type } from 'node:os';
+//   node --import tsx bench/docker.mjs   after `npm run build` (tsx: the image recipes are TypeScript)
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
-import { loadConfig } from '../packages/engine/src/config/config.js';
-import { LABELS } from '../packages/engine/src/executor/docker/labels.js';
-import { createRuntime } from '../packages/engine/src/main.js';
-import { compileWorkflow, createFileResolver } from '../packages/engine/src/plan/load.js';
+import { loadConfig } from '../packages/engine/dist/config/config.js';
+import { LABELS } from '../packages/engine/dist/executor/docker/labels.js';
+import { createRuntime } from '../packages/engine/dist/main.js';
 import { ensureTestImages, TEST_IMAGES } from '../packages/engine/test/support/images.js';
 import { podmanGlobalFlags, podmanSkipReason, startPodmanService } from '../packages/engine/test/support/podman.js';
 import { timeBareLoop } from './bare-loop.mjs';
 import { sequentialBreakdown } from './breakdown.mjs';
+import { machineLine, positiveEnv } from './common.mjs';
+import { benchPlan, timeEngineRun } from './engine-bench.mjs';
 import { fixed, formatTable } from './table.mjs';
 
 /** The target of issue 5: the engine's wall time at most this many times the bare loop's. */
@@ -24,17 +24,23 @@ const MAX_RATIO = 1.1;
 const WARMUP_N = 3;
 
 const here = dirname(fileURLToPath(import.meta.url));
-const n = Number(process.env['BENCH_N'] ?? '50');
-if (!Number.isInteger(n) || n < 1) {
-  console.error(`BENCH_N must be a positive whole number, got ${process.env['BENCH_N']}`);
-  process.exit(2);
-}
+const n = positiveEnv('BENCH_N', 50);
 const reason = podmanSkipReason();
 if (reason !== undefined) {
   console.error(`the container bench needs Podman: ${reason}`);
   process.exit(1);
 }
 const progress = (text) => process.stderr.write(`${text}\n`);
+/** A workflow of one stage with `count` actions of the docker-noop component, `concurrency` at a time. */
+const plan = (name, count, concurrency) =>
+  benchPlan({
+    dir,
+    name,
+    componentFile: join(here, 'components/docker-noop/component.yaml'),
+    n: count,
+    concurrency,
+    executor: 'docker',
+  });
 
 // One Podman service for the engine; the bare loop uses the podman CLI on the same storage.
 const podman = await startPodmanService();
@@ -92,12 +98,8 @@ try {
   await rm(dir, { recursive: true, force: true });
 }
 
-const cpu = cpus();
 console.log(`Pilotage container bench, ${new Date().toISOString().slice(0, 10)}: ${n} trivial actions per run`);
-console.log(
-  `machine: ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? 'unknown'}), ${fixed(totalmem() / 2 ** 30, 1)} GiB, ` +
-    `${type()} ${release()}, Node ${process.version}`,
-);
+console.log(machineLine());
 console.log(
   `engine: SQLite file store, docker executor on a Podman service (host network); bare: podman run --rm ` +
     `--network host ${TEST_IMAGES.base} true; times in ms\n`,
@@ -129,32 +131,4 @@ console.log(`\nTarget (issue 5): engine <= ${MAX_RATIO}x the bare loop`);
 for (const r of results) {
   const ratio = r.engine.wallMs / r.bareMs;
   console.log(`  ${r.mode.label}: ${fixed(ratio)}x ${ratio <= MAX_RATIO ? 'met' : 'NOT MET'}`);
-}
-
-/** A workflow of one stage with `count` actions of the docker-noop component, `concurrency` at a time. */
-async function plan(name, count, concurrency) {
-  const component = join(here, 'components/docker-noop/component.yaml');
-  const actions = Array.from(
-    { length: count },
-    (_, i) => `      - name: a${i + 1}\n        component: ${JSON.stringify(component)}\n`,
-  ).join('');
-  const text =
-    `apiVersion: pilotage.dev/v1\nkind: Workflow\nname: ${name}\nexecutor: docker\nconcurrency: ${concurrency}\n` +
-    `stages:\n  - name: s\n    actions:\n${actions}`;
-  const file = join(dir, `${name}.workflow.yaml`);
-  await writeFile(file, text);
-  return compileWorkflow(text, file, createFileResolver());
-}
-
-/** Carry out a plan once, timed from startRun to waitForRun; throws unless it succeeded. */
-async function timeEngineRun(rt, bench) {
-  const begin = performance.now();
-  const run = await rt.engine.startRun(bench, {}, { trigger: { kind: 'manual' } });
-  const final = await rt.engine.waitForRun(run.id);
-  const wallMs = performance.now() - begin;
-  if (final.state !== 'succeeded') throw new Error(`bench run ${bench.name} ended ${final.state}: ${final.reason}`);
-  const tasks = (await rt.store.taskRuns.listByRun(run.id))
-    .map((t) => ({ createdAt: t.createdAt, startedAt: t.startedAt, endedAt: t.endedAt, steps: t.steps }))
-    .sort((x, y) => x.startedAt - y.startedAt);
-  return { wallMs, tasks };
 }

@@ -23,16 +23,18 @@ export function createBenchRuntime(dir, maxParallel) {
 
 /**
  * Write and compile a workflow of one stage holding `n` actions of `componentFile` (absolute
- * path), at most `concurrency` at a time. The file goes into `dir`; compiling is not timed.
+ * path), at most `concurrency` at a time, on `executor` (default: the engine's). The file goes
+ * into `dir`; compiling is not timed.
  * @returns {Promise<import('../packages/engine/dist/plan/types.js').Plan>}
  */
-export async function benchPlan({ dir, name, componentFile, n, concurrency }) {
+export async function benchPlan({ dir, name, componentFile, n, concurrency, executor }) {
   const actions = Array.from(
     { length: n },
     (_, i) => `      - name: a${i + 1}\n        component: ${JSON.stringify(componentFile)}\n`,
   ).join('');
   const text =
     `apiVersion: pilotage.dev/v1\nkind: Workflow\nname: ${name}\nconcurrency: ${concurrency}\n` +
+    (executor === undefined ? '' : `executor: ${executor}\n`) +
     `stages:\n  - name: s\n    actions:\n${actions}`;
   const file = join(dir, `${name}.workflow.yaml`);
   await writeFile(file, text);

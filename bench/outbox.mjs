@@ -6,7 +6,7 @@
 // See bench/README.md ("CDEvents outbox") for what each figure means. Needs `npm run build`.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, release, tmpdir, totalmem, type } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -24,14 +24,15 @@ import { startDeliveryWorker } from '../packages/engine/dist/events/delivery-wor
 import { httpSink } from '../packages/engine/dist/events/sinks/http-sink.js';
 import { createRuntime } from '../packages/engine/dist/main.js';
 import { openStore } from '../packages/engine/dist/store/open-store.js';
+import { machineLine, median, positiveEnv } from './common.mjs';
 import { benchPlan, timeEngineRun } from './engine-bench.mjs';
 import { fixed, formatTable } from './table.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const runs = positive('BENCH_EVENT_RUNS', 400); // part 1: runs of 5 events each
-const tasks = positive('BENCH_N', 200); // part 2: actions per workflow run
-const rounds = positive('BENCH_ROUNDS', 3); // part 2: rounds per variant, median kept
-const rate = positive('BENCH_EVENT_RATE', 200); // part 1, paced stream: events per second written
+const runs = positiveEnv('BENCH_EVENT_RUNS', 400); // part 1: runs of 5 events each
+const tasks = positiveEnv('BENCH_N', 200); // part 2: actions per workflow run
+const rounds = positiveEnv('BENCH_ROUNDS', 3); // part 2: rounds per variant, median kept
+const rate = positiveEnv('BENCH_EVENT_RATE', 200); // part 1, paced stream: events per second written
 const mode = process.env['BENCH_SINK_MODE'] === 'structured' ? 'structured' : 'binary';
 const progress = (text) => process.stderr.write(`${text}\n`);
 
@@ -200,12 +201,8 @@ async function measurePerTask() {
 }
 
 function report(throughput, perTask) {
-  const cpu = cpus();
   console.log(`Pilotage CDEvents bench, ${new Date().toISOString().slice(0, 10)}`);
-  console.log(
-    `machine: ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? 'unknown'}), ${fixed(totalmem() / 2 ** 30, 1)} GiB, ` +
-      `${type()} ${release()}, Node ${process.version}\n`,
-  );
+  console.log(`${machineLine()}\n`);
   const t = throughput;
   console.log(
     `1. Outbox to a local HTTP sink (SQLite file store, one worker, ${mode} mode, ${t.events} events of ${runs} runs)`,
@@ -241,20 +238,4 @@ function report(throughput, perTask) {
       ]),
     ]),
   );
-}
-
-function median(values) {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-function positive(name, fallback) {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`${name} must be a positive whole number, got ${JSON.stringify(text)}`);
-    process.exit(2);
-  }
-  return value;
 }

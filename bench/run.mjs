@@ -3,10 +3,11 @@
 // for trivial actions in the exit-code style and in the full five-callback style, run one after
 // the other and all at once. See bench/README.md for what each figure means.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, release, tmpdir, totalmem, type } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { timeBareLoop } from './bare-loop.mjs';
+import { machineLine, median, positiveEnv } from './common.mjs';
 import { sequentialBreakdown } from './breakdown.mjs';
 import { benchPlan, createBenchRuntime, timeEngineRun } from './engine-bench.mjs';
 import { fixed, formatTable } from './table.mjs';
@@ -17,7 +18,7 @@ const MAX_CONTRACT_MS = 2;
 const WARMUP_N = 5;
 
 const here = dirname(fileURLToPath(import.meta.url));
-const n = parseCount(process.env['BENCH_N'] ?? '200');
+const n = positiveEnv('BENCH_N', 200);
 const allStyles = [
   {
     key: 'a',
@@ -102,12 +103,8 @@ const contractAdds = (style, mode) => overhead(get(style, mode)) - overhead(get(
 const has = (key) => styles.some((style) => style.key === key);
 const verdict = (ok) => (ok ? 'met' : 'NOT MET');
 
-const cpu = cpus();
 console.log(`Pilotage bench, ${new Date().toISOString().slice(0, 10)}: ${n} trivial actions per run, one stage`);
-console.log(
-  `machine: ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? 'unknown'}), ${fixed(totalmem() / 2 ** 30, 1)} GiB, ` +
-    `${type()} ${release()}, Node ${process.version}`,
-);
+console.log(machineLine());
 console.log('engine: SQLite file store, local executor, loopback callback server; times in ms\n');
 
 const rows = [
@@ -179,12 +176,6 @@ if (has('a') && has('b')) {
   );
 }
 
-/** The middle value (the upper one of an even count). */
-function median(values) {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
 /** BENCH_STYLES: comma-separated keys of `allStyles` (default `a,b`; `c` is the node:http variant). */
 function pickStyles(text) {
   const keys = text.split(',').map((key) => key.trim());
@@ -194,14 +185,4 @@ function pickStyles(text) {
     process.exit(2);
   }
   return allStyles.filter((style) => keys.includes(style.key));
-}
-
-/** BENCH_N: a positive whole number. */
-function parseCount(text) {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`BENCH_N must be a positive whole number, got ${JSON.stringify(text)}`);
-    process.exit(2);
-  }
-  return value;
 }

@@ -10,12 +10,13 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, watch } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { cpus, release, tmpdir, totalmem, type } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
+import { machineLine, median, positiveEnv, quantile } from './common.mjs';
 import { fixed, formatTable } from './table.mjs';
 
 /** The targets of issue 3. */
@@ -26,13 +27,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 // BENCH_CLI: measure another build of the CLI (an experiment), default the built one
 const cli = process.env['BENCH_CLI'] ?? join(root, 'packages/engine/dist/cli/main.js');
-const durationS = positive('BENCH_DURATION', 10);
-const connections = positive('BENCH_CONNECTIONS', 16);
-const rounds = positive('BENCH_ROUNDS', 3);
-const manyTasks = positive('BENCH_TASKS', 16);
+const durationS = positiveEnv('BENCH_DURATION', 10);
+const connections = positiveEnv('BENCH_CONNECTIONS', 16);
+const rounds = positiveEnv('BENCH_ROUNDS', 3);
+const manyTasks = positiveEnv('BENCH_TASKS', 16);
 // BENCH_PARTS: which measurements, `a` (callbacks), `b` (start latency) or both (default)
 const parts = process.env['BENCH_PARTS'] ?? 'ab';
-const startRuns = positive('BENCH_RUNS', 200);
+const startRuns = positiveEnv('BENCH_RUNS', 200);
 const CLOCK_TICKS_PER_S = 100;
 const STATUS_BODY = JSON.stringify({ message: 'x', progress: 0.5 });
 const STAMP_SCRIPT = 'printf %s "$EPOCHREALTIME" > "$CO_INPUT_OUT"';
@@ -333,10 +334,7 @@ function readStore(file, taskRunIds, runIds) {
 
 function report({ callbacks, stored, starts, bareStarts, facts, pinned: isPinned }) {
   const out = (line = '') => process.stdout.write(`${line}\n`);
-  const cpu0 = cpus()[0]?.model ?? '?';
-  out(
-    `Machine: ${cpus().length} CPUs (${cpu0}), ${fixed(totalmem() / 2 ** 30, 1)} GiB, ${type()} ${release()}, Node ${process.version}`,
-  );
+  out(machineLine());
   out(
     isPinned
       ? 'Server and bare Fastify pinned to CPU 0, load generator to CPU 1.'
@@ -495,21 +493,4 @@ function freePort() {
       probe.close(() => resolve(port));
     });
   });
-}
-
-function quantile(values, q) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-}
-
-function median(values) {
-  return quantile(values, 0.5);
-}
-
-function positive(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number >= 1, got "${raw}"`);
-  return value;
 }

@@ -1,0 +1,37 @@
+import { cpus, release, totalmem, type } from 'node:os';
+import { fixed } from './table.mjs';
+
+/** The value at quantile `q` (0..1) of `values` (nearest rank; NaN when empty). */
+export function quantile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+/** The middle value (the upper one of an even count). */
+export function median(values) {
+  return quantile(values, 0.5);
+}
+
+/**
+ * The positive whole number in env var `name`, or `fallback` when it is unset or empty. Anything
+ * else ends the bench with exit code 2 and a message naming the variable.
+ */
+export function positiveEnv(name, fallback) {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`${name} must be a positive whole number, got ${JSON.stringify(text)}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+/** One line describing this machine: CPUs, memory, OS and Node, for the head of a bench's output. */
+export function machineLine() {
+  const cpu = cpus();
+  return (
+    `machine: ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? 'unknown'}), ${fixed(totalmem() / 2 ** 30, 1)} GiB, ` +
+    `${type()} ${release()}, Node ${process.version}`
+  );
+}
