@@ -68,7 +68,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     },
   });
   let callback: { url: string; close(): Promise<void> } | undefined;
-  let worker: DeliveryWorker | undefined;
+  let delivery: DeliveryWorker | undefined;
   const executors: Executor[] = [];
   try {
     callback =
@@ -77,8 +77,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         : { url: options.callbackServedAt, close: () => Promise.resolve() };
     const sinks = [...config.eventSinks.map((target) => sinkFromTarget(target)), ...(options.sinks ?? [])];
     const lease = { store: store.sinkLeases, ...localLeaseIdentity(config.engineId) };
-    const delivery = sinks.length > 0 ? startDeliveryWorker({ deliveries: store.deliveries, sinks, lease }) : undefined;
-    worker = delivery;
+    if (sinks.length > 0) delivery = startDeliveryWorker({ deliveries: store.deliveries, sinks, lease });
     const configured = await configuredExecutors(config, {
       secrets: { ...config.secrets, ...options.secrets },
       info: options.warn ?? ((message) => process.stderr.write(`${message}\n`)),
@@ -131,7 +130,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       },
     };
   } catch (error) {
-    await worker?.stop();
+    await delivery?.stop();
     await callback?.close();
     await Promise.all(executors.map((e) => e.close().catch(() => undefined)));
     await store.close();

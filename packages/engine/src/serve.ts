@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import type { ApiDeps, Lifecycle } from './api/api-deps.js';
 import { buildApp } from './api/build-app.js';
 import { loggerOptions } from './api/logger-options.js';
@@ -13,10 +13,11 @@ import { createApprovalService } from './service/approval-service.js';
 import { createCronScheduler, type CronScheduler } from './service/cron-scheduler.js';
 import { resolveEncryptionKey } from './service/encryption-key.js';
 import { createSecretCipher } from './service/secret-cipher.js';
-import { createSecretService } from './service/secret-service.js';
+import { createSecretService, type SecretService } from './service/secret-service.js';
 import { createWebhookReceiver } from './service/webhook-receiver.js';
 import { createWorkflowRunStarter } from './service/workflow-run-starter.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from './main.js';
+import type { Store } from './store/types.js';
 
 /** A running `pilotage serve`. */
 export interface RunningServer {
@@ -44,10 +45,11 @@ export interface ServeOptions extends Omit<RuntimeOptions, 'callbackServedAt'> {
 }
 
 /**
- * Start the API server: listen on `config.host:config.port` first (so the callback URL is known),
- * then assemble the runtime with callbacks mounted on the same port, build the app, resume runs
- * a previous process left unfinished, and create a first admin token in
- * `<dataDir>/admin-token` (mode 0600) when the store holds none.
+ * Start the API server: listen on `config.host:config.port` first (so the callback URL is known;
+ * requests get 503 until the app is attached), then assemble the runtime with callbacks mounted
+ * on the same port, open the secret store, build the app, create a first admin token in
+ * `<dataDir>/admin-token` (mode 0600) when the store holds none, attach the app, resume runs a
+ * previous process left unfinished, and start the cron scheduler.
  */
 export async function startServer(config: Config, options: ServeOptions = {}): Promise<RunningServer> {
   // Until the app is attached, answer 503 at once rather than leave early requests hanging.
@@ -56,12 +58,8 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
     res.end(JSON.stringify({ code: 'UNAVAILABLE', message: 'the server is starting; retry shortly' }));
   };
   const server = createServer(starting);
-  let fastifyHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   await listen(server, config.host, config.port);
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : config.port;
-  const loopbackHost = ['0.0.0.0', '::', ''].includes(config.host) ? '127.0.0.1' : config.host;
-  const url = `http://${loopbackHost.includes(':') ? `[${loopbackHost}]` : loopbackHost}:${port}`;
+  const url = loopbackUrl(server, config);
   const effective: Config = Object.freeze({ ...config, advertiseUrl: config.advertiseUrl ?? url });
 
   // replaced by the secret service's mask once the store is open
@@ -87,19 +85,7 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
     });
     const tokens = createTokenService(runtime.store.apiTokens);
     const lifecycle: Lifecycle = { accepting: true };
-    const encryption = await resolveEncryptionKey(effective);
-    if (encryption.created) log?.info(`created the secret store's encryption key in ${encryption.source} (mode 0600)`);
-    const secrets = createSecretService({
-      store: runtime.store.secrets,
-      cipher: createSecretCipher(encryption.key),
-      extra: Object.values({ ...config.secrets, ...options.secrets }),
-    });
-    const unreadable = await secrets.refresh();
-    if (unreadable.length > 0) {
-      log?.warn(
-        `${unreadable.length} secret(s) cannot be decrypted with this encryption key (${encryption.source}): ${unreadable.join(', ')}; runs reading them are refused`,
-      );
-    }
+    const secrets = await openSecrets(effective, runtime.store, { ...config.secrets, ...options.secrets }, log);
     maskSecrets = (text) => secrets.mask(text);
     const starter = createWorkflowRunStarter({
       store: runtime.store,
@@ -120,6 +106,7 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
       approvals: createApprovalService({ store: runtime.store, engine: runtime.engine }),
       clock: Date.now,
     };
+    let fastifyHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
     const app = await buildApp(deps, {
       logger,
       serverFactory: (handler) => {
@@ -151,44 +138,8 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
     await cron.start();
     app.log.info(`pilotage serving on ${url} (executor ${runtime.executorName}, store ${runtime.store.dialect})`);
 
-    const owned = runtime;
-    const scheduler = cron;
-    let closing: Promise<void> | undefined;
-    return {
-      url,
-      app,
-      runtime: owned,
-      tokens,
-      lifecycle,
-      close: () =>
-        (closing ??= (async () => {
-          lifecycle.accepting = false;
-          await scheduler.stop();
-          const { engine } = owned;
-          // runs only waiting for an approval are left for the next start to carry on
-          const parked = engine.detachWaiting();
-          if (parked > 0) app.log.info(`left ${parked} run(s) waiting for approval to the next start`);
-          const active = engine.activeRuns().length;
-          if (active > 0) app.log.info(`shutting down: waiting up to ${config.shutdownGraceMs}ms for ${active} run(s)`);
-          // the HTTP server stays up meanwhile: running components still call back
-          const grace = delay(config.shutdownGraceMs);
-          const ended = await Promise.race([engine.close().then(() => true), grace.done.then(() => false)]);
-          grace.cancel();
-          if (!ended) {
-            const reason = `server shutting down: the shutdown grace of ${config.shutdownGraceMs}ms ran out`;
-            const left = engine.activeRuns();
-            app.log.warn(`${reason}; cancelling ${left.length} run(s)`);
-            await Promise.all(left.map((id) => engine.cancelRun(id, reason).catch(() => undefined)));
-            await engine.close();
-          }
-          await app.close();
-          // Fastify closes only servers it listened on itself; this one was listening before it
-          await closeServer(server);
-          // last, so no request in flight meets a closed store
-          await owned.close();
-          app.log.info('pilotage stopped');
-        })()),
-    };
+    const parts: ServerParts = { config: effective, lifecycle, cron, runtime, app, server };
+    return { url, app, runtime, tokens, lifecycle, close: once(() => stopServer(parts)) };
   } catch (error) {
     await cron?.stop();
     await runtime?.close({ cancel: true });
@@ -197,6 +148,59 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
   }
 }
 
+/** Listen on `host:port`; a ConfigError naming the address when that fails (port taken, no such interface). */
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => {
+      reject(new ConfigError(`cannot listen on ${host}:${port}: ${messageOf(error)} (set --port or PILOTAGE_PORT)`));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/**
+ * The base URL of a listening server as this machine reaches it: the bound port, and the
+ * loopback address when listening on every interface.
+ */
+function loopbackUrl(server: Server, config: Config): string {
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = ['0.0.0.0', '::', ''].includes(config.host) ? '127.0.0.1' : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * The secret service over the store's secrets, with the encryption key resolved (created on a
+ * first start); `extra` are the configured secrets, masked as well. Logs the secrets this key
+ * cannot decrypt (runs reading them are refused).
+ */
+async function openSecrets(
+  config: Config,
+  store: Store,
+  extra: Readonly<Record<string, string>>,
+  log: Logger | undefined,
+): Promise<SecretService> {
+  const encryption = await resolveEncryptionKey(config);
+  if (encryption.created) log?.info(`created the secret store's encryption key in ${encryption.source} (mode 0600)`);
+  const secrets = createSecretService({
+    store: store.secrets,
+    cipher: createSecretCipher(encryption.key),
+    extra: Object.values(extra),
+  });
+  const unreadable = await secrets.refresh();
+  if (unreadable.length > 0) {
+    log?.warn(
+      `${unreadable.length} secret(s) cannot be decrypted with this encryption key (${encryption.source}): ${unreadable.join(', ')}; runs reading them are refused`,
+    );
+  }
+  return secrets;
+}
+
+/** On a store holding no API token, issue an admin token into `<dataDir>/admin-token` (mode 0600). */
 async function bootstrapAdminToken(
   config: Config,
   runtime: Runtime,
@@ -212,19 +216,52 @@ async function bootstrapAdminToken(
   info(`created the first admin API token in ${file} (mode 0600); revoke it once you have your own`);
 }
 
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error): void => {
-      reject(new ConfigError(`cannot listen on ${host}:${port}: ${messageOf(error)} (set --port or PILOTAGE_PORT)`));
-    };
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
+/** What `stopServer` releases. */
+interface ServerParts {
+  readonly config: Config;
+  readonly lifecycle: Lifecycle;
+  readonly cron: CronScheduler;
+  readonly runtime: Runtime;
+  readonly app: FastifyInstance;
+  readonly server: Server;
 }
 
+/** `RunningServer.close`, in order: see its doc comment. */
+async function stopServer({ config, lifecycle, cron, runtime, app, server }: ServerParts): Promise<void> {
+  lifecycle.accepting = false;
+  await cron.stop();
+  const { engine } = runtime;
+  // runs only waiting for an approval are left for the next start to carry on
+  const parked = engine.detachWaiting();
+  if (parked > 0) app.log.info(`left ${parked} run(s) waiting for approval to the next start`);
+  const active = engine.activeRuns().length;
+  if (active > 0) app.log.info(`shutting down: waiting up to ${config.shutdownGraceMs}ms for ${active} run(s)`);
+  // the HTTP server stays up meanwhile: running components still call back
+  const grace = delay(config.shutdownGraceMs);
+  const ended = await Promise.race([engine.close().then(() => true), grace.done.then(() => false)]);
+  grace.cancel();
+  if (!ended) {
+    const reason = `server shutting down: the shutdown grace of ${config.shutdownGraceMs}ms ran out`;
+    const left = engine.activeRuns();
+    app.log.warn(`${reason}; cancelling ${left.length} run(s)`);
+    await Promise.all(left.map((id) => engine.cancelRun(id, reason).catch(() => undefined)));
+    await engine.close();
+  }
+  await app.close();
+  // Fastify closes only servers it listened on itself; this one was listening before it
+  await closeServer(server);
+  // last, so no request in flight meets a closed store
+  await runtime.close();
+  app.log.info('pilotage stopped');
+}
+
+/** `fn` run at most once: later calls get the first call's promise. */
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let result: Promise<void> | undefined;
+  return () => (result ??= fn());
+}
+
+/** Close `server`, ending the connections still open (keep-alive, SSE streams) rather than waiting. */
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());

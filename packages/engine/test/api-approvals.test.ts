@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { createApiHarness, type ApiHarness } from './support/api-harness.js';
+import { runCli } from './support/cli.js';
 import { eventually, processesOfRun } from './support/harness.js';
 
 const gated = (name: string, timeout: string) => `apiVersion: pilotage.dev/v1
@@ -22,24 +21,6 @@ stages:
     actions:
       - { name: deploy, run: "echo deployed" }
 `;
-
-const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-
-/** Run the CLI from source. */
-function cli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
-}
 
 interface Waiting {
   runId: string;
@@ -161,16 +142,19 @@ describe('approval gates over the API', () => {
   test("the CLI approves and rejects over the API, as the token's name, with a comment", async () => {
     const env = { PILOTAGE_SERVER: h.server.url, PILOTAGE_TOKEN: await h.token('run') };
     const first = await startWaiting(h, 'gated');
-    const approved = await cli(['approve', first.runId, 'sign-off', '--comment', 'lgtm'], env);
+    const approved = await runCli(['approve', first.runId, 'sign-off', '--comment', 'lgtm'], { env, fromSource: true });
     assert.equal(approved.code, 0, approved.stderr);
     assert.equal(approved.stdout.trim(), `sign-off of run ${first.runId}: approved by test-run: lgtm`);
     assert.equal((await h.server.runtime.engine.waitForRun(first.runId)).state, 'succeeded');
-    const again = await cli(['approve', first.runId, 'sign-off'], env);
+    const again = await runCli(['approve', first.runId, 'sign-off'], { env, fromSource: true });
     assert.equal(again.code, 1);
     assert.match(again.stderr, /no approval stage sign-off waiting/);
 
     const second = await startWaiting(h, 'gated');
-    const rejected = await cli(['reject', second.runId, 'sign-off', '--comment', 'too risky', '--json'], env);
+    const rejected = await runCli(['reject', second.runId, 'sign-off', '--comment', 'too risky', '--json'], {
+      env,
+      fromSource: true,
+    });
     assert.equal(rejected.code, 0, rejected.stderr);
     const body = JSON.parse(rejected.stdout);
     assert.equal(body.decision, 'rejected');

@@ -3,30 +3,23 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CloudEvent, HTTP } from 'cloudevents';
 import { applyWorkflow } from './api-runs-support.js';
-import { clone, coreExamples, customExample, sharedMissing, type Doc } from './events-fixtures.js';
+import {
+  clone,
+  cloudEventRequest,
+  coreExamples,
+  customExample,
+  MODES,
+  sharedMissing,
+  type Doc,
+  type Mode,
+} from './events-fixtures.js';
 import { createApiHarness, type ApiHarness } from './support/api-harness.js';
 
-type Mode = 'binary' | 'structured';
-const MODES: readonly Mode[] = ['binary', 'structured'];
-
-/** Headers and body of the request a CDEvents producer sends, built with the CloudEvents SDK. */
+/** Headers and body of the request a CDEvents producer sends, as `ApiHarness.call` takes them. */
 function message(doc: Doc, mode: Mode, ceId?: string): { headers: Record<string, string>; payload: string } {
-  const ce = new CloudEvent({
-    specversion: '1.0',
-    id: ceId ?? String(doc.context?.id ?? 'x'),
-    source: String(doc.context?.source ?? '/x'),
-    type: String(doc.context?.type ?? 'x'),
-    subject: doc.subject?.id === undefined ? undefined : String(doc.subject.id),
-    time: typeof doc.context?.timestamp === 'string' ? doc.context.timestamp : undefined,
-    datacontenttype: 'application/json',
-    data: doc,
-  });
-  const m = mode === 'binary' ? HTTP.binary(ce) : HTTP.structured(ce);
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(m.headers)) if (v !== undefined) headers[k] = String(v);
-  return { headers, payload: String(m.body) };
+  const { headers, body } = cloudEventRequest(doc, mode, ceId === undefined ? {} : { id: ceId });
+  return { headers, payload: body };
 }
 
 function post(h: ApiHarness, doc: Doc, mode: Mode, token?: string | null) {

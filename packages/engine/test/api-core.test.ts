@@ -32,6 +32,11 @@ describe('API core: health, OpenAPI, errors, tokens and auth', () => {
     assert.equal(doc.openapi, '3.1.0');
     assert.ok(doc.paths['/v1/tokens'], 'tokens route documented');
     assert.deepEqual(doc.components.securitySchemes.bearer, { type: 'http', scheme: 'bearer' });
+    assert.deepEqual(doc.components.schemas.Error.required, ['code', 'message']);
+    assert.equal(
+      doc.paths['/v1/tokens'].post.responses['401'].content['application/json'].schema.$ref,
+      '#/components/schemas/Error',
+    );
     const page = await h.call('GET', '/docs/', { token: null });
     assert.equal(page.status, 200);
     assert.match(String(page.body), /swagger/i);

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { createApiHarness, type ApiHarness } from './support/api-harness.js';
+import { runCli } from './support/cli.js';
 
 const SECRET = 'sup3r-Secret-Value-8841';
 const WORKFLOW_SECRET = 'workflow-Own-Value-1193';
@@ -43,25 +42,6 @@ stages:
           echo "refusing with $TOKEN"
           exit 3
 `;
-
-const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-
-/** Run the CLI from source against a server, with `input` on stdin. */
-function cli(
-  args: string[],
-  env: Record<string, string>,
-  input = '',
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 describe('secrets over the API', () => {
   let h: ApiHarness;
@@ -222,13 +202,20 @@ describe('secrets over the API', () => {
 
   test('the CLI sets (from stdin or --value), lists and deletes secrets, never printing a value', async () => {
     const env = { PILOTAGE_SERVER: h.server.url, PILOTAGE_TOKEN: h.admin };
-    const piped = await cli(['secret', 'set', 'CLI_SECRET', '--workflow', 'cli-flow'], env, 'piped-value-123\n');
+    const piped = await runCli(['secret', 'set', 'CLI_SECRET', '--workflow', 'cli-flow'], {
+      env,
+      fromSource: true,
+      input: 'piped-value-123\n',
+    });
     assert.equal(piped.code, 0, piped.stderr);
     assert.equal(piped.stdout.trim(), 'secret CLI_SECRET set (workflow:cli-flow)');
-    const flag = await cli(['secret', 'set', 'CLI_SECRET', '--value', 'flag-value-456', '--json'], env);
+    const flag = await runCli(['secret', 'set', 'CLI_SECRET', '--value', 'flag-value-456', '--json'], {
+      env,
+      fromSource: true,
+    });
     assert.equal(flag.code, 0, flag.stderr);
     assert.equal(JSON.parse(flag.stdout).scope, 'global');
-    const list = await cli(['secret', 'list'], env);
+    const list = await runCli(['secret', 'list'], { env, fromSource: true });
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /^global {2}CLI_SECRET {2}updated .* by test-admin$/m);
     assert.match(list.stdout, /^workflow:cli-flow {2}CLI_SECRET/m);
@@ -241,15 +228,24 @@ describe('secrets over the API', () => {
     // the piped value, one trailing newline dropped, is what runs get
     const service = await h.call('GET', '/v1/secrets?workflow=cli-flow');
     assert.equal(service.body.length, 1);
-    const empty = await cli(['secret', 'set', 'EMPTY'], env, '');
+    const empty = await runCli(['secret', 'set', 'EMPTY'], { env, fromSource: true, input: '' });
     assert.equal(empty.code, 2);
     assert.match(empty.stderr, /no value/);
-    const low = await cli(['secret', 'list'], { ...env, PILOTAGE_TOKEN: await h.token('read') });
+    const low = await runCli(['secret', 'list'], {
+      env: { ...env, PILOTAGE_TOKEN: await h.token('read') },
+      fromSource: true,
+    });
     assert.equal(low.code, 1);
     assert.match(low.stderr, /needs admin/);
-    const deleted = await cli(['secret', 'delete', 'CLI_SECRET', '--workflow', 'cli-flow'], env);
+    const deleted = await runCli(['secret', 'delete', 'CLI_SECRET', '--workflow', 'cli-flow'], {
+      env,
+      fromSource: true,
+    });
     assert.equal(deleted.code, 0, deleted.stderr);
-    const missing = await cli(['secret', 'delete', 'CLI_SECRET', '--workflow', 'cli-flow'], env);
+    const missing = await runCli(['secret', 'delete', 'CLI_SECRET', '--workflow', 'cli-flow'], {
+      env,
+      fromSource: true,
+    });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /no secret CLI_SECRET of workflow cli-flow/);
   });

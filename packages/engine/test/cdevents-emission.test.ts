@@ -2,6 +2,8 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { newId } from '../src/domain/ids.js';
+import type { JsonValue } from '../src/domain/vocabulary.js';
 import { validateCdevent } from '../src/events/validate.js';
 import { fileSink } from '../src/events/sinks/file-sink.js';
 import type { OutboxRecord } from '../src/store/types.js';
@@ -137,5 +139,31 @@ stages:
     assert.ok(published, 'the artifact event is in the outbox');
     assert.ok(validateCdevent(published.payload).ok);
     assert.equal((published.payload.context as { chainId: string }).chainId, run.chainId);
+  });
+
+  test('cancelling a queued run that no engine here carries out still emits its finished event', async () => {
+    // a run another process recorded and never started: only the store knows it
+    const plan = await h.plan(
+      `name: elsewhere\nstages:\n  - name: a\n    actions:\n      - { name: one, run: "true" }\n`,
+    );
+    const run = await h.runtime.store.runs.create({
+      id: newId(),
+      workflow: plan.name,
+      inputs: {},
+      plan: plan as unknown as JsonValue,
+      trigger: { kind: 'manual' },
+      chainId: newId(),
+      createdAt: Date.now(),
+    });
+    await h.runtime.engine.cancelRun(run.id, 'not wanted');
+    const ended = await h.runtime.store.runs.get(run.id);
+    assert.equal(ended?.state, 'cancelled');
+    assert.equal(ended?.reason, 'not wanted');
+    const events = await h.runtime.store.outbox.listByRun(run.id);
+    const finished = events.find((e) => short(e.type) === 'pipelinerun.finished');
+    assert.ok(finished, 'pipelinerun.finished is in the outbox');
+    assert.ok(validateCdevent(finished.payload).ok);
+    assert.equal((finished.payload.subject as { content: { outcome: string } }).content.outcome, 'cancel');
+    await assert.rejects(h.runtime.engine.cancelRun(run.id), /already ended/);
   });
 });

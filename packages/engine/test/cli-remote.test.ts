@@ -94,9 +94,13 @@ describe('the CLI against a server: run --server, runs list|show|logs -f|cancel|
   });
 
   test('run --server: usage errors (local-only flags, unknown workflow, bad input) exit 2', async () => {
-    const local = await pilotage(['run', 'counter', '--db', ':memory:'], env);
+    const local = await pilotage(['run', 'counter', '--server', env.PILOTAGE_SERVER!, '--db', ':memory:'], env);
     assert.equal(local.code, 2);
     assert.match(local.stderr, /--db: only for local runs/);
+    // with the server only from the environment, an explicit --db asks for a local run of a file
+    const file = await pilotage(['run', 'counter', '--db', ':memory:'], env);
+    assert.equal(file.code, 2);
+    assert.match(file.stderr, /counter:1:1: cannot read the file/);
     const unknown = await pilotage(['run', 'nope'], env);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /workflow nope not found/);

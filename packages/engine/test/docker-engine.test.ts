@@ -106,8 +106,8 @@ stages:
   });
 
   test('pullPolicy never: a missing image is not pulled, and the reason says so', async () => {
-    const component = await h.write(
-      'never.component.yaml',
+    const { byAction } = await h.runComponent(
+      'pull-never',
       `apiVersion: pilotage.dev/v1
 kind: Component
 name: never-pulled
@@ -117,13 +117,6 @@ pullPolicy: never
 command: ["true"]
 `,
     );
-    const { byAction } = await h.run(`name: pull-never
-stages:
-  - name: only
-    actions:
-      - name: task
-        component: ${component}
-`);
     const task = byAction.get('task')!;
     assert.equal(task.state, 'errored');
     assert.equal(task.reason, `could not start: image ${MISSING} not found locally and pullPolicy is never`);
@@ -144,8 +137,8 @@ stages:
   });
 
   test('a declared volume starts with its initial data', async () => {
-    const component = await h.write(
-      'volume.component.yaml',
+    const { run, byAction } = await h.runComponent(
+      'volume',
       `apiVersion: pilotage.dev/v1
 kind: Component
 name: with-volume
@@ -161,13 +154,6 @@ volumes:
 command: ["sh", "-c", "echo \\"[COUT] conf=$(cat /settings/app.conf)\\"; echo \\"[COUT] limits=$(cat /settings/nested/limits.txt)\\""]
 `,
     );
-    const { run, byAction } = await h.run(`name: volume
-stages:
-  - name: only
-    actions:
-      - name: task
-        component: ${component}
-`);
     const task = byAction.get('task')!;
     assert.equal(task.state, 'succeeded', task.reason ?? '');
     assert.deepEqual(task.output, { conf: 'level=debug', limits: 'max=3' });

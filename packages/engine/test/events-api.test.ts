@@ -1,29 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type { NewOutboxEvent, Store } from '../src/store/types.js';
 import { newEvent, newRun } from './store-suite/fixtures.js';
 import { createApiHarness, type ApiHarness } from './support/api-harness.js';
-
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const cliMain = join(root, 'packages/engine/src/cli/main.ts');
+import { runCli } from './support/cli.js';
 
 /** Run the CLI from source (no build needed); resolves with its exit code and output. */
-async function cli(args: string[], env: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', cliMain, ...args], {
-      cwd: root,
-      env: { ...process.env, PILOTAGE_SERVER: '', PILOTAGE_TOKEN: '', ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { fromSource: true, env });
 
 const T = {
   queued: 'dev.cdevents.pipelinerun.queued.0.3.0',

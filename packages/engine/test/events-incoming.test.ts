@@ -1,34 +1,18 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CloudEvent, HTTP } from 'cloudevents';
 import { parseIncomingCdevent, receiveCdevent, type IncomingRequest } from '../src/events/incoming.js';
-import { memoryInbox } from '../src/events/inbox.js';
 import { registerCustomSchema } from '../src/events/validate.js';
-import { clone, coreExamples, customExample, sharedMissing, type Doc, type Example } from './events-fixtures.js';
-
-type Mode = 'binary' | 'structured';
-
-/** The request a CDEvents producer sends, built with the CloudEvents SDK itself. */
-function requestFor(
-  doc: Doc,
-  mode: Mode,
-  attrs: Partial<Record<'id' | 'type' | 'source', string>> = {},
-): IncomingRequest {
-  const ce = new CloudEvent({
-    specversion: '1.0',
-    id: attrs.id ?? String(doc.context?.id ?? 'x'),
-    source: attrs.source ?? String(doc.context?.source ?? '/x'),
-    type: attrs.type ?? String(doc.context?.type ?? 'x'),
-    subject: doc.subject?.id === undefined ? undefined : String(doc.subject.id),
-    time: typeof doc.context?.timestamp === 'string' ? doc.context.timestamp : undefined,
-    datacontenttype: 'application/json',
-    data: doc,
-  });
-  const message = mode === 'binary' ? HTTP.binary(ce) : HTTP.structured(ce);
-  return { headers: message.headers, body: message.body };
-}
-
-const MODES: readonly Mode[] = ['binary', 'structured'];
+import {
+  clone,
+  cloudEventRequest,
+  coreExamples,
+  customExample,
+  MODES,
+  sharedMissing,
+  type Doc,
+  type Example,
+} from './events-fixtures.js';
+import { memoryInbox } from './events-support.js';
 
 describe('incoming CDEvents over HTTP', { skip: sharedMissing }, () => {
   const examples: Example[] = sharedMissing ? [] : [...coreExamples(), customExample()];
@@ -39,7 +23,7 @@ describe('incoming CDEvents over HTTP', { skip: sharedMissing }, () => {
       // the custom example names its own schema, which must be known locally (see below)
       registerCustomSchema(customExample().doc.context.schemaUri, { type: 'object' });
       for (const { file, doc } of examples) {
-        const result = parseIncomingCdevent(requestFor(doc, mode));
+        const result = parseIncomingCdevent(cloudEventRequest(doc, mode));
         assert.equal(result.ok, true, `${file}: ${JSON.stringify(result)}`);
         if (result.ok) {
           assert.deepEqual(result.event, doc, file);
@@ -58,7 +42,7 @@ describe('incoming CDEvents over HTTP', { skip: sharedMissing }, () => {
         for (const [path, mutate] of cases) {
           const e = clone(doc);
           mutate(e);
-          const result = parseIncomingCdevent(requestFor(e, mode));
+          const result = parseIncomingCdevent(cloudEventRequest(e, mode));
           assert.equal(result.ok, false, `${file} ${path}`);
           if (!result.ok) {
             assert.equal(result.status, 400);
@@ -74,7 +58,7 @@ describe('incoming CDEvents over HTTP', { skip: sharedMissing }, () => {
 
   test('bodies as raw bytes, parsed objects and with other charsets are read', () => {
     const { doc } = examples.find((x) => x.file === 'artifact_published.json')!;
-    const binary = requestFor(doc, 'binary');
+    const binary = cloudEventRequest(doc, 'binary');
     const asBuffer = parseIncomingCdevent({ headers: binary.headers, body: Buffer.from(String(binary.body)) });
     assert.equal(asBuffer.ok, true, JSON.stringify(asBuffer));
     const asObject = parseIncomingCdevent({
@@ -82,7 +66,7 @@ describe('incoming CDEvents over HTTP', { skip: sharedMissing }, () => {
       body: doc,
     });
     assert.equal(asObject.ok, true, JSON.stringify(asObject));
-    const structured = requestFor(doc, 'structured');
+    const structured = cloudEventRequest(doc, 'structured');
     const upper = parseIncomingCdevent({
       headers: { 'Content-Type': 'application/cloudevents+json; charset=UTF-8' },
       body: JSON.parse(String(structured.body)) as unknown,
@@ -94,7 +78,7 @@ describe('incoming CDEvents over HTTP', { skip: sharedMissing }, () => {
     const { doc } = examples.find((x) => x.file === 'build_started.json')!;
     for (const key of ['id', 'type', 'source'] as const) {
       const other = key === 'type' ? 'dev.cdevents.build.queued.0.3.0' : `/other-${key}`;
-      const result = parseIncomingCdevent(requestFor(doc, 'binary', { [key]: other }));
+      const result = parseIncomingCdevent(cloudEventRequest(doc, 'binary', { [key]: other }));
       assert.equal(result.ok, false, key);
       if (!result.ok)
         assert.deepEqual(
@@ -153,11 +137,15 @@ describe('incoming CDEvents over HTTP', { skip: sharedMissing }, () => {
   test('schemaUri: unknown ones are ignored on core events, refused on custom events; known ones apply', () => {
     const core = clone(examples.find((x) => x.file === 'build_started.json')!.doc);
     core.context.schemaUri = 'https://unregistered.example/core';
-    assert.equal(parseIncomingCdevent(requestFor(core, 'binary')).ok, true, 'core: its own schema is the contract');
+    assert.equal(
+      parseIncomingCdevent(cloudEventRequest(core, 'binary')).ok,
+      true,
+      'core: its own schema is the contract',
+    );
 
     const custom = clone(customExample().doc);
     custom.context.schemaUri = 'https://unregistered.example/custom';
-    const refused = parseIncomingCdevent(requestFor(custom, 'binary'));
+    const refused = parseIncomingCdevent(cloudEventRequest(custom, 'binary'));
     assert.equal(refused.ok, false);
     if (!refused.ok) {
       assert.deepEqual(
@@ -167,14 +155,14 @@ describe('incoming CDEvents over HTTP', { skip: sharedMissing }, () => {
       assert.match(refused.errors[0]!.message, /never fetched/);
     }
     delete custom.context.schemaUri;
-    assert.equal(parseIncomingCdevent(requestFor(custom, 'structured')).ok, true, 'custom without schemaUri');
+    assert.equal(parseIncomingCdevent(cloudEventRequest(custom, 'structured')).ok, true, 'custom without schemaUri');
 
     custom.context.schemaUri = 'https://registered.example/custom';
     registerCustomSchema(custom.context.schemaUri, {
       type: 'object',
       properties: { subject: { properties: { content: { required: ['user', 'ticket'] } } } },
     });
-    const strict = parseIncomingCdevent(requestFor(custom, 'binary'));
+    const strict = parseIncomingCdevent(cloudEventRequest(custom, 'binary'));
     assert.equal(strict.ok, false);
     if (!strict.ok)
       assert.ok(
@@ -182,24 +170,24 @@ describe('incoming CDEvents over HTTP', { skip: sharedMissing }, () => {
         JSON.stringify(strict),
       );
     custom.subject.content.ticket = 'T-1';
-    assert.equal(parseIncomingCdevent(requestFor(custom, 'binary')).ok, true, 'satisfies the registered schema');
+    assert.equal(parseIncomingCdevent(cloudEventRequest(custom, 'binary')).ok, true, 'satisfies the registered schema');
   });
 
   test('receiveCdevent deduplicates by (source, id)', async () => {
     const inbox = memoryInbox();
     const { doc } = examples.find((x) => x.file === 'change_merged.json')!;
-    const first = await receiveCdevent(requestFor(doc, 'binary'), inbox, 1);
+    const first = await receiveCdevent(cloudEventRequest(doc, 'binary'), inbox, 1);
     assert.deepEqual(first.ok && first.duplicate, false);
-    const again = await receiveCdevent(requestFor(doc, 'structured'), inbox, 2);
+    const again = await receiveCdevent(cloudEventRequest(doc, 'structured'), inbox, 2);
     assert.deepEqual(again.ok && again.duplicate, true, 'same event in another mode is still a duplicate');
     const otherSource = clone(doc);
     otherSource.context.source = '/another/source';
-    const third = await receiveCdevent(requestFor(otherSource, 'binary'), inbox, 3);
+    const third = await receiveCdevent(cloudEventRequest(otherSource, 'binary'), inbox, 3);
     assert.deepEqual(third.ok && third.duplicate, false, 'same id from another source is new');
     assert.equal(inbox.size(), 2);
     const invalid = clone(doc);
     delete invalid.subject;
-    const bad = await receiveCdevent(requestFor(invalid, 'binary'), inbox, 4);
+    const bad = await receiveCdevent(cloudEventRequest(invalid, 'binary'), inbox, 4);
     assert.equal(bad.ok, false);
     assert.equal(inbox.size(), 2, 'invalid events are not recorded');
   });

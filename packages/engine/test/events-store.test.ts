@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { INBOX_RECLAIM_AFTER_MS, memoryInbox, type InboxStore } from '../src/events/inbox.js';
-import type { SinkLeaseStore } from '../src/events/sink-lease.js';
-import type { Store } from '../src/store/types.js';
+import { INBOX_RECLAIM_AFTER_MS, type InboxStore, type SinkLeaseStore, type Store } from '../src/store/types.js';
+import { memoryInbox } from './events-support.js';
 import { newEvent, newRun } from './store-suite/fixtures.js';
 import type { StoreHarness } from './store-suite/harness.js';
 import { onEachDialect } from './store-suite/on-each-dialect.js';

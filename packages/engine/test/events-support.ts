@@ -8,7 +8,7 @@ import {
   toOutboxEvent,
 } from '../src/events/builders.js';
 import { parseIncomingCdevent } from '../src/events/incoming.js';
-import type { NewOutboxEvent } from '../src/store/types.js';
+import { INBOX_RECLAIM_AFTER_MS, type InboxRecord, type InboxStore, type NewOutboxEvent } from '../src/store/types.js';
 import { startReceiver, type ReceivedRequest, type TestReceiver } from './events-test-server.js';
 
 /** Shared pieces of the events tests: the events of a run, a deduplicating receiver, waits. */
@@ -104,4 +104,35 @@ export function assertInOrderPerRun(accepted: readonly string[], written: readon
       `events of ${runId} in written order`,
     );
   }
+}
+
+/** An in-memory `InboxStore` (the same contract as the store's, checked in events-store.test.ts). */
+export function memoryInbox(): InboxStore & { readonly size: () => number } {
+  const seen = new Map<string, InboxRecord>();
+  // JSON keeps the pair unambiguous whatever characters the source or id hold.
+  const keyOf = (source: string, id: string): string => JSON.stringify([source, id]);
+  return {
+    recordIfNew(source, id, type, at) {
+      const key = keyOf(source, id);
+      const previous = seen.get(key);
+      if (
+        previous !== undefined &&
+        (previous.processedAt !== null || at - previous.receivedAt < INBOX_RECLAIM_AFTER_MS)
+      ) {
+        return Promise.resolve(false);
+      }
+      seen.set(key, { source, id, type, receivedAt: at, processedAt: null, runIds: [] });
+      return Promise.resolve(true);
+    },
+    markProcessed(source, id, runIds, at) {
+      const key = keyOf(source, id);
+      const previous = seen.get(key);
+      if (previous !== undefined) seen.set(key, { ...previous, processedAt: at, runIds: [...runIds] });
+      return Promise.resolve();
+    },
+    get(source, id) {
+      return Promise.resolve(seen.get(keyOf(source, id)));
+    },
+    size: () => seen.size,
+  };
 }

@@ -4,15 +4,12 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { openStore } from '../src/store/open-store.js';
-import type { RunRecord, Store } from '../src/store/types.js';
+import type { Store } from '../src/store/types.js';
+import { CLI_BUILT, ROOT } from './support/cli.js';
 import { processesOfRun } from './support/harness.js';
 import { storeWorkflow, waitingWorkflow, type WaitingWorkflow } from './serve-waiting-workflow.js';
-
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const cli = join(root, 'packages/engine/dist/cli/main.js');
 
 /** A `pilotage serve` child process (the built CLI, as users run it). */
 interface ServeProcess {
@@ -26,8 +23,8 @@ interface ServeProcess {
 }
 
 async function startServe(dir: string, env: Record<string, string>): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0'], {
-    cwd: root,
+  const child = spawn(process.execPath, [CLI_BUILT, 'serve', '--port', '0'], {
+    cwd: ROOT,
     env: {
       ...process.env,
       PILOTAGE_DB: join(dir, 'pilotage.db'),
@@ -63,12 +60,6 @@ async function startServe(dir: string, env: Record<string, string>): Promise<Ser
   return { child, url, token, output: () => text, exited };
 }
 
-/** The latest run of `workflow` in the store. */
-async function runOf(store: Store, workflow: string): Promise<RunRecord | undefined> {
-  const [run] = await store.runs.list({ workflow, limit: 1 });
-  return run;
-}
-
 /** Start a run through the API (what `pilotage run --server` does). */
 async function startRun(server: ServeProcess, workflow: string): Promise<Response> {
   return fetch(`${server.url}/v1/workflows/${workflow}/runs`, {
@@ -78,127 +69,109 @@ async function startRun(server: ServeProcess, workflow: string): Promise<Respons
   });
 }
 
+/** Start a run of `workflow` through the API (201) and wait until its component runs; the run id. */
+async function startWaitingRun(server: ServeProcess, workflow: WaitingWorkflow): Promise<string> {
+  const started = await startRun(server, workflow.name);
+  const body = await started.text();
+  assert.equal(started.status, 201, body);
+  await workflow.started();
+  return (JSON.parse(body) as { id: string }).id;
+}
+
+/** Poll `/readyz` (at most ~5 s) until it answers 503; the last status. */
+async function readinessWhileStopping(server: ServeProcess): Promise<number> {
+  let status = (await fetch(`${server.url}/readyz`)).status;
+  for (let i = 1; i < 100 && status !== 503; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    status = (await fetch(`${server.url}/readyz`)).status;
+  }
+  return status;
+}
+
+/** Open the store the (exited) server left in `dir`, run `fn` on it, close it. */
+async function withStore<T>(dir: string, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore({ url: join(dir, 'pilotage.db') });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
 describe('SIGTERM to a real `pilotage serve`', { concurrency: false }, () => {
-  let dir: string;
   const children: ChildProcess[] = [];
+  const dirs: string[] = [];
   before(async () => {
-    assert.ok(existsSync(cli), `build first (npm run build): ${cli} is missing`);
+    assert.ok(existsSync(CLI_BUILT), `build first (npm run build): ${CLI_BUILT} is missing`);
   });
   after(async () => {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
-  async function prepare(name: string): Promise<WaitingWorkflow> {
-    dir = await mkdtemp(join(tmpdir(), 'pilotage-sigterm-'));
+  /** A new folder holding the stored waiting workflow `name`, and a server on it with this grace. */
+  async function serveWaiting(name: string, grace: string) {
+    const dir = await mkdtemp(join(tmpdir(), 'pilotage-sigterm-'));
+    dirs.push(dir);
     const workflow = await waitingWorkflow(dir, name);
-    const store = await openStore({ url: join(dir, 'pilotage.db') });
-    try {
-      await storeWorkflow(store, workflow);
-    } finally {
-      await store.close();
-    }
-    return workflow;
+    await withStore(dir, (store) => storeWorkflow(store, workflow));
+    const server = await startServe(dir, { PILOTAGE_SHUTDOWN_GRACE: grace });
+    children.push(server.child);
+    return { dir, workflow, server };
   }
 
   test('the running task finishes within the grace, new runs get 503, the process exits 0', async () => {
-    const workflow = await prepare('drains');
-    try {
-      const server = await startServe(dir, { PILOTAGE_SHUTDOWN_GRACE: '60s' });
-      children.push(server.child);
-      const started = await startRun(server, workflow.name);
-      assert.equal(started.status, 201, await started.text());
-      await workflow.started();
+    const { dir, workflow, server } = await serveWaiting('drains', '60s');
+    await startWaitingRun(server, workflow);
 
-      server.child.kill('SIGTERM');
-      // readiness turns 503 at once; the port stays open for the running component's callbacks
-      let ready: Response | undefined;
-      for (let i = 0; i < 100 && ready?.status !== 503; i++) {
-        ready = await fetch(`${server.url}/readyz`);
-        if (ready.status !== 503) await new Promise((r) => setTimeout(r, 50));
-      }
-      assert.equal(ready?.status, 503);
-      const refused = await startRun(server, workflow.name);
-      assert.equal(refused.status, 503);
-      assert.equal(((await refused.json()) as { code: string }).code, 'UNAVAILABLE');
+    server.child.kill('SIGTERM');
+    // readiness turns 503 at once; the port stays open for the running component's callbacks
+    assert.equal(await readinessWhileStopping(server), 503);
+    const refused = await startRun(server, workflow.name);
+    assert.equal(refused.status, 503);
+    assert.equal(((await refused.json()) as { code: string }).code, 'UNAVAILABLE');
 
-      await workflow.release();
-      assert.equal(await server.exited, 0, server.output());
-      assert.ok(!existsSync(join(dir, 'pilotage.db-wal')), 'the store was closed cleanly');
-      const store = await openStore({ url: join(dir, 'pilotage.db') });
-      try {
-        const run = await runOf(store, workflow.name);
-        assert.equal(run?.state, 'succeeded', run?.reason ?? '');
-        assert.equal((await store.runs.list({ workflow: workflow.name })).length, 1, 'the refused start made no run');
-      } finally {
-        await store.close();
-      }
-      assert.match(server.output(), /shutting down: waiting up to 60000ms for 1 run\(s\)/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await workflow.release();
+    assert.equal(await server.exited, 0, server.output());
+    assert.ok(!existsSync(join(dir, 'pilotage.db-wal')), 'the store was closed cleanly');
+    await withStore(dir, async (store) => {
+      const [run, ...others] = await store.runs.list({ workflow: workflow.name });
+      assert.equal(run?.state, 'succeeded', run?.reason ?? '');
+      assert.equal(others.length, 0, 'the refused start made no run');
+    });
+    assert.match(server.output(), /shutting down: waiting up to 60000ms for 1 run\(s\)/);
   });
 
   test('with a short grace the run ends cancelled with a reason, the component is stopped, exit 0', async () => {
-    const workflow = await prepare('cut-short');
-    try {
-      const server = await startServe(dir, { PILOTAGE_SHUTDOWN_GRACE: '500ms' });
-      children.push(server.child);
-      const started = await startRun(server, workflow.name);
-      const body = await started.text();
-      assert.equal(started.status, 201, body);
-      const { id } = JSON.parse(body) as { id: string };
-      await workflow.started();
+    const { dir, workflow, server } = await serveWaiting('cut-short', '500ms');
+    const id = await startWaitingRun(server, workflow);
 
-      server.child.kill('SIGTERM');
-      assert.equal(await server.exited, 0, server.output());
-      assert.deepEqual(await processesOfRun(id), [], 'no component process is left');
-      assert.ok(!existsSync(join(dir, 'pilotage.db-wal')), 'the store was closed cleanly');
-      const store = await openStore({ url: join(dir, 'pilotage.db') });
-      try {
-        const run = await store.runs.get(id);
-        assert.equal(run?.state, 'cancelled');
-        assert.equal(run?.reason, 'server shutting down: the shutdown grace of 500ms ran out');
-        const [task] = await store.taskRuns.listByRun(id);
-        assert.equal(task?.state, 'cancelled');
-      } finally {
-        await store.close();
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    server.child.kill('SIGTERM');
+    assert.equal(await server.exited, 0, server.output());
+    assert.deepEqual(await processesOfRun(id), [], 'no component process is left');
+    assert.ok(!existsSync(join(dir, 'pilotage.db-wal')), 'the store was closed cleanly');
+    await withStore(dir, async (store) => {
+      const run = await store.runs.get(id);
+      assert.equal(run?.state, 'cancelled');
+      assert.equal(run?.reason, 'server shutting down: the shutdown grace of 500ms ran out');
+      const [task] = await store.taskRuns.listByRun(id);
+      assert.equal(task?.state, 'cancelled');
+    });
   });
 
   test('a second SIGTERM exits at once (130), leaving the run for the next start to recover', async () => {
-    const workflow = await prepare('twice');
-    try {
-      const server = await startServe(dir, { PILOTAGE_SHUTDOWN_GRACE: '60s' });
-      children.push(server.child);
-      const started = await startRun(server, workflow.name);
-      const body = await started.text();
-      assert.equal(started.status, 201, body);
-      const { id } = JSON.parse(body) as { id: string };
-      await workflow.started();
+    const { dir, workflow, server } = await serveWaiting('twice', '60s');
+    const id = await startWaitingRun(server, workflow);
 
-      server.child.kill('SIGTERM');
-      let ready: Response | undefined;
-      for (let i = 0; i < 100 && ready?.status !== 503; i++) {
-        ready = await fetch(`${server.url}/readyz`);
-        if (ready.status !== 503) await new Promise((r) => setTimeout(r, 50));
-      }
-      assert.equal(ready?.status, 503, 'the first SIGTERM started the graceful stop');
-      server.child.kill('SIGTERM');
-      assert.equal(await server.exited, 130, server.output());
-      assert.match(server.output(), /SIGTERM again: exiting now/);
-      // the component outlived the server (a restart's recovery deals with it); stop it here
-      for (const pid of await processesOfRun(id)) process.kill(Number(pid), 'SIGKILL');
-      const store = await openStore({ url: join(dir, 'pilotage.db') });
-      try {
-        assert.equal((await store.runs.get(id))?.state, 'running', 'nothing was recorded: recovery carries it on');
-      } finally {
-        await store.close();
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    server.child.kill('SIGTERM');
+    assert.equal(await readinessWhileStopping(server), 503, 'the first SIGTERM started the graceful stop');
+    server.child.kill('SIGTERM');
+    assert.equal(await server.exited, 130, server.output());
+    assert.match(server.output(), /SIGTERM again: exiting now/);
+    // the component outlived the server (a restart's recovery deals with it); stop it here
+    for (const pid of await processesOfRun(id)) process.kill(Number(pid), 'SIGKILL');
+    await withStore(dir, async (store) => {
+      assert.equal((await store.runs.get(id))?.state, 'running', 'nothing was recorded: recovery carries it on');
+    });
   });
 });

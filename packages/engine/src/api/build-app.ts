@@ -57,6 +57,10 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Pr
   app.addSchema(errorReplySchema);
 
   await app.register(swagger, {
+    // shared schemas appear in the document under their $id (`Error`), not as `def-0`
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
     openapi: {
       openapi: '3.1.0',
       info: {

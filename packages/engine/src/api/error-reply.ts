@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { httpStatusOf, PilotageError } from '../domain/errors.js';
+import { httpStatusOf, PilotageError, ValidationError } from '../domain/errors.js';
 
 /** The body of every error answer of the API. `code` is stable; `message` says what to do. */
 export interface ErrorReply {
@@ -20,10 +20,38 @@ export const errorReplySchema = {
   },
 } as const;
 
+/** The response schema of an error answer: a reference to `errorReplySchema`. */
+const ERROR_REF = { $ref: `${errorReplySchema.$id}#` } as const;
+
+/**
+ * Response schemas for the error statuses a route may answer, each an `ErrorReply`, to spread
+ * into a route's `response`: `{ 200: Thing, ...errorResponses(400, 401, 404) }`.
+ */
+export function errorResponses<S extends number>(...statuses: readonly S[]): Record<S, typeof ERROR_REF> {
+  return Object.fromEntries(statuses.map((status) => [status, ERROR_REF])) as Record<S, typeof ERROR_REF>;
+}
+
 /** One validation problem of a request: where (`body.data.repo`) and what. */
 export interface FieldProblem {
   readonly field: string;
   readonly message: string;
+}
+
+/**
+ * A 400 VALIDATION naming each field (`querystring.cursor: …`), for checks a route makes beyond
+ * its schema; the answer's `details` are the problems, as for schema failures.
+ */
+export function invalidFields(problems: readonly FieldProblem[], cause?: unknown): ValidationError {
+  const message = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+  return new ValidationError(message, { cause, details: problems });
+}
+
+/** The keys of a JSON Pointer, unescaped: `/a/b~1c` → `['a', 'b/c']`, `''` → `[]`. */
+export function pointerKeys(pointer: string): string[] {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((key) => key.replaceAll('~1', '/').replaceAll('~0', '~'));
 }
 
 /**

@@ -1,8 +1,7 @@
 import type { ErrorObject } from 'ajv';
-import { ValidationError } from '../domain/errors.js';
 import { isJsonObject, type JsonObject, type JsonSchema, type JsonValue } from '../domain/vocabulary.js';
 import { applyDefaults, validatorFor } from '../plan/schema.js';
-import type { FieldProblem } from './error-reply.js';
+import { invalidFields, pointerKeys, type FieldProblem } from './error-reply.js';
 
 /**
  * The event data of a run started through the API: `data` (an object) with `inputs` over it,
@@ -44,9 +43,7 @@ export function runDataFromBody(
       }),
     );
   }
-  if (problems.length > 0) {
-    throw new ValidationError(problems.map((p) => `${p.field}: ${p.message}`).join('; '), { details: problems });
-  }
+  if (problems.length > 0) throw invalidFields(problems);
   return merged;
 }
 
@@ -55,15 +52,11 @@ function dataProblems(schema: JsonSchema, data: JsonObject): FieldProblem[] {
   const validate = validatorFor(schema);
   if (validate(applyDefaults(schema, data))) return [];
   return (validate.errors ?? []).map((e: ErrorObject) => {
-    const path = e.instancePath.replace(/^\//, '').split('/').filter(Boolean).map(unescapePointer);
+    const path = pointerKeys(e.instancePath);
     if (e.keyword === 'required' && typeof e.params.missingProperty === 'string') path.push(e.params.missingProperty);
     if (e.keyword === 'additionalProperties' && typeof e.params.additionalProperty === 'string') {
       path.push(e.params.additionalProperty);
     }
     return { field: path.join('.'), message: e.message ?? 'is invalid' };
   });
-}
-
-function unescapePointer(segment: string): string {
-  return segment.replaceAll('~1', '/').replaceAll('~0', '~');
 }

@@ -1,9 +1,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { ConfigError, PilotageError, type ErrorCode } from '../domain/errors.js';
-import { configFrom } from './runtime-flags.js';
+import { isErrorCode, PilotageError } from '../domain/errors.js';
 
-/** A client of a Pilotage server for CLI commands. */
+/** A client of a Pilotage server's HTTP API (which server and token: see with-server.ts). */
 export interface ApiClient {
   readonly server: string;
   /**
@@ -13,35 +12,6 @@ export interface ApiClient {
   request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   /** Open a streaming GET (SSE); resolves with the response once headers arrived (status 200). */
   stream(path: string, headers?: Record<string, string>): Promise<NodeJS.ReadableStream>;
-}
-
-/** Flags of a command that talks to a server. */
-export interface ServerFlags {
-  server?: string;
-  token?: string;
-}
-
-const KNOWN_CODES = new Set<string>([
-  'VALIDATION',
-  'PLAN_INVALID',
-  'NOT_FOUND',
-  'CONFLICT',
-  'UNAUTHORIZED',
-  'FORBIDDEN',
-  'EXECUTOR',
-  'STORE',
-  'CONFIG',
-  'UNAVAILABLE',
-  'INTERNAL',
-]);
-
-/** The client for `--server`/PILOTAGE_SERVER with `--token`/PILOTAGE_TOKEN. */
-export function apiClient(flags: ServerFlags): ApiClient {
-  const config = configFrom({ server: flags.server, token: flags.token });
-  if (config.server === undefined) {
-    throw new ConfigError('no server given: pass --server URL or set PILOTAGE_SERVER');
-  }
-  return createApiClient(config.server, config.token);
 }
 
 /** A client of `server` sending `token` as a bearer token (if given). */
@@ -75,7 +45,7 @@ export function createApiClient(server: string, token: string | undefined): ApiC
       req.end(body);
     });
   const fail = (status: number, text: string): PilotageError => {
-    let code: string = status === 401 ? 'UNAUTHORIZED' : 'INTERNAL';
+    let code = status === 401 ? 'UNAUTHORIZED' : 'INTERNAL';
     let message = `${status} from server`;
     let details: unknown;
     try {
@@ -86,15 +56,13 @@ export function createApiClient(server: string, token: string | undefined): ApiC
     } catch {
       if (text.trim() !== '') message = `${status}: ${text.trim().slice(0, 300)}`;
     }
-    return new PilotageError(KNOWN_CODES.has(code) ? (code as ErrorCode) : 'INTERNAL', message, { details });
+    return new PilotageError(isErrorCode(code) ? code : 'INTERNAL', message, { details });
   };
   return {
     server: base,
     async request<T>(method: string, path: string, body?: unknown): Promise<T> {
       const res = await open(method, path, body === undefined ? undefined : JSON.stringify(body), {});
-      const chunks: Buffer[] = [];
-      for await (const chunk of res) chunks.push(chunk as Buffer);
-      const text = Buffer.concat(chunks).toString('utf8');
+      const text = await readText(res);
       const status = res.statusCode ?? 0;
       if (status >= 400) throw fail(status, text);
       return (text === '' ? undefined : JSON.parse(text)) as T;
@@ -102,12 +70,14 @@ export function createApiClient(server: string, token: string | undefined): ApiC
     async stream(path, headers = {}) {
       const res = await open('GET', path, undefined, { accept: 'text/event-stream', ...headers });
       const status = res.statusCode ?? 0;
-      if (status >= 400) {
-        const chunks: Buffer[] = [];
-        for await (const chunk of res) chunks.push(chunk as Buffer);
-        throw fail(status, Buffer.concat(chunks).toString('utf8'));
-      }
+      if (status >= 400) throw fail(status, await readText(res));
       return res;
     },
   };
+}
+
+async function readText(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }

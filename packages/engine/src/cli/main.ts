@@ -11,6 +11,14 @@ import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
 import { registerValidate } from './commands/validate.js';
 import { registerWorkflow } from './commands/workflow.js';
+import { EXIT } from './output.js';
+
+// A reader that stops early (`pilotage runs list | head`) closes stdout: end quietly, as Unix
+// tools do, rather than with an EPIPE stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(EXIT.ok);
+});
 
 const program = new Command()
   .name('pilotage')

@@ -26,9 +26,11 @@ test('a nested value and a syntax error name their line', () => {
   assert.throws(() => parseConfigText('port: [1\n', 'c.yaml'), { message: /^c\.yaml:\d+:\d+: / });
 });
 
-test('a bad value from the file is reported by its key', () => {
-  const file = parseConfigText('port: many\n', 'c.yaml');
-  assert.throws(() => loadConfig({ env: {}, home: '/h', file }), {
-    message: /port \(PILOTAGE_PORT\) must be a whole number/,
+test('a bad value from the file is reported by its key, with the file, line and column', () => {
+  assert.throws(() => parseConfigText('host: 0.0.0.0\nport: many\n', 'c.yaml'), {
+    message: /^c\.yaml:2:7: port \(PILOTAGE_PORT\) must be a whole number/,
+  });
+  assert.throws(() => parseConfigText('shutdownGraceMs: soon\n', 'c.yaml'), {
+    message: /^c\.yaml:1:18: shutdownGraceMs \(PILOTAGE_SHUTDOWN_GRACE\) must be a duration/,
   });
 });

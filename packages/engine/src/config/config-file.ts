@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { ConfigError } from '../domain/errors.js';
 import { didYouMean } from '../plan/did-you-mean.js';
-import { CONFIG_ENV, type Overrides } from './config.js';
+import { CONFIG_ENV, loadConfig, type Overrides } from './config.js';
 
 /**
  * Read a config file (YAML or JSON): a mapping of config keys (camelCase, as in CONFIG_ENV) to
@@ -17,6 +17,20 @@ export async function readConfigFile(path: string): Promise<Overrides> {
     throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
   }
   return parseConfigText(text, path);
+}
+
+/**
+ * Check one value from the file by the same rules as the rest of the configuration, so a bad value
+ * is reported where it stands (`file:line:col: port (PILOTAGE_PORT) must be …`).
+ */
+function checkValue(key: string, value: Overrides[keyof Overrides], where: string): void {
+  if (value === undefined) return;
+  try {
+    loadConfig({ env: {}, home: '/', file: { [key]: value } });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new ConfigError(`${where}: ${error.message}`);
+    throw error;
+  }
 }
 
 /** Parse a config file's text; `file` is only used in messages. */
@@ -57,6 +71,7 @@ export function parseConfigText(text: string, file: string): Overrides {
     } else {
       throw new ConfigError(`${at(valueNode)}: ${key} must be a plain value or a list of plain values`);
     }
+    checkValue(key, out[key], at(valueNode));
   }
   return out as Overrides;
 }

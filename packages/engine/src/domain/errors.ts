@@ -104,6 +104,11 @@ export class UnavailableError extends PilotageError {
   }
 }
 
+/** Whether `code` is one of the ErrorCode values (for codes read from outside, such as an API answer). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(HTTP_STATUS, code);
+}
+
 /** HTTP status for an error code (unknown errors are 500). */
 export function httpStatusOf(error: unknown): number {
   return error instanceof PilotageError ? HTTP_STATUS[error.code] : 500;

@@ -1,5 +1,5 @@
 import { newId } from '../domain/ids.js';
-import { isTaskEnded, type TaskRunState } from '../domain/states.js';
+import type { TaskRunState } from '../domain/states.js';
 import type { PlanStage } from '../plan/types.js';
 import type { RunRecord, TaskRunRecord } from '../store/types.js';
 import type { Cancellation } from './cancellation.js';
@@ -34,6 +34,8 @@ export class ApprovalGate {
   private resolveDecision: ((d: ApprovalDecision | 'detach' | undefined) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private decided: ApprovalDecision | undefined;
+  /** `detach()` came before the wait began: the wait returns `detached` as soon as it would start */
+  private detachRequested = false;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -54,7 +56,52 @@ export class ApprovalGate {
    * started waiting (a timeout that passed while the engine was down fails it at once).
    * `detached`: `detach()` was called; nothing was recorded, the task run is left waiting.
    */
-  async wait(unfinished?: TaskRunRecord): Promise<TaskRunState | 'detached'> {
+  async wait(unfinished?: TaskRunRecord): Promise<'succeeded' | 'failed' | 'cancelled' | 'detached'> {
+    const { ctx } = this;
+    let task = await this.begin(unfinished);
+    const move = async (to: TaskRunState, message: string | null, reason: string | null): Promise<void> => {
+      const at = ctx.clock();
+      const patch = { message, reason, endedAt: at };
+      await ctx.store.taskRuns.transition(task.id, ['running'], to, at, patch);
+      task = { ...task, ...patch, state: to };
+      ctx.emit({ kind: 'task', task });
+    };
+    const timeoutMs = this.stage.approvalTimeoutMs;
+    const waitedMs = ctx.clock() - (task.startedAt ?? ctx.clock());
+    let offStop: () => void = () => undefined;
+    const decision = await new Promise<ApprovalDecision | 'detach' | undefined>((resolve) => {
+      if (this.detachRequested) return resolve('detach');
+      this.resolveDecision = resolve;
+      if (timeoutMs !== undefined) this.timer = setTimeout(() => resolve(undefined), Math.max(0, timeoutMs - waitedMs));
+      offStop = this.stop.onStop(() => resolve(undefined));
+    });
+    clearTimeout(this.timer);
+    offStop();
+    this.resolveDecision = undefined;
+    if (decision === 'detach') return 'detached';
+    if (this.stop.stopped) {
+      await move('cancelled', null, this.stop.reason?.message ?? 'cancelled');
+      return 'cancelled';
+    }
+    if (!decision) {
+      await move('failed', null, 'approval timed out');
+      return 'failed';
+    }
+    this.decided = decision;
+    const text = describeDecision(decision);
+    const state = decision.approved ? 'succeeded' : 'failed';
+    const output = { approved: decision.approved, by: decision.by, comment: decision.comment ?? '' };
+    await ctx.store.taskRuns.update(task.id, { output });
+    task = { ...task, output };
+    await move(state, text, text);
+    return state;
+  }
+
+  /**
+   * The stage's task run, `running` (waiting): `unfinished` as it is, or a new one recorded and
+   * moved pending → starting → running.
+   */
+  private async begin(unfinished: TaskRunRecord | undefined): Promise<TaskRunRecord> {
     const { ctx } = this;
     let task: TaskRunRecord =
       unfinished ??
@@ -70,52 +117,18 @@ export class ApprovalGate {
         eventData: null,
         createdAt: ctx.clock(),
       }));
-    const move = async (from: TaskRunState, to: TaskRunState, message: string | null, reason: string | null) => {
-      const at = ctx.clock();
-      const ended = to !== 'running';
-      task = { ...task, state: to, message, reason, ...(ended ? { endedAt: at } : { startedAt: at }) };
-      await ctx.store.taskRuns.transition(task.id, [from], to, at, {
-        message,
-        reason,
-        ...(ended ? { endedAt: at } : { startedAt: at }),
-      });
-      ctx.emit({ kind: 'task', task });
-    };
     if (task.state === 'pending') {
       await ctx.store.taskRuns.transition(task.id, ['pending'], 'starting', ctx.clock());
       task = { ...task, state: 'starting' };
     }
     if (task.state === 'starting') {
-      await move('starting', 'running', `waiting for approval (stage ${this.stage.name})`, null);
-    } else if (!isTaskEnded(task.state)) {
-      ctx.emit({ kind: 'task', task });
+      const at = ctx.clock();
+      const patch = { message: `waiting for approval (stage ${this.stage.name})`, reason: null, startedAt: at };
+      await ctx.store.taskRuns.transition(task.id, ['starting'], 'running', at, patch);
+      task = { ...task, ...patch, state: 'running' };
     }
-    const timeoutMs = this.stage.approvalTimeoutMs;
-    const waitedMs = ctx.clock() - (task.startedAt ?? ctx.clock());
-    const decision = await new Promise<ApprovalDecision | 'detach' | undefined>((resolve) => {
-      this.resolveDecision = resolve;
-      if (timeoutMs !== undefined) this.timer = setTimeout(() => resolve(undefined), Math.max(0, timeoutMs - waitedMs));
-      this.stop.onStop(() => resolve(undefined));
-    });
-    clearTimeout(this.timer);
-    this.resolveDecision = undefined;
-    if (decision === 'detach') return 'detached';
-    if (this.stop.stopped) {
-      await move('running', 'cancelled', null, this.stop.reason?.message ?? 'cancelled');
-      return 'cancelled';
-    }
-    if (!decision) {
-      await move('running', 'failed', null, 'approval timed out');
-      return 'failed';
-    }
-    this.decided = decision;
-    const text = describeDecision(decision);
-    const state: TaskRunState = decision.approved ? 'succeeded' : 'failed';
-    const output = { approved: decision.approved, by: decision.by, comment: decision.comment ?? '' };
-    await ctx.store.taskRuns.update(task.id, { output });
-    task = { ...task, output };
-    await move('running', state, text, text);
-    return state;
+    ctx.emit({ kind: 'task', task });
+    return task;
   }
 
   /** Deliver a decision; false when the gate is not waiting. */
@@ -127,12 +140,12 @@ export class ApprovalGate {
 
   /**
    * Stop waiting without recording anything (the server is shutting down): the task run stays
-   * `running` in the store, so the next engine's recovery carries it on. False when not waiting.
+   * `running` in the store, so the next engine's recovery carries it on. Called while the gate
+   * is still recording its task run, the wait ends so as soon as it begins.
    */
-  detach(): boolean {
-    if (!this.resolveDecision) return false;
-    this.resolveDecision('detach');
-    return true;
+  detach(): void {
+    this.detachRequested = true;
+    this.resolveDecision?.('detach');
   }
 
   /** Stop waiting (the run ended). */

@@ -10,6 +10,7 @@ import type { ApprovalDecision } from './approval-gate.js';
 import type { EngineContext } from './engine-context.js';
 import { NO_EVENTS, type EngineUpdate, type ExecutorSet, type RunEventBuilder } from './ports.js';
 import { reclaimLeftovers } from './reattach.js';
+import { recordRunMove } from './record-move.js';
 import { recordReused } from './reuse.js';
 import { RunExecution } from './run-execution.js';
 import { Semaphore } from './semaphore.js';
@@ -166,10 +167,16 @@ export class Engine {
     const run = await this.ctx.store.runs.get(runId);
     if (!run) throw new NotFoundError(`run ${runId} not found`);
     if (isRunEnded(run.state)) throw new ConflictError(`run ${runId} has already ended (${run.state})`);
-    await this.ctx.store.runs.transition(runId, ['queued'], 'cancelled', this.ctx.clock(), {
-      reason: message,
-      endedAt: this.ctx.clock(),
-    });
+    // the same bookkeeping as any run end: its pipelinerun.finished CDEvent and a live update
+    const ended = await recordRunMove(
+      this.ctx,
+      run,
+      ['queued'],
+      'cancelled',
+      { reason: message, endedAt: this.ctx.clock() },
+      (next) => this.ctx.events.runFinished(next, 'cancel', message),
+    );
+    if (ended === undefined) throw new ConflictError(`run ${runId} is ${run.state}; it was not queued any more`);
   }
 
   /** Approve or reject a waiting approval stage. */
@@ -265,21 +272,11 @@ export class Engine {
   private async leftWaiting(run: RunRecord, execution: RunExecution): Promise<RunRecord> {
     const reason = execution.stop.reason;
     if (this.closing || reason === undefined) return run;
-    const at = this.ctx.clock();
-    const ended: RunRecord = { ...run, state: 'cancelled', reason: reason.message, endedAt: at };
-    const events = this.ctx.events.runFinished(ended, 'cancel', reason.message);
-    const moved = await this.ctx.store.runs.transition(
-      run.id,
-      ['queued'],
-      'cancelled',
-      at,
-      { reason: reason.message, endedAt: at },
-      events,
+    const patch = { reason: reason.message, endedAt: this.ctx.clock() };
+    const ended = await recordRunMove(this.ctx, run, ['queued'], 'cancelled', patch, (next) =>
+      this.ctx.events.runFinished(next, 'cancel', reason.message),
     );
-    if (!moved) return (await this.ctx.store.runs.get(run.id)) ?? run;
-    if (events.length > 0) this.ctx.eventsWritten();
-    this.ctx.emit({ kind: 'run', run: ended });
-    return ended;
+    return ended ?? (await this.ctx.store.runs.get(run.id)) ?? run;
   }
 
   private checkInputs(plan: Plan, data: JsonValue): JsonObject {

@@ -1,9 +1,10 @@
 import { messageOf } from '../domain/errors.js';
-import { isRunEnded, isTaskEnded, outcomeOf } from '../domain/states.js';
+import { isRunEnded, isTaskEnded } from '../domain/states.js';
 import type { Executor, LogLine, RunningRef } from '../executor/executor.js';
 import { parseCoutLine } from '../protocol/cout.js';
 import type { LogStore, TaskRunRecord } from '../store/types.js';
 import type { EngineContext } from './engine-context.js';
+import { recordTaskMove } from './record-move.js';
 import { TaskAttempt, type AttemptInput, type AttemptOutcome } from './task-attempt.js';
 
 /** Stored log lines are read back in pages of this many. */
@@ -108,13 +109,8 @@ async function recordLost(
   }
   const current = (await ctx.store.taskRuns.get(task.id)) ?? task;
   if (isTaskEnded(current.state)) return { state: current.state, output: current.output, taskRunId: task.id };
-  const at = ctx.clock();
-  const reason = `lost: ${why}`;
-  const ended: TaskRunRecord = { ...current, state: 'errored', reason, endedAt: at };
-  const events = ctx.events.taskFinished(input.run, ended, outcomeOf('errored') ?? 'error', reason);
-  await ctx.store.taskRuns.transition(task.id, [current.state], 'errored', at, { reason, endedAt: at }, events);
-  if (events.length > 0) ctx.eventsWritten();
-  ctx.emit({ kind: 'task', task: ended });
+  const patch = { reason: `lost: ${why}`, endedAt: ctx.clock() };
+  await recordTaskMove(ctx, input.run, current, [current.state], 'errored', patch);
   return { state: 'errored', output: {}, taskRunId: task.id };
 }
 

@@ -1,6 +1,6 @@
-import { messageOf } from '../domain/errors.js';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { messageOf } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { Masker } from '../domain/masker.js';
 import { retryDelayMs, shouldRetry } from '../domain/retry.js';
@@ -9,13 +9,14 @@ import { isTaskEnded, outcomeOf } from '../domain/states.js';
 import type { JsonObject, JsonValue } from '../domain/vocabulary.js';
 import { evaluateCondition, renderTemplate } from '../plan/render.js';
 import type { ExpressionContext, Plan, PlanAction, PlanStage, Template } from '../plan/types.js';
-import type { RunRecord, TaskRunRecord } from '../store/types.js';
+import type { NewOutboxEvent, RunPatch, RunRecord, TaskRunRecord } from '../store/types.js';
 import { Cancellation } from './cancellation.js';
 import type { EngineContext } from './engine-context.js';
 import { Semaphore } from './semaphore.js';
-import { TaskAttempt, type AttemptOutcome } from './task-attempt.js';
+import { TaskAttempt, type AttemptInput, type AttemptOutcome } from './task-attempt.js';
 import { ApprovalGate, describeDecision, type ApprovalDecision } from './approval-gate.js';
 import { resumeTaskRun } from './reattach.js';
+import { recordRunMove, recordTaskMove } from './record-move.js';
 
 /** What an action ended as, for later expressions (`actions.<name>.outputs|status`). */
 interface ActionResult {
@@ -160,20 +161,7 @@ export class RunExecution {
     }
     if (last && !isTaskEnded(last.state)) {
       // a restart found it unfinished: re-attach its component, or record it lost (reattach.ts)
-      const resumed = await resumeTaskRun(
-        this.ctx,
-        {
-          run: this.run,
-          action,
-          attempt: last.attempt,
-          ...this.prepare(action),
-          workspaceDir: this.workspaceDir,
-          executorName: last.executor,
-          masker: this.masker,
-          stop,
-        },
-        last,
-      );
+      const resumed = await resumeTaskRun(this.ctx, this.attemptInput(action, last.attempt, last.executor, stop), last);
       if (stop.stopped || !shouldRetry(action.retries, last.attempt, resumed.state)) {
         this.results.set(action.name, { status: resumed.state, outputs: resumed.output });
         return resumed.state;
@@ -202,16 +190,10 @@ export class RunExecution {
       const releaseRun = await this.slots.acquire();
       const releaseEngine = await this.ctx.slots.acquire();
       try {
-        outcome = await new TaskAttempt(this.ctx, {
-          run: this.run,
-          action,
-          attempt,
-          ...this.prepare(action),
-          workspaceDir: this.workspaceDir,
-          executorName: action.executor ?? this.plan.executor ?? this.ctx.executors.defaultName,
-          masker: this.masker,
-          stop,
-        }).run();
+        outcome = await new TaskAttempt(
+          this.ctx,
+          this.attemptInput(action, attempt, this.executorOf(action), stop),
+        ).run();
       } finally {
         releaseEngine();
         releaseRun();
@@ -225,6 +207,25 @@ export class RunExecution {
     }
     this.results.set(action.name, { status: outcome.state, outputs: outcome.output });
     return outcome.state;
+  }
+
+  /** What an attempt of `action` is given, its event data and env rendered now. */
+  private attemptInput(action: PlanAction, attempt: number, executorName: string, stop: Cancellation): AttemptInput {
+    return {
+      run: this.run,
+      action,
+      attempt,
+      ...this.prepare(action),
+      workspaceDir: this.workspaceDir,
+      executorName,
+      masker: this.masker,
+      stop,
+    };
+  }
+
+  /** The executor an action runs on: its own, else the workflow's, else the engine's default. */
+  private executorOf(action: PlanAction): string {
+    return action.executor ?? this.plan.executor ?? this.ctx.executors.defaultName;
   }
 
   private finishAction(action: PlanAction, state: TaskRunState): TaskRunState {
@@ -244,10 +245,10 @@ export class RunExecution {
     // after a restart, carry on the gate the previous process left waiting (approval-gate.ts)
     const state = await gate.wait(this.existing.find((t) => t.stage === stage.name));
     this.approvals.delete(stage.name);
-    if (state === 'succeeded' || state === 'detached') return undefined;
-    if (state === 'cancelled') return undefined;
+    // a cancelled gate is not the failure: the run ends as its stop says
+    if (state !== 'failed') return undefined;
     const why = gate.decision ? describeDecision(gate.decision) : 'timed out';
-    return { state: 'failed', reason: `approval ${stage.name} ${state === 'failed' ? why : state}` };
+    return { state: 'failed', reason: `approval ${stage.name} ${why}` };
   }
 
   /** Record an action that was never tried because the run stopped before its stage. */
@@ -273,22 +274,14 @@ export class RunExecution {
       action: action.name,
       attempt,
       component: `${component.name}@${component.version}`,
-      executor: action.executor ?? this.plan.executor ?? ctx.executors.defaultName,
+      executor: this.executorOf(action),
       tokenHash: null,
       eventData: null,
       ...(state === 'skipped' ? { state: 'skipped' as const, reason } : {}),
       createdAt: at,
     });
-    let task = created;
-    if (state !== 'skipped') {
-      const outcome = outcomeOf(state);
-      const next: TaskRunRecord = { ...created, state, reason, endedAt: at };
-      const events = outcome ? ctx.events.taskFinished(this.run, next, outcome, reason) : [];
-      await ctx.store.taskRuns.transition(created.id, ['pending'], state, at, { reason, endedAt: at }, events);
-      if (events.length > 0) ctx.eventsWritten();
-      task = next;
-    }
-    ctx.emit({ kind: 'task', task });
+    if (state === 'skipped') ctx.emit({ kind: 'task', task: created });
+    else await recordTaskMove(ctx, this.run, created, ['pending'], state, { reason, endedAt: at });
     return state;
   }
 
@@ -318,16 +311,12 @@ export class RunExecution {
   private async moveRun(
     from: readonly RunState[],
     to: RunState,
-    patch: { reason?: string | null; startedAt?: number; endedAt?: number },
-    events: (run: RunRecord) => ReturnType<EngineContext['events']['runStarted']>,
+    patch: RunPatch,
+    events: (run: RunRecord) => NewOutboxEvent[],
   ): Promise<void> {
-    const next: RunRecord = { ...this.run, ...patch, state: to };
-    const rows = events(next);
-    const moved = await this.ctx.store.runs.transition(this.run.id, from, to, this.ctx.clock(), patch, rows);
-    if (!moved) throw new Error(`run ${this.run.id} was not in ${from.join('|')} when moving to ${to}`);
+    const next = await recordRunMove(this.ctx, this.run, from, to, patch, events);
+    if (!next) throw new Error(`run ${this.run.id} was not in ${from.join('|')} when moving to ${to}`);
     this.run = next;
-    if (rows.length > 0) this.ctx.eventsWritten();
-    this.ctx.emit({ kind: 'run', run: this.run });
   }
 
   private context(): ExpressionContext {

@@ -2,7 +2,6 @@ import { messageOf } from '../domain/errors.js';
 import { newId, newToken } from '../domain/ids.js';
 import type { Masker } from '../domain/masker.js';
 import type { TaskRunState } from '../domain/states.js';
-import { outcomeOf } from '../domain/states.js';
 import type { JsonObject, JsonValue } from '../domain/vocabulary.js';
 import type { ExitInfo, LogLine, TaskHandle } from '../executor/executor.js';
 import type { PlanAction } from '../plan/types.js';
@@ -11,12 +10,13 @@ import { CoutCollector } from '../protocol/cout.js';
 import { buildContractEnv } from '../protocol/env.js';
 import type { ContractSession } from '../protocol/session.js';
 import { hashToken } from '../protocol/tokens.js';
-import type { AcceptedStep, ContractListener, ContractStep, ResultBody } from '../protocol/types.js';
+import type { AcceptedStep, ContractListener, ContractStep, ResultBody, SessionOptions } from '../protocol/types.js';
 import { decideVerdict } from '../protocol/verdict.js';
 import type { RunRecord, TaskRunPatch, TaskRunRecord } from '../store/types.js';
 import type { Cancellation, StopReason } from './cancellation.js';
 import type { EngineContext } from './engine-context.js';
 import { LogBuffer } from './log-buffer.js';
+import { recordTaskMove } from './record-move.js';
 import { postEventData } from './endpoint-push.js';
 
 /** How one attempt ended. `output` is unmasked, for later actions' expressions. */
@@ -105,14 +105,7 @@ export class TaskAttempt implements ContractListener {
       server: ctx.serverUrl,
       ...(component.dir ? { componentDir: component.dir } : {}),
     });
-    const validateOutput = component.outputs === undefined ? undefined : compileSchema(component.outputs);
-    this.session = ctx.registry.register(token, {
-      taskRunId: this.task.id,
-      runId: run.id,
-      eventData: data,
-      ...(validateOutput ? { validateOutput } : {}),
-      listener: this,
-    });
+    this.session = ctx.registry.register(token, this.sessionOptions(data));
 
     await this.move(['pending'], 'starting', {});
     const env = { ...component.env, ...input.env, ...contractEnv };
@@ -176,8 +169,6 @@ export class TaskAttempt implements ContractListener {
     const handle = await resumed.attach((line) => this.onLog(line));
     if (handle === undefined) return undefined;
     this.handle = Promise.resolve(handle);
-    const component = input.action.component;
-    const validateOutput = component.outputs === undefined ? undefined : compileSchema(component.outputs);
     const seen = Object.keys(task.steps) as ContractStep[];
     const result: ResultBody | undefined =
       task.result === null
@@ -185,17 +176,26 @@ export class TaskAttempt implements ContractListener {
         : { status: task.result, output: task.output, ...(task.message === null ? {} : { message: task.message }) };
     // Attempts always store a token hash; without one, no call can reach the session anyway.
     this.session = ctx.registry.reopen(task.tokenHash ?? `none:${task.id}`, {
-      taskRunId: task.id,
-      runId: input.run.id,
-      eventData: input.eventData instanceof Error ? task.eventData : input.eventData,
-      ...(validateOutput ? { validateOutput } : {}),
-      listener: this,
+      ...this.sessionOptions(input.eventData instanceof Error ? task.eventData : input.eventData),
       restored: { seen, ...(result === undefined ? {} : { result }) },
     });
     if (task.state !== 'running') {
       await this.move([task.state], 'running', { ref: handle.ref, facts: handle.facts, startedAt: ctx.clock() });
     }
     return this.watch(handle, resumed.destroy, resumed.timeoutMs);
+  }
+
+  /** The callback session of this attempt's task run, serving `eventData` and checking outputs. */
+  private sessionOptions(eventData: JsonValue): SessionOptions {
+    const { outputs } = this.input.action.component;
+    const validateOutput = outputs === undefined ? undefined : compileSchema(outputs);
+    return {
+      taskRunId: this.task.id,
+      runId: this.input.run.id,
+      eventData,
+      ...(validateOutput ? { validateOutput } : {}),
+      listener: this,
+    };
   }
 
   /** Wait for the component to end, enforcing the timeout and the stop signal. */
@@ -296,22 +296,9 @@ export class TaskAttempt implements ContractListener {
   }
 
   private async move(from: readonly TaskRunState[], to: TaskRunState, patch: TaskRunPatch): Promise<void> {
-    const { ctx } = this;
-    const at = this.ctx.clock();
-    const next = { ...this.task, ...definedOnly(patch), state: to } as TaskRunRecord;
-    const outcome = outcomeOf(to);
-    // a task run that never ran reports only its end; a skipped one reports nothing
-    const events =
-      to === 'running'
-        ? ctx.events.taskStarted(this.input.run, next)
-        : outcome !== undefined && to !== 'skipped'
-          ? ctx.events.taskFinished(this.input.run, next, outcome, outcome === 'success' ? null : next.reason)
-          : [];
-    const moved = await ctx.store.taskRuns.transition(this.task.id, from, to, at, patch, events);
-    if (!moved) throw new Error(`task run ${this.task.id} was not in ${from.join('|')} when moving to ${to}`);
+    const next = await recordTaskMove(this.ctx, this.input.run, this.task, from, to, patch);
+    if (!next) throw new Error(`task run ${this.task.id} was not in ${from.join('|')} when moving to ${to}`);
     this.task = next;
-    if (events.length > 0) ctx.eventsWritten();
-    ctx.emit({ kind: 'task', task: this.task });
   }
 
   private onLog(line: LogLine): void {
@@ -415,8 +402,4 @@ export class TaskAttempt implements ContractListener {
       await handle.kill('endpoint push failed', this.ctx.killGraceMs);
     }
   }
-}
-
-function definedOnly<T extends object>(patch: T): Partial<T> {
-  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,6 +1,6 @@
 import type { DeliveryRecord, DeliveryStore, OutboxRecord } from '../store/types.js';
 import { backoffDelayMs, DELIVERY_DEFAULTS, type DeliveryBackoff } from './delivery-backoff.js';
-import { SINK_LEASE_TTL_MS, type SinkLeaseStore } from './sink-lease.js';
+import { createSinkLeaseHolder, type SinkLeaseOptions } from './sink-lease-holder.js';
 import type { Sink } from './sinks/sink.js';
 
 /** Options of `startDeliveryWorker`. */
@@ -28,15 +28,7 @@ export interface DeliveryWorkerOptions {
    * (engine replicas on one PostgreSQL, or `pilotage run` beside `pilotage serve` on one SQLite
    * file) one at a time sends to each sink. Absent: this worker assumes it is alone.
    */
-  readonly lease?: {
-    readonly store: SinkLeaseStore;
-    /** this worker's id, unique among the workers sharing the store (`localLeaseIdentity`) */
-    readonly owner: string;
-    /** an owner known to be gone (a crashed process): its lease is taken without waiting */
-    readonly isGone?: (owner: string) => boolean;
-    /** lease length, ms (default 30000); must exceed the longest send (an HTTP sink's timeout) */
-    readonly ttlMs?: number;
-  };
+  readonly lease?: SinkLeaseOptions;
 }
 
 /** A running delivery worker. */
@@ -63,14 +55,6 @@ type Pending = DeliveryRecord & { readonly event: OutboxRecord };
 const ENQUEUE_WINDOW = 1000;
 /** How often a pass looks at the whole outbox for events without a delivery row, ms. */
 const FULL_SCAN_MS = 30_000;
-
-/** A sink's lease as this worker knows it. */
-interface HeldLease {
-  /** epoch ms until which the store says we hold it (0: not held) */
-  until: number;
-  /** a take/renew call in flight, shared by the lanes that need it */
-  renewing: Promise<boolean> | undefined;
-}
 
 /** What one pass over all sinks left behind. */
 interface PassResult {
@@ -112,9 +96,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   const concurrency = Math.max(1, options.concurrency ?? DELIVERY_DEFAULTS.concurrency);
   const now = options.now ?? Date.now;
   const onError = options.onError ?? ((error: unknown) => console.error('pilotage: events delivery:', error));
-  const lease = options.lease;
-  const leaseTtlMs = Math.max(1, lease?.ttlMs ?? SINK_LEASE_TTL_MS);
-  const leases = new Map<string, HeldLease>(sinks.map((sink) => [sink.name, { until: 0, renewing: undefined }]));
+  const leases = createSinkLeaseHolder(options.lease, now);
   /** per sink: the highest event seq seen pending, and when the whole outbox was last scanned */
   const scans = new Map(sinks.map((sink) => [sink.name, { highWater: 0, fullAt: -Infinity }]));
 
@@ -136,39 +118,6 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   function sawPending(sink: string, rows: readonly Pending[]): void {
     const scan = scans.get(sink)!;
     for (const row of rows) scan.highWater = Math.max(scan.highWater, row.eventSeq);
-  }
-
-  /**
-   * Make sure this worker holds `sink`'s lease for at least half a lease more, taking or renewing
-   * it in the store when needed (one call at a time per sink). False: another worker holds it.
-   */
-  function holdLease(sink: string): Promise<boolean> {
-    if (lease === undefined) return Promise.resolve(true);
-    const held = leases.get(sink)!;
-    const at = now();
-    if (held.until - at > leaseTtlMs / 2) return Promise.resolve(true);
-    held.renewing ??= acquire(lease, sink, at)
-      .then(
-        (ok) => {
-          held.until = ok ? at + leaseTtlMs : 0;
-          return ok;
-        },
-        (error: unknown) => {
-          held.until = 0;
-          throw error;
-        },
-      )
-      .finally(() => {
-        held.renewing = undefined;
-      });
-    return held.renewing;
-  }
-
-  async function acquire(l: NonNullable<typeof lease>, sink: string, at: number): Promise<boolean> {
-    if (await l.store.acquire(sink, l.owner, at, at + leaseTtlMs)) return true;
-    const holder = l.isGone === undefined ? undefined : await l.store.holder(sink);
-    if (holder === undefined || !l.isGone?.(holder.owner)) return false;
-    return l.store.acquire(sink, l.owner, at, at + leaseTtlMs, holder.owner);
   }
 
   let stopped = false;
@@ -198,7 +147,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       if (d.nextAttemptAt > at) return { left: items.length - i, nextAt: d.nextAttemptAt };
       if (stopped) return { left: items.length - i, nextAt: at };
       // Lost the sink to another worker (we were paused past our lease): leave the rest to it.
-      if (!(await holdLease(sink.name))) return { left: items.length - i, nextAt: at + pollMs };
+      if (!(await leases.hold(sink.name))) return { left: items.length - i, nextAt: at + pollMs };
       if (!sink.accepts(d.type)) {
         await store.markDelivered(sink.name, d.eventSeq, at);
         continue;
@@ -224,7 +173,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   async function passSink(sink: Sink): Promise<PassResult> {
     // Every worker enqueues (idempotent), so that the backlog below counts its own new events.
     await enqueue(sink.name);
-    if (!(await holdLease(sink.name))) {
+    if (!(await leases.hold(sink.name))) {
       // Another worker delivers to this sink. Report its backlog (so `drain` waits for it) and
       // try for the lease again at the next poll, in case that worker went away.
       const backlog = await store.listPending(sink.name, batchSize);
@@ -327,20 +276,13 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     },
 
     async stop(): Promise<void> {
-      const first = !stopped;
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
       timer = undefined;
       for (const wake of sleepers) wake();
       if (current !== undefined) await current.catch(() => undefined);
-      if (first && lease !== undefined) {
-        // Hand the sinks over at once instead of after the lease runs out.
-        for (const [sink, held] of leases) {
-          if (held.until === 0) continue;
-          held.until = 0;
-          await lease.store.release(sink, lease.owner).catch(onError);
-        }
-      }
+      // Hand the sinks over at once instead of after the leases run out.
+      await leases.releaseAll(onError);
     },
   };
 }

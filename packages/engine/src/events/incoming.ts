@@ -1,6 +1,6 @@
 import { HTTP } from 'cloudevents';
 import { isJsonObject } from '../domain/vocabulary.js';
-import type { InboxStore } from './inbox.js';
+import type { InboxStore } from '../store/types.js';
 import { CUSTOM_TYPE_PREFIX, type CDEvent, type CdeventIssue } from './types.js';
 import { hasCustomSchema, validateCdevent } from './validate.js';
 

@@ -2,25 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 /**
- * Leases that let several engine replicas share one store while only one of them delivers to a
- * given sink at a time: the delivery worker holds a sink's lease while it sends to it and renews
- * it well before it expires. A replica that dies stops renewing; another takes the sink over once
- * the lease has expired. Sends in flight at that moment may be repeated by the new holder, which
- * at-least-once delivery already allows (receivers deduplicate by id).
+ * Who a delivery worker is when it takes sink leases (`SinkLeaseStore`, store/types/events.ts),
+ * and how long a lease lasts.
  */
-export interface SinkLeaseStore {
-  /**
-   * Take or renew the lease on `sink` for `owner` until `expiresAt` (epoch ms). Succeeds (true)
-   * when nobody holds it, when `owner` already does, or when the holder's lease ended before
-   * `now`, or when the holder is `replacing` (an owner the caller knows to be gone); fails
-   * (false) while another owner's lease runs. Atomic across processes.
-   */
-  acquire(sink: string, owner: string, now: number, expiresAt: number, replacing?: string): Promise<boolean>;
-  /** Give the lease up if `owner` holds it, so another replica can take the sink at once. */
-  release(sink: string, owner: string): Promise<void>;
-  /** Who holds `sink` and until when (a lease past `expiresAt` is free), if anyone ever did. */
-  holder(sink: string): Promise<{ readonly owner: string; readonly expiresAt: number } | undefined>;
-}
 
 /** Default lease length, ms: longer than an HTTP sink's default request timeout (10 s). */
 export const SINK_LEASE_TTL_MS = 30_000;

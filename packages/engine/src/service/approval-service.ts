@@ -128,11 +128,9 @@ export function createApprovalService(deps: { store: Store; engine: Engine }): A
           resolve();
         };
       });
-      const decision = {
-        approved: input.approved,
-        by: input.by,
-        ...(input.comment === undefined || input.comment === '' ? {} : { comment: input.comment }),
-      };
+      // an empty comment is no comment
+      const comment = input.comment === '' ? undefined : input.comment;
+      const decision = { approved: input.approved, by: input.by, ...(comment === undefined ? {} : { comment }) };
       try {
         await decideSoon(deps, run.id, stage.name, decision);
       } catch (error) {
@@ -148,7 +146,7 @@ export function createApprovalService(deps: { store: Store; engine: Engine }): A
         stage: stage.name,
         decision: input.approved ? 'approved' : 'rejected',
         by: input.by,
-        comment: input.comment === undefined || input.comment === '' ? null : input.comment,
+        comment: comment ?? null,
         taskRun: task,
       };
     },

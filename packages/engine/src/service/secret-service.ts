@@ -20,7 +20,7 @@ export interface SecretInfo {
 export interface SecretService {
   /**
    * Create or replace secret `name` (global, or the workflow's when `workflow` is given). Throws
-   * ValidationError naming the field (`body.name`, `body.value`, `body.workflow`) on a bad name,
+   * ValidationError naming the field (`params.name`, `body.value`, `body.workflow`) on a bad name,
    * workflow name or value (3 to 65536 characters: shorter values could not be masked).
    */
   set(input: { name: string; value: string; workflow?: string; by: string | null }): Promise<{

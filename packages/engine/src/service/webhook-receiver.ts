@@ -121,7 +121,7 @@ export function createWebhookReceiver(deps: {
         };
       }
 
-      const data = renderInputs(trigger, { payload, headers: visibleHeaders(request.headers), event });
+      const data = renderInputs(trigger, { payload, headers: visibleHeaders(request.headers) });
       const deliveryId = header(DELIVERY_HEADERS[provider]);
       if (now - lastPurge > 60 * 60 * 1000) {
         lastPurge = now;
@@ -235,9 +235,10 @@ function visibleHeaders(headers: WebhookRequest['headers']): Record<string, stri
   return out;
 }
 
+/** The trigger's `inputs:` templates over `payload` and `headers` (all the compiler lets them read). */
 function renderInputs(
   trigger: Extract<PlanTrigger, { kind: 'webhook' }>,
-  variables: { payload: JsonValue; headers: Record<string, string>; event: string },
+  variables: { payload: JsonValue; headers: Record<string, string> },
 ): JsonObject {
   const data: JsonObject = {};
   for (const [name, template] of Object.entries(trigger.inputs ?? {})) {

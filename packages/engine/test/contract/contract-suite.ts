@@ -213,8 +213,8 @@ stages:
     test('without callbacks the exit code decides; strict components must call every step', async () => {
       const ok = await h.run(`name: plain-ok\n${action('echo fine')}`);
       assert.equal(ok.byAction.get('task')!.state, 'succeeded');
-      const strict = await h.write(
-        'strict.component.yaml',
+      const failed = await h.runComponent(
+        'strict',
         `apiVersion: pilotage.dev/v1
 kind: Component
 name: strict-one
@@ -223,9 +223,6 @@ image: ${image}
 strict: true
 command: ["sh", "-c", "echo no callbacks"]
 `,
-      );
-      const failed = await h.run(
-        `name: strict\nstages:\n  - name: s\n    actions:\n      - name: task\n        component: ${strict}\n`,
       );
       const task = failed.byAction.get('task')!;
       assert.equal(task.state, 'failed');
@@ -280,8 +277,8 @@ stages:
     });
 
     test('endpoint: the engine POSTs the event data after COMPONENT_START', async () => {
-      const component = await h.write(
-        'endpoint.component.yaml',
+      const { byAction } = await h.runComponent(
+        'endpoint',
         `apiVersion: pilotage.dev/v1
 kind: Component
 name: listener
@@ -306,9 +303,7 @@ command:
     post "$CO_TASK_RESULT" "{\\"status\\":\\"success\\",\\"output\\":{\\"received\\":$body}}"
     post "$CO_COMPONENT_STOP" ''
 `,
-      );
-      const { byAction } = await h.run(
-        `name: endpoint\nstages:\n  - name: s\n    actions:\n      - name: task\n        component: ${component}\n        with: { hello: endpoint }\n`,
+        { hello: 'endpoint' },
       );
       const task = byAction.get('task')!;
       assert.equal(task.state, 'succeeded', task.reason ?? '');

@@ -27,6 +27,8 @@ export interface CliOptions {
   readonly onStdout?: (text: string, kill: (signal: NodeJS.Signals) => void) => void;
   /** SIGKILL after this long, ms (default 120 000) so a hung command fails its test, not the suite */
   readonly timeoutMs?: number;
+  /** written to the command's stdin, which is then closed (default: no stdin at all) */
+  readonly input?: string;
 }
 
 /**
@@ -40,8 +42,9 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
     const child = spawn(process.execPath, argv, {
       cwd: options.cwd ?? ROOT,
       env: { ...base, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    child.stdin?.end(options.input);
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);

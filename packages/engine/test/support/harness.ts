@@ -26,6 +26,11 @@ export interface Harness {
   ): Promise<{ run: RunRecord; tasks: TaskRunRecord[]; byAction: Map<string, TaskRunRecord> }>;
   /** write a file into `dir` (for component.yaml files) */
   write(name: string, text: string): Promise<string>;
+  /**
+   * write `component` (component.yaml text) as `<name>.component.yaml` and run it to its end as
+   * the one action `task` of a workflow `name`, given `data` as its `with:`
+   */
+  runComponent(name: string, component: string, data?: JsonObject): ReturnType<Harness['run']>;
   /** what the executor left behind for a run (process ids, container ids): must be empty */
   leftovers(runId: string): Promise<string[]>;
   close(): Promise<void>;
@@ -42,6 +47,11 @@ export interface HarnessOptions {
   readonly config?: NonNullable<Parameters<typeof loadConfig>[0]['flags']>;
 }
 
+/**
+ * A harness on a fresh temp dir (SQLite file, data dir, workspaces kept unless told otherwise,
+ * grace periods of 1 s and 2 s); `close()` closes the runtime, cancelling its runs, and removes
+ * the dir.
+ */
 export async function createHarness(options: HarnessOptions): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'pilotage-test-'));
   const config = loadConfig({
@@ -99,6 +109,13 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
       const file = join(dir, name);
       await writeFile(file, text);
       return file;
+    },
+    async runComponent(name, component, data) {
+      const file = await harness.write(`${name}.component.yaml`, component);
+      const withData = data === undefined ? '' : `        with: ${JSON.stringify(data)}\n`;
+      return harness.run(
+        `name: ${name}\nstages:\n  - name: only\n    actions:\n      - name: task\n        component: ${file}\n${withData}`,
+      );
     },
     leftovers: options.leftovers ?? ((runId) => processesOfRun(runId)),
     async close() {

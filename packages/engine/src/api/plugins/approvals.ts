@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { RecordedDecision } from '../../service/approval-service.js';
 import type { ApiDeps } from '../api-deps.js';
+import { emptyBodyAsObject } from '../empty-body.js';
+import { errorResponses } from '../error-reply.js';
 
 const WaitingSchema = Type.Object({
   runId: Type.String(),
@@ -38,8 +40,6 @@ const DecideBody = Type.Object(
 
 const Params = Type.Object({ id: Type.String(), stage: Type.String() });
 
-const error = { $ref: 'Error#' } as const;
-
 /**
  * Approval gates: `GET /v1/approvals` (read) lists stages waiting for a decision;
  * `POST /v1/runs/:id/stages/:stage/approve|reject` (run) decides one, recording the API token's
@@ -53,7 +53,7 @@ export const approvalRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
       schema: {
         tags: ['approvals'],
         summary: 'Approval stages waiting for a decision',
-        response: { 200: Type.Array(WaitingSchema), 401: error, 403: error },
+        response: { 200: Type.Array(WaitingSchema), ...errorResponses(401, 403) },
       },
     },
     async () => deps.approvals.waiting(),
@@ -65,15 +65,13 @@ export const approvalRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
       {
         config: { scope: 'run' },
         // no body at all means no comment
-        preValidation: async (request) => {
-          request.body ??= {};
-        },
+        preValidation: emptyBodyAsObject,
         schema: {
           tags: ['approvals'],
           summary: verb === 'approve' ? 'Approve a waiting approval stage' : 'Reject a waiting approval stage',
           params: Params,
           body: DecideBody,
-          response: { 200: DecisionSchema, 400: error, 401: error, 403: error, 404: error, 409: error },
+          response: { 200: DecisionSchema, ...errorResponses(400, 401, 403, 404, 409) },
         },
       },
       async (request) => {

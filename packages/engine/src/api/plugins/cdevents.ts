@@ -7,6 +7,7 @@ import { CUSTOM_SCHEMA_FOLDER, loadCustomSchemas } from '../../events/custom-sch
 import { receiveCdevent } from '../../events/incoming.js';
 import type { CdeventIssue } from '../../events/types.js';
 import type { ApiDeps } from '../api-deps.js';
+import { errorResponses, pointerKeys } from '../error-reply.js';
 
 /** What `POST /v1/cdevents` answers for an accepted (or already seen) event. */
 export const CdeventReceipt = Type.Object({
@@ -24,8 +25,6 @@ export const CdeventReceipt = Type.Object({
 
 /** The media types whose bodies this plugin reads as text and hands to the CloudEvents SDK. */
 const CLOUDEVENT_TYPES = ['application/json', 'application/cloudevents+json', 'application/cloudevents-batch+json'];
-
-const error = { $ref: 'Error#' } as const;
 
 /**
  * `POST /v1/cdevents`: receive one CDEvent as a CloudEvent over HTTP, binary or structured mode
@@ -58,7 +57,7 @@ export const cdeventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async
           'One event per request. The event must validate against the CDEvents v0.5.1 schema of its type.',
         consumes: ['application/json', 'application/cloudevents+json'],
         body: Type.Unknown({ description: 'a CloudEvent carrying a CDEvent' }),
-        response: { 200: CdeventReceipt, 202: CdeventReceipt, 400: error, 401: error, 403: error, 503: error },
+        response: { 200: CdeventReceipt, 202: CdeventReceipt, ...errorResponses(400, 401, 403, 503) },
       },
     },
     async (request, reply) => {
@@ -112,16 +111,12 @@ function isStructured(contentType: string | undefined): boolean {
 function invalidEvent(issues: readonly CdeventIssue[], structured: boolean): ValidationError {
   const root = structured ? 'body.data' : 'body';
   const details = issues.map((issue) => ({
-    field: issue.path === '' ? 'body' : root + issue.path.split('/').map(unescapePointer).join('.'),
+    field: issue.path === '' ? 'body' : [root, ...pointerKeys(issue.path)].join('.'),
     path: issue.path,
     message: issue.message,
   }));
   const text = details.map((d) => `${d.path || '(event)'}: ${d.message}`).join('; ');
   return new ValidationError(`the CDEvent is not valid: ${text}`, { details });
-}
-
-function unescapePointer(segment: string): string {
-  return segment.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
 /** The runs (by id) a previous delivery of the event started, as far as they still exist. */

@@ -7,6 +7,8 @@ import { NAME_PATTERN } from '../../plan/schema-defs.js';
 import { parseSource } from '../../plan/source-doc.js';
 import type { ComponentVersionRecord } from '../../store/types.js';
 import type { ApiDeps } from '../api-deps.js';
+import { emptyBodyAsObject } from '../empty-body.js';
+import { errorResponses } from '../error-reply.js';
 import { acceptSourceText, readSourceBody, SOURCE_CONTENT_TYPES } from './source-body.js';
 
 /** A registered component version as lists show it. */
@@ -36,7 +38,6 @@ const VersionParams = Type.Object({
   name: Type.String({ pattern: NAME_PATTERN }),
   version: Type.String({ minLength: 1 }),
 });
-const error = { $ref: 'Error#' } as const;
 
 /**
  * `/v1/components`: the component registry. Register a version (admin) from its component.yaml
@@ -60,7 +61,7 @@ export const componentRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asy
             'The body is a component.yaml (application/yaml, text/yaml or application/json), or JSON `{"source": "<text>", "file"?: "<name in issues>", "dir"?: "<absolute folder on the server for the local executor>"}`.',
           consumes: [...SOURCE_CONTENT_TYPES],
           body: Type.String({ description: 'the component file' }),
-          response: { 201: ComponentDetail, 400: error, 401: error, 403: error, 409: error, 422: error },
+          response: { 201: ComponentDetail, ...errorResponses(400, 401, 403, 409, 422) },
         },
       },
       async (request, reply) => {
@@ -98,7 +99,7 @@ export const componentRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asy
         tags: ['components'],
         summary: 'List or search components (the newest version of each)',
         querystring: ListQuery,
-        response: { 200: Type.Array(ComponentInfo), 400: error, 401: error },
+        response: { 200: Type.Array(ComponentInfo), ...errorResponses(400, 401) },
       },
     },
     async (request) => {
@@ -121,9 +122,7 @@ export const componentRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asy
         params: NameParams,
         response: {
           200: Type.Object({ name: Type.String(), versions: Type.Array(ComponentInfo) }),
-          400: error,
-          401: error,
-          404: error,
+          ...errorResponses(400, 401, 404),
         },
       },
     },
@@ -142,7 +141,7 @@ export const componentRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asy
         tags: ['components'],
         summary: 'Show one component version: its spec and source',
         params: VersionParams,
-        response: { 200: ComponentDetail, 400: error, 401: error, 404: error },
+        response: { 200: ComponentDetail, ...errorResponses(400, 401, 404) },
       },
     },
     async (request) => componentDetail(await found(deps, request.params.name, request.params.version)),
@@ -157,15 +156,13 @@ export const componentRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asy
     {
       config: { scope: 'admin' },
       // the body is optional: none means no message
-      preValidation: async (request) => {
-        request.body ??= {};
-      },
+      preValidation: emptyBodyAsObject,
       schema: {
         tags: ['components'],
         summary: 'Deprecate a component version (ranges skip it; exact references still resolve)',
         params: VersionParams,
         body: DeprecateBody,
-        response: { 200: ComponentInfo, 400: error, 401: error, 403: error, 404: error },
+        response: { 200: ComponentInfo, ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import type { DeliveryFilter, DeliveryRecord } from '../../store/types.js';
 import type { ApiDeps } from '../api-deps.js';
+import { errorResponses, invalidFields } from '../error-reply.js';
+import { mustGetRun } from '../run-lookup.js';
 
 const DeliveryState = Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')]);
 
@@ -54,8 +55,6 @@ const RunEvent = Type.Object({
   deliveries: Type.Array(Type.Omit(DeliveryInfo, ['eventSeq', 'eventId', 'runId', 'type'])),
 });
 
-const error = { $ref: 'Error#' } as const;
-
 /**
  * Delivery state of emitted CDEvents:
  * - `GET /v1/events` (read): deliveries per event and sink, newest event first, filtered by
@@ -78,9 +77,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
             deliveries: Type.Array(DeliveryInfo),
             nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'null on the last page' }),
           }),
-          400: error,
-          401: error,
-          403: error,
+          ...errorResponses(400, 401, 403),
         },
       },
     },
@@ -112,9 +109,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
         body: RedeliverBody,
         response: {
           200: Type.Object({ redelivered: Type.Integer({ description: 'how many went back to pending' }) }),
-          400: error,
-          401: error,
-          403: error,
+          ...errorResponses(400, 401, 403),
         },
       },
     },
@@ -132,12 +127,12 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
         tags: ['events'],
         summary: "A run's CDEvents in emission order, with their delivery state per sink",
         params: Type.Object({ id: Type.String() }),
-        response: { 200: Type.Object({ events: Type.Array(RunEvent) }), 401: error, 403: error, 404: error },
+        response: { 200: Type.Object({ events: Type.Array(RunEvent) }), ...errorResponses(401, 403, 404) },
       },
     },
     async (request) => {
       const { id } = request.params;
-      if ((await deps.store.runs.get(id)) === undefined) throw new NotFoundError(`run ${id} not found`);
+      await mustGetRun(deps.store, id);
       const events = await deps.store.outbox.listByRun(id);
       const bySeq = new Map<number, DeliveryRecord[]>();
       for (const delivery of await allDeliveries(deps, id)) {
@@ -203,8 +198,10 @@ function decodeCursor(cursor: string): { eventSeq: number; sink: string } {
   } catch {
     // reported below
   }
-  const message = 'is not a cursor this server handed out (use nextCursor of the previous page)';
-  throw new ValidationError(`querystring.cursor: ${message}`, {
-    details: [{ field: 'querystring.cursor', message }],
-  });
+  throw invalidFields([
+    {
+      field: 'querystring.cursor',
+      message: 'is not a cursor this server handed out (use nextCursor of the previous page)',
+    },
+  ]);
 }

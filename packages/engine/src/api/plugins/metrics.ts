@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { messageOf } from '../../domain/errors.js';
 import type { ApiDeps } from '../api-deps.js';
+import { errorResponses } from '../error-reply.js';
 import { authHook } from '../auth-hook.js';
 import { ServerMetrics } from '../metrics.js';
 
@@ -48,7 +49,7 @@ const metricsRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps 
         produces: ['text/plain'],
         response: {
           200: { description: 'Prometheus text format 0.0.4', type: 'string' },
-          401: { $ref: 'Error#' },
+          ...errorResponses(401),
         },
       },
     },

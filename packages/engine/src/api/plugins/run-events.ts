@@ -1,14 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ValidationError } from '../../domain/errors.js';
 import { isRunEnded, isTaskEnded, type RunState, type TaskRunState } from '../../domain/states.js';
 import type { EngineUpdate } from '../../engine/ports.js';
 import type { ApiDeps } from '../api-deps.js';
+import { errorResponses, invalidFields } from '../error-reply.js';
 import { mustGetRun, mustGetTask } from '../run-lookup.js';
 import { logLineInfo, runInfo, stageOutline, statusInfo, taskRunInfo } from '../run-views.js';
 import { openSse } from '../sse.js';
-
-const error = { $ref: 'Error#' } as const;
 
 /** Log lines read from the store per query while following a log. */
 const LOG_PAGE = 500;
@@ -22,9 +20,7 @@ const eventStream = {
     description: 'text/event-stream',
     content: { 'text/event-stream': { schema: { type: 'string' } } },
   },
-  400: error,
-  401: error,
-  404: error,
+  ...errorResponses(400, 401, 404),
 } as const;
 
 /**
@@ -233,10 +229,9 @@ function resumeFrom(header: string | string[] | undefined, after: number): numbe
   const value = Array.isArray(header) ? header[0] : header;
   if (value === undefined || value.trim() === '') return after;
   if (!/^\d+$/.test(value.trim())) {
-    const message = `must be the seq of a log line (a number), got "${value}"`;
-    throw new ValidationError(`headers.last-event-id: ${message}`, {
-      details: [{ field: 'headers.last-event-id', message }],
-    });
+    throw invalidFields([
+      { field: 'headers.last-event-id', message: `must be the seq of a log line (a number), got "${value}"` },
+    ]);
   }
   return Number(value.trim());
 }

@@ -1,13 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyRequest } from 'fastify';
-import { ConflictError, ValidationError } from '../../domain/errors.js';
+import { ConflictError } from '../../domain/errors.js';
 import { isRunEnded } from '../../domain/states.js';
 import type { JsonObject, JsonSchema } from '../../domain/vocabulary.js';
 import { reusableResults } from '../../engine/reuse.js';
 import type { Plan } from '../../plan/types.js';
 import type { RunRecord, Store, TaskRunRecord } from '../../store/types.js';
 import type { ApiDeps } from '../api-deps.js';
+import { emptyBodyAsObject } from '../empty-body.js';
+import { errorResponses, invalidFields } from '../error-reply.js';
 import { runDataFromBody } from '../run-data.js';
 import { mustGetRun, mustGetTask } from '../run-lookup.js';
 import {
@@ -28,7 +29,6 @@ import {
   transitionInfo,
 } from '../run-views.js';
 
-const error = { $ref: 'Error#' } as const;
 const RunParams = Type.Object({ id: Type.String({ minLength: 1 }) });
 const TaskParams = Type.Object({ id: Type.String({ minLength: 1 }), taskRunId: Type.String({ minLength: 1 }) });
 
@@ -122,7 +122,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
         description: "The event data is checked against the workflow's `inputs`; the trigger is recorded as manual.",
         params: Type.Object({ name: Type.String({ minLength: 1 }) }),
         body: StartBody,
-        response: { 201: RunInfo, 400: error, 401: error, 403: error, 404: error, 409: error, 503: error },
+        response: { 201: RunInfo, ...errorResponses(400, 401, 403, 404, 409, 503) },
       },
     },
     async (request, reply) => {
@@ -157,8 +157,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
             runs: Type.Array(RunInfo),
             nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'null on the last page' }),
           }),
-          400: error,
-          401: error,
+          ...errorResponses(400, 401),
         },
       },
     },
@@ -193,7 +192,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
         tags: ['runs'],
         summary: 'A run with every task run, attempt, status, transition and output',
         params: RunParams,
-        response: { 200: RunDetail, 401: error, 404: error },
+        response: { 200: RunDetail, ...errorResponses(401, 404) },
       },
     },
     async (request) => {
@@ -256,9 +255,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
             lastSeq: Type.Integer({ description: 'seq of the last line answered (or `after`): the next `after`' }),
             taskState: TaskRunStateSchema,
           }),
-          400: error,
-          401: error,
-          404: error,
+          ...errorResponses(400, 401, 404),
         },
       },
     },
@@ -285,7 +282,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
         description:
           'Running components are stopped and nothing more starts; answers at once with the run (it ends `cancelled` shortly after).',
         params: RunParams,
-        response: { 202: RunInfo, 401: error, 403: error, 404: error, 409: error },
+        response: { 202: RunInfo, ...errorResponses(401, 403, 404, 409) },
       },
     },
     async (request, reply) => {
@@ -311,7 +308,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
           'A new run of the same workflow version with the same inputs. With `from: failed` (the default) the actions that succeeded are not run again: their outputs are reused (task runs `succeeded` with reason "reused from run …"); the failed, errored, cancelled or skipped ones and every later stage run. The trigger is recorded as `rerun` with `details: {of, from}`.',
         params: RunParams,
         body: RerunBody,
-        response: { 201: RunInfo, 400: error, 401: error, 403: error, 404: error, 409: error, 503: error },
+        response: { 201: RunInfo, ...errorResponses(400, 401, 403, 404, 409, 503) },
       },
     },
     async (request, reply) => {
@@ -335,11 +332,6 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
     },
   );
 };
-
-/** A request without a body (curl -X POST, no content type) is taken as `{}`, which the schema then checks. */
-async function emptyBodyAsObject(request: FastifyRequest): Promise<void> {
-  if (request.body === undefined || request.body === null) request.body = {};
-}
 
 /** The plan of a stored workflow version (latest when `version` is absent), if it exists. */
 async function storedPlan(store: Store, name: string, version: number | undefined): Promise<Plan | undefined> {
@@ -371,10 +363,9 @@ async function rerunnableVersion(store: Store, run: RunRecord): Promise<number> 
 function parseTime(text: string, name: string): number {
   const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
   if (!Number.isFinite(ms)) {
-    const message = `must be an ISO 8601 time or epoch ms, got "${text}"`;
-    throw new ValidationError(`querystring.${name}: ${message}`, {
-      details: [{ field: `querystring.${name}`, message }],
-    });
+    throw invalidFields([
+      { field: `querystring.${name}`, message: `must be an ISO 8601 time or epoch ms, got "${text}"` },
+    ]);
   }
   return ms;
 }
@@ -388,10 +379,12 @@ function encodeCursor(id: string): string {
 function decodeCursor(cursor: string): string {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!text.startsWith(CURSOR_PREFIX) || text.length === CURSOR_PREFIX.length) {
-    const message = 'is not a cursor this server gave (use nextCursor of the previous page)';
-    throw new ValidationError(`querystring.cursor: ${message}`, {
-      details: [{ field: 'querystring.cursor', message }],
-    });
+    throw invalidFields([
+      {
+        field: 'querystring.cursor',
+        message: 'is not a cursor this server gave (use nextCursor of the previous page)',
+      },
+    ]);
   }
   return text.slice(CURSOR_PREFIX.length);
 }

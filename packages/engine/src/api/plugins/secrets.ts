@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { NotFoundError } from '../../domain/errors.js';
 import { MAX_SECRET_LENGTH, MIN_SECRET_LENGTH } from '../../service/secret-service.js';
 import type { ApiDeps } from '../api-deps.js';
+import { errorResponses } from '../error-reply.js';
 
 /** A secret as the API shows it: never its value. */
 export const SecretInfoSchema = Type.Object({
@@ -28,8 +29,6 @@ const PutBody = Type.Object(
   { additionalProperties: false },
 );
 
-const error = { $ref: 'Error#' } as const;
-
 /**
  * `/v1/secrets`: set (create or replace), list (names and scopes, never values) and delete
  * secrets, global or per workflow. Admin only. Runs read them as `secrets.NAME`, masked
@@ -45,7 +44,7 @@ export const secretRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async 
         summary: 'Create or replace a secret (global, or of one workflow)',
         params: Type.Object({ name: Type.String() }),
         body: PutBody,
-        response: { 200: SecretInfoSchema, 201: SecretInfoSchema, 400: error, 401: error, 403: error },
+        response: { 200: SecretInfoSchema, 201: SecretInfoSchema, ...errorResponses(400, 401, 403) },
       },
     },
     async (request, reply) => {
@@ -67,7 +66,7 @@ export const secretRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async 
         tags: ['secrets'],
         summary: 'List secrets (names and scopes, never values)',
         querystring: Type.Object({ workflow: Type.Optional(WorkflowName) }),
-        response: { 200: Type.Array(SecretInfoSchema), 400: error, 401: error, 403: error },
+        response: { 200: Type.Array(SecretInfoSchema), ...errorResponses(400, 401, 403) },
       },
     },
     async (request) =>
@@ -83,7 +82,7 @@ export const secretRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async 
         summary: 'Delete a secret (global, or of the workflow given)',
         params: Type.Object({ name: Type.String() }),
         querystring: Type.Object({ workflow: Type.Optional(WorkflowName) }),
-        response: { 204: Type.Null(), 400: error, 401: error, 403: error, 404: error },
+        response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request, reply) => {

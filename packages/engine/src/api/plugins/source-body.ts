@@ -1,6 +1,6 @@
 import { isAbsolute } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { ValidationError } from '../../domain/errors.js';
+import { invalidFields, type FieldProblem } from '../error-reply.js';
 
 /** Content types a file body may use: YAML, JSON (the file itself or `{source}`), plain text. */
 export const SOURCE_CONTENT_TYPES = [
@@ -50,7 +50,7 @@ export function readSourceBody(body: string, allowDir: boolean): SourceBody {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { source: body };
   const wrapper = parsed as Record<string, unknown>;
   if (typeof wrapper.source !== 'string' || 'kind' in wrapper) return { source: body };
-  const problems: { field: string; message: string }[] = [];
+  const problems: FieldProblem[] = [];
   for (const key of Object.keys(wrapper)) {
     if (!WRAPPER_KEYS.has(key) || (key === 'dir' && !allowDir)) {
       problems.push({
@@ -65,9 +65,7 @@ export function readSourceBody(body: string, allowDir: boolean): SourceBody {
   if (allowDir && wrapper.dir !== undefined && (typeof wrapper.dir !== 'string' || !isAbsolute(wrapper.dir))) {
     problems.push({ field: 'body.dir', message: 'must be an absolute path (the component folder on the server)' });
   }
-  if (problems.length > 0) {
-    throw new ValidationError(problems.map((p) => `${p.field}: ${p.message}`).join('; '), { details: problems });
-  }
+  if (problems.length > 0) throw invalidFields(problems);
   return {
     source: wrapper.source,
     ...(typeof wrapper.file === 'string' ? { file: wrapper.file } : {}),

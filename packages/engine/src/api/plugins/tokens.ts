@@ -1,10 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
-import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { NotFoundError } from '../../domain/errors.js';
 import { parseDurationMs } from '../../domain/duration.js';
 import { SCOPES } from '../../domain/scopes.js';
 import type { ApiTokenRecord } from '../../store/types.js';
 import type { ApiDeps } from '../api-deps.js';
+import { errorResponses, invalidFields } from '../error-reply.js';
 
 const ScopeSchema = Type.Union(SCOPES.map((s) => Type.Literal(s)));
 
@@ -28,8 +29,6 @@ const CreateBody = Type.Object(
   { additionalProperties: false },
 );
 
-const error = { $ref: 'Error#' } as const;
-
 /** `/v1/tokens`: create (the answer holds the token, once), list and revoke API tokens. Admin only. */
 export const tokenRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (app, { deps }) => {
   app.post(
@@ -42,9 +41,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
         body: CreateBody,
         response: {
           201: Type.Object({ token: Type.String({ description: 'shown only now' }), info: TokenInfo }),
-          400: error,
-          401: error,
-          403: error,
+          ...errorResponses(400, 401, 403),
         },
       },
     },
@@ -64,7 +61,11 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
     '/tokens',
     {
       config: { scope: 'admin' },
-      schema: { tags: ['tokens'], summary: 'List API tokens', response: { 200: Type.Array(TokenInfo), 401: error } },
+      schema: {
+        tags: ['tokens'],
+        summary: 'List API tokens',
+        response: { 200: Type.Array(TokenInfo), ...errorResponses(401) },
+      },
     },
     async () => (await deps.store.apiTokens.list()).map(tokenInfo),
   );
@@ -77,7 +78,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
         tags: ['tokens'],
         summary: 'Revoke an API token',
         params: Type.Object({ id: Type.String() }),
-        response: { 204: Type.Null(), 401: error, 404: error },
+        response: { 204: Type.Null(), ...errorResponses(401, 404) },
       },
     },
     async (request, reply) => {
@@ -97,7 +98,6 @@ function parseTtl(ttl: string): number {
   try {
     return parseDurationMs(ttl);
   } catch (cause) {
-    const message = `must be a duration such as 30d or 12h, got "${ttl}"`;
-    throw new ValidationError(`body.ttl: ${message}`, { cause, details: [{ field: 'body.ttl', message }] });
+    throw invalidFields([{ field: 'body.ttl', message: `must be a duration such as 30d or 12h, got "${ttl}"` }], cause);
   }
 }

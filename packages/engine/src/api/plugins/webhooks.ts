@@ -3,11 +3,10 @@ import { Type } from '@sinclair/typebox';
 import { UnauthorizedError } from '../../domain/errors.js';
 import { WEBHOOK_PROVIDERS, type WebhookProvider } from '../../service/webhook-receiver.js';
 import type { ApiDeps } from '../api-deps.js';
+import { errorResponses } from '../error-reply.js';
 
 /** Largest webhook body accepted, bytes (GitHub caps its payloads at 25 MB). */
 export const WEBHOOK_BODY_LIMIT = 25 * 1024 * 1024;
-
-const error = { $ref: 'Error#' } as const;
 
 const DESCRIPTIONS: Readonly<Record<WebhookProvider, string>> = {
   github:
@@ -50,11 +49,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async
             }),
             201: Type.Object({ runId: Type.String(), number: Type.Integer(), event: Type.String() }),
             202: Type.Object({ ignored: Type.String() }),
-            400: error,
-            401: error,
-            404: error,
-            409: error,
-            503: error,
+            ...errorResponses(400, 401, 404, 409, 503),
           },
         },
       },

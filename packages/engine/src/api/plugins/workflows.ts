@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import { NotFoundError } from '../../domain/errors.js';
 import { PlanError } from '../../domain/issue.js';
@@ -11,6 +12,7 @@ import type { Plan, PlanTrigger } from '../../plan/types.js';
 import { compileWithRegistry } from '../../service/compile-with-registry.js';
 import type { WorkflowRecord, WorkflowVersionRecord } from '../../store/types.js';
 import type { ApiDeps } from '../api-deps.js';
+import { errorResponses } from '../error-reply.js';
 import { acceptSourceText, readSourceBody, SOURCE_CONTENT_TYPES } from './source-body.js';
 
 /** A workflow as lists show it: its flag, latest version, and what starts it. */
@@ -44,7 +46,6 @@ const ApplyReply = Type.Object({
 });
 
 const NameParams = Type.Object({ name: Type.String({ pattern: NAME_PATTERN }) });
-const error = { $ref: 'Error#' } as const;
 
 /**
  * `/v1/workflows`: the workflow store. Apply a version (admin) — the YAML or JSON text, or JSON
@@ -64,7 +65,7 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
       body: Type.String({
         description: 'the workflow file, or JSON {"source": "<text>", "file"?: "<name in issues>"}',
       }),
-      response: { 200: ApplyReply, 201: ApplyReply, 400: error, 401: error, 403: error, 422: error },
+      response: { 200: ApplyReply, 201: ApplyReply, ...errorResponses(400, 401, 403, 422) },
     };
     files.put(
       '/workflows/:name',
@@ -77,8 +78,7 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
         },
       },
       async (request, reply) => {
-        const answer = await applyWorkflow(deps, request.body, request.params.name, request.principal?.name ?? null);
-        if (answer.created) request.log.info({ workflow: answer.name, version: answer.version }, 'workflow applied');
+        const answer = await applyWorkflow(deps, request, request.params.name);
         return reply.code(answer.created ? 201 : 200).send(answer);
       },
     );
@@ -89,8 +89,7 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
         schema: { ...applySchema, summary: 'Apply a version of the workflow the file names' },
       },
       async (request, reply) => {
-        const answer = await applyWorkflow(deps, request.body, undefined, request.principal?.name ?? null);
-        if (answer.created) request.log.info({ workflow: answer.name, version: answer.version }, 'workflow applied');
+        const answer = await applyWorkflow(deps, request, undefined);
         return reply.code(answer.created ? 201 : 200).send(answer);
       },
     );
@@ -103,7 +102,7 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
       schema: {
         tags: ['workflows'],
         summary: 'List workflows',
-        response: { 200: Type.Array(WorkflowInfo), 401: error },
+        response: { 200: Type.Array(WorkflowInfo), ...errorResponses(401) },
       },
     },
     async () => {
@@ -125,9 +124,7 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
         params: NameParams,
         response: {
           200: Type.Composite([WorkflowInfo, Type.Object({ versions: Type.Array(WorkflowVersionInfo) })]),
-          400: error,
-          401: error,
-          404: error,
+          ...errorResponses(400, 401, 404),
         },
       },
     },
@@ -155,9 +152,7 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
             WorkflowVersionInfo,
             Type.Object({ name: Type.String(), source: Type.String(), plan: Type.Unknown() }),
           ]),
-          400: error,
-          401: error,
-          404: error,
+          ...errorResponses(400, 401, 404),
         },
       },
     },
@@ -187,9 +182,7 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
             to: Type.Integer(),
             diff: Type.String({ description: 'unified diff, `--- name@from` / `+++ name@to`; empty hunks when equal' }),
           }),
-          400: error,
-          401: error,
-          404: error,
+          ...errorResponses(400, 401, 404),
         },
       },
     },
@@ -223,10 +216,7 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
           params: NameParams,
           response: {
             200: Type.Object({ name: Type.String(), enabled: Type.Boolean() }),
-            400: error,
-            401: error,
-            403: error,
-            404: error,
+            ...errorResponses(400, 401, 403, 404),
           },
         },
       },
@@ -243,16 +233,17 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
 };
 
 /**
- * Compile and store a workflow text. `urlName` (PUT) must equal the file's `name:`; a mismatch
- * is a PlanError at that line. Returns what the apply answer says.
+ * Compile and store the workflow text of `request` (its body), recording the request's token
+ * name as the author and logging a new version. `urlName` (PUT) must equal the file's `name:`;
+ * a mismatch is a PlanError at that line. Returns what the apply answer says.
  */
 async function applyWorkflow(
   deps: ApiDeps,
-  body: string,
+  request: Pick<FastifyRequest, 'principal' | 'log'> & { readonly body: string },
   urlName: string | undefined,
-  by: string | null,
 ): Promise<Static<typeof ApplyReply>> {
-  const { source, file = urlName === undefined ? 'workflow.yaml' : `${urlName}.yaml` } = readSourceBody(body, false);
+  const defaultFile = urlName === undefined ? 'workflow.yaml' : `${urlName}.yaml`;
+  const { source, file = defaultFile } = readSourceBody(request.body, false);
   const { plan, warnings } = await compileWithRegistry(deps.store.components, source, file);
   if (urlName !== undefined && plan.name !== urlName) {
     const doc = parseSource(source, file).source;
@@ -267,8 +258,9 @@ async function applyWorkflow(
     digest,
     plan: plan as unknown as JsonValue,
     at: deps.clock(),
-    by,
+    by: request.principal?.name ?? null,
   });
+  if (created) request.log.info({ workflow: plan.name, version: version.version }, 'workflow applied');
   const workflow = await deps.store.workflows.get(plan.name);
   return {
     name: plan.name,

@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import type { RecordedDecision } from '../../service/approval-service.js';
-import { apiClient, type ServerFlags } from '../api-client.js';
-import { EXIT, print, reportError } from '../output.js';
+import { print } from '../output.js';
+import { apiPath, serverOptions, withServer, type RemoteFlags } from '../with-server.js';
 
-interface Flags extends ServerFlags {
+interface Flags extends RemoteFlags {
   comment?: string;
-  json?: boolean;
 }
 
 /**
@@ -14,28 +13,24 @@ interface Flags extends ServerFlags {
  */
 export function registerApprove(program: Command): void {
   for (const verb of ['approve', 'reject'] as const) {
-    program
-      .command(verb)
-      .description(`${verb} a run's approval stage that waits for a decision`)
-      .argument('<run>', 'run id')
-      .argument('<stage>', 'the approval stage')
-      .option('--comment <text>', 'why; recorded with the decision')
-      .option('--server <url>', 'the Pilotage server (PILOTAGE_SERVER)')
-      .option('--token <token>', 'an API token with the run scope (PILOTAGE_TOKEN)')
-      .option('--json', 'JSON output')
-      .action(async (run: string, stage: string, flags: Flags) => {
-        try {
-          const path = `/v1/runs/${encodeURIComponent(run)}/stages/${encodeURIComponent(stage)}/${verb}`;
-          const recorded = await apiClient(flags).request<RecordedDecision>(
-            'POST',
-            path,
-            flags.comment === undefined ? {} : { comment: flags.comment },
-          );
-          print(flags.json ? recorded : `${stage} of run ${run}: ${recorded.taskRun.message ?? recorded.decision}`);
-          process.exitCode ??= EXIT.ok;
-        } catch (error) {
-          process.exitCode = reportError(error, flags.json === true);
-        }
-      });
+    serverOptions(
+      program
+        .command(verb)
+        .description(`${verb} a run's approval stage that waits for a decision`)
+        .argument('<run>', 'run id')
+        .argument('<stage>', 'the approval stage')
+        .option('--comment <text>', 'why; recorded with the decision'),
+      'run',
+    ).action((run: string, stage: string, flags: Flags) =>
+      withServer(flags, async (client) => {
+        const path = `/v1/${apiPath('runs', run, 'stages', stage, verb)}`;
+        const recorded = await client.request<RecordedDecision>(
+          'POST',
+          path,
+          flags.comment === undefined ? {} : { comment: flags.comment },
+        );
+        print(flags.json ? recorded : `${stage} of run ${run}: ${recorded.taskRun.message ?? recorded.decision}`);
+      }),
+    );
   }
 }

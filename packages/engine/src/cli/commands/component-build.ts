@@ -1,18 +1,15 @@
 import type { Command } from 'commander';
 import { connectConfiguredDocker } from '../../executor/configured-executors.js';
 import { buildComponentDir } from '../../executor/docker/build-component-dir.js';
-import { apiClient } from '../api-client.js';
 import { EXIT, print, reportError } from '../output.js';
 import { registerFile } from './component-register.js';
 import { configFrom } from '../runtime-flags.js';
+import { apiClient, connectionOptions, type RemoteFlags } from '../with-server.js';
 
-interface Flags {
+interface Flags extends RemoteFlags {
   tag?: string;
   quiet?: boolean;
-  json?: boolean;
   register?: boolean;
-  server?: string;
-  token?: string;
 }
 
 /**
@@ -22,20 +19,19 @@ interface Flags {
  * the result (tag and image id) to stdout.
  */
 export function registerComponentBuild(component: Command): void {
-  component
+  const command = component
     .command('build')
     .description("build a component's image from its Dockerfile (Docker or Podman API), tagged name:version")
     .argument('<dir>', 'the component folder (component.yaml and Dockerfile)')
     .option('--tag <image>', 'the tag (default: the image of component.yaml, else name:version)')
     .option('-q, --quiet', 'do not show the build output')
     .option('--json', 'the result as JSON')
-    .option('--register', 'then register the component version on a server (admin token)')
-    .option('--server <url>', 'with --register: the Pilotage server (PILOTAGE_SERVER)')
-    .option('--token <token>', 'with --register: an API token with the admin scope (PILOTAGE_TOKEN)')
-    .action(async (dir: string, flags: Flags) => {
+    .option('--register', 'then register the component version on a server (admin token)');
+  connectionOptions(command, 'admin', 'with --register: the Pilotage server (PILOTAGE_SERVER)').action(
+    async (dir: string, flags: Flags) => {
       try {
         // the server is checked first, so a missing --server fails before a long build
-        const client = flags.register ? apiClient({ server: flags.server, token: flags.token }) : undefined;
+        const client = flags.register ? apiClient(flags) : undefined;
         const { docker, endpoint } = await connectConfiguredDocker(configFrom({}), 'component build');
         if (!flags.quiet && !flags.json) process.stderr.write(`building ${dir} on ${endpoint.dockerHost}\n`);
         const built = await buildComponentDir(
@@ -56,5 +52,6 @@ export function registerComponentBuild(component: Command): void {
       } catch (error) {
         process.exitCode = reportError(error, flags.json === true);
       }
-    });
+    },
+  );
 }

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import { registerComponentBuild } from './component-build.js';
+import { registerComponentDeprecate } from './component-deprecate.js';
 import { registerComponentInit } from './component-init.js';
-import { registerComponentRegistry } from './component-registry.js';
+import { registerComponentList } from './component-list.js';
+import { registerComponentRegister } from './component-register.js';
+import { registerComponentShow } from './component-show.js';
 import { registerComponentTest } from './component-test.js';
 
 /** `pilotage component …`: scaffold, test and (with a container runtime) build components; register them on a server. */
@@ -10,5 +13,9 @@ export function registerComponent(program: Command): void {
   registerComponentInit(component);
   registerComponentTest(component);
   registerComponentBuild(component);
-  registerComponentRegistry(component);
+  // the registry of a server
+  registerComponentRegister(component);
+  registerComponentList(component);
+  registerComponentShow(component);
+  registerComponentDeprecate(component);
 }

@@ -9,14 +9,11 @@ import type { DeliveryFilter, DeliveryRecord, DeliveryState, OutboxRecord, Store
 import type { ApiClient } from '../api-client.js';
 import { EXIT, print, reportError } from '../output.js';
 import { configFrom } from '../runtime-flags.js';
-import { withServer } from '../with-server.js';
+import { connectionOptions, serverGiven, withServer, type RemoteFlags } from '../with-server.js';
 import { withStore } from '../with-store.js';
 
-interface Flags {
+interface Flags extends RemoteFlags {
   db?: string;
-  server?: string;
-  token?: string;
-  json?: boolean;
   run?: string;
   sink?: string;
   state?: DeliveryState;
@@ -50,6 +47,7 @@ interface RunEvent {
 }
 
 const STATES: readonly DeliveryState[] = ['pending', 'delivered', 'dead'];
+const SERVER_HELP = 'ask this server instead of a local store (PILOTAGE_SERVER)';
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 /**
@@ -60,7 +58,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
  */
 export function registerEvents(program: Command): void {
   const events = program.command('events').description('CDEvents emitted by runs, and their delivery');
-  events
+  const list = events
     .command('list')
     .description('the events of a run (--run), or deliveries per event and sink, newest first')
     .option('--run <id>', 'the events of one run, in order, with their delivery state')
@@ -70,9 +68,8 @@ export function registerEvents(program: Command): void {
     .option('--type <pattern>', 'events of this type: exact, unversioned (any version) or a * glob')
     .option('--limit <n>', 'how many deliveries (at most 500 from a server)', '100')
     .option('--cursor <cursor>', 'the next page (printed after a full page from a server)')
-    .option('--db <path|url>', 'local store (PILOTAGE_DB)')
-    .option('--server <url>', 'ask this server instead of a local store (PILOTAGE_SERVER)')
-    .option('--token <token>', 'an API token with the read scope (PILOTAGE_TOKEN)')
+    .option('--db <path|url>', 'local store (PILOTAGE_DB)');
+  connectionOptions(list, 'read', SERVER_HELP)
     .option('--json', 'JSON output, one object per line')
     .action(async (flags: Flags) => {
       let limit: number;
@@ -82,7 +79,7 @@ export function registerEvents(program: Command): void {
         process.exitCode = reportError(error, flags.json === true);
         return;
       }
-      if (isRemote(flags)) {
+      if (serverGiven(flags)) {
         await withServer(flags, async (client) => {
           if (flags.run) printRunEvents(await remoteRunEvents(client, flags.run), flags);
           else await listRemote(client, flags, limit);
@@ -94,16 +91,15 @@ export function registerEvents(program: Command): void {
         else printDeliveries(await store.deliveries.list({ ...filterOf(flags), limit }), flags);
       });
     });
-  events
+  const redeliver = events
     .command('redeliver')
     .description('send dead-lettered deliveries again (all of them, or those matching the options)')
     .option('--sink <name>', 'only this sink')
     .option('--run <id>', "only this run's events")
     .option('--event <id>', 'only this event')
     .option('--type <pattern>', 'only events of this type (exact, unversioned or a * glob)')
-    .option('--db <path|url>', 'local store (PILOTAGE_DB); a running engine on it sends them')
-    .option('--server <url>', 'ask this server instead of a local store (PILOTAGE_SERVER)')
-    .option('--token <token>', 'an API token with the admin scope (PILOTAGE_TOKEN)')
+    .option('--db <path|url>', 'local store (PILOTAGE_DB); a running engine on it sends them');
+  connectionOptions(redeliver, 'admin', SERVER_HELP)
     .option('--json', 'JSON output')
     .action(async (flags: Flags) => {
       const filter = filterOf(flags);
@@ -111,7 +107,7 @@ export function registerEvents(program: Command): void {
         print(
           flags.json ? { redelivered: count } : `${count} deliver${count === 1 ? 'y' : 'ies'} queued again; ${where}`,
         );
-      if (isRemote(flags)) {
+      if (serverGiven(flags)) {
         await withServer(flags, async (client) => {
           const body = {
             ...(filter.sink ? { sink: filter.sink } : {}),
@@ -138,12 +134,6 @@ export function registerEvents(program: Command): void {
     .action(async (flags: DeliverFlags) => {
       process.exitCode = await deliverCommand(flags);
     });
-}
-
-/** Remote when `--server` is given, or PILOTAGE_SERVER is set and no `--db` asks for a local store. */
-function isRemote(flags: Flags): boolean {
-  if (flags.server !== undefined) return true;
-  return flags.db === undefined && configFrom({}).server !== undefined;
 }
 
 /** Check `list`'s flags; returns the limit. Throws ValidationError naming the flag. */

@@ -1,5 +1,5 @@
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { formatDurationMs } from '../../domain/duration.js';
 import { ValidationError } from '../../domain/errors.js';
 import type { JsonObject } from '../../domain/vocabulary.js';
 import type { EngineUpdate } from '../../engine/ports.js';
@@ -7,13 +7,15 @@ import { loadWorkflowFile } from '../../plan/load.js';
 import type { Plan } from '../../plan/types.js';
 import { createRuntime, type Runtime } from '../../main.js';
 import type { RunRecord } from '../../store/types.js';
-import { apiClient } from '../api-client.js';
+import { cancelOnInterrupt } from '../interrupt.js';
 import { EXIT, reportError } from '../output.js';
 import { followRemoteRun } from '../remote-run.js';
 import { parseRunData } from '../parse-inputs.js';
 import { RunOutput } from '../render/run-output.js';
+import { writeRunSummary } from '../render/run-summary.js';
 import { RunView } from '../render/run-view.js';
 import { configFrom } from '../runtime-flags.js';
+import { apiClient, connectionOptions, serverGiven } from '../with-server.js';
 
 interface RunFlags {
   input: string[];
@@ -22,6 +24,7 @@ interface RunFlags {
   executor?: string;
   json?: boolean;
   plain?: boolean;
+  logs?: boolean;
   keepWorkspace?: boolean;
   secret: string[];
   events: string[];
@@ -38,7 +41,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
  * the server runs it and this command follows it with the same live view.
  */
 export function registerRun(program: Command): void {
-  program
+  const command = program
     .command('run')
     .description(
       'run a workflow locally (embedded store, live progress; exit code = result), or on a server with --server',
@@ -53,14 +56,13 @@ export function registerRun(program: Command): void {
     .option('--keep-workspace', 'keep the run workspace folder after the run')
     .option('--plain', 'one line per event even on a terminal')
     .option('--json', 'machine output: one JSON object per line')
-    .option('--server <url>', 'run on this Pilotage server instead (PILOTAGE_SERVER)')
-    .option('--token <token>', 'API token for the server, scope run (PILOTAGE_TOKEN)')
+    .option('--no-logs', "with --json: leave the components' log lines out");
+  connectionOptions(command, 'run', 'run on this Pilotage server instead (PILOTAGE_SERVER)')
     .option('--workflow-version <n>', 'with --server: a stored version (default the latest)')
     .action(async (workflow: string, flags: RunFlags) => {
       let remote: boolean;
       try {
-        // a server given by --server or PILOTAGE_SERVER
-        remote = configFrom({ server: flags.server }).server !== undefined;
+        remote = serverGiven(flags);
       } catch (error) {
         process.exitCode = reportError(error, flags.json === true);
         return;
@@ -94,13 +96,9 @@ async function runRemote(name: string, flags: RunFlags): Promise<number> {
     }
     const client = apiClient(flags);
     const data = parseRunData(flags.data ? { data: flags.data } : {}, undefined);
-    const inputs: Record<string, string> = {};
-    for (const pair of flags.input) {
-      const eq = pair.indexOf('=');
-      if (eq <= 0) throw new ValidationError(`--input "${pair}" must look like name=value`);
-      inputs[pair.slice(0, eq)] = pair.slice(eq + 1);
-    }
-    // the server types --input values by the workflow's inputs schema, as a local run does
+    // without a schema every value stays text: the server types --input values by the workflow's
+    // inputs schema, as a local run does
+    const inputs = parseRunData({ inputs: flags.input }, undefined);
     const run = await client.request<{ id: string; workflow: string; number: number }>(
       'POST',
       `/v1/workflows/${encodeURIComponent(name)}/runs`,
@@ -152,54 +150,42 @@ async function follow(runtime: Runtime, plan: Plan, data: JsonObject, flags: Run
   const output = new RunOutput(new RunView(plan), flags);
   const unsubscribe = engine.subscribe((update: EngineUpdate) => output.apply(update));
   output.start();
-  let interrupted = false;
   let run: RunRecord | undefined;
-  const onSigint = () => {
-    if (interrupted || !run) process.exit(EXIT.interrupted);
-    interrupted = true;
-    process.stderr.write('\ncancelling (Ctrl-C again to quit at once)…\n');
-    void engine.cancelRun(run.id, 'cancelled: interrupted (SIGINT)');
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  const interrupt = cancelOnInterrupt(
+    () => void engine.cancelRun(run!.id, 'cancelled: interrupted (SIGINT)'),
+    () => run !== undefined,
+  );
   try {
-    run = await engine.startRun(plan, data, { trigger: { kind: 'cli', by: process.env.USER ?? 'cli' } });
+    run = await engine.startRun(plan, data, { trigger: { kind: 'cli', by: localUser() } });
     const final = await engine.waitForRun(run.id);
     output.stop();
-    await summarize(runtime, final, flags);
+    await writeRunSummary({
+      run: final,
+      tasks: await runtime.store.taskRuns.listByRun(final.id),
+      json: flags.json,
+      tail: (task) => runtime.store.logs.tail(task.id, 20),
+      footer:
+        runtime.config.db === ':memory:'
+          ? 'in-memory store: nothing was kept'
+          : `details: pilotage runs show ${final.id}`,
+    });
     const undelivered = await runtime.drainEvents(10_000);
     if (undelivered > 0)
       process.stderr.write(`warning: ${undelivered} CDEvent deliveries still pending (see pilotage events list)\n`);
     if (final.state === 'succeeded') return EXIT.ok;
-    return interrupted ? EXIT.interrupted : EXIT.failed;
+    return interrupt.interrupted() ? EXIT.interrupted : EXIT.failed;
   } finally {
     output.dispose();
     unsubscribe();
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    interrupt.dispose();
   }
 }
 
-/** After the run: a result line, and for each failed action its reason and last log lines. */
-async function summarize(runtime: Runtime, run: RunRecord, flags: RunFlags): Promise<void> {
-  const tasks = await runtime.store.taskRuns.listByRun(run.id);
-  if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ kind: 'result', run, tasks })}\n`);
-    return;
+/** Who runs the CLI, for the run's trigger: the OS user name (`cli` where the OS has none). */
+function localUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'cli';
   }
-  const elapsed = run.startedAt && run.endedAt ? formatDurationMs(run.endedAt - run.startedAt) : '';
-  const out = run.state === 'succeeded' ? process.stdout : process.stderr;
-  for (const task of tasks.filter((t) => t.state === 'failed' || t.state === 'errored')) {
-    out.write(
-      `\n✘ ${task.stage}/${task.action} (attempt ${task.attempt}) ${task.state}: ${task.reason ?? task.message ?? ''}\n`,
-    );
-    const tail = await runtime.store.logs.tail(task.id, 20);
-    for (const line of tail) out.write(`  │ ${line.stream === 'stderr' ? '!' : ' '} ${line.line}\n`);
-  }
-  out.write(
-    `\nrun ${run.workflow} #${run.number} ${run.state}${run.reason ? ` (${run.reason})` : ''} in ${elapsed} — id ${run.id}\n` +
-      (runtime.config.db === ':memory:'
-        ? 'in-memory store: nothing was kept\n'
-        : `details: pilotage runs show ${run.id}\n`),
-  );
 }

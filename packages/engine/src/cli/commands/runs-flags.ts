@@ -1,5 +1,5 @@
 import type { TaskRunRecord } from '../../store/types.js';
-import type { ServerFlags } from '../api-client.js';
+import type { ServerFlags } from '../with-server.js';
 
 /** Flags every `runs` subcommand takes: a local store, or a server. */
 export interface Flags extends ServerFlags {

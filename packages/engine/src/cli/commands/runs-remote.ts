@@ -1,14 +1,13 @@
-import { PilotageError } from '../../domain/errors.js';
+import { ValidationError } from '../../domain/errors.js';
 import type { ApiClient } from '../api-client.js';
 import { print } from '../output.js';
 import { followRemoteRun, type RemoteRunDetail } from '../remote-run.js';
 import { logPrefix, runLine, taskBlock, triggerLine } from '../render/run-lines.js';
 import type { ViewRun, ViewTask } from '../render/run-view.js';
-import { sseEvents } from '../sse-events.js';
+import { followEvents } from '../sse-events.js';
 import { selectsTask, type ListFlags, type LogsFlags } from './runs-flags.js';
 
-/** How many times a dropped log or event stream is reopened before giving up. */
-const RECONNECTS = 10;
+/** Log lines per request. */
 const PAGE = 1000;
 
 interface LogLine {
@@ -21,7 +20,7 @@ interface LogLine {
 /** `runs list --server`: one page of `GET /v1/runs`, and how to get the next. */
 export async function listRemote(client: ApiClient, flags: ListFlags): Promise<void> {
   if (flags.before !== undefined)
-    throw new PilotageError('VALIDATION', '--before pages the local store; use --cursor with a server');
+    throw new ValidationError('--before pages the local store; use --cursor with a server');
   const query = new URLSearchParams();
   const set = (key: string, value: string | undefined) => {
     if (value !== undefined) query.set(key, value);
@@ -106,14 +105,14 @@ export async function logsRemote(client: ApiClient, id: string, flags: LogsFlags
     followers.push(followTaskLog(client, `${runPath}/tasks/${task.id}/logs/stream`, (line) => printLine(task, line)));
   };
   let ended = false;
-  for (let attempt = 0; !ended; attempt += 1) {
-    if (attempt > RECONNECTS) throw new PilotageError('UNAVAILABLE', `lost the event stream of run ${id}; giving up`);
-    if (attempt > 0) await new Promise((r) => setTimeout(r, 1000));
-    for await (const { event, data } of sseEvents(await client.stream(`${runPath}/events`))) {
-      if (event === 'snapshot') for (const task of (data as { tasks: ViewTask[] }).tasks) follow(task);
-      else if (event === 'task') follow((data as { task: ViewTask }).task);
-      else if (event === 'end') ended = true;
-    }
+  const events = followEvents(client, `${runPath}/events`, {
+    what: `the event stream of run ${id}`,
+    done: () => ended,
+  });
+  for await (const { event, data } of events) {
+    if (event === 'snapshot') for (const task of (data as { tasks: ViewTask[] }).tasks) follow(task);
+    else if (event === 'task') follow((data as { task: ViewTask }).task);
+    else if (event === 'end') ended = true;
   }
   await Promise.all(followers);
 }
@@ -121,17 +120,17 @@ export async function logsRemote(client: ApiClient, id: string, flags: LogsFlags
 /** Print a task run's log from its stream until its `end` event, reconnecting from the last seq. */
 async function followTaskLog(client: ApiClient, path: string, onLine: (line: LogLine) => void): Promise<void> {
   let lastSeq = 0;
-  for (let attempt = 0; attempt <= RECONNECTS; attempt += 1) {
-    if (attempt > 0) await new Promise((r) => setTimeout(r, 1000));
-    const headers: Record<string, string> = lastSeq > 0 ? { 'last-event-id': String(lastSeq) } : {};
-    for await (const { event, data } of sseEvents(await client.stream(path, headers))) {
-      if (event === 'log') {
-        const line = data as LogLine;
-        if (line.seq <= lastSeq) continue;
-        onLine(line);
-        lastSeq = line.seq;
-      } else if (event === 'end') return;
-    }
+  const events = followEvents(client, path, {
+    what: `the log stream ${path}`,
+    done: () => false,
+    headers: (): Record<string, string> => (lastSeq > 0 ? { 'last-event-id': String(lastSeq) } : {}),
+  });
+  for await (const { event, data } of events) {
+    if (event === 'log') {
+      const line = data as LogLine;
+      if (line.seq <= lastSeq) continue;
+      onLine(line);
+      lastSeq = line.seq;
+    } else if (event === 'end') return;
   }
-  throw new PilotageError('UNAVAILABLE', `lost the log stream ${path} ${RECONNECTS} times; giving up`);
 }

@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { isRunEnded, RUN_STATES, type RunState } from '../../domain/states.js';
 import type { RunFilter, RunRecord, Store, TriggerInfo } from '../../store/types.js';
-import { apiClient, type ApiClient } from '../api-client.js';
+import type { ApiClient } from '../api-client.js';
 import { print, reportError } from '../output.js';
 import { logPrefix, runLine, taskBlock, triggerLine } from '../render/run-lines.js';
-import { configFrom } from '../runtime-flags.js';
+import { connectionOptions, serverGiven, withServer } from '../with-server.js';
 import { withStore } from '../with-store.js';
 import { cancelRemote, listRemote, logsRemote, retryRemote, showRemote } from './runs-remote.js';
 import { selectsTask, type Flags, type ListFlags, type LogsFlags } from './runs-flags.js';
@@ -19,10 +19,12 @@ const TRIGGER_KINDS: readonly TriggerInfo['kind'][] = ['manual', 'cli', 'webhook
  */
 export function registerRuns(program: Command): void {
   const runs = program.command('runs').description('inspect, cancel and rerun runs (local store, or a server)');
-  const common = (command: Command, local = true): Command => {
-    command
-      .option('--server <url>', `a Pilotage server (PILOTAGE_SERVER)${local ? '; default the local store' : ''}`)
-      .option('--token <token>', 'API token for the server (PILOTAGE_TOKEN)');
+  const common = (command: Command, scope: 'read' | 'run', local = true): Command => {
+    connectionOptions(
+      command,
+      scope,
+      `the Pilotage server (PILOTAGE_SERVER)${local ? '; default the local store' : ''}`,
+    );
     if (local) command.option('--db <path|url>', 'local store (PILOTAGE_DB)');
     return command.option('--json', 'JSON output');
   };
@@ -39,6 +41,7 @@ export function registerRuns(program: Command): void {
       .option('--limit <n>', 'how many', '20')
       .option('--before <id>', 'local store: page of runs older than this id')
       .option('--cursor <cursor>', 'server: the next page (printed after each page)'),
+    'read',
   ).action((flags: ListFlags) =>
     target(flags, {
       remote: (client) => listRemote(client, flags),
@@ -53,6 +56,7 @@ export function registerRuns(program: Command): void {
 
   common(
     runs.command('show').description('a run with every task run, attempt, output and transition').argument('<run-id>'),
+    'read',
   ).action((id: string, flags: Flags) =>
     target(flags, {
       remote: (client) => showRemote(client, id, flags),
@@ -78,6 +82,7 @@ export function registerRuns(program: Command): void {
       .option('--task <action|task-run-id>', 'only this action (every attempt) or this task run')
       .option('--action <name>', 'same as --task')
       .option('-f, --follow', 'keep printing until the run ends (over SSE with a server)'),
+    'read',
   ).action((id: string, flags: LogsFlags) =>
     target(flags, {
       remote: (client) => logsRemote(client, id, flags),
@@ -85,7 +90,7 @@ export function registerRuns(program: Command): void {
     }),
   );
 
-  common(runs.command('cancel').description('cancel a run (needs a server)').argument('<run-id>'), false).action(
+  common(runs.command('cancel').description('cancel a run (needs a server)').argument('<run-id>'), 'run', false).action(
     (id: string, flags: Flags) => target(flags, { remote: (client) => cancelRemote(client, id, flags) }),
   );
 
@@ -99,6 +104,7 @@ export function registerRuns(program: Command): void {
       .option('--from <where>', 'failed (reuse what succeeded) or start', 'failed')
       .option('-f, --follow', 'follow the new run with the live view; exit code = its result')
       .option('--plain', 'with --follow: one line per event even on a terminal'),
+    'run',
     false,
   ).action((id: string, flags: Flags & { from: string; follow?: boolean; plain?: boolean }) =>
     target(flags, { remote: (client) => retryRemote(client, id, flags) }),
@@ -114,19 +120,14 @@ async function target(
   flags: Flags,
   how: { remote: (client: ApiClient) => Promise<number | void>; local?: (store: Store) => Promise<void> },
 ): Promise<void> {
-  let client: ApiClient | undefined;
+  let remote: boolean;
   try {
-    if (configFrom({ server: flags.server }).server !== undefined || how.local === undefined) client = apiClient(flags);
+    remote = how.local === undefined || serverGiven(flags);
   } catch (error) {
     process.exitCode = reportError(error, flags.json === true);
     return;
   }
-  if (client === undefined) return withStore(flags, how.local!);
-  try {
-    process.exitCode = (await how.remote(client)) ?? 0;
-  } catch (error) {
-    process.exitCode = reportError(error, flags.json === true);
-  }
+  return remote ? withServer(flags, how.remote) : withStore(flags, how.local!);
 }
 
 function localFilter(flags: ListFlags): RunFilter {

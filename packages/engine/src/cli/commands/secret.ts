@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { ValidationError } from '../../domain/errors.js';
 import type { SecretInfo } from '../../service/secret-service.js';
-import { apiClient, type ServerFlags } from '../api-client.js';
-import { EXIT, print, reportError } from '../output.js';
+import { print } from '../output.js';
+import { apiPath, serverOptions, withServer, type RemoteFlags } from '../with-server.js';
 
-interface Flags extends ServerFlags {
-  json?: boolean;
+interface Flags extends RemoteFlags {
   workflow?: string;
 }
 
@@ -16,23 +15,18 @@ interface Flags extends ServerFlags {
  */
 export function registerSecret(program: Command): void {
   const secret = program.command('secret').description("the server's secrets (encrypted at rest, masked in every log)");
-  const server = (command: Command): Command =>
-    command
-      .option('--server <url>', 'the Pilotage server (PILOTAGE_SERVER)')
-      .option('--token <token>', 'an admin API token (PILOTAGE_TOKEN)')
-      .option('--json', 'JSON output');
-
-  server(
+  serverOptions(
     secret
       .command('set')
       .description('create or replace a secret; runs read it as secrets.NAME')
       .argument('<name>', 'NAME, as in secrets.NAME')
       .option('--workflow <name>', "the workflow's own secret (default: global, for every workflow)")
       .option('--value <value>', 'the value (visible in shell history: prefer stdin or the prompt)'),
+    'admin',
   ).action((name: string, flags: Flags & { value?: string }) =>
-    act(flags, async () => {
+    withServer(flags, async (client) => {
       const value = flags.value ?? (await readValue(name));
-      const info = await apiClient(flags).request<SecretInfo>('PUT', `/v1/secrets/${encodeURIComponent(name)}`, {
+      const info = await client.request<SecretInfo>('PUT', `/v1/${apiPath('secrets', name)}`, {
         value,
         ...(flags.workflow === undefined ? {} : { workflow: flags.workflow }),
       });
@@ -40,15 +34,15 @@ export function registerSecret(program: Command): void {
     }),
   );
 
-  server(
+  serverOptions(
     secret
       .command('list')
       .description('secrets by scope and name (never values)')
       .option('--workflow <name>', "only this workflow's own secrets"),
+    'admin',
   ).action((flags: Flags) =>
-    act(flags, async () => {
-      const query = flags.workflow === undefined ? '' : `?workflow=${encodeURIComponent(flags.workflow)}`;
-      const list = await apiClient(flags).request<SecretInfo[]>('GET', `/v1/secrets${query}`);
+    withServer(flags, async (client) => {
+      const list = await client.request<SecretInfo[]>('GET', `/v1/secrets${workflowQuery(flags)}`);
       if (flags.json) return print({ secrets: list });
       if (list.length === 0) return print('no secrets');
       for (const s of list) {
@@ -59,28 +53,24 @@ export function registerSecret(program: Command): void {
     }),
   );
 
-  server(
+  serverOptions(
     secret
       .command('delete')
       .description('delete a secret')
       .argument('<name>')
       .option('--workflow <name>', "the workflow's own secret (default: the global one)"),
+    'admin',
   ).action((name: string, flags: Flags) =>
-    act(flags, async () => {
-      const query = flags.workflow === undefined ? '' : `?workflow=${encodeURIComponent(flags.workflow)}`;
-      await apiClient(flags).request('DELETE', `/v1/secrets/${encodeURIComponent(name)}${query}`);
+    withServer(flags, async (client) => {
+      await client.request('DELETE', `/v1/${apiPath('secrets', name)}${workflowQuery(flags)}`);
       print(flags.json ? { deleted: name, workflow: flags.workflow ?? null } : `deleted secret ${name}`);
     }),
   );
 }
 
-async function act(flags: { json?: boolean }, fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-    process.exitCode ??= EXIT.ok;
-  } catch (error) {
-    process.exitCode = reportError(error, flags.json === true);
-  }
+/** `?workflow=NAME` for `--workflow`, else nothing. */
+function workflowQuery(flags: Flags): string {
+  return flags.workflow === undefined ? '' : `?workflow=${encodeURIComponent(flags.workflow)}`;
 }
 
 /** The value from piped stdin (one trailing newline dropped), or a prompt that does not echo. */

@@ -5,13 +5,15 @@ import type { RunView, ViewUpdate } from './run-view.js';
 export interface RunOutputFlags {
   readonly json?: boolean;
   readonly plain?: boolean;
+  /** with `json`: include log lines (default true; `--no-logs` sets false) */
+  readonly logs?: boolean;
 }
 
 /**
  * Shows a run while it goes, the same way for a local run (engine updates) and a remote one
  * (SSE events): on a terminal a live tree redrawn every 100 ms; otherwise one timestamped line
- * per change; with `json` every update as one JSON line (log lines too, unless
- * PILOTAGE_JSON_LOGS=0). Call `start` once, `apply` per update, `stop` at the end (draws the
+ * per change; with `json` every update as one JSON line (log lines too, unless `logs` is
+ * false). Call `start` once, `apply` per update, `stop` at the end (draws the
  * final tree) and `dispose` always (stops the timer; safe to repeat).
  */
 export class RunOutput {
@@ -34,7 +36,7 @@ export class RunOutput {
   apply(update: ViewUpdate, asJson: unknown = update): void {
     const lines = this.view.apply(update);
     if (this.flags.json) {
-      if (update.kind !== 'log' || process.env.PILOTAGE_JSON_LOGS !== '0') write(JSON.stringify(asJson));
+      if (update.kind !== 'log' || this.flags.logs !== false) write(JSON.stringify(asJson));
     } else if (!this.live) {
       const at = new Date().toISOString().slice(11, 23);
       for (const line of lines) write(`${at} ${line}`);

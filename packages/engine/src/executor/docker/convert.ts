@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import type { ContainerCreateOptions, MountSettings } from 'dockerode';
 import { ExecutorError } from '../../domain/errors.js';
 import type { TaskSpec } from '../executor.js';
-import { containerNameFor, LABELS, volumeNameFor } from './labels.js';
+import { containerNameFor, LABELS, ownedLabels, volumeNameFor } from './labels.js';
 import { parseCpuCores, parseMemoryBytes } from './parse-quantity.js';
 
 /**
@@ -173,16 +173,7 @@ function planMounts(
         mount = { Type: 'bind', Source: spec.workspaceDir, Target: target };
       } else {
         const name = volumeNameFor(containerName, volume.name);
-        volumes.push({
-          name,
-          labels: {
-            [LABELS.managed]: 'true',
-            [LABELS.engineId]: engineId,
-            [LABELS.runId]: spec.runId,
-            [LABELS.taskRunId]: spec.taskRunId,
-            [LABELS.owner]: containerName,
-          },
-        });
+        volumes.push({ name, labels: ownedLabels(engineId, spec, containerName) });
         mount = { Type: 'volume', Source: name, Target: target };
       }
       if (volume.readOnly === true) mount.ReadOnly = true;

@@ -82,6 +82,16 @@ export function isLocalDockerHost(dockerHost: string): boolean {
   }
 }
 
+/** Whether a client talks to a runtime on this machine (unix socket, or tcp to a loopback address). */
+export function isLocalClient(docker: Docker): boolean {
+  const modem = docker.modem as { socketPath?: unknown; host?: unknown };
+  if (typeof modem.socketPath === 'string' && modem.socketPath !== '') return true;
+  return (
+    typeof modem.host === 'string' &&
+    isLocalDockerHost(`tcp://${modem.host.includes(':') ? `[${modem.host}]` : modem.host}`)
+  );
+}
+
 /**
  * The endpoints `detectDockerEndpoint` tries, in order: DOCKER_HOST (when set), the Docker
  * socket, Podman's rootless socket ($XDG_RUNTIME_DIR/podman/podman.sock, when XDG_RUNTIME_DIR is

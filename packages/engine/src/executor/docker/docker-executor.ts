@@ -9,13 +9,13 @@ import { freeLoopbackPort } from '../shared/free-port.js';
 import { ContainerTask } from './container-task.js';
 import { toContainerPlan } from './convert.js';
 import type { ContainerPlan } from './convert.js';
-import { dockerOptionsFor, isLocalDockerHost } from './docker-connection.js';
+import { dockerOptionsFor, isLocalClient } from './docker-connection.js';
 import type { DockerEnv } from './docker-connection.js';
 import { reasonOf, runtimeError, statusOf } from './docker-errors.js';
 import { createImagePuller, imageFacts } from './image-puller.js';
 import type { RegistryAuthProvider } from './image-puller.js';
-import { LABELS } from './labels.js';
-import { callbackBaseUrlFor, endpointUrlFor } from './network-urls.js';
+import { LABELS, ownedLabels } from './labels.js';
+import { callbackBaseUrlFor, containerEndpointUrl, endpointUrlFor } from './network-urls.js';
 import { createVolumes, removeOwnedVolumes, seedMounts } from './volumes.js';
 
 /** Defaults of the docker executor. */
@@ -132,19 +132,6 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
     }
   }
 
-  async function endpointUrlOf(info: ContainerInspectInfo): Promise<string | undefined> {
-    const labels = info.Config.Labels ?? {};
-    const port = Number(labels[LABELS.endpointPort]);
-    const path = labels[LABELS.endpointPath];
-    if (!Number.isInteger(port) || port <= 0 || path === undefined) return undefined;
-    const mode = info.HostConfig.NetworkMode ?? network;
-    const networks = info.NetworkSettings.Networks ?? {};
-    // Older API versions also give the address at the top level of NetworkSettings.
-    const legacy = (info.NetworkSettings as { IPAddress?: string }).IPAddress;
-    const ip = networks[mode]?.IPAddress || Object.values(networks)[0]?.IPAddress || legacy;
-    return endpointUrlFor(mode, { path }, port, ip);
-  }
-
   async function start(spec: TaskSpec, onLog: (line: LogLine) => void): Promise<TaskHandle> {
     const component = `${spec.component.name}@${spec.component.version}`;
     const image = spec.component.image ?? options.defaultImage;
@@ -174,14 +161,7 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
     let endpointUrl: string | undefined;
     try {
       await createVolumes(docker, plan.volumes);
-      const seedLabels = {
-        [LABELS.managed]: 'true',
-        [LABELS.engineId]: options.engineId,
-        [LABELS.runId]: spec.runId,
-        [LABELS.taskRunId]: spec.taskRunId,
-        [LABELS.owner]: plan.name,
-      };
-      await seedMounts(docker, image, plan.seeds, seedLabels);
+      await seedMounts(docker, image, plan.seeds, ownedLabels(options.engineId, spec, plan.name));
       container = await createContainer(plan, component);
       await container.start().catch((error: unknown) => {
         throw runtimeError(`cannot start component ${component}`, error);
@@ -191,7 +171,7 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
         endpointUrl =
           network === 'host'
             ? endpointUrlFor(network, endpoint, endpointPort)
-            : await endpointUrlOf(await container.inspect());
+            : containerEndpointUrl(await container.inspect(), network);
         if (endpointUrl === undefined) {
           throw new ExecutorError(`cannot start component ${component}: its container has no address on ${network}`);
         }
@@ -312,7 +292,7 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
         (inspected) => imageFacts(image, inspected),
         () => ({ image, imageId: info.Image, imageDigest: info.Image }),
       );
-    const endpointUrl = await endpointUrlOf(info);
+    const endpointUrl = containerEndpointUrl(info, network);
     return new ContainerTask(docker, container, {
       ref,
       facts: { container: info.Id, ...pulled, attached: 'true' },
@@ -343,16 +323,6 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
       closing.abort();
     },
   };
-}
-
-/** Whether the client talks to a runtime on this machine (unix socket or loopback tcp). */
-function isLocalClient(docker: Docker): boolean {
-  const modem = docker.modem as { socketPath?: unknown; host?: unknown };
-  if (typeof modem.socketPath === 'string' && modem.socketPath !== '') return true;
-  return (
-    typeof modem.host === 'string' &&
-    isLocalDockerHost(`tcp://${modem.host.includes(':') ? `[${modem.host}]` : modem.host}`)
-  );
 }
 
 async function assertDirectory(dir: string, component: string): Promise<void> {

@@ -24,6 +24,24 @@ export const LABELS = {
 } as const;
 
 /**
+ * The labels of what belongs to a task's container besides the container itself (its volumes,
+ * the containers that seed them): `destroy(owner)` and `list()` find them by these.
+ */
+export function ownedLabels(
+  engineId: string,
+  task: { readonly runId: string; readonly taskRunId: string },
+  owner: string,
+): Record<string, string> {
+  return {
+    [LABELS.managed]: 'true',
+    [LABELS.engineId]: engineId,
+    [LABELS.runId]: task.runId,
+    [LABELS.taskRunId]: task.taskRunId,
+    [LABELS.owner]: owner,
+  };
+}
+
+/**
  * The container name, which is also the task ref: `pilotage-<task run id, lowercased>`.
  * Derived from the task run alone, so that `destroy(ref)` can find the task's volumes even once
  * the container is gone, and `docker ps` tells what each container is.

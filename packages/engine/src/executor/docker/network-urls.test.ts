@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../domain/errors.js';
-import { callbackBaseUrlFor, endpointUrlFor } from './network-urls.js';
+import type { ContainerInspectInfo } from 'dockerode';
+import { LABELS } from './labels.js';
+import { callbackBaseUrlFor, containerEndpointUrl, endpointUrlFor } from './network-urls.js';
 
 const LOOPBACK = 'http://127.0.0.1:7700';
 const ADVERTISED = 'https://pilotage.example.com';
@@ -44,3 +46,25 @@ for (const [network, path, port, ip, expected] of endpoints) {
     assert.equal(endpointUrlFor(network, { path }, port, ip), expected);
   });
 }
+
+/** The parts of an inspection `containerEndpointUrl` reads. */
+function inspected(labels: Record<string, string>, mode: string | undefined, ips: Record<string, string>) {
+  return {
+    Config: { Labels: labels },
+    HostConfig: mode === undefined ? {} : { NetworkMode: mode },
+    NetworkSettings: { Networks: Object.fromEntries(Object.entries(ips).map(([n, ip]) => [n, { IPAddress: ip }])) },
+  } as unknown as ContainerInspectInfo;
+}
+
+test('container endpoint URL: from the labels and the address on its own network', () => {
+  const labels = { [LABELS.endpointPort]: '8080', [LABELS.endpointPath]: '/event' };
+  const onBridge = inspected(labels, 'bridge', { other: '10.0.0.9', bridge: '10.88.0.5' });
+  assert.equal(containerEndpointUrl(onBridge, 'host'), 'http://10.88.0.5:8080/event');
+  assert.equal(containerEndpointUrl(inspected(labels, undefined, {}), 'host'), 'http://127.0.0.1:8080/event');
+  assert.equal(containerEndpointUrl(inspected(labels, 'podman', {}), 'host'), undefined, 'no address known');
+  assert.equal(
+    containerEndpointUrl(inspected({}, 'bridge', { bridge: '10.88.0.5' }), 'host'),
+    undefined,
+    'no endpoint',
+  );
+});

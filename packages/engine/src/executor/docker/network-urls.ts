@@ -1,4 +1,6 @@
+import type { ContainerInspectInfo } from 'dockerode';
 import { ConfigError } from '../../domain/errors.js';
+import { LABELS } from './labels.js';
 
 /** How containers are networked, as far as URLs are concerned. */
 export interface NetworkFacts {
@@ -46,4 +48,22 @@ export function endpointUrlFor(
   if (containerIp === undefined || containerIp === '') return undefined;
   const host = containerIp.includes(':') ? `[${containerIp}]` : containerIp;
   return `http://${host}:${port}${path}`;
+}
+
+/**
+ * The endpoint URL of a container the executor created (or re-attaches), from its labels and
+ * its address on its network (`network` when the inspection names none). Undefined when the
+ * component has no endpoint, or its address is unknown.
+ */
+export function containerEndpointUrl(info: ContainerInspectInfo, network: string): string | undefined {
+  const labels = info.Config.Labels ?? {};
+  const port = Number(labels[LABELS.endpointPort]);
+  const path = labels[LABELS.endpointPath];
+  if (!Number.isInteger(port) || port <= 0 || path === undefined) return undefined;
+  const mode = info.HostConfig.NetworkMode ?? network;
+  const networks = info.NetworkSettings.Networks ?? {};
+  // Older API versions also give the address at the top level of NetworkSettings.
+  const legacy = (info.NetworkSettings as { IPAddress?: string }).IPAddress;
+  const ip = networks[mode]?.IPAddress || Object.values(networks)[0]?.IPAddress || legacy;
+  return endpointUrlFor(mode, { path }, port, ip);
 }

@@ -2,7 +2,7 @@ import { ExecutorError } from '../../domain/errors.js';
 import type { Executor } from '../executor.js';
 import { detectDockerEndpoint, isLocalDockerHost } from './docker-connection.js';
 import type { DockerEndpoint, DockerEnv } from './docker-connection.js';
-import { createDockerExecutor } from './docker-executor.js';
+import { createDockerExecutor, DOCKER_DEFAULTS } from './docker-executor.js';
 import type { DockerExecutor, DockerExecutorOptions } from './docker-executor.js';
 import { callbackBaseUrlFor } from './network-urls.js';
 
@@ -78,7 +78,7 @@ export function createOnDemandDockerExecutor(options: OnDemandDockerOptions): Ex
       if (connected !== undefined) return connected.callbackBaseUrl(loopbackUrl, advertisedUrl);
       return callbackBaseUrlFor(
         {
-          network: executorOptions.network ?? 'host',
+          network: executorOptions.network ?? DOCKER_DEFAULTS.network,
           daemonIsLocal: isLocalDockerHost(first.dockerHost),
           ...(executorOptions.callbackUrl === undefined ? {} : { callbackUrl: executorOptions.callbackUrl }),
         },

@@ -85,10 +85,10 @@ export class KyselyApiTokenStore implements ApiTokenStore {
       id: row.id,
       name: row.name,
       scopes: this.#ctx.dialect.decodeJson(row.scopes) as TokenScope[],
-      createdAt: Number(row.created_at),
-      expiresAt: row.expires_at === null ? null : Number(row.expires_at),
-      lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
-      revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      lastUsedAt: row.last_used_at,
+      revokedAt: row.revoked_at,
     };
   }
 }

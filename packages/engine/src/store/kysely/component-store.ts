@@ -113,10 +113,10 @@ export class KyselyComponentStore implements ComponentStore {
       version: row.version,
       spec: this.#ctx.dialect.decodeJson(row.spec) as JsonObject,
       source: row.source,
-      deprecated: Number(row.deprecated) === 1,
+      deprecated: row.deprecated === 1,
       deprecationMessage: row.deprecation_message,
       dir: row.dir,
-      createdAt: Number(row.created_at),
+      createdAt: row.created_at,
       createdBy: row.created_by,
     };
   }

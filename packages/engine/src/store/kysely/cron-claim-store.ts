@@ -51,10 +51,10 @@ export class KyselyCronClaimStore implements CronClaimStore {
         .execute();
       return rows.map((row) => ({
         workflow: row.workflow,
-        triggerIndex: Number(row.trigger_index),
-        tickAt: Number(row.tick_at),
+        triggerIndex: row.trigger_index,
+        tickAt: row.tick_at,
         claimedBy: row.claimed_by,
-        claimedAt: Number(row.claimed_at),
+        claimedAt: row.claimed_at,
         runId: row.run_id,
       }));
     });

@@ -1,12 +1,11 @@
-import type { InboxRecord, InboxStore } from '../../events/inbox.js';
-import { INBOX_RECLAIM_AFTER_MS } from '../../events/inbox.js';
+import { INBOX_RECLAIM_AFTER_MS, type InboxRecord, type InboxStore } from '../types.js';
 import type { StoreContext } from './store-context.js';
 
 /**
- * `InboxStore` over Kysely (`cdevents_inbox`). The primary key (`source`, `id`) makes
- * `recordIfNew` atomic across connections and replicas: an insert that meets an existing row
- * does nothing; a reclaim is a compare-and-set on `received_at`, so of two concurrent reclaims
- * only the first matches.
+ * `InboxStore` over Kysely (`cdevents_inbox`). `recordIfNew` is one upsert whose update (a
+ * reclaim) only applies to a row never processed and recorded long enough ago
+ * (`INSERT … ON CONFLICT (source, id) DO UPDATE … WHERE`); the primary key makes it atomic across
+ * connections and replicas, and of two concurrent reclaims only the first matches.
  */
 export class KyselyInboxStore implements InboxStore {
   readonly #ctx: StoreContext;
@@ -18,22 +17,18 @@ export class KyselyInboxStore implements InboxStore {
   recordIfNew(source: string, id: string, type: string, at: number): Promise<boolean> {
     const { dialect } = this.#ctx;
     return this.#ctx.use(async (db) => {
-      const inserted = await db
+      const result = await db
         .insertInto('cdevents_inbox')
         .values({ source, id, type, received_at: at, processed_at: null, run_ids: dialect.encodeJson([]) })
-        .onConflict((oc) => oc.columns(['source', 'id']).doNothing())
+        .onConflict((oc) =>
+          oc
+            .columns(['source', 'id'])
+            .doUpdateSet({ received_at: at })
+            .where('cdevents_inbox.processed_at', 'is', null)
+            .where('cdevents_inbox.received_at', '<=', at - INBOX_RECLAIM_AFTER_MS),
+        )
         .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) return true;
-      // Seen before: act again only when its handler never finished and has long given up.
-      const reclaimed = await db
-        .updateTable('cdevents_inbox')
-        .set({ received_at: at })
-        .where('source', '=', source)
-        .where('id', '=', id)
-        .where('processed_at', 'is', null)
-        .where('received_at', '<=', at - INBOX_RECLAIM_AFTER_MS)
-        .executeTakeFirst();
-      return Number(reclaimed.numUpdatedRows) > 0;
+      return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
     });
   }
 
@@ -63,8 +58,8 @@ export class KyselyInboxStore implements InboxStore {
         source: row.source,
         id: row.id,
         type: row.type,
-        receivedAt: Number(row.received_at),
-        processedAt: row.processed_at === null ? null : Number(row.processed_at),
+        receivedAt: row.received_at,
+        processedAt: row.processed_at,
         runIds: dialect.decodeJson(row.run_ids) as string[],
       };
     });

@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import { RUN_STATES, type RunState } from '../../domain/states.js';
 import type { NewOutboxEvent, NewRun, RunFilter, RunPatch, RunRecord, RunStore } from '../types.js';
 import { recordChange } from './record-change.js';
@@ -87,7 +87,7 @@ export class KyselyRunStore implements RunStore {
       if (filter.workflow !== undefined) query = query.where('workflow', '=', filter.workflow);
       if (filter.state !== undefined) query = query.where('state', '=', filter.state);
       if (filter.triggerKind !== undefined) {
-        query = query.where(triggerKindColumn(this.#ctx.dialect.name), '=', filter.triggerKind);
+        query = query.where(this.#ctx.dialect.jsonText('trigger_info', 'kind'), '=', filter.triggerKind);
       }
       if (filter.createdAfter !== undefined) query = query.where('created_at', '>=', filter.createdAfter);
       if (filter.createdBefore !== undefined) query = query.where('created_at', '<', filter.createdBefore);
@@ -159,11 +159,4 @@ export class KyselyRunStore implements RunStore {
       return counts;
     });
   }
-}
-
-/** SQL: the `kind` of a run's trigger, read from its JSON column (jsonb on PostgreSQL, text on SQLite). */
-function triggerKindColumn(dialect: 'sqlite' | 'postgres'): RawBuilder<string> {
-  return dialect === 'postgres'
-    ? sql<string>`trigger_info->>'kind'`
-    : sql<string>`json_extract(trigger_info, '$.kind')`;
 }

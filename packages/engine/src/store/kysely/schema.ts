@@ -159,7 +159,7 @@ export interface WorkflowVersionsTable {
   created_by: string | null;
 }
 
-/** Incoming CDEvents already seen, by (`source`, `id`) (events/inbox.ts). */
+/** Incoming CDEvents already seen, by (`source`, `id`) (`InboxStore`). */
 export interface CdeventsInboxTable {
   source: string;
   id: string;
@@ -170,7 +170,7 @@ export interface CdeventsInboxTable {
   run_ids: JsonColumn;
 }
 
-/** Which replica delivers to a sink, until when (events/sink-lease.ts). */
+/** Which replica delivers to a sink, until when (`SinkLeaseStore`). */
 export interface SinkLeasesTable {
   sink: string;
   owner: string;

@@ -83,8 +83,8 @@ function secretRecord(row: Selectable<SecretsTable>): SecretRecord {
     scope: row.scope as SecretScope,
     name: row.name,
     ciphertext: row.ciphertext,
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
     updatedBy: row.updated_by,
   };
 }

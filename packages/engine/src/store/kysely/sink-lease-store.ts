@@ -1,4 +1,4 @@
-import type { SinkLeaseStore } from '../../events/sink-lease.js';
+import type { SinkLeaseStore } from '../types.js';
 import type { StoreContext } from './store-context.js';
 
 /**
@@ -48,7 +48,7 @@ export class KyselySinkLeaseStore implements SinkLeaseStore {
         .select(['owner', 'expires_at'])
         .where('sink', '=', sink)
         .executeTakeFirst();
-      return row === undefined ? undefined : { owner: row.owner, expiresAt: Number(row.expires_at) };
+      return row === undefined ? undefined : { owner: row.owner, expiresAt: row.expires_at };
     });
   }
 }

@@ -1,16 +1,11 @@
-import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import { NotFoundError } from '../../domain/errors.js';
 import type { JsonObject } from '../../domain/vocabulary.js';
 import type { NewStatus, StatusRecord, StatusStore } from '../types.js';
-import type { StoreSchema } from './schema.js';
-import type { StoreDialect } from './store-dialect.js';
+import { compileStatusStatements, type StatusStatements } from './status-statements.js';
 import type { StoreContext } from './store-context.js';
 
 /** Most reports written by one grouped transaction (bounds the statement's parameter count). */
 const MAX_GROUP = 256;
-
-/** The contract step a report records on its task run (`record`). */
-const STATUS_STEP = 'task-status';
 
 /** A queued report; `applies`: it also updates its task run (`record`), not only appends (`append`). */
 interface Queued extends Omit<StatusRecord, 'seq'> {
@@ -40,7 +35,7 @@ export class KyselyStatusStore implements StatusStore {
   readonly #ctx: StoreContext;
   #queue: Pending[] = [];
   #writing = false;
-  #hot: HotStatements | undefined;
+  #statements: StatusStatements | undefined;
 
   constructor(ctx: StoreContext) {
     this.#ctx = ctx;
@@ -139,7 +134,7 @@ export class KyselyStatusStore implements StatusStore {
       perTask.set(s.taskRunId, effect);
     }
     return this.#ctx.use((db) => {
-      const hot = (this.#hot ??= compileHotStatements(db, dialect));
+      const hot = (this.#statements ??= compileStatusStatements(db, dialect));
       return db.transaction().execute(async (trx) => {
         const next = new Map<string, number>();
         for (const taskRunId of [...perTask.keys()].sort()) {
@@ -185,74 +180,4 @@ interface TaskEffect {
   output: JsonObject | null;
   /** the first `record` report's time: the `task-status` step mark, unless already marked */
   stepAt: number;
-}
-
-/** The statements of every report, compiled once: Kysely otherwise builds, freezes and compiles them per call. */
-interface HotStatements {
-  /** `[count, taskRunId]` → the task run's `status_seq` after adding `count` (no row: unknown task run) */
-  reserve(values: readonly [number, string]): CompiledQuery<{ status_seq: number }>;
-  /**
-   * `[count, message, output (encoded), stepAt, taskRunId]` → as `reserve`, and in the same
-   * statement: `message`/`output` set when not null, the `task-status` step marked when absent.
-   */
-  reserveAndApply(
-    values: readonly [number, string | null, string | null, number, string],
-  ): CompiledQuery<{ status_seq: number }>;
-  /** `[taskRunId, seq, at, message, progress, output]` → one status row */
-  insert(values: readonly [string, number, number, string | null, number | null, string | null]): CompiledQuery;
-}
-
-/**
- * Compile the statements with marker values, note where each marker landed among the
- * parameters, and return functions that put real values there (any other parameter, such as a
- * dialect's JSON path, is a constant and kept). Same SQL as the query builder writes (the same
- * as `reserveSeq`, `markStep` and the insert builder), one compilation per store.
- */
-function compileHotStatements(db: Kysely<StoreSchema>, dialect: StoreDialect): HotStatements {
-  const marker = (i: number): string => `\u0000pilotage-param-${i}`;
-  const bind = <R>(compiled: CompiledQuery<R>, arity: number) => {
-    const markers = Array.from({ length: arity }, (_, i) => marker(i));
-    const slots = compiled.parameters.map((p) => markers.indexOf(p as string));
-    if (markers.some((_, i) => !slots.includes(i))) {
-      throw new Error(`a compiled status statement lost one of its values: ${compiled.sql}`);
-    }
-    return (values: readonly unknown[]): CompiledQuery<R> => ({
-      ...compiled,
-      parameters: slots.map((slot, k) => (slot < 0 ? compiled.parameters[k] : values[slot])),
-    });
-  };
-  const reserve = db
-    .updateTable('task_runs')
-    .set({ status_seq: sql<number>`${sql.ref('status_seq')} + ${marker(0)}` })
-    .where('id', '=', marker(1))
-    .returning('status_seq')
-    .compile();
-  const reserveAndApply = db
-    .updateTable('task_runs')
-    .set({
-      status_seq: sql<number>`${sql.ref('status_seq')} + ${marker(0)}`,
-      message: sql<string | null>`coalesce(${marker(1)}, ${sql.ref('message')})`,
-      output: sql<string>`coalesce(${marker(2)}, ${sql.ref('output')})`,
-      // the step's first time only, as markStep; a CASE because the row is written anyway
-      steps: sql<string>`case when ${dialect.jsonLacksKey('steps', STATUS_STEP)} then ${dialect.jsonWithNumber(
-        'steps',
-        STATUS_STEP,
-        marker(3) as unknown as number,
-      )} else ${sql.ref('steps')} end`,
-    })
-    .where('id', '=', marker(4))
-    .returning('status_seq')
-    .compile();
-  const insert = db
-    .insertInto('statuses')
-    .values({
-      task_run_id: marker(0),
-      seq: marker(1) as unknown as number,
-      at: marker(2) as unknown as number,
-      message: marker(3),
-      progress: marker(4) as unknown as number,
-      output: marker(5),
-    })
-    .compile();
-  return { reserve: bind(reserve, 2), reserveAndApply: bind(reserveAndApply, 5), insert: bind(insert, 6) };
 }

@@ -1,6 +1,6 @@
-import type { Selectable, Updateable } from 'kysely';
+import { sql, type RawBuilder, type Selectable, type Updateable } from 'kysely';
 import type { JsonObject, JsonValue } from '../../domain/vocabulary.js';
-import type { TaskRunPatch, TaskRunRecord } from '../types.js';
+import type { ContractStep, TaskRunPatch, TaskRunRecord } from '../types.js';
 import type { TaskRunsTable } from './schema.js';
 import type { StoreDialect } from './store-dialect.js';
 
@@ -44,4 +44,17 @@ export function taskRunPatchColumns(patch: TaskRunPatch, dialect: StoreDialect):
   if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
   if (patch.endedAt !== undefined) set.ended_at = patch.endedAt;
   return set;
+}
+
+/**
+ * SQL: the `steps` column with `step` recorded at `at`, unless it is recorded already (the first
+ * time wins). A CASE, for statements that write the task run's row anyway; `markStep`, which has
+ * nothing else to write, puts the condition in its WHERE instead.
+ */
+export function stepMarkedOnce(dialect: StoreDialect, step: ContractStep, at: number): RawBuilder<string> {
+  return sql<string>`case when ${dialect.jsonLacksKey('steps', step)} then ${dialect.jsonWithNumber(
+    'steps',
+    step,
+    at,
+  )} else ${sql.ref('steps')} end`;
 }

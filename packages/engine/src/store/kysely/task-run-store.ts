@@ -1,10 +1,9 @@
 import type { TaskRunState } from '../../domain/states.js';
-import { sql } from 'kysely';
 import { NotFoundError } from '../../domain/errors.js';
 import type { ContractStep, NewOutboxEvent, NewTaskRun, TaskRunPatch, TaskRunRecord, TaskRunStore } from '../types.js';
 import { recordChange } from './record-change.js';
 import type { StoreContext } from './store-context.js';
-import { taskRunPatchColumns, toTaskRunRecord } from './task-run-row.js';
+import { stepMarkedOnce, taskRunPatchColumns, toTaskRunRecord } from './task-run-row.js';
 
 /** `TaskRunStore` over Kysely; see the interface for the contract. */
 export class KyselyTaskRunStore implements TaskRunStore {
@@ -146,17 +145,7 @@ export class KyselyTaskRunStore implements TaskRunStore {
   update(id: string, patch: TaskRunPatch, step?: { readonly step: ContractStep; readonly at: number }): Promise<void> {
     const { dialect } = this.#ctx;
     const set = taskRunPatchColumns(patch, dialect);
-    // the step's first time only, as markStep, but in the patch's statement: a CASE, not a WHERE
-    const mark =
-      step === undefined
-        ? {}
-        : {
-            steps: sql<string>`case when ${dialect.jsonLacksKey('steps', step.step)} then ${dialect.jsonWithNumber(
-              'steps',
-              step.step,
-              step.at,
-            )} else ${sql.ref('steps')} end`,
-          };
+    const mark = step === undefined ? {} : { steps: stepMarkedOnce(dialect, step.step, step.at) };
     return this.#ctx.use(async (db) => {
       // An empty patch still checks that the task run exists, so callers learn about bad ids.
       const result =

@@ -64,7 +64,7 @@ export class KyselyWebhookDeliveryStore implements WebhookDeliveryStore {
         workflow: row.workflow,
         provider: row.provider,
         deliveryId: row.delivery_id,
-        receivedAt: Number(row.received_at),
+        receivedAt: row.received_at,
         runId: row.run_id,
       };
     });

@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { JsonValue } from '../../domain/vocabulary.js';
-import type { WorkflowRecord, WorkflowStore, WorkflowVersionRecord } from '../types.js';
+import type { NewWorkflowVersion, WorkflowRecord, WorkflowStore, WorkflowVersionRecord } from '../types.js';
 import type { WorkflowsTable, WorkflowVersionsTable } from './schema.js';
 import type { StoreContext } from './store-context.js';
 
@@ -12,14 +12,7 @@ export class KyselyWorkflowStore implements WorkflowStore {
     this.#ctx = ctx;
   }
 
-  apply(input: {
-    name: string;
-    source: string;
-    digest: string;
-    plan: JsonValue;
-    at: number;
-    by: string | null;
-  }): Promise<{ version: WorkflowVersionRecord; created: boolean }> {
+  apply(input: NewWorkflowVersion): Promise<{ version: WorkflowVersionRecord; created: boolean }> {
     const { dialect } = this.#ctx;
     return this.#ctx.use((db) =>
       db.transaction().execute(async (trx) => {
@@ -32,7 +25,7 @@ export class KyselyWorkflowStore implements WorkflowStore {
           .onConflict((oc) => oc.column('name').doUpdateSet({ name: sql`excluded.name` }))
           .returning('latest_version')
           .executeTakeFirstOrThrow();
-        const latest = Number(head.latest_version);
+        const latest = head.latest_version;
         if (latest > 0) {
           const current = await trx
             .selectFrom('workflow_versions')
@@ -76,7 +69,7 @@ export class KyselyWorkflowStore implements WorkflowStore {
   get(name: string): Promise<WorkflowRecord | undefined> {
     return this.#ctx.use(async (db) => {
       const row = await db.selectFrom('workflows').selectAll().where('name', '=', name).executeTakeFirst();
-      return row === undefined || Number(row.latest_version) === 0 ? undefined : toWorkflow(row);
+      return row === undefined || row.latest_version === 0 ? undefined : toWorkflow(row);
     });
   }
 
@@ -131,11 +124,11 @@ export class KyselyWorkflowStore implements WorkflowStore {
   #version(row: Selectable<WorkflowVersionsTable>): WorkflowVersionRecord {
     return {
       name: row.name,
-      version: Number(row.version),
+      version: row.version,
       source: row.source,
       digest: row.digest,
       plan: this.#ctx.dialect.decodeJson(row.plan) as JsonValue,
-      createdAt: Number(row.created_at),
+      createdAt: row.created_at,
       createdBy: row.created_by,
     };
   }
@@ -144,9 +137,9 @@ export class KyselyWorkflowStore implements WorkflowStore {
 function toWorkflow(row: Selectable<WorkflowsTable>): WorkflowRecord {
   return {
     name: row.name,
-    enabled: Number(row.enabled) === 1,
-    latestVersion: Number(row.latest_version),
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
+    enabled: row.enabled === 1,
+    latestVersion: row.latest_version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }

@@ -1,9 +1,10 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { PoolConfig } from 'pg';
-import { KyselyStore } from '../kysely/kysely-store.js';
+import { createKyselyStore } from '../kysely/kysely-store.js';
 import type { StoreSchema } from '../kysely/schema.js';
 import { migrate } from '../migrations/migrate.js';
 import { StoreError } from '../store-error.js';
+import type { Store } from '../types.js';
 import { postgresDialect } from './postgres-dialect.js';
 
 /** OID of `int8`/`bigint`: timestamps, identity columns and `count(*)`. */
@@ -15,7 +16,7 @@ const INT8_OID = 20;
  * sequence numbers, far below 2^53. Throws a retryable `StoreError` when the server cannot be
  * reached, after closing the pool.
  */
-export async function openPostgres(url: string): Promise<KyselyStore> {
+export async function openPostgres(url: string): Promise<Store & AsyncDisposable> {
   const { default: pg } = await import('pg');
   const config: PoolConfig = {
     connectionString: url,
@@ -45,7 +46,7 @@ export async function openPostgres(url: string): Promise<KyselyStore> {
     await db.destroy();
     throw error;
   }
-  return new KyselyStore(db, postgresDialect);
+  return createKyselyStore(db, postgresDialect);
 }
 
 /** The connection string without its password, for messages. */

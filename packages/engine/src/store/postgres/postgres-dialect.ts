@@ -13,4 +13,5 @@ export const postgresDialect: StoreDialect = {
   jsonWithNumber: (column, key, value) =>
     sql<string>`${sql.ref(column)} || jsonb_build_object(${key}::text, ${value}::bigint)`,
   jsonLacksKey: (column, key) => sql<boolean>`(${sql.ref(column)} -> ${key}::text) is null`,
+  jsonText: (column, key) => sql<string>`${sql.ref(column)} ->> ${key}::text`,
 };

@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, SqliteDialect } from 'kysely';
-import { KyselyStore } from '../kysely/kysely-store.js';
+import { createKyselyStore } from '../kysely/kysely-store.js';
 import type { StoreSchema } from '../kysely/schema.js';
 import { migrate } from '../migrations/migrate.js';
 import { StoreError } from '../store-error.js';
+import type { Store } from '../types.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 import { cachedStatements } from './statement-cache.js';
 
@@ -24,7 +25,7 @@ const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
  * serialises every query and transaction of this process (never nest a store call inside a
  * transaction: it would wait for itself).
  */
-export async function openSqlite(path: string): Promise<KyselyStore> {
+export async function openSqlite(path: string): Promise<Store & AsyncDisposable> {
   const { default: Database } = await import('better-sqlite3');
   let raw;
   try {
@@ -52,5 +53,5 @@ export async function openSqlite(path: string): Promise<KyselyStore> {
     await db.destroy();
     throw error;
   }
-  return new KyselyStore(db, sqliteDialect);
+  return createKyselyStore(db, sqliteDialect);
 }

@@ -16,4 +16,5 @@ export const sqliteDialect: StoreDialect = {
   decodeJson: (raw) => (typeof raw === 'string' ? JSON.parse(raw) : raw),
   jsonWithNumber: (column, key, value) => sql<string>`json_set(${sql.ref(column)}, ${keyPath(key)}, ${value})`,
   jsonLacksKey: (column, key) => sql<boolean>`json_type(${sql.ref(column)}, ${keyPath(key)}) is null`,
+  jsonText: (column, key) => sql<string>`json_extract(${sql.ref(column)}, ${keyPath(key)})`,
 };

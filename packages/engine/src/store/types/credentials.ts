@@ -1,0 +1,59 @@
+import type { Scope } from '../../domain/scopes.js';
+
+/** The credentials area: the server's API tokens (hashed) and the secrets of workflows (encrypted). */
+
+/** A stored API token (its secret is never stored, only its sha256). */
+export interface ApiTokenRecord {
+  readonly id: string;
+  /** who or what it is for; shown as the actor in audit fields (approvals, reruns) */
+  readonly name: string;
+  readonly scopes: readonly Scope[];
+  readonly createdAt: number;
+  readonly expiresAt: number | null;
+  readonly lastUsedAt: number | null;
+  readonly revokedAt: number | null;
+}
+
+/** The server's API tokens, looked up by the sha256 of the token a request presents. */
+export interface ApiTokenStore {
+  create(token: Omit<ApiTokenRecord, 'lastUsedAt' | 'revokedAt'> & { readonly tokenHash: string }): Promise<void>;
+  /** The token with this hash, revoked or not. */
+  getByHash(tokenHash: string): Promise<ApiTokenRecord | undefined>;
+  /** All tokens, newest first. */
+  list(): Promise<ApiTokenRecord[]>;
+  /** Revoke by id; false when no such live token. */
+  revoke(id: string, at: number): Promise<boolean>;
+  /** Record a use (at most one write per token a minute is enough; callers may call on every use). */
+  touch(id: string, at: number): Promise<void>;
+  count(): Promise<number>;
+}
+
+/**
+ * Where a secret applies: `global` (every workflow) or `workflow:<name>` (that workflow only,
+ * winning over a global secret of the same name).
+ */
+export type SecretScope = 'global' | `workflow:${string}`;
+
+/** A stored secret. The value is only ever stored encrypted (service/secret-service.ts). */
+export interface SecretRecord {
+  readonly scope: SecretScope;
+  /** `NPM_TOKEN`: read as `secrets.NPM_TOKEN` */
+  readonly name: string;
+  /** the encrypted value (`v1:` AES-256-GCM envelope); opaque to the store */
+  readonly ciphertext: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** the API token name (or `cli`) that last set it */
+  readonly updatedBy: string | null;
+}
+
+/** Secrets by scope and name; values arrive and leave encrypted. */
+export interface SecretStore {
+  /** Create or replace the secret `scope`/`name` (createdAt kept on replace). True when created. */
+  put(record: Omit<SecretRecord, 'createdAt'>): Promise<boolean>;
+  get(scope: SecretScope, name: string): Promise<SecretRecord | undefined>;
+  /** Secrets of the given scopes (all when omitted), by scope then name. */
+  list(scopes?: readonly SecretScope[]): Promise<SecretRecord[]>;
+  /** false when no such secret */
+  delete(scope: SecretScope, name: string): Promise<boolean>;
+}

@@ -1,0 +1,110 @@
+import type { JsonObject, JsonValue } from '../../domain/vocabulary.js';
+import type { RunState } from '../../domain/states.js';
+import type { NewOutboxEvent } from './events.js';
+
+/** The runs area: runs, what started them, and the recorded state changes of runs and task runs. */
+
+/** What started a run. */
+export interface TriggerInfo {
+  readonly kind: 'manual' | 'cli' | 'webhook' | 'cdevent' | 'cron' | 'rerun';
+  /** who or what: user, webhook provider, CDEvent id, cron tick */
+  readonly by?: string;
+  readonly details?: JsonObject;
+}
+
+/** A stored run. */
+export interface RunRecord {
+  readonly id: string;
+  /** 1, 2, 3… per workflow name */
+  readonly number: number;
+  readonly workflow: string;
+  readonly workflowVersion: string | null;
+  readonly state: RunState;
+  /** the run's event data, defaults applied */
+  readonly inputs: JsonObject;
+  /** the compiled plan the run follows (JSON), so a restart can resume it */
+  readonly plan: JsonValue;
+  readonly trigger: TriggerInfo;
+  /** CDEvents chain id shared by all events of the run (and its triggering event) */
+  readonly chainId: string;
+  /** why it ended as it did (failed action, timeout, cancel request) */
+  readonly reason: string | null;
+  readonly createdAt: number;
+  readonly startedAt: number | null;
+  readonly endedAt: number | null;
+}
+
+/** A run to record (`RunStore.create`); its number is assigned by the store. */
+export interface NewRun {
+  readonly id: string;
+  readonly workflow: string;
+  readonly workflowVersion?: string | null;
+  readonly inputs: JsonObject;
+  readonly plan: JsonValue;
+  readonly trigger: TriggerInfo;
+  readonly chainId: string;
+  readonly createdAt: number;
+}
+
+/** Fields a run transition may set besides its state; absent fields are left alone. */
+export interface RunPatch {
+  readonly reason?: string | null;
+  readonly startedAt?: number;
+  readonly endedAt?: number;
+}
+
+/** Which runs `RunStore.list` returns, newest first; absent fields do not filter. */
+export interface RunFilter {
+  readonly workflow?: string;
+  readonly state?: RunState;
+  /** only runs started by this kind of trigger */
+  readonly triggerKind?: TriggerInfo['kind'];
+  /** only runs created at or after this time, epoch ms */
+  readonly createdAfter?: number;
+  /** only runs created before this time, epoch ms */
+  readonly createdBefore?: number;
+  /** ids sort by time: return runs with id < before (cursor pagination) */
+  readonly before?: string;
+  /** default 50 */
+  readonly limit?: number;
+}
+
+/** A recorded state change of a run or a task run. */
+export interface TransitionRecord {
+  readonly entityId: string;
+  readonly from: string | null;
+  readonly to: string;
+  readonly at: number;
+  readonly reason: string | null;
+}
+
+/** Runs: creation, compare-and-set state changes, queries. */
+export interface RunStore {
+  /** Record a new `queued` run; assigns its number. Writes `events` in the same transaction. */
+  create(run: NewRun, events?: readonly NewOutboxEvent[]): Promise<RunRecord>;
+  get(id: string): Promise<RunRecord | undefined>;
+  list(filter?: RunFilter): Promise<RunRecord[]>;
+  /**
+   * Move a run from one of `from` to `to` (compare-and-set), recording the transition with `at`,
+   * applying `patch` and writing `events`, all in one transaction. Returns false (and writes
+   * nothing) when the run was not in one of `from`.
+   */
+  transition(
+    id: string,
+    from: readonly RunState[],
+    to: RunState,
+    at: number,
+    patch?: RunPatch,
+    events?: readonly NewOutboxEvent[],
+  ): Promise<boolean>;
+  /** Runs in one of `states` (recovery after a restart). */
+  listByState(states: readonly RunState[]): Promise<RunRecord[]>;
+  /** How many runs are in each state; every state is a key (0 when none). For `/metrics`. */
+  countByState(): Promise<Record<RunState, number>>;
+}
+
+/** The state changes recorded by `RunStore.transition` and `TaskRunStore.transition`. */
+export interface TransitionStore {
+  /** Every recorded transition of a run or task run, oldest first. */
+  list(entityId: string): Promise<TransitionRecord[]>;
+}

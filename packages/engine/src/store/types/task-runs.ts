@@ -1,0 +1,158 @@
+import type { JsonObject, JsonValue } from '../../domain/vocabulary.js';
+import type { TaskRunState } from '../../domain/states.js';
+import type { NewOutboxEvent } from './events.js';
+
+/** The task runs area: task runs and what their components report (statuses, log lines). */
+
+/** A callback step of the component contract. */
+export type ContractStep = 'component-start' | 'task-start' | 'task-status' | 'task-result' | 'component-stop';
+
+/** A stored task run: one attempt of one action of a run. */
+export interface TaskRunRecord {
+  readonly id: string;
+  readonly runId: string;
+  readonly stage: string;
+  readonly action: string;
+  /** 1 for the first attempt */
+  readonly attempt: number;
+  readonly state: TaskRunState;
+  /** `name@version` */
+  readonly component: string;
+  readonly executor: string;
+  /** sha256 of the callback token (the token itself is never stored) */
+  readonly tokenHash: string | null;
+  /** the rendered event data (CO_DATA) */
+  readonly eventData: JsonValue;
+  /** outputs: TASK_RESULT output merged over `[COUT]` lines; interim output while running */
+  readonly output: JsonObject;
+  /** the component's reported verdict, if it posted TASK_RESULT (or `[COUT] CO_RESULT`) */
+  readonly result: 'success' | 'failure' | null;
+  /** last message: TASK_RESULT message, or the latest TASK_STATUS message */
+  readonly message: string | null;
+  /** why it ended as it did, in the engine's words (`timeout`, `exit code 3`, `missing TASK_RESULT`) */
+  readonly reason: string | null;
+  readonly exitCode: number | null;
+  /** executor ref: pid, container id, pod name */
+  readonly ref: string | null;
+  /** executor facts: image digest, warnings */
+  readonly facts: Readonly<Record<string, string>>;
+  /** when each contract step was first seen (epoch ms) */
+  readonly steps: Readonly<Partial<Record<ContractStep, number>>>;
+  readonly createdAt: number;
+  readonly startedAt: number | null;
+  readonly endedAt: number | null;
+}
+
+/** A task run to record (`TaskRunStore.create`). */
+export interface NewTaskRun {
+  readonly id: string;
+  readonly runId: string;
+  readonly stage: string;
+  readonly action: string;
+  readonly attempt: number;
+  readonly component: string;
+  readonly executor: string;
+  readonly tokenHash: string | null;
+  readonly eventData: JsonValue;
+  /** initial state: `pending`, or `skipped` for an action whose `if:` was false */
+  readonly state?: 'pending' | 'skipped';
+  readonly reason?: string | null;
+  readonly createdAt: number;
+}
+
+/** Fields a task run update or transition may set; absent fields are left alone, `null` clears. */
+export interface TaskRunPatch {
+  readonly output?: JsonObject;
+  readonly result?: 'success' | 'failure' | null;
+  readonly message?: string | null;
+  readonly reason?: string | null;
+  readonly exitCode?: number | null;
+  readonly ref?: string | null;
+  readonly facts?: Readonly<Record<string, string>>;
+  readonly startedAt?: number;
+  readonly endedAt?: number;
+}
+
+/** Task runs: creation, compare-and-set state changes, interim updates, contract steps. */
+export interface TaskRunStore {
+  /** Record a new task run. Writes `events` in the same transaction. */
+  create(taskRun: NewTaskRun, events?: readonly NewOutboxEvent[]): Promise<TaskRunRecord>;
+  get(id: string): Promise<TaskRunRecord | undefined>;
+  /** The task run owning a callback token hash (only while it has one). */
+  getByTokenHash(tokenHash: string): Promise<TaskRunRecord | undefined>;
+  /** All task runs of a run, in creation order. */
+  listByRun(runId: string): Promise<TaskRunRecord[]>;
+  /** Compare-and-set state change, as `RunStore.transition`. */
+  transition(
+    id: string,
+    from: readonly TaskRunState[],
+    to: TaskRunState,
+    at: number,
+    patch?: TaskRunPatch,
+    events?: readonly NewOutboxEvent[],
+  ): Promise<boolean>;
+  /**
+   * Apply `patch` without changing state (interim output, ref, facts). With `step`, the same
+   * statement also records that contract step at `step.at` unless it is already recorded (as
+   * `markStep`), so a callback that patches the task run costs one write. Throws `NotFoundError`
+   * when no task run has `id`.
+   */
+  update(id: string, patch: TaskRunPatch, step?: { readonly step: ContractStep; readonly at: number }): Promise<void>;
+  /** Record that a contract step was seen at `at` (first time only). */
+  markStep(id: string, step: ContractStep, at: number): Promise<void>;
+}
+
+/** One TASK_STATUS report. */
+export interface StatusRecord {
+  readonly taskRunId: string;
+  readonly seq: number;
+  readonly at: number;
+  readonly message: string | null;
+  readonly progress: number | null;
+  readonly output: JsonObject | null;
+}
+
+/** One TASK_STATUS report as given to the store; absent and `null` fields mean "not reported". */
+export interface NewStatus {
+  readonly at: number;
+  readonly message?: string | null;
+  readonly progress?: number | null;
+  readonly output?: JsonObject | null;
+}
+
+/** TASK_STATUS reports, numbered 1, 2, 3… per task run. */
+export interface StatusStore {
+  /** Store one report as the next seq of its task run. Throws `NotFoundError` for an unknown task run. */
+  append(taskRunId: string, status: NewStatus): Promise<StatusRecord>;
+  /**
+   * Everything a TASK_STATUS callback persists, in ONE transaction: `append` the report, set the
+   * task run's latest `message` and `output` to the report's (each only when reported; stored as
+   * given, so mask first) and record the `task-status` contract step at `status.at` unless it is
+   * already recorded. Resolves once committed, with the stored report. Throws `NotFoundError` for
+   * an unknown task run, having written nothing.
+   */
+  record(taskRunId: string, status: NewStatus): Promise<StatusRecord>;
+  list(taskRunId: string): Promise<StatusRecord[]>;
+}
+
+/** One stored log line. `seq` is 1-based per task run, in the order the lines were read. */
+export interface LogRecord {
+  readonly taskRunId: string;
+  readonly seq: number;
+  readonly at: number;
+  readonly stream: 'stdout' | 'stderr';
+  readonly line: string;
+}
+
+/** Log lines of task runs, numbered 1, 2, 3… per task run. */
+export interface LogStore {
+  /** Append lines (already masked) in order; returns the seq of the last one. */
+  append(
+    taskRunId: string,
+    lines: readonly { at: number; stream: 'stdout' | 'stderr'; line: string }[],
+  ): Promise<number>;
+  /** Lines with seq > afterSeq, at most `limit` (default 1000). */
+  read(taskRunId: string, afterSeq?: number, limit?: number): Promise<LogRecord[]>;
+  /** The last `count` lines. */
+  tail(taskRunId: string, count: number): Promise<LogRecord[]>;
+}
