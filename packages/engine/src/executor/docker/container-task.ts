@@ -45,6 +45,11 @@ export interface ContainerTaskOptions {
   readonly logsSinceSec?: number;
   /** aborted when the executor closes: requests end, and a broken connection is not a lost container */
   readonly signal: AbortSignal;
+  /**
+   * the container was created but never started (the engine died in between): it is lost at once.
+   * Waiting on it would race Podman, whose `wait` answers -1 or 0 for such a container.
+   */
+  readonly neverStarted?: boolean;
 }
 
 /**
@@ -89,7 +94,7 @@ export class ContainerTask implements TaskHandle {
     this.#container = container;
     this.#options = options;
     this.#logsDone = this.#followLogs();
-    this.#stopped = this.#waitStopped();
+    this.#stopped = options.neverStarted === true ? Promise.resolve('lost') : this.#waitStopped();
     void this.#stopped.then(() => {
       this.#exited = true;
     });

@@ -301,6 +301,7 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
       killGraceMs,
       logsSinceSec: Math.floor((sinceMs ?? Date.now()) / 1000),
       signal: closing.signal,
+      neverStarted: info.State.Status === 'created',
     });
   }
 
