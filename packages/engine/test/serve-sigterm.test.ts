@@ -1,64 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/types.js';
-import { CLI_BUILT, ROOT } from './support/cli.js';
+import { CLI_BUILT } from './support/cli.js';
 import { processesOfRun } from './support/harness.js';
+import { startServe, type ServeProcess } from './support/serve-process.js';
 import { storeWorkflow, waitingWorkflow, type WaitingWorkflow } from './serve-waiting-workflow.js';
-
-/** A `pilotage serve` child process (the built CLI, as users run it). */
-interface ServeProcess {
-  readonly child: ChildProcess;
-  readonly url: string;
-  /** the admin token the first start wrote */
-  readonly token: string;
-  output(): string;
-  /** resolves with the exit code (or the signal's name) */
-  readonly exited: Promise<number | string>;
-}
-
-async function startServe(dir: string, env: Record<string, string>): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI_BUILT, 'serve', '--port', '0'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      PILOTAGE_DB: join(dir, 'pilotage.db'),
-      PILOTAGE_DATA_DIR: dir,
-      PILOTAGE_EXECUTOR: 'local',
-      PILOTAGE_KILL_GRACE: '1s',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const exited = new Promise<number | string>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${text}`)), 30_000);
-    const look = (): void => {
-      const match = /pilotage serving on (http:\/\/[\d.:]+)/.exec(text);
-      if (match?.[1] === undefined) return;
-      clearTimeout(timer);
-      child.stdout.off('data', look);
-      resolve(match[1]);
-    };
-    child.stdout.on('data', look);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited (${code}) before listening:\n${text}`));
-    });
-  });
-  const token = (await readFile(join(dir, 'admin-token'), 'utf8')).trim();
-  return { child, url, token, output: () => text, exited };
-}
 
 /** Start a run through the API (what `pilotage run --server` does). */
 async function startRun(server: ServeProcess, workflow: string): Promise<Response> {

@@ -72,3 +72,19 @@ test('bad docker settings name the key and its env var', () => {
     /engineId \(PILOTAGE_ENGINE_ID\)/,
   );
 });
+
+test('passEnv: a comma list in PILOTAGE_PASS_ENV, a list from flags or the file; bad entries name the key', () => {
+  assert.deepEqual(loadConfig({ env: {}, home: '/h' }).passEnv, []);
+  assert.deepEqual(loadConfig({ env: { PILOTAGE_PASS_ENV: 'SSH_AUTH_SOCK, AWS_*' }, home: '/h' }).passEnv, [
+    'SSH_AUTH_SOCK',
+    'AWS_*',
+  ]);
+  assert.deepEqual(loadConfig({ env: {}, home: '/h', file: { passEnv: ['HTTPS_PROXY', '*_PROXY'] } }).passEnv, [
+    'HTTPS_PROXY',
+    '*_PROXY',
+  ]);
+  assert.throws(
+    () => loadConfig({ env: {}, home: '/h', flags: { passEnv: ['AWS-KEY'] } }),
+    /passEnv \(PILOTAGE_PASS_ENV\) must list variable names or globs.*"AWS-KEY"/,
+  );
+});

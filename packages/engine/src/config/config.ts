@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../domain/errors.js';
 import { parseDurationMs } from '../domain/duration.js';
+import { PASS_ENV_PATTERN } from '../plan/schema-defs.js';
 
 /** Which executor runs actions that name none. `auto`: docker when a Docker API answers, else local. */
 export type ExecutorChoice = 'local' | 'docker' | 'kubernetes' | 'auto';
@@ -51,6 +52,11 @@ export interface Config {
   readonly logLevel: string;
   /** where CDEvents are delivered: `stdout`, a JSONL file path or an http(s) URL (binary mode) */
   readonly eventSinks: readonly string[];
+  /**
+   * variables of the engine's own environment that every component inherits (names and `*`
+   * globs), besides the executor's base and each workflow's `passEnv`; `PILOTAGE_*` never pass
+   */
+  readonly passEnv: readonly string[];
   /** secrets every run may read (`PILOTAGE_SECRET_<NAME>`), masked everywhere */
   readonly secrets: Readonly<Record<string, string>>;
   /** `pilotage serve`: interface and TCP port of the API server (which also serves callbacks) */
@@ -93,6 +99,7 @@ export const CONFIG_ENV: Readonly<Record<Exclude<keyof Config, 'secrets'>, strin
   keepWorkspace: 'PILOTAGE_KEEP_WORKSPACE',
   logLevel: 'PILOTAGE_LOG_LEVEL',
   eventSinks: 'PILOTAGE_EVENT_SINKS',
+  passEnv: 'PILOTAGE_PASS_ENV',
   host: 'PILOTAGE_HOST',
   port: 'PILOTAGE_PORT',
   encryptionKey: 'PILOTAGE_ENCRYPTION_KEY',
@@ -198,12 +205,8 @@ export function loadConfig(input: {
     maxParallel: integer('maxParallel', pick('maxParallel'), CONFIG_DEFAULTS.maxParallel, 1),
     keepWorkspace: boolean('keepWorkspace', pick('keepWorkspace'), CONFIG_DEFAULTS.keepWorkspace),
     logLevel: pick('logLevel') ?? CONFIG_DEFAULTS.logLevel,
-    eventSinks: Object.freeze(
-      (pick('eventSinks') ?? '')
-        .split(',')
-        .map((t) => t.trim())
-        .filter((t) => t.length > 0),
-    ),
+    eventSinks: list(pick('eventSinks')),
+    passEnv: passEnvList(pick('passEnv')),
     secrets: Object.freeze(secrets),
     host: pick('host') ?? CONFIG_DEFAULTS.host,
     port: integer('port', pick('port'), CONFIG_DEFAULTS.port, 0),
@@ -225,6 +228,28 @@ function defaultEngineId(db: string): string {
   const where = /^[a-z][a-z0-9+.-]*:\/\//i.test(db) ? db.replace(/\/\/[^@/]*@/, '//') : resolve(db);
   const digest = createHash('sha256').update(`${hostname()}\0${where}`).digest('hex');
   return `pilotage-${digest.slice(0, 12)}`;
+}
+
+/** A comma-separated list (flags and files give arrays, joined by `pick`), trimmed, frozen. */
+function list(raw: string | undefined): readonly string[] {
+  return Object.freeze(
+    (raw ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  );
+}
+
+function passEnvList(raw: string | undefined): readonly string[] {
+  const names = list(raw);
+  const pattern = new RegExp(PASS_ENV_PATTERN);
+  const bad = names.find((name) => !pattern.test(name));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      `passEnv (${CONFIG_ENV.passEnv}) must list variable names or globs such as AWS_* (letters, digits, _ and *), got "${bad}"`,
+    );
+  }
+  return names;
 }
 
 function integer(key: keyof typeof CONFIG_ENV, raw: string | undefined, fallback: number, min: number): number {

@@ -119,6 +119,7 @@ export class TaskAttempt implements ContractListener {
         action: action.name,
         component,
         env,
+        ...(action.passEnv === undefined ? {} : { passEnv: action.passEnv }),
         workspaceDir: input.workspaceDir,
         workspaceMount: input.workspaceDir,
         timeoutMs: action.timeoutMs,

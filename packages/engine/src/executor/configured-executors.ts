@@ -41,14 +41,14 @@ export interface ExecutorSetup {
  *     docker stays available on demand (a runtime started later is found at the first use).
  *   - any other default: docker is still available to workflows and actions that name it, on
  *     demand (see `createOnDemandDockerExecutor`): nothing is contacted until then.
- * The docker executor gets the config's engine id, network, pull policy, default image and kill
- * grace, and registry credentials from `setup.secrets`.
+ * Both get the config's `passEnv`; the docker executor also the config's engine id, network, pull
+ * policy, default image and kill grace, and registry credentials from `setup.secrets`.
  * (`kubernetes` has no executor in this engine: choosing it as the default is a ConfigError from
  * the executor set, unless the caller adds one.)
  */
 export async function configuredExecutors(config: Config, setup: ExecutorSetup = {}): Promise<ConfiguredExecutors> {
   const info = setup.info ?? (() => undefined);
-  const local = createLocalExecutor({ killGraceMs: config.killGraceMs });
+  const local = createLocalExecutor({ killGraceMs: config.killGraceMs, passEnv: config.passEnv });
   const { dockerEnv, candidates } = dockerEndpointsOf(config);
   const secrets = setup.secrets ?? config.secrets;
   const dockerOptions: Omit<DockerExecutorOptions, 'dockerHost'> = {
@@ -56,6 +56,7 @@ export async function configuredExecutors(config: Config, setup: ExecutorSetup =
     network: config.dockerNetwork,
     pullPolicy: config.dockerPullPolicy,
     killGraceMs: config.killGraceMs,
+    passEnv: config.passEnv,
     registryAuth: registryAuthFromSecrets(secrets),
     dockerEnv,
     ...(config.dockerDefaultImage === undefined ? {} : { defaultImage: config.dockerDefaultImage }),

@@ -33,6 +33,13 @@ export interface TaskSpec {
    * executor adds nothing but what it must (for example CO_ENDPOINT_PORT when it picks a port).
    */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Names and globs (`AWS_*`) of the engine's own environment that the workflow and the action
+   * let through (their `passEnv`), besides the executor's base and configured `passEnv`.
+   * Executors build the final environment with `componentEnv` (shared/component-env.ts) and pass
+   * nothing else of the engine's. Absent: none.
+   */
+  readonly passEnv?: readonly string[];
   /** absolute host path of the run's workspace, shared by all actions of the run */
   readonly workspaceDir: string;
   /** the run's workspace as seen by the component (the local executor uses the host path) */

@@ -7,7 +7,7 @@ import type { ExpressionCompiler, ScopedChecker } from './expression-compiler.js
 import { hasExpression } from './expression-text.js';
 import type { FieldPath } from './field-path.js';
 import type { IssueList } from './issue-list.js';
-import { asBoolean, asNumber, asRecord, asString, compact, type JsonRecord } from './json-access.js';
+import { asBoolean, asNumber, asRecord, asString, asStrings, compact, type JsonRecord } from './json-access.js';
 import { literalInputProblems } from './literal-inputs.js';
 import { durationMs, timeoutMs } from './parse-component.js';
 import { PLAN_DEFAULTS, type PlanAction, type ResolvedComponent, type Template } from './types.js';
@@ -103,6 +103,8 @@ export interface ActionContext {
   readonly stage: string;
   /** declaration order of every action, to list `needs` in file order */
   readonly order: ReadonlyMap<string, number>;
+  /** the workflow's `passEnv` (each action inherits it) */
+  readonly passEnv: readonly string[];
 }
 
 /** Compile one action whose component is known: templates, condition, timeout, retries. */
@@ -138,6 +140,7 @@ export function compileAction(
     env[key] = compiled.template;
   }
   const strict = asBoolean(action.strict);
+  const passEnv = [...new Set([...ctx.passEnv, ...asStrings(action.passEnv)])];
   return compact({
     name: asString(action.name) ?? '',
     stage: ctx.stage,
@@ -148,6 +151,7 @@ export function compileAction(
       timeoutMs(action.timeout, [...path, 'timeout'], issues) ?? component.timeoutMs ?? PLAN_DEFAULTS.actionTimeoutMs,
     retries: retryPolicy(action.retries, [...path, 'retries'], issues),
     env,
+    passEnv: passEnv.length > 0 ? passEnv : undefined,
     executor: asString(action.executor),
     needs: [...needs].sort((a, b) => (ctx.order.get(a) ?? 0) - (ctx.order.get(b) ?? 0)),
   });

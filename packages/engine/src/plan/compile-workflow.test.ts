@@ -256,6 +256,29 @@ stages: [ { name: a, actions: [ { name: x, run: x } ] } ]
     );
   });
 
+  test("passEnv: the workflow's then the action's, on each action; bad entries are located", () => {
+    const plan = compile(`passEnv: [SSH_AUTH_SOCK, "AWS_*"]
+stages:
+  - name: a
+    actions:
+      - { name: x, run: x, passEnv: [HTTPS_PROXY, SSH_AUTH_SOCK] }
+      - { name: y, run: y }
+`);
+    assert.deepEqual(plan.passEnv, ['SSH_AUTH_SOCK', 'AWS_*']);
+    assert.deepEqual(plan.stages[0]?.actions[0]?.passEnv, ['SSH_AUTH_SOCK', 'AWS_*', 'HTTPS_PROXY']);
+    assert.deepEqual(plan.stages[0]?.actions[1]?.passEnv, ['SSH_AUTH_SOCK', 'AWS_*']);
+    assert.equal(
+      compile(`stages: [ { name: a, actions: [ { name: x, run: x } ] } ]\n`).stages[0]?.actions[0]?.passEnv,
+      undefined,
+    );
+    const issues = issuesOf(`stages: [ { name: a, actions: [ { name: x, run: x, passEnv: [AWS-KEY] } ] } ]\n`);
+    assert.equal(issues.length, 1);
+    assert.match(
+      issues[0] ?? '',
+      /^wf\.yaml:4:62: stages\[0\]\.actions\[0\]\.passEnv\[0\]: .*a variable name or a glob/,
+    );
+  });
+
   test('expression positions are recorded for run-time messages', () => {
     const plan = compile(`stages:
   - name: a

@@ -12,6 +12,7 @@ import { formatPath } from './field-path.js';
 import { IssueList } from './issue-list.js';
 import {
   asArray,
+  asStrings,
   asBoolean,
   asNumber,
   asRecord,
@@ -90,6 +91,7 @@ class WorkflowCompiler {
     const envScope = new ExpressionChecker({ declarations: base, ...(inputFields ? { inputFields } : {}) });
     const env = this.envTemplates(doc.env, ['env'], envScope);
     const triggers = compileTriggers(doc.triggers, this.issues, this.#expressions, inputFields);
+    const passEnv = asStrings(doc.passEnv);
     const stageEntries = this.collectStages(doc.stages);
     const infos = actionInfos(stageEntries);
     const order = new Map([...infos.keys()].map((name, index) => [name, index]));
@@ -105,7 +107,7 @@ class WorkflowCompiler {
         ...(inputFields ? { inputFields } : {}),
         actions: { all: infos, stageIndex: stage.index, stage: stage.name },
       };
-      return this.compileStage(stage, new ExpressionChecker(scope), order);
+      return this.compileStage(stage, new ExpressionChecker(scope), order, passEnv);
     });
     const version = doc.version === undefined ? undefined : this.versionText(doc.version);
     const executor = asString(doc.executor);
@@ -116,6 +118,7 @@ class WorkflowCompiler {
       description: asString(doc.description),
       inputs,
       env,
+      passEnv: passEnv.length > 0 ? passEnv : undefined,
       stages,
       triggers,
       failFast: asBoolean(doc.failFast) ?? false,
@@ -227,7 +230,12 @@ class WorkflowCompiler {
     }
   }
 
-  private compileStage(stage: StageEntry, checker: ExpressionChecker, order: ReadonlyMap<string, number>): PlanStage {
+  private compileStage(
+    stage: StageEntry,
+    checker: ExpressionChecker,
+    order: ReadonlyMap<string, number>,
+    passEnv: readonly string[],
+  ): PlanStage {
     if (stage.approval) {
       return {
         name: stage.name,
@@ -247,6 +255,7 @@ class WorkflowCompiler {
         checker: forAction(checker, name),
         stage: stage.name,
         order,
+        passEnv,
       };
       // an action whose component did not resolve is still checked, to report all its issues at once
       actions.push(compileAction(entry.record, entry.path, entry.component ?? UNRESOLVED, ctx));

@@ -28,6 +28,11 @@ export function asBoolean(value: Json): boolean | undefined {
   return typeof value === 'boolean' ? value : undefined;
 }
 
+/** The strings of a list (other items are skipped: the schema check reported them). */
+export function asStrings(value: Json): string[] {
+  return (asArray(value) ?? []).filter((item): item is string => typeof item === 'string');
+}
+
 /** Scalars as strings (`1` → `"1"`, `true` → `"true"`), for env values and such. */
 export function scalarString(value: Json): string | undefined {
   if (typeof value === 'string') return value;

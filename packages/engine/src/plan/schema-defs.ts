@@ -18,6 +18,9 @@ export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$|^[0-9]+(\\.
 export const SEMVER_PATTERN =
   '^(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*)?(\\+[0-9A-Za-z-]+(\\.[0-9A-Za-z-]+)*)?$';
 
+/** A `passEnv` entry: a variable name, or a glob where `*` stands for any run of characters. */
+export const PASS_ENV_PATTERN = '^[A-Za-z_*][A-Za-z0-9_*]*$';
+
 /** The `apiVersion` both kinds carry. */
 export const API_VERSION = 'pilotage.dev/v1';
 

@@ -115,6 +115,12 @@ export interface PlanAction {
   readonly retries: RetryPolicy;
   /** extra env for the process, templated */
   readonly env: Readonly<Record<string, Template>>;
+  /**
+   * variables of the engine's environment this action's component inherits (names and `*`
+   * globs): the workflow's `passEnv` and the action's, in that order. Absent: none (plans stored
+   * before it existed have none either).
+   */
+  readonly passEnv?: readonly string[];
   /** executor override (`local`, `docker`, `kubernetes`); absent means the run's */
   readonly executor?: string;
   /** names of earlier actions this one reads (from its expressions) */
@@ -155,6 +161,8 @@ export interface Plan {
   readonly inputs?: JsonSchema;
   /** env for every action, templated */
   readonly env: Readonly<Record<string, Template>>;
+  /** the workflow's `passEnv` as written (each action's `passEnv` already includes it) */
+  readonly passEnv?: readonly string[];
   readonly stages: readonly PlanStage[];
   readonly triggers: readonly PlanTrigger[];
   /** cancel running siblings when one action fails */

@@ -1,4 +1,4 @@
-import { API_VERSION, sharedDefinitions } from './schema-defs.js';
+import { API_VERSION, PASS_ENV_PATTERN, sharedDefinitions } from './schema-defs.js';
 
 /**
  * The published JSON Schema (draft-07) of `workflow.yaml`, also committed as
@@ -26,6 +26,7 @@ export const workflowJsonSchema = {
         'JSON Schema (draft 2020-12) of the event data that starts a run; an object schema. Defaults are applied before the run starts.',
     },
     env: { $ref: '#/definitions/env' },
+    passEnv: { $ref: '#/definitions/passEnv' },
     triggers: { type: 'array', items: { $ref: '#/definitions/trigger' } },
     stages: { type: 'array', minItems: 1, items: { $ref: '#/definitions/stage' } },
     failFast: {
@@ -56,6 +57,16 @@ export const workflowJsonSchema = {
       description: 'environment variables; values may hold ${{ }} expressions',
       propertyNames: { $ref: '#/definitions/envName' },
       additionalProperties: { type: ['string', 'number', 'boolean'] },
+    },
+    passEnv: {
+      type: 'array',
+      items: {
+        type: 'string',
+        pattern: PASS_ENV_PATTERN,
+        description: 'a variable name or a glob such as AWS_* (letters, digits, _ and *)',
+      },
+      description:
+        "variables of the engine's own environment to pass to the components (names, or globs with *), besides the executor's base; PILOTAGE_* never pass. Whoever can apply the workflow can read them: list only what the components need",
     },
     stage: {
       type: 'object',
@@ -101,6 +112,7 @@ export const workflowJsonSchema = {
         timeout: { $ref: '#/definitions/duration', description: 'timeout of each attempt' },
         retries: { $ref: '#/definitions/retries' },
         env: { $ref: '#/definitions/env' },
+        passEnv: { $ref: '#/definitions/passEnv' },
         executor: { enum: ['local', 'docker', 'kubernetes'] },
         strict: { type: 'boolean', description: 'require the full callback sequence' },
       },

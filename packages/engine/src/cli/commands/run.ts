@@ -28,6 +28,7 @@ interface RunFlags {
   keepWorkspace?: boolean;
   secret: string[];
   events: string[];
+  passEnv: string[];
   server?: string;
   token?: string;
   workflowVersion?: string;
@@ -53,6 +54,12 @@ export function registerRun(program: Command): void {
     .option('--executor <name>', 'default executor: local, docker or auto')
     .option('--secret <NAME=value>', 'a secret for this run, masked everywhere (repeatable)', collect, [])
     .option('--events <stdout|file.jsonl|url>', "deliver the run's CDEvents there too (repeatable)", collect, [])
+    .option(
+      '--pass-env <NAME>',
+      "let components inherit this variable of this process's environment (a name or a glob such as AWS_*; repeatable; PILOTAGE_PASS_ENV)",
+      collect,
+      [],
+    )
     .option('--keep-workspace', 'keep the run workspace folder after the run')
     .option('--plain', 'one line per event even on a terminal')
     .option('--json', 'machine output: one JSON object per line')
@@ -80,6 +87,7 @@ async function runRemote(name: string, flags: RunFlags): Promise<number> {
       ['--secret', flags.secret.length > 0],
       ['--events', flags.events.length > 0],
       ['--keep-workspace', flags.keepWorkspace === true],
+      ['--pass-env', flags.passEnv.length > 0],
     ]
       .filter(([, given]) => given)
       .map(([flag]) => flag);
@@ -133,6 +141,7 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
         executor: flags.executor,
         keepWorkspace: flags.keepWorkspace,
         eventSinks: flags.events,
+        passEnv: flags.passEnv,
       }),
       { secrets, warn: (message) => process.stderr.write(`warning: ${message}\n`) },
     );

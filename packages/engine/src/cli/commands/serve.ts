@@ -11,6 +11,7 @@ interface ServeFlags {
   executor?: string;
   config?: string;
   logLevel?: string;
+  passEnv: string[];
 }
 
 /** `pilotage serve`: the API server, until SIGTERM or SIGINT (then a graceful stop). */
@@ -24,6 +25,12 @@ export function registerServe(program: Command): void {
     .option('--advertise-url <url>', 'URL at which containers and pods reach this server (PILOTAGE_ADVERTISE_URL)')
     .option('--executor <name>', 'default executor: local, docker or auto (PILOTAGE_EXECUTOR)')
     .option('--log-level <level>', 'trace, debug, info, warn, error (PILOTAGE_LOG_LEVEL)')
+    .option(
+      '--pass-env <NAME>',
+      "let every component inherit this variable of the server's environment (a name or a glob such as AWS_*; repeatable; PILOTAGE_PASS_ENV)",
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
     .option('-c, --config <file>', 'config file, YAML or JSON (PILOTAGE_CONFIG)')
     .action(async (flags: ServeFlags) => {
       try {
@@ -35,6 +42,7 @@ export function registerServe(program: Command): void {
             advertiseUrl: flags.advertiseUrl,
             executor: flags.executor,
             logLevel: flags.logLevel,
+            passEnv: flags.passEnv,
           },
           flags.config,
         );

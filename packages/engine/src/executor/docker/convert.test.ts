@@ -38,6 +38,18 @@ function envOf(plan: ContainerPlan): Record<string, string> {
 }
 
 describe('toContainerPlan', () => {
+  test("env: of the engine's environment only what passEnv allows (no base), never PILOTAGE_*; the spec's wins", () => {
+    const envPolicy = {
+      engineEnv: { PATH: '/host/bin', AWS_REGION: 'eu', SSH_AUTH_SOCK: '/s', PILOTAGE_TOKEN: 't', A: 'engine' },
+      base: [],
+      passEnv: ['SSH_AUTH_SOCK', 'PILOTAGE_*'],
+    };
+    const env = envOf(
+      toContainerPlan({ ...spec({}, { A: 'spec' }), passEnv: ['AWS_*', 'A'] }, { ...SETTINGS, envPolicy }),
+    );
+    assert.deepEqual(env, { SSH_AUTH_SOCK: '/s', AWS_REGION: 'eu', A: 'spec', CO_WORKSPACE: '/workspace' });
+  });
+
   test('the basics: name, image, labels, workspace bind, working dir, stop timeout, network', () => {
     const plan = toContainerPlan(spec(), SETTINGS);
     assert.equal(plan.name, 'pilotage-01abcdef');

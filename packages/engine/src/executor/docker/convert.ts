@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import type { ContainerCreateOptions, MountSettings } from 'dockerode';
 import { ExecutorError } from '../../domain/errors.js';
 import type { TaskSpec } from '../executor.js';
+import { componentEnv, type ComponentEnvPolicy, INHERIT_NOTHING } from '../shared/component-env.js';
 import { containerNameFor, LABELS, ownedLabels, volumeNameFor } from './labels.js';
 import { parseCpuCores, parseMemoryBytes } from './parse-quantity.js';
 
@@ -37,6 +38,8 @@ export interface ContainerSettings {
   readonly canLimitMemory: boolean;
   /** the runtime can enforce a CPU limit (`docker info`: CpuCfsQuota) */
   readonly canLimitCpu: boolean;
+  /** what the container inherits of the engine's environment (no base: the image sets its own); default nothing */
+  readonly envPolicy?: ComponentEnvPolicy;
 }
 
 /** Files to write into a mount before the container starts (a volume's `initialData`). */
@@ -65,7 +68,8 @@ export interface ContainerPlan {
 
 /**
  * Translate a task spec into the container to create (pure; table-tested):
- * - env: the component's env, then `spec.env`, then what only the executor knows:
+ * - env: what `settings.envPolicy` lets through of the engine's environment (`passEnv` only),
+ *   the component's env, then `spec.env`, then what only the executor knows:
  *   `CO_WORKSPACE` (the mount path), `CO_COMPONENT_DIR` (/component) for components from a
  *   folder or with a `./` command, `CO_ENDPOINT_PORT` for components with an endpoint;
  * - `command` overrides the image's entrypoint (`./x` → `/component/x`) and `args` its cmd
@@ -90,7 +94,10 @@ export function toContainerPlan(spec: TaskSpec, settings: ContainerSettings): Co
   const warnings: string[] = [];
   const workspaceMount = posix.resolve('/', spec.workspaceMount);
 
-  const env: Record<string, string> = { ...component.env, ...spec.env, CO_WORKSPACE: workspaceMount };
+  const env: Record<string, string> = {
+    ...componentEnv({ ...spec, env: { ...component.env, ...spec.env } }, settings.envPolicy ?? INHERIT_NOTHING),
+    CO_WORKSPACE: workspaceMount,
+  };
   const command = component.command ?? [];
   const fromFolder = component.dir !== undefined || command[0]?.startsWith('./') === true;
   if (fromFolder) env['CO_COMPONENT_DIR'] = COMPONENT_DIR_IN_IMAGE;

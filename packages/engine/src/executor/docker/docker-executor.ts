@@ -48,6 +48,13 @@ export interface DockerExecutorOptions {
   readonly defaultImage?: string;
   /** base URL containers use for callbacks, overriding the rule of `callbackBaseUrl` */
   readonly callbackUrl?: string;
+  /**
+   * the engine's environment, of which containers inherit only what `passEnv` (this setting and
+   * the workflow's) allows; default: this process's
+   */
+  readonly engineEnv?: Readonly<Record<string, string | undefined>>;
+  /** names and `*` globs of the engine's environment every container inherits (the `passEnv` setting) */
+  readonly passEnv?: readonly string[];
 }
 
 /** The docker executor: the Executor interface, plus what its callers may use directly. */
@@ -90,6 +97,8 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
   // Every running task listens on this signal (its wait and log requests).
   setMaxListeners(0, closing.signal);
   let limits: Promise<{ memory: boolean; cpu: boolean }> | undefined;
+  // Containers get no base of the engine's environment: their image sets PATH, HOME and the rest.
+  const envPolicy = { engineEnv: options.engineEnv ?? process.env, base: [], passEnv: options.passEnv ?? [] };
   /** refs started by this instance → whether the container is all there is to remove */
   const simple = new Map<string, boolean>();
 
@@ -155,6 +164,7 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
       ...(endpointPort === undefined ? {} : { endpointPort }),
       canLimitMemory: can.memory,
       canLimitCpu: can.cpu,
+      envPolicy,
     });
 
     let container: Docker.Container;

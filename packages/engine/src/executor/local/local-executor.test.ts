@@ -134,17 +134,59 @@ describe('local executor', () => {
     );
   });
 
-  test('runs in the workspace with process.env overlaid by spec.env; stdin is closed', async () => {
-    process.env['PILOTAGE_TEST_INHERITED'] = 'yes';
+  test("runs in the workspace with the base of this process's env and spec.env over it; stdin is closed", async () => {
+    process.env['SEC_TEST_NOT_INHERITED'] = 'yes';
     try {
-      const { lines } = await run(sh('pwd; echo "$PILOTAGE_TEST_INHERITED $CO_X $HOME"; cat; echo end'), {
+      const { lines } = await run(sh('pwd; echo "${SEC_TEST_NOT_INHERITED:-unset} $CO_X $HOME"; cat; echo end'), {
         CO_X: 'x',
         HOME: '/from-spec',
       });
-      assert.deepEqual(out(lines, 'stdout'), [workspace, 'yes x /from-spec', 'end']);
+      assert.deepEqual(out(lines, 'stdout'), [workspace, 'unset x /from-spec', 'end']);
     } finally {
-      delete process.env['PILOTAGE_TEST_INHERITED'];
+      delete process.env['SEC_TEST_NOT_INHERITED'];
     }
+  });
+
+  test("of the engine env, only the base and passEnv (the executor's and the spec's) reach the component", async () => {
+    const engineEnv = {
+      PATH: process.env.PATH,
+      LC_ALL: 'C',
+      PILOTAGE_ENCRYPTION_KEY: 'master-key',
+      PILOTAGE_SECRET_X: 'secret-x',
+      AWS_SECRET_ACCESS_KEY: 'aws-secret',
+      AWS_REGION: 'eu-west-3',
+      SSH_AUTH_SOCK: '/run/ssh',
+      OTHER: 'other',
+    };
+    const dump = (passEnv: string[], specPass?: string[]) =>
+      (async () => {
+        const local = createLocalExecutor({ engineEnv, passEnv });
+        const lines: LogLine[] = [];
+        const handle = await local.start({ ...spec(sh('env')), ...(specPass ? { passEnv: specPass } : {}) }, (line) =>
+          lines.push(line),
+        );
+        await handle.wait();
+        await local.close();
+        return Object.fromEntries(out(lines, 'stdout').map((line) => line.split(/=(.*)/s).slice(0, 2)));
+      })();
+    const plain = await dump([]);
+    assert.equal(plain.PATH, process.env.PATH);
+    assert.equal(plain.LC_ALL, 'C');
+    for (const name of [
+      'PILOTAGE_ENCRYPTION_KEY',
+      'PILOTAGE_SECRET_X',
+      'AWS_SECRET_ACCESS_KEY',
+      'SSH_AUTH_SOCK',
+      'OTHER',
+    ]) {
+      assert.equal(plain[name], undefined, name);
+    }
+    const passed = await dump(['SSH_AUTH_SOCK', 'PILOTAGE_*'], ['AWS_*']);
+    assert.equal(passed.SSH_AUTH_SOCK, '/run/ssh');
+    assert.equal(passed.AWS_SECRET_ACCESS_KEY, 'aws-secret');
+    assert.equal(passed.AWS_REGION, 'eu-west-3');
+    assert.equal(passed.PILOTAGE_ENCRYPTION_KEY, undefined);
+    assert.equal(passed.OTHER, undefined);
   });
 
   test('./ resolves against the component folder, not the workspace', async () => {

@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { ExecutorError } from '../../domain/errors.js';
 import type { Executor, LogLine, RunningRef, TaskHandle, TaskSpec } from '../executor.js';
+import { componentEnv, LOCAL_BASE_ENV } from '../shared/component-env.js';
 import { freeLoopbackPort } from '../shared/free-port.js';
 import { LocalTask } from './local-task.js';
 import { resolveArgv } from './resolve-command.js';
@@ -11,6 +12,13 @@ import { resolveArgv } from './resolve-command.js';
 export interface LocalExecutorOptions {
   /** default grace between SIGTERM and SIGKILL in `kill`, ms; default 5000 */
   readonly killGraceMs?: number;
+  /**
+   * the engine's environment, from which components inherit only the base (LOCAL_BASE_ENV) and
+   * what `passEnv` allows; default: this process's
+   */
+  readonly engineEnv?: Readonly<Record<string, string | undefined>>;
+  /** names and `*` globs of the engine's environment every component inherits (the `passEnv` setting) */
+  readonly passEnv?: readonly string[];
 }
 
 /** Default grace between SIGTERM and SIGKILL, ms. */
@@ -20,7 +28,9 @@ export const LOCAL_KILL_GRACE_MS = 5000;
  * The embedded executor: runs each component as a process group on this machine (POSIX only).
  * - argv is `command` + `args`; `./x` resolves against the component's folder, bare names on
  *   the PATH of the merged env; working directory is the run's workspace.
- * - env is this process's env overlaid by `spec.env`; a component that declares `endpoint`
+ * - env is `componentEnv`: the base (PATH, HOME, LANG, LC_*, TZ, TMPDIR, USER) and what `passEnv`
+ *   allows of this process's env, then `spec.env`; nothing else of the engine's (its
+ *   PILOTAGE_* settings and secrets least of all). A component that declares `endpoint`
  *   gets a free loopback port in `CO_ENDPOINT_PORT` and must listen on it
  *   (`endpointUrl` = `http://127.0.0.1:PORT<path>`; the declared port is for containers).
  * - stdin is closed; stdout and stderr are delivered line by line (see LineSplitter).
@@ -31,15 +41,18 @@ export const LOCAL_KILL_GRACE_MS = 5000;
 export function createLocalExecutor(options: LocalExecutorOptions = {}): Executor {
   const killGraceMs = options.killGraceMs ?? LOCAL_KILL_GRACE_MS;
   const tasks = new Map<string, LocalTask>();
+  const envPolicy = {
+    engineEnv: options.engineEnv ?? process.env,
+    base: LOCAL_BASE_ENV,
+    passEnv: options.passEnv ?? [],
+  };
 
   async function start(spec: TaskSpec, onLog: (line: LogLine) => void): Promise<TaskHandle> {
     const component = `${spec.component.name}@${spec.component.version}`;
     const argv = resolveArgv(spec.component);
     await assertDirectory(spec.workspaceDir, component);
 
-    const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
-    Object.assign(env, spec.env);
+    const env = componentEnv(spec, envPolicy);
     let endpointUrl: string | undefined;
     const endpoint = spec.component.endpoint;
     if (endpoint !== undefined) {

@@ -1,0 +1,72 @@
+import type { TaskSpec } from '../executor.js';
+
+/**
+ * What a component inherits from the engine's own environment. Every executor builds a
+ * component's environment with `componentEnv` and nothing else, so that the rule is written once:
+ *
+ * 1. from the engine's environment, only the variables named by `base` (the local executor's
+ *    PATH, HOME, …; nothing for containers, whose image sets its own) and by an allow-list:
+ *    the engine's `passEnv` setting and the workflow's and action's `passEnv` (`spec.passEnv`);
+ * 2. never a `PILOTAGE_*` variable of the engine's (its encryption key, API token, secrets,
+ *    store URL), whatever an allow-list says: a secret reaches a component only where the
+ *    workflow maps it (`env: { X: "${{ secrets.X }}" }`);
+ * 3. then `spec.env` over it: the contract's variables, the component's, workflow's and
+ *    action's `env`, which win over anything inherited.
+ */
+export interface ComponentEnvPolicy {
+  /** the engine's environment (the process's, for real executors) */
+  readonly engineEnv: Readonly<Record<string, string | undefined>>;
+  /** names and globs every component inherits (the executor's base) */
+  readonly base: readonly string[];
+  /** names and globs the operator lets through (the `passEnv` setting), for every workflow */
+  readonly passEnv: readonly string[];
+}
+
+/**
+ * The base of the local executor: what a program needs to find its tools and speak the user's
+ * language and time zone. `LC_*` is every locale category.
+ */
+export const LOCAL_BASE_ENV: readonly string[] = Object.freeze([
+  'PATH',
+  'HOME',
+  'LANG',
+  'LC_*',
+  'TZ',
+  'TMPDIR',
+  'USER',
+]);
+
+/** Engine variables that no allow-list can pass (rule 2). */
+export const NEVER_PASSED_ENV = 'PILOTAGE_*';
+
+/** A policy that inherits nothing (tests, and executors given no engine environment). */
+export const INHERIT_NOTHING: ComponentEnvPolicy = Object.freeze({ engineEnv: {}, base: [], passEnv: [] });
+
+/**
+ * The whole environment of one component: the inherited part (rules 1 and 2), then `spec.env`.
+ * Pure; the result is a new object.
+ */
+export function componentEnv(
+  spec: Pick<TaskSpec, 'env' | 'passEnv'>,
+  policy: ComponentEnvPolicy,
+): Record<string, string> {
+  const allowed = [...policy.base, ...policy.passEnv, ...(spec.passEnv ?? [])].map(globMatcher);
+  const neverPassed = globMatcher(NEVER_PASSED_ENV);
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(policy.engineEnv)) {
+    if (value === undefined || neverPassed(name)) continue;
+    if (allowed.some((matches) => matches(name))) env[name] = value;
+  }
+  return Object.assign(env, spec.env);
+}
+
+/** A predicate for one allow-list entry; `*` matches any run of characters, the rest is literal. */
+export function globMatcher(pattern: string): (name: string) => boolean {
+  if (!pattern.includes('*')) return (name) => name === pattern;
+  const source = pattern
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  const regex = new RegExp(`^${source}$`);
+  return (name) => regex.test(name);
+}
