@@ -20,9 +20,11 @@ const PAGE = 1000;
  *   original start, and the attempt ends, is recorded and cleaned up as any other;
  * - otherwise (the component is gone, its executor cannot outlive the engine or is not
  *   configured any more, or the runtime cannot be reached), record it `errored` with a reason
- *   starting `lost:` and remove whatever is left of it.
+ *   starting `lost:` and remove whatever is left of it (`destroy` resolves once it is gone).
  * `input` is the attempt's input as the run would build it for `task.attempt`. Returns the
- * outcome; the caller retries per the action's policy as after any attempt.
+ * outcome; the caller retries per the action's policy as after any attempt, except when the
+ * outcome says `retryable: false`: the old attempt may still be running (its executor cannot
+ * be asked, or failed to remove it), and two attempts of one action never run at once.
  */
 export async function resumeTaskRun(
   ctx: EngineContext,
@@ -33,16 +35,21 @@ export async function resumeTaskRun(
   try {
     executor = ctx.executors.get(task.executor);
   } catch {
-    return recordLost(ctx, input, task, `its executor ${task.executor} is not configured in this engine`);
+    return recordLost(ctx, input, task, `its executor ${task.executor} is not configured in this engine`, {
+      unsure: true,
+    });
   }
   let found: RunningRef | undefined;
   try {
     found = (await executor.list()).find((ref) => ref.taskRunId === task.id);
   } catch (error) {
-    return recordLost(ctx, input, task, `cannot reach its executor: ${messageOf(error)}`);
+    return recordLost(ctx, input, task, `cannot reach its executor: ${messageOf(error)}`, { unsure: true });
   }
   if (found === undefined || task.state === 'pending') {
-    return recordLost(ctx, input, task, 'the engine restarted while it ran and its component is gone', executor, found);
+    return recordLost(ctx, input, task, 'the engine restarted while it ran and its component is gone', {
+      executor,
+      found,
+    });
   }
   const ref = found.ref;
   const release = await ctx.slots.acquire();
@@ -57,9 +64,9 @@ export async function resumeTaskRun(
       timeoutMs: input.action.timeoutMs - elapsed,
     });
     if (outcome !== undefined) return outcome;
-    return await recordLost(ctx, input, task, 'the engine restarted and could not re-attach it', executor, found);
+    return await recordLost(ctx, input, task, 'the engine restarted and could not re-attach it', { executor, found });
   } catch (error) {
-    return recordLost(ctx, input, task, `re-attaching failed: ${messageOf(error)}`, executor, found);
+    return recordLost(ctx, input, task, `re-attaching failed: ${messageOf(error)}`, { executor, found });
   } finally {
     release();
   }
@@ -93,25 +100,36 @@ export async function reclaimLeftovers(ctx: EngineContext): Promise<void> {
   }
 }
 
-/** Record an unfinished task run as ended `errored` (`lost: why`), and remove what is left of it. */
+/**
+ * Record an unfinished task run as ended `errored` (`lost: why`), after removing what is left of
+ * it (`left`). When that could not be made sure of (`unsure`: its executor cannot be asked; or
+ * the removal failed), the outcome is not retryable and the reason says why.
+ */
 async function recordLost(
   ctx: EngineContext,
   input: AttemptInput,
   task: TaskRunRecord,
   why: string,
-  executor?: Executor,
-  found?: RunningRef,
+  left: { readonly executor?: Executor; readonly found?: RunningRef; readonly unsure?: boolean } = {},
 ): Promise<AttemptOutcome> {
+  let reason = `lost: ${why}`;
+  let retryable = left.unsure !== true;
+  const { executor, found } = left;
   if (executor !== undefined && found !== undefined) {
-    await executor
-      .destroy(found.ref)
-      .catch((error: unknown) => ctx.warn(`could not clean up ${found.ref}: ${messageOf(error)}`));
+    try {
+      await executor.destroy(found.ref);
+    } catch (error) {
+      ctx.warn(`could not clean up ${found.ref}: ${messageOf(error)}`);
+      reason += `; it could not be stopped (${messageOf(error)})`;
+      retryable = false;
+    }
   }
+  if (!retryable) reason += '; not retried: its previous attempt may still be running';
   const current = (await ctx.store.taskRuns.get(task.id)) ?? task;
   if (isTaskEnded(current.state)) return { state: current.state, output: current.output, taskRunId: task.id };
-  const patch = { reason: `lost: ${why}`, endedAt: ctx.clock() };
+  const patch = { reason, endedAt: ctx.clock() };
   await recordTaskMove(ctx, input.run, current, [current.state], 'errored', patch);
-  return { state: 'errored', output: {}, taskRunId: task.id };
+  return { state: 'errored', output: {}, taskRunId: task.id, ...(retryable ? {} : { retryable: false }) };
 }
 
 /** What the store holds of a task run's output: its `[COUT]` lines, and its last second of lines. */

@@ -162,7 +162,8 @@ export class RunExecution {
     if (last && !isTaskEnded(last.state)) {
       // a restart found it unfinished: re-attach its component, or record it lost (reattach.ts)
       const resumed = await resumeTaskRun(this.ctx, this.attemptInput(action, last.attempt, last.executor, stop), last);
-      if (stop.stopped || !shouldRetry(action.retries, last.attempt, resumed.state)) {
+      const retry = resumed.retryable !== false && shouldRetry(action.retries, last.attempt, resumed.state);
+      if (stop.stopped || !retry) {
         this.results.set(action.name, { status: resumed.state, outputs: resumed.output });
         return resumed.state;
       }

@@ -24,6 +24,11 @@ export interface AttemptOutcome {
   readonly state: TaskRunState;
   readonly output: JsonObject;
   readonly taskRunId: string;
+  /**
+   * false when the action must not be tried again whatever its retry policy: this attempt may
+   * still be running somewhere (engine/reattach.ts). Absent: the policy decides.
+   */
+  readonly retryable?: false;
 }
 
 /** What an attempt is given by its run. */

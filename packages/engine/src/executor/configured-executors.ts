@@ -41,14 +41,19 @@ export interface ExecutorSetup {
  *     docker stays available on demand (a runtime started later is found at the first use).
  *   - any other default: docker is still available to workflows and actions that name it, on
  *     demand (see `createOnDemandDockerExecutor`): nothing is contacted until then.
- * Both get the config's `passEnv`; the docker executor also the config's engine id, network, pull
+ * Both get the config's `passEnv` and engine id (the local executor marks its processes with it,
+ * to find what a dead engine left); the docker executor also the config's network, pull
  * policy, default image and kill grace, and registry credentials from `setup.secrets`.
  * (`kubernetes` has no executor in this engine: choosing it as the default is a ConfigError from
  * the executor set, unless the caller adds one.)
  */
 export async function configuredExecutors(config: Config, setup: ExecutorSetup = {}): Promise<ConfiguredExecutors> {
   const info = setup.info ?? (() => undefined);
-  const local = createLocalExecutor({ killGraceMs: config.killGraceMs, passEnv: config.passEnv });
+  const local = createLocalExecutor({
+    killGraceMs: config.killGraceMs,
+    passEnv: config.passEnv,
+    engineId: config.engineId,
+  });
   const { dockerEnv, candidates } = dockerEndpointsOf(config);
   const secrets = setup.secrets ?? config.secrets;
   const dockerOptions: Omit<DockerExecutorOptions, 'dockerHost'> = {

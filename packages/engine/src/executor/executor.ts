@@ -93,7 +93,10 @@ export interface RunningRef {
  * 5. `list()` returns what this executor started and that still exists (running or not), so
  *    that the engine can reconcile after a restart; `attach(ref, onLog, sinceMs)` re-acquires a
  *    handle, delivering the lines written from `sinceMs` (epoch ms, at the runtime's resolution;
- *    default: from now). Executors that cannot outlive the engine (local) return [] and undefined.
+ *    default: from now). Executors whose components cannot be re-acquired (local) return
+ *    undefined from `attach`; the local executor's `list()` reports only what dead engine
+ *    processes left, so that `destroy` removes it before the action is retried. `destroy`
+ *    resolves once the component is gone, and rejects when it could not make sure of that.
  * 6. Many `start` calls may run concurrently. `close()` releases the executor's own resources
  *    (clients, sockets); it does not kill components.
  */

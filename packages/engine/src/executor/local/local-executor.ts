@@ -6,6 +6,8 @@ import type { Executor, LogLine, RunningRef, TaskHandle, TaskSpec } from '../exe
 import { componentEnv, LOCAL_BASE_ENV } from '../shared/component-env.js';
 import { freeLoopbackPort } from '../shared/free-port.js';
 import { LocalTask } from './local-task.js';
+import { findOrphanGroups, killOrphanGroup, type EngineProcessAlive, type OrphanGroup } from './orphans.js';
+import { currentEngineProcess, formatMark, PROCESS_MARK_ENV } from './process-mark.js';
 import { resolveArgv } from './resolve-command.js';
 
 /** Options of the local executor. */
@@ -19,6 +21,16 @@ export interface LocalExecutorOptions {
   readonly engineEnv?: Readonly<Record<string, string | undefined>>;
   /** names and `*` globs of the engine's environment every component inherits (the `passEnv` setting) */
   readonly passEnv?: readonly string[];
+  /**
+   * the engine id (config `engineId`): every process started is marked with it (PROCESS_MARK_ENV),
+   * and `list()` reports the groups that dead engine processes of this id left. Without it,
+   * nothing is marked and `list()` is [].
+   */
+  readonly engineId?: string;
+  /** this engine process's identity in the mark; default `currentEngineProcess()` */
+  readonly engineProcess?: string;
+  /** how `list()` tells a live engine process from a dead one; default from /proc */
+  readonly engineProcessAlive?: EngineProcessAlive;
 }
 
 /** Default grace between SIGTERM and SIGKILL, ms. */
@@ -36,11 +48,21 @@ export const LOCAL_KILL_GRACE_MS = 5000;
  * - stdin is closed; stdout and stderr are delivered line by line (see LineSplitter).
  * - `kill` signals the whole group; when the main process ends, anything left in its group is
  *   killed. A process that leaves the group (setsid, double-fork daemons that do so) escapes.
- * Components cannot outlive the engine's control here: `list()` is [] and `attach()` undefined.
+ * - with an `engineId`, every process carries PROCESS_MARK_ENV (engine id, this engine process's
+ *   identity, run and task run), which its children inherit. A component cannot outlive the
+ *   engine's control unnoticed: if the engine process dies (`kill -9`), its groups run on as
+ *   orphans, and the next engine of the same id finds them: `list()` reports the groups of
+ *   marked processes whose engine process is dead (never those of a live one: another replica,
+ *   a `pilotage run` on the same store), `attach()` cannot re-acquire them (undefined), and
+ *   `destroy(ref)` stops them (SIGTERM, SIGKILL after the kill grace) and resolves once they are
+ *   gone, so recovery records them lost and removes them before any retry starts.
  */
 export function createLocalExecutor(options: LocalExecutorOptions = {}): Executor {
   const killGraceMs = options.killGraceMs ?? LOCAL_KILL_GRACE_MS;
   const tasks = new Map<string, LocalTask>();
+  /** groups a dead engine process left, as `list()` last found them, by ref */
+  const orphans = new Map<string, OrphanGroup>();
+  const engineProcess = options.engineProcess ?? currentEngineProcess();
   const envPolicy = {
     engineEnv: options.engineEnv ?? process.env,
     base: LOCAL_BASE_ENV,
@@ -53,6 +75,10 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
     await assertDirectory(spec.workspaceDir, component);
 
     const env = componentEnv(spec, envPolicy);
+    if (options.engineId !== undefined) {
+      const mark = { engineId: options.engineId, engineProcess, runId: spec.runId, taskRunId: spec.taskRunId };
+      env[PROCESS_MARK_ENV] = formatMark(mark);
+    }
     let endpointUrl: string | undefined;
     const endpoint = spec.component.endpoint;
     if (endpoint !== undefined) {
@@ -93,11 +119,24 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
     name: 'local',
     start,
     async destroy(ref) {
-      // Only a ref we started is ever signalled: an unknown pid may belong to anyone.
+      // Only a ref we started, or an orphan list() found by its mark, is ever signalled: an
+      // unknown pid may belong to anyone.
+      const orphan = orphans.get(ref);
+      if (orphan !== undefined) {
+        await killOrphanGroup(orphan, killGraceMs);
+        orphans.delete(ref);
+        return;
+      }
       await tasks.get(ref)?.destroy();
     },
     async list(): Promise<RunningRef[]> {
-      return [];
+      if (options.engineId === undefined) return [];
+      const found = await findOrphanGroups(options.engineId, options.engineProcessAlive);
+      return found.map((group) => {
+        const ref = String(group.pgid);
+        orphans.set(ref, group);
+        return { ref, runId: group.mark.runId, taskRunId: group.mark.taskRunId, running: true };
+      });
     },
     async attach() {
       return undefined;
