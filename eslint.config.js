@@ -14,6 +14,8 @@ const adapters = [
   '**/executor/docker/**',
   '**/executor/kubernetes/**',
   '**/main.js',
+  '**/tracing/**',
+  '@opentelemetry/*',
   'fastify',
   'kysely',
   'better-sqlite3',

@@ -8,15 +8,24 @@ import { compileWorkflow, createFileResolver } from '../packages/engine/dist/pla
 /**
  * An engine as `pilotage run` builds it (SQLite file store, local executor, loopback callback
  * server), with its database and run workspaces in `dir`. `maxParallel` must be at least the
- * widest run measured, so that the workflow's `concurrency` is the only cap. Call `close()`.
+ * widest run measured, so that the workflow's `concurrency` is the only cap. `flags` are more
+ * configuration keys (`otelEndpoint`). Call `close()`.
  * @param {string} dir
  * @param {number} maxParallel
+ * @param {Record<string, string>} [flags]
  */
-export function createBenchRuntime(dir, maxParallel) {
+export function createBenchRuntime(dir, maxParallel, flags = {}) {
   const config = loadConfig({
     env: {},
     home: dir,
-    flags: { db: join(dir, 'bench.db'), dataDir: dir, executor: 'local', maxParallel, keepWorkspace: false },
+    flags: {
+      db: join(dir, 'bench.db'),
+      dataDir: dir,
+      executor: 'local',
+      maxParallel,
+      keepWorkspace: false,
+      ...flags,
+    },
   });
   return createRuntime(config);
 }

@@ -10,6 +10,7 @@ import { timeBareLoop } from './bare-loop.mjs';
 import { machineLine, median, positiveEnv } from './common.mjs';
 import { sequentialBreakdown } from './breakdown.mjs';
 import { benchPlan, createBenchRuntime, timeEngineRun } from './engine-bench.mjs';
+import { startSpanSink } from './span-sink.mjs';
 import { fixed, formatTable } from './table.mjs';
 
 /** The targets of issue 2. */
@@ -54,6 +55,7 @@ const dir = await mkdtemp(join(tmpdir(), 'pilotage-bench-'));
 const runtime = await createBenchRuntime(dir, Math.max(n, WARMUP_N));
 const progress = (text) => process.stderr.write(`${text}\n`);
 const results = new Map();
+let traced;
 try {
   progress(`warming up (${WARMUP_N} actions of each style, engine and bare)...`);
   for (const style of styles) {
@@ -90,6 +92,7 @@ try {
       results.set(`${style.key}-${mode.key}`, { style, mode, bareMs, engine, rounds: bares.length });
     }
   }
+  if (styles.some((style) => style.key === 'a')) traced = await timeTraced();
 } finally {
   await runtime.close();
   await rm(dir, { recursive: true, force: true });
@@ -174,6 +177,46 @@ if (has('a') && has('b')) {
     `  the full contract (Node SDK) adds <= ${MAX_CONTRACT_MS} ms per task (sequential): ${fixed(adds)} ms ` +
       verdict(adds <= MAX_CONTRACT_MS),
   );
+}
+
+if (traced !== undefined) {
+  const off = get('a', 'seq');
+  console.log('\nTracing (issue 16), exit-code style, sequential, per task:');
+  console.log(
+    `  no endpoint (every row above: the no-op tracer, no OpenTelemetry module loaded): ` +
+      `${fixed(perTask(off.engine.wallMs))} ms, ${fixed(overhead(off))} ms over the bare spawn`,
+  );
+  console.log(
+    `  spans exported to a local OTLP/HTTP receiver: ${fixed(perTask(traced.wallMs))} ms ` +
+      `(${fixed(perTask(traced.wallMs - off.engine.wallMs))} ms more; ${traced.spans} spans received)`,
+  );
+}
+
+/**
+ * The exit-code style, sequential, on an engine that exports its spans to a local receiver:
+ * the median of 3 rounds after a warm-up, and how many spans arrived (the engine is closed first,
+ * which exports the last batch).
+ */
+async function timeTraced() {
+  const style = styles.find((s) => s.key === 'a');
+  progress(`measuring ${style.label}, sequential, ${n} actions, traces exported to a local OTLP receiver...`);
+  const sink = await startSpanSink();
+  const tracedDir = join(dir, 'traced');
+  const engine = await createBenchRuntime(tracedDir, Math.max(n, WARMUP_N), { otelEndpoint: sink.url });
+  try {
+    const plan = (name, count) =>
+      benchPlan({ dir: tracedDir, name, componentFile: style.component, n: count, concurrency: 1 });
+    await timeEngineRun(engine, await plan('traced-warmup', WARMUP_N));
+    const measured = await plan('traced', n);
+    const rounds = [];
+    for (let round = 0; round < (style.repeats ?? 1); round++)
+      rounds.push((await timeEngineRun(engine, measured)).wallMs);
+    await engine.close();
+    return { wallMs: median(rounds), spans: sink.spans() };
+  } finally {
+    await engine.close();
+    await sink.close();
+  }
 }
 
 /** BENCH_STYLES: comma-separated keys of `allStyles` (default `a,b`; `c` is the node:http variant). */

@@ -15,6 +15,7 @@ import { localLeaseIdentity } from './events/sink-lease.js';
 import { sinkFromTarget } from './events/sinks/sink-from-target.js';
 import type { Sink } from './events/sinks/sink.js';
 import type { Store } from './store/types.js';
+import { loadTracing, type LoadedTracing } from './tracing/load-tracing.js';
 
 /** An assembled engine with everything it owns. `close()` releases it all, in order. */
 export interface Runtime {
@@ -69,8 +70,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   });
   let callback: { url: string; close(): Promise<void> } | undefined;
   let delivery: DeliveryWorker | undefined;
+  let tracing: LoadedTracing | undefined;
   const executors: Executor[] = [];
+  const warn = options.warn ?? ((message: string) => process.stderr.write(`${message}\n`));
   try {
+    tracing = await loadTracing(config, warn);
     callback =
       options.callbackServedAt === undefined
         ? await startCallbackServer({ host: config.callbackHost, port: config.callbackPort, registry })
@@ -80,7 +84,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     if (sinks.length > 0) delivery = startDeliveryWorker({ deliveries: store.deliveries, sinks, lease });
     const configured = await configuredExecutors(config, {
       secrets: { ...config.secrets, ...options.secrets },
-      info: options.warn ?? ((message) => process.stderr.write(`${message}\n`)),
+      info: warn,
     });
     executors.push(...configured.executors, ...(options.executors ?? []));
     const defaultName = configured.defaultName;
@@ -96,6 +100,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       workspaceRoot: config.workspaceRoot,
       keepWorkspace: config.keepWorkspace,
       events: options.events ?? createRunEventBuilder(config.advertiseUrl ?? callback.url),
+      tracing: tracing.tracing,
       onEventsWritten: () => {
         delivery?.kick();
         options.onEventsWritten?.();
@@ -107,6 +112,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       ...(options.warn ? { warn: options.warn } : {}),
     });
     const server = callback;
+    const traces = tracing;
     let closed = false;
     return {
       config,
@@ -122,6 +128,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         if (closed) return;
         closed = true;
         await engine.close(closeOptions);
+        await traces.close();
         await delivery?.drain(2000);
         await delivery?.stop();
         await server.close();
@@ -131,6 +138,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     };
   } catch (error) {
     await delivery?.stop();
+    await tracing?.close();
     await callback?.close();
     await Promise.all(executors.map((e) => e.close().catch(() => undefined)));
     await store.close();

@@ -14,8 +14,16 @@ export interface ApiClient {
   stream(path: string, headers?: Record<string, string>): Promise<NodeJS.ReadableStream>;
 }
 
-/** A client of `server` sending `token` as a bearer token (if given). */
-export function createApiClient(server: string, token: string | undefined): ApiClient {
+/**
+ * A client of `server` sending `token` as a bearer token (if given), and `headers` with every
+ * request (the caller's trace context).
+ */
+export function createApiClient(
+  server: string,
+  token: string | undefined,
+  headers: Readonly<Record<string, string>> = {},
+): ApiClient {
+  const always = headers;
   const base = server.replace(/\/+$/, '');
   const open = (
     method: string,
@@ -34,6 +42,7 @@ export function createApiClient(server: string, token: string | undefined): ApiC
             accept: 'application/json',
             ...(token ? { authorization: `Bearer ${token}` } : {}),
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+            ...always,
             ...headers,
           },
         },

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { loadConfig, type Config } from '../config/config.js';
 import { readConfigFile } from '../config/config-file.js';
+import { parseTraceContext, type TraceContext } from '../domain/trace-context.js';
 
 type Flags = Partial<Record<string, string | number | boolean | readonly string[] | undefined>>;
 
@@ -19,4 +20,21 @@ export async function configWithFile(flags: Flags, file: string | undefined): Pr
   const fromFile = path === undefined || path === '' ? {} : await readConfigFile(path);
   const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
   return loadConfig({ env: process.env, home: homedir(), flags: defined, file: fromFile });
+}
+
+/**
+ * The trace this CLI process runs in: TRACEPARENT and TRACESTATE of its environment (as a traced
+ * CI job sets them). A local run's spans join it; requests to a server carry it as headers.
+ */
+export function callerTraceContext(): TraceContext | undefined {
+  return parseTraceContext(process.env.TRACEPARENT, process.env.TRACESTATE);
+}
+
+/** `callerTraceContext` as HTTP headers (none when there is none). */
+export function callerTraceHeaders(): Record<string, string> {
+  const context = callerTraceContext();
+  if (context === undefined) return {};
+  return context.tracestate === undefined
+    ? { traceparent: context.traceparent }
+    : { traceparent: context.traceparent, tracestate: context.tracestate };
 }

@@ -3,7 +3,7 @@ import { ConfigError, PilotageError } from '../domain/errors.js';
 import { PlanError, type Issue } from '../domain/issue.js';
 import { createApiClient, type ApiClient } from './api-client.js';
 import { EXIT, reportError } from './output.js';
-import { configFrom } from './runtime-flags.js';
+import { callerTraceHeaders, configFrom } from './runtime-flags.js';
 
 /** Flags of a command that talks to a server. */
 export interface ServerFlags {
@@ -55,7 +55,7 @@ export function apiClient(flags: ServerFlags): ApiClient {
   if (config.server === undefined) {
     throw new ConfigError('no server given: pass --server URL or set PILOTAGE_SERVER');
   }
-  return createApiClient(config.server, config.token);
+  return createApiClient(config.server, config.token, callerTraceHeaders());
 }
 
 /**

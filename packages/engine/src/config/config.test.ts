@@ -88,3 +88,21 @@ test('passEnv: a comma list in PILOTAGE_PASS_ENV, a list from flags or the file;
     /passEnv \(PILOTAGE_PASS_ENV\) must list variable names or globs.*"AWS-KEY"/,
   );
 });
+
+test('OpenTelemetry: PILOTAGE_OTEL_ENDPOINT over the standard variable; OTEL_SDK_DISABLED turns it off', () => {
+  const load = (env: NodeJS.ProcessEnv) => loadConfig({ env, home: '/h' });
+  assert.equal(load({}).otelEndpoint, undefined);
+  assert.equal(load({}).otelServiceName, 'pilotage');
+  assert.equal(load({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).otelEndpoint, 'http://collector:4318');
+  assert.equal(
+    load({ PILOTAGE_OTEL_ENDPOINT: 'https://ours:4318', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://theirs:4318' })
+      .otelEndpoint,
+    'https://ours:4318',
+  );
+  assert.equal(
+    load({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_SDK_DISABLED: 'TRUE' }).otelEndpoint,
+    undefined,
+  );
+  assert.equal(load({ OTEL_SERVICE_NAME: 'ci-engine' }).otelServiceName, 'ci-engine');
+  assert.throws(() => load({ PILOTAGE_OTEL_ENDPOINT: 'collector:4318' }), /otelEndpoint \(PILOTAGE_OTEL_ENDPOINT/);
+});

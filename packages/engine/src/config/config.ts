@@ -74,6 +74,15 @@ export interface Config {
   /** CLI as a client: the server's base URL and the API token to send */
   readonly server: string | undefined;
   readonly token: string | undefined;
+  /**
+   * Base URL of an OTLP/HTTP collector (`http://collector:4318`): spans of every run are POSTed
+   * to `<base>/v1/traces`. Unset: nothing is traced (and no OpenTelemetry module is loaded).
+   * Read from PILOTAGE_OTEL_ENDPOINT, else the standard OTEL_EXPORTER_OTLP_ENDPOINT;
+   * OTEL_SDK_DISABLED=true turns tracing off whatever is set.
+   */
+  readonly otelEndpoint: string | undefined;
+  /** `service.name` of the spans (OTEL_SERVICE_NAME, default `pilotage`) */
+  readonly otelServiceName: string;
 }
 
 /** Keys settable by flags (camelCase) and their env var. One env var per key. */
@@ -107,6 +116,8 @@ export const CONFIG_ENV: Readonly<Record<Exclude<keyof Config, 'secrets'>, strin
   shutdownGraceMs: 'PILOTAGE_SHUTDOWN_GRACE',
   server: 'PILOTAGE_SERVER',
   token: 'PILOTAGE_TOKEN',
+  otelEndpoint: 'PILOTAGE_OTEL_ENDPOINT',
+  otelServiceName: 'OTEL_SERVICE_NAME',
 };
 
 /** Defaults, units in the names. */
@@ -125,6 +136,7 @@ export const CONFIG_DEFAULTS = {
   port: 8080,
   metricsPublic: true,
   shutdownGraceMs: 30_000,
+  otelServiceName: 'pilotage',
 };
 
 /** Values by config key, as flags or a config file give them. */
@@ -215,6 +227,8 @@ export function loadConfig(input: {
     shutdownGraceMs: duration('shutdownGraceMs', pick('shutdownGraceMs'), CONFIG_DEFAULTS.shutdownGraceMs),
     server: pick('server')?.replace(/\/+$/, ''),
     token: pick('token'),
+    otelEndpoint: otelEndpoint(env, pick('otelEndpoint')),
+    otelServiceName: pick('otelServiceName') ?? CONFIG_DEFAULTS.otelServiceName,
   });
 }
 
@@ -250,6 +264,23 @@ function passEnvList(raw: string | undefined): readonly string[] {
     );
   }
   return names;
+}
+
+/**
+ * The collector's base URL: Pilotage's own setting, else the standard variable; none when the
+ * OpenTelemetry SDK is disabled by its standard switch. Must be an http(s) URL.
+ */
+function otelEndpoint(env: NodeJS.ProcessEnv, own: string | undefined): string | undefined {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return undefined;
+  const standard = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const url = own ?? (standard === undefined || standard === '' ? undefined : standard);
+  if (url === undefined) return undefined;
+  if (!/^https?:\/\/[^/]/i.test(url)) {
+    throw new ConfigError(
+      `otelEndpoint (${CONFIG_ENV.otelEndpoint} or OTEL_EXPORTER_OTLP_ENDPOINT) must be an http(s) URL such as http://localhost:4318, got "${url}"`,
+    );
+  }
+  return url.replace(/\/+$/, '');
 }
 
 function integer(key: keyof typeof CONFIG_ENV, raw: string | undefined, fallback: number, min: number): number {

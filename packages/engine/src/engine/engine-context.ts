@@ -1,6 +1,6 @@
 import type { CallbackRegistry } from '../protocol/registry.js';
 import type { Store } from '../store/types.js';
-import type { EngineUpdate, ExecutorSet, RunEventBuilder } from './ports.js';
+import type { EngineUpdate, ExecutorSet, RunEventBuilder, Tracing } from './ports.js';
 import type { Semaphore } from './semaphore.js';
 
 /** What every run execution and task attempt of one engine shares. Built by `Engine`. */
@@ -9,6 +9,7 @@ export interface EngineContext {
   readonly executors: ExecutorSet;
   readonly registry: CallbackRegistry;
   readonly events: RunEventBuilder;
+  readonly tracing: Tracing;
   readonly callback: { readonly loopbackUrl: string; readonly advertisedUrl?: string };
   /** CO_SERVER: the engine's API URL as components see it */
   readonly serverUrl: string;

@@ -1,6 +1,7 @@
 import { NotFoundError, ValidationError, ConflictError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { isRunEnded } from '../domain/states.js';
+import type { TraceContext } from '../domain/trace-context.js';
 import type { JsonObject, JsonValue } from '../domain/vocabulary.js';
 import { applyDefaults, compileSchema } from '../plan/schema.js';
 import type { Plan } from '../plan/types.js';
@@ -8,9 +9,17 @@ import type { CallbackRegistry } from '../protocol/registry.js';
 import type { RunRecord, Store, TaskRunRecord, TriggerInfo } from '../store/types.js';
 import type { ApprovalDecision } from './approval-gate.js';
 import type { EngineContext } from './engine-context.js';
-import { NO_EVENTS, type EngineUpdate, type ExecutorSet, type RunEventBuilder } from './ports.js';
+import {
+  NO_EVENTS,
+  NO_TRACING,
+  type EngineUpdate,
+  type ExecutorSet,
+  type RunEventBuilder,
+  type Tracing,
+  type TraceSpan,
+} from './ports.js';
 import { reclaimLeftovers } from './reattach.js';
-import { recordRunMove } from './record-move.js';
+import { outboxWritten, recordRunMove } from './record-move.js';
 import { recordReused } from './reuse.js';
 import { RunExecution } from './run-execution.js';
 import { Semaphore } from './semaphore.js';
@@ -30,6 +39,8 @@ export interface EngineOptions {
   /** keep each run's workspace after it ends (default false: removed) */
   readonly keepWorkspace?: boolean;
   readonly events?: RunEventBuilder;
+  /** where spans go (default: none recorded) */
+  readonly tracing?: Tracing;
   /** called after outbox rows were written (wakes the delivery worker) */
   readonly onEventsWritten?: () => void;
   /** secrets every run may read as `secrets.NAME` (masked everywhere) */
@@ -57,6 +68,8 @@ export interface StartRunOptions {
    * reuse.ts `reusableResults`); recorded as succeeded task runs before the run starts
    */
   readonly reuse?: ReadonlyMap<string, TaskRunRecord>;
+  /** the trace the run's spans join (the caller's `traceparent`); a trace of its own otherwise */
+  readonly traceParent?: TraceContext;
 }
 
 /**
@@ -82,6 +95,7 @@ export class Engine {
       executors: options.executors,
       registry: options.registry,
       events: options.events ?? NO_EVENTS,
+      tracing: options.tracing ?? NO_TRACING,
       callback: options.callback,
       serverUrl: options.serverUrl ?? options.callback.advertisedUrl ?? options.callback.loopbackUrl,
       workspaceRoot: options.workspaceRoot,
@@ -139,10 +153,11 @@ export class Engine {
     };
     const queuedEvents = this.ctx.events.runQueued(provisional);
     const run = await this.ctx.store.runs.create(newRun, queuedEvents);
-    if (queuedEvents.length > 0) this.ctx.eventsWritten();
+    const span = this.runSpan(run, options.traceParent);
+    if (queuedEvents.length > 0) outboxWritten(this.ctx, queuedEvents, span);
     this.ctx.emit({ kind: 'run', run });
     if (options.reuse !== undefined && options.reuse.size > 0) await recordReused(this.ctx, run, plan, options.reuse);
-    this.launch(run, plan, options.secrets ?? {});
+    this.launch(run, plan, options.secrets ?? {}, span);
     return run;
   }
 
@@ -207,7 +222,8 @@ export class Engine {
     const resumed: RunRecord[] = [];
     for (const run of runs) {
       if (this.active.has(run.id)) continue;
-      this.launch(run, run.plan as unknown as Plan, secretsFor ? await secretsFor(run) : {});
+      const span = this.runSpan(run, undefined, true);
+      this.launch(run, run.plan as unknown as Plan, secretsFor ? await secretsFor(run) : {}, span);
       resumed.push(run);
     }
     return resumed;
@@ -235,8 +251,8 @@ export class Engine {
     await Promise.all([...this.active.values()].map((a) => a.done));
   }
 
-  private launch(run: RunRecord, plan: Plan, secrets: Readonly<Record<string, string>>): void {
-    const execution = new RunExecution(this.ctx, run, plan, { ...this.globalSecrets, ...secrets });
+  private launch(run: RunRecord, plan: Plan, secrets: Readonly<Record<string, string>>, span: TraceSpan): void {
+    const execution = new RunExecution(this.ctx, run, plan, { ...this.globalSecrets, ...secrets }, span);
     const done = (async () => {
       const release = await this.admit(run, plan, execution);
       if (release === undefined) return this.leftWaiting(run, execution);
@@ -247,6 +263,25 @@ export class Engine {
       }
     })().finally(() => this.active.delete(run.id));
     this.active.set(run.id, { execution, done });
+  }
+
+  /**
+   * The span of one run, from its start (or its resumption by `recover`: a span of its own, since
+   * the previous process's span ended with it) to its end; RunExecution ends it.
+   */
+  private runSpan(run: RunRecord, parent: TraceContext | undefined, resumed = false): TraceSpan {
+    return this.ctx.tracing.start(`run ${run.workflow}`, {
+      ...(parent === undefined ? {} : { parent }),
+      attributes: {
+        'pilotage.workflow': run.workflow,
+        'pilotage.workflow.version': run.workflowVersion ?? undefined,
+        'pilotage.run.id': run.id,
+        'pilotage.run.number': run.number,
+        'pilotage.trigger': run.trigger.kind,
+        'pilotage.run.resumed': resumed || undefined,
+        'cdevents.chain_id': run.chainId,
+      },
+    });
   }
 
   /**
@@ -271,12 +306,23 @@ export class Engine {
   /** A run that never got its slot: cancelled if asked (queued → cancelled), else left queued. */
   private async leftWaiting(run: RunRecord, execution: RunExecution): Promise<RunRecord> {
     const reason = execution.stop.reason;
-    if (this.closing || reason === undefined) return run;
+    if (this.closing || reason === undefined) {
+      execution.endSpan(run);
+      return run;
+    }
     const patch = { reason: reason.message, endedAt: this.ctx.clock() };
-    const ended = await recordRunMove(this.ctx, run, ['queued'], 'cancelled', patch, (next) =>
-      this.ctx.events.runFinished(next, 'cancel', reason.message),
+    const ended = await recordRunMove(
+      this.ctx,
+      run,
+      ['queued'],
+      'cancelled',
+      patch,
+      (next) => this.ctx.events.runFinished(next, 'cancel', reason.message),
+      execution.span,
     );
-    return ended ?? (await this.ctx.store.runs.get(run.id)) ?? run;
+    const final = ended ?? (await this.ctx.store.runs.get(run.id)) ?? run;
+    execution.endSpan(final);
+    return final;
   }
 
   private checkInputs(plan: Plan, data: JsonValue): JsonObject {

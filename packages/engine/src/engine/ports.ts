@@ -1,4 +1,5 @@
 import type { Outcome } from '../domain/states.js';
+import type { TraceContext } from '../domain/trace-context.js';
 import type { JsonObject } from '../domain/vocabulary.js';
 import type { Executor, LogLine } from '../executor/executor.js';
 import type { NewOutboxEvent, RunRecord, StatusRecord, TaskRunRecord } from '../store/types.js';
@@ -55,3 +56,45 @@ export type EngineUpdate =
 
 /** Called after events were written, so the delivery worker can send them now. */
 export type EventsWritten = () => void;
+
+/** Values a span's attributes may hold (undefined ones are left out). */
+export type TraceAttributes = Readonly<Record<string, string | number | boolean | undefined>>;
+
+/**
+ * One span of a trace: a run, a stage, an action, an attempt or an executor's step. Every method
+ * is cheap and safe to call after `end` (it is then ignored); none throws.
+ */
+export interface TraceSpan {
+  /** this span's W3C trace context, handed to components as TRACEPARENT; undefined when not traced */
+  readonly context: TraceContext | undefined;
+  /** a span inside this one, started now */
+  child(name: string, attributes?: TraceAttributes): TraceSpan;
+  /** a point in time inside the span (a callback, an exit, a CDEvent written) */
+  event(name: string, attributes?: TraceAttributes): void;
+  set(attributes: TraceAttributes): void;
+  /** end it now; `error` marks it failed with that message */
+  end(error?: string): void;
+}
+
+/**
+ * Where the engine reports its trace: a span per run, stage, action and attempt, the executor's
+ * steps as child spans and the callbacks as events. The engine masks the run's secrets in every
+ * attribute before they reach it. Only main.ts picks the implementation (tracing/); the default
+ * records nothing and costs next to nothing.
+ */
+export interface Tracing {
+  /** a root span, in the trace of `parent` (an incoming trace context) when given */
+  start(name: string, options?: { readonly parent?: TraceContext; readonly attributes?: TraceAttributes }): TraceSpan;
+}
+
+/** The span of a trace that is not recorded. */
+export const NO_SPAN: TraceSpan = {
+  context: undefined,
+  child: () => NO_SPAN,
+  event: () => undefined,
+  set: () => undefined,
+  end: () => undefined,
+};
+
+/** Records no trace: the default. */
+export const NO_TRACING: Tracing = { start: () => NO_SPAN };

@@ -2,12 +2,13 @@ import type { RunState, TaskRunState } from '../domain/states.js';
 import { outcomeOf } from '../domain/states.js';
 import type { NewOutboxEvent, RunPatch, RunRecord, TaskRunPatch, TaskRunRecord } from '../store/types.js';
 import type { EngineContext } from './engine-context.js';
+import type { TraceSpan } from './ports.js';
 
 /**
  * Move a run from one of `from` to `to` in the store, with the outbox rows `events` builds from
- * the moved record (one transaction), then wake the delivery worker and tell listeners. Returns
- * the moved record, or undefined (nothing recorded, nobody told) when the run was no longer in
- * one of `from`.
+ * the moved record (one transaction), then wake the delivery worker and tell listeners; the
+ * CDEvents written become events of `span`. Returns the moved record, or undefined (nothing
+ * recorded, nobody told) when the run was no longer in one of `from`.
  */
 export async function recordRunMove(
   ctx: EngineContext,
@@ -16,19 +17,21 @@ export async function recordRunMove(
   to: RunState,
   patch: RunPatch,
   events: (next: RunRecord) => NewOutboxEvent[],
+  span?: TraceSpan,
 ): Promise<RunRecord | undefined> {
   const next: RunRecord = { ...run, ...definedOnly(patch), state: to };
   const rows = events(next);
   if (!(await ctx.store.runs.transition(run.id, from, to, ctx.clock(), patch, rows))) return undefined;
-  if (rows.length > 0) ctx.eventsWritten();
+  if (rows.length > 0) outboxWritten(ctx, rows, span);
   ctx.emit({ kind: 'run', run: next });
   return next;
 }
 
 /**
  * Move a task run of `run` from one of `from` to `to`, with its CDEvents (`taskMoveEvents`) in
- * the same transaction, then wake the delivery worker and tell listeners. Returns the moved
- * record, or undefined (nothing recorded, nobody told) when it was no longer in one of `from`.
+ * the same transaction, then wake the delivery worker and tell listeners; the CDEvents written
+ * become events of `span`. Returns the moved record, or undefined (nothing recorded, nobody
+ * told) when it was no longer in one of `from`.
  */
 export async function recordTaskMove(
   ctx: EngineContext,
@@ -37,13 +40,23 @@ export async function recordTaskMove(
   from: readonly TaskRunState[],
   to: TaskRunState,
   patch: TaskRunPatch,
+  span?: TraceSpan,
 ): Promise<TaskRunRecord | undefined> {
   const next = { ...task, ...definedOnly(patch), state: to } as TaskRunRecord;
   const rows = taskMoveEvents(ctx, run, next);
   if (!(await ctx.store.taskRuns.transition(task.id, from, to, ctx.clock(), patch, rows))) return undefined;
-  if (rows.length > 0) ctx.eventsWritten();
+  if (rows.length > 0) outboxWritten(ctx, rows, span);
   ctx.emit({ kind: 'task', task: next });
   return next;
+}
+
+/**
+ * Outbox rows were committed: wake the delivery worker, and note each CDEvent (type and id) on
+ * `span`, so a trace leads to the events and back.
+ */
+export function outboxWritten(ctx: EngineContext, rows: readonly NewOutboxEvent[], span: TraceSpan | undefined): void {
+  ctx.eventsWritten();
+  for (const row of rows) span?.event('cdevent', { 'cdevents.type': row.type, 'cdevents.id': row.id });
 }
 
 /**

@@ -17,6 +17,8 @@ import { TaskAttempt, type AttemptInput, type AttemptOutcome } from './task-atte
 import { ApprovalGate, describeDecision, type ApprovalDecision } from './approval-gate.js';
 import { resumeTaskRun } from './reattach.js';
 import { recordRunMove, recordTaskMove } from './record-move.js';
+import type { TraceSpan } from './ports.js';
+import { endSpanAs, maskedSpan } from './trace-span.js';
 
 /** What an action ended as, for later expressions (`actions.<name>.outputs|status`). */
 interface ActionResult {
@@ -38,6 +40,8 @@ interface RunFailure {
  */
 export class RunExecution {
   readonly stop = new Cancellation();
+  /** the run's span (secrets masked); ended by `execute`, or by `endSpan` for a run never executed */
+  readonly span: TraceSpan;
   private readonly results = new Map<string, ActionResult>();
   private readonly masker: Masker;
   private readonly slots: Semaphore;
@@ -52,8 +56,10 @@ export class RunExecution {
     private run: RunRecord,
     private readonly plan: Plan,
     private readonly secrets: Readonly<Record<string, string>>,
+    span: TraceSpan,
   ) {
     this.masker = new Masker(Object.values(secrets));
+    this.span = maskedSpan(span, this.masker);
     this.slots = new Semaphore(plan.concurrency);
     this.workspaceDir = join(ctx.workspaceRoot, run.id);
   }
@@ -83,6 +89,12 @@ export class RunExecution {
   /** Decide a waiting approval stage. Returns false when the stage is not waiting. */
   decide(stage: string, decision: ApprovalDecision): boolean {
     return this.approvals.get(stage)?.decide(decision) ?? false;
+  }
+
+  /** End the run's span as `run` (its final record) says; a detached run's span notes it. */
+  endSpan(run: RunRecord): void {
+    if (this.detached) this.span.set({ 'pilotage.detached': true });
+    endSpanAs(this.span, run.state, run.reason);
   }
 
   /** Carry the run to its end and return its final record. */
@@ -116,6 +128,7 @@ export class RunExecution {
       ctx.registry.forgetRun(this.run.id);
       if (!ctx.keepWorkspace && !this.detached)
         await rm(this.workspaceDir, { recursive: true, force: true }).catch(() => undefined);
+      this.endSpan(this.run);
     }
     return this.run;
   }
@@ -124,22 +137,29 @@ export class RunExecution {
     let failure: RunFailure | undefined;
     for (const stage of this.plan.stages) {
       if (this.detached) break;
+      const span = this.span.child(`stage ${stage.name}`, {
+        'pilotage.stage': stage.name,
+        'pilotage.stage.type': stage.type,
+      });
       if (failure || this.stop.stopped) {
         const why = this.stop.reason?.message ?? `an earlier stage did not succeed`;
-        await Promise.all(stage.actions.map((a) => this.recordUnreached(a, why)));
+        await Promise.all(stage.actions.map((a) => this.recordUnreached(a, why, span)));
+        span.set({ 'pilotage.reached': false });
+        span.end();
         continue;
       }
-      failure = stage.type === 'approval' ? await this.runApproval(stage) : await this.runStage(stage);
+      failure = stage.type === 'approval' ? await this.runApproval(stage, span) : await this.runStage(stage, span);
+      span.end(failure?.reason);
     }
     return failure;
   }
 
-  private async runStage(stage: PlanStage): Promise<RunFailure | undefined> {
+  private async runStage(stage: PlanStage, span: TraceSpan): Promise<RunFailure | undefined> {
     const stageStop = new Cancellation(this.stop);
     let failure: RunFailure | undefined;
     await Promise.all(
       stage.actions.map(async (action) => {
-        const outcome = await this.runAction(action, stageStop);
+        const outcome = await this.runAction(action, stageStop, span);
         if (outcome === 'failed' || outcome === 'errored') {
           failure ??= { state: outcome, reason: `action ${action.name} ${outcome}` };
           if (this.plan.failFast) {
@@ -151,8 +171,28 @@ export class RunExecution {
     return failure;
   }
 
-  /** Run every attempt of one action; returns its final state. */
-  private async runAction(action: PlanAction, stop: Cancellation): Promise<TaskRunState> {
+  /** Run every attempt of one action inside its span (a child of `stageSpan`); returns its final state. */
+  private async runAction(action: PlanAction, stop: Cancellation, stageSpan: TraceSpan): Promise<TaskRunState> {
+    const span = this.actionSpan(action, stageSpan);
+    try {
+      const state = await this.attemptAction(action, stop, span);
+      endSpanAs(span, state);
+      return state;
+    } catch (error) {
+      span.end(messageOf(error));
+      throw error;
+    }
+  }
+
+  private actionSpan(action: PlanAction, stageSpan: TraceSpan): TraceSpan {
+    return stageSpan.child(`action ${action.name}`, {
+      'pilotage.action': action.name,
+      'pilotage.component': `${action.component.name}@${action.component.version}`,
+    });
+  }
+
+  /** Run every attempt of one action, its events on `span`; returns its final state. */
+  private async attemptAction(action: PlanAction, stop: Cancellation, span: TraceSpan): Promise<TaskRunState> {
     const prior = this.existing.filter((t) => t.action === action.name).sort((a, b) => a.attempt - b.attempt);
     const last = prior.at(-1);
     if (last && isTaskEnded(last.state) && !shouldRetry(action.retries, last.attempt, last.state)) {
@@ -161,7 +201,11 @@ export class RunExecution {
     }
     if (last && !isTaskEnded(last.state)) {
       // a restart found it unfinished: re-attach its component, or record it lost (reattach.ts)
-      const resumed = await resumeTaskRun(this.ctx, this.attemptInput(action, last.attempt, last.executor, stop), last);
+      const resumed = await resumeTaskRun(
+        this.ctx,
+        this.attemptInput(action, last.attempt, last.executor, stop, span),
+        last,
+      );
       const retry = resumed.retryable !== false && shouldRetry(action.retries, last.attempt, resumed.state);
       if (stop.stopped || !retry) {
         this.results.set(action.name, { status: resumed.state, outputs: resumed.output });
@@ -175,12 +219,12 @@ export class RunExecution {
       try {
         pass = evaluateCondition(action.if, this.context());
       } catch (error) {
-        return this.finishAction(action, await this.recordEnded(action, 'errored', `if: ${messageOf(error)}`));
+        return this.finishAction(action, await this.recordEnded(action, 'errored', `if: ${messageOf(error)}`, span));
       }
       if (!pass) {
         return this.finishAction(
           action,
-          await this.recordEnded(action, 'skipped', `if: ${action.if.source} was false`),
+          await this.recordEnded(action, 'skipped', `if: ${action.if.source} was false`, span),
         );
       }
     }
@@ -193,7 +237,7 @@ export class RunExecution {
       try {
         outcome = await new TaskAttempt(
           this.ctx,
-          this.attemptInput(action, attempt, this.executorOf(action), stop),
+          this.attemptInput(action, attempt, this.executorOf(action), stop, span),
         ).run();
       } finally {
         releaseEngine();
@@ -204,14 +248,20 @@ export class RunExecution {
     }
     if (!outcome) {
       outcome = { state: 'cancelled', output: {}, taskRunId: '' };
-      await this.recordEnded(action, 'cancelled', stop.reason?.message ?? 'cancelled', attempt);
+      await this.recordEnded(action, 'cancelled', stop.reason?.message ?? 'cancelled', span, attempt);
     }
     this.results.set(action.name, { status: outcome.state, outputs: outcome.output });
     return outcome.state;
   }
 
-  /** What an attempt of `action` is given, its event data and env rendered now. */
-  private attemptInput(action: PlanAction, attempt: number, executorName: string, stop: Cancellation): AttemptInput {
+  /** What an attempt of `action` is given, its event data and env rendered now; `span` is the action's. */
+  private attemptInput(
+    action: PlanAction,
+    attempt: number,
+    executorName: string,
+    stop: Cancellation,
+    span: TraceSpan,
+  ): AttemptInput {
     return {
       run: this.run,
       action,
@@ -221,6 +271,7 @@ export class RunExecution {
       executorName,
       masker: this.masker,
       stop,
+      span,
     };
   }
 
@@ -234,7 +285,7 @@ export class RunExecution {
     return state;
   }
 
-  private async runApproval(stage: PlanStage): Promise<RunFailure | undefined> {
+  private async runApproval(stage: PlanStage, span: TraceSpan): Promise<RunFailure | undefined> {
     const done = this.existing.find((t) => t.stage === stage.name && isTaskEnded(t.state));
     if (done) {
       return done.state === 'succeeded'
@@ -246,23 +297,35 @@ export class RunExecution {
     // after a restart, carry on the gate the previous process left waiting (approval-gate.ts)
     const state = await gate.wait(this.existing.find((t) => t.stage === stage.name));
     this.approvals.delete(stage.name);
+    span.set({
+      'pilotage.state': state,
+      'pilotage.approval': gate.decision ? describeDecision(gate.decision) : undefined,
+    });
     // a cancelled gate is not the failure: the run ends as its stop says
     if (state !== 'failed') return undefined;
     const why = gate.decision ? describeDecision(gate.decision) : 'timed out';
     return { state: 'failed', reason: `approval ${stage.name} ${why}` };
   }
 
-  /** Record an action that was never tried because the run stopped before its stage. */
-  private async recordUnreached(action: PlanAction, why: string): Promise<void> {
+  /** Record an action that was never tried because the run stopped before its stage (its span under `stageSpan`). */
+  private async recordUnreached(action: PlanAction, why: string, stageSpan: TraceSpan): Promise<void> {
     if (this.existing.some((t) => t.action === action.name && isTaskEnded(t.state))) return;
-    await this.recordEnded(action, this.stop.reason?.kind === 'cancel' ? 'cancelled' : 'skipped', why);
+    const span = this.actionSpan(action, stageSpan);
+    const state = await this.recordEnded(
+      action,
+      this.stop.reason?.kind === 'cancel' ? 'cancelled' : 'skipped',
+      why,
+      span,
+    );
+    endSpanAs(span, state, why);
   }
 
-  /** Record a task run that ended without running (skipped, errored on `if:`, cancelled). */
+  /** Record a task run that ended without running (skipped, errored on `if:`, cancelled); its CDEvents on `span`. */
   private async recordEnded(
     action: PlanAction,
     state: TaskRunState,
     reason: string,
+    span: TraceSpan,
     attempt = 1,
   ): Promise<TaskRunState> {
     const { ctx } = this;
@@ -282,7 +345,8 @@ export class RunExecution {
       createdAt: at,
     });
     if (state === 'skipped') ctx.emit({ kind: 'task', task: created });
-    else await recordTaskMove(ctx, this.run, created, ['pending'], state, { reason, endedAt: at });
+    else await recordTaskMove(ctx, this.run, created, ['pending'], state, { reason, endedAt: at }, span);
+    span.set({ 'pilotage.reason': reason });
     return state;
   }
 
@@ -315,7 +379,7 @@ export class RunExecution {
     patch: RunPatch,
     events: (run: RunRecord) => NewOutboxEvent[],
   ): Promise<void> {
-    const next = await recordRunMove(this.ctx, this.run, from, to, patch, events);
+    const next = await recordRunMove(this.ctx, this.run, from, to, patch, events, this.span);
     if (!next) throw new Error(`run ${this.run.id} was not in ${from.join('|')} when moving to ${to}`);
     this.run = next;
   }

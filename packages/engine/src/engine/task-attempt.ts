@@ -18,6 +18,8 @@ import type { EngineContext } from './engine-context.js';
 import { LogBuffer } from './log-buffer.js';
 import { recordTaskMove } from './record-move.js';
 import { postEventData } from './endpoint-push.js';
+import { NO_SPAN, type TraceSpan } from './ports.js';
+import { endSpanAs, tracedStep } from './trace-span.js';
 
 /** How one attempt ended. `output` is unmasked, for later actions' expressions. */
 export interface AttemptOutcome {
@@ -44,6 +46,8 @@ export interface AttemptInput {
   readonly executorName: string;
   readonly masker: Masker;
   readonly stop: Cancellation;
+  /** the action's span (secrets masked): the attempt's span is its child */
+  readonly span: TraceSpan;
 }
 
 /**
@@ -62,14 +66,49 @@ export class TaskAttempt implements ContractListener {
   private tornDown = false;
   private engineFailure: string | undefined;
   private stopTimer: NodeJS.Timeout | undefined;
+  private span: TraceSpan = NO_SPAN;
 
   constructor(
     private readonly ctx: EngineContext,
     private readonly input: AttemptInput,
   ) {}
 
-  /** Run the attempt to its end. */
+  /** Run the attempt to its end, inside its span. */
   async run(): Promise<AttemptOutcome> {
+    this.span = this.attemptSpan(false);
+    return this.traced(() => this.start());
+  }
+
+  /** The attempt's span: a child of its action's, its context handed to the component (TRACEPARENT). */
+  private attemptSpan(resumed: boolean): TraceSpan {
+    const { action, attempt, executorName } = this.input;
+    return this.input.span.child(`attempt ${action.name} #${attempt}`, {
+      'pilotage.action': action.name,
+      'pilotage.attempt': attempt,
+      'pilotage.executor': executorName,
+      'pilotage.attempt.resumed': resumed || undefined,
+    });
+  }
+
+  /** `work` with the attempt's span ended as its outcome says (or, undefined, as nothing done). */
+  private async traced<T extends AttemptOutcome | undefined>(work: () => Promise<T>): Promise<T> {
+    try {
+      const outcome = await work();
+      if (outcome === undefined) {
+        this.span.end();
+      } else {
+        // the component's last message says why in its own words (masked: the span is)
+        this.span.set({ 'pilotage.message': this.task.message ?? undefined });
+        endSpanAs(this.span, outcome.state, this.task.reason);
+      }
+      return outcome;
+    } catch (error) {
+      this.span.end(messageOf(error));
+      throw error;
+    }
+  }
+
+  private async start(): Promise<AttemptOutcome> {
     const { ctx, input } = this;
     const { action, run } = input;
     const component = action.component;
@@ -88,6 +127,7 @@ export class TaskAttempt implements ContractListener {
       createdAt: ctx.clock(),
     });
     this.logs = new LogBuffer(ctx.store.logs, this.task.id);
+    this.span.set({ 'pilotage.task_run.id': this.task.id });
     ctx.emit({ kind: 'task', task: this.task });
 
     const invalid = this.checkEventData(input.eventData);
@@ -109,11 +149,13 @@ export class TaskAttempt implements ContractListener {
       workspace: input.workspaceDir,
       server: ctx.serverUrl,
       ...(component.dir ? { componentDir: component.dir } : {}),
+      ...(this.span.context ? { traceContext: this.span.context } : {}),
     });
     this.session = ctx.registry.register(token, this.sessionOptions(data));
 
     await this.move(['pending'], 'starting', {});
     const env = { ...component.env, ...input.env, ...contractEnv };
+    const startSpan = this.span.child(`start on ${executor.name}`);
     const started = executor.start(
       {
         runId: run.id,
@@ -128,6 +170,7 @@ export class TaskAttempt implements ContractListener {
         workspaceDir: input.workspaceDir,
         workspaceMount: input.workspaceDir,
         timeoutMs: action.timeoutMs,
+        ...(startSpan === NO_SPAN ? {} : { trace: { step: (name, step) => tracedStep(startSpan, name, step) } }),
       },
       (line) => this.onLog(line),
     );
@@ -138,7 +181,10 @@ export class TaskAttempt implements ContractListener {
     let handle: TaskHandle;
     try {
       handle = await started;
+      startSpan.set({ 'pilotage.executor.ref': handle.ref });
+      startSpan.end();
     } catch (error) {
+      startSpan.end(messageOf(error));
       this.session.end('errored');
       return this.finishEarly('starting', 'errored', `could not start: ${messageOf(error)}`);
     }
@@ -168,8 +214,17 @@ export class TaskAttempt implements ContractListener {
       readonly timeoutMs: number;
     },
   ): Promise<AttemptOutcome | undefined> {
-    const { ctx, input } = this;
+    this.span = this.attemptSpan(true);
     this.task = task;
+    this.span.set({ 'pilotage.task_run.id': task.id });
+    return this.traced(() => this.reattach(task, resumed));
+  }
+
+  private async reattach(
+    task: TaskRunRecord,
+    resumed: Parameters<TaskAttempt['resume']>[1],
+  ): Promise<AttemptOutcome | undefined> {
+    const { ctx, input } = this;
     this.logs = new LogBuffer(ctx.store.logs, task.id);
     for (const line of resumed.stdout) this.cout.add(line);
     const handle = await resumed.attach((line) => this.onLog(line));
@@ -230,11 +285,17 @@ export class TaskAttempt implements ContractListener {
       clearTimeout(this.stopTimer);
       offStop();
     }
+    this.span.event('exit', {
+      'pilotage.exit_code': exit.exitCode ?? undefined,
+      'pilotage.exit.signal': exit.signal,
+      'pilotage.exit.reason': exit.reason,
+      'pilotage.exit.oom_killed': exit.oomKilled,
+    });
     // a callback still being recorded when the process exited counts
     await this.session?.settled();
     await this.logs.close().catch((error: unknown) => ctx.warn(`logs of ${this.task.id}: ${messageOf(error)}`));
     const outcome = await this.conclude(exit);
-    await destroy(handle.ref).catch((error: unknown) =>
+    await tracedStep(this.span, 'teardown', () => destroy(handle.ref)).catch((error: unknown) =>
       ctx.warn(`could not clean up ${handle.ref}: ${messageOf(error)}`),
     );
     return outcome;
@@ -302,7 +363,7 @@ export class TaskAttempt implements ContractListener {
   }
 
   private async move(from: readonly TaskRunState[], to: TaskRunState, patch: TaskRunPatch): Promise<void> {
-    const next = await recordTaskMove(this.ctx, this.input.run, this.task, from, to, patch);
+    const next = await recordTaskMove(this.ctx, this.input.run, this.task, from, to, patch, this.span);
     if (!next) throw new Error(`task run ${this.task.id} was not in ${from.join('|')} when moving to ${to}`);
     this.task = next;
   }
@@ -321,6 +382,10 @@ export class TaskAttempt implements ContractListener {
   async onStep(accepted: AcceptedStep, at: number): Promise<void> {
     const { store } = this.ctx;
     const masker = this.input.masker;
+    this.span.event(`callback ${accepted.step}`, {
+      'pilotage.progress': accepted.step === 'task-status' ? (accepted.body.progress ?? undefined) : undefined,
+      'pilotage.result': accepted.step === 'task-result' ? accepted.body.status : undefined,
+    });
     switch (accepted.step) {
       case 'component-start':
         await store.taskRuns.markStep(this.task.id, accepted.step, at);
@@ -372,6 +437,11 @@ export class TaskAttempt implements ContractListener {
 
   /** ContractListener: a refused call (400/409) is reported live (`pilotage component test`). */
   onRefused(step: string, status: number, code: string, message: string, at: number): void {
+    this.span.event('callback refused', {
+      'pilotage.callback': step,
+      'http.response.status_code': status,
+      'pilotage.error.code': code,
+    });
     this.ctx.emit({
       kind: 'refused',
       taskRunId: this.task.id,
@@ -401,7 +471,7 @@ export class TaskAttempt implements ContractListener {
     if (!handle || !url) return;
     const data = this.input.eventData instanceof Error ? null : this.input.eventData;
     try {
-      await postEventData(url, data, this.input.stop);
+      await tracedStep(this.span, 'push event data', () => postEventData(url, data, this.input.stop));
     } catch (error) {
       this.engineFailure = `could not push the event data to the endpoint ${url}: ${messageOf(error)}`;
       this.onLog({ stream: 'stderr', line: `[pilotage] ${this.engineFailure}`, ts: this.ctx.clock() });

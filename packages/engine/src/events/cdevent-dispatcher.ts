@@ -1,4 +1,5 @@
 import { messageOf, PilotageError, type ErrorCode } from '../domain/errors.js';
+import type { TraceContext } from '../domain/trace-context.js';
 import type { JsonValue } from '../domain/vocabulary.js';
 import { evaluateExpression } from '../plan/render.js';
 import type { Plan, PlanTrigger } from '../plan/types.js';
@@ -39,8 +40,9 @@ export interface CdeventDispatcher {
    * that fails for that workflow's sake (inputs that do not accept the event, a workflow disabled
    * or removed meanwhile), skip that workflow only and are listed in `skipped`. Anything else
    * (the store failing, the server shutting down) rejects, possibly after starting some runs.
+   * The runs' spans join `traceParent` (the request's or the CloudEvent's trace) when given.
    */
-  dispatch(event: CDEvent): Promise<DispatchResult>;
+  dispatch(event: CDEvent, traceParent?: TraceContext): Promise<DispatchResult>;
 }
 
 /** Dependencies of `createCdeventDispatcher`. */
@@ -70,7 +72,7 @@ export function createCdeventDispatcher(deps: CdeventDispatcherDeps): CdeventDis
   }
 
   return {
-    async dispatch(event) {
+    async dispatch(event, traceParent) {
       const candidates: { name: string; triggers: readonly PlanTrigger[] }[] = [];
       for (const workflow of await deps.workflows.list()) {
         if (!workflow.enabled) continue;
@@ -91,6 +93,7 @@ export function createCdeventDispatcher(deps: CdeventDispatcherDeps): CdeventDis
             data: event as unknown as JsonValue,
             trigger: { kind: 'cdevent', by: context.id, details: { type: context.type, source: context.source } },
             chainId: context.chainId ?? context.id,
+            ...(traceParent === undefined ? {} : { traceParent }),
           });
           runs.push({ id: run.id, workflow: run.workflow, number: run.number });
         } catch (error) {

@@ -46,6 +46,22 @@ export interface TaskSpec {
   readonly workspaceMount: string;
   /** per-attempt timeout; the engine enforces it too, the executor may use it for its own limits */
   readonly timeoutMs: number;
+  /**
+   * Where the executor reports its own steps of `start` (image pull, container create and start,
+   * pod scheduling) to the run's trace; absent when the engine traces nothing. Use `executorStep`.
+   */
+  readonly trace?: ExecutorTrace;
+}
+
+/** The run's trace as an executor sees it: each step a child span of the attempt's start. */
+export interface ExecutorTrace {
+  /** run `step` as a span named `name`, ended when it settles; resolves or rejects as `step` does */
+  step<T>(name: string, step: () => Promise<T>): Promise<T>;
+}
+
+/** `step` as the traced step `name` of `spec` (just `step` when the engine traces nothing). */
+export function executorStep<T>(spec: TaskSpec, name: string, step: () => Promise<T>): Promise<T> {
+  return spec.trace === undefined ? step() : spec.trace.step(name, step);
 }
 
 /** A started component. Obtained from `Executor.start` or `Executor.attach`. */

@@ -59,6 +59,16 @@ describe('buildContractEnv', () => {
     assert.equal('CO_COMPONENT_DIR' in buildContractEnv(base), false);
   });
 
+  test('TRACEPARENT and TRACESTATE only for a traced attempt', () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const untraced = buildContractEnv(base);
+    assert.equal('TRACEPARENT' in untraced || 'TRACESTATE' in untraced, false);
+    const traced = buildContractEnv({ ...base, traceContext: { traceparent, tracestate: 'v=1' } });
+    assert.equal(traced['TRACEPARENT'], traceparent);
+    assert.equal(traced['TRACESTATE'], 'v=1');
+    assert.equal('TRACESTATE' in buildContractEnv({ ...base, traceContext: { traceparent } }), false);
+  });
+
   test('CO_DATA is kept at 64 KiB and omitted above it', () => {
     const overhead = JSON.stringify({ s: '' }).length;
     const exact = buildContractEnv({ ...base, eventData: { s: 'x'.repeat(CO_DATA_MAX_BYTES - overhead) } });

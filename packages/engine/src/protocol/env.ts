@@ -1,3 +1,4 @@
+import type { TraceContext } from '../domain/trace-context.js';
 import type { JsonValue } from '../domain/vocabulary.js';
 import { isJsonObject } from '../domain/vocabulary.js';
 import { CONTRACT_STEPS, STEP_ENV } from './types.js';
@@ -24,11 +25,14 @@ export interface ContractEnvInput {
   readonly server: string;
   /** the component's folder (local executor) */
   readonly componentDir?: string;
+  /** the attempt's span, as TRACEPARENT and TRACESTATE (when the run is traced) */
+  readonly traceContext?: TraceContext;
 }
 
 /**
  * The contract's environment of one task run (docs/contract.md): CO_DATA (omitted when its JSON
- * is over 64 KiB), CO_DATA_URL, the five step URLs, CO_CDEVENT, the context variables, and one
+ * is over 64 KiB), CO_DATA_URL, the five step URLs, CO_CDEVENT, the context variables, the
+ * W3C trace context of the attempt (TRACEPARENT, TRACESTATE) when the run is traced, and one
  * CO_INPUT_<UPPER_SNAKE> per scalar top-level field of object event data (numbers and booleans
  * as JSON text, null as ''; names that do not map to [A-Z0-9_]+ and strings holding NUL are
  * skipped; when two names map to the same variable the first field wins). Pure.
@@ -50,6 +54,10 @@ export function buildContractEnv(input: ContractEnvInput): Record<string, string
   env['CO_WORKSPACE'] = input.workspace;
   env['CO_SERVER'] = input.server;
   if (input.componentDir !== undefined) env['CO_COMPONENT_DIR'] = input.componentDir;
+  if (input.traceContext !== undefined) {
+    env['TRACEPARENT'] = input.traceContext.traceparent;
+    if (input.traceContext.tracestate !== undefined) env['TRACESTATE'] = input.traceContext.tracestate;
+  }
   if (isJsonObject(input.eventData)) {
     for (const [key, value] of Object.entries(input.eventData)) {
       const name = inputEnvName(key);

@@ -1,4 +1,5 @@
 import { NotFoundError, UnauthorizedError, ValidationError, messageOf } from '../domain/errors.js';
+import { traceContextOfHeaders } from '../domain/trace-context.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../domain/vocabulary.js';
 import { renderTemplate } from '../plan/render.js';
 import type { Plan, PlanTrigger } from '../plan/types.js';
@@ -141,11 +142,13 @@ export function createWebhookReceiver(deps: {
         }
       }
       try {
+        const traceParent = traceContextOfHeaders(request.headers);
         const run = await deps.starter.start({
           workflow,
           version: version.version,
           data,
           trigger: { kind: 'webhook', by: provider, details: { event, delivery: deliveryId ?? null } },
+          ...(traceParent === undefined ? {} : { traceParent }),
         });
         if (deliveryId) await deps.store.webhookDeliveries.setRun(workflow, provider, deliveryId, run.id);
         return { kind: 'started', runId: run.id, number: run.number, event };

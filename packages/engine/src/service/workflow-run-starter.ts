@@ -1,4 +1,5 @@
 import { ConflictError, NotFoundError, UnavailableError } from '../domain/errors.js';
+import type { TraceContext } from '../domain/trace-context.js';
 import type { JsonValue } from '../domain/vocabulary.js';
 import type { Engine } from '../engine/engine.js';
 import type { Plan } from '../plan/types.js';
@@ -16,6 +17,8 @@ export interface StartWorkflowRun {
   readonly chainId?: string;
   /** results of an earlier run to reuse, by action (reruns; see engine/reuse.ts) */
   readonly reuse?: ReadonlyMap<string, TaskRunRecord>;
+  /** the trace of the request that started it (its `traceparent`), which the run's spans join */
+  readonly traceParent?: TraceContext;
 }
 
 /**
@@ -61,6 +64,7 @@ export function createWorkflowRunStarter(deps: WorkflowRunStarterDeps): Workflow
         secrets,
         ...(input.chainId === undefined ? {} : { chainId: input.chainId }),
         ...(input.reuse === undefined ? {} : { reuse: input.reuse }),
+        ...(input.traceParent === undefined ? {} : { traceParent: input.traceParent }),
       });
     },
   };

@@ -29,6 +29,8 @@ export interface CliOptions {
   readonly timeoutMs?: number;
   /** written to the command's stdin, which is then closed (default: no stdin at all) */
   readonly input?: string;
+  /** options of `node` itself, before the script (`--import`, `--cpu-prof`) */
+  readonly nodeArgs?: readonly string[];
 }
 
 /**
@@ -37,7 +39,10 @@ export interface CliOptions {
  */
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PILOTAGE_')));
-  const argv = options.fromSource ? ['--import', 'tsx', CLI_SOURCE, ...args] : [CLI_BUILT, ...args];
+  const argv = [
+    ...(options.nodeArgs ?? []),
+    ...(options.fromSource ? ['--import', 'tsx', CLI_SOURCE, ...args] : [CLI_BUILT, ...args]),
+  ];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, argv, {
       cwd: options.cwd ?? ROOT,

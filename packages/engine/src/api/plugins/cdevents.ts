@@ -8,6 +8,7 @@ import { receiveCdevent } from '../../events/incoming.js';
 import type { CdeventIssue } from '../../events/types.js';
 import type { ApiDeps } from '../api-deps.js';
 import { errorResponses, pointerKeys } from '../error-reply.js';
+import { cloudEventTraceParent } from '../trace-parent.js';
 
 /** What `POST /v1/cdevents` answers for an accepted (or already seen) event. */
 export const CdeventReceipt = Type.Object({
@@ -78,7 +79,7 @@ export const cdeventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async
         const answer: Static<typeof CdeventReceipt> = { ...receipt, duplicate: true, runs, skipped: [] };
         return reply.code(200).send(answer);
       }
-      const result = await dispatcher.dispatch(received.event);
+      const result = await dispatcher.dispatch(received.event, cloudEventTraceParent(request.headers, request.body));
       await deps.store.inbox.markProcessed(
         context.source,
         context.id,

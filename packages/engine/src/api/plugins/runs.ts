@@ -10,6 +10,7 @@ import type { ApiDeps } from '../api-deps.js';
 import { emptyBodyAsObject } from '../empty-body.js';
 import { errorResponses, invalidFields } from '../error-reply.js';
 import { runDataFromBody } from '../run-data.js';
+import { traceParentOf } from '../trace-parent.js';
 import { mustGetRun, mustGetTask } from '../run-lookup.js';
 import {
   LogLineInfo,
@@ -139,6 +140,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
         ...(body.version === undefined ? {} : { version: body.version }),
         data,
         trigger: { kind: 'manual', by: request.principal?.name ?? 'unknown' },
+        ...traceParentOf(request.headers),
       });
       return reply.code(201).send(runInfo(run));
     },
@@ -327,6 +329,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
         data: old.inputs,
         trigger: { kind: 'rerun', by: request.principal?.name ?? 'unknown', details: { of: old.id, from } },
         reuse,
+        ...traceParentOf(request.headers),
       });
       return reply.code(201).send(runInfo(run));
     },

@@ -14,7 +14,7 @@ import { parseRunData } from '../parse-inputs.js';
 import { RunOutput } from '../render/run-output.js';
 import { writeRunSummary } from '../render/run-summary.js';
 import { RunView } from '../render/run-view.js';
-import { configFrom } from '../runtime-flags.js';
+import { callerTraceContext, configFrom } from '../runtime-flags.js';
 import { apiClient, connectionOptions, serverGiven } from '../with-server.js';
 
 interface RunFlags {
@@ -165,7 +165,11 @@ async function follow(runtime: Runtime, plan: Plan, data: JsonObject, flags: Run
     () => run !== undefined,
   );
   try {
-    run = await engine.startRun(plan, data, { trigger: { kind: 'cli', by: localUser() } });
+    const traceParent = callerTraceContext();
+    run = await engine.startRun(plan, data, {
+      trigger: { kind: 'cli', by: localUser() },
+      ...(traceParent === undefined ? {} : { traceParent }),
+    });
     const final = await engine.waitForRun(run.id);
     output.stop();
     await writeRunSummary({

@@ -4,7 +4,14 @@ import Docker from 'dockerode';
 import type { ContainerInspectInfo, DockerOptions } from 'dockerode';
 import { ExecutorError } from '../../domain/errors.js';
 import type { PullPolicy } from '../../plan/types.js';
-import type { Executor, LogLine, RunningRef, TaskHandle, TaskSpec } from '../executor.js';
+import {
+  executorStep,
+  type Executor,
+  type LogLine,
+  type RunningRef,
+  type TaskHandle,
+  type TaskSpec,
+} from '../executor.js';
 import { freeLoopbackPort } from '../shared/free-port.js';
 import { ContainerTask } from './container-task.js';
 import { toContainerPlan } from './convert.js';
@@ -151,7 +158,9 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
       );
     }
     if (daemonIsLocal) await assertDirectory(spec.workspaceDir, component);
-    const pulled = await puller.ensure(image, spec.component.pullPolicy ?? defaultPullPolicy);
+    const pulled = await executorStep(spec, 'image pull', () =>
+      puller.ensure(image, spec.component.pullPolicy ?? defaultPullPolicy),
+    );
     const can = await runtimeLimits();
     const endpoint = spec.component.endpoint;
     const endpointPort =
@@ -170,12 +179,17 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
     let container: Docker.Container;
     let endpointUrl: string | undefined;
     try {
-      await createVolumes(docker, plan.volumes);
-      await seedMounts(docker, image, plan.seeds, ownedLabels(options.engineId, spec, plan.name));
-      container = await createContainer(plan, component);
-      await container.start().catch((error: unknown) => {
-        throw runtimeError(`cannot start component ${component}`, error);
+      container = await executorStep(spec, 'container create', async () => {
+        await createVolumes(docker, plan.volumes);
+        await seedMounts(docker, image, plan.seeds, ownedLabels(options.engineId, spec, plan.name));
+        return createContainer(plan, component);
       });
+      const created = container;
+      await executorStep(spec, 'container start', () =>
+        created.start().catch((error: unknown) => {
+          throw runtimeError(`cannot start component ${component}`, error);
+        }),
+      );
       if (endpoint !== undefined && endpointPort !== undefined) {
         // On the host network the URL is known; elsewhere it needs the container's address.
         endpointUrl =
