@@ -1,5 +1,6 @@
 // Lint: type-aware rules where they catch real bugs (floating promises) and the core
-// (domain/, plan/, engine/) kept free of adapters. Import cycles: scripts/check-cycles.mjs.
+// (domain/, plan/, engine/) kept free of adapters and of I/O (node:fs, node:child_process,
+// node:net, node:http… and fetch). Import cycles: scripts/check-cycles.mjs.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -22,6 +23,11 @@ const adapters = [
   'pg',
   'dockerode',
 ];
+
+// Node's I/O modules, which the core may not import (with and without the `node:` prefix).
+const ioModules = ['fs', 'fs/promises', 'child_process', 'net', 'http', 'https', 'http2', 'tls', 'dgram'].flatMap(
+  (name) => [name, `node:${name}`],
+);
 
 export default tseslint.config(
   {
@@ -60,6 +66,10 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
+          paths: ioModules.map((name) => ({
+            name,
+            message: 'the core (domain, plan, engine) does no I/O: take a port (engine/ports.ts) wired in main.ts',
+          })),
           patterns: [
             {
               group: adapters,
@@ -67,6 +77,13 @@ export default tseslint.config(
             },
           ],
         },
+      ],
+      'no-restricted-globals': [
+        'error',
+        ...['fetch', 'XMLHttpRequest', 'WebSocket', 'EventSource'].map((name) => ({
+          name,
+          message: 'the core (domain, plan, engine) does no I/O: take a port (engine/ports.ts) wired in main.ts',
+        })),
       ],
     },
   },

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../packages/engine/dist/config/config.js';
 import { createRuntime } from '../packages/engine/dist/main.js';
-import { compileWorkflow, createFileResolver } from '../packages/engine/dist/plan/load.js';
+import { compileWorkflow, createFileResolver } from '../packages/engine/dist/plan-files/load.js';
 
 /**
  * An engine as `pilotage run` builds it (SQLite file store, local executor, loopback callback

@@ -11,6 +11,13 @@ export type { ApiDeps } from './api/api-deps.js';
 export { loadConfig, CONFIG_ENV, type Config } from './config/config.js';
 export { readConfigFile } from './config/config-file.js';
 export * from './plan/index.js';
+export {
+  createFileResolver,
+  loadComponentFile,
+  loadWorkflowFile,
+  validateFiles,
+  type ComponentRegistry,
+} from './plan-files/load.js';
 export { Engine, type EngineOptions, type StartRunOptions } from './engine/engine.js';
 export { openStore, type OpenStoreOptions } from './store/open-store.js';
 export type * from './store/types.js';

@@ -7,6 +7,7 @@ import type { Executor } from './executor/executor.js';
 import { createExecutorSet } from './executor/executor-set.js';
 import { configuredExecutors } from './executor/configured-executors.js';
 import { CallbackRegistry } from './protocol/registry.js';
+import { postEventData } from './protocol/endpoint-push.js';
 import { startCallbackServer } from './protocol/server.js';
 import { openStore } from './store/open-store.js';
 import { startDeliveryWorker, type DeliveryWorker } from './events/delivery-worker.js';
@@ -97,8 +98,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         loopbackUrl: callback.url,
         ...(config.advertiseUrl ? { advertisedUrl: config.advertiseUrl } : {}),
       },
-      workspaceRoot: config.workspaceRoot,
       keepWorkspace: config.keepWorkspace,
+      pushEventData: (url, data, signal) => postEventData(url, data, signal),
       events: options.events ?? createRunEventBuilder(config.advertiseUrl ?? callback.url),
       tracing: tracing.tracing,
       onEventsWritten: () => {

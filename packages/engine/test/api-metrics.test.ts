@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { compileWorkflow, createFileResolver } from '../src/plan/load.js';
+import { compileWorkflow, createFileResolver } from '../src/plan-files/load.js';
 import { parsePrometheusText, sumSamples, type Sample } from './api-metrics-text.js';
 import { waitingWorkflow } from './serve-waiting-workflow.js';
 import { createApiHarness, type ApiHarness } from './support/api-harness.js';

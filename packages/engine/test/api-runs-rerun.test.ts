@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { compileWorkflow, createFileResolver } from '../src/plan/load.js';
+import { compileWorkflow, createFileResolver } from '../src/plan-files/load.js';
 import { applyWorkflow, waitForEnd, waitForRun } from './api-runs-support.js';
 import { createApiHarness, type ApiHarness } from './support/api-harness.js';
 

@@ -265,7 +265,7 @@ ${inline('task', 'echo "[COUT] pid1=$(cat /proc/1/comm)"')}`);
       docker.start(
         {
           ...{ runId: 'R', taskRunId: 'T', attempt: 1, workflow: 'w', stage: 's', action: 'a', component, env: {} },
-          ...{ workspaceDir: tmpdir(), workspaceMount: tmpdir(), timeoutMs: 1000 },
+          ...{ workspace: { mountPath: tmpdir(), hostDir: tmpdir() }, timeoutMs: 1000 },
         },
         () => undefined,
       ),

@@ -65,8 +65,7 @@ describe('docker executor on Podman (Docker Engine API)', { skip: podmanSkipReas
       action: 'act',
       component: { name: 'test', version: '0.0.0', strict: false, env: {}, volumes: [], image: BASE, ...component },
       env,
-      workspaceDir,
-      workspaceMount: CONTAINER_WORKSPACE_MOUNT,
+      workspace: { hostDir: workspaceDir, mountPath: CONTAINER_WORKSPACE_MOUNT },
       timeoutMs: 60_000,
     };
   }

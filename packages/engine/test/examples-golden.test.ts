@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { loadWorkflowFile, validateFiles } from '../src/plan/load.js';
+import { loadWorkflowFile, validateFiles } from '../src/plan-files/load.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const expectedDir = fileURLToPath(new URL('./fixtures/examples/', import.meta.url));

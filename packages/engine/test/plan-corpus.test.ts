@@ -12,7 +12,7 @@ import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { formatIssue } from '../src/domain/issue.js';
 import { componentJsonSchema } from '../src/plan/component-schema.js';
-import { createFileResolver, loadComponentFile, loadWorkflowFile, validateFiles } from '../src/plan/load.js';
+import { createFileResolver, loadComponentFile, loadWorkflowFile, validateFiles } from '../src/plan-files/load.js';
 import { parseComponent } from '../src/plan/parse-component.js';
 import type { ResolvedComponent } from '../src/plan/types.js';
 import { workflowJsonSchema } from '../src/plan/workflow-schema.js';

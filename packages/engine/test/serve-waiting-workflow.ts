@@ -1,7 +1,7 @@
 import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JsonValue } from '../src/domain/vocabulary.js';
-import { compileWorkflow, createFileResolver } from '../src/plan/load.js';
+import { compileWorkflow, createFileResolver } from '../src/plan-files/load.js';
 import type { Plan } from '../src/plan/types.js';
 import type { Store } from '../src/store/types.js';
 

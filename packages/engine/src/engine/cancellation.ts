@@ -12,6 +12,7 @@ export interface StopReason {
 export class Cancellation {
   private stopReason: StopReason | undefined;
   private readonly listeners = new Set<(reason: StopReason) => void>();
+  private controller: AbortController | undefined;
 
   constructor(parent?: Cancellation) {
     if (parent) {
@@ -26,6 +27,16 @@ export class Cancellation {
 
   get reason(): StopReason | undefined {
     return this.stopReason;
+  }
+
+  /** An AbortSignal that aborts when this stops, for ports that take one. */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      const controller = new AbortController();
+      this.controller = controller;
+      this.onStop((reason) => controller.abort(new Error(reason.message)));
+    }
+    return this.controller.signal;
   }
 
   /** Stop (first reason wins); calls every listener once. */

@@ -1,6 +1,6 @@
 import type { CallbackRegistry } from '../protocol/registry.js';
 import type { Store } from '../store/types.js';
-import type { EngineUpdate, ExecutorSet, RunEventBuilder, Tracing } from './ports.js';
+import type { EngineUpdate, EventDataPush, ExecutorSet, RunEventBuilder, Tracing } from './ports.js';
 import type { Semaphore } from './semaphore.js';
 
 /** What every run execution and task attempt of one engine shares. Built by `Engine`. */
@@ -13,8 +13,9 @@ export interface EngineContext {
   readonly callback: { readonly loopbackUrl: string; readonly advertisedUrl?: string };
   /** CO_SERVER: the engine's API URL as components see it */
   readonly serverUrl: string;
-  readonly workspaceRoot: string;
+  /** keep each run's workspace when it ends (`Executor.releaseRun` with `keep`) */
   readonly keepWorkspace: boolean;
+  readonly pushEventData: EventDataPush;
   /** grace between SIGTERM and SIGKILL, ms */
   readonly killGraceMs: number;
   /** how long a component may keep running after COMPONENT_STOP, ms */

@@ -13,6 +13,7 @@ import {
   NO_EVENTS,
   NO_TRACING,
   type EngineUpdate,
+  type EventDataPush,
   type ExecutorSet,
   type RunEventBuilder,
   type Tracing,
@@ -34,10 +35,10 @@ export interface EngineOptions {
   readonly callback: { readonly loopbackUrl: string; readonly advertisedUrl?: string };
   /** CO_SERVER, and the base of run links in events; defaults to the callback URL */
   readonly serverUrl?: string;
-  /** folder holding one workspace folder per run */
-  readonly workspaceRoot: string;
-  /** keep each run's workspace after it ends (default false: removed) */
+  /** keep each run's workspace after it ends (default false: released) */
   readonly keepWorkspace?: boolean;
+  /** how event data reaches a component's endpoint (protocol/endpoint-push.ts) */
+  readonly pushEventData: EventDataPush;
   readonly events?: RunEventBuilder;
   /** where spans go (default: none recorded) */
   readonly tracing?: Tracing;
@@ -98,8 +99,8 @@ export class Engine {
       tracing: options.tracing ?? NO_TRACING,
       callback: options.callback,
       serverUrl: options.serverUrl ?? options.callback.advertisedUrl ?? options.callback.loopbackUrl,
-      workspaceRoot: options.workspaceRoot,
       keepWorkspace: options.keepWorkspace ?? false,
+      pushEventData: options.pushEventData,
       killGraceMs: options.killGraceMs ?? 5000,
       stopGraceMs: options.stopGraceMs ?? 5000,
       slots: new Semaphore(options.maxParallel ?? 64),

@@ -1,6 +1,6 @@
 import type { Outcome } from '../domain/states.js';
 import type { TraceContext } from '../domain/trace-context.js';
-import type { JsonObject } from '../domain/vocabulary.js';
+import type { JsonObject, JsonValue } from '../domain/vocabulary.js';
 import type { Executor, LogLine } from '../executor/executor.js';
 import type { NewOutboxEvent, RunRecord, StatusRecord, TaskRunRecord } from '../store/types.js';
 
@@ -36,6 +36,13 @@ export interface ExecutorSet {
   get(name: string): Executor;
   all(): Executor[];
 }
+
+/**
+ * POSTs a component's event data to its endpoint (protocol/endpoint-push.ts, over HTTP),
+ * retrying while the port is not open yet. Rejects with the reason when it cannot, or when
+ * `signal` aborts.
+ */
+export type EventDataPush = (url: string, data: JsonValue, signal: AbortSignal) => Promise<void>;
 
 /** A live update, for the CLI's tree and the server's SSE streams. */
 export type EngineUpdate =

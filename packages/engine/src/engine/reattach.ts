@@ -1,6 +1,6 @@
 import { messageOf } from '../domain/errors.js';
 import { isRunEnded, isTaskEnded } from '../domain/states.js';
-import type { Executor, LogLine, RunningRef } from '../executor/executor.js';
+import type { Executor, LogLine, RunResources, RunningRef } from '../executor/executor.js';
 import { parseCoutLine } from '../protocol/cout.js';
 import type { LogStore, TaskRunRecord } from '../store/types.js';
 import type { EngineContext } from './engine-context.js';
@@ -76,27 +76,54 @@ export async function resumeTaskRun(
  * On engine start, before runs resume: remove what every executor still holds for task runs
  * that have ended, that belong to a run that has ended, or that the store does not know (a
  * crash between creating a container and recording it). What belongs to unfinished task runs of
- * unfinished runs is left for their run to re-attach. Failures are warned, never thrown.
+ * unfinished runs is left for their run to re-attach. Then release the run-scoped resources
+ * (`Executor.listRuns`) of runs that have ended or that the store does not know, unless they
+ * were kept on purpose. Failures are warned, never thrown.
  */
 export async function reclaimLeftovers(ctx: EngineContext): Promise<void> {
   for (const executor of ctx.executors.all()) {
-    let refs: RunningRef[];
-    try {
-      refs = await executor.list();
-    } catch (error) {
-      ctx.warn(`recovery: cannot list what executor ${executor.name} holds: ${messageOf(error)}`);
-      continue;
+    await reclaimTasks(ctx, executor);
+    await reclaimRuns(ctx, executor);
+  }
+}
+
+async function reclaimRuns(ctx: EngineContext, executor: Executor): Promise<void> {
+  let held: RunResources[];
+  try {
+    held = await executor.listRuns();
+  } catch (error) {
+    ctx.warn(`recovery: cannot list the run resources executor ${executor.name} holds: ${messageOf(error)}`);
+    return;
+  }
+  for (const { runId, kept } of held) {
+    if (kept) continue;
+    const run = await ctx.store.runs.get(runId);
+    if (run !== undefined && !isRunEnded(run.state)) continue;
+    await executor
+      .releaseRun(runId, { keep: ctx.keepWorkspace })
+      .catch((error: unknown) =>
+        ctx.warn(`recovery: cannot release the resources of run ${runId} on ${executor.name}: ${messageOf(error)}`),
+      );
+  }
+}
+
+async function reclaimTasks(ctx: EngineContext, executor: Executor): Promise<void> {
+  let refs: RunningRef[];
+  try {
+    refs = await executor.list();
+  } catch (error) {
+    ctx.warn(`recovery: cannot list what executor ${executor.name} holds: ${messageOf(error)}`);
+    return;
+  }
+  for (const ref of refs) {
+    const task = ref.taskRunId === '' ? undefined : await ctx.store.taskRuns.get(ref.taskRunId);
+    if (task !== undefined && !isTaskEnded(task.state)) {
+      const run = await ctx.store.runs.get(task.runId);
+      if (run !== undefined && !isRunEnded(run.state)) continue;
     }
-    for (const ref of refs) {
-      const task = ref.taskRunId === '' ? undefined : await ctx.store.taskRuns.get(ref.taskRunId);
-      if (task !== undefined && !isTaskEnded(task.state)) {
-        const run = await ctx.store.runs.get(task.runId);
-        if (run !== undefined && !isRunEnded(run.state)) continue;
-      }
-      await executor
-        .destroy(ref.ref)
-        .catch((error: unknown) => ctx.warn(`recovery: cannot remove ${ref.ref}: ${messageOf(error)}`));
-    }
+    await executor
+      .destroy(ref.ref)
+      .catch((error: unknown) => ctx.warn(`recovery: cannot remove ${ref.ref}: ${messageOf(error)}`));
   }
 }
 

@@ -1,5 +1,3 @@
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { messageOf } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { Masker } from '../domain/masker.js';
@@ -7,6 +5,7 @@ import { retryDelayMs, shouldRetry } from '../domain/retry.js';
 import type { RunState, TaskRunState } from '../domain/states.js';
 import { isTaskEnded, outcomeOf } from '../domain/states.js';
 import type { JsonObject, JsonValue } from '../domain/vocabulary.js';
+import type { Executor, RunWorkspace } from '../executor/executor.js';
 import { evaluateCondition, renderTemplate } from '../plan/render.js';
 import type { ExpressionContext, Plan, PlanAction, PlanStage, Template } from '../plan/types.js';
 import type { NewOutboxEvent, RunPatch, RunRecord, TaskRunRecord } from '../store/types.js';
@@ -45,7 +44,9 @@ export class RunExecution {
   private readonly results = new Map<string, ActionResult>();
   private readonly masker: Masker;
   private readonly slots: Semaphore;
-  private readonly workspaceDir: string;
+  /** the run's workspace per executor name, prepared at its first attempt there */
+  private readonly workspaces = new Map<string, Promise<RunWorkspace>>();
+  private released = false;
   private readonly approvals = new Map<string, ApprovalGate>();
   private existing: TaskRunRecord[] = [];
   private workflowEnv: Record<string, string> = {};
@@ -61,7 +62,6 @@ export class RunExecution {
     this.masker = new Masker(Object.values(secrets));
     this.span = maskedSpan(span, this.masker);
     this.slots = new Semaphore(plan.concurrency);
-    this.workspaceDir = join(ctx.workspaceRoot, run.id);
   }
 
   get id(): string {
@@ -75,7 +75,7 @@ export class RunExecution {
 
   /**
    * Leave the run for the next engine process when all it does now is wait for an approval
-   * (the server is shutting down): the walk stops without recording an end, the workspace is
+   * (the server is shutting down): the walk stops without recording an end, the workspaces are
    * kept, and `Engine.recover` carries the run on. False (and nothing done) otherwise.
    */
   detach(): boolean {
@@ -113,24 +113,73 @@ export class RunExecution {
         const startedAt = ctx.clock();
         await this.moveRun(['queued'], 'running', { startedAt }, (r) => ctx.events.runStarted(r));
       }
-      await mkdir(this.workspaceDir, { recursive: true });
       this.workflowEnv = this.renderEnv(this.plan.env, this.context());
       const failure = await this.walkStages();
-      if (!this.detached) await this.finish(failure);
+      if (!this.detached) {
+        // released before the end is recorded: a crash in between leaves a run that recovery
+        // resumes, and that releases them again when it ends
+        await this.releaseWorkspaces();
+        await this.finish(failure);
+      }
     } catch (error) {
       ctx.warn(
         `run ${this.run.id} errored: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
       );
+      await this.releaseWorkspaces();
       await this.finish({ state: 'errored', reason: `engine error: ${messageOf(error)}` }).catch(() => undefined);
     } finally {
       clearTimeout(runTimer);
       for (const gate of this.approvals.values()) gate.close();
       ctx.registry.forgetRun(this.run.id);
-      if (!ctx.keepWorkspace && !this.detached)
-        await rm(this.workspaceDir, { recursive: true, force: true }).catch(() => undefined);
       this.endSpan(this.run);
     }
     return this.run;
+  }
+
+  /**
+   * The run's workspace on an executor: `prepareRun` at the first call, the same promise after.
+   * A failed preparation is forgotten, so that a retry prepares again.
+   */
+  private workspaceOn(executorName: string): Promise<RunWorkspace> {
+    let workspace = this.workspaces.get(executorName);
+    if (workspace === undefined) {
+      const executor = this.ctx.executors.get(executorName);
+      const actions = this.plan.stages.flatMap((s) => s.actions).filter((a) => this.executorOf(a) === executorName);
+      workspace = executor.prepareRun({ runId: this.run.id, workflow: this.run.workflow, actions: actions.length });
+      this.workspaces.set(executorName, workspace);
+      workspace.catch(() => this.workspaces.delete(executorName));
+    }
+    return workspace;
+  }
+
+  /**
+   * Release the run's resources on every executor its plan names (not only those prepared by
+   * this process: a run resumed after a restart may have nothing left to start), keeping the
+   * workspaces when the engine is told to. Failures are warned; recovery retries what
+   * executors list (`Executor.listRuns`).
+   */
+  private async releaseWorkspaces(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    const names = new Set([
+      ...this.workspaces.keys(),
+      ...this.plan.stages.flatMap((s) => s.actions.map((a) => this.executorOf(a))),
+    ]);
+    await Promise.all(
+      [...names].map(async (name) => {
+        let executor: Executor;
+        try {
+          executor = this.ctx.executors.get(name);
+        } catch {
+          return; // not configured in this engine: nothing of the run was prepared on it here
+        }
+        try {
+          await executor.releaseRun(this.run.id, { keep: this.ctx.keepWorkspace });
+        } catch (error) {
+          this.ctx.warn(`run ${this.run.id}: could not release its resources on ${name}: ${messageOf(error)}`);
+        }
+      }),
+    );
   }
 
   private async walkStages(): Promise<RunFailure | undefined> {
@@ -267,7 +316,7 @@ export class RunExecution {
       action,
       attempt,
       ...this.prepare(action),
-      workspaceDir: this.workspaceDir,
+      workspace: () => this.workspaceOn(executorName),
       executorName,
       masker: this.masker,
       stop,

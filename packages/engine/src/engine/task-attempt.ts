@@ -3,7 +3,7 @@ import { newId, newToken } from '../domain/ids.js';
 import type { Masker } from '../domain/masker.js';
 import type { TaskRunState } from '../domain/states.js';
 import type { JsonObject, JsonValue } from '../domain/vocabulary.js';
-import type { ExitInfo, LogLine, TaskHandle } from '../executor/executor.js';
+import type { ExitInfo, LogLine, RunWorkspace, TaskHandle } from '../executor/executor.js';
 import type { PlanAction } from '../plan/types.js';
 import { compileSchema } from '../plan/schema.js';
 import { CoutCollector } from '../protocol/cout.js';
@@ -17,7 +17,6 @@ import type { Cancellation, StopReason } from './cancellation.js';
 import type { EngineContext } from './engine-context.js';
 import { LogBuffer } from './log-buffer.js';
 import { recordTaskMove } from './record-move.js';
-import { postEventData } from './endpoint-push.js';
 import { NO_SPAN, type TraceSpan } from './ports.js';
 import { endSpanAs, tracedStep } from './trace-span.js';
 
@@ -42,7 +41,8 @@ export interface AttemptInput {
   readonly eventData: JsonValue | Error;
   /** process env from the workflow and the action (rendered, unmasked) */
   readonly env: Readonly<Record<string, string>>;
-  readonly workspaceDir: string;
+  /** the run's workspace on the attempt's executor, prepared at the first call (see RunExecution) */
+  readonly workspace: () => Promise<RunWorkspace>;
   readonly executorName: string;
   readonly masker: Masker;
   readonly stop: Cancellation;
@@ -135,6 +135,12 @@ export class TaskAttempt implements ContractListener {
     if (input.stop.stopped) return this.finishEarly('pending', 'cancelled', input.stop.reason?.message ?? 'cancelled');
 
     const executor = ctx.executors.get(input.executorName);
+    let workspace: RunWorkspace;
+    try {
+      workspace = await input.workspace();
+    } catch (error) {
+      return this.finishEarly('pending', 'errored', `could not prepare the run's workspace: ${messageOf(error)}`);
+    }
     const baseUrl = executor.callbackBaseUrl(ctx.callback.loopbackUrl, ctx.callback.advertisedUrl);
     const contractEnv = buildContractEnv({
       baseUrl,
@@ -146,7 +152,7 @@ export class TaskAttempt implements ContractListener {
       action: action.name,
       attempt: input.attempt,
       eventData: data,
-      workspace: input.workspaceDir,
+      workspace: workspace.mountPath,
       server: ctx.serverUrl,
       ...(component.dir ? { componentDir: component.dir } : {}),
       ...(this.span.context ? { traceContext: this.span.context } : {}),
@@ -167,8 +173,7 @@ export class TaskAttempt implements ContractListener {
         component,
         env,
         ...(action.passEnv === undefined ? {} : { passEnv: action.passEnv }),
-        workspaceDir: input.workspaceDir,
-        workspaceMount: input.workspaceDir,
+        workspace,
         timeoutMs: action.timeoutMs,
         ...(startSpan === NO_SPAN ? {} : { trace: { step: (name, step) => tracedStep(startSpan, name, step) } }),
       },
@@ -471,7 +476,7 @@ export class TaskAttempt implements ContractListener {
     if (!handle || !url) return;
     const data = this.input.eventData instanceof Error ? null : this.input.eventData;
     try {
-      await tracedStep(this.span, 'push event data', () => postEventData(url, data, this.input.stop));
+      await tracedStep(this.span, 'push event data', () => this.ctx.pushEventData(url, data, this.input.stop.signal));
     } catch (error) {
       this.engineFailure = `could not push the event data to the endpoint ${url}: ${messageOf(error)}`;
       this.onLog({ stream: 'stderr', line: `[pilotage] ${this.engineFailure}`, ts: this.ctx.clock() });

@@ -28,7 +28,7 @@ test('local: docker is there on demand, nothing is probed, and it says why it ca
     docker.start(
       {
         ...{ runId: 'R', taskRunId: 'T', attempt: 1, workflow: 'w', stage: 's', action: 'a', component, env: {} },
-        ...{ workspaceDir: tmpdir(), workspaceMount: tmpdir(), timeoutMs: 1000 },
+        ...{ workspace: { mountPath: tmpdir(), hostDir: tmpdir() }, timeoutMs: 1000 },
       },
       () => undefined,
     ),

@@ -9,6 +9,7 @@ import { createOnDemandDockerExecutor, describeCandidates } from './docker/on-de
 import { registryAuthFromSecrets } from './docker/registry-auth.js';
 import type { Executor } from './executor.js';
 import { createLocalExecutor } from './local/local-executor.js';
+import { createHostWorkspaces } from './shared/host-workspaces.js';
 
 /** The executors of an engine and the one used when neither a workflow nor an action names one. */
 export interface ConfiguredExecutors {
@@ -44,15 +45,19 @@ export interface ExecutorSetup {
  * Both get the config's `passEnv` and engine id (the local executor marks its processes with it,
  * to find what a dead engine left); the docker executor also the config's network, pull
  * policy, default image and kill grace, and registry credentials from `setup.secrets`.
+ * Both make run workspaces as folders under the config's `workspaceRoot`.
  * (`kubernetes` has no executor in this engine: choosing it as the default is a ConfigError from
  * the executor set, unless the caller adds one.)
  */
 export async function configuredExecutors(config: Config, setup: ExecutorSetup = {}): Promise<ConfiguredExecutors> {
   const info = setup.info ?? (() => undefined);
+  // one set of host folders: a run mixing local and docker actions shares one workspace
+  const workspaces = createHostWorkspaces(config.workspaceRoot);
   const local = createLocalExecutor({
     killGraceMs: config.killGraceMs,
     passEnv: config.passEnv,
     engineId: config.engineId,
+    workspaces,
   });
   const { dockerEnv, candidates } = dockerEndpointsOf(config);
   const secrets = setup.secrets ?? config.secrets;
@@ -64,6 +69,7 @@ export async function configuredExecutors(config: Config, setup: ExecutorSetup =
     passEnv: config.passEnv,
     registryAuth: registryAuthFromSecrets(secrets),
     dockerEnv,
+    workspaces,
     ...(config.dockerDefaultImage === undefined ? {} : { defaultImage: config.dockerDefaultImage }),
   };
 

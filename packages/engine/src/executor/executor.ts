@@ -40,10 +40,8 @@ export interface TaskSpec {
    * nothing else of the engine's. Absent: none.
    */
   readonly passEnv?: readonly string[];
-  /** absolute host path of the run's workspace, shared by all actions of the run */
-  readonly workspaceDir: string;
-  /** the run's workspace as seen by the component (the local executor uses the host path) */
-  readonly workspaceMount: string;
+  /** the run's workspace, as this executor's `prepareRun` returned it for the run */
+  readonly workspace: RunWorkspace;
   /** per-attempt timeout; the engine enforces it too, the executor may use it for its own limits */
   readonly timeoutMs: number;
   /**
@@ -62,6 +60,40 @@ export interface ExecutorTrace {
 /** `step` as the traced step `name` of `spec` (just `step` when the engine traces nothing). */
 export function executorStep<T>(spec: TaskSpec, name: string, step: () => Promise<T>): Promise<T> {
   return spec.trace === undefined ? step() : spec.trace.step(name, step);
+}
+
+/** The run a `prepareRun` call prepares for. */
+export interface RunScope {
+  readonly runId: string;
+  readonly workflow: string;
+  /**
+   * how many actions of the run's plan run on this executor: with one, nothing is shared
+   * between task runs and an executor may give it a cheaper, task-local workspace (`emptyDir`)
+   */
+  readonly actions: number;
+}
+
+/**
+ * A run's workspace on one executor, shared by every task run of the run on that executor.
+ * Made by `Executor.prepareRun`; the engine passes it back in each `TaskSpec` unchanged.
+ */
+export interface RunWorkspace {
+  /** where components see it (CO_WORKSPACE): a host path for local, a path in the container or pod */
+  readonly mountPath: string;
+  /** the folder on the engine's host, when there is one (local; docker on a local runtime) */
+  readonly hostDir?: string;
+  /**
+   * what the executor created for the run (a PersistentVolumeClaim's name), opaque to the
+   * engine; absent when the workspace needs nothing of its own (an `emptyDir` per task run)
+   */
+  readonly ref?: string;
+}
+
+/** Run-scoped resources an executor still holds, found by `listRuns()` (for recovery). */
+export interface RunResources {
+  readonly runId: string;
+  /** released with `keep`: the workspace was kept on purpose; recovery leaves it alone */
+  readonly kept: boolean;
 }
 
 /** A started component. Obtained from `Executor.start` or `Executor.attach`. */
@@ -115,6 +147,22 @@ export interface RunningRef {
  *    resolves once the component is gone, and rejects when it could not make sure of that.
  * 6. Many `start` calls may run concurrently. `close()` releases the executor's own resources
  *    (clients, sockets); it does not kill components.
+ *
+ * Run-scoped resources (the workspace, and whatever else the task runs of a run share):
+ * 7. `prepareRun(scope)` is called before the first `start` of a run on this executor and
+ *    resolves with the run's workspace, which every `TaskSpec` of the run then carries. It is
+ *    idempotent: a run resumed after a restart, or several concurrent first attempts, call it
+ *    again and get the same workspace with its content. It rejects with an ExecutorError when
+ *    the workspace cannot be made (the attempt becomes `errored`).
+ * 8. `releaseRun(runId, { keep })` is called once the run has ended (before its end is
+ *    recorded, so that a crash in between leaves a run that recovery resumes and releases
+ *    again), after every task run's `destroy`. It removes what `prepareRun` made; with `keep`
+ *    it keeps the workspace (and marks it kept, where it can) and releases the rest. It is safe
+ *    to repeat, safe for a run that was never prepared, and safe after `prepareRun` failed;
+ *    `releaseRun(id, { keep: false })` later removes a kept workspace.
+ * 9. `listRuns()` returns the runs for which this executor holds run-scoped resources that
+ *    outlive the engine (a PVC), so that recovery releases those of ended runs that are not
+ *    kept. Host folders are not listed: they are released before the run's end is recorded.
  */
 export interface Executor {
   readonly name: string;
@@ -122,6 +170,9 @@ export interface Executor {
   destroy(ref: string): Promise<void>;
   list(): Promise<RunningRef[]>;
   attach(ref: string, onLog: (line: LogLine) => void, sinceMs?: number): Promise<TaskHandle | undefined>;
+  prepareRun(scope: RunScope): Promise<RunWorkspace>;
+  releaseRun(runId: string, options: { readonly keep: boolean }): Promise<void>;
+  listRuns(): Promise<RunResources[]>;
   /**
    * The base URL at which components started by this executor reach the engine's callback
    * server, given the server's loopback URL and the configured advertised URL.

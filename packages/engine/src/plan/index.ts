@@ -5,13 +5,6 @@
 export { compileWorkflow } from './compile-workflow.js';
 export { parseComponent } from './parse-component.js';
 export type { ComponentResolver } from './component-resolver.js';
-export {
-  createFileResolver,
-  loadComponentFile,
-  loadWorkflowFile,
-  validateFiles,
-  type ComponentRegistry,
-} from './load.js';
 export { evaluateCondition, evaluateExpression, renderTemplate, type ExpressionVariables } from './render.js';
 export { compileTemplate } from './template.js';
 export { applyDefaults, compileSchema, schemaProblems, type SchemaProblem } from './schema.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config/config.js';
 import type { Executor } from '../../src/executor/executor.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/main.js';
-import { compileWorkflow, createFileResolver } from '../../src/plan/load.js';
+import { compileWorkflow, createFileResolver } from '../../src/plan-files/load.js';
 import type { Plan } from '../../src/plan/types.js';
 import type { JsonObject } from '../../src/domain/vocabulary.js';
 import type { RunRecord, TaskRunRecord } from '../../src/store/types.js';

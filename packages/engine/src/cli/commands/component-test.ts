@@ -4,7 +4,7 @@ import { NO_RETRY } from '../../domain/retry.js';
 import type { JsonObject } from '../../domain/vocabulary.js';
 import type { EngineUpdate } from '../../engine/ports.js';
 import { createRuntime, type Runtime } from '../../main.js';
-import { loadComponentFile } from '../../plan/load.js';
+import { loadComponentFile } from '../../plan-files/load.js';
 import { PLAN_DEFAULTS, type Plan, type ResolvedComponent } from '../../plan/types.js';
 import { CONTRACT_STEPS, STEP_ENV } from '../../protocol/types.js';
 import type { TaskRunRecord } from '../../store/types.js';

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { ValidationError } from '../../domain/errors.js';
 import type { JsonObject } from '../../domain/vocabulary.js';
 import type { EngineUpdate } from '../../engine/ports.js';
-import { loadWorkflowFile } from '../../plan/load.js';
+import { loadWorkflowFile } from '../../plan-files/load.js';
 import type { Plan } from '../../plan/types.js';
 import { createRuntime, type Runtime } from '../../main.js';
 import type { RunRecord } from '../../store/types.js';

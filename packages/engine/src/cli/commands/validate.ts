@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { formatIssue } from '../../domain/issue.js';
-import { validateFiles } from '../../plan/load.js';
+import { validateFiles } from '../../plan-files/load.js';
 import { EXIT } from '../output.js';
 
 /** `pilotage validate FILE...`: check workflow and component files; exit 2 when any is invalid. */

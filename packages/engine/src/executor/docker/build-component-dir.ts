@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { NotFoundError } from '../../domain/errors.js';
-import { loadComponentFile } from '../../plan/load.js';
+import { loadComponentFile } from '../../plan-files/load.js';
 import { buildComponentImage } from './build-image.js';
 import { LABELS } from './labels.js';
 

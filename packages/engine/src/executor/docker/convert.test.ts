@@ -25,8 +25,7 @@ function spec(component: Partial<ResolvedComponent> = {}, env: Record<string, st
     action: 'compile',
     component: { name: 'comp', version: '1.2.0', strict: true, env: {}, volumes: [], ...component },
     env,
-    workspaceDir: '/srv/pilotage/runs/RUN1',
-    workspaceMount: '/workspace',
+    workspace: { hostDir: '/srv/pilotage/runs/RUN1', mountPath: '/workspace' },
     timeoutMs: 60_000,
   };
 }

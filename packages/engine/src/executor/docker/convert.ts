@@ -13,7 +13,7 @@ import { parseCpuCores, parseMemoryBytes } from './parse-quantity.js';
  */
 export const COMPONENT_DIR_IN_IMAGE = '/component';
 
-/** The workspace path inside containers that the engine should use as `spec.workspaceMount`. */
+/** A workspace path inside containers (tests mount a host folder there). */
 export const CONTAINER_WORKSPACE_MOUNT = '/workspace';
 
 /**
@@ -75,7 +75,7 @@ export interface ContainerPlan {
  * - `command` overrides the image's entrypoint (`./x` → `/component/x`) and `args` its cmd
  *   (with a command and no args, the image's cmd is dropped, as `docker run --entrypoint` does);
  * - working dir: the component's (relative to the workspace) or the workspace;
- * - mounts: the run's workspace directory bound at `spec.workspaceMount`; each declared volume
+ * - mounts: the run's workspace folder (`spec.workspace.hostDir`) bound at its `mountPath`; each declared volume
  *   as a per-task named volume `<container>-<volume>` (or the workspace, for one named
  *   `workspace`), with its initial data to seed;
  * - resources: memory to bytes, cpu to NanoCpus; a limit the runtime cannot enforce is left
@@ -92,7 +92,7 @@ export function toContainerPlan(spec: TaskSpec, settings: ContainerSettings): Co
     throw new ExecutorError(`cannot start component ${label}: ${why}`);
   };
   const warnings: string[] = [];
-  const workspaceMount = posix.resolve('/', spec.workspaceMount);
+  const workspaceMount = posix.resolve('/', spec.workspace.mountPath);
 
   const env: Record<string, string> = {
     ...componentEnv({ ...spec, env: { ...component.env, ...spec.env } }, settings.envPolicy ?? INHERIT_NOTHING),
@@ -158,7 +158,8 @@ function planMounts(
   engineId: string,
   fail: (why: string) => never,
 ): { mounts: MountSettings[]; volumes: PlannedVolume[]; seeds: PlannedSeed[] } {
-  const workspace: MountSettings = { Type: 'bind', Source: spec.workspaceDir, Target: workspaceMount };
+  const hostDir = spec.workspace.hostDir ?? fail('its workspace has no host folder to mount');
+  const workspace: MountSettings = { Type: 'bind', Source: hostDir, Target: workspaceMount };
   const mounts: MountSettings[] = [workspace];
   const volumes: PlannedVolume[] = [];
   const seeds: PlannedSeed[] = [];
@@ -177,7 +178,7 @@ function planMounts(
       if (other !== undefined) fail(`volume "${volume.name}" and ${other} are both mounted at ${target}`);
       targets.set(target, `volume "${volume.name}"`);
       if (isWorkspace) {
-        mount = { Type: 'bind', Source: spec.workspaceDir, Target: target };
+        mount = { Type: 'bind', Source: hostDir, Target: target };
       } else {
         const name = volumeNameFor(containerName, volume.name);
         volumes.push({ name, labels: ownedLabels(engineId, spec, containerName) });

@@ -13,6 +13,7 @@ import {
   type TaskSpec,
 } from '../executor.js';
 import { freeLoopbackPort } from '../shared/free-port.js';
+import { createHostWorkspaces, type HostWorkspaces } from '../shared/host-workspaces.js';
 import { ContainerTask } from './container-task.js';
 import { toContainerPlan } from './convert.js';
 import type { ContainerPlan } from './convert.js';
@@ -62,6 +63,11 @@ export interface DockerExecutorOptions {
   readonly engineEnv?: Readonly<Record<string, string | undefined>>;
   /** names and `*` globs of the engine's environment every container inherits (the `passEnv` setting) */
   readonly passEnv?: readonly string[];
+  /**
+   * where run workspaces are made (folders on the engine's host, bind-mounted into the
+   * containers; default: under the system's temp dir)
+   */
+  readonly workspaces?: HostWorkspaces;
 }
 
 /** The docker executor: the Executor interface, plus what its callers may use directly. */
@@ -79,6 +85,8 @@ export interface DockerExecutor extends Executor {
 /**
  * Runs each task run as a container through the Docker Engine API (Docker, or Podman's
  * compatible service). The ref of a task is its container name, `pilotage-<task run id>`.
+ * - a run's workspace is a folder on the engine's host (HostWorkspaces), bind-mounted into
+ *   every container of the run at the same path; `releaseRun` removes it unless kept;
  * - start: image per pull policy (digest recorded in facts), per-task volumes created and
  *   seeded, container created (see `toContainerPlan`) and started, logs followed;
  * - the container is kept after it exits (its exit code and OOM flag are read by `wait()`),
@@ -100,6 +108,7 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
   const killGraceMs = options.killGraceMs ?? DOCKER_DEFAULTS.killGraceMs;
   const defaultPullPolicy = options.pullPolicy ?? DOCKER_DEFAULTS.pullPolicy;
   const puller = createImagePuller(docker, options.registryAuth);
+  const workspaces = options.workspaces ?? createHostWorkspaces();
   const closing = new AbortController();
   // Every running task listens on this signal (its wait and log requests).
   setMaxListeners(0, closing.signal);
@@ -157,7 +166,11 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
           `the inline action, or configure the executor's default image)`,
       );
     }
-    if (daemonIsLocal) await assertDirectory(spec.workspaceDir, component);
+    const hostDir = spec.workspace.hostDir;
+    if (hostDir === undefined) {
+      throw new ExecutorError(`cannot start component ${component}: its workspace has no host folder to mount`);
+    }
+    if (daemonIsLocal) await assertDirectory(hostDir, component);
     const pulled = await executorStep(spec, 'image pull', () =>
       puller.ensure(image, spec.component.pullPolicy ?? defaultPullPolicy),
     );
@@ -336,6 +349,11 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
     destroy,
     list,
     attach,
+    prepareRun: (scope) => workspaces.prepare(scope.runId),
+    releaseRun: (runId, { keep }) => workspaces.release(runId, keep),
+    async listRuns() {
+      return [];
+    },
     callbackBaseUrl(loopbackUrl, advertisedUrl) {
       return callbackBaseUrlFor(
         { network, daemonIsLocal, ...(options.callbackUrl === undefined ? {} : { callbackUrl: options.callbackUrl }) },

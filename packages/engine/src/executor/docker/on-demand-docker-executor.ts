@@ -5,6 +5,7 @@ import type { DockerEndpoint, DockerEnv } from './docker-connection.js';
 import { createDockerExecutor, DOCKER_DEFAULTS } from './docker-executor.js';
 import type { DockerExecutor, DockerExecutorOptions } from './docker-executor.js';
 import { callbackBaseUrlFor } from './network-urls.js';
+import { createHostWorkspaces } from '../shared/host-workspaces.js';
 
 /** Options of `createOnDemandDockerExecutor`. */
 export interface OnDemandDockerOptions extends Omit<DockerExecutorOptions, 'docker' | 'dockerHost' | 'dockerEnv'> {
@@ -25,6 +26,7 @@ export interface OnDemandDockerOptions extends Omit<DockerExecutorOptions, 'dock
  * - `start` rejects with a retryable ExecutorError naming every endpoint tried (the task run
  *   becomes `errored` with that reason);
  * - `list` is [], `attach` undefined and `destroy` does nothing (there is nothing to reach);
+ * - run workspaces are host folders, made and removed without a connection;
  * detection is tried again at the next call.
  * `callbackBaseUrl` answers before any connection from the first candidate (the one used when
  * it answers), then from the connected executor.
@@ -36,13 +38,20 @@ export function createOnDemandDockerExecutor(options: OnDemandDockerOptions): Ex
   let connected: DockerExecutor | undefined;
   let connecting: Promise<DockerExecutor | undefined> | undefined;
   let closed = false;
+  // Host folders need no runtime: a run's workspace is made without connecting.
+  const workspaces = executorOptions.workspaces ?? createHostWorkspaces();
 
   function connect(): Promise<DockerExecutor | undefined> {
     if (connected !== undefined) return Promise.resolve(connected);
     connecting ??= detectDockerEndpoint(dockerEnv, detectTimeoutMs, candidates)
       .then((endpoint) => {
         if (endpoint === undefined || closed) return undefined;
-        connected = createDockerExecutor({ ...executorOptions, dockerHost: endpoint.dockerHost, dockerEnv });
+        connected = createDockerExecutor({
+          ...executorOptions,
+          workspaces,
+          dockerHost: endpoint.dockerHost,
+          dockerEnv,
+        });
         onConnect?.(endpoint);
         return connected;
       })
@@ -73,6 +82,11 @@ export function createOnDemandDockerExecutor(options: OnDemandDockerOptions): Ex
     },
     async attach(ref, onLog, sinceMs) {
       return (await connect())?.attach(ref, onLog, sinceMs);
+    },
+    prepareRun: (scope) => workspaces.prepare(scope.runId),
+    releaseRun: (runId, { keep }) => workspaces.release(runId, keep),
+    async listRuns() {
+      return [];
     },
     callbackBaseUrl(loopbackUrl, advertisedUrl) {
       if (connected !== undefined) return connected.callbackBaseUrl(loopbackUrl, advertisedUrl);

@@ -83,6 +83,9 @@ export function createFakeExecutor(
     destroy: async () => undefined,
     list: async () => [],
     attach: async () => undefined,
+    prepareRun: async () => ({ mountPath: '/fake-workspace' }),
+    releaseRun: async () => undefined,
+    listRuns: async () => [],
     callbackBaseUrl: (loopback) => loopback,
     close: async () => undefined,
   };

@@ -64,8 +64,7 @@ describe('local executor', () => {
       action: 'a',
       component: { name: 'test', version: '0.0.0', strict: false, env: {}, volumes: [], ...component },
       env,
-      workspaceDir: workspace,
-      workspaceMount: workspace,
+      workspace: { hostDir: workspace, mountPath: workspace },
       timeoutMs: 60_000,
     };
   }
@@ -233,7 +232,10 @@ describe('local executor', () => {
 
   test('a missing workspace is an ExecutorError', async () => {
     await assert.rejects(
-      executor.start({ ...spec(sh('true')), workspaceDir: join(workspace, 'nope') }, () => undefined),
+      executor.start(
+        { ...spec(sh('true')), workspace: { hostDir: join(workspace, 'nope'), mountPath: workspace } },
+        () => undefined,
+      ),
       { code: 'EXECUTOR', message: /workspace .*nope is not accessible/ },
     );
   });
@@ -385,8 +387,7 @@ describe('local executor: handle used after the test', () => {
           action: 'a',
           component: { name: 'c', version: '1', strict: false, env: {}, volumes: [], command: ['sleep', '1000'] },
           env: {},
-          workspaceDir: workspace,
-          workspaceMount: workspace,
+          workspace: { hostDir: workspace, mountPath: workspace },
           timeoutMs: 1000,
         },
         () => undefined,

@@ -5,6 +5,7 @@ import { ExecutorError } from '../../domain/errors.js';
 import type { Executor, LogLine, RunningRef, TaskHandle, TaskSpec } from '../executor.js';
 import { componentEnv, LOCAL_BASE_ENV } from '../shared/component-env.js';
 import { freeLoopbackPort } from '../shared/free-port.js';
+import { createHostWorkspaces, type HostWorkspaces } from '../shared/host-workspaces.js';
 import { LocalTask } from './local-task.js';
 import { findOrphanGroups, killOrphanGroup, type EngineProcessAlive, type OrphanGroup } from './orphans.js';
 import { currentEngineProcess, formatMark, PROCESS_MARK_ENV } from './process-mark.js';
@@ -31,6 +32,8 @@ export interface LocalExecutorOptions {
   readonly engineProcess?: string;
   /** how `list()` tells a live engine process from a dead one; default from /proc */
   readonly engineProcessAlive?: EngineProcessAlive;
+  /** where run workspaces are made (default: folders under the system's temp dir) */
+  readonly workspaces?: HostWorkspaces;
 }
 
 /** Default grace between SIGTERM and SIGKILL, ms. */
@@ -38,6 +41,8 @@ export const LOCAL_KILL_GRACE_MS = 5000;
 
 /**
  * The embedded executor: runs each component as a process group on this machine (POSIX only).
+ * - a run's workspace is a folder on this machine (see HostWorkspaces), the components'
+ *   working directory; `releaseRun` removes it unless kept.
  * - argv is `command` + `args`; `./x` resolves against the component's folder, bare names on
  *   the PATH of the merged env; working directory is the run's workspace.
  * - env is `componentEnv`: the base (PATH, HOME, LANG, LC_*, TZ, TMPDIR, USER) and what `passEnv`
@@ -68,11 +73,15 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
     base: LOCAL_BASE_ENV,
     passEnv: options.passEnv ?? [],
   };
+  const workspaces = options.workspaces ?? createHostWorkspaces();
 
   async function start(spec: TaskSpec, onLog: (line: LogLine) => void): Promise<TaskHandle> {
     const component = `${spec.component.name}@${spec.component.version}`;
     const argv = resolveArgv(spec.component);
-    await assertDirectory(spec.workspaceDir, component);
+    const cwd = spec.workspace.hostDir;
+    if (cwd === undefined)
+      throw new ExecutorError(`cannot start component ${component}: its workspace has no host folder`);
+    await assertDirectory(cwd, component);
 
     const env = componentEnv(spec, envPolicy);
     if (options.engineId !== undefined) {
@@ -90,7 +99,7 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
     let child: ChildProcess;
     try {
       child = spawn(argv.file, [...argv.args], {
-        cwd: spec.workspaceDir,
+        cwd,
         env,
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -140,6 +149,11 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
     },
     async attach() {
       return undefined;
+    },
+    prepareRun: (scope) => workspaces.prepare(scope.runId),
+    releaseRun: (runId, { keep }) => workspaces.release(runId, keep),
+    async listRuns() {
+      return [];
     },
     callbackBaseUrl(loopbackUrl) {
       return loopbackUrl;

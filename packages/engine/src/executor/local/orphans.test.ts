@@ -98,8 +98,7 @@ describe('orphan process groups (real processes, /proc)', () => {
           command: ['sh', '-c', 'echo "$PILOTAGE_TASK_MARK"; sleep 300 & sleep 300'],
         },
         env: {},
-        workspaceDir: workspace,
-        workspaceMount: workspace,
+        workspace: { hostDir: workspace, mountPath: workspace },
         timeoutMs: 60_000,
       };
       // the first engine "dies": its identity is one /proc says is dead

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PlanError, formatIssue } from '../domain/issue.js';
 import { createFileResolver, loadComponentFile, loadWorkflowFile, validateFiles } from './load.js';
-import { parseComponent } from './parse-component.js';
+import { parseComponent } from '../plan/parse-component.js';
 
 const component = (name: string, extra = 'command: [./run.sh]') =>
   `apiVersion: pilotage.dev/v1\nkind: Component\nname: ${name}\nversion: 1.0.0\n${extra}\n`;

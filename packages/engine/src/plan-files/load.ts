@@ -1,17 +1,21 @@
+/**
+ * Workflow and component files read from disk (the I/O side of the plan compiler, which is pure:
+ * `plan/` never touches the file system).
+ */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { PlanError, type Issue } from '../domain/issue.js';
-import { compileWorkflow } from './compile-workflow.js';
-import { isPathRef, type ComponentResolver } from './component-resolver.js';
-import { didYouMean } from './did-you-mean.js';
-import { asRecord } from './json-access.js';
-import { parseComponent } from './parse-component.js';
-import { parseSource } from './source-doc.js';
-import type { Plan, ResolvedComponent } from './types.js';
+import { compileWorkflow } from '../plan/compile-workflow.js';
+import { isPathRef, type ComponentResolver } from '../plan/component-resolver.js';
+import { didYouMean } from '../plan/did-you-mean.js';
+import { asRecord } from '../plan/json-access.js';
+import { parseComponent } from '../plan/parse-component.js';
+import { parseSource } from '../plan/source-doc.js';
+import type { Plan, ResolvedComponent } from '../plan/types.js';
 
-export { compileWorkflow } from './compile-workflow.js';
-export { parseComponent } from './parse-component.js';
-export type { ComponentResolver } from './component-resolver.js';
+export { compileWorkflow } from '../plan/compile-workflow.js';
+export { parseComponent } from '../plan/parse-component.js';
+export type { ComponentResolver } from '../plan/component-resolver.js';
 
 /** Looks up a registered component by reference (`git-clone@1.2.0`, `git-clone@^1`). */
 export type ComponentRegistry = (ref: string) => ResolvedComponent | undefined;
