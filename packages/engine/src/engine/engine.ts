@@ -1,5 +1,6 @@
 import { NotFoundError, ValidationError, ConflictError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
+import { Masker } from '../domain/masker.js';
 import { isRunEnded } from '../domain/states.js';
 import type { TraceContext } from '../domain/trace-context.js';
 import type { JsonObject, JsonValue } from '../domain/vocabulary.js';
@@ -129,15 +130,18 @@ export class Engine {
   /**
    * Validate `data` against the plan's `inputs` (defaults applied), record a `queued` run, and
    * carry it out in the background. Throws ValidationError naming the field when the data does
-   * not match.
+   * not match. The inputs are stored, answered and emitted with the run's secrets masked (every
+   * form `Masker` knows); only the run's own actions see them unmasked, while this process
+   * carries the run out.
    */
   async startRun(plan: Plan, data: JsonValue, options: StartRunOptions): Promise<RunRecord> {
-    const inputs = this.checkInputs(plan, data);
+    const masker = new Masker(Object.values({ ...this.globalSecrets, ...options.secrets }));
+    const inputs = this.checkInputs(plan, data, masker);
     const newRun = {
       id: newId(),
       workflow: plan.name,
       workflowVersion: options.workflowVersion ?? plan.version ?? null,
-      inputs,
+      inputs: masker.json(inputs),
       plan: plan as unknown as JsonValue,
       trigger: options.trigger,
       chainId: options.chainId ?? newId(),
@@ -158,7 +162,7 @@ export class Engine {
     if (queuedEvents.length > 0) outboxWritten(this.ctx, queuedEvents, span);
     this.ctx.emit({ kind: 'run', run });
     if (options.reuse !== undefined && options.reuse.size > 0) await recordReused(this.ctx, run, plan, options.reuse);
-    this.launch(run, plan, options.secrets ?? {}, span);
+    this.launch(run, plan, options.secrets ?? {}, span, inputs);
     return run;
   }
 
@@ -252,8 +256,15 @@ export class Engine {
     await Promise.all([...this.active.values()].map((a) => a.done));
   }
 
-  private launch(run: RunRecord, plan: Plan, secrets: Readonly<Record<string, string>>, span: TraceSpan): void {
-    const execution = new RunExecution(this.ctx, run, plan, { ...this.globalSecrets, ...secrets }, span);
+  /** Carry `run` out; `inputs` are its unmasked inputs when this process has them (default: the stored ones). */
+  private launch(
+    run: RunRecord,
+    plan: Plan,
+    secrets: Readonly<Record<string, string>>,
+    span: TraceSpan,
+    inputs: JsonObject = run.inputs,
+  ): void {
+    const execution = new RunExecution(this.ctx, run, plan, { ...this.globalSecrets, ...secrets }, span, inputs);
     const done = (async () => {
       const release = await this.admit(run, plan, execution);
       if (release === undefined) return this.leftWaiting(run, execution);
@@ -326,7 +337,8 @@ export class Engine {
     return final;
   }
 
-  private checkInputs(plan: Plan, data: JsonValue): JsonObject {
+  /** `data` with the plan's defaults; a ValidationError (its message masked) when it does not match. */
+  private checkInputs(plan: Plan, data: JsonValue, masker: Masker): JsonObject {
     const value = data ?? {};
     if (typeof value !== 'object' || Array.isArray(value)) {
       throw new ValidationError('the event data of a run must be a JSON object');
@@ -335,7 +347,9 @@ export class Engine {
     const withDefaults = applyDefaults(plan.inputs, value) as JsonObject;
     const invalid = compileSchema(plan.inputs)(withDefaults);
     if (invalid !== undefined) {
-      throw new ValidationError(`the event data does not match the inputs of workflow ${plan.name}: ${invalid}`);
+      throw new ValidationError(
+        masker.text(`the event data does not match the inputs of workflow ${plan.name}: ${invalid}`),
+      );
     }
     return withDefaults;
   }

@@ -58,6 +58,8 @@ export class RunExecution {
     private readonly plan: Plan,
     private readonly secrets: Readonly<Record<string, string>>,
     span: TraceSpan,
+    /** the run's inputs, unmasked (the stored ones have the secrets masked) */
+    private readonly inputs: JsonObject = run.inputs,
   ) {
     this.masker = new Masker(Object.values(secrets));
     this.span = maskedSpan(span, this.masker);
@@ -437,7 +439,7 @@ export class RunExecution {
     const actions: Record<string, { outputs: JsonObject; status: string }> = {};
     for (const [name, result] of this.results) actions[name] = { outputs: result.outputs, status: result.status };
     return {
-      inputs: this.run.inputs,
+      inputs: this.inputs,
       actions,
       run: { id: this.run.id, number: this.run.number, workflow: this.run.workflow },
       env: this.workflowEnv,

@@ -38,7 +38,7 @@ export interface SecretService {
   secretsFor(workflow: string): Promise<Readonly<Record<string, string>>>;
   /**
    * `text` with every secret value this service has seen (stored, set, or given as `extra`) and
-   * its JSON-escaped form replaced by `***`. Synchronous, for log lines. Values stay masked after
+   * every form `Masker` derives from it replaced by `***`. Synchronous, for log lines. Values stay masked after
    * they are replaced or deleted: older runs may still print them.
    */
   mask(text: string): string;
@@ -76,12 +76,11 @@ export function createSecretService(deps: {
   let masker = new Masker([]);
   const remember = (values: Iterable<string>): void => {
     let added = false;
+    // the masker derives the other forms (lines, JSON-escaped, URL-encoded, base64) itself
     for (const value of values) {
-      for (const form of [value, JSON.stringify(value).slice(1, -1)]) {
-        if (!known.has(form)) {
-          known.add(form);
-          added = true;
-        }
+      if (!known.has(value)) {
+        known.add(value);
+        added = true;
       }
     }
     if (added) masker = new Masker(known);
