@@ -102,7 +102,12 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
       lifecycle,
       starter,
       secrets,
-      webhooks: createWebhookReceiver({ store: runtime.store, starter, secrets }),
+      webhooks: createWebhookReceiver({
+        store: runtime.store,
+        starter,
+        secrets,
+        replayWindowMs: effective.webhookReplayWindowMs,
+      }),
       approvals: createApprovalService({ store: runtime.store, engine: runtime.engine }),
       clock: Date.now,
     };

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { WEBHOOK_REFUSED } from '../src/service/webhook-receiver.js';
+import { signStandardWebhook } from '../src/service/webhook-signature.js';
 import { createApiHarness, type ApiHarness } from './support/api-harness.js';
 
 const HOOK_SECRET = 'hook-Secret-7731-xyz';
@@ -55,6 +57,21 @@ stages:
       - { name: a, run: "true" }
 `;
 
+/** The published Standard Webhooks test vector's secret (whsec_: base64 of the HMAC key). */
+const STANDARD_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+const STANDARD = `apiVersion: pilotage.dev/v1
+kind: Workflow
+name: standard
+inputs: { type: object, properties: { test: { type: integer } } }
+triggers:
+  - webhook: { provider: generic, inputs: { test: "\${{ payload.test }}" } }
+stages:
+  - name: a
+    actions:
+      - { name: a, run: "true" }
+`;
+
 const sign = (body: string, secret = HOOK_SECRET): string =>
   `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
@@ -75,7 +92,7 @@ describe('webhooks', () => {
 
   before(async () => {
     h = await createApiHarness();
-    for (const source of [HOOKED, NO_SECRET]) {
+    for (const source of [HOOKED, NO_SECRET, STANDARD]) {
       const applied = await h.call('POST', '/v1/workflows', { body: { source } });
       assert.equal(applied.status, 201, JSON.stringify(applied.body));
     }
@@ -83,6 +100,10 @@ describe('webhooks', () => {
       body: { value: HOOK_SECRET, workflow: 'hooked' },
     });
     assert.equal(secret.status, 201);
+    const standard = await h.call('PUT', '/v1/secrets/WEBHOOK_SECRET', {
+      body: { value: STANDARD_SECRET, workflow: 'standard' },
+    });
+    assert.equal(standard.status, 201);
   });
   after(async () => h.close());
 
@@ -126,17 +147,17 @@ describe('webhooks', () => {
     const forged = sign(body, 'not-the-secret');
     const bad = await github(body, { 'x-hub-signature-256': forged, 'x-github-delivery': delivery() });
     assert.equal(bad.status, 401);
-    assert.equal(bad.body.code, 'UNAUTHORIZED');
-    assert.match(bad.body.message, /bad X-Hub-Signature-256/);
+    assert.deepEqual(bad.body, { code: 'UNAUTHORIZED', message: WEBHOOK_REFUSED });
     const missing = await github(body, { 'x-github-delivery': delivery() });
     assert.equal(missing.status, 401);
-    assert.match(missing.body.message, /missing X-Hub-Signature-256/);
+    assert.deepEqual(missing.body, bad.body);
     // a signature over other bytes (the body re-serialised) is refused too
     const tampered = await github(body.replace(marker, `${marker}x`), { 'x-hub-signature-256': sign(body) });
     assert.equal(tampered.status, 401);
     assert.deepEqual(await runsOf('hooked'), before, 'no run');
     const log = h.logText();
-    assert.match(log, /webhook refused/);
+    assert.match(log, /"reason":"bad X-Hub-Signature-256".*webhook refused/, 'the log says why');
+    assert.match(log, /"reason":"missing X-Hub-Signature-256"/);
     assert.ok(!log.includes(marker), 'the body is not logged');
     assert.ok(!log.includes(forged.slice(7)), 'the signature is not logged');
     assert.ok(!log.includes(HOOK_SECRET), 'the secret is not logged');
@@ -223,65 +244,130 @@ describe('webhooks', () => {
     assert.equal((await runsOf('hooked')).length, before.length + 1);
   });
 
-  test('generic: a fresh signed timestamp starts a run; stale or bad signatures are 401; redelivery starts none', async () => {
-    const body = JSON.stringify({ event: 'deploy', repo: 'https://generic/app.git' });
-    const generic = (timestamp: number, signature: string, id: string) =>
-      h.call('POST', '/v1/hooks/hooked/generic', {
+  test('generic (Standard Webhooks): a signed request starts a run; expired, wrong id, wrong signature are refused; the id is deduplicated', async () => {
+    const body = '{"test": 2432232314}';
+    const standard = (headers: Record<string, string>) =>
+      h.call('POST', '/v1/hooks/standard/generic', {
         token: null,
         payload: body,
-        headers: {
-          'content-type': 'application/json',
-          'x-pilotage-timestamp': String(timestamp),
-          'x-pilotage-signature': signature,
-          'x-pilotage-delivery': id,
-        },
+        headers: { 'content-type': 'application/json', ...headers },
       });
-    const before = await runsOf('hooked');
+    const signed = (id: string, timestamp: number, secret = STANDARD_SECRET) => ({
+      'webhook-id': id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signStandardWebhook(secret, id, String(timestamp), body),
+    });
     const now = Math.floor(Date.now() / 1000);
-    const stale = now - 10 * 60;
-    const staleAnswer = await generic(stale, sign(`${stale}.${body}`), delivery());
-    assert.equal(staleAnswer.status, 401);
-    assert.match(staleAnswer.body.message, /5 minutes/);
-    const unsignedTime = await generic(now, sign(body), delivery());
-    assert.equal(unsignedTime.status, 401, 'the timestamp is part of what is signed');
-    assert.deepEqual(await runsOf('hooked'), before);
+    const refusals = [
+      await standard(signed('msg_expired', now - 6 * 60)),
+      await standard(signed('msg_future', now + 6 * 60)),
+      await standard({ ...signed('msg_signed', now), 'webhook-id': 'msg_other' }),
+      await standard(
+        signed('msg_wrong_key', now, 'whsec_' + Buffer.from('not the key, 24 bytes ok').toString('base64')),
+      ),
+      await standard({ 'webhook-id': 'msg_nosig', 'webhook-timestamp': String(now) }),
+    ];
+    for (const answer of refusals) {
+      assert.equal(answer.status, 401);
+      assert.deepEqual(answer.body, { code: 'UNAUTHORIZED', message: WEBHOOK_REFUSED });
+    }
+    assert.deepEqual(await runsOf('standard'), []);
+    const log = h.logText();
+    for (const reason of ['5 minutes', 'bad webhook-signature', 'missing webhook-signature'])
+      assert.ok(log.includes(reason), reason);
 
-    const id = delivery();
-    const good = await generic(now, sign(`${now}.${body}`), id);
+    const id = `msg_${now}`;
+    const good = await standard(signed(id, now));
     assert.equal(good.status, 201, JSON.stringify(good.body));
-    assert.equal(good.body.event, 'deploy');
     const run = await h.server.runtime.engine.waitForRun(good.body.runId);
-    assert.deepEqual(run.inputs, { repo: 'https://generic/app.git', ref: 'main', source: 'generic' });
-    const replay = await generic(now, sign(`${now}.${body}`), id);
+    assert.deepEqual(run.inputs, { test: 2432232314 });
+    assert.deepEqual(run.trigger, { kind: 'webhook', by: 'generic', details: { event: '', delivery: id } });
+    // the same request again within its 5 minutes, re-signed or not: the id was seen
+    const replay = await standard(signed(id, now));
     assert.equal(replay.status, 200);
     assert.deepEqual(replay.body, { duplicate: true, runId: good.body.runId });
-    assert.equal((await runsOf('hooked')).length, before.length + 1);
+    const resigned = await standard(signed(id, now + 1));
+    assert.deepEqual(resigned.body, { duplicate: true, runId: good.body.runId });
+    // a new message with the same body is a new event for Standard Webhooks (its id decides)
+    const next = await standard(signed(`${id}-2`, now));
+    assert.equal(next.status, 201, JSON.stringify(next.body));
+    await h.server.runtime.engine.waitForRun(next.body.runId);
+    assert.equal((await runsOf('standard')).length, 2);
   });
 
-  test('unknown workflow or provider trigger is 404; no WEBHOOK_SECRET is 401; a disabled workflow is 202 ignored', async () => {
-    const body = '{}';
-    const unknown = await h.call('POST', '/v1/hooks/nope/github', {
-      token: null,
-      payload: body,
-      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': sign(body) },
-    });
-    assert.equal(unknown.status, 404);
-    assert.equal(unknown.body.code, 'NOT_FOUND');
-    const noTrigger = await h.call('POST', '/v1/hooks/unsigned/gitlab', {
-      token: null,
-      payload: body,
-      headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Push Hook', 'x-gitlab-token': 'x' },
-    });
-    assert.equal(noTrigger.status, 404);
-    const noSecret = await h.call('POST', '/v1/hooks/unsigned/github', {
-      token: null,
-      payload: body,
-      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': sign(body) },
-    });
-    assert.equal(noSecret.status, 401);
-    assert.match(noSecret.body.message, /no WEBHOOK_SECRET/);
-    assert.deepEqual(await runsOf('unsigned'), []);
+  test('GitHub and GitLab: the body of an accepted delivery sent again under a new delivery id is refused as a replay', async () => {
+    const body = JSON.stringify({ ref: `replayed-${Date.now()}`, repository: { clone_url: 'https://replay' } });
+    const before = await runsOf('hooked');
+    const first = await github(body, { 'x-hub-signature-256': sign(body), 'x-github-delivery': delivery() });
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    await h.server.runtime.engine.waitForRun(first.body.runId);
+    const replayed = await github(body, { 'x-hub-signature-256': sign(body), 'x-github-delivery': delivery() });
+    assert.equal(replayed.status, 409);
+    assert.equal(replayed.body.code, 'CONFLICT');
+    assert.match(replayed.body.message, /replay/);
+    assert.ok(replayed.body.message.includes(first.body.runId), 'it names the run the body started');
+    const noDelivery = await github(body, { 'x-hub-signature-256': sign(body) });
+    assert.equal(noDelivery.status, 409, 'without a delivery id too');
+    assert.equal((await runsOf('hooked')).length, before.length + 1, 'one run only');
+    assert.match(h.logText(), /webhook replay refused/);
 
+    const push = JSON.stringify({
+      object_kind: 'push',
+      ref: `gl-${Date.now()}`,
+      project: { git_http_url: 'https://gl' },
+    });
+    const gitlab = (uuid: string) =>
+      h.call('POST', '/v1/hooks/hooked/gitlab', {
+        token: null,
+        payload: push,
+        headers: {
+          'content-type': 'application/json',
+          'x-gitlab-event': 'Push Hook',
+          'x-gitlab-event-uuid': uuid,
+          'x-gitlab-token': HOOK_SECRET,
+        },
+      });
+    assert.equal((await gitlab(delivery())).status, 201);
+    assert.equal((await gitlab(delivery())).status, 409);
+  });
+
+  test('unknown workflow, no trigger of the provider, no WEBHOOK_SECRET and a bad signature are answered alike (401)', async () => {
+    const body = '{}';
+    const headers = { 'content-type': 'application/json', 'x-github-event': 'push' };
+    const answers = {
+      unknown: await h.call('POST', '/v1/hooks/nope/github', {
+        token: null,
+        payload: body,
+        headers: { ...headers, 'x-hub-signature-256': sign(body) },
+      }),
+      noTrigger: await h.call('POST', '/v1/hooks/unsigned/gitlab', {
+        token: null,
+        payload: body,
+        headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Push Hook', 'x-gitlab-token': 'x' },
+      }),
+      noSecret: await h.call('POST', '/v1/hooks/unsigned/github', {
+        token: null,
+        payload: body,
+        headers: { ...headers, 'x-hub-signature-256': sign(body) },
+      }),
+      badSignature: await h.call('POST', '/v1/hooks/hooked/github', {
+        token: null,
+        payload: body,
+        headers: { ...headers, 'x-hub-signature-256': sign(body, 'wrong') },
+      }),
+    };
+    for (const [name, answer] of Object.entries(answers)) {
+      assert.equal(answer.status, 401, name);
+      assert.deepEqual(answer.body, { code: 'UNAUTHORIZED', message: WEBHOOK_REFUSED }, name);
+      assert.equal(answer.raw.headers['content-length'], answers.badSignature.raw.headers['content-length'], name);
+    }
+    assert.deepEqual(await runsOf('unsigned'), []);
+    const log = h.logText();
+    assert.match(log, /workflow nope not found/);
+    assert.match(log, /has no WEBHOOK_SECRET secret/);
+  });
+
+  test('a disabled workflow is 202 ignored', async () => {
     assert.equal((await h.call('POST', '/v1/workflows/hooked/disable')).status, 200);
     try {
       const push = JSON.stringify({ ref: 'r', repository: { clone_url: 'https://x' } });
@@ -299,6 +385,37 @@ describe('webhooks', () => {
       const route = doc.paths[`/v1/hooks/{workflow}/${provider}`];
       assert.ok(route, provider);
       assert.deepEqual(route.post.security, []);
+    }
+  });
+});
+
+describe('webhooks: the replay window is a setting', () => {
+  test('PILOTAGE_WEBHOOK_REPLAY_WINDOW=0 turns the body check off (the delivery id still deduplicates)', async () => {
+    const h = await createApiHarness({ env: { PILOTAGE_WEBHOOK_REPLAY_WINDOW: '0' } });
+    try {
+      assert.equal(h.config.webhookReplayWindowMs, 0);
+      assert.equal((await h.call('POST', '/v1/workflows', { body: { source: HOOKED } })).status, 201);
+      const secret = await h.call('PUT', '/v1/secrets/WEBHOOK_SECRET', { body: { value: HOOK_SECRET } });
+      assert.equal(secret.status, 201);
+      const body = JSON.stringify({ ref: 'again', repository: { clone_url: 'https://again' } });
+      const send = (id: string) =>
+        h.call('POST', '/v1/hooks/hooked/github', {
+          token: null,
+          payload: body,
+          headers: {
+            'content-type': 'application/json',
+            'x-github-event': 'push',
+            'x-github-delivery': id,
+            'x-hub-signature-256': sign(body),
+          },
+        });
+      const first = await send('d-1');
+      const second = await send('d-2');
+      assert.deepEqual([first.status, second.status], [201, 201]);
+      assert.equal((await send('d-2')).status, 200, 'a redelivery is still recognised');
+      for (const answer of [first, second]) await h.server.runtime.engine.waitForRun(answer.body.runId);
+    } finally {
+      await h.close();
     }
   });
 });

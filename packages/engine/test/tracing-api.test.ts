@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { signStandardWebhook } from '../src/service/webhook-signature.js';
 import { clone, cloudEventRequest, coreExamples, sharedMissing } from './events-fixtures.js';
 import { createApiHarness, type ApiHarness } from './support/api-harness.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
@@ -79,15 +79,15 @@ describe("incoming trace context is honoured: a run started by an API call, a we
   test('a signed webhook with traceparent', async () => {
     const { trace, span, header } = caller('c');
     const body = JSON.stringify({ event: 'deploy' });
-    const now = Math.floor(Date.now() / 1000);
-    const signature = `sha256=${createHmac('sha256', HOOK_SECRET).update(`${now}.${body}`).digest('hex')}`;
+    const now = String(Math.floor(Date.now() / 1000));
     const answer = await h.call('POST', '/v1/hooks/followed/generic', {
       token: null,
       payload: body,
       headers: {
         'content-type': 'application/json',
-        'x-pilotage-timestamp': String(now),
-        'x-pilotage-signature': signature,
+        'webhook-id': `msg_trace_${now}`,
+        'webhook-timestamp': now,
+        'webhook-signature': signStandardWebhook(HOOK_SECRET, `msg_trace_${now}`, now, body),
         traceparent: header,
       },
     });

@@ -43,7 +43,7 @@ export const SECRET_HEADERS = [
   'x-gitlab-token',
   'x-hub-signature',
   'x-hub-signature-256',
-  'x-pilotage-signature',
+  'webhook-signature',
 ] as const;
 
 /**

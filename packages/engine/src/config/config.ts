@@ -69,6 +69,11 @@ export interface Config {
   readonly encryptionKey: string | undefined;
   /** serve `/metrics` without a token (default true; false requires a `read` token) */
   readonly metricsPublic: boolean;
+  /**
+   * how long the body of an accepted GitHub or GitLab webhook is remembered, ms: the same body
+   * again under another delivery id is refused as a replay (0: no such check)
+   */
+  readonly webhookReplayWindowMs: number;
   /** on SIGTERM, how long running runs may go on before they are cancelled, ms (serve.ts) */
   readonly shutdownGraceMs: number;
   /** CLI as a client: the server's base URL and the API token to send */
@@ -114,6 +119,7 @@ export const CONFIG_ENV: Readonly<Record<Exclude<keyof Config, 'secrets'>, strin
   encryptionKey: 'PILOTAGE_ENCRYPTION_KEY',
   metricsPublic: 'PILOTAGE_METRICS_PUBLIC',
   shutdownGraceMs: 'PILOTAGE_SHUTDOWN_GRACE',
+  webhookReplayWindowMs: 'PILOTAGE_WEBHOOK_REPLAY_WINDOW',
   server: 'PILOTAGE_SERVER',
   token: 'PILOTAGE_TOKEN',
   otelEndpoint: 'PILOTAGE_OTEL_ENDPOINT',
@@ -136,6 +142,7 @@ export const CONFIG_DEFAULTS = {
   port: 8080,
   metricsPublic: true,
   shutdownGraceMs: 30_000,
+  webhookReplayWindowMs: 24 * 60 * 60 * 1000,
   otelServiceName: 'pilotage',
 };
 
@@ -225,6 +232,11 @@ export function loadConfig(input: {
     encryptionKey: pick('encryptionKey'),
     metricsPublic: boolean('metricsPublic', pick('metricsPublic'), CONFIG_DEFAULTS.metricsPublic),
     shutdownGraceMs: duration('shutdownGraceMs', pick('shutdownGraceMs'), CONFIG_DEFAULTS.shutdownGraceMs),
+    webhookReplayWindowMs: duration(
+      'webhookReplayWindowMs',
+      pick('webhookReplayWindowMs'),
+      CONFIG_DEFAULTS.webhookReplayWindowMs,
+    ),
     server: pick('server')?.replace(/\/+$/, ''),
     token: pick('token'),
     otelEndpoint: otelEndpoint(env, pick('otelEndpoint')),

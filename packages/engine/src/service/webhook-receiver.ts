@@ -1,11 +1,12 @@
-import { NotFoundError, UnauthorizedError, ValidationError, messageOf } from '../domain/errors.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { ConflictError, UnauthorizedError, ValidationError, messageOf } from '../domain/errors.js';
 import { traceContextOfHeaders } from '../domain/trace-context.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../domain/vocabulary.js';
 import { renderTemplate } from '../plan/render.js';
 import type { Plan, PlanTrigger } from '../plan/types.js';
 import type { Store } from '../store/types.js';
 import type { SecretService } from './secret-service.js';
-import { checkGenericSignature, checkGithubSignature, checkGitlabToken } from './webhook-signature.js';
+import { checkGithubSignature, checkGitlabToken, checkStandardWebhook } from './webhook-signature.js';
 import type { WorkflowRunStarter } from './workflow-run-starter.js';
 
 /** The webhook senders Pilotage checks signatures of. */
@@ -17,6 +18,26 @@ export const WEBHOOK_SECRET_NAME = 'WEBHOOK_SECRET';
 
 /** How long a delivery id is remembered, ms: a redelivery within it starts no second run. */
 export const DELIVERY_DEDUP_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/** Default of how long the body of an accepted GitHub or GitLab delivery is remembered, ms. */
+export const REPLAY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The one answer to every refused webhook, whatever the reason: no such workflow, no trigger of
+ * this provider, no WEBHOOK_SECRET, a missing, stale or bad signature. An unauthenticated
+ * caller cannot tell which workflows exist (the server's log says why).
+ */
+export const WEBHOOK_REFUSED = 'webhook refused: no webhook of this workflow accepts this request and signature';
+
+/** A refused webhook: answered 401 with WEBHOOK_REFUSED; `reason` is for the server's log only. */
+export class WebhookRefusedError extends UnauthorizedError {
+  constructor(readonly reason: string) {
+    super(WEBHOOK_REFUSED);
+  }
+}
+
+/** A signed request whose body was accepted before (a replay): answered 409. */
+export class WebhookReplayError extends ConflictError {}
 
 /** One incoming webhook request. */
 export interface WebhookRequest {
@@ -38,10 +59,12 @@ export type WebhookOutcome =
 /** Checks, maps and starts webhook-triggered runs. */
 export interface WebhookReceiver {
   /**
-   * Handle one request. Throws NotFoundError (no such workflow, or no webhook trigger of this
-   * provider), UnauthorizedError (no WEBHOOK_SECRET, or a missing or bad signature: nothing else
-   * was looked at), ValidationError (a body that is not JSON, a missing event header, an input
-   * template that fails on this payload, data not matching the inputs) or the starter's errors.
+   * Handle one request. Throws WebhookRefusedError (no such workflow, no webhook trigger of this
+   * provider, no WEBHOOK_SECRET, or a missing, stale or bad signature: all alike, and nothing
+   * else was looked at), WebhookReplayError (a GitHub or GitLab body accepted within the replay
+   * window, under another delivery id), ValidationError (a body that is not JSON, a missing
+   * event header, an input template that fails on this payload, data not matching the inputs)
+   * or the starter's errors.
    */
   receive(request: WebhookRequest): Promise<WebhookOutcome>;
 }
@@ -53,61 +76,55 @@ const HIDDEN_HEADERS = new Set([
   'x-hub-signature',
   'x-hub-signature-256',
   'x-gitlab-token',
-  'x-pilotage-signature',
+  'webhook-signature',
 ]);
 
 /**
  * The receiver over the store's workflows, the secret service and the run starter. Order of
- * checks: workflow and trigger exist → signature → body → event (GitHub `ping` answers `pong`)
- * → workflow enabled → event among a trigger's `events` → inputs rendered → delivery id not
- * seen in 24 h (claimed atomically) → run started.
+ * checks: workflow, trigger, secret and signature (refused alike) → body → event (GitHub `ping`
+ * answers `pong`) → workflow enabled → event among a trigger's `events` → inputs rendered →
+ * delivery id not seen in 24 h, and (GitHub, GitLab) body not accepted within `replayWindowMs`
+ * (default 24 h; 0: off), both claimed atomically → run started.
  */
 export function createWebhookReceiver(deps: {
   store: Pick<Store, 'workflows' | 'webhookDeliveries'>;
   starter: WorkflowRunStarter;
   secrets: Pick<SecretService, 'secretsFor'>;
   clock?: () => number;
+  replayWindowMs?: number;
 }): WebhookReceiver {
   const clock = deps.clock ?? Date.now;
+  const replayWindowMs = deps.replayWindowMs ?? REPLAY_WINDOW_MS;
+  // checked against when there is no secret, so a refusal costs the same either way
+  const decoy = randomBytes(32).toString('base64url');
   let lastPurge = 0;
   return {
     async receive(request) {
       const { workflow, provider } = request;
-      const record = await deps.store.workflows.get(workflow);
-      const version = record && (await deps.store.workflows.getVersion(workflow, record.latestVersion));
-      if (record === undefined || version === undefined) throw new NotFoundError(`workflow ${workflow} not found`);
-      const plan = version.plan as unknown as Plan;
-      const triggers = plan.triggers.filter(
-        (t): t is Extract<PlanTrigger, { kind: 'webhook' }> => t.kind === 'webhook' && t.provider === provider,
-      );
-      if (triggers.length === 0) {
-        throw new NotFoundError(`workflow ${workflow} has no ${provider} webhook trigger (triggers: in its YAML)`);
-      }
-
-      const secret = (await deps.secrets.secretsFor(workflow))[WEBHOOK_SECRET_NAME];
-      if (secret === undefined) {
-        throw new UnauthorizedError(
-          `workflow ${workflow} has no ${WEBHOOK_SECRET_NAME} secret: set one (pilotage secret set ${WEBHOOK_SECRET_NAME} --workflow ${workflow})`,
-        );
-      }
       const now = clock();
       const header = (name: string): string | undefined => {
         const value = request.headers[name];
         return Array.isArray(value) ? value[0] : value;
       };
-      const problem =
-        provider === 'github'
-          ? checkGithubSignature(secret, request.body, header('x-hub-signature-256'))
-          : provider === 'gitlab'
-            ? checkGitlabToken(secret, header('x-gitlab-token'))
-            : checkGenericSignature(
-                secret,
-                request.body,
-                header('x-pilotage-signature'),
-                header('x-pilotage-timestamp'),
-                now,
-              );
-      if (problem !== undefined) throw new UnauthorizedError(`webhook refused: ${problem}`);
+      const record = await deps.store.workflows.get(workflow);
+      const version = record && (await deps.store.workflows.getVersion(workflow, record.latestVersion));
+      const plan = version?.plan as unknown as Plan | undefined;
+      const triggers = (plan?.triggers ?? []).filter(
+        (t): t is Extract<PlanTrigger, { kind: 'webhook' }> => t.kind === 'webhook' && t.provider === provider,
+      );
+      const secret = (await deps.secrets.secretsFor(workflow))[WEBHOOK_SECRET_NAME];
+      // the signature is checked whatever else is missing, so a refusal takes the same time
+      const problem = signatureProblem(provider, secret ?? decoy, request.body, header, now);
+      if (record === undefined || version === undefined)
+        throw new WebhookRefusedError(`workflow ${workflow} not found`);
+      if (triggers.length === 0)
+        throw new WebhookRefusedError(`workflow ${workflow} has no ${provider} webhook trigger`);
+      if (secret === undefined) {
+        throw new WebhookRefusedError(
+          `workflow ${workflow} has no ${WEBHOOK_SECRET_NAME} secret (pilotage secret set ${WEBHOOK_SECRET_NAME} --workflow ${workflow})`,
+        );
+      }
+      if (problem !== undefined) throw new WebhookRefusedError(problem);
 
       const payload = parsePayload(request.body, header('content-type'));
       const event = eventOf(provider, header, payload);
@@ -123,23 +140,39 @@ export function createWebhookReceiver(deps: {
       }
 
       const data = renderInputs(trigger, { payload, headers: visibleHeaders(request.headers) });
-      const deliveryId = header(DELIVERY_HEADERS[provider]);
       if (now - lastPurge > 60 * 60 * 1000) {
         lastPurge = now;
-        await deps.store.webhookDeliveries.purge(now - DELIVERY_DEDUP_WINDOW_MS);
+        await deps.store.webhookDeliveries.purge(now - Math.max(DELIVERY_DEDUP_WINDOW_MS, replayWindowMs));
       }
-      if (deliveryId !== undefined && deliveryId !== '') {
-        const claimed = await deps.store.webhookDeliveries.claim(
-          workflow,
-          provider,
-          deliveryId,
-          now,
-          DELIVERY_DEDUP_WINDOW_MS,
-        );
-        if (!claimed) {
-          const seen = await deps.store.webhookDeliveries.get(workflow, provider, deliveryId);
+      const deliveries = deps.store.webhookDeliveries;
+      const deliveryId = header(DELIVERY_HEADERS[provider]) || undefined;
+      const bodyKey =
+        provider === 'generic' || replayWindowMs <= 0
+          ? undefined
+          : `sha256:${createHash('sha256').update(request.body).digest('hex')}`;
+      const claimed: [string, string][] = [];
+      const releaseClaims = async (): Promise<void> => {
+        for (const [kind, id] of claimed) await deliveries.release(workflow, kind, id);
+      };
+      if (deliveryId !== undefined) {
+        if (!(await deliveries.claim(workflow, provider, deliveryId, now, DELIVERY_DEDUP_WINDOW_MS))) {
+          const seen = await deliveries.get(workflow, provider, deliveryId);
           return { kind: 'duplicate', deliveryId, runId: seen?.runId ?? null };
         }
+        claimed.push([provider, deliveryId]);
+      }
+      if (bodyKey !== undefined) {
+        const kind = `${provider}:body`;
+        if (!(await deliveries.claim(workflow, kind, bodyKey, now, replayWindowMs))) {
+          await releaseClaims();
+          const seen = await deliveries.get(workflow, kind, bodyKey);
+          const when = seen === undefined ? 'recently' : `at ${new Date(seen.receivedAt).toISOString()}`;
+          throw new WebhookReplayError(
+            `webhook refused as a replay: a ${provider} delivery with this exact body was accepted ${when}` +
+              `${seen?.runId ? ` (run ${seen.runId})` : ''}; a new event has a new body, and a redelivery keeps its delivery id`,
+          );
+        }
+        claimed.push([kind, bodyKey]);
       }
       try {
         const traceParent = traceContextOfHeaders(request.headers);
@@ -150,22 +183,45 @@ export function createWebhookReceiver(deps: {
           trigger: { kind: 'webhook', by: provider, details: { event, delivery: deliveryId ?? null } },
           ...(traceParent === undefined ? {} : { traceParent }),
         });
-        if (deliveryId) await deps.store.webhookDeliveries.setRun(workflow, provider, deliveryId, run.id);
+        for (const [kind, id] of claimed) await deliveries.setRun(workflow, kind, id, run.id);
         return { kind: 'started', runId: run.id, number: run.number, event };
       } catch (error) {
         // the run did not start: a corrected redelivery may try again
-        if (deliveryId) await deps.store.webhookDeliveries.release(workflow, provider, deliveryId);
+        await releaseClaims();
         throw error;
       }
     },
   };
 }
 
+/** Why the request's signature does not hold for `secret`, or undefined when it does. */
+function signatureProblem(
+  provider: WebhookProvider,
+  secret: string,
+  body: Buffer,
+  header: (name: string) => string | undefined,
+  now: number,
+): string | undefined {
+  switch (provider) {
+    case 'github':
+      return checkGithubSignature(secret, body, header('x-hub-signature-256'));
+    case 'gitlab':
+      return checkGitlabToken(secret, header('x-gitlab-token'));
+    case 'generic':
+      return checkStandardWebhook(
+        secret,
+        body,
+        { id: header('webhook-id'), timestamp: header('webhook-timestamp'), signature: header('webhook-signature') },
+        now,
+      );
+  }
+}
+
 /** The header carrying each sender's delivery id. */
 const DELIVERY_HEADERS: Readonly<Record<WebhookProvider, string>> = {
   github: 'x-github-delivery',
   gitlab: 'x-gitlab-event-uuid',
-  generic: 'x-pilotage-delivery',
+  generic: 'webhook-id',
 };
 
 function parsePayload(body: Buffer, contentType: string | undefined): JsonValue {
@@ -197,7 +253,10 @@ function eventOf(provider: WebhookProvider, header: (name: string) => string | u
   }
   const event = header('x-pilotage-event');
   if (event) return event;
-  return isJsonObject(payload) && typeof payload.event === 'string' ? payload.event : '';
+  if (!isJsonObject(payload)) return '';
+  // Standard Webhooks payloads name their event `type`
+  if (typeof payload.type === 'string') return payload.type;
+  return typeof payload.event === 'string' ? payload.event : '';
 }
 
 function missingHeader(name: string): ValidationError {

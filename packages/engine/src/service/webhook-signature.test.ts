@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { createHmac } from 'node:crypto';
 import {
-  checkGenericSignature,
   checkGithubSignature,
   checkGitlabToken,
+  checkStandardWebhook,
   constantTimeEqual,
   hmacSha256,
+  signStandardWebhook,
 } from './webhook-signature.js';
 
 test("GitHub's documented test vector verifies; anything else does not", () => {
@@ -31,20 +33,51 @@ test('GitLab tokens compare whole', () => {
   assert.equal(constantTimeEqual('a', 'b'), false);
 });
 
-test('generic signatures cover the timestamp and expire after 5 minutes', () => {
-  const secret = 's3cret';
-  const body = Buffer.from('{"event":"deploy"}');
-  const now = 1_700_000_000_000;
-  const ts = String(now / 1000);
-  const signature = hmacSha256(secret, `${ts}.`, body);
-  assert.equal(checkGenericSignature(secret, body, signature, ts, now), undefined);
-  assert.equal(checkGenericSignature(secret, body, signature, ts, now + 4 * 60_000), undefined);
-  assert.match(checkGenericSignature(secret, body, signature, ts, now + 6 * 60_000) ?? '', /5 minutes/);
-  assert.match(checkGenericSignature(secret, body, signature, ts, now - 6 * 60_000) ?? '', /5 minutes/);
-  const other = String(now / 1000 + 1);
-  assert.equal(checkGenericSignature(secret, body, signature, other, now), 'bad X-Pilotage-Signature');
-  assert.equal(checkGenericSignature(secret, body, hmacSha256(secret, body), ts, now), 'bad X-Pilotage-Signature');
-  assert.match(checkGenericSignature(secret, body, signature, undefined, now) ?? '', /X-Pilotage-Timestamp/);
-  assert.match(checkGenericSignature(secret, body, signature, '1.5', now) ?? '', /malformed/);
-  assert.equal(checkGenericSignature(secret, body, undefined, ts, now), 'missing X-Pilotage-Signature');
+// The published test vectors of the Standard Webhooks reference library
+// (standard-webhooks/standard-webhooks, libraries/javascript/src/webhook.test.ts).
+const VECTOR = {
+  secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  id: 'msg_p5jXN8AQM9LWM0D4loKWxJek',
+  timestamp: '1614265330',
+  body: Buffer.from('{"test": 2432232314}'),
+  signature: 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+};
+const at = (seconds: string): number => Number(seconds) * 1000;
+
+test('Standard Webhooks: the published vector signs and verifies', () => {
+  const { secret, id, timestamp, body, signature } = VECTOR;
+  assert.equal(signStandardWebhook(secret, id, timestamp, body), signature);
+  assert.equal(checkStandardWebhook(secret, body, { id, timestamp, signature }, at(timestamp)), undefined);
+  // several signatures (key rotation), unknown versions skipped, one valid v1 is enough
+  const several = `v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= v2,${signature.slice(3)} ${signature}`;
+  assert.equal(checkStandardWebhook(secret, body, { id, timestamp, signature: several }, at(timestamp)), undefined);
+});
+
+test('Standard Webhooks: expired or future timestamp, wrong id, wrong signature, missing headers are refused', () => {
+  const { secret, id, timestamp, body, signature } = VECTOR;
+  const now = at(timestamp);
+  const check = (headers: Partial<typeof VECTOR>, when = now) =>
+    checkStandardWebhook(secret, body, { id, timestamp, signature, ...headers }, when);
+  assert.equal(check({}, now + 5 * 60_000), undefined, 'within 5 minutes');
+  assert.match(check({}, now + 5 * 60_000 + 1000) ?? '', /5 minutes/, 'expired');
+  assert.match(check({}, now - 5 * 60_000 - 1000) ?? '', /5 minutes/, 'from the future');
+  assert.equal(check({ id: 'msg_other' }), 'bad webhook-signature', 'the id is signed');
+  assert.equal(check({ timestamp: String(Number(timestamp) + 1) }), 'bad webhook-signature', 'the timestamp is signed');
+  assert.equal(check({ signature: 'v1,dawfeoifkpqwoekfpqoekf' }), 'bad webhook-signature');
+  assert.equal(check({ signature: signature.slice(0, 8) }), 'bad webhook-signature', 'a partial signature');
+  assert.equal(check({ signature: 'v1,' }), 'bad webhook-signature');
+  assert.equal(check({ signature: `v2,${signature.slice(3)}` }), 'bad webhook-signature', 'only v1 is HMAC-SHA256');
+  assert.equal(
+    checkStandardWebhook('whsec_' + Buffer.from('another key of 24 bytes!').toString('base64'), body, VECTOR, now),
+    'bad webhook-signature',
+  );
+  assert.equal(checkStandardWebhook(secret, Buffer.from('{"test": 2432232315}'), VECTOR, now), 'bad webhook-signature');
+  assert.equal(check({ id: undefined }), 'missing webhook-id');
+  assert.match(check({ timestamp: 'hello' }) ?? '', /malformed webhook-timestamp/);
+  assert.equal(check({ signature: undefined }), 'missing webhook-signature');
+});
+
+test('Standard Webhooks: a secret without whsec_ is used as its bytes', () => {
+  const signed = signStandardWebhook('plain-secret', 'id1', '100', 'body');
+  assert.equal(signed, `v1,${createHmac('sha256', 'plain-secret').update('id1.100.body').digest('base64')}`);
 });

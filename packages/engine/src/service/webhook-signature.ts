@@ -1,7 +1,10 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-/** How far `X-Pilotage-Timestamp` may be from the server's clock, ms (replays older than this fail). */
-export const GENERIC_TIMESTAMP_TOLERANCE_MS = 5 * 60 * 1000;
+/**
+ * Standard Webhooks: how far `webhook-timestamp` may be from the server's clock, either way, ms.
+ * A captured request replayed later fails; within it, `webhook-id` is deduplicated.
+ */
+export const STANDARD_WEBHOOKS_TOLERANCE_MS = 5 * 60 * 1000;
 
 /** Why a request's signature was refused; `undefined` from a check means it is good. */
 export type SignatureProblem = string;
@@ -38,24 +41,55 @@ export function checkGitlabToken(secret: string, header: string | undefined): Si
   return constantTimeEqual(header, secret) ? undefined : 'bad X-Gitlab-Token';
 }
 
+/** The Standard Webhooks headers of one request (names lowercase). */
+export interface StandardWebhookHeaders {
+  readonly id: string | undefined;
+  readonly timestamp: string | undefined;
+  readonly signature: string | undefined;
+}
+
 /**
- * Generic: `X-Pilotage-Signature: sha256=<hex>`, HMAC-SHA256 with the secret of
- * `<X-Pilotage-Timestamp>.<raw body>`, the timestamp in Unix seconds and within
- * `GENERIC_TIMESTAMP_TOLERANCE_MS` of `now` (epoch ms).
+ * The HMAC key of a Standard Webhooks secret: the base64 after `whsec_`, as the specification
+ * serialises secrets; a secret without the prefix is used as its UTF-8 bytes.
  */
-export function checkGenericSignature(
+export function standardWebhooksKey(secret: string): Buffer {
+  return secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
+}
+
+/**
+ * `v1,<base64>`: the Standard Webhooks signature (v1: HMAC-SHA256) of `<id>.<timestamp>.<body>`,
+ * `timestamp` in Unix seconds.
+ */
+export function signStandardWebhook(secret: string, id: string, timestamp: string, body: Buffer | string): string {
+  const hmac = createHmac('sha256', standardWebhooksKey(secret));
+  hmac.update(`${id}.${timestamp}.`);
+  hmac.update(body);
+  return `v1,${hmac.digest('base64')}`;
+}
+
+/**
+ * Standard Webhooks 1.0 (https://www.standardwebhooks.com), symmetric signatures: `webhook-id`,
+ * `webhook-timestamp` (Unix seconds, within STANDARD_WEBHOOKS_TOLERANCE_MS of `now`, epoch ms)
+ * and `webhook-signature`, a space-separated list of `<version>,<base64>` of which one `v1`
+ * entry must be `signStandardWebhook` of this id, timestamp and body (other versions are
+ * skipped: key rotation sends several).
+ */
+export function checkStandardWebhook(
   secret: string,
   body: Buffer,
-  signature: string | undefined,
-  timestamp: string | undefined,
+  headers: StandardWebhookHeaders,
   now: number,
 ): SignatureProblem | undefined {
-  if (signature === undefined || signature === '') return 'missing X-Pilotage-Signature';
-  if (timestamp === undefined || !/^[0-9]{1,12}$/.test(timestamp)) return 'missing or malformed X-Pilotage-Timestamp';
-  if (Math.abs(now - Number(timestamp) * 1000) > GENERIC_TIMESTAMP_TOLERANCE_MS) {
-    return 'X-Pilotage-Timestamp is more than 5 minutes away from the server clock';
+  const { id, timestamp, signature } = headers;
+  if (id === undefined || id === '') return 'missing webhook-id';
+  if (timestamp === undefined || !/^[0-9]{1,12}$/.test(timestamp)) return 'missing or malformed webhook-timestamp';
+  if (signature === undefined || signature.trim() === '') return 'missing webhook-signature';
+  if (Math.abs(now - Number(timestamp) * 1000) > STANDARD_WEBHOOKS_TOLERANCE_MS) {
+    return 'webhook-timestamp is more than 5 minutes away from the server clock';
   }
-  return constantTimeEqual(signature.trim().toLowerCase(), hmacSha256(secret, `${timestamp}.`, body))
-    ? undefined
-    : 'bad X-Pilotage-Signature';
+  const expected = signStandardWebhook(secret, id, timestamp, body);
+  const offered = signature.split(' ').filter((entry) => entry.startsWith('v1,'));
+  // every entry is compared, so the time taken does not tell which one matched
+  const matched = offered.map((entry) => constantTimeEqual(entry, expected)).includes(true);
+  return matched ? undefined : 'bad webhook-signature';
 }

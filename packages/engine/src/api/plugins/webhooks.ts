@@ -1,7 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { UnauthorizedError } from '../../domain/errors.js';
-import { WEBHOOK_PROVIDERS, type WebhookProvider } from '../../service/webhook-receiver.js';
+import {
+  WEBHOOK_PROVIDERS,
+  WebhookRefusedError,
+  WebhookReplayError,
+  type WebhookProvider,
+} from '../../service/webhook-receiver.js';
 import type { ApiDeps } from '../api-deps.js';
 import { errorResponses } from '../error-reply.js';
 
@@ -10,19 +14,20 @@ export const WEBHOOK_BODY_LIMIT = 25 * 1024 * 1024;
 
 const DESCRIPTIONS: Readonly<Record<WebhookProvider, string>> = {
   github:
-    "GitHub webhook: `X-Hub-Signature-256: sha256=<hex>` (HMAC-SHA256 of the raw body with the workflow's WEBHOOK_SECRET), event from `X-GitHub-Event`, delivery id `X-GitHub-Delivery`. `ping` answers 200 without a run.",
+    "GitHub webhook: `X-Hub-Signature-256: sha256=<hex>` (HMAC-SHA256 of the raw body with the workflow's WEBHOOK_SECRET), event from `X-GitHub-Event`, delivery id `X-GitHub-Delivery`. `ping` answers 200 without a run. A body accepted within the replay window (24 h) under another delivery id is refused (409).",
   gitlab:
-    "GitLab webhook: `X-Gitlab-Token` equal to the workflow's WEBHOOK_SECRET, event from `X-Gitlab-Event` (or the payload's `object_kind`), delivery id `X-Gitlab-Event-UUID`.",
+    "GitLab webhook: `X-Gitlab-Token` equal to the workflow's WEBHOOK_SECRET, event from `X-Gitlab-Event` (or the payload's `object_kind`), delivery id `X-Gitlab-Event-UUID`. A body accepted within the replay window (24 h) under another delivery id is refused (409).",
   generic:
-    'Signed webhook: `X-Pilotage-Timestamp: <unix seconds>` (within 5 minutes) and `X-Pilotage-Signature: sha256=<hex>`, HMAC-SHA256 with WEBHOOK_SECRET of `<timestamp>.<raw body>`; optional `X-Pilotage-Event` and `X-Pilotage-Delivery`.',
+    "Standard Webhooks 1.0: `webhook-id`, `webhook-timestamp` (Unix seconds, within 5 minutes) and `webhook-signature: v1,<base64>` (HMAC-SHA256 of `<id>.<timestamp>.<raw body>`, keyed with the base64 of a `whsec_` WEBHOOK_SECRET); the id is deduplicated. Event: `X-Pilotage-Event`, else the payload's `type` or `event`.",
 };
 
 /**
  * `POST /v1/hooks/:workflow/{github,gitlab,generic}`: public routes checked by signature (no API
  * token). Registered at the root of the app, outside the token-checked `/v1` block. The raw body
  * is kept (a scoped content-type parser) because signatures are over its bytes. Answers: 201 a
- * run started, 200 `ping` or a redelivery (no second run), 202 ignored with the reason, 401 a bad
- * or missing signature (logged without body or signature; no run), 404 no such workflow or trigger.
+ * run started, 200 `ping` or a redelivery (no second run), 202 ignored with the reason, 401 the
+ * same answer for no such workflow or trigger, no secret, or a missing, stale or bad signature
+ * (the reason is logged, never the body or the signature; no run), 409 a replayed body.
  */
 export const webhookRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (app, { deps }) => {
   app.removeAllContentTypeParsers();
@@ -49,7 +54,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async
             }),
             201: Type.Object({ runId: Type.String(), number: Type.Integer(), event: Type.String() }),
             202: Type.Object({ ignored: Type.String() }),
-            ...errorResponses(400, 401, 404, 409, 503),
+            ...errorResponses(400, 401, 409, 503),
           },
         },
       },
@@ -60,9 +65,11 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async
         try {
           outcome = await deps.webhooks.receive({ workflow, provider, headers: request.headers, body });
         } catch (caught) {
-          if (caught instanceof UnauthorizedError) {
-            // who tried what, never the body or the signature
-            request.log.warn({ workflow, provider, reason: caught.message }, 'webhook refused');
+          // who tried what and why, never the body or the signature
+          if (caught instanceof WebhookRefusedError) {
+            request.log.warn({ workflow, provider, reason: caught.reason }, 'webhook refused');
+          } else if (caught instanceof WebhookReplayError) {
+            request.log.warn({ workflow, provider, reason: caught.message }, 'webhook replay refused');
           }
           throw caught;
         }
