@@ -1,25 +1,28 @@
 import { homedir } from 'node:os';
-import { loadConfig, type Config } from '../config/config.js';
-import { readConfigFile } from '../config/config-file.js';
+import { loadConfig, type Config, type Overrides } from '../config/config.js';
+import { configFilePath, readConfigFileSync } from '../config/config-file.js';
 import { parseTraceContext, type TraceContext } from '../domain/trace-context.js';
 
 type Flags = Partial<Record<string, string | number | boolean | readonly string[] | undefined>>;
 
-/** The config for a CLI command: flags over env over defaults. */
-export function configFrom(flags: Flags): Config {
-  const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
-  return loadConfig({ env: process.env, home: homedir(), flags: defined });
-}
+/** Config files already read by this process, by path. */
+const fileValues = new Map<string, Overrides>();
 
 /**
- * The config for a long-running command (`serve`): flags over env over the config file (`file`,
- * else PILOTAGE_CONFIG) over defaults.
+ * The config for a CLI command: flags over env over the config file over defaults. The file is
+ * `file` (`serve --config`), else PILOTAGE_CONFIG, else `$XDG_CONFIG_HOME/pilotage/config.yaml`
+ * when it exists (config-file.ts `configFilePath`).
  */
-export async function configWithFile(flags: Flags, file: string | undefined): Promise<Config> {
-  const path = file ?? process.env.PILOTAGE_CONFIG;
-  const fromFile = path === undefined || path === '' ? {} : await readConfigFile(path);
+export function configFrom(flags: Flags, file?: string): Config {
+  const home = homedir();
+  const path = configFilePath(file, process.env, home);
+  let values: Overrides = {};
+  if (path !== undefined) {
+    values = fileValues.get(path) ?? readConfigFileSync(path);
+    fileValues.set(path, values);
+  }
   const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
-  return loadConfig({ env: process.env, home: homedir(), flags: defined, file: fromFile });
+  return loadConfig({ env: process.env, home, flags: defined, file: values });
 }
 
 /**

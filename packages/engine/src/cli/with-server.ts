@@ -41,7 +41,8 @@ export function serverOptions(command: Command, scope: 'read' | 'run' | 'admin')
 /**
  * Whether a command that can work on either should use a server rather than the local store.
  * The one rule of every such command: `--server` means the server; else an explicit `--db` means
- * the local store; else PILOTAGE_SERVER, when set, means the server; else the local store.
+ * the local store; else a configured server (PILOTAGE_SERVER, or `server` in the config file)
+ * means the server; else the local store.
  */
 export function serverGiven(flags: ServerFlags & { readonly db?: string }): boolean {
   if (flags.server !== undefined && flags.server !== '') return true;

@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { ConfigError } from '../domain/errors.js';
 import { didYouMean } from '../plan/did-you-mean.js';
 import { CONFIG_ENV, loadConfig, type Overrides } from './config.js';
+import { pilotagePaths } from './xdg-paths.js';
 
 /**
  * Read a config file (YAML or JSON): a mapping of config keys (camelCase, as in CONFIG_ENV) to
@@ -10,13 +11,34 @@ import { CONFIG_ENV, loadConfig, type Overrides } from './config.js';
  * a syntax error, an unknown key (with the closest known one), a nested value.
  */
 export async function readConfigFile(path: string): Promise<Overrides> {
+  return readConfigFileSync(path);
+}
+
+/** `readConfigFile`, synchronously (a small file, read once per command). */
+export function readConfigFileSync(path: string): Overrides {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
   }
   return parseConfigText(text, path);
+}
+
+/**
+ * The config file a command reads: `explicit` (a `--config` flag), else PILOTAGE_CONFIG, which
+ * must exist; else `$XDG_CONFIG_HOME/pilotage/config.yaml` (see xdg-paths.ts) when it exists.
+ * Undefined when there is none.
+ */
+export function configFilePath(
+  explicit: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  home: string,
+): string | undefined {
+  const chosen = explicit ?? env['PILOTAGE_CONFIG'];
+  if (chosen !== undefined && chosen !== '') return chosen;
+  const standard = pilotagePaths(env, home).configFile;
+  return existsSync(standard) ? standard : undefined;
 }
 
 /**

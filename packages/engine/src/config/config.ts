@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../domain/errors.js';
 import { parseDurationMs } from '../domain/duration.js';
+import { pilotagePaths } from './xdg-paths.js';
 import { PASS_ENV_PATTERN } from '../plan/schema-defs.js';
 
 /** Which executor runs actions that name none. `auto`: docker when a Docker API answers, else local. */
@@ -178,7 +179,7 @@ export function loadConfig(input: {
     if (Array.isArray(fromFile)) return fromFile.length > 0 ? fromFile.join(',') : undefined;
     return fromFile === undefined || fromFile === '' ? undefined : String(fromFile);
   };
-  const dataDir = pick('dataDir') ?? join(env.XDG_DATA_HOME || join(home, '.local', 'share'), 'pilotage');
+  const dataDir = pick('dataDir') ?? pilotagePaths(env, home).dataDir;
   const executor = pick('executor') ?? CONFIG_DEFAULTS.executor;
   if (!['local', 'docker', 'kubernetes', 'auto'].includes(executor)) {
     throw new ConfigError(

@@ -4,8 +4,6 @@ import { parseStoreUrl } from './parse-store-url.js';
 import { openSqlite } from './sqlite/open-sqlite.js';
 import type { Store } from './types.js';
 
-export { defaultDatabasePath } from './default-database-path.js';
-
 /** Options of `openStore`. */
 export interface OpenStoreOptions {
   /**

@@ -33,9 +33,12 @@ export interface CliOptions {
   readonly nodeArgs?: readonly string[];
 }
 
+/** An XDG_CONFIG_HOME with no config file in it: a developer's own config never reaches a test. */
+const NO_CONFIG_HOME = join(ROOT, 'packages/engine/test/fixtures/no-config-home');
+
 /**
  * Run `pilotage ARGS…` as a child process; resolves when it exits. The caller's own PILOTAGE_*
- * settings never leak in: only `env` sets them.
+ * settings and config file never leak in: only `env` sets them.
  */
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PILOTAGE_')));
@@ -46,7 +49,7 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
   return new Promise((resolve) => {
     const child = spawn(process.execPath, argv, {
       cwd: options.cwd ?? ROOT,
-      env: { ...base, ...options.env },
+      env: { ...base, XDG_CONFIG_HOME: NO_CONFIG_HOME, ...options.env },
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     child.stdin?.end(options.input);

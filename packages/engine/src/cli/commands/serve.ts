@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { startServer, type RunningServer } from '../../serve.js';
 import { reportError } from '../output.js';
-import { configWithFile } from '../runtime-flags.js';
+import { configFrom } from '../runtime-flags.js';
 
 interface ServeFlags {
   host?: string;
@@ -31,10 +31,13 @@ export function registerServe(program: Command): void {
       (value: string, previous: string[]) => [...previous, value],
       [],
     )
-    .option('-c, --config <file>', 'config file, YAML or JSON (PILOTAGE_CONFIG)')
+    .option(
+      '-c, --config <file>',
+      'config file, YAML or JSON (PILOTAGE_CONFIG; default $XDG_CONFIG_HOME/pilotage/config.yaml when it exists)',
+    )
     .action(async (flags: ServeFlags) => {
       try {
-        const config = await configWithFile(
+        const config = configFrom(
           {
             host: flags.host,
             port: flags.port,
