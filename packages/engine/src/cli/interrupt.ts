@@ -18,7 +18,7 @@ export function cancelOnInterrupt(cancel: () => void, canCancel: () => boolean =
   const onSignal = (): void => {
     if (interrupted || !canCancel()) process.exit(EXIT.interrupted);
     interrupted = true;
-    process.stderr.write('\ncancelling (Ctrl-C again to quit at once)…\n');
+    process.stderr.write('\ncancelling (Ctrl-C again to quit at once)\n');
     cancel();
   };
   process.on('SIGINT', onSignal);

@@ -6,6 +6,7 @@ import { RunOutput, type RunOutputFlags } from './render/run-output.js';
 import { writeRunSummary, type SummaryLogLine } from './render/run-summary.js';
 import { RunView, type RunOutline, type ViewRun, type ViewTask, type ViewUpdate } from './render/run-view.js';
 import { followEvents } from './sse-events.js';
+import { look } from './terminal.js';
 
 /** The parts of `GET /v1/runs/:id` the CLI reads. */
 export interface RemoteRunDetail {
@@ -38,7 +39,7 @@ export async function followRemoteRun(client: ApiClient, runId: string, flags: R
       if (event === 'snapshot') {
         const snapshot = data as { run: ViewRun; stages: RunOutline['stages']; tasks: ViewTask[] };
         if (output === undefined) {
-          output = new RunOutput(new RunView({ name: snapshot.run.workflow, stages: snapshot.stages }), flags);
+          output = new RunOutput(new RunView({ name: snapshot.run.workflow, stages: snapshot.stages }, look()), flags);
           output.start();
         }
         output.apply({ kind: 'run', run: snapshot.run });

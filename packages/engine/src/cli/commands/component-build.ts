@@ -4,6 +4,7 @@ import { buildComponentDir } from '../../executor/docker/build-component-dir.js'
 import { EXIT, print, reportError } from '../output.js';
 import { registerFile } from './component-register.js';
 import { configFrom } from '../runtime-flags.js';
+import { look } from '../terminal.js';
 import { apiClient, connectionOptions, type RemoteFlags } from '../with-server.js';
 
 interface Flags extends RemoteFlags {
@@ -38,7 +39,7 @@ export function registerComponentBuild(component: Command): void {
           docker,
           dir,
           (line) => {
-            if (!flags.quiet) process.stderr.write(`│ ${line}\n`);
+            if (!flags.quiet) process.stderr.write(`${look(process.stderr).glyphs.bar} ${line}\n`);
           },
           flags.tag === undefined ? {} : { tag: flags.tag },
         );

@@ -14,6 +14,7 @@ import { parseRunData } from '../parse-inputs.js';
 import { RunOutput } from '../render/run-output.js';
 import { writeRunSummary } from '../render/run-summary.js';
 import { RunView } from '../render/run-view.js';
+import { look } from '../terminal.js';
 import { callerTraceContext, configFrom } from '../runtime-flags.js';
 import { apiClient, connectionOptions, serverGiven } from '../with-server.js';
 
@@ -156,7 +157,7 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
 
 async function follow(runtime: Runtime, plan: Plan, data: JsonObject, flags: RunFlags): Promise<number> {
   const { engine } = runtime;
-  const output = new RunOutput(new RunView(plan), flags);
+  const output = new RunOutput(new RunView(plan, look()), flags);
   const unsubscribe = engine.subscribe((update: EngineUpdate) => output.apply(update));
   output.start();
   let run: RunRecord | undefined;

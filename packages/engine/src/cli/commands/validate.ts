@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { formatIssue } from '../../domain/issue.js';
 import { validateFiles } from '../../plan-files/load.js';
 import { EXIT } from '../output.js';
+import { look } from '../terminal.js';
 
 /** `pilotage validate FILE...`: check workflow and component files; exit 2 when any is invalid. */
 export function registerValidate(program: Command): void {
@@ -17,7 +18,7 @@ export function registerValidate(program: Command): void {
       } else {
         for (const issue of issues) process.stderr.write(`${formatIssue(issue)}\n`);
         const bad = new Set(issues.map((i) => i.file));
-        for (const file of files) if (!bad.has(file)) process.stdout.write(`✔ ${file}\n`);
+        for (const file of files) if (!bad.has(file)) process.stdout.write(`${look().glyphs.check} ${file}\n`);
         if (issues.length > 0)
           process.stderr.write(
             `${issues.length} problem${issues.length === 1 ? '' : 's'} in ${bad.size} file${bad.size === 1 ? '' : 's'}\n`,

@@ -1,4 +1,5 @@
 import { formatDurationMs } from '../../domain/duration.js';
+import { look } from '../terminal.js';
 import type { ViewRun, ViewTask } from './run-view.js';
 
 /** One line per run: id, workflow #number, state, duration, creation time, reason. */
@@ -25,11 +26,11 @@ export function taskBlock(task: ViewTask): string {
   if (task.exitCode !== null) lines.push(`    exit code: ${task.exitCode}`);
   if (Object.keys(task.output).length > 0) lines.push(`    output: ${JSON.stringify(task.output)}`);
   const steps = Object.keys(task.steps);
-  if (steps.length > 0) lines.push(`    callbacks: ${steps.join(' → ')}`);
+  if (steps.length > 0) lines.push(`    callbacks: ${steps.join(` ${look().glyphs.arrow} `)}`);
   return lines.join('\n');
 }
 
 /** The prefix of a log line: the action, and `#attempt` after the first. */
 export function logPrefix(task: Pick<ViewTask, 'action' | 'attempt'>): string {
-  return `${task.action}${task.attempt > 1 ? `#${task.attempt}` : ''} │ `;
+  return `${task.action}${task.attempt > 1 ? `#${task.attempt}` : ''} ${look().glyphs.bar} `;
 }

@@ -1,4 +1,5 @@
 import logUpdate from 'log-update';
+import { look } from '../terminal.js';
 import type { RunView, ViewUpdate } from './run-view.js';
 
 /** How a followed run is shown: `json` (one object per line), `plain` (one line per event), else live. */
@@ -11,8 +12,8 @@ export interface RunOutputFlags {
 
 /**
  * Shows a run while it goes, the same way for a local run (engine updates) and a remote one
- * (SSE events): on a terminal a live tree redrawn every 100 ms; otherwise one timestamped line
- * per change; with `json` every update as one JSON line (log lines too, unless `logs` is
+ * (SSE events): on a terminal a live tree redrawn every 100 ms; otherwise (and with `TERM=dumb`,
+ * which cannot redraw) one timestamped line per change; with `json` every update as one JSON line (log lines too, unless `logs` is
  * false). Call `start` once, `apply` per update, `stop` at the end (draws the
  * final tree) and `dispose` always (stops the timer; safe to repeat).
  */
@@ -24,7 +25,7 @@ export class RunOutput {
     readonly view: RunView,
     private readonly flags: RunOutputFlags,
   ) {
-    this.live = !flags.json && !flags.plain && process.stdout.isTTY === true;
+    this.live = !flags.json && !flags.plain && look().redraw;
   }
 
   start(): void {

@@ -1,4 +1,5 @@
 import { formatDurationMs } from '../../domain/duration.js';
+import { look } from '../terminal.js';
 import type { ViewRun, ViewTask } from './run-view.js';
 
 /** A log line as the summary shows it. */
@@ -34,16 +35,17 @@ export async function writeRunSummary(summary: RunSummary): Promise<void> {
     return;
   }
   const out = run.state === 'succeeded' ? process.stdout : process.stderr;
+  const { glyphs, paint } = look(out);
   for (const task of tasks.filter((t) => t.state === 'failed' || t.state === 'errored')) {
     out.write(
-      `\n✘ ${task.stage}/${task.action} (attempt ${task.attempt}) ${task.state}: ${task.reason ?? task.message ?? ''}\n`,
+      `\n${paint.state(task.state, glyphs.cross)} ${task.stage}/${task.action} (attempt ${task.attempt}) ${paint.state(task.state, task.state)}: ${task.reason ?? task.message ?? ''}\n`,
     );
     for (const line of await summary.tail(task))
-      out.write(`  │ ${line.stream === 'stderr' ? '!' : ' '} ${line.line}\n`);
+      out.write(`  ${glyphs.bar} ${line.stream === 'stderr' ? '!' : ' '} ${line.line}\n`);
   }
   const elapsed = run.startedAt && run.endedAt ? formatDurationMs(run.endedAt - run.startedAt) : '';
   out.write(
-    `\nrun ${run.workflow} #${run.number} ${run.state}${run.reason ? ` (${run.reason})` : ''} in ${elapsed} — id ${run.id}\n` +
+    `\nrun ${run.workflow} #${run.number} ${paint.state(run.state, run.state)}${run.reason ? ` (${run.reason})` : ''} in ${elapsed} ${glyphs.dash} id ${run.id}\n` +
       `${summary.footer}\n`,
   );
 }

@@ -1,5 +1,6 @@
 import { formatDurationMs } from '../../domain/duration.js';
 import type { RunRecord, StatusRecord, TaskRunRecord } from '../../store/types.js';
+import { lookOf, type Look } from '../terminal.js';
 
 /** A run as the view needs it: a store record, or the API's (which has no plan). */
 export type ViewRun = Omit<RunRecord, 'plan'>;
@@ -34,27 +35,25 @@ export type ViewUpdate =
       readonly message: string;
     };
 
-const ICONS: Record<string, string> = {
-  queued: '○',
-  pending: '○',
-  starting: '◔',
-  running: '◑',
-  succeeded: '✔',
-  failed: '✘',
-  errored: '!',
-  cancelled: '⊘',
-  skipped: '↷',
-};
+/** How the view draws: its glyphs (Unicode or ASCII) and colours. */
+export type Drawing = Pick<Look, 'glyphs' | 'paint'>;
+
+/** Unicode glyphs, no colour: the default (tests). */
+const PLAIN: Drawing = lookOf({ color: false, ascii: false, redraw: false });
 
 /**
  * The state of one run as the terminal shows it, folded from engine updates. Pure: `apply`
- * returns the lines the plain (non-TTY) mode prints; `tree` draws the live view.
+ * returns the lines the plain (non-TTY) mode prints; `tree` draws the live view. `drawing` gives
+ * the glyphs and colours (cli/terminal.ts `look()` for the terminal at hand).
  */
 export class RunView {
   run: ViewRun | undefined;
   private readonly tasks = new Map<string, ViewTask>();
 
-  constructor(private readonly plan: RunOutline) {}
+  constructor(
+    private readonly plan: RunOutline,
+    private readonly drawing: Drawing = PLAIN,
+  ) {}
 
   /** Fold an update in; returns the plain-mode lines it produces (none for logs). */
   apply(update: ViewUpdate): string[] {
@@ -64,14 +63,14 @@ export class RunView {
         this.run = update.run;
         if (before === update.run.state) return [];
         const reason = update.run.reason ? ` (${update.run.reason})` : '';
-        return [`run ${update.run.workflow} #${update.run.number} ${update.run.state}${reason}`];
+        return [`run ${update.run.workflow} #${update.run.number} ${this.stateWord(update.run.state)}${reason}`];
       }
       case 'task': {
         const previous = this.latest(update.task.action);
         if (previous && previous.attempt > update.task.attempt) return [];
         this.tasks.set(update.task.action, update.task);
         if (previous?.id === update.task.id && previous.state === update.task.state) return [];
-        return [`${this.label(update.task)} ${update.task.state}${detail(update.task)}`];
+        return [`${this.label(update.task)} ${this.stateWord(update.task.state)}${detail(update.task)}`];
       }
       case 'status': {
         this.tasks.set(update.task.action, update.task);
@@ -95,15 +94,19 @@ export class RunView {
 
   /** The live tree: run line, then each stage with its actions' state, duration and last message. */
   tree(now: number): string {
+    const { glyphs, paint } = this.drawing;
     const run = this.run;
     const lines: string[] = [];
     const runElapsed = run?.startedAt ? formatDurationMs((run.endedAt ?? now) - run.startedAt) : '';
+    const runState = run?.state ?? 'queued';
     lines.push(
-      `${ICONS[run?.state ?? 'queued'] ?? '?'} ${this.plan.name}${run ? ` #${run.number}` : ''}  ${run?.state ?? 'queued'}  ${runElapsed}`,
+      `${this.icon(runState)} ${paint.bold(this.plan.name)}${run ? ` #${run.number}` : ''}  ${this.stateWord(runState)}  ${runElapsed}`,
     );
     this.plan.stages.forEach((stage, s) => {
       const lastStage = s === this.plan.stages.length - 1;
-      lines.push(`${lastStage ? '└─' : '├─'} ${stage.name}${stage.type === 'approval' ? ' (approval)' : ''}`);
+      lines.push(
+        `${lastStage ? glyphs.lastBranch : glyphs.branch} ${stage.name}${stage.type === 'approval' ? ' (approval)' : ''}`,
+      );
       const actions = stage.type === 'approval' ? [{ name: stage.name }] : stage.actions;
       actions.forEach((action, a) => {
         const task = this.tasks.get(action.name);
@@ -111,13 +114,22 @@ export class RunView {
         const elapsed = task?.startedAt ? formatDurationMs((task.endedAt ?? now) - task.startedAt) : '';
         const attempt = task && task.attempt > 1 ? ` (attempt ${task.attempt})` : '';
         const note = task?.reason ?? task?.message ?? '';
-        const branch = a === actions.length - 1 ? '└─' : '├─';
+        const branch = a === actions.length - 1 ? glyphs.lastBranch : glyphs.branch;
+        const noteText = note ? `  ${paint.dim(truncate(note, 60, glyphs.ellipsis))}` : '';
         lines.push(
-          `${lastStage ? '   ' : '│  '}${branch} ${ICONS[state] ?? '?'} ${action.name}  ${state}${attempt}  ${elapsed}${note ? `  ${truncate(note, 60)}` : ''}`,
+          `${lastStage ? '   ' : `${glyphs.pipe}  `}${branch} ${this.icon(state)} ${action.name}  ${this.stateWord(state)}${attempt}  ${elapsed}${noteText}`,
         );
       });
     });
     return lines.join('\n');
+  }
+
+  private icon(state: string): string {
+    return this.drawing.paint.state(state, this.drawing.glyphs.state[state] ?? '?');
+  }
+
+  private stateWord(state: string): string {
+    return this.drawing.paint.state(state, state);
   }
 
   private label(task: ViewTask): string {
@@ -134,7 +146,7 @@ function detail(task: ViewTask): string {
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
-function truncate(text: string, max: number): string {
+function truncate(text: string, max: number, ellipsis: string): string {
   const oneLine = text.replace(/\s+/g, ' ');
-  return oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+  return oneLine.length > max ? `${oneLine.slice(0, max - ellipsis.length)}${ellipsis}` : oneLine;
 }
