@@ -38,10 +38,13 @@ const NO_CONFIG_HOME = join(ROOT, 'packages/engine/test/fixtures/no-config-home'
 
 /**
  * Run `pilotage ARGS…` as a child process; resolves when it exits. The caller's own PILOTAGE_*
- * settings and config file never leak in: only `env` sets them.
+ * settings, config file and locale never leak in: only `env` sets them (the locale is C.UTF-8).
  */
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PILOTAGE_')));
+  // a UTF-8 locale whatever the runner's, so the glyphs tests look for are the Unicode ones
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('PILOTAGE_') && k !== 'LC_ALL' && k !== 'LC_CTYPE'),
+  );
   const argv = [
     ...(options.nodeArgs ?? []),
     ...(options.fromSource ? ['--import', 'tsx', CLI_SOURCE, ...args] : [CLI_BUILT, ...args]),
@@ -49,7 +52,7 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
   return new Promise((resolve) => {
     const child = spawn(process.execPath, argv, {
       cwd: options.cwd ?? ROOT,
-      env: { ...base, XDG_CONFIG_HOME: NO_CONFIG_HOME, ...options.env },
+      env: { ...base, LANG: 'C.UTF-8', XDG_CONFIG_HOME: NO_CONFIG_HOME, ...options.env },
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     child.stdin?.end(options.input);
