@@ -29,6 +29,8 @@ export interface CliOptions {
   readonly timeoutMs?: number;
   /** written to the command's stdin, which is then closed (default: no stdin at all) */
   readonly input?: string;
+  /** run this script instead of the CLI's build or sources (a bin shim) */
+  readonly script?: string;
   /** options of `node` itself, before the script (`--import`, `--cpu-prof`) */
   readonly nodeArgs?: readonly string[];
 }
@@ -47,7 +49,11 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
   );
   const argv = [
     ...(options.nodeArgs ?? []),
-    ...(options.fromSource ? ['--import', 'tsx', CLI_SOURCE, ...args] : [CLI_BUILT, ...args]),
+    ...(options.script !== undefined
+      ? [options.script, ...args]
+      : options.fromSource
+        ? ['--import', 'tsx', CLI_SOURCE, ...args]
+        : [CLI_BUILT, ...args]),
   ];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, argv, {
