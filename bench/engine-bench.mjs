@@ -9,12 +9,13 @@ import { compileWorkflow, createFileResolver } from '../packages/engine/dist/pla
  * An engine as `pilotage run` builds it (SQLite file store, local executor, loopback callback
  * server), with its database and run workspaces in `dir`. `maxParallel` must be at least the
  * widest run measured, so that the workflow's `concurrency` is the only cap. `flags` are more
- * configuration keys (`otelEndpoint`). Call `close()`.
+ * configuration keys (`otelEndpoint`), `options` runtime options (`tracing`). Call `close()`.
  * @param {string} dir
  * @param {number} maxParallel
  * @param {Record<string, string>} [flags]
+ * @param {import('../packages/engine/dist/main.js').RuntimeOptions} [options]
  */
-export function createBenchRuntime(dir, maxParallel, flags = {}) {
+export function createBenchRuntime(dir, maxParallel, flags = {}, options = {}) {
   const config = loadConfig({
     env: {},
     home: dir,
@@ -27,7 +28,7 @@ export function createBenchRuntime(dir, maxParallel, flags = {}) {
       ...flags,
     },
   });
-  return createRuntime(config);
+  return createRuntime(config, options);
 }
 
 /**
@@ -51,21 +52,25 @@ export async function benchPlan({ dir, name, componentFile, n, concurrency, exec
 }
 
 /**
- * Carry out `plan` once and time it from `startRun` to `waitForRun` resolving (ms). Throws
+ * Carry out `plan` once and time it from `startRun` to `waitForRun` resolving (ms), with the CPU
+ * time this process spent meanwhile (`cpuMs`, user + system: the engine's side only). Throws
  * unless the run succeeded. Also returns each task run's `createdAt`/`startedAt`/`endedAt` and contract
  * step times (epoch ms, as the engine recorded them), in start order, to tell where the time went.
  * @param {Awaited<ReturnType<typeof createBenchRuntime>>} runtime
  */
 export async function timeEngineRun(runtime, plan) {
   const begin = performance.now();
+  const cpuBefore = process.cpuUsage();
   const run = await runtime.engine.startRun(plan, {}, { trigger: { kind: 'manual' } });
   const final = await runtime.engine.waitForRun(run.id);
   const wallMs = performance.now() - begin;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   if (final.state !== 'succeeded') {
     throw new Error(`bench run ${plan.name} ended ${final.state}: ${final.reason ?? 'no reason given'}`);
   }
   const tasks = (await runtime.store.taskRuns.listByRun(run.id))
     .map((t) => ({ createdAt: t.createdAt, startedAt: t.startedAt, endedAt: t.endedAt, steps: t.steps }))
     .sort((x, y) => x.startedAt - y.startedAt);
-  return { wallMs, tasks, runStartedAt: final.startedAt, runEndedAt: final.endedAt };
+  return { wallMs, cpuMs, tasks, runStartedAt: final.startedAt, runEndedAt: final.endedAt };
 }

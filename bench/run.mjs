@@ -10,13 +10,15 @@ import { timeBareLoop } from './bare-loop.mjs';
 import { machineLine, median, positiveEnv } from './common.mjs';
 import { sequentialBreakdown } from './breakdown.mjs';
 import { benchPlan, createBenchRuntime, timeEngineRun } from './engine-bench.mjs';
-import { startSpanSink } from './span-sink.mjs';
+import { measureTracing } from './tracing-bench.mjs';
 import { fixed, formatTable } from './table.mjs';
 
 /** The targets of issue 2. */
 const MAX_SEQUENTIAL_RATIO = 1.5;
 const MAX_CONTRACT_MS = 2;
 const WARMUP_N = 5;
+/** rounds of the tracing comparison, alternating with and without an endpoint */
+const TRACE_ROUNDS = 3;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const n = positiveEnv('BENCH_N', 200);
@@ -92,7 +94,16 @@ try {
       results.set(`${style.key}-${mode.key}`, { style, mode, bareMs, engine, rounds: bares.length });
     }
   }
-  if (styles.some((style) => style.key === 'a')) traced = await timeTraced();
+  if (styles.some((style) => style.key === 'a')) {
+    traced = await measureTracing({
+      dir,
+      component: allStyles[0].component,
+      n,
+      rounds: TRACE_ROUNDS,
+      warmup: WARMUP_N,
+      progress,
+    });
+  }
 } finally {
   await runtime.close();
   await rm(dir, { recursive: true, force: true });
@@ -180,43 +191,22 @@ if (has('a') && has('b')) {
 }
 
 if (traced !== undefined) {
-  const off = get('a', 'seq');
-  console.log('\nTracing (issue 16), exit-code style, sequential, per task:');
+  const { off, traced: on, noop } = traced;
   console.log(
-    `  no endpoint (every row above: the no-op tracer, no OpenTelemetry module loaded): ` +
-      `${fixed(perTask(off.engine.wallMs))} ms, ${fixed(overhead(off))} ms over the bare spawn`,
+    `\nTracing (issue 16), ${allStyles[0].label}, sequential, per task (median of ${TRACE_ROUNDS} alternate rounds):`,
   );
   console.log(
-    `  spans exported to a local OTLP/HTTP receiver: ${fixed(perTask(traced.wallMs))} ms ` +
-      `(${fixed(perTask(traced.wallMs - off.engine.wallMs))} ms more; ${traced.spans} spans received)`,
+    `  no endpoint (the no-op tracer, as in every figure above): ` +
+      `wall ${fixed(perTask(off.wallMs))} ms, engine CPU ${fixed(perTask(off.cpuMs))} ms`,
   );
-}
-
-/**
- * The exit-code style, sequential, on an engine that exports its spans to a local receiver:
- * the median of 3 rounds after a warm-up, and how many spans arrived (the engine is closed first,
- * which exports the last batch).
- */
-async function timeTraced() {
-  const style = styles.find((s) => s.key === 'a');
-  progress(`measuring ${style.label}, sequential, ${n} actions, traces exported to a local OTLP receiver...`);
-  const sink = await startSpanSink();
-  const tracedDir = join(dir, 'traced');
-  const engine = await createBenchRuntime(tracedDir, Math.max(n, WARMUP_N), { otelEndpoint: sink.url });
-  try {
-    const plan = (name, count) =>
-      benchPlan({ dir: tracedDir, name, componentFile: style.component, n: count, concurrency: 1 });
-    await timeEngineRun(engine, await plan('traced-warmup', WARMUP_N));
-    const measured = await plan('traced', n);
-    const rounds = [];
-    for (let round = 0; round < (style.repeats ?? 1); round++)
-      rounds.push((await timeEngineRun(engine, measured)).wallMs);
-    await engine.close();
-    return { wallMs: median(rounds), spans: sink.spans() };
-  } finally {
-    await engine.close();
-    await sink.close();
-  }
+  console.log(
+    `  spans exported to a local OTLP/HTTP receiver: wall ${fixed(perTask(on.wallMs))} ms, ` +
+      `engine CPU ${fixed(perTask(on.cpuMs))} ms (${fixed(perTask(on.cpuMs - off.cpuMs))} ms CPU more; ${on.spans} spans received)`,
+  );
+  console.log(
+    `  the no-op tracer: ${fixed(noop.callsPerTask, 1)} calls per task, ${fixed(noop.nsPerCall, 1)} ns each: ` +
+      `${fixed((noop.callsPerTask * noop.nsPerCall) / 1000, 3)} µs per task`,
+  );
 }
 
 /** BENCH_STYLES: comma-separated keys of `allStyles` (default `a,b`; `c` is the node:http variant). */

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Config } from './config/config.js';
 import { isTaskEnded } from './domain/states.js';
 import { Engine } from './engine/engine.js';
-import type { RunEventBuilder } from './engine/ports.js';
+import type { RunEventBuilder, Tracing } from './engine/ports.js';
 import type { Executor } from './executor/executor.js';
 import { createExecutorSet } from './executor/executor-set.js';
 import { configuredExecutors } from './executor/configured-executors.js';
@@ -45,6 +45,8 @@ export interface RuntimeOptions {
   readonly onEventsWritten?: () => void;
   /** run-independent secrets over the configured ones */
   readonly secrets?: Readonly<Record<string, string>>;
+  /** replaces the tracing the config asks for (a bench's counting tracer) */
+  readonly tracing?: Tracing;
   /** extra executors (a test's fake) */
   readonly executors?: readonly Executor[];
   readonly warn?: (message: string) => void;
@@ -75,7 +77,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
   const executors: Executor[] = [];
   const warn = options.warn ?? ((message: string) => process.stderr.write(`${message}\n`));
   try {
-    tracing = await loadTracing(config, warn);
+    tracing =
+      options.tracing === undefined
+        ? await loadTracing(config, warn)
+        : { tracing: options.tracing, close: () => Promise.resolve() };
     callback =
       options.callbackServedAt === undefined
         ? await startCallbackServer({ host: config.callbackHost, port: config.callbackPort, registry })
