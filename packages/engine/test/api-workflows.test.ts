@@ -78,7 +78,9 @@ describe('API: /v1/workflows', () => {
       const component = stored.body.plan.stages[0].actions[0].component;
       assert.equal(component.name, 'greet-sh');
       assert.equal(component.version, '1.10.0', '1.11.0 is deprecated, 2.0.0 is out of range');
-      assert.equal(component.dir, greetDir);
+      assert.equal(component.dir, undefined, "a read token does not see the component's folder on the server");
+      const asAdmin = await h.call('GET', '/v1/workflows/hello/versions/1');
+      assert.equal(asAdmin.body.plan.stages[0].actions[0].component.dir, greetDir);
       assert.equal(stored.body.plan.file, undefined, 'a server plan names no file');
     });
 

@@ -2,9 +2,11 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { refuseForbiddenKeys } from '../domain/json-text.js';
 import { callbackRoutes } from '../protocol/routes.js';
 import type { ApiDeps } from './api-deps.js';
 import { authHook } from './auth-hook.js';
+import { clientErrorHandler, refuseLongUrls } from './client-errors.js';
 import { errorHandler, errorReplySchema } from './error-reply.js';
 import { cdeventRoutes } from './plugins/cdevents.js';
 import { componentRoutes } from './plugins/components.js';
@@ -37,17 +39,28 @@ export const API_VERSION = '1.0.0';
  * - public: `/healthz`, `/readyz`, `/openapi.json`, `/docs` (the rendered reference), component
  *   callbacks under `/v1/callbacks/:token/…` (the token is the credential), webhooks (signed);
  * - everything else under `/v1` requires an API token with the route's `config.scope`.
- * Errors are `{code, message, details?}` (error-reply.ts).
+ * Errors are `{code, message, details?}` (error-reply.ts), also for what Node's HTTP parser
+ * refuses and for URLs over 8 KiB (client-errors.ts). A JSON body holding a `__proto__`,
+ * `constructor` or `prototype` key is 400 naming the field.
  */
 export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
     ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
     forceCloseConnections: true,
+    clientErrorHandler,
+    // refused by the preValidation hook below instead, with the field's name
+    onProtoPoisoning: 'ignore',
+    onConstructorPoisoning: 'ignore',
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setErrorHandler(errorHandler);
+  app.addHook('onRequest', refuseLongUrls);
+  app.addHook('preValidation', async (request) => {
+    const body: unknown = request.body;
+    if (typeof body === 'object' && body !== null && !Buffer.isBuffer(body)) refuseForbiddenKeys(body, 'body');
+  });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({
       code: 'NOT_FOUND',

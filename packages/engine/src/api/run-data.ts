@@ -1,4 +1,6 @@
 import type { ErrorObject } from 'ajv';
+import { ValidationError } from '../domain/errors.js';
+import { refuseForbiddenKeys } from '../domain/json-text.js';
 import { isJsonObject, type JsonObject, type JsonSchema, type JsonValue } from '../domain/vocabulary.js';
 import { applyDefaults, validatorFor } from '../plan/schema.js';
 import { invalidFields, pointerKeys, type FieldProblem } from './error-reply.js';
@@ -29,8 +31,11 @@ export function runDataFromBody(
       continue;
     }
     try {
-      merged[name] = JSON.parse(text) as JsonValue;
-    } catch {
+      const value = JSON.parse(text) as JsonValue;
+      refuseForbiddenKeys(value, `body.inputs.${name}`);
+      merged[name] = value;
+    } catch (error) {
+      if (error instanceof ValidationError) throw error;
       problems.push({ field: `body.inputs.${name}`, message: `must be ${String(type)} (as JSON), got "${text}"` });
     }
   }

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { RUN_STATES, TASK_RUN_STATES } from '../domain/states.js';
 import type { Plan } from '../plan/types.js';
 import type { LogRecord, RunRecord, StatusRecord, TaskRunRecord, TransitionRecord } from '../store/types.js';
+import { taskRunWithoutInternals } from './server-internals.js';
 
 /**
  * How runs, task runs, statuses, transitions and log lines look in API answers and SSE events,
@@ -59,8 +60,11 @@ export const TaskRunInfo = Type.Object({
   message: Nullable(Type.String()),
   reason: Nullable(Type.String()),
   exitCode: Type.Union([Type.Integer(), Type.Null()]),
-  ref: Nullable(Type.String({ description: 'pid, container id or pod name' })),
-  facts: Type.Record(Type.String(), Type.String()),
+  ref: Nullable(Type.String({ description: 'container or pod name; the pid of a local process (admin tokens only)' })),
+  facts: Type.Record(Type.String(), Type.String(), {
+    description:
+      "what the executor recorded (image digest, warnings); the local process's pid and command for admin tokens only",
+  }),
   steps: Type.Record(Type.String(), Type.Integer(), { description: 'contract step → first seen, epoch ms' }),
   createdAt: Millis,
   startedAt: NullableMillis,
@@ -117,8 +121,12 @@ export function runInfo(run: RunRecord): RunInfo {
   };
 }
 
-export function taskRunInfo(task: TaskRunRecord): TaskRunInfo {
-  const { tokenHash: _hidden, ...shown } = task;
+/**
+ * A task run as the API shows it: never its token hash; its pid and server paths only when
+ * `internals` (an admin token: see server-internals.ts).
+ */
+export function taskRunInfo(task: TaskRunRecord, internals = false): TaskRunInfo {
+  const { tokenHash: _hidden, ...shown } = internals ? task : taskRunWithoutInternals(task);
   return { ...shown, steps: { ...shown.steps } as Record<string, number> };
 }
 

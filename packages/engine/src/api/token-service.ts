@@ -24,11 +24,20 @@ export interface TokenService {
   authorize(token: string | undefined, needed: Scope): Promise<Principal>;
 }
 
+/** Longest token name, characters: a name says who or what a token is for, it is not a document. */
+export const TOKEN_NAME_MAX_LENGTH = 200;
+
 /** The token service over the store's `apiTokens` area. `clock` is epoch ms. */
 export function createTokenService(tokens: ApiTokenStore, clock: () => number = Date.now): TokenService {
   return {
     async issue({ name, scopes, ttlMs }) {
       if (name.trim() === '') throw new ValidationError('a token needs a name (who or what it is for)');
+      if (name.length > TOKEN_NAME_MAX_LENGTH) {
+        throw new ValidationError(
+          `a token name is at most ${TOKEN_NAME_MAX_LENGTH} characters, got ${name.length}; say who or what it is for in a few words`,
+          { details: [{ field: 'name', message: `must NOT have more than ${TOKEN_NAME_MAX_LENGTH} characters` }] },
+        );
+      }
       if (scopes.length === 0) throw new ValidationError('a token needs at least one scope: read, run or admin');
       const token = API_TOKEN_PREFIX + newToken();
       const now = clock();

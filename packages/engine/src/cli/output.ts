@@ -13,7 +13,7 @@ export function reportError(error: unknown, json: boolean): number {
         : error instanceof PilotageError
           ? { error: { code: error.code, message: error.message } }
           : { error: { code: 'INTERNAL', message: String(error) } };
-    process.stdout.write(`${JSON.stringify(body)}\n`);
+    process.stdout.write(`${jsonLine(body)}\n`);
   } else if (error instanceof PlanError) {
     for (const issue of error.issues) process.stderr.write(`${formatIssue(issue)}\n`);
     process.stderr.write(`${error.issues.length} problem${error.issues.length === 1 ? '' : 's'} found\n`);
@@ -28,7 +28,15 @@ export function reportError(error: unknown, json: boolean): number {
     : EXIT.failed;
 }
 
-/** Print one line on stdout: a string as is, anything else as one line of JSON. */
+/** Keys never printed: the hash of a task run's callback token is the store's business only. */
+const HIDDEN_KEYS = new Set(['tokenHash']);
+
+/** `value` as one line of JSON, without HIDDEN_KEYS at any depth. Every JSON the CLI prints goes through it. */
+export function jsonLine(value: unknown): string {
+  return JSON.stringify(value, (key, item: unknown) => (HIDDEN_KEYS.has(key) ? undefined : item));
+}
+
+/** Print one line on stdout: a string as is, anything else as one line of JSON (`jsonLine`). */
 export function print(value: unknown): void {
-  process.stdout.write(`${typeof value === 'string' ? value : JSON.stringify(value)}\n`);
+  process.stdout.write(`${typeof value === 'string' ? value : jsonLine(value)}\n`);
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ValidationError } from '../domain/errors.js';
+import { parseJsonText, refuseForbiddenKeys } from '../domain/json-text.js';
 import { isJsonObject, type JsonObject, type JsonSchema, type JsonValue } from '../domain/vocabulary.js';
 
 /**
@@ -15,14 +16,9 @@ export function parseRunData(
   let base: JsonObject = {};
   if (options.data !== undefined) {
     const text = options.data.startsWith('@') ? readFile(options.data.slice(1)) : options.data;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      throw new ValidationError(`--data is not valid JSON: ${(error as Error).message}`);
-    }
-    if (!isJsonObject(parsed)) throw new ValidationError('--data must be a JSON object');
-    base = parsed;
+    const parsed = parseJsonText(text, '--data');
+    if (!isJsonObject(parsed as JsonValue)) throw new ValidationError('--data must be a JSON object');
+    base = parsed as JsonObject;
   }
   const properties =
     typeof schema === 'object' && isJsonObject(schema.properties as JsonValue)
@@ -32,15 +28,19 @@ export function parseRunData(
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new ValidationError(`--input "${pair}" must look like name=value`);
     const name = pair.slice(0, eq);
+    refuseForbiddenKeys({ [name]: null }, '--input');
     const raw = pair.slice(eq + 1);
     const declared = properties[name];
     const type = isJsonObject(declared ?? null) ? (declared as JsonObject).type : undefined;
     if (type !== undefined && type !== 'string') {
+      let value: unknown;
       try {
-        base[name] = JSON.parse(raw) as JsonValue;
+        value = JSON.parse(raw);
       } catch {
         throw new ValidationError(`--input ${name}: expected ${String(type)} (as JSON), got "${raw}"`);
       }
+      refuseForbiddenKeys(value, `--input ${name}`);
+      base[name] = value as JsonValue;
     } else {
       base[name] = raw;
     }

@@ -1,5 +1,6 @@
 import { NotFoundError, ValidationError, ConflictError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
+import { refuseForbiddenKeys } from '../domain/json-text.js';
 import { Masker } from '../domain/masker.js';
 import { isRunEnded } from '../domain/states.js';
 import type { TraceContext } from '../domain/trace-context.js';
@@ -343,6 +344,7 @@ export class Engine {
     if (typeof value !== 'object' || Array.isArray(value)) {
       throw new ValidationError('the event data of a run must be a JSON object');
     }
+    refuseForbiddenKeys(value, 'data');
     if (plan.inputs === undefined) return value;
     const withDefaults = applyDefaults(plan.inputs, value) as JsonObject;
     const invalid = compileSchema(plan.inputs)(withDefaults);

@@ -1,4 +1,5 @@
 import { HTTP } from 'cloudevents';
+import { forbiddenKeyMessage, forbiddenKeyPath } from '../domain/json-text.js';
 import { isJsonObject } from '../domain/vocabulary.js';
 import type { InboxStore } from '../store/types.js';
 import { CUSTOM_TYPE_PREFIX, type CDEvent, type CdeventIssue } from './types.js';
@@ -79,6 +80,8 @@ export function parseIncomingCdevent(request: IncomingRequest): IncomingResult {
     }
   }
   if (!isJsonObject(data)) return bad('', 'the CloudEvent data must be a CDEvent JSON object');
+  const forbidden = forbiddenKeyPath(data);
+  if (forbidden !== undefined) return bad(`/${forbidden.join('/')}`, forbiddenKeyMessage(forbidden.at(-1)!));
 
   const result = validateCdevent(data);
   if (!result.ok) return { ok: false, status: 400, errors: result.errors };

@@ -76,7 +76,9 @@ class Checker {
     const node = this.resolve(schema as SchemaObject);
     const types = typesOf(node.type);
     if (types.length > 0 && !types.some((type) => hasType(value, type))) {
-      this.report(path, `expected ${alternatives(types.map(typeName))}, got ${describe(value)}`);
+      // the root of a file that is not YAML at all is one long scalar: never echo it back
+      const got = path.length === 0 ? `${kindOf(value)}; is this a YAML or JSON file?` : describe(value);
+      this.report(path, `expected ${alternatives(types.map(typeName))}, got ${got}`);
       return false;
     }
     if ('const' in node && !isDeepStrictEqual(node.const, value)) {
@@ -264,6 +266,16 @@ export function describe(value: unknown): string {
   if (value === null || value === undefined) return 'nothing';
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return 'a list';
+  return 'a mapping';
+}
+
+/** What kind of value it is, without any of its content: `text`, `a number`, `a list`. */
+function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (typeof value === 'string') return 'text';
+  if (typeof value === 'number') return 'a number';
+  if (typeof value === 'boolean') return 'true or false';
   if (Array.isArray(value)) return 'a list';
   return 'a mapping';
 }

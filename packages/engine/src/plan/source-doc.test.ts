@@ -47,3 +47,16 @@ describe('parseSource', () => {
     assert.equal(parseSource('# only a comment\n', 'f.yaml').value, null);
   });
 });
+
+test('__proto__, constructor and prototype keys are issues at their line and column, and never set', () => {
+  const { value, issues } = parseSource('a:\n  __proto__: { polluted: true }\n  ok: 1\nprototype: 2\n', 'f.yaml');
+  assert.deepEqual(
+    issues.map((i) => [i.line, i.column, i.path]),
+    [
+      [2, 3, 'a.__proto__'],
+      [4, 1, 'prototype'],
+    ],
+  );
+  assert.deepEqual(value, { a: { ok: 1 } });
+  assert.equal(Object.getPrototypeOf((value as { a: object }).a), Object.prototype);
+});

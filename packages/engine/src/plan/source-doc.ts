@@ -1,6 +1,7 @@
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Alias, Document, Node } from 'yaml';
 import type { Issue } from '../domain/issue.js';
+import { FORBIDDEN_KEYS, forbiddenKeyMessage } from '../domain/json-text.js';
 import type { JsonValue } from '../domain/vocabulary.js';
 import { formatPath, pathKey, type FieldPath } from './field-path.js';
 
@@ -86,8 +87,9 @@ export interface ParsedSource {
 
 /**
  * Read YAML 1.2 (JSON is a subset) into JSON, recording positions. Every syntax error,
- * duplicate key, non-string key and non-JSON value (`.inf`, binary) becomes an issue; anchors
- * and aliases are expanded. A file with several documents is an error.
+ * duplicate key, non-string key, `__proto__`/`constructor`/`prototype` key and non-JSON value
+ * (`.inf`, binary) becomes an issue; anchors and aliases are expanded. A file with several
+ * documents is an error.
  */
 export function parseSource(text: string, file: string): ParsedSource {
   const lines = new LineCounter();
@@ -179,6 +181,17 @@ class Converter {
       if (name === undefined) continue;
       const keySpan = keyNode ? spanOf(keyNode) : spanOf(pair.value as Node);
       const childPath = [...path, name];
+      if (FORBIDDEN_KEYS.has(name)) {
+        const position = this.source.positionAt(keySpan.start);
+        this.issues.push({
+          file: this.source.file,
+          line: position.line,
+          column: position.column,
+          path: formatPath(childPath),
+          message: forbiddenKeyMessage(name),
+        });
+        continue;
+      }
       const seenAt = firstLine.get(name);
       if (seenAt !== undefined) {
         const position = this.source.positionAt(keySpan.start);

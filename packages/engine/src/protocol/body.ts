@@ -1,4 +1,6 @@
-import type { JsonObject } from '../domain/vocabulary.js';
+import { messageOf } from '../domain/errors.js';
+import { parseJsonText } from '../domain/json-text.js';
+import type { JsonObject, JsonValue } from '../domain/vocabulary.js';
 import { isJsonObject } from '../domain/vocabulary.js';
 import type { AcceptedStep, ContractStep, ResultBody, StatusBody } from './types.js';
 import { CONTRACT_STEPS } from './types.js';
@@ -25,12 +27,12 @@ export function parseJsonObject(raw: string | undefined): BodyParse<JsonObject> 
   if (raw === undefined || raw.trim() === '') return { ok: true, value: {} };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(raw);
+    parsed = parseJsonText(raw, 'the body');
   } catch (error) {
-    return { ok: false, message: `the body is not valid JSON: ${(error as Error).message}` };
+    return { ok: false, message: messageOf(error) };
   }
-  if (!isJsonObject(parsed)) return { ok: false, message: 'the body must be a JSON object' };
-  return { ok: true, value: parsed };
+  if (!isJsonObject(parsed as JsonValue)) return { ok: false, message: 'the body must be a JSON object' };
+  return { ok: true, value: parsed as JsonObject };
 }
 
 /**

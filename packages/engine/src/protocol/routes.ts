@@ -102,7 +102,13 @@ export const callbackRoutes: FastifyPluginAsync<CallbackRoutesOptions> = async (
     {
       logLevel: 'silent',
       bodyLimit: CALLBACK_BODY_LIMIT_BYTES,
-      schema: { params: paramsSchema, response: responseSchemas },
+      schema: {
+        tags: ['callbacks'],
+        summary: 'A component reports a contract step (its per-task token in the URL is the credential)',
+        security: [],
+        params: paramsSchema,
+        response: responseSchemas,
+      },
     },
     async (request, reply) => {
       const { token, step } = request.params;
@@ -117,7 +123,15 @@ export const callbackRoutes: FastifyPluginAsync<CallbackRoutesOptions> = async (
 
   app.get<{ Params: Params }>(
     '/v1/callbacks/:token/:step',
-    { logLevel: 'silent', schema: { params: paramsSchema } },
+    {
+      logLevel: 'silent',
+      schema: {
+        tags: ['callbacks'],
+        summary: 'A component reads its event data (`data`; its per-task token in the URL is the credential)',
+        security: [],
+        params: paramsSchema,
+      },
+    },
     async (request, reply) => {
       const { token, step } = request.params;
       if (step !== 'data') return send(reply, NOT_FOUND);
@@ -131,8 +145,10 @@ export const callbackRoutes: FastifyPluginAsync<CallbackRoutesOptions> = async (
   );
 
   // Any other path or method under /v1/callbacks: the same silent 404 (its URL may hold a token).
-  app.all('/v1/callbacks/*', { logLevel: 'silent', schema: { response: responseSchemas } }, async (_request, reply) =>
-    send(reply, NOT_FOUND),
+  app.all(
+    '/v1/callbacks/*',
+    { logLevel: 'silent', schema: { hide: true, security: [], response: responseSchemas } },
+    async (_request, reply) => send(reply, NOT_FOUND),
   );
 };
 

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ConflictError, UnauthorizedError, ValidationError, messageOf } from '../domain/errors.js';
+import { parseJsonText } from '../domain/json-text.js';
 import { traceContextOfHeaders } from '../domain/trace-context.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../domain/vocabulary.js';
 import { renderTemplate } from '../plan/render.js';
@@ -231,13 +232,7 @@ function parsePayload(body: Buffer, contentType: string | undefined): JsonValue 
     text = new URLSearchParams(text).get('payload') ?? '';
   }
   if (text.trim() === '') return {};
-  try {
-    return JSON.parse(text) as JsonValue;
-  } catch (error) {
-    throw new ValidationError(`the webhook body is not JSON: ${messageOf(error)}`, {
-      details: [{ field: 'body', message: 'must be JSON' }],
-    });
-  }
+  return parseJsonText(text, 'body') as JsonValue;
 }
 
 function eventOf(provider: WebhookProvider, header: (name: string) => string | undefined, payload: JsonValue): string {

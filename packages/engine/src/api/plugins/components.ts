@@ -6,6 +6,7 @@ import { parseComponent } from '../../plan/parse-component.js';
 import { NAME_PATTERN } from '../../plan/schema-defs.js';
 import { parseSource } from '../../plan/source-doc.js';
 import type { ComponentVersionRecord } from '../../store/types.js';
+import { seesServerInternals } from '../server-internals.js';
 import type { ApiDeps } from '../api-deps.js';
 import { emptyBodyAsObject } from '../empty-body.js';
 import { errorResponses } from '../error-reply.js';
@@ -29,7 +30,9 @@ export const ComponentDetail = Type.Composite([
   Type.Object({
     spec: Type.Object({}, { additionalProperties: true }),
     source: Type.String(),
-    dir: Type.Union([Type.String(), Type.Null()], { description: 'component folder on the server (local executor)' }),
+    dir: Type.Union([Type.String(), Type.Null()], {
+      description: 'component folder on the server (local executor); shown to admin tokens only',
+    }),
   }),
 ]);
 
@@ -144,7 +147,10 @@ export const componentRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asy
         response: { 200: ComponentDetail, ...errorResponses(400, 401, 404) },
       },
     },
-    async (request) => componentDetail(await found(deps, request.params.name, request.params.version)),
+    async (request) => {
+      const detail = componentDetail(await found(deps, request.params.name, request.params.version));
+      return seesServerInternals(request) ? detail : { ...detail, dir: null };
+    },
   );
 
   const DeprecateBody = Type.Object(

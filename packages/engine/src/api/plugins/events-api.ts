@@ -37,7 +37,7 @@ const ListQuery = Type.Object(
   {
     ...Filters,
     state: Type.Optional(DeliveryState),
-    limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
     cursor: Type.Optional(Type.String({ description: 'nextCursor of the previous page' })),
   },
   { additionalProperties: false },
@@ -83,15 +83,17 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
     },
     async (request) => {
       const query: Static<typeof ListQuery> = request.query;
+      // Ajv fills the default; `??` restates it for the type checker
+      const limit = query.limit ?? 100;
       const filter: DeliveryFilter = {
         ...filterOf(query),
         ...(query.state === undefined ? {} : { state: query.state }),
         ...(query.cursor === undefined ? {} : { after: decodeCursor(query.cursor) }),
-        limit: query.limit,
+        limit,
       };
       const deliveries = await deps.store.deliveries.list(filter);
       const last = deliveries.at(-1);
-      const full = deliveries.length === query.limit && last !== undefined;
+      const full = deliveries.length === limit && last !== undefined;
       return { deliveries, nextCursor: full ? encodeCursor(last) : null };
     },
   );

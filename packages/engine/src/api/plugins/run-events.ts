@@ -6,6 +6,7 @@ import type { ApiDeps } from '../api-deps.js';
 import { errorResponses, invalidFields } from '../error-reply.js';
 import { mustGetRun, mustGetTask } from '../run-lookup.js';
 import { logLineInfo, runInfo, stageOutline, statusInfo, taskRunInfo } from '../run-views.js';
+import { seesServerInternals } from '../server-internals.js';
 import { openSse } from '../sse.js';
 
 /** Log lines read from the store per query while following a log. */
@@ -52,6 +53,8 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
     async (request, reply) => {
       const runId = request.params.id;
       await mustGetRun(store, runId);
+      const internals = seesServerInternals(request);
+      const taskView = (task: Parameters<typeof taskRunInfo>[0]) => taskRunInfo(task, internals);
       const sse = openSse(reply);
       // subscribe before reading the snapshot so nothing between the two is lost; what arrives
       // meanwhile is replayed after it, minus what the snapshot already shows as further along
@@ -77,11 +80,11 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
             const rank = taskStateRank(update.task.state);
             if (rank < (taskRanks.get(update.task.id) ?? -1)) return;
             taskRanks.set(update.task.id, rank);
-            sse.send('task', { task: taskRunInfo(update.task) });
+            sse.send('task', { task: taskView(update.task) });
             return;
           }
           case 'status':
-            sse.send('status', { task: taskRunInfo(update.task), status: statusInfo(update.status) });
+            sse.send('status', { task: taskView(update.task), status: statusInfo(update.status) });
             return;
           case 'refused': {
             const { kind: _kind, ...refused } = update;
@@ -103,7 +106,7 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
         const tasks = await store.taskRuns.listByRun(runId);
         runRank.value = runStateRank(run.state);
         for (const task of tasks) taskRanks.set(task.id, taskStateRank(task.state));
-        sse.send('snapshot', { run: runInfo(run), stages: stageOutline(run), tasks: tasks.map(taskRunInfo) });
+        sse.send('snapshot', { run: runInfo(run), stages: stageOutline(run), tasks: tasks.map(taskView) });
         if (isRunEnded(run.state)) return finish(run);
         live = true;
         for (const update of buffered.splice(0)) if (sse.open) deliver(update);
@@ -133,7 +136,9 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
         summary: "Follow a task run's log live (SSE), resumable with Last-Event-ID",
         params: Type.Object({ id: Type.String({ minLength: 1 }), taskRunId: Type.String({ minLength: 1 }) }),
         querystring: Type.Object(
-          { after: Type.Integer({ minimum: 0, default: 0, description: 'send lines with seq > after' }) },
+          {
+            after: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'send lines with seq > after' })),
+          },
           { additionalProperties: false },
         ),
         response: eventStream,
@@ -142,7 +147,7 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
     async (request, reply) => {
       const { id, taskRunId } = request.params;
       const task = await mustGetTask(store, id, taskRunId);
-      let seq = resumeFrom(request.headers['last-event-id'], request.query.after);
+      let seq = resumeFrom(request.headers['last-event-id'], request.query.after ?? 0);
       const sse = openSse(reply);
       // `poked`: something changed since the last read (a wake-up between a read and the wait
       // is not lost); `wake` ends the current wait early

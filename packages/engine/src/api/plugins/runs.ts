@@ -10,6 +10,7 @@ import type { ApiDeps } from '../api-deps.js';
 import { emptyBodyAsObject } from '../empty-body.js';
 import { errorResponses, invalidFields } from '../error-reply.js';
 import { runDataFromBody } from '../run-data.js';
+import { seesServerInternals } from '../server-internals.js';
 import { traceParentOf } from '../trace-parent.js';
 import { mustGetRun, mustGetTask } from '../run-lookup.js';
 import {
@@ -54,7 +55,7 @@ const ListQuery = Type.Object(
     trigger: Type.Optional(TriggerKindSchema),
     createdAfter: Type.Optional(Type.String({ description: 'ISO 8601 time or epoch ms; inclusive' })),
     createdBefore: Type.Optional(Type.String({ description: 'ISO 8601 time or epoch ms; exclusive' })),
-    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
     cursor: Type.Optional(Type.String({ description: 'nextCursor of the previous page' })),
   },
   { additionalProperties: false },
@@ -87,8 +88,8 @@ const RunDetail = Type.Object({
 
 const LogsQuery = Type.Object(
   {
-    after: Type.Integer({ minimum: 0, default: 0, description: 'lines with seq > after' }),
-    limit: Type.Integer({ minimum: 1, maximum: 5000, default: 1000 }),
+    after: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'lines with seq > after' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, default: 1000 })),
     tail: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'the last N lines instead' })),
   },
   { additionalProperties: false },
@@ -96,10 +97,12 @@ const LogsQuery = Type.Object(
 
 const RerunBody = Type.Object(
   {
-    from: Type.Union([Type.Literal('failed'), Type.Literal('start')], {
-      default: 'failed',
-      description: 'failed: reuse what succeeded, run the rest; start: run everything again',
-    }),
+    from: Type.Optional(
+      Type.Union([Type.Literal('failed'), Type.Literal('start')], {
+        default: 'failed',
+        description: 'failed: reuse what succeeded, run the rest; start: run everything again',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -165,6 +168,8 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
     },
     async (request) => {
       const q = request.query;
+      // Ajv fills the defaults; `??` restates them for the type checker
+      const limit = q.limit ?? 50;
       const createdAfter = q.createdAfter === undefined ? undefined : parseTime(q.createdAfter, 'createdAfter');
       const createdBefore = q.createdBefore === undefined ? undefined : parseTime(q.createdBefore, 'createdBefore');
       const before = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
@@ -175,13 +180,13 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
         ...(createdAfter === undefined ? {} : { createdAfter }),
         ...(createdBefore === undefined ? {} : { createdBefore }),
         ...(before === undefined ? {} : { before }),
-        limit: q.limit + 1,
+        limit: limit + 1,
       });
-      const runs = page.slice(0, q.limit);
+      const runs = page.slice(0, limit);
       const last = runs.at(-1);
       return {
         runs: runs.map(runInfo),
-        nextCursor: page.length > q.limit && last !== undefined ? encodeCursor(last.id) : null,
+        nextCursor: page.length > limit && last !== undefined ? encodeCursor(last.id) : null,
       };
     },
   );
@@ -199,6 +204,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
     },
     async (request) => {
       const run = await mustGetRun(store, request.params.id);
+      const internals = seesServerInternals(request);
       const tasks = await store.taskRuns.listByRun(run.id);
       const stages = stageOutline(run);
       const byAction = new Map<string, TaskRunRecord[]>();
@@ -218,7 +224,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
             state: attempts.at(-1)?.state ?? null,
             attempts: await Promise.all(
               attempts.map(async (task) => ({
-                ...taskRunInfo(task),
+                ...taskRunInfo(task, internals),
                 transitions: (await store.transitions.list(task.id)).map(transitionInfo),
                 statuses: (await store.statuses.list(task.id)).map(statusInfo),
               })),
@@ -263,7 +269,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
     },
     async (request) => {
       const task = await mustGetTask(store, request.params.id, request.params.taskRunId);
-      const { after, limit, tail } = request.query;
+      const { after = 0, limit = 1000, tail } = request.query;
       const lines =
         tail === undefined ? await store.logs.read(task.id, after, limit) : await store.logs.tail(task.id, tail);
       return {
@@ -315,7 +321,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
     },
     async (request, reply) => {
       const old = await mustGetRun(store, request.params.id);
-      const from = request.body.from;
+      const from = request.body.from ?? 'failed';
       const version = await rerunnableVersion(store, old);
       if (from === 'failed' && old.state === 'succeeded') {
         throw new ConflictError(

@@ -6,6 +6,7 @@ import { SCOPES } from '../../domain/scopes.js';
 import type { ApiTokenRecord } from '../../store/types.js';
 import type { ApiDeps } from '../api-deps.js';
 import { errorResponses, invalidFields } from '../error-reply.js';
+import { TOKEN_NAME_MAX_LENGTH } from '../token-service.js';
 
 const ScopeSchema = Type.Union(SCOPES.map((s) => Type.Literal(s)));
 
@@ -22,7 +23,7 @@ export const TokenInfo = Type.Object({
 
 const CreateBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, description: 'who or what the token is for' }),
+    name: Type.String({ minLength: 1, maxLength: TOKEN_NAME_MAX_LENGTH, description: 'who or what the token is for' }),
     scopes: Type.Array(ScopeSchema, { minItems: 1 }),
     ttl: Type.Optional(Type.String({ description: 'lifetime such as 30d or 12h; none: no expiry' })),
   },

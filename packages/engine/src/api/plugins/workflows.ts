@@ -13,6 +13,7 @@ import { compileWithRegistry } from '../../service/compile-with-registry.js';
 import type { WorkflowRecord, WorkflowVersionRecord } from '../../store/types.js';
 import type { ApiDeps } from '../api-deps.js';
 import { errorResponses } from '../error-reply.js';
+import { seesServerInternals, withoutServerPaths } from '../server-internals.js';
 import { acceptSourceText, readSourceBody, SOURCE_CONTENT_TYPES } from './source-body.js';
 
 /** A workflow as lists show it: its flag, latest version, and what starts it. */
@@ -146,6 +147,7 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
       schema: {
         tags: ['workflows'],
         summary: 'Show one version: its source and compiled plan',
+        description: "The plan's server paths (the file, component folders) are shown to admin tokens only.",
         params: VersionParams,
         response: {
           200: Type.Composite([
@@ -158,7 +160,8 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
     },
     async (request) => {
       const version = await foundVersion(deps, request.params.name, request.params.version);
-      return { ...versionInfo(version), name: version.name, source: version.source, plan: version.plan };
+      const plan = seesServerInternals(request) ? version.plan : withoutServerPaths(version.plan);
+      return { ...versionInfo(version), name: version.name, source: version.source, plan };
     },
   );
 

@@ -8,7 +8,7 @@ import { loadComponentFile } from '../../plan-files/load.js';
 import { PLAN_DEFAULTS, type Plan, type ResolvedComponent } from '../../plan/types.js';
 import { CONTRACT_STEPS, STEP_ENV } from '../../protocol/types.js';
 import type { TaskRunRecord } from '../../store/types.js';
-import { EXIT, reportError } from '../output.js';
+import { EXIT, jsonLine, reportError } from '../output.js';
 import { parseRunData } from '../parse-inputs.js';
 import { configFrom } from '../runtime-flags.js';
 
@@ -69,7 +69,7 @@ async function testComponent(file: string, flags: Flags): Promise<number> {
     const logs = await runtime.store.logs.tail(task.id, 15);
     const report = buildReport(component, task, refusals, statuses.length);
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify({ ...report, logs: logs.map((l) => l.line) })}\n`);
+      process.stdout.write(`${jsonLine({ ...report, logs: logs.map((l) => l.line) })}\n`);
     } else {
       printReport(
         component,

@@ -1,4 +1,5 @@
 import logUpdate from 'log-update';
+import { jsonLine } from '../output.js';
 import { look } from '../terminal.js';
 import type { RunView, ViewUpdate } from './run-view.js';
 
@@ -37,7 +38,7 @@ export class RunOutput {
   apply(update: ViewUpdate, asJson: unknown = update): void {
     const lines = this.view.apply(update);
     if (this.flags.json) {
-      if (update.kind !== 'log' || this.flags.logs !== false) write(JSON.stringify(asJson));
+      if (update.kind !== 'log' || this.flags.logs !== false) write(jsonLine(asJson));
     } else if (!this.live) {
       const at = new Date().toISOString().slice(11, 23);
       for (const line of lines) write(`${at} ${line}`);

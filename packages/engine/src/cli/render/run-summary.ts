@@ -1,6 +1,7 @@
 import { formatDurationMs } from '../../domain/duration.js';
 import { look } from '../terminal.js';
 import type { ViewRun, ViewTask } from './run-view.js';
+import { jsonLine } from '../output.js';
 
 /** A log line as the summary shows it. */
 export interface SummaryLogLine {
@@ -31,7 +32,7 @@ export interface RunSummary {
 export async function writeRunSummary(summary: RunSummary): Promise<void> {
   const { run, tasks } = summary;
   if (summary.json) {
-    process.stdout.write(`${JSON.stringify({ kind: 'result', run, tasks })}\n`);
+    process.stdout.write(`${jsonLine({ kind: 'result', run, tasks })}\n`);
     return;
   }
   const out = run.state === 'succeeded' ? process.stdout : process.stderr;
