@@ -181,27 +181,14 @@ class Converter {
       if (name === undefined) continue;
       const keySpan = keyNode ? spanOf(keyNode) : spanOf(pair.value as Node);
       const childPath = [...path, name];
-      if (FORBIDDEN_KEYS.has(name)) {
-        const position = this.source.positionAt(keySpan.start);
-        this.issues.push({
-          file: this.source.file,
-          line: position.line,
-          column: position.column,
-          path: formatPath(childPath),
-          message: forbiddenKeyMessage(name),
-        });
-        continue;
-      }
       const seenAt = firstLine.get(name);
-      if (seenAt !== undefined) {
-        const position = this.source.positionAt(keySpan.start);
-        this.issues.push({
-          file: this.source.file,
-          line: position.line,
-          column: position.column,
-          path: formatPath(childPath),
-          message: `duplicate key "${name}" (first defined at line ${seenAt})`,
-        });
+      const problem = FORBIDDEN_KEYS.has(name)
+        ? forbiddenKeyMessage(name)
+        : seenAt === undefined
+          ? undefined
+          : `duplicate key "${name}" (first defined at line ${seenAt})`;
+      if (problem !== undefined) {
+        this.issues.push(this.source.issue(childPath, problem, { offset: keySpan.start }));
         continue;
       }
       firstLine.set(name, this.source.positionAt(keySpan.start).line);
