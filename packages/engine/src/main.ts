@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Config } from './config/config.js';
 import { isTaskEnded } from './domain/states.js';
 import { Engine } from './engine/engine.js';
-import type { RunEventBuilder, Tracing } from './engine/ports.js';
+import type { InputSeal, RunEventBuilder, Tracing } from './engine/ports.js';
 import type { Executor } from './executor/executor.js';
 import { createExecutorSet } from './executor/executor-set.js';
 import { configuredExecutors } from './executor/configured-executors.js';
@@ -15,6 +15,8 @@ import { createRunEventBuilder } from './events/run-event-builder.js';
 import { localLeaseIdentity } from './events/sink-lease.js';
 import { sinkFromTarget } from './events/sinks/sink-from-target.js';
 import type { Sink } from './events/sinks/sink.js';
+import { cipherInputSeal } from './service/input-seal.js';
+import { createSecretCipher } from './service/secret-cipher.js';
 import type { Store } from './store/types.js';
 import { loadTracing, type LoadedTracing } from './tracing/load-tracing.js';
 
@@ -45,6 +47,11 @@ export interface RuntimeOptions {
   readonly onEventsWritten?: () => void;
   /** run-independent secrets over the configured ones */
   readonly secrets?: Readonly<Record<string, string>>;
+  /**
+   * seals the inputs of runs that hold a secret (engine.ts `inputsOf`); default: one over
+   * `config.encryptionKey` when it is set (`pilotage serve` passes the one of its secret store)
+   */
+  readonly inputSeal?: InputSeal;
   /** replaces the tracing the config asks for (a bench's counting tracer) */
   readonly tracing?: Tracing;
   /** extra executors (a test's fake) */
@@ -112,6 +119,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         options.onEventsWritten?.();
       },
       secrets: { ...config.secrets, ...options.secrets },
+      ...inputSealOption(config, options),
       killGraceMs: config.killGraceMs,
       stopGraceMs: config.stopGraceMs,
       maxParallel: config.maxParallel,
@@ -155,4 +163,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
 /** Open the configured store alone (read-only commands: `runs list|show|logs`). */
 export async function openConfiguredStore(config: Config): Promise<Store> {
   return openStore({ url: config.db });
+}
+
+function inputSealOption(config: Config, options: RuntimeOptions): { inputSeal?: InputSeal } {
+  if (options.inputSeal !== undefined) return { inputSeal: options.inputSeal };
+  if (config.encryptionKey === undefined || config.encryptionKey === '') return {};
+  return { inputSeal: cipherInputSeal(createSecretCipher(config.encryptionKey)) };
 }

@@ -12,7 +12,8 @@ import { ConfigError, messageOf } from './domain/errors.js';
 import { createApprovalService } from './service/approval-service.js';
 import { createCronScheduler, type CronScheduler } from './service/cron-scheduler.js';
 import { resolveEncryptionKey } from './service/encryption-key.js';
-import { createSecretCipher } from './service/secret-cipher.js';
+import { cipherInputSeal } from './service/input-seal.js';
+import { createSecretCipher, type SecretCipher } from './service/secret-cipher.js';
 import { createSecretService, type SecretService } from './service/secret-service.js';
 import { createWebhookReceiver } from './service/webhook-receiver.js';
 import { createWorkflowRunStarter } from './service/workflow-run-starter.js';
@@ -78,14 +79,25 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
   let runtime: Runtime | undefined;
   let cron: CronScheduler | undefined;
   try {
+    // the secret store's key also seals run inputs that hold a secret, so it is read first
+    const encryption = await resolveEncryptionKey(effective);
+    if (encryption.created) log?.info(`created the secret store's encryption key in ${encryption.source} (mode 0600)`);
+    const cipher = createSecretCipher(encryption.key);
     runtime = await createRuntime(effective, {
       ...options,
+      inputSeal: options.inputSeal ?? cipherInputSeal(cipher),
       callbackServedAt: url,
       warn: options.warn ?? ((message) => log?.warn(message)),
     });
     const tokens = createTokenService(runtime.store.apiTokens);
     const lifecycle: Lifecycle = { accepting: true };
-    const secrets = await openSecrets(effective, runtime.store, { ...config.secrets, ...options.secrets }, log);
+    const secrets = await openSecrets(
+      runtime.store,
+      cipher,
+      encryption.source,
+      { ...config.secrets, ...options.secrets },
+      log,
+    );
     maskSecrets = (text) => secrets.mask(text);
     const starter = createWorkflowRunStarter({
       store: runtime.store,
@@ -184,22 +196,17 @@ function loopbackUrl(server: Server, config: Config): string {
  * cannot decrypt (runs reading them are refused).
  */
 async function openSecrets(
-  config: Config,
   store: Store,
+  cipher: SecretCipher,
+  keySource: string,
   extra: Readonly<Record<string, string>>,
   log: Logger | undefined,
 ): Promise<SecretService> {
-  const encryption = await resolveEncryptionKey(config);
-  if (encryption.created) log?.info(`created the secret store's encryption key in ${encryption.source} (mode 0600)`);
-  const secrets = createSecretService({
-    store: store.secrets,
-    cipher: createSecretCipher(encryption.key),
-    extra: Object.values(extra),
-  });
+  const secrets = createSecretService({ store: store.secrets, cipher, extra: Object.values(extra) });
   const unreadable = await secrets.refresh();
   if (unreadable.length > 0) {
     log?.warn(
-      `${unreadable.length} secret(s) cannot be decrypted with this encryption key (${encryption.source}): ${unreadable.join(', ')}; runs reading them are refused`,
+      `${unreadable.length} secret(s) cannot be decrypted with this encryption key (${keySource}): ${unreadable.join(', ')}; runs reading them are refused`,
     );
   }
   return secrets;

@@ -150,7 +150,15 @@ describe('a secret sent as run input is stored and served masked', { concurrency
     for (const output of cliOutputs) assertClean('the CLI output', output);
     assert.match(cliOutputs[2]!, /\*\*\*/, 'runs show prints the masked inputs');
 
-    // 3. every answer about the runs
+    // 3. a rerun reads the inputs the engine sealed: its component gets them as sent again
+    const rerun = await server.api('POST', `/v1/runs/${runId}/rerun`, { from: 'start' });
+    const rerunText = await rerun.text();
+    assert.equal(rerun.status, 201, rerunText);
+    answers.push(rerunText);
+    const again = await waitRunEnded(server, (JSON.parse(rerunText) as { id: string }).id);
+    assert.equal(again.state, 'succeeded', JSON.stringify(again));
+
+    // 4. every answer about the runs
     const detail = await (await server.api('GET', `/v1/runs/${runId}`)).json();
     const task = detail.actions[0].attempts[0];
     assert.equal(detail.run.inputs.plain, '***');
@@ -168,7 +176,7 @@ describe('a secret sent as run input is stored and served masked', { concurrency
     }
     for (const answer of answers) assertClean('an API answer', answer);
 
-    // 4. the store file and its WAL, while the server runs and after it stopped
+    // 5. the store file and its WAL, while the server runs and after it stopped
     for (const file of ['pilotage.db', 'pilotage.db-wal']) {
       if (existsSync(join(dir, file))) assertClean(file, await readFile(join(dir, file)));
     }

@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError, ConflictError } from '../domain/errors.js';
+import { NotFoundError, ValidationError, ConflictError, messageOf } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { refuseForbiddenKeys } from '../domain/json-text.js';
 import { Masker } from '../domain/masker.js';
@@ -20,6 +20,7 @@ import {
   type RunEventBuilder,
   type Tracing,
   type TraceSpan,
+  type InputSeal,
 } from './ports.js';
 import { reclaimLeftovers } from './reattach.js';
 import { outboxWritten, recordRunMove } from './record-move.js';
@@ -48,6 +49,11 @@ export interface EngineOptions {
   readonly onEventsWritten?: () => void;
   /** secrets every run may read as `secrets.NAME` (masked everywhere) */
   readonly secrets?: Readonly<Record<string, string>>;
+  /**
+   * seals the inputs of runs whose stored inputs have secrets masked, so that a resumed run and a
+   * rerun get them as sent; without it they get the masked ones (`***`)
+   */
+  readonly inputSeal?: InputSeal;
   /** SIGTERM → SIGKILL grace, ms (default 5000) */
   readonly killGraceMs?: number;
   /** how long a component may run on after COMPONENT_STOP before it is torn down, ms (default 5000) */
@@ -85,6 +91,7 @@ export class Engine {
   private readonly active = new Map<string, { execution: RunExecution; done: Promise<RunRecord> }>();
   private readonly listeners = new Set<(update: EngineUpdate) => void>();
   private readonly globalSecrets: Readonly<Record<string, string>>;
+  private readonly inputSeal: InputSeal | undefined;
   /** per-workflow `maxRuns` caps, and the runs waiting in `queued` for a slot */
   private readonly runSlots = new WorkflowSlots();
   private readonly waiting = new Map<string, SlotRequest>();
@@ -92,6 +99,7 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     this.globalSecrets = options.secrets ?? {};
+    this.inputSeal = options.inputSeal;
     const warn = options.warn ?? ((message: string) => process.emitWarning(message));
     this.ctx = {
       store: options.store,
@@ -132,17 +140,23 @@ export class Engine {
    * Validate `data` against the plan's `inputs` (defaults applied), record a `queued` run, and
    * carry it out in the background. Throws ValidationError naming the field when the data does
    * not match. The inputs are stored, answered and emitted with the run's secrets masked (every
-   * form `Masker` knows); only the run's own actions see them unmasked, while this process
-   * carries the run out.
+   * form `Masker` knows); only the run's own actions see them as sent. When masking changed them
+   * and the engine has an InputSeal, they are also stored sealed, for `recover` and `inputsOf`.
    */
   async startRun(plan: Plan, data: JsonValue, options: StartRunOptions): Promise<RunRecord> {
     const masker = new Masker(Object.values({ ...this.globalSecrets, ...options.secrets }));
     const inputs = this.checkInputs(plan, data, masker);
+    const id = newId();
+    const masked = masker.json(inputs);
+    const sealed =
+      this.inputSeal !== undefined && JSON.stringify(masked) !== JSON.stringify(inputs)
+        ? this.inputSeal.seal(id, inputs)
+        : undefined;
     const newRun = {
-      id: newId(),
+      id,
       workflow: plan.name,
       workflowVersion: options.workflowVersion ?? plan.version ?? null,
-      inputs: masker.json(inputs),
+      inputs: masked,
       plan: plan as unknown as JsonValue,
       trigger: options.trigger,
       chainId: options.chainId ?? newId(),
@@ -158,7 +172,10 @@ export class Engine {
       endedAt: null,
     };
     const queuedEvents = this.ctx.events.runQueued(provisional);
-    const run = await this.ctx.store.runs.create(newRun, queuedEvents);
+    const run = await this.ctx.store.runs.create(
+      sealed === undefined ? newRun : { ...newRun, sealedInputs: sealed },
+      queuedEvents,
+    );
     const span = this.runSpan(run, options.traceParent);
     if (queuedEvents.length > 0) outboxWritten(this.ctx, queuedEvents, span);
     this.ctx.emit({ kind: 'run', run });
@@ -229,10 +246,33 @@ export class Engine {
     for (const run of runs) {
       if (this.active.has(run.id)) continue;
       const span = this.runSpan(run, undefined, true);
-      this.launch(run, run.plan as unknown as Plan, secretsFor ? await secretsFor(run) : {}, span);
+      const secrets = secretsFor ? await secretsFor(run) : {};
+      this.launch(run, run.plan as unknown as Plan, secrets, span, await this.inputsOf(run));
       resumed.push(run);
     }
     return resumed;
+  }
+
+  /**
+   * A run's inputs as they were sent: unsealed when the store holds them sealed and this engine
+   * can open them (a rerun starts from these), else the stored ones, secrets masked (a warning
+   * says why when a seal could not be opened).
+   */
+  async inputsOf(run: RunRecord): Promise<JsonObject> {
+    const sealed = await this.ctx.store.runs.sealedInputs(run.id);
+    if (sealed === undefined) return run.inputs;
+    if (this.inputSeal === undefined) {
+      this.ctx.warn(
+        `run ${run.id}: its inputs held a secret and this engine has no key to read them; using them masked`,
+      );
+      return run.inputs;
+    }
+    try {
+      return this.inputSeal.open(run.id, sealed);
+    } catch (error) {
+      this.ctx.warn(`run ${run.id}: cannot read its sealed inputs (${messageOf(error)}); using them masked`);
+      return run.inputs;
+    }
   }
 
   /**

@@ -29,6 +29,16 @@ export const NO_EVENTS: RunEventBuilder = {
   taskFinished: () => [],
 };
 
+/**
+ * Keeps a run's inputs as sent, encrypted, when the stored ones have secrets masked: the engine
+ * reads them back to resume the run after a restart and for a rerun; nothing else does. `open`
+ * throws when it cannot (another key, a copied row: the run id is bound to the ciphertext).
+ */
+export interface InputSeal {
+  seal(runId: string, inputs: JsonObject): string;
+  open(runId: string, sealed: string): JsonObject;
+}
+
 /** Finds the executor for a name (`local`, `docker`, `kubernetes`). */
 export interface ExecutorSet {
   /** the executor used when neither the workflow nor the action names one */

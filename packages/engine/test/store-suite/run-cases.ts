@@ -23,6 +23,18 @@ export function runCases(h: StoreHarness): void {
       assert.equal(await store.runs.get(newId()), undefined);
     });
 
+    test('sealed inputs are stored apart from the record and read back by id only', async (t) => {
+      const store = await h.fresh(t);
+      const sealed = { ...newRun('sealed'), inputs: { token: '***' }, sealedInputs: 'v1.iv.tag.ciphertext' };
+      const created = await store.runs.create(sealed);
+      assert.equal('sealedInputs' in created, false, 'not part of the record');
+      assert.equal('sealedInputs' in (await store.runs.get(sealed.id))!, false);
+      assert.equal(await store.runs.sealedInputs(sealed.id), 'v1.iv.tag.ciphertext');
+      const plain = await store.runs.create(newRun('sealed'));
+      assert.equal(await store.runs.sealedInputs(plain.id), undefined);
+      assert.equal(await store.runs.sealedInputs(newId()), undefined);
+    });
+
     test('concurrent creates get distinct consecutive numbers', async (t) => {
       const store = await h.fresh(t);
       const runs = await Promise.all(

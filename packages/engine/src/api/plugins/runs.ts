@@ -332,7 +332,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
       const run = await deps.starter.start({
         workflow: old.workflow,
         version,
-        data: old.inputs,
+        data: await deps.engine.inputsOf(old),
         trigger: { kind: 'rerun', by: request.principal?.name ?? 'unknown', details: { of: old.id, from } },
         reuse,
         ...traceParentOf(request.headers),

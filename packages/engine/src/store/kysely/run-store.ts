@@ -54,6 +54,7 @@ export class KyselyRunStore implements RunStore {
             state: record.state,
             previous_state: null,
             inputs: dialect.encodeJson(record.inputs),
+            sealed_inputs: run.sealedInputs ?? null,
             plan: dialect.encodeJson(record.plan),
             trigger_info: dialect.encodeJson(record.trigger),
             chain_id: record.chainId,
@@ -78,6 +79,13 @@ export class KyselyRunStore implements RunStore {
     return this.#ctx.use(async (db) => {
       const row = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
       return row === undefined ? undefined : toRunRecord(row, this.#ctx.dialect);
+    });
+  }
+
+  sealedInputs(id: string): Promise<string | undefined> {
+    return this.#ctx.use(async (db) => {
+      const row = await db.selectFrom('runs').select('sealed_inputs').where('id', '=', id).executeTakeFirst();
+      return row?.sealed_inputs ?? undefined;
     });
   }
 

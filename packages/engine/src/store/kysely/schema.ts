@@ -25,6 +25,8 @@ export interface RunsTable {
   /** the state before the last transition, written by the compare-and-set update */
   previous_state: RunState | null;
   inputs: JsonColumn;
+  /** the inputs as sent, encrypted by the engine, when `inputs` has secrets masked (0006) */
+  sealed_inputs: ColumnType<string | null, string | null | undefined, string | null>;
   plan: JsonColumn;
   trigger_info: JsonColumn;
   chain_id: string;

@@ -5,6 +5,7 @@ import { apiTokensMigration } from './0002-api-tokens.js';
 import { registryMigration } from './0003-registry.js';
 import { triggersMigration } from './0004-triggers.js';
 import { cdeventsInboxMigration } from './0005-cdevents-inbox.js';
+import { sealedInputsMigration } from './0006-sealed-inputs.js';
 
 /**
  * The migrations, listed in code so a bundled or installed engine never scans the filesystem.
@@ -24,6 +25,7 @@ export class StaticMigrationProvider implements MigrationProvider {
       '0003-registry': registryMigration(this.#dialect),
       '0004-triggers': triggersMigration(this.#dialect),
       '0005-cdevents-inbox': cdeventsInboxMigration(this.#dialect),
+      '0006-sealed-inputs': sealedInputsMigration(this.#dialect),
     });
   }
 }

@@ -40,6 +40,11 @@ export interface NewRun {
   readonly workflow: string;
   readonly workflowVersion?: string | null;
   readonly inputs: JsonObject;
+  /**
+   * the inputs as sent, sealed (encrypted) by the engine, when `inputs` has secrets masked;
+   * stored apart from the record and read back only by `sealedInputs`
+   */
+  readonly sealedInputs?: string;
   readonly plan: JsonValue;
   readonly trigger: TriggerInfo;
   readonly chainId: string;
@@ -97,6 +102,8 @@ export interface RunStore {
     patch?: RunPatch,
     events?: readonly NewOutboxEvent[],
   ): Promise<boolean>;
+  /** The sealed inputs `create` stored for the run, if any (the engine alone reads them). */
+  sealedInputs(id: string): Promise<string | undefined>;
   /** Runs in one of `states` (recovery after a restart). */
   listByState(states: readonly RunState[]): Promise<RunRecord[]>;
   /** How many runs are in each state; every state is a key (0 when none). For `/metrics`. */
