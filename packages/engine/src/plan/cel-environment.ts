@@ -16,3 +16,66 @@ export function newCelEnvironment(options: EnvironmentOptions = {}): Environment
     text.replaceAll(from, to),
   );
 }
+
+/** A CEL type string (`string`, `list<int>`, `map<string, dyn>`), or an object of named fields. */
+export type CelDeclaration = string | { readonly [field: string]: CelDeclaration };
+
+/** A CEL environment for checking, and how to write its type names in messages. */
+export interface CheckingEnvironment {
+  readonly env: Environment;
+  /** `text` (a CEL error summary) with each object type's internal name replaced by its shape */
+  readable(text: string): string;
+}
+
+/**
+ * A checking environment declaring each root name (`inputs`, `actions`, `run`…) with its type.
+ *
+ * Object declarations become CEL object types, and each distinct shape is registered once,
+ * whatever number of places use it. This keeps the cost linear in the size of the declarations:
+ * the CEL library checks every new type against all the types already registered, so one type
+ * per action (`$actions.build.outputs`) made a 10,000-action workflow take 40 s to compile.
+ * Shapes get internal names (`$object3`; the library parses type names, so they cannot hold a
+ * field's name) that `readable` turns into `{commit: string, size: int}` in messages; a root
+ * object keeps its root's name (`$actions`).
+ */
+export function celEnvironmentFor(declarations: Readonly<Record<string, CelDeclaration>>): CheckingEnvironment {
+  const env = newCelEnvironment();
+  const byShape = new Map<string, string>();
+  const shapeOf = new Map<string, string>();
+  const typeOf = (declaration: CelDeclaration, rootName?: string): string => {
+    if (typeof declaration === 'string') return declaration;
+    const fields: Record<string, string> = {};
+    for (const [field, inner] of Object.entries(declaration)) fields[field] = typeOf(inner);
+    if (rootName !== undefined) {
+      env.registerType({ name: rootName, schema: fields });
+      return rootName;
+    }
+    const shape = shapeText(fields, shapeOf);
+    let name = byShape.get(shape);
+    if (name === undefined) {
+      name = `$object${byShape.size + 1}`;
+      env.registerType({ name, schema: fields });
+      byShape.set(shape, name);
+      shapeOf.set(name, shape);
+    }
+    return name;
+  };
+  for (const [name, declaration] of Object.entries(declarations)) {
+    env.registerVariable(name, typeOf(declaration, `$${name}`));
+  }
+  return {
+    env,
+    readable: (text) => (shapeOf.size === 0 ? text : text.replace(/\$object\d+/g, (name) => shapeOf.get(name) ?? name)),
+  };
+}
+
+const PLAIN_FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+// `{a: string, "b-c": int}`: one text per shape (odd field names are quoted), nested shapes
+// written out, so that equal texts mean equal types
+function shapeText(fields: Readonly<Record<string, string>>, shapeOf: ReadonlyMap<string, string>): string {
+  const parts = Object.entries(fields).map(
+    ([field, type]) => `${PLAIN_FIELD.test(field) ? field : JSON.stringify(field)}: ${shapeOf.get(type) ?? type}`,
+  );
+  return `{${parts.join(', ')}}`;
+}

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { JsonSchema } from '../domain/vocabulary.js';
+import { celEnvironmentFor, type CelDeclaration } from './cel-environment.js';
 import { celFields, closedFields } from './cel-types.js';
 import { actionComponent, compileAction } from './compile-action.js';
 import { compileTriggers } from './compile-triggers.js';
@@ -95,19 +96,23 @@ class WorkflowCompiler {
     const stageEntries = this.collectStages(doc.stages);
     const infos = actionInfos(stageEntries);
     const order = new Map([...infos.keys()].map((name, index) => [name, index]));
+    // every stage declares all actions (the reference check keeps each to earlier stages), so
+    // that one CEL environment serves them all: compile time stays linear in the workflow's size
+    const declarations = {
+      inputs: inputsDeclaration,
+      actions: actionsDeclaration(infos),
+      run: RUN_DECLARATION,
+      env: 'map<string, string>',
+      secrets: 'map<string, string>',
+    };
+    const stageEnv = celEnvironmentFor(declarations);
     const stages = stageEntries.map((stage) => {
       const scope: ExpressionScope = {
-        declarations: {
-          inputs: inputsDeclaration,
-          actions: actionsDeclaration(infos, stage.index),
-          run: RUN_DECLARATION,
-          env: 'map<string, string>',
-          secrets: 'map<string, string>',
-        },
+        declarations,
         ...(inputFields ? { inputFields } : {}),
         actions: { all: infos, stageIndex: stage.index, stage: stage.name },
       };
-      return this.compileStage(stage, new ExpressionChecker(scope), order, passEnv);
+      return this.compileStage(stage, new ExpressionChecker(scope, stageEnv), order, passEnv);
     });
     const version = doc.version === undefined ? undefined : this.versionText(doc.version);
     const executor = asString(doc.executor);
@@ -283,11 +288,10 @@ function actionInfos(stages: readonly StageEntry[]): Map<string, ActionInfo> {
   return infos;
 }
 
-/** The CEL declaration of `actions` for a stage: the actions of earlier stages only. */
-function actionsDeclaration(infos: ReadonlyMap<string, ActionInfo>, stageIndex: number): Record<string, unknown> {
-  const declaration: Record<string, unknown> = {};
+/** The CEL declaration of `actions`: every action of the workflow, by name. */
+function actionsDeclaration(infos: ReadonlyMap<string, ActionInfo>): Record<string, CelDeclaration> {
+  const declaration: Record<string, CelDeclaration> = {};
   for (const [name, info] of infos) {
-    if (info.stageIndex >= stageIndex) continue;
     declaration[name] = {
       outputs: info.outputFields ? celFields(info.outputFields) : 'map<string, dyn>',
       status: 'string',

@@ -1,5 +1,5 @@
-import { ParseError, type ASTNode, type Environment } from '@marcbachmann/cel-js';
-import { newCelEnvironment } from './cel-environment.js';
+import { ParseError, type ASTNode } from '@marcbachmann/cel-js';
+import { celEnvironmentFor, type CelDeclaration, type CheckingEnvironment } from './cel-environment.js';
 import { didYouMean } from './did-you-mean.js';
 
 /** What an earlier (or later) action looks like to expressions. */
@@ -15,7 +15,7 @@ export interface ActionInfo {
 /** The names an expression may read in one place of a file, and their CEL declarations. */
 export interface ExpressionScope {
   /** root name → CEL type string, or an object declaration (field → CEL type) */
-  readonly declarations: Readonly<Record<string, string | Readonly<Record<string, unknown>>>>;
+  readonly declarations: Readonly<Record<string, CelDeclaration>>;
   /** the declared workflow inputs when closed: reading another field is an error */
   readonly inputFields?: Readonly<Record<string, unknown>>;
   /** all actions of the workflow, and where the reading action stands */
@@ -45,25 +45,22 @@ const MEMBER_OPS = new Set(['.', '.?', '[]', '[?]']);
 const ACTION_FIELDS = ['outputs', 'status'];
 
 /**
- * Parses and type-checks expressions of one scope (one CEL environment, built once).
- * References are checked first, with messages about actions and stages; then the CEL type
- * checker runs. Never evaluates anything.
+ * Parses and type-checks expressions of one scope. References are checked first, with messages
+ * about actions and stages (which is what keeps an action from reading its own or a later
+ * stage); then the CEL type checker runs. Never evaluates anything.
+ *
+ * `env` is the CEL environment of `scope.declarations` when the caller shares one between scopes
+ * that declare the same names (every stage of a workflow declares all its actions: building one
+ * environment per stage made compile time grow with stages × actions); by default it is built here.
  */
 export class ExpressionChecker {
   readonly #scope: ExpressionScope;
-  readonly #env: Environment;
+  readonly #env: CheckingEnvironment;
   readonly #roots: readonly string[];
 
-  constructor(scope: ExpressionScope) {
+  constructor(scope: ExpressionScope, env: CheckingEnvironment = celEnvironmentFor(scope.declarations)) {
     this.#scope = scope;
     this.#roots = Object.keys(scope.declarations);
-    let env = newCelEnvironment();
-    for (const [name, declaration] of Object.entries(scope.declarations)) {
-      env =
-        typeof declaration === 'string'
-          ? env.registerVariable(name, declaration)
-          : env.registerVariable({ name, schema: declaration as Record<string, string> });
-    }
     this.#env = env;
   }
 
@@ -74,7 +71,7 @@ export class ExpressionChecker {
   check(source: string, condition = false, self?: string): ExpressionCheck {
     let parsed;
     try {
-      parsed = this.#env.parse(source);
+      parsed = this.#env.env.parse(source);
     } catch (error) {
       if (!(error instanceof ParseError)) throw error;
       const summary =
@@ -90,7 +87,7 @@ export class ExpressionChecker {
     if (!result.valid) {
       const error = result.error;
       const offset = error?.range?.start ?? 0;
-      const summary = error?.summary ?? 'invalid expression';
+      const summary = this.#env.readable(error?.summary ?? 'invalid expression');
       const unknown = /^Unknown variable: (.+)$/.exec(summary)?.[1];
       if (unknown !== undefined) {
         return failed(
