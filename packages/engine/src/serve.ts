@@ -10,6 +10,7 @@ import { createTokenService, type TokenService } from './api/token-service.js';
 import type { Config } from './config/config.js';
 import { ConfigError, messageOf } from './domain/errors.js';
 import { createApprovalService } from './service/approval-service.js';
+import { startCompileWorker, type CompileWorker } from './service/compile-worker.js';
 import { createCronScheduler, type CronScheduler } from './service/cron-scheduler.js';
 import { resolveEncryptionKey } from './service/encryption-key.js';
 import { cipherInputSeal } from './service/input-seal.js';
@@ -78,6 +79,8 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
   const log = logger === false ? undefined : pino(logger, logger.stream);
   let runtime: Runtime | undefined;
   let cron: CronScheduler | undefined;
+  // files sent to the API are compiled on a worker thread: a large one never stalls the server
+  const compiler = startCompileWorker();
   try {
     // the secret store's key also seals run inputs that hold a secret, so it is read first
     const encryption = await resolveEncryptionKey(effective);
@@ -121,6 +124,7 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
         replayWindowMs: effective.webhookReplayWindowMs,
       }),
       approvals: createApprovalService({ store: runtime.store, engine: runtime.engine }),
+      compiler,
       clock: Date.now,
     };
     let fastifyHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
@@ -155,10 +159,11 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
     await cron.start();
     app.log.info(`pilotage serving on ${url} (executor ${runtime.executorName}, store ${runtime.store.dialect})`);
 
-    const parts: ServerParts = { config: effective, lifecycle, cron, runtime, app, server };
+    const parts: ServerParts = { config: effective, lifecycle, cron, runtime, app, server, compiler };
     return { url, app, runtime, tokens, lifecycle, close: once(() => stopServer(parts)) };
   } catch (error) {
     await cron?.stop();
+    await compiler.close();
     await runtime?.close({ cancel: true });
     await closeServer(server);
     throw error;
@@ -236,10 +241,11 @@ interface ServerParts {
   readonly runtime: Runtime;
   readonly app: FastifyInstance;
   readonly server: Server;
+  readonly compiler: CompileWorker;
 }
 
 /** `RunningServer.close`, in order: see its doc comment. */
-async function stopServer({ config, lifecycle, cron, runtime, app, server }: ServerParts): Promise<void> {
+async function stopServer({ config, lifecycle, cron, runtime, app, server, compiler }: ServerParts): Promise<void> {
   lifecycle.accepting = false;
   await cron.stop();
   const { engine } = runtime;
@@ -260,6 +266,7 @@ async function stopServer({ config, lifecycle, cron, runtime, app, server }: Ser
     await engine.close();
   }
   await app.close();
+  await compiler.close();
   // Fastify closes only servers it listened on itself; this one was listening before it
   await closeServer(server);
   // last, so no request in flight meets a closed store

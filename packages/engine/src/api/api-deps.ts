@@ -2,6 +2,7 @@ import type { Config } from '../config/config.js';
 import type { Engine } from '../engine/engine.js';
 import type { CallbackRegistry } from '../protocol/registry.js';
 import type { ApprovalService } from '../service/approval-service.js';
+import type { FileCompiler } from '../service/file-compiler.js';
 import type { SecretService } from '../service/secret-service.js';
 import type { WebhookReceiver } from '../service/webhook-receiver.js';
 import type { WorkflowRunStarter } from '../service/workflow-run-starter.js';
@@ -35,6 +36,8 @@ export interface ApiDeps {
   readonly webhooks: WebhookReceiver;
   /** approval stages: list waiting ones, approve or reject */
   readonly approvals: ApprovalService;
+  /** compiles workflow and component files (default: on the request's thread; the server uses a worker) */
+  readonly compiler?: FileCompiler;
   /** epoch ms; tests may pin it */
   readonly clock: () => number;
 }

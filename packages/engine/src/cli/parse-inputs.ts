@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readSourceFile } from '../plan-files/load.js';
 import { ValidationError } from '../domain/errors.js';
 import { parseJsonText, refuseForbiddenKeys } from '../domain/json-text.js';
 import { isJsonObject, type JsonObject, type JsonSchema, type JsonValue } from '../domain/vocabulary.js';
@@ -11,7 +11,7 @@ import { isJsonObject, type JsonObject, type JsonSchema, type JsonValue } from '
 export function parseRunData(
   options: { data?: string; inputs?: readonly string[] },
   schema: JsonSchema | undefined,
-  readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+  readFile: (path: string) => string = readSourceFile,
 ): JsonObject {
   let base: JsonObject = {};
   if (options.data !== undefined) {

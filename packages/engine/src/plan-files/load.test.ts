@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PlanError, formatIssue } from '../domain/issue.js';
-import { createFileResolver, loadComponentFile, loadWorkflowFile, validateFiles } from './load.js';
+import { createFileResolver, loadComponentFile, loadWorkflowFile, MAX_FILE_BYTES, validateFiles } from './load.js';
 import { parseComponent } from '../plan/parse-component.js';
 
 const component = (name: string, extra = 'command: [./run.sh]') =>
@@ -89,4 +90,39 @@ describe('file loading', () => {
         error instanceof PlanError && error.issues[0]?.line === 1 && /no such file/.test(error.message),
     );
   });
+});
+
+describe('only regular files of bounded size are read', () => {
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pilotage-files-'));
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    writeFileSync(join(dir, 'huge.yaml'), Buffer.alloc(MAX_FILE_BYTES + 1, 0x20));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  // Each of these used to hang `validate` (reading forever) or fill memory.
+  for (const [name, target, reason] of [
+    ['a device', '/dev/zero', /\/dev\/zero is a device, pipe or socket, not a regular file/],
+    ['a FIFO', 'fifo', /fifo is a device, pipe or socket, not a regular file/],
+    ['a folder', '.', /is a folder, not a regular file/],
+    ['a file over the limit', 'huge.yaml', /over the limit of 4194304 bytes/],
+  ] as const) {
+    const at = (): string => (target.startsWith('/') ? target : join(dir, target));
+    // (a folder named by `component:` means its component.yaml)
+    test(`component: naming ${name} is an issue at the action's component field`, { skip: target === '.' }, () => {
+      const file = join(dir, `wf-${name.replaceAll(' ', '-')}.yaml`);
+      writeFileSync(file, workflow(`      - name: a\n        component: ${at()}\n`));
+      const issues = validateFiles([file]).map(formatIssue);
+      assert.equal(issues.length, 1, issues.join('\n'));
+      assert.match(issues[0]!, /:8:20: stages\[0\]\.actions\[0\]\.component: /);
+      assert.match(issues[0]!, reason);
+    });
+    test(`validate: ${name} given as the file is one issue at 1:1`, () => {
+      const issues = validateFiles([at()]);
+      assert.equal(issues.length, 1);
+      assert.equal(issues[0]!.line, 1);
+      assert.match(issues[0]!.message, reason);
+    });
+  }
 });

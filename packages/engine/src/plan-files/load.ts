@@ -2,7 +2,7 @@
  * Workflow and component files read from disk (the I/O side of the plan compiler, which is pure:
  * `plan/` never touches the file system).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { PlanError, type Issue } from '../domain/issue.js';
 import { compileWorkflow } from '../plan/compile-workflow.js';
@@ -55,7 +55,36 @@ export function createFileResolver(registry?: ComponentRegistry): ComponentResol
 
 function loadComponent(file: string): ResolvedComponent {
   if (!existsSync(file)) throw new Error(`component file "${file}" not found`);
-  return parseComponent(readFileSync(file, 'utf8'), file);
+  return parseComponent(readSourceFile(file), file);
+}
+
+/** The largest workflow or component file read, bytes (4 MiB: four times the API's body limit). */
+export const MAX_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The text of a workflow or component file. Only a regular file of at most MAX_FILE_BYTES is
+ * read: `/dev/zero`, a FIFO or a folder would make a reader wait forever or fill memory, so
+ * they are refused before reading (and a FIFO is opened non-blocking, in case one appears
+ * between the check and the open). Throws an Error saying why, which callers report.
+ */
+export function readSourceFile(path: string): string {
+  const notRegular = (kind: string) => new Error(`${path} is ${kind}, not a regular file`);
+  const before = statSync(path);
+  if (before.isDirectory()) throw notRegular('a folder');
+  if (!before.isFile()) throw notRegular('a device, pipe or socket');
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw notRegular('a device, pipe or socket');
+    if (stat.size > MAX_FILE_BYTES) {
+      throw new Error(
+        `${path} is ${stat.size} bytes, over the limit of ${MAX_FILE_BYTES} bytes for a workflow or component file`,
+      );
+    }
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -81,7 +110,8 @@ export function validateFiles(paths: readonly string[], resolver: ComponentResol
   for (const path of paths) {
     try {
       const text = readText(path);
-      const { value, source, issues: readIssues } = parseSource(text, path);
+      const parsed = parseSource(text, path);
+      const { value, source, issues: readIssues } = parsed;
       if (readIssues.length > 0 && value === undefined) {
         issues.push(...readIssues);
         continue;
@@ -91,7 +121,7 @@ export function validateFiles(paths: readonly string[], resolver: ComponentResol
         continue;
       }
       const kind = asRecord(value)?.kind;
-      if (kind === 'Workflow') compileWorkflow(text, path, resolver);
+      if (kind === 'Workflow') compileWorkflow(text, path, resolver, parsed);
       else if (kind === 'Component') parseComponent(text, path);
       else {
         const hint = typeof kind === 'string' ? didYouMean(kind, ['Workflow', 'Component']) : '';
@@ -113,7 +143,7 @@ export function validateFiles(paths: readonly string[], resolver: ComponentResol
 
 function readText(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readSourceFile(path);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new PlanError([{ file: path, line: 1, column: 1, path: '', message: `cannot read the file: ${reason}` }]);

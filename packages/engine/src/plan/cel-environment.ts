@@ -1,16 +1,33 @@
 import { Environment, type EnvironmentOptions } from '@marcbachmann/cel-js';
 
 /**
+ * The size limits of one expression (documented in docs/workflows.md). Checking and evaluating
+ * walk the expression's tree recursively, so a 5,000-term sum overflowed the stack; each limit
+ * is far above what a real expression needs.
+ */
+export const EXPRESSION_LIMITS = {
+  /** names, values, operators and calls in one expression */
+  maxAstNodes: 1000,
+  /** nesting of parentheses, lists, maps, calls and member access */
+  maxDepth: 100,
+  maxListElements: 1000,
+  maxMapEntries: 1000,
+  maxCallArguments: 32,
+} as const;
+
+/**
  * A CEL environment with Pilotage's settings: list and map literals may mix types (they are
- * JSON), optional chaining (`inputs.?ref.orValue("main")`) is on, and `replace` of the CEL
- * strings extension is added (the library has `split`, `trim`, `lowerAscii`, `upperAscii`
- * but not `replace`, which CI expressions need: `payload.ref.replace("refs/heads/", "")`).
- * Load-time checking and run-time evaluation both use it, so they agree on what exists.
+ * JSON), optional chaining (`inputs.?ref.orValue("main")`) is on, `EXPRESSION_LIMITS` apply,
+ * and `replace` of the CEL strings extension is added (the library has `split`, `trim`,
+ * `lowerAscii`, `upperAscii` but not `replace`, which CI expressions need:
+ * `payload.ref.replace("refs/heads/", "")`). Load-time checking and run-time evaluation both
+ * use it, so they agree on what exists.
  */
 export function newCelEnvironment(options: EnvironmentOptions = {}): Environment {
   return new Environment({
     homogeneousAggregateLiterals: false,
     enableOptionalTypes: true,
+    limits: EXPRESSION_LIMITS,
     ...options,
   }).registerFunction('string.replace(string, string): string', (text: string, from: string, to: string) =>
     text.replaceAll(from, to),

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { cpuUsage } from 'node:process';
 import { test } from 'node:test';
 import { compileWorkflow } from './compile-workflow.js';
+import { largeWorkflow } from '../../test/support/large-workflow.js';
 import type { ComponentResolver } from './component-resolver.js';
 
 const noComponents: ComponentResolver = {
@@ -9,25 +10,6 @@ const noComponents: ComponentResolver = {
     throw new Error(`no component ${ref}`);
   },
 };
-
-/** `stages` stages of `perStage` inline actions; each action reads an action of the stage before. */
-export function largeWorkflow(stages: number, perStage: number): string {
-  const lines = [
-    'apiVersion: pilotage.dev/v1',
-    'kind: Workflow',
-    'name: large',
-    'inputs: { type: object, properties: { name: { type: string, default: x } } }',
-    'stages:',
-  ];
-  for (let s = 0; s < stages; s++) {
-    lines.push(`  - name: s${s}`, '    actions:');
-    for (let a = 0; a < perStage; a++) {
-      const read = s === 0 ? '${{ inputs.name }}' : `\${{ actions.a${s - 1}x${a}.status }}`;
-      lines.push(`      - name: a${s}x${a}`, '        run: echo hi', `        with: { v: "${read}" }`);
-    }
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 // Compile time used to grow with stages × actions (a CEL environment per stage, declaring every
 // earlier action: 10,000 actions took 40 s). This bounds CPU time, not wall time (the sandbox

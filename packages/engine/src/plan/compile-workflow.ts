@@ -26,7 +26,7 @@ import {
 } from './json-access.js';
 import { timeoutMs, userSchema } from './parse-component.js';
 import { checkSchema } from './schema-check.js';
-import { parseSource } from './source-doc.js';
+import { parseSource, type ParsedSource } from './source-doc.js';
 import {
   PLAN_DEFAULTS,
   type Plan,
@@ -42,10 +42,16 @@ import { workflowJsonSchema } from './workflow-schema.js';
  * `file` names the file in messages and expression positions; components are found through
  * `resolver`. Throws PlanError listing every issue of the file (and of the component files it
  * uses): syntax, schema, names, references, expressions, and `with:` values the component's
- * inputs schema rejects. Pure apart from what the resolver does.
+ * inputs schema rejects. Pure apart from what the resolver does. `parsed` is `parseSource(text,
+ * file)` when the caller has it already (it is not changed).
  */
-export function compileWorkflow(text: string, file: string, resolver: ComponentResolver): Plan {
-  const { value, source, issues: readIssues } = parseSource(text, file);
+export function compileWorkflow(
+  text: string,
+  file: string,
+  resolver: ComponentResolver,
+  parsed: ParsedSource = parseSource(text, file),
+): Plan {
+  const { value, source, issues: readIssues } = parsed;
   const issues = new IssueList(source);
   issues.add(...readIssues);
   if (value === undefined) issues.throwIfAny();

@@ -77,7 +77,7 @@ export class ExpressionChecker {
       const summary =
         error.summary === 'Unexpected token: EOF'
           ? 'unexpected end of the expression'
-          : error.summary.replace(/\bEOF\b/, 'the end');
+          : (limitMessage(error.summary) ?? error.summary.replace(/\bEOF\b/, 'the end'));
       return failed(error.range?.start ?? 0, `invalid expression: ${summary}`);
     }
     const walk = new ReferenceWalk(this.#scope, source, self);
@@ -116,6 +116,23 @@ export function forAction(
   self: string,
 ): { check(source: string, condition?: boolean): ExpressionCheck } {
   return { check: (source, condition) => checker.check(source, condition, self) };
+}
+
+const LIMIT_WORDS: Readonly<Record<string, string>> = {
+  maxAstNodes: 'the expression is too large: at most %d names, values, operators and calls',
+  maxDepth: 'the expression nests too deep: at most %d levels',
+  maxListElements: 'the list is too long: at most %d items',
+  maxMapEntries: 'the map is too large: at most %d entries',
+  maxCallArguments: 'the call has too many arguments: at most %d',
+};
+
+// "Exceeded maxAstNodes (1000)" → what to do about it
+function limitMessage(summary: string): string | undefined {
+  const match = /^Exceeded (\w+) \((\d+)\)/.exec(summary);
+  const words = match ? LIMIT_WORDS[match[1]!] : undefined;
+  return words === undefined
+    ? undefined
+    : `${words.replace('%d', match![2]!)}; split it into several values or actions`;
 }
 
 function failed(offset: number, message: string): ExpressionCheck {

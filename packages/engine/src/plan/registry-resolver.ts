@@ -2,7 +2,7 @@ import type { JsonValue } from '../domain/vocabulary.js';
 import { isPathRef, isRegistryRef, type ComponentResolver } from './component-resolver.js';
 import { asArray, asRecord, asString, deepFreeze } from './json-access.js';
 import { parseComponent } from './parse-component.js';
-import { parseSource } from './source-doc.js';
+import { parseSource, type ParsedSource } from './source-doc.js';
 import type { ResolvedComponent } from './types.js';
 import { compareVersions, maxSatisfying, parseRange, RANGE_FORMS } from './version-range.js';
 
@@ -115,10 +115,10 @@ function registeredList(versions: readonly RegistryEntry[]): string {
 /**
  * The component names a workflow text references through the registry (`name@…` in
  * `stages[].actions[].component`), each once, in file order: what to preload before compiling.
- * Unreadable text gives an empty list (the compiler reports it).
+ * Unreadable text gives an empty list (the compiler reports it). `parsed` as for compileWorkflow.
  */
-export function registryNames(text: string, file: string): string[] {
-  const { value } = parseSource(text, file);
+export function registryNames(text: string, file: string, parsed: ParsedSource = parseSource(text, file)): string[] {
+  const { value } = parsed;
   const names = new Set<string>();
   for (const stage of asArray(asRecord(value as JsonValue | undefined)?.stages) ?? []) {
     for (const action of asArray(asRecord(stage)?.actions) ?? []) {

@@ -3,6 +3,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { JsonSchema, JsonValue } from '../domain/vocabulary.js';
 import { didYouMean } from './did-you-mean.js';
+import { linearRegExp, unsupportedPattern } from './linear-regexp.js';
 
 /**
  * JSON Schema helpers for the schemas users write: workflow `inputs`, component `inputs` and
@@ -15,6 +16,8 @@ const CACHE_LIMIT = 500;
 
 function newAjv(useDefaults: boolean): Ajv2020 {
   const ajv = new Ajv2020({
+    // patterns run in linear time: a run's data can never make validation backtrack for seconds
+    code: { regExp: linearRegExp },
     allErrors: true,
     strict: true,
     strictTypes: false,
@@ -186,6 +189,15 @@ function metaSchemaProblems(schema: Record<string, unknown>, errors: readonly Er
 }
 
 function compileProblem(schema: Record<string, unknown>, message: string): SchemaProblem {
+  const pattern = findUnsupportedPattern(schema);
+  if (pattern !== undefined) {
+    return {
+      path: pattern.path,
+      message:
+        `invalid JSON Schema: the pattern ${JSON.stringify(pattern.pattern)} is not supported (${pattern.reason}): ` +
+        'patterns are matched in linear time (RE2 syntax), which has no look-around and no backreferences',
+    };
+  }
   const keyword = /unknown keyword: "([^"]+)"/.exec(message)?.[1];
   if (keyword !== undefined) {
     const path = findKey(schema, keyword);
@@ -235,6 +247,31 @@ function findKey(node: unknown, key: string, path: (string | number)[] = []): (s
       const found = findKey(child, key, [...path, name]);
       if (found) return found;
     }
+  }
+  return undefined;
+}
+
+// the first `pattern` value, or `patternProperties` key, that RE2 cannot run
+function findUnsupportedPattern(
+  node: unknown,
+  path: (string | number)[] = [],
+): { path: (string | number)[]; pattern: string; reason: string } | undefined {
+  if (!isObject(node) && !Array.isArray(node)) return undefined;
+  if (isObject(node) && path.at(-1) !== 'properties') {
+    const candidates: [string, (string | number)[]][] = [];
+    if (typeof node.pattern === 'string') candidates.push([node.pattern, [...path, 'pattern']]);
+    if (isObject(node.patternProperties)) {
+      for (const key of Object.keys(node.patternProperties))
+        candidates.push([key, [...path, 'patternProperties', key]]);
+    }
+    for (const [pattern, at] of candidates) {
+      const reason = unsupportedPattern(pattern);
+      if (reason !== undefined) return { path: at, pattern, reason };
+    }
+  }
+  for (const [name, child] of Object.entries(node)) {
+    const found = findUnsupportedPattern(child, [...path, Array.isArray(node) ? Number(name) : name]);
+    if (found) return found;
   }
   return undefined;
 }

@@ -1,7 +1,8 @@
+import { PlanError } from '../domain/issue.js';
 import { compileWorkflow } from '../plan/compile-workflow.js';
-import { createRegistryResolver, registryNames, type RegistryEntry } from '../plan/registry-resolver.js';
+import type { RegistryResolver } from '../plan/registry-resolver.js';
+import { parseSource, type ParsedSource } from '../plan/source-doc.js';
 import type { Plan } from '../plan/types.js';
-import type { ComponentStore } from '../store/types.js';
 
 /** A workflow compiled on the server, and the warnings its component references raised. */
 export interface CompiledWithRegistry {
@@ -12,19 +13,25 @@ export interface CompiledWithRegistry {
 }
 
 /**
- * Compile a workflow text against the component registry: loads every registered version of
- * each component the text names (`name@…`), then compiles with `createRegistryResolver`
- * (ranges → highest non-deprecated match; paths refused). `file` names the text in issues.
- * Throws PlanError listing every issue, with line and field.
+ * Compile a workflow text against registered components (`createRegistryResolver`: ranges →
+ * highest non-deprecated match; paths refused). `file` names the text in issues. With
+ * `expectName` (the name in a PUT's URL), a file naming another workflow is an issue at its
+ * `name:`. Throws PlanError listing every issue, with line and field. Pure. `parsed` as for
+ * compileWorkflow.
  */
-export async function compileWithRegistry(
-  components: ComponentStore,
+export function compileWithRegistry(
+  resolver: RegistryResolver,
   text: string,
   file: string,
-): Promise<CompiledWithRegistry> {
-  const entries: RegistryEntry[] = [];
-  for (const name of registryNames(text, file)) entries.push(...(await components.versions(name)));
-  const resolver = createRegistryResolver(entries);
-  const { file: _file, ...plan } = compileWorkflow(text, file, resolver);
+  expectName?: string,
+  parsed: ParsedSource = parseSource(text, file),
+): CompiledWithRegistry {
+  const { file: _file, ...plan } = compileWorkflow(text, file, resolver, parsed);
+  if (expectName !== undefined && plan.name !== expectName) {
+    const doc = parsed.source;
+    throw new PlanError([
+      doc.issue(['name'], `the file names workflow "${plan.name}" but the URL names "${expectName}"; they must match`),
+    ]);
+  }
   return { plan, warnings: [...resolver.warnings] };
 }

@@ -1,10 +1,8 @@
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import { NotFoundError } from '../../domain/errors.js';
-import type { JsonObject } from '../../domain/vocabulary.js';
-import { parseComponent } from '../../plan/parse-component.js';
 import { NAME_PATTERN } from '../../plan/schema-defs.js';
-import { parseSource } from '../../plan/source-doc.js';
+import { inProcessCompiler } from '../../service/file-compiler.js';
 import type { ComponentVersionRecord } from '../../store/types.js';
 import { seesServerInternals } from '../server-internals.js';
 import type { ApiDeps } from '../api-deps.js';
@@ -70,8 +68,7 @@ export const componentRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asy
       async (request, reply) => {
         const body = readSourceBody(request.body, true);
         const file = body.file ?? 'component.yaml';
-        const component = parseComponent(body.source, file);
-        const spec = parseSource(body.source, file).value as JsonObject;
+        const { component, spec } = await (deps.compiler ?? inProcessCompiler).component(body.source, file);
         const record: ComponentVersionRecord = {
           name: component.name,
           version: component.version,

@@ -4,12 +4,10 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import { NotFoundError } from '../../domain/errors.js';
-import { PlanError } from '../../domain/issue.js';
 import type { JsonValue } from '../../domain/vocabulary.js';
 import { NAME_PATTERN } from '../../plan/schema-defs.js';
-import { parseSource } from '../../plan/source-doc.js';
 import type { Plan, PlanTrigger } from '../../plan/types.js';
-import { compileWithRegistry } from '../../service/compile-with-registry.js';
+import { inProcessCompiler } from '../../service/file-compiler.js';
 import type { WorkflowRecord, WorkflowVersionRecord } from '../../store/types.js';
 import type { ApiDeps } from '../api-deps.js';
 import { errorResponses } from '../error-reply.js';
@@ -247,13 +245,12 @@ async function applyWorkflow(
 ): Promise<Static<typeof ApplyReply>> {
   const defaultFile = urlName === undefined ? 'workflow.yaml' : `${urlName}.yaml`;
   const { source, file = defaultFile } = readSourceBody(request.body, false);
-  const { plan, warnings } = await compileWithRegistry(deps.store.components, source, file);
-  if (urlName !== undefined && plan.name !== urlName) {
-    const doc = parseSource(source, file).source;
-    throw new PlanError([
-      doc.issue(['name'], `the file names workflow "${plan.name}" but the URL names "${urlName}"; they must match`),
-    ]);
-  }
+  const { plan, warnings } = await (deps.compiler ?? inProcessCompiler).workflow(
+    deps.store.components,
+    source,
+    file,
+    urlName,
+  );
   const digest = createHash('sha256').update(source).digest('hex');
   const { version, created } = await deps.store.workflows.apply({
     name: plan.name,

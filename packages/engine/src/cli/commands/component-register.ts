@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readSourceFile } from '../../plan-files/load.js';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConflictError, PilotageError, ValidationError } from '../../domain/errors.js';
@@ -42,7 +43,7 @@ export interface Outcome {
  * text is `unchanged`, with another text a ConflictError.
  */
 export async function registerFile(client: ApiClient, file: string): Promise<Outcome> {
-  const source = readFileSync(file, 'utf8');
+  const source = readSourceFile(file);
   const shown = relative(process.cwd(), resolve(file)) || file;
   try {
     const answer = await client.request<{ name: string; version: string }>('POST', '/v1/components', {

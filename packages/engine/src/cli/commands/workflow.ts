@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readSourceFile } from '../../plan-files/load.js';
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Static } from '@sinclair/typebox';
@@ -51,7 +51,7 @@ export function registerWorkflow(program: Command): void {
           const shown = relative(process.cwd(), resolve(file)) || file;
           let source: string;
           try {
-            source = readFileSync(file, 'utf8');
+            source = readSourceFile(file);
           } catch (error) {
             throw new ValidationError(`${shown}: cannot read the file: ${(error as Error).message}`);
           }

@@ -1,0 +1,107 @@
+import { Worker } from 'node:worker_threads';
+import { PlanError, type Issue } from '../domain/issue.js';
+import type { RegistryEntry } from '../plan/registry-resolver.js';
+import type { CompiledWithRegistry } from './compile-with-registry.js';
+import { registryEntries, type CompiledComponent, type FileCompiler } from './file-compiler.js';
+
+type Step = { readonly text: string; readonly file: string } & (
+  | { readonly op: 'names' }
+  | { readonly op: 'workflow'; readonly entries: readonly RegistryEntry[]; readonly expectName?: string }
+  | { readonly op: 'component' }
+);
+
+/** A message to the compile thread. */
+export type CompileRequest = Step & { readonly id: number };
+
+/** Its answer: a result (as JSON text), the issues of a PlanError, or another error's message. */
+export type CompileResponse = { readonly id: number } & (
+  { readonly ok: string } | { readonly issues: readonly Issue[] } | { readonly error: string }
+);
+
+/** The server's FileCompiler, and how to stop its thread. */
+export interface CompileWorker extends FileCompiler {
+  /** stop the thread; calls still waiting are rejected. Safe to repeat. */
+  close(): Promise<void>;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/**
+ * A FileCompiler whose parsing and compiling run on one worker thread, so that the server's
+ * event loop keeps answering (a 10,000-action workflow takes about a second to compile). Calls
+ * are served in order. The thread starts on the first call; if it dies (out of memory), the
+ * calls it held are rejected and the next call starts a new one.
+ */
+export function startCompileWorker(): CompileWorker {
+  let worker: Worker | undefined;
+  let nextId = 1;
+  const pending = new Map<number, Pending>();
+  const failAll = (error: Error): void => {
+    for (const call of pending.values()) call.reject(error);
+    pending.clear();
+  };
+
+  const thread = (): Worker => {
+    if (worker !== undefined) return worker;
+    const started = spawnThread();
+    started.on('message', (response: CompileResponse) => {
+      const call = pending.get(response.id);
+      if (call === undefined) return;
+      pending.delete(response.id);
+      if ('issues' in response) call.reject(new PlanError(response.issues));
+      else if ('error' in response) call.reject(new Error(response.error));
+      else call.resolve(JSON.parse(response.ok));
+    });
+    started.on('error', (error) => {
+      if (worker === started) worker = undefined;
+      failAll(new Error(`the compile thread failed: ${error.message}`, { cause: error }));
+    });
+    started.on('exit', () => {
+      if (worker === started) worker = undefined;
+      failAll(new Error('the compile thread stopped'));
+    });
+    worker = started;
+    return started;
+  };
+
+  const call = <T>(request: Step): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      thread().postMessage({ ...request, id });
+    });
+
+  return {
+    async workflow(components, text, file, expectName) {
+      const names = await call<string[]>({ op: 'names', text, file });
+      const entries = await registryEntries(components, names);
+      return call<CompiledWithRegistry>({
+        op: 'workflow',
+        text,
+        file,
+        entries,
+        ...(expectName === undefined ? {} : { expectName }),
+      });
+    },
+    component: (text, file) => call<CompiledComponent>({ op: 'component', text, file }),
+    async close() {
+      const stopping = worker;
+      worker = undefined;
+      if (stopping !== undefined) await stopping.terminate();
+      failAll(new Error('the compile thread was stopped'));
+    },
+  };
+}
+
+// From the build, the thread's module is a .js beside this one. From the sources (tests through
+// tsx), it is a .ts, which a worker loads only once tsx's loader is registered in that thread.
+function spawnThread(): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(`./compile-worker-thread.${fromSource ? 'ts' : 'js'}`, import.meta.url);
+  if (!fromSource) return new Worker(entry);
+  const code = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
+  return new Worker(code, { eval: true });
+}
