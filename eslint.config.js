@@ -31,7 +31,15 @@ const ioModules = ['fs', 'fs/promises', 'child_process', 'net', 'http', 'https',
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'packages/web/**', '**/.scratch*/**', 'components/**', 'examples/**'],
+    ignores: [
+      '**/*.generated.ts',
+      '**/dist/**',
+      '**/node_modules/**',
+      'packages/web/**',
+      '**/.scratch*/**',
+      'components/**',
+      'examples/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -10,10 +10,8 @@ import { CallbackRegistry } from './protocol/registry.js';
 import { postEventData } from './protocol/endpoint-push.js';
 import { startCallbackServer } from './protocol/server.js';
 import { openStore } from './store/open-store.js';
-import { startDeliveryWorker, type DeliveryWorker } from './events/delivery-worker.js';
+import type { DeliveryWorker } from './events/delivery-worker.js';
 import { createRunEventBuilder } from './events/run-event-builder.js';
-import { localLeaseIdentity } from './events/sink-lease.js';
-import { sinkFromTarget } from './events/sinks/sink-from-target.js';
 import type { Sink } from './events/sinks/sink.js';
 import { cipherInputSeal } from './service/input-seal.js';
 import { createSecretCipher } from './service/secret-cipher.js';
@@ -92,9 +90,22 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       options.callbackServedAt === undefined
         ? await startCallbackServer({ host: config.callbackHost, port: config.callbackPort, registry })
         : { url: options.callbackServedAt, close: () => Promise.resolve() };
-    const sinks = [...config.eventSinks.map((target) => sinkFromTarget(target)), ...(options.sinks ?? [])];
-    const lease = { store: store.sinkLeases, ...localLeaseIdentity(config.engineId) };
-    if (sinks.length > 0) delivery = startDeliveryWorker({ deliveries: store.deliveries, sinks, lease });
+    // the sinks' modules (the CloudEvents SDK for HTTP) only for a run that has sinks
+    const configuredSinks =
+      config.eventSinks.length === 0
+        ? []
+        : await import('./events/sinks/sink-from-target.js').then(({ sinkFromTarget }) =>
+            config.eventSinks.map((target) => sinkFromTarget(target)),
+          );
+    const sinks = [...configuredSinks, ...(options.sinks ?? [])];
+    if (sinks.length > 0) {
+      const [{ startDeliveryWorker }, { localLeaseIdentity }] = await Promise.all([
+        import('./events/delivery-worker.js'),
+        import('./events/sink-lease.js'),
+      ]);
+      const lease = { store: store.sinkLeases, ...localLeaseIdentity(config.engineId) };
+      delivery = startDeliveryWorker({ deliveries: store.deliveries, sinks, lease });
+    }
     const configured = await configuredExecutors(config, {
       secrets: { ...config.secrets, ...options.secrets },
       info: warn,
@@ -158,11 +169,6 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     await store.close();
     throw error;
   }
-}
-
-/** Open the configured store alone (read-only commands: `runs list|show|logs`). */
-export async function openConfiguredStore(config: Config): Promise<Store> {
-  return openStore({ url: config.db });
 }
 
 function inputSealOption(config: Config, options: RuntimeOptions): { inputSeal?: InputSeal } {

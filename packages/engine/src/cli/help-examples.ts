@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 
 /**
  * Examples shown at the end of each command's `--help`, by command path (`runs list`). Every
- * command has some: `addHelpExamples` fails the start of the CLI's tests when one is missing.
+ * command has some: help-examples.test.ts fails when one is missing.
  */
 export const HELP_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   '': [

@@ -39,7 +39,10 @@ export async function followRemoteRun(client: ApiClient, runId: string, flags: R
       if (event === 'snapshot') {
         const snapshot = data as { run: ViewRun; stages: RunOutline['stages']; tasks: ViewTask[] };
         if (output === undefined) {
-          output = new RunOutput(new RunView({ name: snapshot.run.workflow, stages: snapshot.stages }, look()), flags);
+          output = await RunOutput.open(
+            new RunView({ name: snapshot.run.workflow, stages: snapshot.stages }, look()),
+            flags,
+          );
           output.start();
         }
         output.apply({ kind: 'run', run: snapshot.run });

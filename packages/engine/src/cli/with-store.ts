@@ -1,4 +1,4 @@
-import { openConfiguredStore } from '../main.js';
+import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
 import { EXIT, reportError } from './output.js';
 import { configFrom } from './runtime-flags.js';
@@ -13,7 +13,7 @@ export async function withStore(
 ): Promise<void> {
   let store: Store | undefined;
   try {
-    store = await openConfiguredStore(configFrom({ db: flags.db }));
+    store = await openStore({ url: configFrom({ db: flags.db }).db });
     await fn(store);
     process.exitCode ??= EXIT.ok;
   } catch (error) {

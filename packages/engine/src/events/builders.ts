@@ -14,7 +14,7 @@ import {
   type TaskRunContent,
   type TaskRunFinishedContent,
 } from './types.js';
-import { assertValidCdevent } from './validate.js';
+import { assertValidRunEvent } from './run-event-check.js';
 
 /**
  * Builders of the five run and task-run CDEvents. Pure apart from the fresh ULID `context.id`
@@ -120,7 +120,7 @@ function build<C extends object>(
     },
     subject: { id: subjectId, source, content },
   };
-  assertValidCdevent(event);
+  assertValidRunEvent(event);
   return event;
 }
 

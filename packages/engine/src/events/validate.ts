@@ -1,11 +1,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { ErrorObject, ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv';
 import { PilotageError } from '../domain/errors.js';
 import { isJsonObject } from '../domain/vocabulary.js';
+import { newAjv2020 } from '../plan/load-ajv.js';
+import { toIssues } from './cdevent-issues.js';
 import {
   CDEVENTS_SPEC_VERSION,
   CORE_TYPE_PREFIX,
@@ -19,11 +20,6 @@ import {
  * `packages/engine/schemas/cdevents` (never fetched at run time). Schemas are read on first use
  * and each event type's validator is compiled the first time an event of that type is seen.
  */
-
-// ajv-formats is CommonJS with `exports.default`; under NodeNext the default import is the
-// module object, so take its `default` when present.
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
-  addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
 
 /** Folder of the vendored schemas (same relative place from `src/events` and `dist/events`). */
 export const CDEVENTS_SCHEMA_DIR = fileURLToPath(new URL('../../schemas/cdevents/', import.meta.url));
@@ -68,9 +64,9 @@ function typeOf(schema: Record<string, unknown>): string | undefined {
 }
 
 function load(dir: string): Loaded {
-  // strict: false because testoutputpublished.json uses the non-standard `example` keyword.
-  const ajv = new Ajv2020({ strict: false, allErrors: true });
-  addFormats(ajv);
+  // made on first use (a run validates no CDEvent of its own: run-event-check.ts does that);
+  // strict: false because testoutputpublished.json uses the non-standard `example` keyword
+  const ajv = newAjv2020({ strict: false, allErrors: true });
   const linksDir = join(dir, 'links');
   for (const name of readdirSync(linksDir)
     .filter((n) => n.endsWith('.json'))
@@ -90,36 +86,6 @@ function load(dir: string): Loaded {
   }
   const custom = ajv.compile(readJson(join(dir, 'custom', 'schema.json')));
   return { ajv, rawByType, compiled: new Map(), custom, byUri: new Map() };
-}
-
-function escapePointer(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-/** Ajv errors → issues whose path points at the offending key itself. */
-function toIssues(errors: readonly ErrorObject[] | null | undefined, prefix = ''): CdeventIssue[] {
-  const issues: CdeventIssue[] = [];
-  const seen = new Set<string>();
-  for (const e of errors ?? []) {
-    let path = e.instancePath;
-    let message = e.message ?? 'is invalid';
-    if (e.keyword === 'required') {
-      path += '/' + escapePointer(String(e.params.missingProperty));
-      message = 'is required';
-    } else if (e.keyword === 'additionalProperties') {
-      path += '/' + escapePointer(String(e.params.additionalProperty));
-      message = 'is not allowed here (additionalProperties is false)';
-    } else if (e.keyword === 'enum') {
-      message = `must be one of ${JSON.stringify(e.params.allowedValues)}`;
-    }
-    const issue = { path, message: prefix + message };
-    const key = `${issue.path}\u0000${issue.message}`;
-    if (!seen.has(key)) {
-      seen.add(key);
-      issues.push(issue);
-    }
-  }
-  return issues;
 }
 
 function knownTypeList(l: Loaded): string[] {

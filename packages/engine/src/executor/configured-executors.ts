@@ -1,9 +1,8 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { Config } from '../config/config.js';
 import { ConfigError } from '../domain/errors.js';
 import { detectDockerEndpoint, dockerEndpointCandidates, dockerOptionsFor } from './docker/docker-connection.js';
 import type { DockerEndpoint, DockerEnv } from './docker/docker-connection.js';
-import { createDockerExecutor } from './docker/docker-executor.js';
 import type { DockerExecutorOptions } from './docker/docker-executor.js';
 import { createOnDemandDockerExecutor, describeCandidates } from './docker/on-demand-docker-executor.js';
 import { registryAuthFromSecrets } from './docker/registry-auth.js';
@@ -92,6 +91,7 @@ export async function configuredExecutors(config: Config, setup: ExecutorSetup =
     return { executors: [local, onDemand()], defaultName: 'local' };
   }
   if (config.executor === 'auto') info(`executor auto: using docker at ${found.dockerHost} (${found.source})`);
+  const { createDockerExecutor } = await import('./docker/docker-executor.js');
   const docker = createDockerExecutor({ ...dockerOptions, dockerHost: found.dockerHost });
   return { executors: [local, docker], defaultName: 'docker' };
 }
@@ -109,7 +109,8 @@ export async function connectConfiguredDocker(
   const { dockerEnv, candidates } = dockerEndpointsOf(config);
   const endpoint = await detectDockerEndpoint(dockerEnv, detectTimeoutMs, candidates);
   if (endpoint === undefined) throw noEndpoint(what, candidates);
-  return { docker: new Docker(dockerOptionsFor(endpoint.dockerHost, dockerEnv)), endpoint };
+  const { default: Dockerode } = await import('dockerode');
+  return { docker: new Dockerode(dockerOptionsFor(endpoint.dockerHost, dockerEnv)), endpoint };
 }
 
 /**

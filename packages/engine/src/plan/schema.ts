@@ -1,9 +1,9 @@
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import type { JsonSchema, JsonValue } from '../domain/vocabulary.js';
 import { didYouMean } from './did-you-mean.js';
 import { linearRegExp, unsupportedPattern } from './linear-regexp.js';
+import { newAjv2020 } from './load-ajv.js';
 
 /**
  * JSON Schema helpers for the schemas users write: workflow `inputs`, component `inputs` and
@@ -11,11 +11,11 @@ import { linearRegExp, unsupportedPattern } from './linear-regexp.js';
  * formats (a typo in a schema is a load error, not a schema that accepts everything).
  */
 
-const addFormats = addFormatsModule.default;
 const CACHE_LIMIT = 500;
 
+/** The Ajv of user-written schemas; made on the first schema compiled (load-ajv.ts). */
 function newAjv(useDefaults: boolean): Ajv2020 {
-  const ajv = new Ajv2020({
+  return newAjv2020({
     // patterns run in linear time: a run's data can never make validation backtrack for seconds
     code: { regExp: linearRegExp },
     allErrors: true,
@@ -26,18 +26,18 @@ function newAjv(useDefaults: boolean): Ajv2020 {
     useDefaults,
     logger: false,
   });
-  addFormats(ajv);
-  return ajv;
 }
 
-const validating = newAjv(false);
-const defaulting = newAjv(true);
+let validatingAjv: Ajv2020 | undefined;
+let defaultingAjv: Ajv2020 | undefined;
+const validating = (): Ajv2020 => (validatingAjv ??= newAjv(false));
+const defaulting = (): Ajv2020 => (defaultingAjv ??= newAjv(true));
 const validators = new Map<string, ValidateFunction>();
 const defaulters = new Map<string, ValidateFunction>();
 
 // Plans are often re-read from the store, so the same schema arrives as a new object each time:
 // cache by content, and drop Ajv's own reference so schemas with an `$id` can be compiled again.
-function compiled(ajv: Ajv2020, cache: Map<string, ValidateFunction>, schema: JsonSchema): ValidateFunction {
+function compiled(ajvOf: () => Ajv2020, cache: Map<string, ValidateFunction>, schema: JsonSchema): ValidateFunction {
   const key = JSON.stringify(schema);
   const hit = cache.get(key);
   if (hit !== undefined) {
@@ -45,6 +45,7 @@ function compiled(ajv: Ajv2020, cache: Map<string, ValidateFunction>, schema: Js
     cache.set(key, hit);
     return hit;
   }
+  const ajv = ajvOf();
   const copy = structuredClone(schema);
   const validate = ajv.compile(copy);
   if (typeof copy === 'object') ajv.removeSchema(copy);
@@ -165,7 +166,8 @@ export function schemaProblems(schema: JsonSchema): SchemaProblem[] {
   if (schema.$schema !== undefined && schema.$schema !== DRAFT_2020 && schema.$schema !== `${DRAFT_2020}#`) {
     return [{ path: ['$schema'], message: `only JSON Schema draft 2020-12 is supported (${DRAFT_2020})` }];
   }
-  if (!validating.validateSchema(schema)) return metaSchemaProblems(schema, validating.errors ?? []);
+  const ajv = validating();
+  if (!ajv.validateSchema(schema)) return metaSchemaProblems(schema, ajv.errors ?? []);
   try {
     compileSchema(schema);
   } catch (error) {

@@ -1,39 +1,13 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
-import { isCallbackStep } from './body.js';
+import { answerCallback, CALLBACK_BODY_LIMIT_BYTES, NOT_FOUND } from './callback-answers.js';
 import type { CallbackRegistry } from './registry.js';
 import type { CallbackAnswer, CallbackReply } from './session.js';
-import { hashToken } from './tokens.js';
+
+export { CALLBACK_BODY_LIMIT_BYTES } from './callback-answers.js';
 
 /** Options of `callbackRoutes`. */
 export interface CallbackRoutesOptions {
   readonly registry: CallbackRegistry;
-}
-
-/** Largest callback body accepted, bytes (a TASK_RESULT with its output). */
-export const CALLBACK_BODY_LIMIT_BYTES = 1024 * 1024;
-
-const NOT_FOUND: CallbackAnswer = {
-  status: 404,
-  body: { ok: false, code: 'NOT_FOUND', message: 'unknown callback token' },
-};
-
-/** The 409 for a call whose task run has ended and whose session is gone. */
-function endedAnswer(state: string): CallbackAnswer {
-  return {
-    status: 409,
-    body: {
-      ok: false,
-      code: 'TASK_RUN_ENDED',
-      message: `refused: the task run has already ended (${state}); no callback is accepted after that`,
-      state,
-    },
-  };
-}
-
-/** No live session: 409 if the token's task run has ended, else the silent 404. */
-async function missingSession(registry: CallbackRegistry, tokenHash: string): Promise<CallbackAnswer> {
-  const state = await registry.endedState(tokenHash);
-  return state === undefined ? NOT_FOUND : endedAnswer(state);
 }
 
 const replySchema = {
@@ -112,12 +86,8 @@ export const callbackRoutes: FastifyPluginAsync<CallbackRoutesOptions> = async (
     },
     async (request, reply) => {
       const { token, step } = request.params;
-      if (!isCallbackStep(step)) return send(reply, NOT_FOUND);
-      const tokenHash = hashToken(token);
-      const session = registry.get(tokenHash);
-      if (session === undefined) return send(reply, await missingSession(registry, tokenHash));
       const raw = typeof request.body === 'string' ? request.body : undefined;
-      return send(reply, await session.submit(step, raw));
+      return send(reply, await answerCallback(registry, 'POST', token, step, raw));
     },
   );
 
@@ -134,13 +104,7 @@ export const callbackRoutes: FastifyPluginAsync<CallbackRoutesOptions> = async (
     },
     async (request, reply) => {
       const { token, step } = request.params;
-      if (step !== 'data') return send(reply, NOT_FOUND);
-      const tokenHash = hashToken(token);
-      const session = registry.get(tokenHash);
-      if (session === undefined) return send(reply, await missingSession(registry, tokenHash));
-      const data = session.data();
-      if ('json' in data) return reply.code(200).type('application/json; charset=utf-8').send(data.json);
-      return send(reply, data);
+      return send(reply, await answerCallback(registry, 'GET', token, step, undefined));
     },
   );
 
@@ -152,6 +116,10 @@ export const callbackRoutes: FastifyPluginAsync<CallbackRoutesOptions> = async (
   );
 };
 
-function send(reply: FastifyReply, answer: CallbackAnswer): FastifyReply {
+function send(
+  reply: FastifyReply,
+  answer: CallbackAnswer | { readonly status: 200; readonly json: string },
+): FastifyReply {
+  if ('json' in answer) return reply.code(200).type('application/json; charset=utf-8').send(answer.json);
   return reply.code(answer.status).send(answer.body);
 }

@@ -118,4 +118,24 @@ describe('startCallbackServer over real HTTP', () => {
     assert.equal(res.status, 404);
     assert.deepEqual(await res.json(), { ok: false, code: 'NOT_FOUND', message: 'unknown callback token' });
   });
+
+  test("the same answers as the API server's routes: one silent 404 for any other path or method, 413 over 1 MiB", async () => {
+    for (const [method, path] of [
+      ['POST', '/v1/callbacks/real-http-token/nope'],
+      ['GET', '/v1/callbacks/real-http-token/component-start'],
+      ['PUT', '/v1/callbacks/real-http-token/task-start'],
+      ['GET', '/elsewhere'],
+      ['POST', '/v1/callbacks/real-http-token'],
+    ] as const) {
+      const res = await fetch(`${server.url}${path}`, { method });
+      assert.equal(res.status, 404, `${method} ${path}`);
+      assert.deepEqual(await res.json(), { ok: false, code: 'NOT_FOUND', message: 'unknown callback token' });
+    }
+    const big = await fetch(`${server.url}/v1/callbacks/real-http-token/task-status`, {
+      method: 'POST',
+      body: JSON.stringify({ message: 'x'.repeat(1024 * 1024) }),
+    });
+    assert.equal(big.status, 413);
+    assert.equal(((await big.json()) as { code: string }).code, 'BODY_TOO_LARGE');
+  });
 });

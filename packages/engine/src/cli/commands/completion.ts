@@ -4,6 +4,7 @@ import { complete } from '../completion/complete.js';
 import { COMPLETION_SHELLS, completionScript, type CompletionShell } from '../completion/scripts.js';
 import { completionSources } from '../completion/sources.js';
 import { EXIT, reportError } from '../output.js';
+import { buildProgram, invokedCommand } from '../program.js';
 import { configFrom } from '../runtime-flags.js';
 
 /**
@@ -43,7 +44,10 @@ export function registerCompletion(program: Command): void {
       } catch {
         // a broken config file: complete without a configured server
       }
-      const completion = await complete(program, words.length === 0 ? [''] : words, completionSources, configured);
+      const typed = words.length === 0 ? [''] : words;
+      // the tree with the command being typed registered for real (its flags, its subcommands)
+      const tree = await buildProgram(invokedCommand(typed.slice(0, -1)));
+      const completion = await complete(tree, typed, completionSources, configured);
       const lines =
         completion.kind === 'values'
           ? [

@@ -4,7 +4,7 @@ import { ValidationError } from '../../domain/errors.js';
 import { startDeliveryWorker } from '../../events/delivery-worker.js';
 import { localLeaseIdentity } from '../../events/sink-lease.js';
 import { sinkFromTarget } from '../../events/sinks/sink-from-target.js';
-import { openConfiguredStore } from '../../main.js';
+import { openStore } from '../../store/open-store.js';
 import type { DeliveryFilter, DeliveryRecord, DeliveryState, OutboxRecord, Store } from '../../store/types.js';
 import type { ApiClient } from '../api-client.js';
 import { EXIT, print, reportError } from '../output.js';
@@ -231,7 +231,7 @@ async function deliverCommand(flags: DeliverFlags): Promise<number> {
       throw new ValidationError('name at least one sink: --events URL|FILE|stdout (or PILOTAGE_EVENT_SINKS)');
     }
     const sinks = config.eventSinks.map((target) => sinkFromTarget(target));
-    store = await openConfiguredStore(config);
+    store = await openStore({ url: config.db });
     const worker = startDeliveryWorker({
       deliveries: store.deliveries,
       sinks,

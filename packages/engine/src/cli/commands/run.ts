@@ -9,7 +9,6 @@ import { createRuntime, type Runtime } from '../../main.js';
 import type { RunRecord } from '../../store/types.js';
 import { cancelOnInterrupt } from '../interrupt.js';
 import { EXIT, reportError } from '../output.js';
-import { followRemoteRun } from '../remote-run.js';
 import { parseRunData } from '../parse-inputs.js';
 import { RunOutput } from '../render/run-output.js';
 import { writeRunSummary } from '../render/run-summary.js';
@@ -115,6 +114,7 @@ async function runRemote(name: string, flags: RunFlags): Promise<number> {
     );
     if (!flags.json)
       process.stderr.write(`started ${run.workflow} #${run.number} (run ${run.id}) on ${client.server}\n`);
+    const { followRemoteRun } = await import('../remote-run.js');
     return await followRemoteRun(client, run.id, flags);
   } catch (error) {
     return reportError(error, flags.json === true);
@@ -157,7 +157,7 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
 
 async function follow(runtime: Runtime, plan: Plan, data: JsonObject, flags: RunFlags): Promise<number> {
   const { engine } = runtime;
-  const output = new RunOutput(new RunView(plan, look()), flags);
+  const output = await RunOutput.open(new RunView(plan, look()), flags);
   const unsubscribe = engine.subscribe((update: EngineUpdate) => output.apply(update));
   output.start();
   let run: RunRecord | undefined;

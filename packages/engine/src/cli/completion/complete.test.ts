@@ -18,7 +18,7 @@ const sources: CompletionSources = {
     return [{ value: '01JRUN', description: 'build #3 failed' }];
   },
 };
-const program = buildProgram();
+const program = await buildProgram('all');
 const values = (completion: Completion): string[] => {
   assert.equal(completion.kind, 'values');
   return completion.kind === 'values' ? completion.values.map((c) => c.value) : [];

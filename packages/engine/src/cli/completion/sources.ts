@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { openConfiguredStore } from '../../main.js';
+import { openStore } from '../../store/open-store.js';
 import { parseStoreUrl } from '../../store/parse-store-url.js';
 import type { RunRecord } from '../../store/types.js';
 import { createApiClient } from '../api-client.js';
@@ -45,7 +45,7 @@ async function localRuns(target: Target): Promise<Candidate[]> {
   const config = configFrom({ db: target.db });
   const location = parseStoreUrl(config.db);
   if (location.kind === 'sqlite' && (location.path === ':memory:' || !existsSync(location.path))) return [];
-  const store = await openConfiguredStore(config);
+  const store = await openStore({ url: config.db });
   try {
     return (await store.runs.list({ limit: 30 })).map(runCandidate);
   } finally {

@@ -1,4 +1,4 @@
-import logUpdate from 'log-update';
+import type logUpdateModule from 'log-update';
 import { jsonLine } from '../output.js';
 import { look } from '../terminal.js';
 import type { RunView, ViewUpdate } from './run-view.js';
@@ -22,15 +22,23 @@ export class RunOutput {
   readonly live: boolean;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(
+  private constructor(
     readonly view: RunView,
     private readonly flags: RunOutputFlags,
+    private readonly logUpdate: typeof logUpdateModule | undefined,
   ) {
-    this.live = !flags.json && !flags.plain && look().redraw;
+    this.live = logUpdate !== undefined;
+  }
+
+  /** The output for `flags`; the live view's renderer (log-update) is loaded only when it is used. */
+  static async open(view: RunView, flags: RunOutputFlags): Promise<RunOutput> {
+    const live = !flags.json && !flags.plain && look().redraw;
+    return new RunOutput(view, flags, live ? (await import('log-update')).default : undefined);
   }
 
   start(): void {
-    if (this.live && this.timer === undefined)
+    const logUpdate = this.logUpdate;
+    if (logUpdate !== undefined && this.timer === undefined)
       this.timer = setInterval(() => logUpdate(this.view.tree(Date.now())), 100);
   }
 
@@ -47,10 +55,10 @@ export class RunOutput {
 
   /** The run ended: draw the final tree (live mode). */
   stop(): void {
-    if (this.timer === undefined) return;
+    if (this.timer === undefined || this.logUpdate === undefined) return;
     this.dispose();
-    logUpdate(this.view.tree(Date.now()));
-    logUpdate.done();
+    this.logUpdate(this.view.tree(Date.now()));
+    this.logUpdate.done();
   }
 
   dispose(): void {

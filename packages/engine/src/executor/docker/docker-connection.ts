@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { DockerOptions } from 'dockerode';
 import { ConfigError } from '../../domain/errors.js';
 
@@ -138,7 +138,9 @@ export async function answersPing(dockerHost: string, env: DockerEnv, timeoutMs:
   } catch {
     return false;
   }
-  const docker = new Docker({ ...options, timeout: timeoutMs });
+  // dockerode (and its gRPC, SSH and tar dependencies) loads only when a runtime is contacted
+  const { default: Dockerode } = await import('dockerode');
+  const docker = new Dockerode({ ...options, timeout: timeoutMs });
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), timeoutMs);

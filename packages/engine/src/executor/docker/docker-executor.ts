@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import Docker from 'dockerode';
 import type { ContainerInspectInfo, DockerOptions } from 'dockerode';
 import { ExecutorError } from '../../domain/errors.js';
+import { DOCKER_DEFAULTS } from './docker-defaults.js';
 import type { PullPolicy } from '../../plan/types.js';
 import {
   executorStep,
@@ -26,13 +27,7 @@ import { LABELS, ownedLabels } from './labels.js';
 import { callbackBaseUrlFor, containerEndpointUrl, endpointUrlFor } from './network-urls.js';
 import { createVolumes, removeOwnedVolumes, seedMounts } from './volumes.js';
 
-/** Defaults of the docker executor. */
-export const DOCKER_DEFAULTS = {
-  dockerHost: 'unix:///var/run/docker.sock',
-  pullPolicy: 'if-missing' as PullPolicy,
-  network: 'host',
-  killGraceMs: 10_000,
-} as const;
+export { DOCKER_DEFAULTS } from './docker-defaults.js';
 
 /** Options of `createDockerExecutor`. */
 export interface DockerExecutorOptions {

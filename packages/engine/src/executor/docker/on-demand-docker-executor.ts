@@ -2,7 +2,7 @@ import { ExecutorError } from '../../domain/errors.js';
 import type { Executor } from '../executor.js';
 import { detectDockerEndpoint, isLocalDockerHost } from './docker-connection.js';
 import type { DockerEndpoint, DockerEnv } from './docker-connection.js';
-import { createDockerExecutor, DOCKER_DEFAULTS } from './docker-executor.js';
+import { DOCKER_DEFAULTS } from './docker-defaults.js';
 import type { DockerExecutor, DockerExecutorOptions } from './docker-executor.js';
 import { callbackBaseUrlFor } from './network-urls.js';
 import { createHostWorkspaces } from '../shared/host-workspaces.js';
@@ -44,8 +44,10 @@ export function createOnDemandDockerExecutor(options: OnDemandDockerOptions): Ex
   function connect(): Promise<DockerExecutor | undefined> {
     if (connected !== undefined) return Promise.resolve(connected);
     connecting ??= detectDockerEndpoint(dockerEnv, detectTimeoutMs, candidates)
-      .then((endpoint) => {
+      .then(async (endpoint) => {
         if (endpoint === undefined || closed) return undefined;
+        // the docker executor (dockerode and all it loads) only once a runtime answered
+        const { createDockerExecutor } = await import('./docker-executor.js');
         connected = createDockerExecutor({
           ...executorOptions,
           workspaces,

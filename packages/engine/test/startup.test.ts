@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { cliModules } from './support/loaded-modules.js';
+
+/** Modules by what they are for: a command that does not use one must not load it. */
+const KINDS: Readonly<Record<string, RegExp>> = {
+  database: /better-sqlite3|\/node_modules\/pg\/|\/node_modules\/kysely\/|\/vendor\/kysely\.js|\/dist\/store\//,
+  HTTP: /^node:https?$|\/node_modules\/(fastify|undici|@fastify)\/|\/dist\/api\/|\/dist\/protocol\/server\.js/,
+  Docker: /\/node_modules\/(dockerode|docker-modem|ssh2|@grpc)\/|\/dist\/executor\/docker\/docker-executor\.js/,
+  'web server': /\/node_modules\/(fastify|avvio|find-my-way|pino)\//,
+  OpenTelemetry: /\/node_modules\/@opentelemetry\//,
+  'CloudEvents SDK': /\/node_modules\/cloudevents\//,
+  'JSON Schema compiler': /\/node_modules\/ajv\/dist\/(2020|ajv|core|compile)/,
+  'live view renderer': /\/node_modules\/log-update\//,
+};
+
+const loadedKinds = (modules: readonly string[], kinds: readonly string[]): Record<string, string[]> => {
+  const found: Record<string, string[]> = {};
+  for (const kind of kinds) {
+    const hits = modules.filter((m) => KINDS[kind]!.test(m));
+    if (hits.length > 0) found[kind] = hits.slice(0, 3);
+  }
+  return found;
+};
+
+describe('start-up: a command loads only what it uses (issue 15)', () => {
+  let dir: string;
+  let workflow: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pilotage-startup-'));
+    workflow = join(dir, 'one.yaml');
+    await writeFile(
+      workflow,
+      'apiVersion: pilotage.dev/v1\nkind: Workflow\nname: one\nstages:\n  - name: s\n    actions:\n      - { name: a, run: "true" }\n',
+    );
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+
+  test('pilotage --version imports no database, HTTP or Docker module, and no command module', async () => {
+    const result = await cliModules(['--version']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.trim(), '0.1.0');
+    assert.deepEqual(loadedKinds(result.modules, Object.keys(KINDS)), {});
+    assert.deepEqual(
+      result.modules.filter((m) => m.includes('/dist/cli/commands/')),
+      [],
+    );
+    assert.ok(result.modules.length < 60, `${result.modules.length} modules`);
+  });
+
+  test('pilotage --help lists every command from stubs, loading none of them', async () => {
+    const result = await cliModules(['--help']);
+    assert.equal(result.code, 0, result.stderr);
+    for (const name of ['run [options] <workflow>', 'runs', 'serve [options]', 'completion <shell>'])
+      assert.ok(result.stdout.includes(name), name);
+    assert.deepEqual(
+      result.modules.filter((m) => m.includes('/dist/cli/commands/')),
+      [],
+    );
+  });
+
+  test('a local one-action pilotage run loads no web server, Docker client, OpenTelemetry, CloudEvents SDK, schema compiler or live renderer', async () => {
+    const result = await cliModules(['run', workflow, '--db', ':memory:']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /one #1 succeeded/);
+    assert.deepEqual(
+      loadedKinds(result.modules, [
+        'Docker',
+        'web server',
+        'OpenTelemetry',
+        'CloudEvents SDK',
+        'JSON Schema compiler',
+        'live view renderer',
+      ]),
+      {},
+    );
+    assert.ok(
+      result.modules.some((m) => m.endsWith('/vendor/kysely.js')),
+      'the store, from its bundle',
+    );
+    assert.ok(!result.modules.some((m) => m.includes('/node_modules/kysely/')), 'not from its 262 files');
+  });
+
+  test('runs list does not load the runner: no executor, no callback server', async () => {
+    const result = await cliModules(['runs', 'list', '--db', join(dir, 'none.db')]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(
+      result.modules.filter((m) => /\/dist\/(executor|protocol|engine)\//.test(m)),
+      [],
+    );
+  });
+});
