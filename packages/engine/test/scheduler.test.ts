@@ -238,4 +238,17 @@ stages:
     assert.equal(t.state, 'errored');
     assert.match(t.reason ?? '', /count/);
   });
+
+  // volumes, resources and kubernetes used to be ignored by the local executor without a word
+  test('a task run records a warning fact naming the fields its executor does not honour', async () => {
+    const { run, byAction } = await h.runComponent(
+      'heavy',
+      'apiVersion: pilotage.dev/v1\nkind: Component\nname: heavy\nversion: 1.0.0\ncommand: ["true"]\nresources: { memory: 1Gi }\nvolumes: [ { name: cache, mountPath: /cache } ]\n',
+    );
+    assert.equal(run.state, 'succeeded');
+    assert.equal(
+      byAction.get('task')!.facts.warning,
+      'the local executor does not honour resources (a local process gets no CPU or memory limits); volumes (a local process sees the host file system, and only the run workspace is prepared)',
+    );
+  });
 });

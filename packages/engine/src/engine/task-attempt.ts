@@ -3,6 +3,7 @@ import { newId, newToken } from '../domain/ids.js';
 import type { Masker } from '../domain/masker.js';
 import type { TaskRunState } from '../domain/states.js';
 import type { JsonObject, JsonValue } from '../domain/vocabulary.js';
+import { unhonouredWarning } from '../executor/capabilities.js';
 import type { ExitInfo, LogLine, RunWorkspace, TaskHandle } from '../executor/executor.js';
 import type { PlanAction } from '../plan/types.js';
 import { compileSchema } from '../plan/schema.js';
@@ -195,7 +196,7 @@ export class TaskAttempt implements ContractListener {
     }
     await this.move(['starting'], 'running', {
       ref: handle.ref,
-      facts: handle.facts,
+      facts: this.factsOf(handle, executor.name),
       startedAt: ctx.clock(),
     });
     return this.watch(handle, executor.destroy.bind(executor));
@@ -246,9 +247,19 @@ export class TaskAttempt implements ContractListener {
       restored: { seen, ...(result === undefined ? {} : { result }) },
     });
     if (task.state !== 'running') {
-      await this.move([task.state], 'running', { ref: handle.ref, facts: handle.facts, startedAt: ctx.clock() });
+      await this.move([task.state], 'running', {
+        ref: handle.ref,
+        facts: this.factsOf(handle, task.executor),
+        startedAt: ctx.clock(),
+      });
     }
     return this.watch(handle, resumed.destroy, resumed.timeoutMs);
+  }
+
+  /** The executor's facts, and a `warning` naming the component fields it does not honour. */
+  private factsOf(handle: TaskHandle, executorName: string): Readonly<Record<string, string>> {
+    const warning = unhonouredWarning(executorName, this.input.action.component);
+    return warning === undefined ? handle.facts : { ...handle.facts, warning };
   }
 
   /** The callback session of this attempt's task run, serving `eventData` and checking outputs. */

@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PlanError, formatIssue } from '../domain/issue.js';
-import { createFileResolver, loadComponentFile, loadWorkflowFile, MAX_FILE_BYTES, validateFiles } from './load.js';
+import {
+  checkFiles,
+  createFileResolver,
+  loadComponentFile,
+  loadWorkflowFile,
+  MAX_FILE_BYTES,
+  validateFiles,
+} from './load.js';
 import { parseComponent } from '../plan/parse-component.js';
 
 const component = (name: string, extra = 'command: [./run.sh]') =>
@@ -125,4 +132,46 @@ describe('only regular files of bounded size are read', () => {
       assert.match(issues[0]!.message, reason);
     });
   }
+});
+
+describe('validate --executor: fields the executor cannot honour', () => {
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pilotage-capabilities-'));
+    writeFileSync(
+      join(dir, 'heavy.yaml'),
+      component('heavy', 'command: [./run.sh]\nresources: { cpu: 500m }\nkubernetes: { serviceAccountName: builder }'),
+    );
+    writeFileSync(
+      join(dir, 'wf.yaml'),
+      workflow(
+        '      - { name: a, component: ./heavy.yaml }\n      - { name: b, component: ./heavy.yaml, executor: docker }\n      - { name: c, run: "true" }\n',
+      ),
+    );
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('a workflow gets one warning per action, at its component, for the executor it runs on', () => {
+    const { issues, warnings } = checkFiles([join(dir, 'wf.yaml')], { executor: 'local' });
+    assert.deepEqual(issues, []);
+    assert.deepEqual(
+      warnings.map((w) => `${w.line}:${w.column} ${w.path}: ${w.message}`),
+      [
+        '7:31 stages[0].actions[0].component: the local executor does not honour resources (a local process gets no CPU or memory limits); kubernetes (Kubernetes settings are for the kubernetes executor)',
+        '8:31 stages[0].actions[1].component: the docker executor does not honour kubernetes (Kubernetes settings are for the kubernetes executor)',
+      ],
+    );
+  });
+
+  test('a component file gets a warning at each field', () => {
+    const { warnings } = checkFiles([join(dir, 'heavy.yaml')], { executor: 'local' });
+    assert.deepEqual(
+      warnings.map((w) => `${w.line}:${w.column} ${w.path}`),
+      ['6:1 resources', '7:1 kubernetes'],
+    );
+  });
+
+  test('without --executor there are no warnings', () => {
+    assert.deepEqual(checkFiles([join(dir, 'wf.yaml')]).warnings, []);
+  });
 });

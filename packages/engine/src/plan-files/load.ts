@@ -8,9 +8,10 @@ import { PlanError, type Issue } from '../domain/issue.js';
 import { compileWorkflow } from '../plan/compile-workflow.js';
 import { isPathRef, type ComponentResolver } from '../plan/component-resolver.js';
 import { didYouMean } from '../plan/did-you-mean.js';
-import { asRecord } from '../plan/json-access.js';
+import { asArray, asRecord, asString } from '../plan/json-access.js';
 import { parseComponent } from '../plan/parse-component.js';
-import { parseSource } from '../plan/source-doc.js';
+import { parseSource, type ParsedSource } from '../plan/source-doc.js';
+import { unhonouredFields, unhonouredWarning } from '../executor/capabilities.js';
 import type { Plan, ResolvedComponent } from '../plan/types.js';
 
 export { compileWorkflow } from '../plan/compile-workflow.js';
@@ -106,7 +107,28 @@ export function loadComponentFile(path: string): ResolvedComponent {
  * every issue found, in file order; an empty list means all are valid.
  */
 export function validateFiles(paths: readonly string[], resolver: ComponentResolver = createFileResolver()): Issue[] {
+  return checkFiles(paths, { resolver }).issues;
+}
+
+/** What `checkFiles` found: problems, and warnings that do not make a file invalid. */
+export interface FileCheck {
+  readonly issues: Issue[];
+  readonly warnings: Issue[];
+}
+
+/**
+ * `validateFiles`, and with `executor` (the default executor of the workflows), a warning for
+ * each component field the executor that runs it cannot honour (executor/capabilities.ts): at
+ * the field itself in a component file, at the action's `component:` (or `run:`) in a workflow,
+ * where an action's or the workflow's own `executor:` wins over `executor`.
+ */
+export function checkFiles(
+  paths: readonly string[],
+  options: { resolver?: ComponentResolver; executor?: string } = {},
+): FileCheck {
+  const resolver = options.resolver ?? createFileResolver();
   const issues: Issue[] = [];
+  const warnings: Issue[] = [];
   for (const path of paths) {
     try {
       const text = readText(path);
@@ -121,9 +143,21 @@ export function validateFiles(paths: readonly string[], resolver: ComponentResol
         continue;
       }
       const kind = asRecord(value)?.kind;
-      if (kind === 'Workflow') compileWorkflow(text, path, resolver, parsed);
-      else if (kind === 'Component') parseComponent(text, path);
-      else {
+      if (kind === 'Workflow') {
+        const plan = compileWorkflow(text, path, resolver, parsed);
+        if (options.executor !== undefined) warnings.push(...workflowWarnings(plan, parsed, options.executor));
+      } else if (kind === 'Component') {
+        const component = parseComponent(text, path);
+        if (options.executor !== undefined) {
+          for (const { field, reason } of unhonouredFields(options.executor, component)) {
+            warnings.push(
+              source.issue([field], `the ${options.executor} executor does not honour ${field}: ${reason}`, {
+                onKey: true,
+              }),
+            );
+          }
+        }
+      } else {
         const hint = typeof kind === 'string' ? didYouMean(kind, ['Workflow', 'Component']) : '';
         const found = kind === undefined ? 'no kind' : JSON.stringify(kind);
         issues.push(
@@ -138,7 +172,26 @@ export function validateFiles(paths: readonly string[], resolver: ComponentResol
       issues.push(...error.issues);
     }
   }
-  return issues;
+  return { issues, warnings };
+}
+
+// one warning per action whose executor would not honour some of its component's fields
+function workflowWarnings(plan: Plan, parsed: ParsedSource, executor: string): Issue[] {
+  const byName = new Map(plan.stages.flatMap((stage) => stage.actions.map((action) => [action.name, action])));
+  const warnings: Issue[] = [];
+  for (const [stageIndex, stage] of (asArray(asRecord(parsed.value)?.stages) ?? []).entries()) {
+    for (const [actionIndex, item] of (asArray(asRecord(stage)?.actions) ?? []).entries()) {
+      const record = asRecord(item);
+      const action = byName.get(asString(record?.name) ?? '');
+      if (action === undefined || record === undefined) continue;
+      const runsOn = action.executor ?? plan.executor ?? executor;
+      const warning = unhonouredWarning(runsOn, action.component);
+      if (warning === undefined) continue;
+      const field = record.component !== undefined ? 'component' : 'run';
+      warnings.push(parsed.source.issue(['stages', stageIndex, 'actions', actionIndex, field], warning));
+    }
+  }
+  return warnings;
 }
 
 function readText(path: string): string {

@@ -22,6 +22,7 @@ export function taskBlock(task: ViewTask): string {
     `  ${task.stage}/${task.action} attempt ${task.attempt}: ${task.state} ${elapsed}  [${task.component} on ${task.executor}]`,
   ];
   if (task.reason) lines.push(`    reason: ${task.reason}`);
+  if (task.facts.warning) lines.push(`    warning: ${task.facts.warning}`);
   if (task.message) lines.push(`    message: ${task.message}`);
   if (task.exitCode !== null) lines.push(`    exit code: ${task.exitCode}`);
   if (Object.keys(task.output).length > 0) lines.push(`    output: ${JSON.stringify(task.output)}`);

@@ -70,7 +70,11 @@ export class RunView {
         if (previous && previous.attempt > update.task.attempt) return [];
         this.tasks.set(update.task.action, update.task);
         if (previous?.id === update.task.id && previous.state === update.task.state) return [];
-        return [`${this.label(update.task)} ${this.stateWord(update.task.state)}${detail(update.task)}`];
+        const line = `${this.label(update.task)} ${this.stateWord(update.task.state)}${detail(update.task)}`;
+        const { warning } = update.task.facts;
+        return update.task.state === 'running' && warning
+          ? [line, `${this.label(update.task)} warning: ${warning}`]
+          : [line];
       }
       case 'status': {
         this.tasks.set(update.task.action, update.task);

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ResolvedComponent } from '../plan/types.js';
+import { unhonouredFields, unhonouredWarning, UNHONOURED_FIELDS } from './capabilities.js';
+
+const base: ResolvedComponent = { name: 'c', version: '1.0.0', strict: false, env: {}, volumes: [] };
+
+test('the local executor names each field it cannot honour, only when the component sets it', () => {
+  assert.deepEqual(unhonouredFields('local', base), []);
+  const heavy: ResolvedComponent = {
+    ...base,
+    resources: { cpu: '500m' },
+    volumes: [{ name: 'cache', mountPath: '/cache' }],
+    kubernetes: { serviceAccountName: 'builder' },
+    user: '1000',
+    workingDir: '/src',
+  };
+  assert.deepEqual(
+    unhonouredFields('local', heavy).map((f) => f.field),
+    ['resources', 'volumes', 'kubernetes', 'user', 'workingDir'],
+  );
+  assert.deepEqual(
+    unhonouredFields('docker', heavy).map((f) => f.field),
+    ['kubernetes'],
+  );
+});
+
+test('empty settings are not set: no warning for kubernetes: {} or resources: {}', () => {
+  assert.equal(unhonouredWarning('local', { ...base, kubernetes: { nodeSelector: {} }, resources: {} }), undefined);
+});
+
+test('the warning line names the executor, each field and why', () => {
+  assert.equal(
+    unhonouredWarning('local', { ...base, resources: { memory: '1Gi' } }),
+    'the local executor does not honour resources (a local process gets no CPU or memory limits)',
+  );
+});
+
+test('an executor without a row honours everything', () => {
+  assert.equal(UNHONOURED_FIELDS['nowhere'], undefined);
+  assert.deepEqual(unhonouredFields('nowhere', { ...base, resources: { cpu: '1' } }), []);
+});

@@ -1,0 +1,60 @@
+import type { ResolvedComponent } from '../plan/types.js';
+
+/**
+ * What each executor cannot honour of a component: one pure table, read by
+ * `pilotage validate --executor NAME` (a warning at the field) and by the engine when a task run
+ * starts (a `warning` fact on the task run, see docs/executors.md). A field missing from an
+ * executor's row is honoured. An executor missing from the table honours everything.
+ *
+ * To add an executor, add its row: field → why it is not honoured, said so that the user knows
+ * what happens instead ("runs as the engine's user").
+ */
+export const UNHONOURED_FIELDS: Readonly<Record<string, Readonly<Partial<Record<ComponentField, string>>>>> = {
+  local: {
+    resources: 'a local process gets no CPU or memory limits',
+    volumes: 'a local process sees the host file system, and only the run workspace is prepared',
+    kubernetes: 'Kubernetes settings are for the kubernetes executor',
+    user: "a local process runs as the engine's user",
+    workingDir: 'a local process runs in the run workspace',
+  },
+  docker: {
+    kubernetes: 'Kubernetes settings are for the kubernetes executor',
+  },
+};
+
+/** The component fields an executor may be unable to honour. */
+export type ComponentField = 'resources' | 'volumes' | 'kubernetes' | 'user' | 'workingDir' | 'image' | 'endpoint';
+
+/** A field a component sets that an executor will not honour, and why. */
+export interface UnhonouredField {
+  readonly field: ComponentField;
+  readonly reason: string;
+}
+
+/** The fields `component` sets (non-empty) that `executor` will not honour, in table order. */
+export function unhonouredFields(executor: string, component: ResolvedComponent): UnhonouredField[] {
+  const row = UNHONOURED_FIELDS[executor] ?? {};
+  const found: UnhonouredField[] = [];
+  for (const [field, reason] of Object.entries(row) as [ComponentField, string][]) {
+    if (isSet(component[field])) found.push({ field, reason });
+  }
+  return found;
+}
+
+/**
+ * One line for a task run's `warning` fact and for `validate`: `the local executor does not
+ * honour resources (a local process gets no CPU or memory limits); volumes (…)`. Undefined when
+ * every field is honoured.
+ */
+export function unhonouredWarning(executor: string, component: ResolvedComponent): string | undefined {
+  const fields = unhonouredFields(executor, component);
+  if (fields.length === 0) return undefined;
+  return `the ${executor} executor does not honour ${fields.map((f) => `${f.field} (${f.reason})`).join('; ')}`;
+}
+
+function isSet(value: unknown): boolean {
+  if (value === undefined || value === null || value === '') return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (typeof value === 'object') return Object.values(value).some(isSet);
+  return true;
+}
