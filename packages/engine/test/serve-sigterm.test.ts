@@ -121,7 +121,13 @@ describe('SIGTERM to a real `pilotage serve`', { concurrency: false }, () => {
     assert.equal(await server.exited, 130, server.output());
     assert.match(server.output(), /SIGTERM again: exiting now/);
     // the component outlived the server (a restart's recovery deals with it); stop it here
-    for (const pid of await processesOfRun(id)) process.kill(Number(pid), 'SIGKILL');
+    for (const pid of await processesOfRun(id)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // a short-lived child (the wait loop's sleep) ended meanwhile
+      }
+    }
     await withStore(dir, async (store) => {
       assert.equal((await store.runs.get(id))?.state, 'running', 'nothing was recorded: recovery carries it on');
     });

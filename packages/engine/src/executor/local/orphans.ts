@@ -43,16 +43,16 @@ async function markedProcesses(engineId: string): Promise<MarkedProcess[]> {
 }
 
 async function markedProcess(pid: number, engineId: string): Promise<MarkedProcess | undefined> {
-  let environ: Buffer;
+  let mark: ProcessMark | undefined;
   let stat: string;
   try {
-    environ = await readFile(`/proc/${pid}/environ`);
+    mark = markIn(await readFile(`/proc/${pid}/environ`));
+    // most processes carry no mark: their state is not even read
+    if (mark === undefined || mark.engineId !== engineId) return undefined;
     stat = await readFile(`/proc/${pid}/stat`, 'latin1');
   } catch {
     return undefined; // gone meanwhile, or not ours to read
   }
-  const mark = markIn(environ);
-  if (mark === undefined || mark.engineId !== engineId) return undefined;
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
   const pgid = Number(fields[2]);
