@@ -251,4 +251,32 @@ stages:
       'the local executor does not honour resources (a local process gets no CPU or memory limits); volumes (a local process sees the host file system, and only the run workspace is prepared)',
     );
   });
+
+  // Node's timers fire at once past 2^31−1 ms: `timeout: 25d` ended an action after 58 ms, and
+  // `timeout: 30d` a run after 34 ms
+  test('timeouts longer than 24.8 days do not fire early (action, run and approval)', async () => {
+    const { run, byAction } = await h.run(`name: long-timeouts
+timeout: 30d
+stages:
+  - name: only
+    actions:
+      - { name: slow, run: "sleep 0.5", timeout: 25d }
+`);
+    assert.equal(run.state, 'succeeded', run.reason ?? '');
+    assert.equal(byAction.get('slow')!.state, 'succeeded');
+    const waiting = await h.start(`name: long-approval
+stages:
+  - name: gate
+    type: approval
+    timeout: 25d
+`);
+    await eventually(async () => {
+      const tasks = await h.runtime.store.taskRuns.listByRun(waiting.id);
+      return tasks[0]?.state === 'running' ? true : undefined;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const [gate] = await h.runtime.store.taskRuns.listByRun(waiting.id);
+    assert.equal(gate?.state, 'running', 'the approval still waits');
+    await h.runtime.engine.cancelRun(waiting.id, 'test over');
+  });
 });

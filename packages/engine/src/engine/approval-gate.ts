@@ -4,6 +4,7 @@ import type { PlanStage } from '../plan/types.js';
 import type { RunRecord, TaskRunRecord } from '../store/types.js';
 import type { Cancellation } from './cancellation.js';
 import type { EngineContext } from './engine-context.js';
+import { setLongTimeout, type CancelTimer } from '../domain/long-timer.js';
 
 /** Someone's answer to an approval stage. */
 export interface ApprovalDecision {
@@ -32,7 +33,7 @@ export function describeDecision(decision: ApprovalDecision): string {
  */
 export class ApprovalGate {
   private resolveDecision: ((d: ApprovalDecision | 'detach' | undefined) => void) | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimeout: CancelTimer = () => undefined;
   private decided: ApprovalDecision | undefined;
   /** `detach()` came before the wait began: the wait returns `detached` as soon as it would start */
   private detachRequested = false;
@@ -72,10 +73,11 @@ export class ApprovalGate {
     const decision = await new Promise<ApprovalDecision | 'detach' | undefined>((resolve) => {
       if (this.detachRequested) return resolve('detach');
       this.resolveDecision = resolve;
-      if (timeoutMs !== undefined) this.timer = setTimeout(() => resolve(undefined), Math.max(0, timeoutMs - waitedMs));
+      // a long timer: approvals may wait longer than Node's timers can (24.8 days)
+      if (timeoutMs !== undefined) this.cancelTimeout = setLongTimeout(() => resolve(undefined), timeoutMs - waitedMs);
       offStop = this.stop.onStop(() => resolve(undefined));
     });
-    clearTimeout(this.timer);
+    this.cancelTimeout();
     offStop();
     this.resolveDecision = undefined;
     if (decision === 'detach') return 'detached';
@@ -150,7 +152,7 @@ export class ApprovalGate {
 
   /** Stop waiting (the run ended). */
   close(): void {
-    clearTimeout(this.timer);
+    this.cancelTimeout();
     this.resolveDecision?.(undefined);
   }
 }

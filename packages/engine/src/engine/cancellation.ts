@@ -1,3 +1,5 @@
+import { setLongTimeout } from '../domain/long-timer.js';
+
 /** Why a run or a stage is being stopped. */
 export interface StopReason {
   /** `cancel`: asked by a user; `timeout`: the run's timeout; `fail-fast`: a sibling failed */
@@ -61,12 +63,12 @@ export class Cancellation {
   sleep(ms: number): Promise<boolean> {
     if (this.stopped) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const cancel = setLongTimeout(() => {
         off();
         resolve(true);
       }, ms);
       const off = this.onStop(() => {
-        clearTimeout(timer);
+        cancel();
         resolve(false);
       });
     });

@@ -18,6 +18,7 @@ import { resumeTaskRun } from './reattach.js';
 import { recordRunMove, recordTaskMove } from './record-move.js';
 import type { TraceSpan } from './ports.js';
 import { endSpanAs, maskedSpan } from './trace-span.js';
+import { setLongTimeout } from '../domain/long-timer.js';
 
 /** What an action ended as, for later expressions (`actions.<name>.outputs|status`). */
 interface ActionResult {
@@ -102,12 +103,12 @@ export class RunExecution {
   /** Carry the run to its end and return its final record. */
   async execute(): Promise<RunRecord> {
     const { ctx } = this;
-    const runTimer =
+    const cancelRunTimeout =
       this.plan.timeoutMs === undefined
         ? undefined
-        : setTimeout(
+        : setLongTimeout(
             () => this.stop.stop({ kind: 'timeout', message: `run timeout: exceeded ${this.plan.timeoutMs}ms` }),
-            Math.max(0, this.plan.timeoutMs - (ctx.clock() - (this.run.startedAt ?? ctx.clock()))),
+            this.plan.timeoutMs - (ctx.clock() - (this.run.startedAt ?? ctx.clock())),
           );
     try {
       this.existing = await ctx.store.taskRuns.listByRun(this.run.id);
@@ -130,7 +131,7 @@ export class RunExecution {
       await this.releaseWorkspaces();
       await this.finish({ state: 'errored', reason: `engine error: ${messageOf(error)}` }).catch(() => undefined);
     } finally {
-      clearTimeout(runTimer);
+      cancelRunTimeout?.();
       for (const gate of this.approvals.values()) gate.close();
       ctx.registry.forgetRun(this.run.id);
       this.endSpan(this.run);

@@ -20,6 +20,7 @@ import { LogBuffer } from './log-buffer.js';
 import { recordTaskMove } from './record-move.js';
 import { NO_SPAN, type TraceSpan } from './ports.js';
 import { endSpanAs, tracedStep } from './trace-span.js';
+import { setLongTimeout } from '../domain/long-timer.js';
 
 /** How one attempt ended. `output` is unmasked, for later actions' expressions. */
 export interface AttemptOutcome {
@@ -282,13 +283,11 @@ export class TaskAttempt implements ContractListener {
     timeoutMs: number = this.input.action.timeoutMs,
   ): Promise<AttemptOutcome> {
     const { ctx, input } = this;
-    const timer = setTimeout(
-      () => {
-        this.timedOut = true;
-        void handle.kill('timeout', ctx.killGraceMs);
-      },
-      Math.max(0, timeoutMs),
-    );
+    // a long timer: `timeout: 25d` is over Node's timer limit (24.8 days)
+    const cancelTimeout = setLongTimeout(() => {
+      this.timedOut = true;
+      void handle.kill('timeout', ctx.killGraceMs);
+    }, timeoutMs);
     const offStop = input.stop.onStop((reason) => {
       this.stoppedBy = reason;
       void handle.kill(reason.kind, ctx.killGraceMs);
@@ -297,7 +296,7 @@ export class TaskAttempt implements ContractListener {
     try {
       exit = await handle.wait();
     } finally {
-      clearTimeout(timer);
+      cancelTimeout();
       clearTimeout(this.stopTimer);
       offStop();
     }
