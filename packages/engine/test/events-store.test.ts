@@ -37,6 +37,18 @@ function inboxCases(pair: Pair<InboxStore>): void {
     assert.equal(await inbox.recordIfNew('a', 'b|c', 'x', 1), true);
   });
 
+  test('inbox: forget removes an unprocessed arrival (its retry is new), never a processed one', async (t) => {
+    const [inbox, other] = await pair(t);
+    assert.equal(await inbox.recordIfNew('/f', 'failed', 'x', 10), true);
+    await other.forget('/f', 'failed');
+    assert.equal(await inbox.get('/f', 'failed'), undefined);
+    assert.equal(await inbox.recordIfNew('/f', 'failed', 'x', 11), true, 'the retry is handled');
+    await inbox.markProcessed('/f', 'failed', ['r'], 12);
+    await inbox.forget('/f', 'failed');
+    assert.equal((await inbox.get('/f', 'failed'))?.processedAt, 12);
+    await inbox.forget('/f', 'unknown');
+  });
+
   test('inbox: an unprocessed arrival is reclaimed once after INBOX_RECLAIM_AFTER_MS, a processed one never', async (t) => {
     const [inbox] = await pair(t);
     const t0 = 1_000_000;

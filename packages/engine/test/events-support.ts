@@ -133,6 +133,10 @@ export function memoryInbox(): InboxStore & { readonly size: () => number } {
     get(source, id) {
       return Promise.resolve(seen.get(keyOf(source, id)));
     },
+    forget(source, id) {
+      if (seen.get(keyOf(source, id))?.processedAt === null) seen.delete(keyOf(source, id));
+      return Promise.resolve();
+    },
     size: () => seen.size,
   };
 }

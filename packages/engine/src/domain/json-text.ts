@@ -7,18 +7,48 @@ import { ValidationError } from './errors.js';
  */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
+/**
+ * The deepest nesting of objects and lists accepted in JSON input (API bodies, callbacks,
+ * CDEvents, webhook payloads, `--data` files): a value inside 100 levels of `{` and `[` is
+ * refused with an error naming this limit. Deeper input served no one and overflowed the stack
+ * of code that copies or prints JSON recursively (5,000 levels under the 1 MiB body limit
+ * answered 500). Documented in docs/server.md.
+ */
+export const MAX_JSON_DEPTH = 100;
+
 /** The path (keys and list indexes) to the first FORBIDDEN_KEYS key in `value`, depth first, or undefined. */
 export function forbiddenKeyPath(value: unknown): (string | number)[] | undefined {
-  // iterative: input depth is the sender's choice, the call stack is not
+  const problem = unsafeJsonProblem(value, Infinity);
+  return problem?.kind === 'key' ? problem.path : undefined;
+}
+
+/** What makes a JSON value unsafe to take in: a forbidden key, or nesting past the limit. */
+export interface UnsafeJson {
+  readonly kind: 'key' | 'depth';
+  /** to the forbidden key, or to the first value past the limit (its first MAX_JSON_DEPTH steps) */
+  readonly path: (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * The first problem of `value` as input, depth first: a FORBIDDEN_KEYS key, or a value nested
+ * deeper than `maxDepth` objects and lists. Iterative, so any depth is checked without
+ * overflowing the stack (V8's JSON.parse is iterative too: a parsed value may be 100,000 deep).
+ */
+export function unsafeJsonProblem(value: unknown, maxDepth = MAX_JSON_DEPTH): UnsafeJson | undefined {
   const stack: { value: unknown; path: (string | number)[] }[] = [{ value, path: [] }];
   while (stack.length > 0) {
     const { value: item, path } = stack.pop()!;
+    if (typeof item !== 'object' || item === null) continue;
+    if (path.length >= maxDepth) {
+      return { kind: 'depth', path, message: depthMessage(maxDepth) };
+    }
     if (Array.isArray(item)) {
       for (let i = item.length - 1; i >= 0; i--) stack.push({ value: item[i], path: [...path, i] });
-    } else if (typeof item === 'object' && item !== null) {
+    } else {
       const keys = Object.keys(item);
       const bad = keys.find((key) => FORBIDDEN_KEYS.has(key));
-      if (bad !== undefined) return [...path, bad];
+      if (bad !== undefined) return { kind: 'key', path: [...path, bad], message: forbiddenKeyMessage(bad) };
       for (let i = keys.length - 1; i >= 0; i--) {
         const key = keys[i]!;
         stack.push({ value: (item as Record<string, unknown>)[key], path: [...path, key] });
@@ -26,6 +56,32 @@ export function forbiddenKeyPath(value: unknown): (string | number)[] | undefine
     }
   }
   return undefined;
+}
+
+/**
+ * Whether JSON `text` opens more than `maxDepth` objects and lists inside each other, read
+ * without parsing (strings skipped): for inputs that a library parses before Pilotage sees the
+ * value (CloudEvents). Linear in the text, no recursion.
+ */
+export function jsonTextTooDeep(text: string, maxDepth = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > maxDepth) return true;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+  }
+  return false;
+}
+
+/** What is wrong with JSON nested too deep, naming the limit. */
+export function depthMessage(maxDepth = MAX_JSON_DEPTH): string {
+  return `nests objects and lists deeper than ${maxDepth} levels, the limit for JSON input`;
 }
 
 /** What is wrong with a forbidden key, for messages. */
@@ -44,13 +100,16 @@ export function jsonFieldPath(prefix: string, path: readonly (string | number)[]
   return out;
 }
 
-/** A ValidationError for a value holding a forbidden key, naming the field (`what` is its root). */
+/**
+ * A ValidationError (400) for a value holding a forbidden key, naming the field (`what` is its
+ * root), or nested deeper than MAX_JSON_DEPTH, naming the limit. Every JSON input goes through it.
+ */
 export function refuseForbiddenKeys(value: unknown, what: string): void {
-  const path = forbiddenKeyPath(value);
-  if (path === undefined) return;
-  const field = jsonFieldPath(what, path);
-  const message = forbiddenKeyMessage(path.at(-1)!);
-  throw new ValidationError(`${field}: ${message}`, { details: [{ field, message }] });
+  const problem = unsafeJsonProblem(value);
+  if (problem === undefined) return;
+  // a path past the depth limit is 100 steps long: name the root only
+  const field = problem.kind === 'depth' ? what : jsonFieldPath(what, problem.path);
+  throw new ValidationError(`${field}: ${problem.message}`, { details: [{ field, message: problem.message }] });
 }
 
 /**

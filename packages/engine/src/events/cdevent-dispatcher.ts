@@ -39,7 +39,8 @@ export interface CdeventDispatcher {
    * `chainId` (its `id` when it has none). A filter that fails or gives a non-boolean, and a start
    * that fails for that workflow's sake (inputs that do not accept the event, a workflow disabled
    * or removed meanwhile), skip that workflow only and are listed in `skipped`. Anything else
-   * (the store failing, the server shutting down) rejects, possibly after starting some runs.
+   * (the store failing, the server shutting down) rejects, after cancelling the runs this
+   * dispatch had started (with `cancel`): an event is handled whole or not at all.
    * The runs' spans join `traceParent` (the request's or the CloudEvent's trace) when given.
    */
   dispatch(event: CDEvent, traceParent?: TraceContext): Promise<DispatchResult>;
@@ -51,6 +52,8 @@ export interface CdeventDispatcherDeps {
   readonly starter: WorkflowRunStarter;
   /** evaluates a trigger's `filter` over `{ event }`; default the CEL evaluator of plans */
   readonly evaluate?: TriggerFilterEvaluator;
+  /** cancels a run this dispatch started when a later start fails for another reason */
+  readonly cancel?: (runId: string, reason: string) => Promise<unknown>;
 }
 
 /**
@@ -97,7 +100,11 @@ export function createCdeventDispatcher(deps: CdeventDispatcherDeps): CdeventDis
           });
           runs.push({ id: run.id, workflow: run.workflow, number: run.number });
         } catch (error) {
-          if (!(error instanceof PilotageError && WORKFLOW_ERRORS.has(error.code))) throw error;
+          if (!(error instanceof PilotageError && WORKFLOW_ERRORS.has(error.code))) {
+            const reason = `the CDEvent ${context.id} could not be handled whole: ${messageOf(error)}`;
+            await Promise.all(runs.map((run) => deps.cancel?.(run.id, reason).catch(() => undefined)));
+            throw error;
+          }
           skipped.push({ workflow: match.workflow, reason: messageOf(error) });
         }
       }

@@ -1,5 +1,5 @@
 import { HTTP } from 'cloudevents';
-import { forbiddenKeyMessage, forbiddenKeyPath } from '../domain/json-text.js';
+import { depthMessage, jsonTextTooDeep, unsafeJsonProblem } from '../domain/json-text.js';
 import { isJsonObject } from '../domain/vocabulary.js';
 import type { InboxStore } from '../store/types.js';
 import { CUSTOM_TYPE_PREFIX, type CDEvent, type CdeventIssue } from './types.js';
@@ -60,6 +60,8 @@ export function parseIncomingCdevent(request: IncomingRequest): IncomingResult {
 
   let data: unknown;
   let ce: { id: string; type: string; source: string };
+  // before the CloudEvents library parses and copies it: a deep event must be refused, not crash
+  if (typeof body === 'string' && jsonTextTooDeep(body)) return bad('', `the event ${depthMessage()}`);
   try {
     const parsed = HTTP.toEvent({ headers, body });
     if (Array.isArray(parsed)) return bad('', 'batched CloudEvents are not accepted: send one event per request');
@@ -80,8 +82,8 @@ export function parseIncomingCdevent(request: IncomingRequest): IncomingResult {
     }
   }
   if (!isJsonObject(data)) return bad('', 'the CloudEvent data must be a CDEvent JSON object');
-  const forbidden = forbiddenKeyPath(data);
-  if (forbidden !== undefined) return bad(`/${forbidden.join('/')}`, forbiddenKeyMessage(forbidden.at(-1)!));
+  const unsafe = unsafeJsonProblem(data);
+  if (unsafe !== undefined) return bad(unsafe.kind === 'key' ? `/${unsafe.path.join('/')}` : '', unsafe.message);
 
   const result = validateCdevent(data);
   if (!result.ok) return { ok: false, status: 400, errors: result.errors };

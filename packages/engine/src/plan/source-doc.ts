@@ -1,7 +1,13 @@
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Alias, Document, Node } from 'yaml';
 import type { Issue } from '../domain/issue.js';
-import { FORBIDDEN_KEYS, forbiddenKeyMessage } from '../domain/json-text.js';
+import {
+  depthMessage,
+  FORBIDDEN_KEYS,
+  forbiddenKeyMessage,
+  jsonTextTooDeep,
+  MAX_JSON_DEPTH,
+} from '../domain/json-text.js';
 import type { JsonValue } from '../domain/vocabulary.js';
 import { formatPath, pathKey, type FieldPath } from './field-path.js';
 
@@ -93,6 +99,16 @@ export interface ParsedSource {
  */
 export function parseSource(text: string, file: string): ParsedSource {
   const lines = new LineCounter();
+  // the YAML parser recurses per level of nesting: refuse what would only overflow its stack
+  if (jsonTextTooDeep(text)) {
+    const source = new SourceDoc(file, text, lines, new Map());
+    lines.addNewLine(0);
+    return {
+      value: undefined,
+      source,
+      issues: [{ file, line: 1, column: 1, path: '', message: `the file ${depthMessage()}` }],
+    };
+  }
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   const locations = new Map<string, Location>();
   const source = new SourceDoc(file, text, lines, locations);
@@ -100,7 +116,9 @@ export function parseSource(text: string, file: string): ParsedSource {
   const seen = new Set<string>();
   for (const problem of [...doc.errors, ...doc.warnings]) {
     const position = source.positionAt(problem.pos[0]);
-    const message = problem.message.replace(/\s+at line \d+, column \d+[\s\S]*$/, '');
+    const message = /Maximum call stack/.test(problem.message)
+      ? `the file ${depthMessage()}`
+      : problem.message.replace(/\s+at line \d+, column \d+[\s\S]*$/, '');
     const issue = { file, line: position.line, column: position.column, path: '', message: `invalid YAML: ${message}` };
     // one broken bracket makes the parser repeat itself: report each message once per place
     const key = JSON.stringify(issue);
@@ -130,6 +148,10 @@ class Converter {
     this.locations.set(pathKey(path), key ? { value, key } : { value });
     if (++this.#count > MAX_VALUES) {
       if (this.#count === MAX_VALUES + 1) this.report(path, `the file holds more than ${MAX_VALUES} values`);
+      return null;
+    }
+    if (path.length > MAX_JSON_DEPTH) {
+      this.report(path.slice(0, MAX_JSON_DEPTH), `the file ${depthMessage()}`);
       return null;
     }
     if (isAlias(node)) return this.convertAlias(node, path, key);

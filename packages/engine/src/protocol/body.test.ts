@@ -90,3 +90,11 @@ describe('parseJsonObject and isCallbackStep', () => {
     assert.equal(isCallbackStep('constructor'), false);
   });
 });
+
+// 5,000 levels fit in the 1 MiB callback limit and used to overflow the stack downstream
+test('a callback body nested deeper than the limit is refused, naming it', () => {
+  const deep = `{"output":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`;
+  const parsed = parseStepBody('task-status', deep);
+  assert.equal(parsed.ok, false);
+  assert.match(parsed.ok ? '' : parsed.message, /deeper than 100 levels, the limit for JSON input/);
+});

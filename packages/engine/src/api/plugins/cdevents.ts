@@ -43,7 +43,11 @@ export const cdeventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async
   const schemaDir = join(deps.config.dataDir, CUSTOM_SCHEMA_FOLDER);
   const uris = await loadCustomSchemas(schemaDir);
   if (uris.length > 0) app.log.info(`CDEvents schemas registered from ${schemaDir}: ${uris.join(', ')}`);
-  const dispatcher = createCdeventDispatcher({ workflows: deps.store.workflows, starter: deps.starter });
+  const dispatcher = createCdeventDispatcher({
+    workflows: deps.store.workflows,
+    starter: deps.starter,
+    cancel: (runId, reason) => deps.engine.cancelRun(runId, reason),
+  });
 
   app.post(
     '/cdevents',
@@ -79,7 +83,14 @@ export const cdeventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async
         const answer: Static<typeof CdeventReceipt> = { ...receipt, duplicate: true, runs, skipped: [] };
         return reply.code(200).send(answer);
       }
-      const result = await dispatcher.dispatch(received.event, cloudEventTraceParent(request.headers, request.body));
+      let result;
+      try {
+        result = await dispatcher.dispatch(received.event, cloudEventTraceParent(request.headers, request.body));
+      } catch (error) {
+        // all or nothing: the runs it started are cancelled, and the sender's retry is handled anew
+        await deps.store.inbox.forget(context.source, context.id).catch(() => undefined);
+        throw error;
+      }
       await deps.store.inbox.markProcessed(
         context.source,
         context.id,

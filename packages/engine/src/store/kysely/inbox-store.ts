@@ -44,6 +44,17 @@ export class KyselyInboxStore implements InboxStore {
     });
   }
 
+  forget(source: string, id: string): Promise<void> {
+    return this.#ctx.use(async (db) => {
+      await db
+        .deleteFrom('cdevents_inbox')
+        .where('source', '=', source)
+        .where('id', '=', id)
+        .where('processed_at', 'is', null)
+        .execute();
+    });
+  }
+
   get(source: string, id: string): Promise<InboxRecord | undefined> {
     const { dialect } = this.#ctx;
     return this.#ctx.use(async (db) => {

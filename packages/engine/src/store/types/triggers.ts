@@ -94,4 +94,9 @@ export interface InboxStore {
   markProcessed(source: string, id: string, runIds: readonly string[], at: number): Promise<void>;
   /** What is recorded for the pair, if anything. */
   get(source: string, id: string): Promise<InboxRecord | undefined>;
+  /**
+   * Remove the record of a pair never marked processed, so that the sender's retry is handled
+   * (the handler failed: handling is all-or-nothing). No-op for a processed or unknown pair.
+   */
+  forget(source: string, id: string): Promise<void>;
 }
