@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'STORE'
   | 'CONFIG'
   | 'UNAVAILABLE'
+  | 'LEASE_LOST'
   | 'INTERNAL';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -27,6 +28,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   STORE: 503,
   CONFIG: 500,
   UNAVAILABLE: 503,
+  LEASE_LOST: 409,
   INTERNAL: 500,
 };
 
@@ -101,6 +103,22 @@ export class ForbiddenError extends PilotageError {
 export class UnavailableError extends PilotageError {
   constructor(message: string) {
     super('UNAVAILABLE', message, { retryable: true });
+  }
+}
+
+/**
+ * A replica wrote to a run it no longer holds: its lease expired and another replica took the
+ * run over, or it let go of the run. Nothing was written; the replica must stop acting on the
+ * run (the new holder carries it on). Never retryable by the same replica.
+ */
+export class LeaseLostError extends PilotageError {
+  readonly runId: string;
+  constructor(runId: string, holder: string | null) {
+    super(
+      'LEASE_LOST',
+      `run ${runId} is no longer held by this replica (${holder === null ? 'nobody holds it now' : `replica ${holder} holds it now`})`,
+    );
+    this.runId = runId;
   }
 }
 

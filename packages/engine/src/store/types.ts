@@ -1,3 +1,4 @@
+import type { ChangeFeed, ReplicaStore, RunLeaseStore, SlotStore } from './types/cluster.js';
 import type { ApiTokenStore, SecretStore } from './types/credentials.js';
 import type { DeliveryStore, OutboxStore, SinkLeaseStore } from './types/events.js';
 import type { ComponentStore, WorkflowStore } from './types/registry.js';
@@ -12,6 +13,7 @@ import type { CronClaimStore, InboxStore, WebhookDeliveryStore } from './types/t
  * milliseconds. JSON columns come back parsed.
  */
 
+export * from './types/cluster.js';
 export * from './types/credentials.js';
 export * from './types/events.js';
 export * from './types/registry.js';
@@ -41,6 +43,22 @@ export interface Store {
   readonly webhookDeliveries: WebhookDeliveryStore;
   /** cron ticks claimed (no double fire across restarts and replicas) */
   readonly cronClaims: CronClaimStore;
+  /** the replicas sharing the store, and their leases */
+  readonly replicas: ReplicaStore;
+  /** which replica holds which run */
+  readonly leases: RunLeaseStore;
+  /** the engine's `maxParallel` across the cluster */
+  readonly slots: SlotStore;
+  /** what other processes sharing the store change (PostgreSQL LISTEN/NOTIFY), to wake on */
+  readonly changes: ChangeFeed;
+  /**
+   * A view of this store for replica `owner`, whose state changes of a run and its task runs
+   * (`runs.transition`, `taskRuns.create|transition|update|markStep`, `logs.append`) apply only
+   * while `owner` holds the run; otherwise they write nothing and reject with LeaseLostError.
+   * The check and the write are one transaction, and on PostgreSQL a replica taking the run
+   * over waits for it to commit. The view shares this store's connections and lifetime.
+   */
+  ownedBy(owner: string): Store;
   /** `sqlite` or `postgres` */
   readonly dialect: string;
   /** Close connections. Safe to repeat. */

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Store } from '../types.js';
+import type { ChangeFeed, Store } from '../types.js';
 import { KyselyApiTokenStore } from './api-token-store.js';
 import { KyselyComponentStore } from './component-store.js';
 import { KyselyCronClaimStore } from './cron-claim-store.js';
@@ -7,10 +7,13 @@ import { KyselyDeliveryStore } from './delivery-store.js';
 import { KyselyInboxStore } from './inbox-store.js';
 import { KyselyLogStore } from './log-store.js';
 import { KyselyOutboxStore } from './outbox-store.js';
+import { KyselyReplicaStore } from './replica-store.js';
+import { KyselyRunLeaseStore } from './run-lease-store.js';
 import { KyselyRunStore } from './run-store.js';
 import type { StoreSchema } from './schema.js';
 import { KyselySecretStore } from './secret-store.js';
 import { KyselySinkLeaseStore } from './sink-lease-store.js';
+import { KyselySlotStore } from './slot-store.js';
 import { KyselyStatusStore } from './status-store.js';
 import { StoreContext } from './store-context.js';
 import type { StoreDialect } from './store-dialect.js';
@@ -20,13 +23,22 @@ import { KyselyWebhookDeliveryStore } from './webhook-delivery-store.js';
 import { KyselyWorkflowStore } from './workflow-store.js';
 
 /**
- * The `Store` over an open, migrated Kysely instance. Takes ownership of `db`: `close()` waits for
- * calls under way, then destroys it; later calls reject with `StoreClosedError`.
+ * The `Store` over an open, migrated Kysely instance and its change feed. Takes ownership of both:
+ * `close()` closes the feed, waits for calls under way, then destroys `db`; later calls reject
+ * with `StoreClosedError`. `ownedBy` views share them.
  * `[Symbol.asyncDispose]` closes it too.
  */
-export function createKyselyStore(db: Kysely<StoreSchema>, dialect: StoreDialect): Store & AsyncDisposable {
-  const ctx = new StoreContext(db, dialect);
-  return {
+export function createKyselyStore(
+  db: Kysely<StoreSchema>,
+  dialect: StoreDialect,
+  changes: ChangeFeed & { close(): Promise<void> },
+): Store & AsyncDisposable {
+  const root = new StoreContext(db, dialect);
+  const close = async (): Promise<void> => {
+    await changes.close();
+    await root.close();
+  };
+  const areas = (ctx: StoreContext): Store => ({
     dialect: dialect.name,
     runs: new KyselyRunStore(ctx),
     taskRuns: new KyselyTaskRunStore(ctx),
@@ -43,7 +55,12 @@ export function createKyselyStore(db: Kysely<StoreSchema>, dialect: StoreDialect
     secrets: new KyselySecretStore(ctx),
     webhookDeliveries: new KyselyWebhookDeliveryStore(ctx),
     cronClaims: new KyselyCronClaimStore(ctx),
-    close: () => ctx.close(),
-    [Symbol.asyncDispose]: () => ctx.close(),
-  };
+    replicas: new KyselyReplicaStore(ctx),
+    leases: new KyselyRunLeaseStore(ctx),
+    slots: new KyselySlotStore(ctx),
+    changes,
+    ownedBy: (owner) => areas(root.ownedBy(owner)),
+    close,
+  });
+  return { ...areas(root), [Symbol.asyncDispose]: close };
 }

@@ -1,5 +1,6 @@
 import type { LogRecord, LogStore } from '../types.js';
 import { chunked } from './chunked.js';
+import { assertHoldsTask } from './owner-guard.js';
 import { reserveSeq } from './reserve-seq.js';
 import type { StoreContext } from './store-context.js';
 
@@ -28,6 +29,7 @@ export class KyselyLogStore implements LogStore {
   ): Promise<number> {
     return this.#ctx.use((db) =>
       db.transaction().execute(async (trx) => {
+        await assertHoldsTask(trx, this.#ctx, taskRunId);
         const last = await reserveSeq(trx, 'log_seq', taskRunId, lines.length);
         const first = last - lines.length + 1;
         let offset = 0;

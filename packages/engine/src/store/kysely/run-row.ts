@@ -17,6 +17,7 @@ export function toRunRecord(row: Selectable<RunsTable>, dialect: StoreDialect): 
     trigger: dialect.decodeJson(row.trigger_info) as TriggerInfo,
     chainId: row.chain_id,
     reason: row.reason,
+    owner: row.owner,
     createdAt: row.created_at,
     startedAt: row.started_at,
     endedAt: row.ended_at,

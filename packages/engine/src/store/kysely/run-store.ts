@@ -3,6 +3,7 @@ import { RUN_STATES, type RunState } from '../../domain/states.js';
 import type { NewOutboxEvent, NewRun, RunFilter, RunPatch, RunRecord, RunStore } from '../types.js';
 import { recordChange } from './record-change.js';
 import { toRunRecord } from './run-row.js';
+import { moveRun } from './run-transition.js';
 import type { StoreContext } from './store-context.js';
 
 const DEFAULT_LIMIT = 50;
@@ -40,6 +41,7 @@ export class KyselyRunStore implements RunStore {
           trigger: run.trigger,
           chainId: run.chainId,
           reason: null,
+          owner: run.owner ?? null,
           createdAt: run.createdAt,
           startedAt: null,
           endedAt: null,
@@ -62,6 +64,8 @@ export class KyselyRunStore implements RunStore {
             created_at: record.createdAt,
             started_at: null,
             ended_at: null,
+            owner: record.owner,
+            max_runs: run.maxRuns ?? null,
           })
           .execute();
         await recordChange(
@@ -116,34 +120,10 @@ export class KyselyRunStore implements RunStore {
     patch: RunPatch = {},
     events: readonly NewOutboxEvent[] = [],
   ): Promise<boolean> {
-    if (from.length === 0) return this.#ctx.use(() => Promise.resolve(false));
-    return this.#ctx.use((db) =>
-      db.transaction().execute(async (trx) => {
-        // Compare-and-set in one statement; `previous_state = state` captures the state it
-        // replaced (SET sees the old row), so the transition row needs no second read.
-        const changed = await trx
-          .updateTable('runs')
-          .set((eb) => ({
-            previous_state: eb.ref('state'),
-            state: to,
-            ...(patch.reason !== undefined && { reason: patch.reason }),
-            ...(patch.startedAt !== undefined && { started_at: patch.startedAt }),
-            ...(patch.endedAt !== undefined && { ended_at: patch.endedAt }),
-          }))
-          .where('id', '=', id)
-          .where('state', 'in', from)
-          .returning('previous_state')
-          .executeTakeFirst();
-        if (changed === undefined) return false;
-        await recordChange(
-          trx,
-          this.#ctx.dialect,
-          { entityId: id, from: changed.previous_state, to, at, reason: patch.reason ?? null },
-          events,
-        );
-        return true;
-      }),
-    );
+    const { guard, dialect } = this.#ctx;
+    const move = { id, from, to, at, patch, events };
+    const holder = guard === undefined ? 'anyone' : { owner: guard };
+    return this.#ctx.use((db) => db.transaction().execute((trx) => moveRun(trx, dialect, move, holder)));
   }
 
   listByState(states: readonly RunState[]): Promise<RunRecord[]> {

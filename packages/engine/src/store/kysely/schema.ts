@@ -34,6 +34,34 @@ export interface RunsTable {
   created_at: number;
   started_at: number | null;
   ended_at: number | null;
+  /** the replica holding the run (0060); NULL: queued and unclaimed, or let go */
+  owner: ColumnType<string | null, string | null | undefined, string | null>;
+  /** the plan's `maxRuns` (0060) */
+  max_runs: ColumnType<number | null, number | null | undefined, number | null>;
+  /** a cancel asked on any replica, its reason (0060) */
+  cancel_requested: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** An engine process taking part in the cluster, and its lease (0060, `ReplicaStore`). */
+export interface ReplicasTable {
+  id: string;
+  engine_id: string;
+  host: string;
+  pid: number;
+  version: string;
+  url: string | null;
+  started_at: number;
+  heartbeat_at: number;
+  /** epoch ms by the database's clock */
+  expires_at: number;
+}
+
+/** One of the engine's `maxParallel` task slots across the cluster (0060, `SlotStore`). */
+export interface ParallelSlotsTable {
+  slot: number;
+  owner: string | null;
+  task_run_id: string | null;
+  taken_at: number | null;
 }
 
 export interface WorkflowCountersTable {
@@ -224,4 +252,6 @@ export interface StoreSchema {
   secrets: SecretsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   cron_claims: CronClaimsTable;
+  replicas: ReplicasTable;
+  parallel_slots: ParallelSlotsTable;
 }

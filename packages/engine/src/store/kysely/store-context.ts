@@ -3,29 +3,45 @@ import { StoreClosedError } from '../store-error.js';
 import type { StoreSchema } from './schema.js';
 import type { StoreDialect } from './store-dialect.js';
 
+/** What a store and all its owner-bound views share: the connections and their lifetime. */
+interface Shared {
+  readonly db: Kysely<StoreSchema>;
+  readonly inFlight: Set<Promise<unknown>>;
+  closing: Promise<void> | undefined;
+}
+
 /**
  * What every area store shares: the Kysely instance, the dialect, and the store's lifetime.
  * Calls go through `use`, which refuses work after `close()` and lets `close()` wait for the
- * calls already under way, so closing never cuts a transaction in half.
+ * calls already under way, so closing never cuts a transaction in half. A context `ownedBy` a
+ * replica (`guard`) makes the area stores check, in each state change of a run, that the replica
+ * still holds it (owner-guard.ts).
  */
 export class StoreContext {
   readonly dialect: StoreDialect;
-  readonly #db: Kysely<StoreSchema>;
-  readonly #inFlight = new Set<Promise<unknown>>();
-  #closing: Promise<void> | undefined;
+  /** the replica whose writes must hold the run they change; undefined: unchecked */
+  readonly guard: string | undefined;
+  readonly #shared: Shared;
 
-  constructor(db: Kysely<StoreSchema>, dialect: StoreDialect) {
-    this.#db = db;
+  constructor(db: Kysely<StoreSchema>, dialect: StoreDialect, guard?: string, shared?: Shared) {
     this.dialect = dialect;
+    this.guard = guard;
+    this.#shared = shared ?? { db, inFlight: new Set(), closing: undefined };
+  }
+
+  /** A context on the same connections whose run writes are checked against `owner`. */
+  ownedBy(owner: string): StoreContext {
+    return new StoreContext(this.#shared.db, this.dialect, owner, this.#shared);
   }
 
   /** Run `fn` with the database; rejects with `StoreClosedError` once `close()` was called. */
   use<T>(fn: (db: Kysely<StoreSchema>) => Promise<T>): Promise<T> {
-    if (this.#closing !== undefined) return Promise.reject(new StoreClosedError(this.dialect.name));
-    const call = fn(this.#db);
-    this.#inFlight.add(call);
+    const shared = this.#shared;
+    if (shared.closing !== undefined) return Promise.reject(new StoreClosedError(this.dialect.name));
+    const call = fn(shared.db);
+    shared.inFlight.add(call);
     const forget = (): void => {
-      this.#inFlight.delete(call);
+      shared.inFlight.delete(call);
     };
     call.then(forget, forget);
     return call;
@@ -33,10 +49,11 @@ export class StoreContext {
 
   /** Wait for calls under way, then release connections. Safe to repeat: later calls share the first. */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
-      await Promise.allSettled([...this.#inFlight]);
-      await this.#db.destroy();
+    const shared = this.#shared;
+    shared.closing ??= (async () => {
+      await Promise.allSettled([...shared.inFlight]);
+      await shared.db.destroy();
     })();
-    return this.#closing;
+    return shared.closing;
   }
 }

@@ -1,4 +1,4 @@
-import type { CreateTableBuilder, RawBuilder } from 'kysely';
+import type { CreateTableBuilder, RawBuilder, SelectQueryBuilder } from 'kysely';
 
 /**
  * The few places where SQLite and PostgreSQL differ, so every query can stay in one shared
@@ -26,4 +26,26 @@ export interface StoreDialect {
   jsonLacksKey(column: string, key: string): RawBuilder<boolean>;
   /** SQL: the text of `key` in the JSON object in `column` (SQL NULL when it has no such key). */
   jsonText(column: string, key: string): RawBuilder<string>;
+  /**
+   * SQL: the time now, epoch ms, by the database's clock. Leases are set and compared with it,
+   * so the replicas' own clocks never decide who holds what.
+   */
+  nowMs(): RawBuilder<number>;
+  /**
+   * `query` locking the rows it selects and skipping rows that another transaction has locked
+   * (`FOR UPDATE SKIP LOCKED` on PostgreSQL): replicas claiming work side by side each take
+   * different rows without waiting. As is on SQLite, where writers are serialised anyway.
+   */
+  skipLocked<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>;
+  /**
+   * `query` locking the rows it selects until commit (`FOR UPDATE` on PostgreSQL), waiting for
+   * another transaction that holds them: a way to take turns. As is on SQLite.
+   */
+  forUpdate<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>;
+  /**
+   * `query` taking a share lock on the rows it selects (`FOR SHARE` on PostgreSQL), so that an
+   * update of them by another transaction (a replica taking the run over) waits for this one to
+   * commit, and this one sees such an update that committed first. As is on SQLite.
+   */
+  forShare<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>;
 }

@@ -1,6 +1,7 @@
 import type { TaskRunState } from '../../domain/states.js';
 import { NotFoundError } from '../../domain/errors.js';
 import type { ContractStep, NewOutboxEvent, NewTaskRun, TaskRunPatch, TaskRunRecord, TaskRunStore } from '../types.js';
+import { assertHoldsRun, explainUnchanged, holdsTaskRun } from './owner-guard.js';
 import { recordChange } from './record-change.js';
 import type { StoreContext } from './store-context.js';
 import { stepMarkedOnce, taskRunPatchColumns, toTaskRunRecord } from './task-run-row.js';
@@ -40,6 +41,7 @@ export class KyselyTaskRunStore implements TaskRunStore {
     };
     return this.#ctx.use((db) =>
       db.transaction().execute(async (trx) => {
+        await assertHoldsRun(trx, this.#ctx, record.runId);
         await trx
           .insertInto('task_runs')
           .values({
@@ -127,9 +129,13 @@ export class KyselyTaskRunStore implements TaskRunStore {
           }))
           .where('id', '=', id)
           .where('state', 'in', from)
+          .where(holdsTaskRun(this.#ctx))
           .returning('previous_state')
           .executeTakeFirst();
-        if (changed === undefined) return false;
+        if (changed === undefined) {
+          await explainUnchanged(trx, this.#ctx, id);
+          return false;
+        }
         await recordChange(
           trx,
           dialect,
@@ -155,9 +161,13 @@ export class KyselyTaskRunStore implements TaskRunStore {
               .updateTable('task_runs')
               .set({ ...set, ...mark })
               .where('id', '=', id)
+              .where(holdsTaskRun(this.#ctx))
               .returning('id')
               .execute();
-      if (result.length === 0) throw new NotFoundError(`task run ${id} not found`);
+      if (result.length === 0) {
+        await explainUnchanged(db, this.#ctx, id);
+        throw new NotFoundError(`task run ${id} not found`);
+      }
     });
   }
 
@@ -165,12 +175,14 @@ export class KyselyTaskRunStore implements TaskRunStore {
     const { dialect } = this.#ctx;
     return this.#ctx.use(async (db) => {
       // One conditional update, so of two callbacks racing on the same step the first one wins.
-      await db
+      const result = await db
         .updateTable('task_runs')
         .set({ steps: dialect.jsonWithNumber('steps', step, at) })
         .where('id', '=', id)
         .where(dialect.jsonLacksKey('steps', step))
-        .execute();
+        .where(holdsTaskRun(this.#ctx))
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) await explainUnchanged(db, this.#ctx, id);
     });
   }
 }

@@ -6,6 +6,7 @@ import { registryMigration } from './0003-registry.js';
 import { triggersMigration } from './0004-triggers.js';
 import { cdeventsInboxMigration } from './0005-cdevents-inbox.js';
 import { sealedInputsMigration } from './0006-sealed-inputs.js';
+import { replicasMigration } from './0060-replicas.js';
 
 /**
  * The migrations, listed in code so a bundled or installed engine never scans the filesystem.
@@ -26,6 +27,7 @@ export class StaticMigrationProvider implements MigrationProvider {
       '0004-triggers': triggersMigration(this.#dialect),
       '0005-cdevents-inbox': cdeventsInboxMigration(this.#dialect),
       '0006-sealed-inputs': sealedInputsMigration(this.#dialect),
+      '0060-replicas': replicasMigration(this.#dialect),
     });
   }
 }

@@ -5,6 +5,7 @@ import type { StoreSchema } from '../kysely/schema.js';
 import { migrate } from '../migrations/migrate.js';
 import { StoreError } from '../store-error.js';
 import type { Store } from '../types.js';
+import { createPgChangeFeed } from './pg-change-feed.js';
 import { postgresDialect } from './postgres-dialect.js';
 
 /** OID of `int8`/`bigint`: timestamps, identity columns and `count(*)`. */
@@ -46,7 +47,17 @@ export async function openPostgres(url: string): Promise<Store & AsyncDisposable
     await db.destroy();
     throw error;
   }
-  return createKyselyStore(db, postgresDialect);
+  const changes = createPgChangeFeed({
+    db: db as Kysely<unknown>,
+    connect: async () => {
+      const client = new pg.Client(config);
+      // a broken connection emits 'error'; the feed reconnects
+      client.on('error', () => undefined);
+      await client.connect();
+      return client;
+    },
+  });
+  return createKyselyStore(db, postgresDialect, changes);
 }
 
 /** The connection string without its password, for messages. */

@@ -1,7 +1,10 @@
 import { sql } from 'kysely';
 import type { StoreDialect } from '../kysely/store-dialect.js';
 
-/** PostgreSQL: jsonb columns (parsed by `pg`), identity columns, jsonb operators. */
+/**
+ * PostgreSQL: jsonb columns (parsed by `pg`), identity columns, jsonb operators, row locks
+ * (`FOR UPDATE SKIP LOCKED`, `FOR SHARE`) and the server's clock.
+ */
 export const postgresDialect: StoreDialect = {
   name: 'postgres',
   jsonType: 'jsonb',
@@ -14,4 +17,9 @@ export const postgresDialect: StoreDialect = {
     sql<string>`${sql.ref(column)} || jsonb_build_object(${key}::text, ${value}::bigint)`,
   jsonLacksKey: (column, key) => sql<boolean>`(${sql.ref(column)} -> ${key}::text) is null`,
   jsonText: (column, key) => sql<string>`${sql.ref(column)} ->> ${key}::text`,
+  // clock_timestamp(), not now(): now() is the transaction's start, which a long one leaves behind
+  nowMs: () => sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`,
+  skipLocked: (query) => query.forUpdate().skipLocked(),
+  forUpdate: (query) => query.forUpdate(),
+  forShare: (query) => query.forShare(),
 };

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, SqliteDialect } from 'kysely';
 import { createKyselyStore } from '../kysely/kysely-store.js';
+import { createLocalChangeFeed } from '../kysely/local-change-feed.js';
 import type { StoreSchema } from '../kysely/schema.js';
 import { migrate } from '../migrations/migrate.js';
 import { StoreError } from '../store-error.js';
@@ -53,5 +54,5 @@ export async function openSqlite(path: string): Promise<Store & AsyncDisposable>
     await db.destroy();
     throw error;
   }
-  return createKyselyStore(db, sqliteDialect);
+  return createKyselyStore(db, sqliteDialect, createLocalChangeFeed());
 }

@@ -17,4 +17,9 @@ export const sqliteDialect: StoreDialect = {
   jsonWithNumber: (column, key, value) => sql<string>`json_set(${sql.ref(column)}, ${keyPath(key)}, ${value})`,
   jsonLacksKey: (column, key) => sql<boolean>`json_type(${sql.ref(column)}, ${keyPath(key)}) is null`,
   jsonText: (column, key) => sql<string>`json_extract(${sql.ref(column)}, ${keyPath(key)})`,
+  nowMs: () => sql<number>`cast(unixepoch('subsec') * 1000 as integer)`,
+  // one writer at a time: a transaction's reads cannot be overtaken, so no row locks are needed
+  skipLocked: (query) => query,
+  forUpdate: (query) => query,
+  forShare: (query) => query,
 };

@@ -29,6 +29,11 @@ export interface RunRecord {
   readonly chainId: string;
   /** why it ended as it did (failed action, timeout, cancel request) */
   readonly reason: string | null;
+  /**
+   * the replica holding it (`ReplicaStore`); null while queued and unclaimed, or let go. Kept
+   * once the run ended: the replica that ended it.
+   */
+  readonly owner: string | null;
   readonly createdAt: number;
   readonly startedAt: number | null;
   readonly endedAt: number | null;
@@ -49,6 +54,10 @@ export interface NewRun {
   readonly trigger: TriggerInfo;
   readonly chainId: string;
   readonly createdAt: number;
+  /** the plan's `maxRuns`, which claiming enforces across the cluster; absent: no cap */
+  readonly maxRuns?: number | null;
+  /** held from the start by this replica (a rerun recording its reused results); absent: queued for any */
+  readonly owner?: string | null;
 }
 
 /** Fields a run transition may set besides its state; absent fields are left alone. */

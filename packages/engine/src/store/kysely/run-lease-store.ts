@@ -1,0 +1,232 @@
+import { sql, type ExpressionBuilder, type Selectable, type Transaction } from 'kysely';
+import type { ClaimedRun, ClaimScope, NewOutboxEvent, RunLeaseStore } from '../types.js';
+import { toRunRecord } from './run-row.js';
+import { moveRun } from './run-transition.js';
+import type { RunsTable, StoreSchema } from './schema.js';
+import type { StoreContext } from './store-context.js';
+
+/** States of a run that has not ended. */
+const UNENDED = ['queued', 'running'] as const;
+
+/**
+ * `RunLeaseStore` over Kysely. Claims are single statements `UPDATE runs SET owner … WHERE id IN
+ * (SELECT … FOR UPDATE SKIP LOCKED)` (graphile-worker's and Que's pattern), so replicas claiming
+ * together take different runs without waiting on each other; a workflow with a `maxRuns` cap is
+ * claimed inside a transaction that first locks its counter row, so the count of its held runs
+ * and the claim cannot interleave with another replica's.
+ */
+export class KyselyRunLeaseStore implements RunLeaseStore {
+  readonly #ctx: StoreContext;
+
+  constructor(ctx: StoreContext) {
+    this.#ctx = ctx;
+  }
+
+  claimQueued(owner: string, scope: ClaimScope): Promise<ClaimedRun[]> {
+    const { dialect } = this.#ctx;
+    const only = scope.only;
+    if (scope.limit <= 0 || (only !== undefined && only.length === 0)) return this.#ctx.use(async () => []);
+    return this.#ctx.use(async (db) => {
+      const unclaimed = (eb: ExpressionBuilder<StoreSchema, 'runs'>) =>
+        eb.and([
+          eb('runs.state', '=', 'queued'),
+          eb('runs.owner', 'is', null),
+          ...(only === undefined ? [] : [eb('runs.id', 'in', only)]),
+        ]);
+      // runs without a cap: one statement
+      const free = await db
+        .updateTable('runs')
+        .set({ owner })
+        .where('id', 'in', (eb) =>
+          dialect.skipLocked(
+            eb
+              .selectFrom('runs')
+              .select('runs.id')
+              .where(unclaimed)
+              .where('runs.max_runs', 'is', null)
+              .orderBy('runs.id')
+              .limit(scope.limit),
+          ),
+        )
+        .where(unclaimed)
+        .returningAll()
+        .execute();
+      const claimed = free.map((row) => this.#claimed(row));
+      let room = scope.limit - claimed.length;
+      if (room <= 0) return sortById(claimed);
+      // runs with a cap: one transaction per workflow
+      const capped = await db
+        .selectFrom('runs')
+        .select('workflow')
+        .distinct()
+        .where(unclaimed)
+        .where('max_runs', 'is not', null)
+        .execute();
+      for (const { workflow } of capped) {
+        if (room <= 0) break;
+        const rows = await db.transaction().execute((trx) => this.#claimCapped(trx, owner, workflow, room, only));
+        claimed.push(...rows.map((row) => this.#claimed(row)));
+        room -= rows.length;
+      }
+      return sortById(claimed);
+    });
+  }
+
+  /**
+   * Claim up to `room` queued runs of `workflow`, oldest first, while fewer of its runs are held
+   * or running than the next one's cap; stops at the first that must wait (no overtaking).
+   */
+  async #claimCapped(
+    trx: Transaction<StoreSchema>,
+    owner: string,
+    workflow: string,
+    room: number,
+    only: readonly string[] | undefined,
+  ): Promise<Selectable<RunsTable>[]> {
+    const { dialect } = this.#ctx;
+    // take turns per workflow: the counter row exists for every workflow that has a run
+    await dialect
+      .forUpdate(trx.selectFrom('workflow_counters').select('last_number').where('workflow', '=', workflow))
+      .execute();
+    const heldRow = await trx
+      .selectFrom('runs')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('workflow', '=', workflow)
+      .where((eb) =>
+        eb.or([eb('state', '=', 'running'), eb.and([eb('state', '=', 'queued'), eb('owner', 'is not', null)])]),
+      )
+      .executeTakeFirstOrThrow();
+    let held = Number(heldRow.n);
+    const waiting = await trx
+      .selectFrom('runs')
+      .select(['id', 'max_runs'])
+      .where('workflow', '=', workflow)
+      .where('state', '=', 'queued')
+      .where('owner', 'is', null)
+      .$if(only !== undefined, (qb) => qb.where('id', 'in', only ?? []))
+      .orderBy('id')
+      .limit(room)
+      .execute();
+    const take: string[] = [];
+    for (const run of waiting) {
+      if (run.max_runs !== null && held >= run.max_runs) break;
+      take.push(run.id);
+      held += 1;
+    }
+    if (take.length === 0) return [];
+    return trx
+      .updateTable('runs')
+      .set({ owner })
+      .where('id', 'in', take)
+      .where('state', '=', 'queued')
+      .where('owner', 'is', null)
+      .returningAll()
+      .execute();
+  }
+
+  takeOver(owner: string, limit: number): Promise<ClaimedRun[]> {
+    const { dialect } = this.#ctx;
+    if (limit <= 0) return this.#ctx.use(async () => []);
+    const now = dialect.nowMs();
+    return this.#ctx.use(async (db) => {
+      const orphaned = (eb: ExpressionBuilder<StoreSchema, 'runs'>) =>
+        eb.and([
+          eb('runs.state', 'in', UNENDED),
+          eb.or([
+            eb.and([
+              eb('runs.owner', 'is not', null),
+              eb.not(
+                eb.exists(
+                  eb
+                    .selectFrom('replicas')
+                    .select('replicas.id')
+                    .whereRef('replicas.id', '=', 'runs.owner')
+                    .where('replicas.expires_at', '>=', now),
+                ),
+              ),
+            ]),
+            // let go of while running (a replica that stopped, or lost its lease)
+            eb.and([eb('runs.owner', 'is', null), eb('runs.state', '=', 'running')]),
+          ]),
+        ]);
+      const rows = await db
+        .updateTable('runs')
+        .set({ owner })
+        .where('id', 'in', (eb) =>
+          dialect.skipLocked(eb.selectFrom('runs').select('runs.id').where(orphaned).orderBy('runs.id').limit(limit)),
+        )
+        .where(orphaned)
+        .returningAll()
+        .execute();
+      return sortById(rows.map((row) => this.#claimed(row)));
+    });
+  }
+
+  releaseAll(owner: string): Promise<number> {
+    return this.#ctx.use(async (db) => {
+      const result = await db
+        .updateTable('runs')
+        .set({ owner: null })
+        .where('owner', '=', owner)
+        .where('state', 'in', UNENDED)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    });
+  }
+
+  cancelQueued(id: string, at: number, reason: string, events: readonly NewOutboxEvent[] = []): Promise<boolean> {
+    const move = { id, from: ['queued'] as const, to: 'cancelled' as const, at, patch: { reason, endedAt: at }, events };
+    return this.#ctx.use((db) => db.transaction().execute((trx) => moveRun(trx, this.#ctx.dialect, move, 'nobody')));
+  }
+
+  requestCancel(id: string, reason: string): Promise<boolean> {
+    return this.#ctx.use(async (db) => {
+      const result = await db
+        .updateTable('runs')
+        .set({ cancel_requested: sql<string>`coalesce(cancel_requested, ${reason})` })
+        .where('id', '=', id)
+        .where('state', 'in', UNENDED)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    });
+  }
+
+  cancelRequests(owner: string): Promise<{ runId: string; reason: string }[]> {
+    return this.#ctx.use(async (db) => {
+      const rows = await db
+        .selectFrom('runs')
+        .select(['id', 'cancel_requested'])
+        .where('owner', '=', owner)
+        .where('state', 'in', UNENDED)
+        .where('cancel_requested', 'is not', null)
+        .orderBy('id')
+        .execute();
+      return rows.map((r) => ({ runId: r.id, reason: r.cancel_requested ?? '' }));
+    });
+  }
+
+  decidedGates(owner: string): Promise<{ runId: string; taskRunId: string }[]> {
+    return this.#ctx.use(async (db) => {
+      const rows = await db
+        .selectFrom('task_runs')
+        .innerJoin('runs', 'runs.id', 'task_runs.run_id')
+        .select(['task_runs.run_id as runId', 'task_runs.id as taskRunId'])
+        .where('runs.owner', '=', owner)
+        .where('runs.state', '=', 'running')
+        .where('task_runs.state', '=', 'running')
+        .where('task_runs.executor', '=', 'none')
+        .where('task_runs.result', 'is not', null)
+        .orderBy('task_runs.id')
+        .execute();
+      return rows;
+    });
+  }
+
+  #claimed(row: Selectable<RunsTable>): ClaimedRun {
+    return { run: toRunRecord(row, this.#ctx.dialect), cancelRequested: row.cancel_requested };
+  }
+}
+
+function sortById(claimed: ClaimedRun[]): ClaimedRun[] {
+  return claimed.sort((a, b) => (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0));
+}

@@ -1,0 +1,93 @@
+import type { ExpressionBuilder } from 'kysely';
+import type { SlotStore } from '../types.js';
+import { chunked } from './chunked.js';
+import type { StoreSchema } from './schema.js';
+import type { StoreContext } from './store-context.js';
+
+/**
+ * `SlotStore` over Kysely (`parallel_slots`): taking a slot is one statement, `UPDATE … WHERE slot
+ * = (SELECT … FOR UPDATE SKIP LOCKED)`, so replicas taking slots together never wait on each
+ * other. Rows are created on demand up to the largest `limit` asked for.
+ */
+export class KyselySlotStore implements SlotStore {
+  readonly #ctx: StoreContext;
+  /** slots known to exist (rows are never deleted) */
+  #rows = 0;
+
+  constructor(ctx: StoreContext) {
+    this.#ctx = ctx;
+  }
+
+  acquire(owner: string, taskRunId: string, limit: number): Promise<number | undefined> {
+    const { dialect } = this.#ctx;
+    const now = dialect.nowMs();
+    return this.#ctx.use(async (db) => {
+      if (this.#rows < limit) {
+        const slots = Array.from({ length: limit }, (_, slot) => ({ slot }));
+        for (const batch of chunked(slots, 500)) {
+          await db
+            .insertInto('parallel_slots')
+            .values(batch)
+            .onConflict((oc) => oc.column('slot').doNothing())
+            .execute();
+        }
+        this.#rows = limit;
+      }
+      const free = (eb: ExpressionBuilder<StoreSchema, 'parallel_slots'>) =>
+        eb.or([
+          eb('parallel_slots.owner', 'is', null),
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('replicas')
+                .select('replicas.id')
+                .whereRef('replicas.id', '=', 'parallel_slots.owner')
+                .where('replicas.expires_at', '>=', now),
+            ),
+          ),
+        ]);
+      const row = await db
+        .updateTable('parallel_slots')
+        .set({ owner, task_run_id: taskRunId, taken_at: now })
+        .where('slot', '=', (eb) =>
+          dialect.skipLocked(
+            eb
+              .selectFrom('parallel_slots')
+              .select('parallel_slots.slot')
+              .where('parallel_slots.slot', '<', limit)
+              .where(free)
+              .orderBy('parallel_slots.slot')
+              .limit(1),
+          ),
+        )
+        .where(free)
+        .returning('slot')
+        .executeTakeFirst();
+      return row?.slot;
+    });
+  }
+
+  release(owner: string, slot: number): Promise<void> {
+    return this.#ctx.use(async (db) => {
+      await db
+        .updateTable('parallel_slots')
+        .set({ owner: null, task_run_id: null, taken_at: null })
+        .where('slot', '=', slot)
+        .where('owner', '=', owner)
+        .execute();
+    });
+  }
+
+  held(): Promise<number> {
+    const now = this.#ctx.dialect.nowMs();
+    return this.#ctx.use(async (db) => {
+      const row = await db
+        .selectFrom('parallel_slots')
+        .innerJoin('replicas', 'replicas.id', 'parallel_slots.owner')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('replicas.expires_at', '>=', now)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    });
+  }
+}

@@ -1,0 +1,171 @@
+import type { NewOutboxEvent } from './events.js';
+import type { RunRecord } from './runs.js';
+
+/**
+ * The cluster area: the replicas sharing a store and their leases, which replica holds which
+ * run, and the engine's task slots across the cluster.
+ *
+ * A replica is one engine process (`pilotage serve`, or `pilotage run`) registered with a lease
+ * that its heartbeat renews. A run in progress is held by one replica (`RunRecord.owner`); the
+ * run's lease is that column together with its owner's replica lease, so one write per heartbeat
+ * renews all of a replica's runs. Lease times are epoch ms by the database's clock.
+ */
+
+/** A replica as it registers. */
+export interface NewReplica {
+  /** unique per registration: `<engineId>/<pid>.<start time>/<random>` (a lost lease means a new id) */
+  readonly id: string;
+  /** the config's engine id (host and store) */
+  readonly engineId: string;
+  readonly host: string;
+  readonly pid: number;
+  /** the engine's version (`pilotage --version`), to see a rollout in `pilotage db status` */
+  readonly version: string;
+  /** where its API answers, if it serves one */
+  readonly url: string | null;
+}
+
+/** A registered replica. */
+export interface ReplicaRecord extends NewReplica {
+  readonly startedAt: number;
+  readonly heartbeatAt: number;
+  readonly expiresAt: number;
+  /** its lease has not expired (by the database's clock, when read) */
+  readonly alive: boolean;
+  /** runs it holds that have not ended */
+  readonly runs: number;
+}
+
+/** Replicas and their leases. */
+export interface ReplicaStore {
+  /** Register `replica` with a lease of `ttlMs` from now. */
+  register(replica: NewReplica, ttlMs: number): Promise<void>;
+  /**
+   * Renew `id`'s lease for `ttlMs` from now. False, writing nothing, when it has expired or the
+   * row is gone: the replica has lost its lease (another may already be taking its runs) and
+   * must stop acting on every run it held.
+   */
+  renew(id: string, ttlMs: number): Promise<boolean>;
+  /** End `id`'s lease now (a graceful stop): the runs it still holds may be taken at once. */
+  release(id: string): Promise<void>;
+  /** Every registered replica, live ones first, then by start. */
+  list(): Promise<ReplicaRecord[]>;
+  /** Forget replicas whose lease ended over `olderThanMs` ago and that hold no run. Returns how many. */
+  prune(olderThanMs: number): Promise<number>;
+}
+
+/** A run a replica has just claimed or taken over, with the cancel asked for it meanwhile. */
+export interface ClaimedRun {
+  readonly run: RunRecord;
+  /** the reason of a cancel requested on any replica (`RunLeaseStore.requestCancel`), if any */
+  readonly cancelRequested: string | null;
+}
+
+/** Which runs `claimQueued` may take. */
+export interface ClaimScope {
+  /** at most this many */
+  readonly limit: number;
+  /** only among these run ids (an engine carrying only the runs it started); default any */
+  readonly only?: readonly string[];
+}
+
+/** Who holds which run: claiming queued runs, taking over a dead replica's, letting go. */
+export interface RunLeaseStore {
+  /**
+   * Claim queued runs nobody holds for `owner`, oldest first, within `scope`. A run whose
+   * workflow caps its running runs (`maxRuns`) is claimed only while fewer of that workflow's
+   * runs are held or running across the cluster than its cap, and never before an older queued
+   * run of the same workflow. On PostgreSQL, replicas claiming at once skip each other's rows
+   * (`FOR UPDATE SKIP LOCKED`).
+   */
+  claimQueued(owner: string, scope: ClaimScope): Promise<ClaimedRun[]>;
+  /**
+   * Take over, for `owner`, at most `limit` runs that have not ended and whose holder's lease has
+   * expired (or that a replica let go of while running), oldest first.
+   */
+  takeOver(owner: string, limit: number): Promise<ClaimedRun[]>;
+  /** Let go of every unended run `owner` holds (a graceful stop, a lost lease). Returns how many. */
+  releaseAll(owner: string): Promise<number>;
+  /**
+   * Record a cancel of run `id` asked on any replica, for its holder to act on; the first reason
+   * stays. False when the run has ended (or does not exist).
+   */
+  requestCancel(id: string, reason: string): Promise<boolean>;
+  /**
+   * Move run `id` from `queued` to `cancelled` while no replica holds it, with its transition
+   * and `events` (one transaction): a cancel of a run nobody has claimed. False when it was
+   * claimed meanwhile, or was not queued.
+   */
+  cancelQueued(id: string, at: number, reason: string, events?: readonly NewOutboxEvent[]): Promise<boolean>;
+  /** The unended runs `owner` holds that have a cancel requested, with its reason. */
+  cancelRequests(owner: string): Promise<{ readonly runId: string; readonly reason: string }[]>;
+  /**
+   * The `running` task runs that hold no process (executor `none`: approval stages) of running
+   * runs `owner` holds, whose result was recorded (a decision taken on any replica) but that
+   * have not moved on yet.
+   */
+  decidedGates(owner: string): Promise<{ readonly runId: string; readonly taskRunId: string }[]>;
+}
+
+/** The engine's `maxParallel` across the cluster: numbered slots, each held for one task attempt. */
+export interface SlotStore {
+  /**
+   * Take a free slot among the first `limit` for `owner`'s task run `taskRunId`: one nobody
+   * holds, or held by a replica whose lease has expired. Resolves with its number, or undefined
+   * when all `limit` are held.
+   */
+  acquire(owner: string, taskRunId: string, limit: number): Promise<number | undefined>;
+  /** Give slot `slot` back, if `owner` still holds it. */
+  release(owner: string, slot: number): Promise<void>;
+  /** How many slots live replicas hold now. */
+  held(): Promise<number>;
+}
+
+/**
+ * What a change on the store is about, for the replicas that wake on it:
+ * - `queued`: a run was recorded queued (claimers look for work);
+ * - `released`: a replica let go of runs or of its lease (takeover looks at once);
+ * - `slot`: a task slot was given back (attempts waiting for one try again);
+ * - `intent`: a cancel or an approval decision was recorded for a run (its holder acts on it);
+ * - `callback`: a component's callback was applied by a replica that does not hold its run (the
+ *   holder reads the task run again);
+ * - `run`, `task`, `status`, `log`: a run, a task run, an interim status or log lines changed
+ *   (live streams on other replicas read them again);
+ * - `resync`: the feed may have missed changes (its connection was lost): read everything again.
+ */
+export type ChangeKind =
+  | 'queued'
+  | 'released'
+  | 'slot'
+  | 'intent'
+  | 'callback'
+  | 'run'
+  | 'task'
+  | 'status'
+  | 'log'
+  | 'resync';
+
+/** One change, small enough for a notification: ids only, the store holds the rest. */
+export interface Change {
+  readonly kind: ChangeKind;
+  readonly runId?: string;
+  readonly taskRunId?: string;
+  /** the replica that made it (so a replica can ignore its own) */
+  readonly origin?: string;
+}
+
+/**
+ * Notifications between processes sharing the store. On PostgreSQL, `LISTEN`/`NOTIFY` on one
+ * channel: `publish` batches what is published within a few milliseconds into one notification,
+ * and a subscriber gets every change published by any process (its own included), at most once
+ * and as soon as it commits, or a `resync` when its connection was lost. On SQLite (one process)
+ * the changes go to this process's subscribers. Best effort: a missed change only delays the one
+ * who waits for it, since everyone also polls slowly.
+ */
+export interface ChangeFeed {
+  /** true when other processes may share the store (PostgreSQL) */
+  readonly shared: boolean;
+  publish(change: Change): void;
+  /** Receive every change; returns the function that stops it. */
+  subscribe(listener: (change: Change) => void): () => void;
+}
