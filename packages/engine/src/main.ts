@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { leaseAwareProcessAlive, replicaOptions } from './cluster/replica-wiring.js';
 import type { Config } from './config/config.js';
 import { isTaskEnded } from './domain/states.js';
 import { Engine } from './engine/engine.js';
@@ -109,6 +110,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     const configured = await configuredExecutors(config, {
       secrets: { ...config.secrets, ...options.secrets },
       info: warn,
+      engineProcessAlive: leaseAwareProcessAlive(() => store.replicas),
     });
     executors.push(...configured.executors, ...(options.executors ?? []));
     const defaultName = configured.defaultName;
@@ -134,6 +136,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       killGraceMs: config.killGraceMs,
       stopGraceMs: config.stopGraceMs,
       maxParallel: config.maxParallel,
+      replica: replicaOptions(config, options.callbackServedAt ?? null),
       ...(options.warn ? { warn: options.warn } : {}),
     });
     const server = callback;

@@ -142,13 +142,13 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
     if (fastifyHandler === undefined) throw new Error('Fastify did not call serverFactory');
     server.off('request', starting);
     server.on('request', fastifyHandler);
-    const resumed = await runtime.engine.recover((run) =>
+    const resumed = await runtime.engine.start((run) =>
       secrets.secretsFor(run.workflow).catch((error: unknown) => {
         app.log.warn(`run ${run.id} resumes without its secrets: ${messageOf(error)}`);
         return {};
       }),
     );
-    if (resumed.length > 0) app.log.info(`resumed ${resumed.length} unfinished run(s)`);
+    if (resumed.length > 0) app.log.info(`took over ${resumed.length} unfinished or queued run(s)`);
     cron = createCronScheduler({
       store: runtime.store,
       starter,
@@ -249,21 +249,31 @@ async function stopServer({ config, lifecycle, cron, runtime, app, server, compi
   lifecycle.accepting = false;
   await cron.stop();
   const { engine } = runtime;
-  // runs only waiting for an approval are left for the next start to carry on
-  const parked = engine.detachWaiting();
-  if (parked > 0) app.log.info(`left ${parked} run(s) waiting for approval to the next start`);
+  // runs only waiting for an approval are let go of: another replica, or the next start, carries them on
+  const parked = await engine.release('waiting');
+  if (parked > 0)
+    app.log.info(`let go of ${parked} run(s) waiting for approval, for another replica or the next start`);
   const active = engine.activeRuns().length;
   if (active > 0) app.log.info(`shutting down: waiting up to ${config.shutdownGraceMs}ms for ${active} run(s)`);
   // the HTTP server stays up meanwhile: running components still call back
   const grace = delay(config.shutdownGraceMs);
-  const ended = await Promise.race([engine.close().then(() => true), grace.done.then(() => false)]);
+  const closing = engine.close();
+  const ended = await Promise.race([closing.then(() => true), grace.done.then(() => false)]);
   grace.cancel();
   if (!ended) {
-    const reason = `server shutting down: the shutdown grace of ${config.shutdownGraceMs}ms ran out`;
     const left = engine.activeRuns();
-    app.log.warn(`${reason}; cancelling ${left.length} run(s)`);
-    await Promise.all(left.map((id) => engine.cancelRun(id, reason).catch(() => undefined)));
-    await engine.close();
+    if (await engine.othersAlive().catch(() => false)) {
+      // a rolling restart: the other replicas carry the runs on (containers re-attached)
+      app.log.warn(
+        `shutdown grace of ${config.shutdownGraceMs}ms ran out; handing ${left.length} run(s) over to the other replicas`,
+      );
+      await engine.release('all');
+    } else {
+      const reason = `server shutting down: the shutdown grace of ${config.shutdownGraceMs}ms ran out`;
+      app.log.warn(`${reason}; cancelling ${left.length} run(s)`);
+      await Promise.all(left.map((id) => engine.cancelRun(id, reason).catch(() => undefined)));
+    }
+    await closing;
   }
   await app.close();
   await compiler.close();

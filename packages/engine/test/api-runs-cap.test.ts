@@ -72,7 +72,7 @@ describe('instance cap (maxRuns): runs beyond it wait in queued and start in ord
   });
 });
 
-describe('instance cap after a restart (Engine.recover)', () => {
+describe('instance cap after a restart (Engine.start)', () => {
   let h: Harness;
   before(async () => {
     h = await createHarness({ executor: 'local' });
@@ -92,14 +92,19 @@ describe('instance cap after a restart (Engine.recover)', () => {
       trigger: { kind: 'manual' as const },
       chainId: newId(),
       createdAt: Date.now(),
+      maxRuns: 1,
     });
     // what a previous process left: the older run still queued, the newer one running
     const queued = await store.runs.create(record(gateQueued));
     const running = await store.runs.create(record(gateRunning));
     assert.ok(await store.runs.transition(running.id, ['queued'], 'running', Date.now(), { startedAt: Date.now() }));
 
-    const resumed = await engine.recover();
-    assert.deepEqual(new Set(resumed.map((r) => r.id)), new Set([queued.id, running.id]));
+    // the running run is taken over (nobody holds it); the queued one is not claimed: the cap is full
+    const resumed = await engine.start();
+    assert.deepEqual(
+      resumed.map((r) => r.id),
+      [running.id],
+    );
     const deadline = Date.now() + 20_000;
     while ((await store.taskRuns.listByRun(running.id)).find((t) => t.state === 'running') === undefined) {
       assert.ok(Date.now() < deadline, 'the running run resumed');

@@ -1,9 +1,10 @@
 import { Command, Help } from 'commander';
 import { COMMAND_MODULES, type CommandStub } from './command-list.js';
+import { ENGINE_VERSION } from '../version.js';
 import { addHelpExamples } from './help-examples.js';
 
 /** The CLI's version, as `pilotage --version` prints it. */
-export const CLI_VERSION = '0.1.0';
+export const CLI_VERSION = ENGINE_VERSION;
 
 /**
  * The `pilotage` program: every top-level command, with its options and help examples; nothing is

@@ -48,7 +48,14 @@ export interface Config {
   readonly callbackPort: number;
   readonly killGraceMs: number;
   readonly stopGraceMs: number;
+  /** most task attempts running at once across every replica sharing the store */
   readonly maxParallel: number;
+  /** most runs this replica carries at once (runs only waiting for an approval do not count) */
+  readonly maxActiveRuns: number;
+  /** how often a replica renews its lease, ms */
+  readonly heartbeatMs: number;
+  /** how long a replica holds its runs without renewing its lease, ms (a dead one's runs move after it) */
+  readonly leaseTtlMs: number;
   readonly keepWorkspace: boolean;
   readonly logLevel: string;
   /** where CDEvents are delivered: `stdout`, a JSONL file path or an http(s) URL (binary mode) */
@@ -111,6 +118,9 @@ export const CONFIG_ENV: Readonly<Record<Exclude<keyof Config, 'secrets'>, strin
   killGraceMs: 'PILOTAGE_KILL_GRACE',
   stopGraceMs: 'PILOTAGE_STOP_GRACE',
   maxParallel: 'PILOTAGE_MAX_PARALLEL',
+  maxActiveRuns: 'PILOTAGE_MAX_ACTIVE_RUNS',
+  heartbeatMs: 'PILOTAGE_HEARTBEAT',
+  leaseTtlMs: 'PILOTAGE_LEASE_TTL',
   keepWorkspace: 'PILOTAGE_KEEP_WORKSPACE',
   logLevel: 'PILOTAGE_LOG_LEVEL',
   eventSinks: 'PILOTAGE_EVENT_SINKS',
@@ -137,6 +147,9 @@ export const CONFIG_DEFAULTS = {
   killGraceMs: 5000,
   stopGraceMs: 5000,
   maxParallel: 64,
+  maxActiveRuns: 128,
+  heartbeatMs: 5000,
+  leaseTtlMs: 15_000,
   keepWorkspace: false,
   logLevel: 'info',
   host: '127.0.0.1',
@@ -223,6 +236,8 @@ export function loadConfig(input: {
     killGraceMs: duration('killGraceMs', pick('killGraceMs'), CONFIG_DEFAULTS.killGraceMs),
     stopGraceMs: duration('stopGraceMs', pick('stopGraceMs'), CONFIG_DEFAULTS.stopGraceMs),
     maxParallel: integer('maxParallel', pick('maxParallel'), CONFIG_DEFAULTS.maxParallel, 1),
+    maxActiveRuns: integer('maxActiveRuns', pick('maxActiveRuns'), CONFIG_DEFAULTS.maxActiveRuns, 1),
+    ...leaseTimes(pick('heartbeatMs'), pick('leaseTtlMs')),
     keepWorkspace: boolean('keepWorkspace', pick('keepWorkspace'), CONFIG_DEFAULTS.keepWorkspace),
     logLevel: pick('logLevel') ?? CONFIG_DEFAULTS.logLevel,
     eventSinks: list(pick('eventSinks')),
@@ -255,6 +270,21 @@ function defaultEngineId(db: string): string {
   const where = /^[a-z][a-z0-9+.-]*:\/\//i.test(db) ? db.replace(/\/\/[^@/]*@/, '//') : resolve(db);
   const digest = createHash('sha256').update(`${hostname()}\0${where}`).digest('hex');
   return `pilotage-${digest.slice(0, 12)}`;
+}
+
+/** The heartbeat and lease, checked together: a lease must outlast at least two heartbeats. */
+function leaseTimes(
+  heartbeat: string | undefined,
+  lease: string | undefined,
+): { heartbeatMs: number; leaseTtlMs: number } {
+  const heartbeatMs = duration('heartbeatMs', heartbeat, CONFIG_DEFAULTS.heartbeatMs);
+  const leaseTtlMs = duration('leaseTtlMs', lease, CONFIG_DEFAULTS.leaseTtlMs);
+  if (heartbeatMs < 1 || leaseTtlMs < 2 * heartbeatMs) {
+    throw new ConfigError(
+      `leaseTtlMs (${CONFIG_ENV.leaseTtlMs}, ${leaseTtlMs}ms) must be at least twice heartbeatMs (${CONFIG_ENV.heartbeatMs}, ${heartbeatMs}ms), and the heartbeat at least 1ms: a replica must get two tries to renew before its runs move on`,
+    );
+  }
+  return { heartbeatMs, leaseTtlMs };
 }
 
 /** A comma-separated list (flags and files give arrays, joined by `pick`), trimmed, frozen. */

@@ -112,13 +112,17 @@ export class UnavailableError extends PilotageError {
  * run (the new holder carries it on). Never retryable by the same replica.
  */
 export class LeaseLostError extends PilotageError {
-  readonly runId: string;
-  constructor(runId: string, holder: string | null) {
-    super(
-      'LEASE_LOST',
-      `run ${runId} is no longer held by this replica (${holder === null ? 'nobody holds it now' : `replica ${holder} holds it now`})`,
-    );
+  /** the run concerned, when one write was refused */
+  readonly runId: string | undefined;
+  constructor(message: string, runId?: string) {
+    super('LEASE_LOST', message);
     this.runId = runId;
+  }
+
+  /** A write to run `runId`, which `holder` holds now (or nobody). */
+  static heldBy(runId: string, holder: string | null): LeaseLostError {
+    const now = holder === null ? 'nobody holds it now' : `replica ${holder} holds it now`;
+    return new LeaseLostError(`run ${runId} is no longer held by this replica (${now})`, runId);
   }
 }
 

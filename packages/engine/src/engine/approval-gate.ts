@@ -26,10 +26,27 @@ export function describeDecision(decision: ApprovalDecision): string {
 }
 
 /**
+ * The decision recorded on a gate's task run (`TaskRunStore.decide`: result, output
+ * `{approved, by, comment}`), if any.
+ */
+export function recordedDecision(task: TaskRunRecord): ApprovalDecision | undefined {
+  if (task.result === null) return undefined;
+  const by = task.output['by'];
+  const comment = task.output['comment'];
+  return {
+    approved: task.result === 'success',
+    by: typeof by === 'string' ? by : 'unknown',
+    ...(typeof comment === 'string' && comment !== '' ? { comment } : {}),
+  };
+}
+
+/**
  * An approval stage: recorded as a task run of the built-in `approval` component that waits,
- * holding no process, until a decision, the stage's timeout or the run's stop. The decision is
- * stored as the task run's output `{approved, by, comment}`, its message and its reason (so the
- * transition records it too).
+ * holding no process, until a decision, the stage's timeout or the run's stop. A decision is
+ * taken on any replica: it is recorded on the task run first (`Engine.decide`: result, output
+ * `{approved, by, comment}` and message), then the run's holder is told (`refresh`), or finds
+ * it when the gate begins (a decision taken while nobody carried the run); the gate moves the
+ * task run on with the decision as its message and reason (so the transition records it too).
  */
 export class ApprovalGate {
   private resolveDecision: ((d: ApprovalDecision | 'detach' | undefined) => void) | undefined;
@@ -37,6 +54,8 @@ export class ApprovalGate {
   private decided: ApprovalDecision | undefined;
   /** `detach()` came before the wait began: the wait returns `detached` as soon as it would start */
   private detachRequested = false;
+  /** the gate's task run, once recorded */
+  private taskRunId: string | undefined;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -60,6 +79,7 @@ export class ApprovalGate {
   async wait(unfinished?: TaskRunRecord): Promise<'succeeded' | 'failed' | 'cancelled' | 'detached'> {
     const { ctx } = this;
     let task = await this.begin(unfinished);
+    this.taskRunId = task.id;
     const move = async (to: TaskRunState, message: string | null, reason: string | null): Promise<void> => {
       const at = ctx.clock();
       const patch = { message, reason, endedAt: at };
@@ -70,8 +90,10 @@ export class ApprovalGate {
     const timeoutMs = this.stage.approvalTimeoutMs;
     const waitedMs = ctx.clock() - (task.startedAt ?? ctx.clock());
     let offStop: () => void = () => undefined;
-    const decision = await new Promise<ApprovalDecision | 'detach' | undefined>((resolve) => {
+    let decision = await new Promise<ApprovalDecision | 'detach' | undefined>((resolve) => {
       if (this.detachRequested) return resolve('detach');
+      const early = recordedDecision(task);
+      if (early !== undefined) return resolve(early);
       this.resolveDecision = resolve;
       // a long timer: approvals may wait longer than Node's timers can (24.8 days)
       if (timeoutMs !== undefined) this.cancelTimeout = setLongTimeout(() => resolve(undefined), timeoutMs - waitedMs);
@@ -85,6 +107,12 @@ export class ApprovalGate {
       await move('cancelled', null, this.stop.reason?.message ?? 'cancelled');
       return 'cancelled';
     }
+    // timed out: a decision recorded meanwhile on another replica still wins
+    if (!decision) {
+      const now = await ctx.store.taskRuns.get(task.id);
+      decision = now === undefined ? undefined : recordedDecision(now);
+      if (now !== undefined) task = now;
+    }
     if (!decision) {
       await move('failed', null, 'approval timed out');
       return 'failed';
@@ -92,11 +120,24 @@ export class ApprovalGate {
     this.decided = decision;
     const text = describeDecision(decision);
     const state = decision.approved ? 'succeeded' : 'failed';
-    const output = { approved: decision.approved, by: decision.by, comment: decision.comment ?? '' };
-    await ctx.store.taskRuns.update(task.id, { output });
-    task = { ...task, output };
     await move(state, text, text);
     return state;
+  }
+
+  /**
+   * A decision may have been recorded on task run `taskRunId`: if it is this gate's and the gate
+   * waits, read it and end the wait with it. Store errors are warned (the holder's slow poll of
+   * recorded decisions tries again).
+   */
+  refresh(taskRunId: string): void {
+    if (taskRunId !== this.taskRunId || this.resolveDecision === undefined) return;
+    void this.ctx.store.taskRuns.get(taskRunId).then(
+      (task) => {
+        const decision = task === undefined ? undefined : recordedDecision(task);
+        if (decision !== undefined) this.resolveDecision?.(decision);
+      },
+      (error: unknown) => this.ctx.warn(`approval ${this.stage.name}: could not read its decision: ${String(error)}`),
+    );
   }
 
   /**
@@ -133,16 +174,9 @@ export class ApprovalGate {
     return task;
   }
 
-  /** Deliver a decision; false when the gate is not waiting. */
-  decide(decision: ApprovalDecision): boolean {
-    if (!this.resolveDecision) return false;
-    this.resolveDecision(decision);
-    return true;
-  }
-
   /**
-   * Stop waiting without recording anything (the server is shutting down): the task run stays
-   * `running` in the store, so the next engine's recovery carries it on. Called while the gate
+   * Stop waiting without recording anything (the replica lets go of the run): the task run stays
+   * `running` in the store, so the run's next holder carries it on. Called while the gate
    * is still recording its task run, the wait ends so as soon as it begins.
    */
   detach(): void {

@@ -2,8 +2,12 @@ import { setLongTimeout } from '../domain/long-timer.js';
 
 /** Why a run or a stage is being stopped. */
 export interface StopReason {
-  /** `cancel`: asked by a user; `timeout`: the run's timeout; `fail-fast`: a sibling failed */
-  readonly kind: 'cancel' | 'timeout' | 'fail-fast';
+  /**
+   * `cancel`: asked by a user; `timeout`: the run's timeout; `fail-fast`: a sibling failed;
+   * `abandon`: this replica no longer holds the run (nothing more is recorded, see
+   * `RunExecution.abandon`)
+   */
+  readonly kind: 'cancel' | 'timeout' | 'fail-fast' | 'abandon';
   readonly message: string;
 }
 

@@ -1,7 +1,7 @@
 import type { CallbackRegistry } from '../protocol/registry.js';
 import type { Store } from '../store/types.js';
 import type { EngineUpdate, EventDataPush, ExecutorSet, RunEventBuilder, Tracing } from './ports.js';
-import type { Semaphore } from './semaphore.js';
+import type { TaskSlots } from './task-slots.js';
 
 /** What every run execution and task attempt of one engine shares. Built by `Engine`. */
 export interface EngineContext {
@@ -20,8 +20,8 @@ export interface EngineContext {
   readonly killGraceMs: number;
   /** how long a component may keep running after COMPONENT_STOP, ms */
   readonly stopGraceMs: number;
-  /** engine-wide cap of running task attempts */
-  readonly slots: Semaphore;
+  /** the cap of running task attempts across every replica (`maxParallel`) */
+  readonly slots: TaskSlots;
   readonly secrets: Readonly<Record<string, string>>;
   clock(): number;
   emit(update: EngineUpdate): void;

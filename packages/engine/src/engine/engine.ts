@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError, ConflictError, messageOf } from '../domain/errors.js';
+import { ConflictError, NotFoundError, UnavailableError, ValidationError, messageOf } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { refuseForbiddenKeys } from '../domain/json-text.js';
 import { Masker } from '../domain/masker.js';
@@ -8,8 +8,17 @@ import type { JsonObject, JsonValue } from '../domain/vocabulary.js';
 import { applyDefaults, compileSchema } from '../plan/schema.js';
 import type { Plan } from '../plan/types.js';
 import type { CallbackRegistry } from '../protocol/registry.js';
-import type { RunRecord, Store, TaskRunRecord, TriggerInfo } from '../store/types.js';
-import type { ApprovalDecision } from './approval-gate.js';
+import type {
+  Change,
+  ClaimedRun,
+  ReplicaRecord,
+  RunRecord,
+  Store,
+  TaskRunRecord,
+  TriggerInfo,
+} from '../store/types.js';
+import { describeDecision, type ApprovalDecision } from './approval-gate.js';
+import { CarriedRuns } from './carried-runs.js';
 import type { EngineContext } from './engine-context.js';
 import {
   NO_EVENTS,
@@ -17,17 +26,39 @@ import {
   type EngineUpdate,
   type EventDataPush,
   type ExecutorSet,
+  type InputSeal,
   type RunEventBuilder,
   type Tracing,
   type TraceSpan,
-  type InputSeal,
 } from './ports.js';
 import { reclaimLeftovers } from './reattach.js';
-import { outboxWritten, recordRunMove } from './record-move.js';
+import { outboxWritten } from './record-move.js';
+import { ReplicaLease, type ReplicaIdentity } from './replica-lease.js';
 import { recordReused } from './reuse.js';
+import { RunClaimer } from './run-claimer.js';
 import { RunExecution } from './run-execution.js';
-import { Semaphore } from './semaphore.js';
-import { WorkflowSlots, type SlotRequest } from './workflow-slots.js';
+import { createClusterSlots, type TaskSlots } from './task-slots.js';
+
+/** Default most runs one replica carries at once (runs only waiting for an approval do not count). */
+export const MAX_ACTIVE_RUNS = 128;
+
+/** How this engine takes part among replicas sharing its store (all optional). */
+export interface ReplicaOptions {
+  /** who it is, for `pilotage db status` (defaults: engine id `pilotage`, pid, version `dev`) */
+  readonly identity?: Partial<ReplicaIdentity>;
+  /** a new unique replica id (default `<engineId>/<pid>/<random>`) */
+  readonly newId?: () => string;
+  /** lease renewal interval, ms (default 5000) */
+  readonly heartbeatMs?: number;
+  /** lease length, ms (default 15000): a dead replica's runs move on within about this plus a heartbeat */
+  readonly leaseTtlMs?: number;
+  /** most runs this replica carries at once (default MAX_ACTIVE_RUNS) */
+  readonly maxActiveRuns?: number;
+  /** backstop poll for queued runs, ms (default 2000; notifications wake it sooner) */
+  readonly claimPollMs?: number;
+  /** a replica known to be gone before its lease ends (a crashed process on this host) */
+  readonly isGone?: (replica: ReplicaRecord) => Promise<boolean>;
+}
 
 /** Everything an engine is built from. Only main.ts (and tests) assemble one. */
 export interface EngineOptions {
@@ -50,16 +81,18 @@ export interface EngineOptions {
   /** secrets every run may read as `secrets.NAME` (masked everywhere) */
   readonly secrets?: Readonly<Record<string, string>>;
   /**
-   * seals the inputs of runs whose stored inputs have secrets masked, so that a resumed run and a
-   * rerun get them as sent; without it they get the masked ones (`***`)
+   * seals the inputs of runs whose stored inputs have secrets masked, so that a run carried by
+   * another replica, a resumed run and a rerun get them as sent; without it they get the masked
+   * ones (`***`)
    */
   readonly inputSeal?: InputSeal;
   /** SIGTERM → SIGKILL grace, ms (default 5000) */
   readonly killGraceMs?: number;
   /** how long a component may run on after COMPONENT_STOP before it is torn down, ms (default 5000) */
   readonly stopGraceMs?: number;
-  /** most task attempts running at once across all runs (default 64) */
+  /** most task attempts running at once across every replica on the store (default 64) */
   readonly maxParallel?: number;
+  readonly replica?: ReplicaOptions;
   readonly clock?: () => number;
   readonly warn?: (message: string) => void;
 }
@@ -69,7 +102,7 @@ export interface StartRunOptions {
   readonly trigger: TriggerInfo;
   /** CDEvents chain to join (a triggering event's); a new one otherwise */
   readonly chainId?: string;
-  /** run-scoped secrets, over the engine's */
+  /** run-scoped secrets, over the engine's (kept in memory: only this replica can carry the run with them) */
   readonly secrets?: Readonly<Record<string, string>>;
   readonly workflowVersion?: string | null;
   /**
@@ -81,28 +114,93 @@ export interface StartRunOptions {
   readonly traceParent?: TraceContext;
 }
 
+/** The secrets of a run this engine did not start (a claimed or taken-over run): they are never stored. */
+export type SecretsFor = (run: RunRecord) => Promise<Readonly<Record<string, string>>>;
+
+/** What this replica remembers of a run it started, for when it claims it. */
+interface Started {
+  readonly secrets: Readonly<Record<string, string>>;
+  /** its inputs as sent (the stored ones have secrets masked) */
+  readonly inputs: JsonObject;
+  /** the run's span, begun when it was queued; ended by its execution, or when forgotten */
+  readonly span: TraceSpan;
+  readonly at: number;
+}
+
+/** Runs started here but not claimed within this long are forgotten (another replica took them), ms. */
+const STARTED_MEMORY_MS = 10 * 60_000;
+
 /**
- * The scheduler. `startRun` records a run and carries it out in the background; `waitForRun`,
- * `cancelRun` and `decide` act on it; `subscribe` streams live updates; `recover` resumes what a
- * previous process left unfinished; `close` cancels nothing but waits for active runs.
+ * The scheduler, one replica among those sharing its store. A run is recorded `queued` by
+ * `startRun` on whichever replica receives the trigger; a replica with room claims it
+ * (`RunLeaseStore.claimQueued`) and carries it out while its lease holds. Before `start()`, an
+ * engine carries out only the runs it started itself (`pilotage run`, tests); after it, any
+ * queued run, and the runs of replicas whose lease expired (`RunLeaseStore.takeOver`). Every
+ * state change of a carried run goes through a store view owned by this replica, so a replica
+ * that lost its lease writes nothing more (engine/carried-runs.ts). `cancelRun` and `decide`
+ * work on any replica: they record intent in the store and the holder acts on it. `subscribe`
+ * streams this replica's live updates; `close` waits for the runs it carries.
  */
 export class Engine {
   private readonly ctx: EngineContext;
-  private readonly active = new Map<string, { execution: RunExecution; done: Promise<RunRecord> }>();
+  private readonly store: Store;
   private readonly listeners = new Set<(update: EngineUpdate) => void>();
   private readonly globalSecrets: Readonly<Record<string, string>>;
   private readonly inputSeal: InputSeal | undefined;
-  /** per-workflow `maxRuns` caps, and the runs waiting in `queued` for a slot */
-  private readonly runSlots = new WorkflowSlots();
-  private readonly waiting = new Map<string, SlotRequest>();
+  private readonly lease: ReplicaLease;
+  private readonly claimer: RunClaimer;
+  private readonly slots: TaskSlots;
+  private readonly carried: CarriedRuns;
+  private readonly maxActiveRuns: number;
+  private readonly isGone: ((replica: ReplicaRecord) => Promise<boolean>) | undefined;
+  /** runs started here, not yet claimed: their in-memory secrets and trace */
+  private readonly started = new Map<string, Started>();
+  private secretsFor: SecretsFor | undefined;
+  private leaseStarted: Promise<string> | undefined;
+  private unsubscribeChanges: (() => void) | undefined;
+  /** claims any queued run and takes over dead replicas' runs (after `start`) */
+  private serving = false;
+  /** what the first round after `start` claimed or took over */
+  private firstRound: RunRecord[] | undefined;
+  private intentPoll: Promise<void> | undefined;
   private closing = false;
 
   constructor(options: EngineOptions) {
+    this.store = options.store;
     this.globalSecrets = options.secrets ?? {};
     this.inputSeal = options.inputSeal;
     const warn = options.warn ?? ((message: string) => process.emitWarning(message));
+    const replica = options.replica ?? {};
+    this.maxActiveRuns = replica.maxActiveRuns ?? MAX_ACTIVE_RUNS;
+    this.isGone = replica.isGone;
+    const identity: ReplicaIdentity = {
+      engineId: 'pilotage',
+      host: 'localhost',
+      pid: process.pid,
+      version: 'dev',
+      url: null,
+      ...replica.identity,
+    };
+    this.lease = new ReplicaLease({
+      store: this.store.replicas,
+      identity,
+      newId: replica.newId ?? (() => `${identity.engineId}/${identity.pid}/${newId().slice(-10).toLowerCase()}`),
+      ...(replica.heartbeatMs === undefined ? {} : { heartbeatMs: replica.heartbeatMs }),
+      ...(replica.leaseTtlMs === undefined ? {} : { ttlMs: replica.leaseTtlMs }),
+      onLost: (id, why) => this.leaseLost(id, why),
+      onBeat: () => this.onHeartbeat(),
+      warn,
+    });
+    const changes = this.store.changes;
+    this.slots = createClusterSlots({
+      store: this.store.slots,
+      owner: () => this.lease.id,
+      limit: options.maxParallel ?? 64,
+      released: () => changes.publish({ kind: 'slot' }),
+      warn,
+    });
     this.ctx = {
-      store: options.store,
+      store: this.store,
       executors: options.executors,
       registry: options.registry,
       events: options.events ?? NO_EVENTS,
@@ -113,45 +211,91 @@ export class Engine {
       pushEventData: options.pushEventData,
       killGraceMs: options.killGraceMs ?? 5000,
       stopGraceMs: options.stopGraceMs ?? 5000,
-      slots: new Semaphore(options.maxParallel ?? 64),
+      slots: this.slots,
       secrets: this.globalSecrets,
       clock: options.clock ?? Date.now,
-      emit: (update) => {
-        for (const listener of this.listeners) {
-          try {
-            listener(update);
-          } catch (error) {
-            warn(`an update listener threw: ${String(error)}`);
-          }
-        }
-      },
+      emit: (update) => this.emit(update),
       eventsWritten: options.onEventsWritten ?? (() => undefined),
       warn,
     };
+    this.carried = new CarriedRuns({
+      warn,
+      ended: () => this.claimer.kick(),
+    });
+    this.claimer = new RunClaimer({
+      leases: this.store.leases,
+      owner: () => (this.closing ? undefined : this.lease.id),
+      room: () => this.maxActiveRuns - this.carried.busy(),
+      only: () => (this.serving ? undefined : [...this.started.keys()]),
+      takesOver: () => this.serving,
+      releaseGone: () => this.releaseGone(),
+      launch: (claimed, takenOver) => this.launch(claimed, takenOver),
+      ...(replica.claimPollMs === undefined ? {} : { pollMs: replica.claimPollMs }),
+      warn,
+    });
   }
 
-  /** Receive every live update; returns the function that stops them. */
+  /** This replica's id in the store now (undefined before its lease started, or while it has none). */
+  get replicaId(): string | undefined {
+    return this.lease.id;
+  }
+
+  /** Receive every live update of the runs this replica carries; returns the function that stops them. */
   subscribe(listener: (update: EngineUpdate) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
   /**
-   * Validate `data` against the plan's `inputs` (defaults applied), record a `queued` run, and
-   * carry it out in the background. Throws ValidationError naming the field when the data does
-   * not match. The inputs are stored, answered and emitted with the run's secrets masked (every
-   * form `Masker` knows); only the run's own actions see them as sent. When masking changed them
-   * and the engine has an InputSeal, they are also stored sealed, for `recover` and `inputsOf`.
+   * Take part in the cluster: remove what executors hold for ended task runs, register this
+   * replica's lease, then claim queued runs while it has room and take over the runs of replicas
+   * whose lease expired (re-attaching their components, or recording them lost and retrying per
+   * policy). `secretsFor` gives a claimed run its secrets (they are never stored). Resolves with
+   * the runs the first round claimed or took over.
+   */
+  async start(secretsFor?: SecretsFor): Promise<RunRecord[]> {
+    if (secretsFor !== undefined) this.secretsFor = secretsFor;
+    await reclaimLeftovers(this.ctx);
+    await this.ensureLease();
+    this.serving = true;
+    this.firstRound = [];
+    this.claimer.takeOverSoon();
+    await this.claimer.settled();
+    const first = this.firstRound;
+    this.firstRound = undefined;
+    return first;
+  }
+
+  /** The former name of `start`. */
+  recover(secretsFor?: SecretsFor): Promise<RunRecord[]> {
+    return this.start(secretsFor);
+  }
+
+  /**
+   * Validate `data` against the plan's `inputs` (defaults applied) and record a `queued` run,
+   * which a replica with room then claims and carries out (this one, before `start()`). Throws
+   * ValidationError naming the field when the data does not match, UnavailableError when this
+   * replica is stopping. The inputs are stored, answered and emitted with the run's secrets
+   * masked (every form `Masker` knows); only the run's own actions see them as sent. When
+   * masking changed them and the engine has an InputSeal, they are also stored sealed, so that
+   * whichever replica carries the run (`inputsOf`) reads them as sent.
    */
   async startRun(plan: Plan, data: JsonValue, options: StartRunOptions): Promise<RunRecord> {
+    if (this.closing) throw new UnavailableError('the engine is stopping and starts no new runs');
     const masker = new Masker(Object.values({ ...this.globalSecrets, ...options.secrets }));
     const inputs = this.checkInputs(plan, data, masker);
+    const me = await this.ensureLease();
     const id = newId();
     const masked = masker.json(inputs);
     const sealed =
       this.inputSeal !== undefined && JSON.stringify(masked) !== JSON.stringify(inputs)
         ? this.inputSeal.seal(id, inputs)
         : undefined;
+    const reuse = options.reuse !== undefined && options.reuse.size > 0 ? options.reuse : undefined;
+    // Before `start()` a run without a cap is this engine's from the first moment: no replica
+    // serving the same store may take it (it could lack the secrets given here). A run with
+    // reused results is held while they are recorded, so no replica starts it before.
+    const keep = !this.serving && plan.maxRuns === undefined;
     const newRun = {
       id,
       workflow: plan.name,
@@ -161,6 +305,8 @@ export class Engine {
       trigger: options.trigger,
       chainId: options.chainId ?? newId(),
       createdAt: this.ctx.clock(),
+      maxRuns: plan.maxRuns ?? null,
+      owner: keep || reuse !== undefined ? me : null,
     };
     // the queued event is written in the same transaction as the run (it needs no run number)
     const provisional: RunRecord = {
@@ -172,85 +318,184 @@ export class Engine {
       endedAt: null,
     };
     const queuedEvents = this.ctx.events.runQueued(provisional);
-    const run = await this.ctx.store.runs.create(
+    const run = await this.store.runs.create(
       sealed === undefined ? newRun : { ...newRun, sealedInputs: sealed },
       queuedEvents,
     );
     const span = this.runSpan(run, options.traceParent);
     if (queuedEvents.length > 0) outboxWritten(this.ctx, queuedEvents, span);
-    this.ctx.emit({ kind: 'run', run });
-    if (options.reuse !== undefined && options.reuse.size > 0) await recordReused(this.ctx, run, plan, options.reuse);
-    this.launch(run, plan, options.secrets ?? {}, span, inputs);
-    return run;
+    this.emit({ kind: 'run', run });
+    this.remember(run.id, { secrets: options.secrets ?? {}, inputs, span, at: this.ctx.clock() });
+    if (reuse !== undefined) await recordReused({ ...this.ctx, store: this.store.ownedBy(me) }, run, plan, reuse);
+    if (keep) {
+      this.launch({ run, cancelRequested: null }, false);
+      return run;
+    }
+    if (reuse !== undefined) await this.store.leases.release(run.id, me);
+    this.store.changes.publish({ kind: 'queued', runId: run.id, origin: me });
+    this.claimer.kick();
+    return { ...run, owner: null };
   }
 
-  /** Resolves with the run's final record once it has ended. */
+  /** Resolves with the run's final record once it has ended, whichever replica carries it. */
   async waitForRun(runId: string): Promise<RunRecord> {
-    const active = this.active.get(runId);
-    if (active) return active.done;
-    const run = await this.ctx.store.runs.get(runId);
-    if (!run) throw new NotFoundError(`run ${runId} not found`);
-    if (!isRunEnded(run.state))
-      throw new ConflictError(`run ${runId} is ${run.state} but not carried out by this engine`);
-    return run;
-  }
-
-  /** Cancel a run: running components are stopped, nothing more starts. */
-  async cancelRun(runId: string, message = 'cancelled by request'): Promise<void> {
-    const active = this.active.get(runId);
-    if (active) {
-      active.execution.cancel(message);
-      return;
+    for (;;) {
+      const carried = this.carried.get(runId);
+      if (carried !== undefined) await carried.done;
+      const run = await this.store.runs.get(runId);
+      if (run === undefined) throw new NotFoundError(`run ${runId} not found`);
+      if (isRunEnded(run.state)) return run;
+      await this.nextChangeOf(runId, 250);
     }
-    const run = await this.ctx.store.runs.get(runId);
-    if (!run) throw new NotFoundError(`run ${runId} not found`);
-    if (isRunEnded(run.state)) throw new ConflictError(`run ${runId} has already ended (${run.state})`);
-    // the same bookkeeping as any run end: its pipelinerun.finished CDEvent and a live update
-    const ended = await recordRunMove(
-      this.ctx,
-      run,
-      ['queued'],
-      'cancelled',
-      { reason: message, endedAt: this.ctx.clock() },
-      (next) => this.ctx.events.runFinished(next, 'cancel', message),
-    );
-    if (ended === undefined) throw new ConflictError(`run ${runId} is ${run.state}; it was not queued any more`);
-  }
-
-  /** Approve or reject a waiting approval stage. */
-  decide(runId: string, stage: string, decision: ApprovalDecision): void {
-    const active = this.active.get(runId);
-    if (!active || !active.execution.decide(stage, decision)) {
-      throw new ConflictError(`run ${runId} has no approval stage ${stage} waiting for a decision`);
-    }
-  }
-
-  /** Ids of the runs this engine is carrying out now. */
-  activeRuns(): string[] {
-    return [...this.active.keys()];
   }
 
   /**
-   * Resume every run a previous process left `queued` or `running`: actions that ended keep
-   * their outcome; an unfinished task run is re-attached when its executor still has its
-   * component (containers), else recorded as lost and retried per its policy (engine/reattach.ts).
-   * First, what executors still hold for ended or unknown task runs is removed. `secretsFor`
-   * gives a resumed run its secrets again (they are never stored with the run).
+   * Cancel a run, on any replica: running components are stopped and nothing more starts. A run
+   * nobody has claimed ends `cancelled` at once; a run another replica carries gets the cancel
+   * recorded in the store, and its holder acts on it. ConflictError when it has already ended.
    */
-  async recover(secretsFor?: (run: RunRecord) => Promise<Readonly<Record<string, string>>>): Promise<RunRecord[]> {
-    await reclaimLeftovers(this.ctx);
-    const found = await this.ctx.store.runs.listByState(['queued', 'running']);
-    // running runs take their instance slots first; queued ones then wait in creation order
-    const runs = [...found.filter((r) => r.state === 'running'), ...found.filter((r) => r.state !== 'running')];
-    const resumed: RunRecord[] = [];
-    for (const run of runs) {
-      if (this.active.has(run.id)) continue;
-      const span = this.runSpan(run, undefined, true);
-      const secrets = secretsFor ? await secretsFor(run) : {};
-      this.launch(run, run.plan as unknown as Plan, secrets, span, await this.inputsOf(run));
-      resumed.push(run);
+  async cancelRun(runId: string, message = 'cancelled by request'): Promise<void> {
+    if (this.carried.cancel(runId, message)) return;
+    const run = await this.store.runs.get(runId);
+    if (!run) throw new NotFoundError(`run ${runId} not found`);
+    if (isRunEnded(run.state)) throw new ConflictError(`run ${runId} has already ended (${run.state})`);
+    if (run.state === 'queued' && run.owner === null) {
+      const at = this.ctx.clock();
+      const next: RunRecord = { ...run, state: 'cancelled', reason: message, endedAt: at };
+      const rows = this.ctx.events.runFinished(next, 'cancel', message);
+      if (await this.store.leases.cancelQueued(run.id, at, message, rows)) {
+        if (rows.length > 0) outboxWritten(this.ctx, rows, this.started.get(run.id)?.span);
+        this.forget(run.id);
+        this.emit({ kind: 'run', run: next });
+        return;
+      }
     }
-    return resumed;
+    // claimed meanwhile, or carried by another replica: its holder acts on the recorded intent
+    if (!(await this.store.leases.requestCancel(runId, message))) {
+      const now = await this.store.runs.get(runId);
+      throw new ConflictError(`run ${runId} has already ended (${now?.state ?? 'gone'})`);
+    }
+    if (this.carried.cancel(runId, message)) return;
+    this.store.changes.publish({ kind: 'intent', runId, ...this.origin() });
+  }
+
+  /**
+   * Approve or reject approval stage `stage` of run `runId`, on any replica: the decision is
+   * recorded in the store (the first one wins) and the run's holder moves the stage on. Resolves
+   * with the approval task run as decided. ConflictError when the stage is not waiting (not
+   * reached, decided already, timed out, the run ended).
+   */
+  async decide(runId: string, stage: string, decision: ApprovalDecision): Promise<TaskRunRecord> {
+    const gate = (await this.store.taskRuns.listByRun(runId)).find(
+      (t) => t.stage === stage && t.executor === 'none' && t.state === 'running',
+    );
+    if (gate === undefined || gate.result !== null) {
+      throw new ConflictError(`run ${runId} has no approval stage ${stage} waiting for a decision`);
+    }
+    const text = describeDecision(decision);
+    const output = { approved: decision.approved, by: decision.by, comment: decision.comment ?? '' };
+    const result = decision.approved ? ('success' as const) : ('failure' as const);
+    if (!(await this.store.taskRuns.decide(gate.id, { result, output, message: text }))) {
+      throw new ConflictError(`run ${runId} has no approval stage ${stage} waiting for a decision`);
+    }
+    if (!this.carried.refreshGate(runId, gate.id))
+      this.store.changes.publish({ kind: 'intent', runId, ...this.origin() });
+    return { ...gate, result, output, message: text };
+  }
+
+  /** Ids of the runs this replica carries out now. */
+  activeRuns(): string[] {
+    return this.carried.ids();
+  }
+
+  /**
+   * Let go of the runs this replica carries, for other replicas (or this engine's next start) to
+   * carry on: only those waiting for an approval (`waiting`), or all. Nothing is recorded on
+   * them: local processes are stopped first, containers and pods are left to the next holder,
+   * and the runs are released in the store. Resolves with how many were let go.
+   */
+  async release(which: 'waiting' | 'all'): Promise<number> {
+    const owner = this.lease.id;
+    const runs = this.carried.abandon(which, 'this replica let go of the run');
+    await Promise.all(runs.map((r) => r.done.catch(() => undefined)));
+    if (owner !== undefined && runs.length > 0) {
+      for (const run of runs) await this.store.leases.release(run.id, run.owner).catch(() => false);
+      this.store.changes.publish({ kind: 'released', origin: owner });
+    }
+    return runs.length;
+  }
+
+  /** Whether another replica on the store holds a live lease (one to hand runs over to). */
+  async othersAlive(): Promise<boolean> {
+    const me = this.lease.id;
+    return (await this.store.replicas.list()).some((r) => r.alive && r.id !== me);
+  }
+
+  /**
+   * Stop claiming, wait for every run this replica carries to end (cancel them first if asked),
+   * then end its lease. Runs it never claimed stay `queued` for other replicas or the next start.
+   */
+  async close(options: { cancel?: boolean } = {}): Promise<void> {
+    this.closing = true;
+    await this.claimer.stop();
+    if (options.cancel) this.carried.cancelAll('engine shutting down');
+    await this.carried.settled();
+    for (const id of [...this.started.keys()]) this.forget(id);
+    this.unsubscribeChanges?.();
+    const id = this.lease.id;
+    await this.lease.stop(true);
+    if (id !== undefined) this.store.changes.publish({ kind: 'released', origin: id });
+  }
+
+  /** The replica's lease, registered once (and the change feed subscribed with it). */
+  private async ensureLease(): Promise<string> {
+    this.leaseStarted ??= (async () => {
+      this.unsubscribeChanges = this.store.changes.subscribe((change) => this.onChange(change));
+      const id = await this.lease.start();
+      this.claimer.start();
+      return id;
+    })();
+    await this.leaseStarted;
+    const id = this.lease.id;
+    if (id === undefined) throw new UnavailableError('this replica holds no lease on the store now; retry shortly');
+    return id;
+  }
+
+  private remember(runId: string, started: Started): void {
+    for (const [id, s] of this.started) if (started.at - s.at > STARTED_MEMORY_MS) this.forget(id);
+    this.started.set(runId, started);
+  }
+
+  /** Forget a run started here that this replica will not carry (cancelled, or claimed elsewhere). */
+  private forget(runId: string): void {
+    const started = this.started.get(runId);
+    if (started === undefined) return;
+    this.started.delete(runId);
+    started.span.set({ 'pilotage.carried_here': false });
+    started.span.end();
+  }
+
+  /** Carry out a run just claimed (or taken over) by this replica. */
+  private launch(claimed: ClaimedRun, takenOver: boolean): void {
+    const { run } = claimed;
+    const owner = run.owner;
+    if (owner === null || this.carried.get(run.id) !== undefined) return;
+    const started = this.started.get(run.id);
+    this.started.delete(run.id);
+    this.firstRound?.push(run);
+    const view = this.store.ownedBy(owner);
+    const ctx: EngineContext = { ...this.ctx, store: view };
+    const plan = run.plan as unknown as Plan;
+    this.carried.add(run.id, owner, view, async (carry) => {
+      const secrets = started?.secrets ?? (await this.secretsOf(run));
+      const inputs = started?.inputs ?? (await this.inputsOf(run));
+      const span = started?.span ?? this.runSpan(run, undefined, takenOver);
+      const execution = new RunExecution(ctx, run, plan, { ...this.globalSecrets, ...secrets }, span, inputs);
+      carry(execution);
+      if (claimed.cancelRequested !== null) execution.cancel(claimed.cancelRequested);
+      // a decision taken while nobody carried the run is read by the gate when it begins
+      return execution.execute();
+    });
   }
 
   /**
@@ -259,12 +504,10 @@ export class Engine {
    * says why when a seal could not be opened).
    */
   async inputsOf(run: RunRecord): Promise<JsonObject> {
-    const sealed = await this.ctx.store.runs.sealedInputs(run.id);
+    const sealed = await this.store.runs.sealedInputs(run.id);
     if (sealed === undefined) return run.inputs;
     if (this.inputSeal === undefined) {
-      this.ctx.warn(
-        `run ${run.id}: its inputs held a secret and this engine has no key to read them; using them masked`,
-      );
+      this.ctx.warn(`run ${run.id}: its inputs held a secret and this engine has no key to read them; using them masked`);
       return run.inputs;
     }
     try {
@@ -275,52 +518,143 @@ export class Engine {
     }
   }
 
-  /**
-   * Leave every active run that is only waiting for an approval to the next engine process
-   * (shutdown): nothing is recorded, `recover` carries them on. Returns how many.
-   */
-  detachWaiting(): number {
-    let count = 0;
-    for (const { execution } of this.active.values()) if (execution.detach()) count += 1;
-    return count;
+  private async secretsOf(run: RunRecord): Promise<Readonly<Record<string, string>>> {
+    if (this.secretsFor === undefined) return {};
+    try {
+      return await this.secretsFor(run);
+    } catch (error) {
+      this.ctx.warn(`run ${run.id} goes on without its secrets: ${messageOf(error)}`);
+      return {};
+    }
   }
 
-  /**
-   * Wait for every active run to end (cancel them first if asked). Runs still waiting for an
-   * instance slot stop waiting at once and stay `queued` in the store: the next `recover()`
-   * starts them.
-   */
-  async close(options: { cancel?: boolean } = {}): Promise<void> {
-    this.closing = true;
-    for (const request of [...this.waiting.values()]) request.abort();
-    if (options.cancel) for (const { execution } of this.active.values()) execution.cancel('engine shutting down');
-    await Promise.all([...this.active.values()].map((a) => a.done));
-  }
-
-  /** Carry `run` out; `inputs` are its unmasked inputs when this process has them (default: the stored ones). */
-  private launch(
-    run: RunRecord,
-    plan: Plan,
-    secrets: Readonly<Record<string, string>>,
-    span: TraceSpan,
-    inputs: JsonObject = run.inputs,
-  ): void {
-    const execution = new RunExecution(this.ctx, run, plan, { ...this.globalSecrets, ...secrets }, span, inputs);
-    const done = (async () => {
-      const release = await this.admit(run, plan, execution);
-      if (release === undefined) return this.leftWaiting(run, execution);
+  /** This replica's lease was lost: stop acting on every run held under `id`, and let go of them. */
+  private leaseLost(id: string, why: string): void {
+    this.ctx.warn(`replica ${id} lost its lease (${why}); it stops acting on the runs it held`);
+    const runs = this.carried.abandon('all', `replica ${id} lost its lease`, id);
+    void Promise.all(runs.map((r) => r.done.catch(() => undefined))).then(async () => {
       try {
-        return await execution.execute();
-      } finally {
-        release();
+        await this.store.leases.releaseAll(id);
+        await this.store.replicas.release(id);
+        this.store.changes.publish({ kind: 'released', origin: id });
+      } catch (error) {
+        this.ctx.warn(
+          `could not let go of the runs of replica ${id}: ${messageOf(error)} (they move on when its lease ends)`,
+        );
       }
-    })().finally(() => this.active.delete(run.id));
-    this.active.set(run.id, { execution, done });
+    });
+  }
+
+  /** Mark as expired the live-looking replicas known to be gone (their process died on this host). */
+  private async releaseGone(): Promise<void> {
+    if (this.isGone === undefined) return;
+    const me = this.lease.id;
+    for (const replica of await this.store.replicas.list()) {
+      if (!replica.alive || replica.id === me) continue;
+      if (await this.isGone(replica)) await this.store.replicas.release(replica.id);
+    }
+  }
+
+  private onHeartbeat(): void {
+    if (this.serving) this.claimer.takeOverSoon();
+    else this.claimer.kick();
+    this.pollIntents();
+  }
+
+  private onChange(change: Change): void {
+    switch (change.kind) {
+      case 'queued':
+        this.claimer.kick();
+        return;
+      case 'released':
+        if (this.serving) this.claimer.takeOverSoon();
+        return;
+      case 'slot':
+        this.slots.wake();
+        return;
+      case 'intent':
+        if (change.runId !== undefined && this.carried.get(change.runId) !== undefined) this.pollIntents();
+        return;
+      case 'resync':
+        this.slots.wake();
+        this.onHeartbeat();
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Act on the cancels and decisions recorded in the store for runs this replica carries. */
+  private pollIntents(): void {
+    const me = this.lease.id;
+    if (me === undefined || this.intentPoll !== undefined || this.carried.size === 0) return;
+    this.intentPoll = (async () => {
+      try {
+        for (const { runId, reason } of await this.store.leases.cancelRequests(me)) this.carried.cancel(runId, reason);
+        for (const { runId, taskRunId } of await this.store.leases.decidedGates(me)) {
+          this.carried.refreshGate(runId, taskRunId);
+        }
+      } catch (error) {
+        this.ctx.warn(`reading cancels and decisions: ${messageOf(error)}`);
+      }
+    })().finally(() => {
+      this.intentPoll = undefined;
+    });
+  }
+
+  /** Tell local listeners, and (on a shared store) the other replicas' live streams. */
+  private emit(update: EngineUpdate): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(update);
+      } catch (error) {
+        this.ctx.warn(`an update listener threw: ${String(error)}`);
+      }
+    }
+    const { changes } = this.store;
+    if (!changes.shared || update.kind === 'refused') return;
+    const origin = this.origin();
+    switch (update.kind) {
+      case 'run':
+        changes.publish({ kind: 'run', runId: update.run.id, ...origin });
+        return;
+      case 'task':
+      case 'status':
+        changes.publish({ kind: update.kind, runId: update.task.runId, taskRunId: update.task.id, ...origin });
+        return;
+      case 'log':
+        changes.publish({ kind: 'log', runId: update.runId, taskRunId: update.taskRunId, ...origin });
+        return;
+    }
+  }
+
+  private origin(): { origin?: string } {
+    const id = this.lease.id;
+    return id === undefined ? {} : { origin: id };
+  }
+
+  /** Resolves at the next update of `runId` seen here (local or from another replica), or after `ms`. */
+  private nextChangeOf(runId: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        offLocal();
+        offRemote();
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      const offLocal = this.subscribe((u) => {
+        if (u.kind === 'run' && u.run.id === runId) done();
+      });
+      const offRemote = this.store.changes.subscribe((c) => {
+        if ((c.kind === 'run' && c.runId === runId) || c.kind === 'resync') done();
+      });
+    });
   }
 
   /**
-   * The span of one run, from its start (or its resumption by `recover`: a span of its own, since
-   * the previous process's span ended with it) to its end; RunExecution ends it.
+   * The span of one run, from its start (or its resumption by another replica: a span of its
+   * own, since the previous holder's span ended with it) to its end; RunExecution ends it.
    */
   private runSpan(run: RunRecord, parent: TraceContext | undefined, resumed = false): TraceSpan {
     return this.ctx.tracing.start(`run ${run.workflow}`, {
@@ -335,47 +669,6 @@ export class Engine {
         'cdevents.chain_id': run.chainId,
       },
     });
-  }
-
-  /**
-   * An instance slot of the run's workflow (plan `maxRuns`): at once for a run that was already
-   * running or whose plan sets no cap; else after the runs queued before it. Undefined when the
-   * wait ended without one (the run was cancelled, or the engine is closing).
-   */
-  private async admit(run: RunRecord, plan: Plan, execution: RunExecution): Promise<(() => void) | undefined> {
-    if (run.state === 'running' || plan.maxRuns === undefined) return this.runSlots.take(run.workflow);
-    if (this.closing) return undefined;
-    const request = this.runSlots.request(run.workflow, plan.maxRuns);
-    this.waiting.set(run.id, request);
-    const off = execution.stop.onStop(() => request.abort());
-    try {
-      return await request.granted;
-    } finally {
-      off();
-      this.waiting.delete(run.id);
-    }
-  }
-
-  /** A run that never got its slot: cancelled if asked (queued → cancelled), else left queued. */
-  private async leftWaiting(run: RunRecord, execution: RunExecution): Promise<RunRecord> {
-    const reason = execution.stop.reason;
-    if (this.closing || reason === undefined) {
-      execution.endSpan(run);
-      return run;
-    }
-    const patch = { reason: reason.message, endedAt: this.ctx.clock() };
-    const ended = await recordRunMove(
-      this.ctx,
-      run,
-      ['queued'],
-      'cancelled',
-      patch,
-      (next) => this.ctx.events.runFinished(next, 'cancel', reason.message),
-      execution.span,
-    );
-    const final = ended ?? (await this.ctx.store.runs.get(run.id)) ?? run;
-    execution.endSpan(final);
-    return final;
   }
 
   /** `data` with the plan's defaults; a ValidationError (its message masked) when it does not match. */

@@ -1,4 +1,4 @@
-import { messageOf } from '../domain/errors.js';
+import { LeaseLostError, messageOf } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { Masker } from '../domain/masker.js';
 import { retryDelayMs, shouldRetry } from '../domain/retry.js';
@@ -13,7 +13,7 @@ import { Cancellation } from './cancellation.js';
 import type { EngineContext } from './engine-context.js';
 import { Semaphore } from './semaphore.js';
 import { TaskAttempt, type AttemptInput, type AttemptOutcome } from './task-attempt.js';
-import { ApprovalGate, describeDecision, type ApprovalDecision } from './approval-gate.js';
+import { ApprovalGate, describeDecision } from './approval-gate.js';
 import { resumeTaskRun } from './reattach.js';
 import { recordRunMove, recordTaskMove } from './record-move.js';
 import type { TraceSpan } from './ports.js';
@@ -77,21 +77,26 @@ export class RunExecution {
   }
 
   /**
-   * Leave the run for the next engine process when all it does now is wait for an approval
-   * (the server is shutting down): the walk stops without recording an end, the workspaces are
-   * kept, and `Engine.recover` carries the run on. False (and nothing done) otherwise.
+   * Stop acting on the run without recording anything more: this replica lets go of it (its
+   * lease was lost, or it hands the run over on shutdown), and its store view already refuses
+   * writes. Running components that cannot outlive the engine (local processes) are stopped;
+   * containers and pods are left for the run's next holder to re-attach; gates stop waiting;
+   * the workspaces are kept. `execute` then resolves with the run as last known.
    */
-  detach(): boolean {
-    const gates = [...this.approvals.values()];
-    if (gates.length === 0) return false;
+  abandon(why: string): void {
     this.detached = true;
-    for (const gate of gates) gate.detach();
-    return true;
+    for (const gate of this.approvals.values()) gate.detach();
+    this.stop.stop({ kind: 'abandon', message: why });
   }
 
-  /** Decide a waiting approval stage. Returns false when the stage is not waiting. */
-  decide(stage: string, decision: ApprovalDecision): boolean {
-    return this.approvals.get(stage)?.decide(decision) ?? false;
+  /** All the run does now is wait for an approval (it then takes no room on its replica). */
+  get waitingForApproval(): boolean {
+    return this.approvals.size > 0;
+  }
+
+  /** A decision may have been recorded for gate task run `taskRunId`: read it. */
+  refreshGate(taskRunId: string): void {
+    for (const gate of this.approvals.values()) gate.refresh(taskRunId);
   }
 
   /** End the run's span as `run` (its final record) says; a detached run's span notes it. */
@@ -125,6 +130,12 @@ export class RunExecution {
         await this.finish(failure);
       }
     } catch (error) {
+      if (this.detached || error instanceof LeaseLostError) {
+        // another replica holds the run now (or will): record nothing, release nothing
+        if (!this.detached) ctx.warn(`run ${this.run.id}: ${messageOf(error)}; this replica stops acting on it`);
+        this.abandon(messageOf(error));
+        return this.run;
+      }
       ctx.warn(
         `run ${this.run.id} errored: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
       );
@@ -209,9 +220,17 @@ export class RunExecution {
   private async runStage(stage: PlanStage, span: TraceSpan): Promise<RunFailure | undefined> {
     const stageStop = new Cancellation(this.stop);
     let failure: RunFailure | undefined;
-    await Promise.all(
+    // every action is waited for, even after one threw: a replica letting go of the run stops
+    // its local processes before anyone may start the actions again
+    const settled = await Promise.allSettled(
       stage.actions.map(async (action) => {
-        const outcome = await this.runAction(action, stageStop, span);
+        let outcome: TaskRunState;
+        try {
+          outcome = await this.runAction(action, stageStop, span);
+        } catch (error) {
+          if (error instanceof LeaseLostError) this.abandon(messageOf(error));
+          throw error;
+        }
         if (outcome === 'failed' || outcome === 'errored') {
           failure ??= { state: outcome, reason: `action ${action.name} ${outcome}` };
           if (this.plan.failFast) {
@@ -220,6 +239,8 @@ export class RunExecution {
         }
       }),
     );
+    const thrown = settled.find((result) => result.status === 'rejected');
+    if (thrown !== undefined) throw thrown.reason;
     return failure;
   }
 

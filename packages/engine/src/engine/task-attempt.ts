@@ -1,4 +1,4 @@
-import { messageOf } from '../domain/errors.js';
+import { LeaseLostError, messageOf } from '../domain/errors.js';
 import { newId, newToken } from '../domain/ids.js';
 import type { Masker } from '../domain/masker.js';
 import type { TaskRunState } from '../domain/states.js';
@@ -288,17 +288,28 @@ export class TaskAttempt implements ContractListener {
       this.timedOut = true;
       void handle.kill('timeout', ctx.killGraceMs);
     }, timeoutMs);
+    // a replica letting go of the run leaves a component that outlives it to the next holder
+    let leave: (() => void) | undefined;
+    const left = new Promise<undefined>((resolve) => (leave = () => resolve(undefined)));
     const offStop = input.stop.onStop((reason) => {
       this.stoppedBy = reason;
-      void handle.kill(reason.kind, ctx.killGraceMs);
+      if (reason.kind === 'abandon' && this.survivesEngine()) leave?.();
+      else void handle.kill(reason.kind, ctx.killGraceMs);
     });
-    let exit: ExitInfo;
+    let exit: ExitInfo | undefined;
     try {
-      exit = await handle.wait();
+      exit = await Promise.race([handle.wait(), left]);
     } finally {
       cancelTimeout();
       clearTimeout(this.stopTimer);
       offStop();
+    }
+    if (exit === undefined) {
+      this.session?.end('running');
+      throw new LeaseLostError(
+        `run ${input.run.id} was let go; ${handle.ref} is left to its next holder`,
+        input.run.id,
+      );
     }
     this.span.event('exit', {
       'pilotage.exit_code': exit.exitCode ?? undefined,
@@ -314,6 +325,15 @@ export class TaskAttempt implements ContractListener {
       ctx.warn(`could not clean up ${handle.ref}: ${messageOf(error)}`),
     );
     return outcome;
+  }
+
+  /** Whether this attempt's component outlives the engine process (containers, pods). */
+  private survivesEngine(): boolean {
+    try {
+      return this.ctx.executors.get(this.input.executorName).survivesEngine === true;
+    } catch {
+      return false;
+    }
   }
 
   private async conclude(exit: ExitInfo): Promise<AttemptOutcome> {

@@ -27,6 +27,11 @@ export interface ExecutorSetup {
   readonly info?: (message: string) => void;
   /** how long each Docker endpoint may take to answer `/_ping`, ms (default 1000) */
   readonly detectTimeoutMs?: number;
+  /**
+   * how the local executor tells a live engine process from a dead one when it looks for what
+   * dead ones left (default: from /proc); replicas also count one whose lease expired as dead
+   */
+  readonly engineProcessAlive?: (identity: string) => Promise<boolean>;
 }
 
 /**
@@ -57,6 +62,7 @@ export async function configuredExecutors(config: Config, setup: ExecutorSetup =
     passEnv: config.passEnv,
     engineId: config.engineId,
     workspaces,
+    ...(setup.engineProcessAlive === undefined ? {} : { engineProcessAlive: setup.engineProcessAlive }),
   });
   const { dockerEnv, candidates } = dockerEndpointsOf(config);
   const secrets = setup.secrets ?? config.secrets;

@@ -166,6 +166,13 @@ export interface RunningRef {
  */
 export interface Executor {
   readonly name: string;
+  /**
+   * Its components run on when the engine process stops, and another engine process can
+   * re-acquire them (`list`, `attach`: containers, pods): a replica that lets go of a run leaves
+   * them to the run's next holder. Absent or false (local processes): that replica stops them
+   * before it lets go, so that two attempts of one action never run at once.
+   */
+  readonly survivesEngine?: boolean;
   start(spec: TaskSpec, onLog: (line: LogLine) => void): Promise<TaskHandle>;
   destroy(ref: string): Promise<void>;
   list(): Promise<RunningRef[]>;

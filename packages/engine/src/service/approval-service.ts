@@ -1,6 +1,6 @@
-import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { NotFoundError } from '../domain/errors.js';
 import { isTaskEnded } from '../domain/states.js';
-import { APPROVAL_COMPONENT, type ApprovalDecision } from '../engine/approval-gate.js';
+import { APPROVAL_COMPONENT } from '../engine/approval-gate.js';
 import type { Engine } from '../engine/engine.js';
 import type { Plan } from '../plan/types.js';
 import type { Store, TaskRunRecord } from '../store/types.js';
@@ -36,10 +36,11 @@ export interface ApprovalService {
   /** Every approval stage waiting now, oldest first. */
   waiting(): Promise<WaitingApproval[]>;
   /**
-   * Approve or reject stage `stage` of run `runId` as `by`, and resolve once the decision is
-   * recorded. Throws NotFoundError (no such run, or no approval stage of that name) or
-   * ConflictError (the stage is not waiting: decided, timed out, not reached, the run ended, or
-   * another replica carries the run).
+   * Approve or reject stage `stage` of run `runId` as `by`, on any replica: the decision is
+   * recorded in the store at once (the first one wins), then this resolves once the run's holder
+   * has moved the stage on (or after 10 s, with the task run as it is then). Throws NotFoundError
+   * (no such run, or no approval stage of that name) or ConflictError (the stage is not waiting:
+   * decided, timed out, not reached, or the run ended).
    */
   decide(input: {
     runId: string;
@@ -50,34 +51,34 @@ export interface ApprovalService {
   }): Promise<RecordedDecision>;
 }
 
-/** How long `decide` waits for the engine to record a decision, ms. */
+/** How long `decide` waits for the run's holder to move the stage on, ms. */
 const RECORD_WAIT_MS = 10_000;
-/** How long a decision waits for a gate the engine is bringing up again (a run resuming), ms. */
-const GATE_WAIT_MS = 3000;
+/** How often `decide` reads the stage again while waiting (besides this replica's live updates), ms. */
+const RECORD_POLL_MS = 100;
 
 /**
- * `engine.decide`, but when the store shows the stage waiting in a run this engine carries out,
- * and the gate is not up yet (the run is resuming after a restart), try again for a moment.
+ * Task run `taskRunId` once it has ended (the run's holder, on any replica, moved it on), or as
+ * it is after RECORD_WAIT_MS.
  */
-async function decideSoon(
+async function settledTask(
   deps: { store: Store; engine: Engine },
-  runId: string,
-  stage: string,
-  decision: ApprovalDecision,
-): Promise<void> {
-  const deadline = Date.now() + GATE_WAIT_MS;
+  taskRunId: string,
+): Promise<TaskRunRecord | undefined> {
+  const deadline = Date.now() + RECORD_WAIT_MS;
   for (;;) {
-    try {
-      deps.engine.decide(runId, stage, decision);
-      return;
-    } catch (error) {
-      if (!(error instanceof ConflictError) || Date.now() > deadline) throw error;
-      const waiting = (await deps.store.taskRuns.listByRun(runId)).some(
-        (t) => t.stage === stage && t.component === APPROVAL_COMPONENT && !isTaskEnded(t.state),
-      );
-      if (!waiting || !deps.engine.activeRuns().includes(runId)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const task = await deps.store.taskRuns.get(taskRunId);
+    if (task === undefined || isTaskEnded(task.state) || Date.now() > deadline) return task;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, RECORD_POLL_MS);
+      const off = deps.engine.subscribe((update) => {
+        if (update.kind === 'task' && update.task.id === taskRunId) done();
+      });
+      function done(): void {
+        clearTimeout(timer);
+        off();
+        resolve();
+      }
+    });
   }
 }
 
@@ -114,33 +115,12 @@ export function createApprovalService(deps: { store: Store; engine: Engine }): A
       if (stage?.type !== 'approval') {
         throw new NotFoundError(`run ${input.runId} (workflow ${run.workflow}) has no approval stage ${input.stage}`);
       }
-      let stopWaiting: () => void = () => undefined;
-      const recorded = new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, RECORD_WAIT_MS);
-        const unsubscribe = deps.engine.subscribe((update) => {
-          if (update.kind === 'task' && update.task.runId === run.id && update.task.stage === stage.name) {
-            if (isTaskEnded(update.task.state)) stopWaiting();
-          }
-        });
-        stopWaiting = () => {
-          clearTimeout(timer);
-          unsubscribe();
-          resolve();
-        };
-      });
       // an empty comment is no comment
       const comment = input.comment === '' ? undefined : input.comment;
       const decision = { approved: input.approved, by: input.by, ...(comment === undefined ? {} : { comment }) };
-      try {
-        await decideSoon(deps, run.id, stage.name, decision);
-      } catch (error) {
-        stopWaiting();
-        throw error;
-      }
-      await recorded;
-      stopWaiting();
-      const task = (await deps.store.taskRuns.listByRun(run.id)).filter((t) => t.stage === stage.name).at(-1);
-      if (task === undefined) throw new ConflictError(`run ${run.id}: the approval of ${stage.name} was not recorded`);
+      // recorded in the store at once, whichever replica carries the run; its holder moves it on
+      const decided = await deps.engine.decide(run.id, stage.name, decision);
+      const task = (await settledTask(deps, decided.id)) ?? decided;
       return {
         runId: run.id,
         stage: stage.name,

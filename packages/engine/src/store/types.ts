@@ -58,9 +58,18 @@ export interface Store {
    * The check and the write are one transaction, and on PostgreSQL a replica taking the run
    * over waits for it to commit. The view shares this store's connections and lifetime.
    */
-  ownedBy(owner: string): Store;
+  ownedBy(owner: string): OwnedStore;
   /** `sqlite` or `postgres` */
   readonly dialect: string;
   /** Close connections. Safe to repeat. */
   close(): Promise<void>;
+}
+
+/** A store view bound to a replica (`Store.ownedBy`). */
+export interface OwnedStore extends Store {
+  /**
+   * Refuse every later call through this view with LeaseLostError, reads included: the replica
+   * let go of the run it used the view for, and none of its late writes may land.
+   */
+  revoke(): void;
 }

@@ -1,5 +1,6 @@
 import { eventCases } from './event-cases.js';
 import type { StoreHarness } from './harness.js';
+import { leaseCases } from './lease-cases.js';
 import { lifetimeCases } from './lifetime-cases.js';
 import { logStatusCases } from './log-status-cases.js';
 import { runCases } from './run-cases.js';
@@ -12,4 +13,5 @@ export function defineStoreSuite(h: StoreHarness): void {
   logStatusCases(h);
   eventCases(h);
   lifetimeCases(h);
+  leaseCases(h);
 }

@@ -339,6 +339,7 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
 
   return {
     name: 'docker',
+    survivesEngine: true,
     docker,
     start,
     destroy,

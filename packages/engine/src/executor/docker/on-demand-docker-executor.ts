@@ -65,6 +65,7 @@ export function createOnDemandDockerExecutor(options: OnDemandDockerOptions): Ex
 
   return {
     name: 'docker',
+    survivesEngine: true,
     async start(spec, onLog) {
       const executor = await connect();
       if (executor === undefined) {

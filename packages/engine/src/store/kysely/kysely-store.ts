@@ -59,7 +59,10 @@ export function createKyselyStore(
     leases: new KyselyRunLeaseStore(ctx),
     slots: new KyselySlotStore(ctx),
     changes,
-    ownedBy: (owner) => areas(root.ownedBy(owner)),
+    ownedBy: (owner) => {
+      const owned = root.ownedBy(owner);
+      return { ...areas(owned), revoke: () => owned.revoke() };
+    },
     close,
   });
   return { ...areas(root), [Symbol.asyncDispose]: close };

@@ -18,7 +18,7 @@ export async function assertHoldsRun(trx: Transaction<StoreSchema>, ctx: StoreCo
     .forShare(trx.selectFrom('runs').select('owner').where('id', '=', runId))
     .executeTakeFirst();
   if (row === undefined) throw new NotFoundError(`run ${runId} not found`);
-  if (row.owner !== ctx.guard) throw new LeaseLostError(runId, row.owner);
+  if (row.owner !== ctx.guard) throw LeaseLostError.heldBy(runId, row.owner);
 }
 
 /** In `trx`: reject with LeaseLostError unless the context's replica holds task run `taskRunId`'s run. */
@@ -37,7 +37,7 @@ export async function assertHoldsTask(
     )
     .executeTakeFirst();
   if (row === undefined) throw new NotFoundError(`task run ${taskRunId} not found`);
-  if (row.owner !== ctx.guard) throw new LeaseLostError(row.id, row.owner);
+  if (row.owner !== ctx.guard) throw LeaseLostError.heldBy(row.id, row.owner);
 }
 
 /**
@@ -73,5 +73,5 @@ export async function explainUnchanged(db: Kysely<StoreSchema>, ctx: StoreContex
     .select(['runs.id as runId', 'runs.owner as owner'])
     .where('task_runs.id', '=', taskRunId)
     .executeTakeFirst();
-  if (row !== undefined && row.owner !== ctx.guard) throw new LeaseLostError(row.runId, row.owner);
+  if (row !== undefined && row.owner !== ctx.guard) throw LeaseLostError.heldBy(row.runId, row.owner);
 }

@@ -37,15 +37,18 @@ export class KyselyRunLeaseStore implements RunLeaseStore {
       const free = await db
         .updateTable('runs')
         .set({ owner })
-        .where('id', 'in', (eb) =>
-          dialect.skipLocked(
-            eb
-              .selectFrom('runs')
-              .select('runs.id')
-              .where(unclaimed)
-              .where('runs.max_runs', 'is', null)
-              .orderBy('runs.id')
-              .limit(scope.limit),
+        .where((eb) =>
+          dialect.inOnce(
+            'runs.id',
+            dialect.skipLocked(
+              eb
+                .selectFrom('runs')
+                .select('runs.id')
+                .where(unclaimed)
+                .where('runs.max_runs', 'is', null)
+                .orderBy('runs.id')
+                .limit(scope.limit),
+            ),
           ),
         )
         .where(unclaimed)
@@ -152,13 +155,29 @@ export class KyselyRunLeaseStore implements RunLeaseStore {
       const rows = await db
         .updateTable('runs')
         .set({ owner })
-        .where('id', 'in', (eb) =>
-          dialect.skipLocked(eb.selectFrom('runs').select('runs.id').where(orphaned).orderBy('runs.id').limit(limit)),
+        .where((eb) =>
+          dialect.inOnce(
+            'runs.id',
+            dialect.skipLocked(eb.selectFrom('runs').select('runs.id').where(orphaned).orderBy('runs.id').limit(limit)),
+          ),
         )
         .where(orphaned)
         .returningAll()
         .execute();
       return sortById(rows.map((row) => this.#claimed(row)));
+    });
+  }
+
+  release(id: string, owner: string): Promise<boolean> {
+    return this.#ctx.use(async (db) => {
+      const result = await db
+        .updateTable('runs')
+        .set({ owner: null })
+        .where('id', '=', id)
+        .where('owner', '=', owner)
+        .where('state', 'in', UNENDED)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     });
   }
 
@@ -175,7 +194,14 @@ export class KyselyRunLeaseStore implements RunLeaseStore {
   }
 
   cancelQueued(id: string, at: number, reason: string, events: readonly NewOutboxEvent[] = []): Promise<boolean> {
-    const move = { id, from: ['queued'] as const, to: 'cancelled' as const, at, patch: { reason, endedAt: at }, events };
+    const move = {
+      id,
+      from: ['queued'] as const,
+      to: 'cancelled' as const,
+      at,
+      patch: { reason, endedAt: at },
+      events,
+    };
     return this.#ctx.use((db) => db.transaction().execute((trx) => moveRun(trx, this.#ctx.dialect, move, 'nobody')));
   }
 

@@ -53,7 +53,7 @@ export async function moveRun(
   if (changed === undefined) {
     if (typeof holder === 'object') {
       const row = await trx.selectFrom('runs').select('owner').where('id', '=', id).executeTakeFirst();
-      if (row !== undefined && row.owner !== holder.owner) throw new LeaseLostError(id, row.owner);
+      if (row !== undefined && row.owner !== holder.owner) throw LeaseLostError.heldBy(id, row.owner);
     }
     return false;
   }

@@ -49,15 +49,18 @@ export class KyselySlotStore implements SlotStore {
       const row = await db
         .updateTable('parallel_slots')
         .set({ owner, task_run_id: taskRunId, taken_at: now })
-        .where('slot', '=', (eb) =>
-          dialect.skipLocked(
-            eb
-              .selectFrom('parallel_slots')
-              .select('parallel_slots.slot')
-              .where('parallel_slots.slot', '<', limit)
-              .where(free)
-              .orderBy('parallel_slots.slot')
-              .limit(1),
+        .where((eb) =>
+          dialect.inOnce(
+            'parallel_slots.slot',
+            dialect.skipLocked(
+              eb
+                .selectFrom('parallel_slots')
+                .select('parallel_slots.slot')
+                .where('parallel_slots.slot', '<', limit)
+                .where(free)
+                .orderBy('parallel_slots.slot')
+                .limit(1),
+            ),
           ),
         )
         .where(free)

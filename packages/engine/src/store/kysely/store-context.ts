@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { LeaseLostError } from '../../domain/errors.js';
 import { StoreClosedError } from '../store-error.js';
 import type { StoreSchema } from './schema.js';
 import type { StoreDialect } from './store-dialect.js';
@@ -22,6 +23,7 @@ export class StoreContext {
   /** the replica whose writes must hold the run they change; undefined: unchecked */
   readonly guard: string | undefined;
   readonly #shared: Shared;
+  #revoked = false;
 
   constructor(db: Kysely<StoreSchema>, dialect: StoreDialect, guard?: string, shared?: Shared) {
     this.dialect = dialect;
@@ -34,9 +36,25 @@ export class StoreContext {
     return new StoreContext(this.#shared.db, this.dialect, owner, this.#shared);
   }
 
-  /** Run `fn` with the database; rejects with `StoreClosedError` once `close()` was called. */
+  /**
+   * Refuse every later call of this owner-bound context with LeaseLostError: the replica let
+   * go of what it used it for, and no late write of it may land.
+   */
+  revoke(): void {
+    this.#revoked = true;
+  }
+
+  /**
+   * Run `fn` with the database; rejects with `StoreClosedError` once `close()` was called, and
+   * with LeaseLostError once this context was revoked.
+   */
   use<T>(fn: (db: Kysely<StoreSchema>) => Promise<T>): Promise<T> {
     const shared = this.#shared;
+    if (this.#revoked) {
+      return Promise.reject(
+        new LeaseLostError(`replica ${this.guard ?? '?'} let go of this run; nothing more is written`),
+      );
+    }
     if (shared.closing !== undefined) return Promise.reject(new StoreClosedError(this.dialect.name));
     const call = fn(shared.db);
     shared.inFlight.add(call);

@@ -1,4 +1,4 @@
-import type { CreateTableBuilder, RawBuilder, SelectQueryBuilder } from 'kysely';
+import type { CreateTableBuilder, Expression, RawBuilder, SelectQueryBuilder } from 'kysely';
 
 /**
  * The few places where SQLite and PostgreSQL differ, so every query can stay in one shared
@@ -48,4 +48,11 @@ export interface StoreDialect {
    * commit, and this one sees such an update that committed first. As is on SQLite.
    */
   forShare<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>;
+  /**
+   * SQL: `column` is one of the values `subquery` selects, with the subquery run exactly once.
+   * On PostgreSQL `column IN (subquery)` may be planned as a join that runs a `LIMIT n FOR
+   * UPDATE SKIP LOCKED` subquery again for each row, and so claim more than `n` rows;
+   * `column = any(array(subquery))` cannot.
+   */
+  inOnce(column: string, subquery: Expression<unknown>): RawBuilder<boolean>;
 }

@@ -1,5 +1,6 @@
 import type { TaskRunState } from '../../domain/states.js';
 import { NotFoundError } from '../../domain/errors.js';
+import type { JsonObject } from '../../domain/vocabulary.js';
 import type { ContractStep, NewOutboxEvent, NewTaskRun, TaskRunPatch, TaskRunRecord, TaskRunStore } from '../types.js';
 import { assertHoldsRun, explainUnchanged, holdsTaskRun } from './owner-guard.js';
 import { recordChange } from './record-change.js';
@@ -168,6 +169,24 @@ export class KyselyTaskRunStore implements TaskRunStore {
         await explainUnchanged(db, this.#ctx, id);
         throw new NotFoundError(`task run ${id} not found`);
       }
+    });
+  }
+
+  decide(
+    id: string,
+    decision: { result: 'success' | 'failure'; output: JsonObject; message: string },
+  ): Promise<boolean> {
+    const { dialect } = this.#ctx;
+    return this.#ctx.use(async (db) => {
+      const result = await db
+        .updateTable('task_runs')
+        .set({ result: decision.result, output: dialect.encodeJson(decision.output), message: decision.message })
+        .where('id', '=', id)
+        .where('state', '=', 'running')
+        .where('executor', '=', 'none')
+        .where('result', 'is', null)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     });
   }
 

@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 import type { StoreDialect } from '../kysely/store-dialect.js';
 
 /**
@@ -12,9 +12,10 @@ import type { StoreDialect } from '../kysely/store-dialect.js';
  * - `runs.cancel_requested`: a cancel asked on any replica, for the owner to act on;
  * - `parallel_slots`: the engine's `maxParallel` across the cluster, one row per slot, held by a
  *   replica for one task attempt.
- * Purely additive: a replica of the previous version keeps working beside it during a rollout.
+ * Additive (the unfinished runs' caps are copied from their plans); see docs/operations.md for
+ * upgrading replicas of the previous version.
  */
-export function replicasMigration(_dialect: StoreDialect): Migration {
+export function replicasMigration(dialect: StoreDialect): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema
@@ -33,6 +34,10 @@ export function replicasMigration(_dialect: StoreDialect): Migration {
       await db.schema.alterTable('runs').addColumn('owner', 'text').execute();
       await db.schema.alterTable('runs').addColumn('max_runs', 'integer').execute();
       await db.schema.alterTable('runs').addColumn('cancel_requested', 'text').execute();
+      // runs left unfinished by the previous version keep their plan's cap
+      await sql`update runs set max_runs = cast(${dialect.jsonText('plan', 'maxRuns')} as integer) where state in ('queued', 'running')`.execute(
+        db,
+      );
       // the per-workflow cap counts a workflow's queued and running runs
       await db.schema.createIndex('runs_workflow_state_idx').on('runs').columns(['workflow', 'state']).execute();
       // what a replica holds (intents, release)

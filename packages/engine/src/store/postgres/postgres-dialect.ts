@@ -20,6 +20,7 @@ export const postgresDialect: StoreDialect = {
   // clock_timestamp(), not now(): now() is the transaction's start, which a long one leaves behind
   nowMs: () => sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`,
   skipLocked: (query) => query.forUpdate().skipLocked(),
+  inOnce: (column, subquery) => sql<boolean>`${sql.ref(column)} = any(array(${subquery}))`,
   forUpdate: (query) => query.forUpdate(),
   forShare: (query) => query.forShare(),
 };

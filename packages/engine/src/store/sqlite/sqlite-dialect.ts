@@ -20,6 +20,7 @@ export const sqliteDialect: StoreDialect = {
   nowMs: () => sql<number>`cast(unixepoch('subsec') * 1000 as integer)`,
   // one writer at a time: a transaction's reads cannot be overtaken, so no row locks are needed
   skipLocked: (query) => query,
+  inOnce: (column, subquery) => sql<boolean>`${sql.ref(column)} in (${subquery})`,
   forUpdate: (query) => query,
   forShare: (query) => query,
 };

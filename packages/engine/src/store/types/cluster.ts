@@ -84,6 +84,8 @@ export interface RunLeaseStore {
    * expired (or that a replica let go of while running), oldest first.
    */
   takeOver(owner: string, limit: number): Promise<ClaimedRun[]>;
+  /** Let go of run `id` if `owner` holds it (and it has not ended), so any replica may take it. */
+  release(id: string, owner: string): Promise<boolean>;
   /** Let go of every unended run `owner` holds (a graceful stop, a lost lease). Returns how many. */
   releaseAll(owner: string): Promise<number>;
   /**
@@ -134,16 +136,7 @@ export interface SlotStore {
  * - `resync`: the feed may have missed changes (its connection was lost): read everything again.
  */
 export type ChangeKind =
-  | 'queued'
-  | 'released'
-  | 'slot'
-  | 'intent'
-  | 'callback'
-  | 'run'
-  | 'task'
-  | 'status'
-  | 'log'
-  | 'resync';
+  'queued' | 'released' | 'slot' | 'intent' | 'callback' | 'run' | 'task' | 'status' | 'log' | 'resync';
 
 /** One change, small enough for a notification: ids only, the store holds the rest. */
 export interface Change {

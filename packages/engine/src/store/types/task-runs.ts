@@ -100,6 +100,17 @@ export interface TaskRunStore {
   update(id: string, patch: TaskRunPatch, step?: { readonly step: ContractStep; readonly at: number }): Promise<void>;
   /** Record that a contract step was seen at `at` (first time only). */
   markStep(id: string, step: ContractStep, at: number): Promise<void>;
+  /**
+   * Record a decision on a waiting gate (a `running` task run that holds no process, executor
+   * `none`: an approval stage) as its `result`, `output` and `message`, unless one was recorded
+   * already: the first decision wins, on whichever replica it was taken. The run's holder then
+   * moves the task run on. False, writing nothing, when the task run is not such a waiting gate
+   * or was decided already.
+   */
+  decide(
+    id: string,
+    decision: { readonly result: 'success' | 'failure'; readonly output: JsonObject; readonly message: string },
+  ): Promise<boolean>;
 }
 
 /** One TASK_STATUS report. */
