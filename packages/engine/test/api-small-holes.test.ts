@@ -90,7 +90,7 @@ stages:
       body: 'x'.repeat(2 * 1024 * 1024),
     });
     assert.equal(tooLarge.status, 413);
-    assert.deepEqual(Object.keys(await tooLarge.json()).sort(), ['code', 'message']);
+    assert.deepEqual(Object.keys((await tooLarge.json()) as object).sort(), ['code', 'message']);
 
     const longUrl = await fetch(`${h.server.url}/v1/runs?cursor=${'a'.repeat(9000)}`, {
       headers: { authorization: `Bearer ${h.admin}` },

@@ -159,7 +159,7 @@ describe('a secret sent as run input is stored and served masked', { concurrency
     assert.equal(again.state, 'succeeded', JSON.stringify(again));
 
     // 4. every answer about the runs
-    const detail = await (await server.api('GET', `/v1/runs/${runId}`)).json();
+    const detail = (await (await server.api('GET', `/v1/runs/${runId}`)).json()) as any;
     const task = detail.actions[0].attempts[0];
     assert.equal(detail.run.inputs.plain, '***');
     assert.equal(task.output.echoed, '***');

@@ -6,7 +6,6 @@ import { currentEngineProcess, engineProcessAlive } from '../executor/local/proc
 import type { ReplicaRecord, ReplicaStore } from '../store/types.js';
 import { ENGINE_VERSION } from '../version.js';
 
-
 /**
  * A replica id: `<engineId>/<pid>.<start time>/<random>`. The middle part is the engine process's
  * identity (the same as in the marks of its local processes, executor/local/process-mark.ts), so

@@ -507,7 +507,9 @@ export class Engine {
     const sealed = await this.store.runs.sealedInputs(run.id);
     if (sealed === undefined) return run.inputs;
     if (this.inputSeal === undefined) {
-      this.ctx.warn(`run ${run.id}: its inputs held a secret and this engine has no key to read them; using them masked`);
+      this.ctx.warn(
+        `run ${run.id}: its inputs held a secret and this engine has no key to read them; using them masked`,
+      );
       return run.inputs;
     }
     try {
