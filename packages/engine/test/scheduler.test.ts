@@ -279,4 +279,21 @@ stages:
     assert.equal(gate?.state, 'running', 'the approval still waits');
     await h.runtime.engine.cancelRun(waiting.id, 'test over');
   });
+
+  // TASK_STATUS output was checked with the outputs schema's `required`, refusing partial progress
+  test('an interim TASK_STATUS output may leave out required fields; the result may not', async () => {
+    const script =
+      "const post=(u,b)=>fetch(u,{method:'POST',headers:{'content-type':'application/json'},body:JSON.stringify(b)}).then(async r=>{if(!r.ok){console.error(await r.text());process.exit(3)}});(async()=>{await post(process.env.CO_COMPONENT_START,{});await post(process.env.CO_TASK_START,{});await post(process.env.CO_TASK_STATUS,{progress:0.5,output:{commit:'abc'}});await post(process.env.CO_TASK_RESULT,{status:'success',output:{commit:'abc',size:3}})})()";
+    const component = [
+      'apiVersion: pilotage.dev/v1',
+      'kind: Component',
+      'name: partial',
+      'version: 1.0.0',
+      `command: ["node", "-e", ${JSON.stringify(script)}]`,
+      'outputs: { type: object, required: [commit, size], properties: { commit: { type: string }, size: { type: integer } } }',
+    ].join('\n');
+    const { run, byAction } = await h.runComponent('partial', component);
+    assert.equal(run.state, 'succeeded', byAction.get('task')?.reason ?? '');
+    assert.deepEqual(byAction.get('task')!.output, { commit: 'abc', size: 3 });
+  });
 });

@@ -6,7 +6,7 @@ import type { JsonObject, JsonValue } from '../domain/vocabulary.js';
 import { unhonouredWarning } from '../executor/capabilities.js';
 import type { ExitInfo, LogLine, RunWorkspace, TaskHandle } from '../executor/executor.js';
 import type { PlanAction } from '../plan/types.js';
-import { compileSchema } from '../plan/schema.js';
+import { compileSchema, withoutRequired } from '../plan/schema.js';
 import { CoutCollector } from '../protocol/cout.js';
 import { buildContractEnv } from '../protocol/env.js';
 import type { ContractSession } from '../protocol/session.js';
@@ -267,11 +267,14 @@ export class TaskAttempt implements ContractListener {
   private sessionOptions(eventData: JsonValue): SessionOptions {
     const { outputs } = this.input.action.component;
     const validateOutput = outputs === undefined ? undefined : compileSchema(outputs);
+    // interim outputs may be partial: a progress report need not hold every required field yet
+    const validateStatusOutput = outputs === undefined ? undefined : compileSchema(withoutRequired(outputs));
     return {
       taskRunId: this.task.id,
       runId: this.input.run.id,
       eventData,
       ...(validateOutput ? { validateOutput } : {}),
+      ...(validateStatusOutput ? { validateStatusOutput } : {}),
       listener: this,
     };
   }

@@ -80,6 +80,25 @@ export function applyDefaults(schema: JsonSchema, value: JsonValue): JsonValue {
   return copy;
 }
 
+/**
+ * A copy of `schema` without its `required` lists, at every level (what partial values, such as
+ * a component's interim outputs, are checked against). A property that happens to be named
+ * `required` is kept: only a `required` whose value is a list is the keyword.
+ */
+export function withoutRequired(schema: JsonSchema): JsonSchema {
+  const strip = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(strip);
+    if (typeof node !== 'object' || node === null) return node;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'required' && Array.isArray(value)) continue;
+      out[key] = strip(value);
+    }
+    return out;
+  };
+  return strip(schema) as JsonSchema;
+}
+
 /** Ajv errors as `path: message`, joined with `; `. */
 export function formatErrors(errors: readonly ErrorObject[]): string {
   const lines = errors.map((error) => `${error.instancePath || '/'}: ${errorMessage(error)}`);

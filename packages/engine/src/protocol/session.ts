@@ -103,7 +103,11 @@ export class ContractSession {
    */
   submit(step: CallbackStep, rawBody: string | undefined): Promise<CallbackAnswer> {
     if (step === 'cdevent') return this.#submitCdevent(rawBody);
-    const parsed = parseStepBody(step, rawBody, this.#options.validateOutput);
+    const validate =
+      step === 'task-status'
+        ? (this.#options.validateStatusOutput ?? this.#options.validateOutput)
+        : this.#options.validateOutput;
+    const parsed = parseStepBody(step, rawBody, validate);
     if (!parsed.ok) return Promise.resolve(this.#refused(step, badBody(parsed.message)));
     return this.#enqueue(async () => this.#refused(step, await this.#accept(parsed.value)));
   }

@@ -76,6 +76,11 @@ export interface SessionOptions {
   readonly eventData: JsonValue;
   /** validate a TASK_RESULT (and TASK_STATUS) output; returns an error text or undefined */
   readonly validateOutput?: (output: JsonObject) => string | undefined;
+  /**
+   * validate a TASK_STATUS output (interim, so it may be partial: the outputs schema without its
+   * `required` lists); default `validateOutput`
+   */
+  readonly validateStatusOutput?: (output: JsonObject) => string | undefined;
   readonly listener: ContractListener;
   /**
    * For a session re-opened after an engine restart: the steps already accepted and the result
