@@ -100,6 +100,8 @@ export interface EngineOptions {
 /** Options of one run. */
 export interface StartRunOptions {
   readonly trigger: TriggerInfo;
+  /** the run's id, when the caller must know it before the run exists (a new ULID otherwise) */
+  readonly id?: string;
   /** CDEvents chain to join (a triggering event's); a new one otherwise */
   readonly chainId?: string;
   /** run-scoped secrets, over the engine's (kept in memory: only this replica can carry the run with them) */
@@ -285,7 +287,7 @@ export class Engine {
     const masker = new Masker(Object.values({ ...this.globalSecrets, ...options.secrets }));
     const inputs = this.checkInputs(plan, data, masker);
     const me = await this.ensureLease();
-    const id = newId();
+    const id = options.id ?? newId();
     const masked = masker.json(inputs);
     const sealed =
       this.inputSeal !== undefined && JSON.stringify(masked) !== JSON.stringify(inputs)

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { ValidationError } from '../../domain/errors.js';
@@ -16,6 +17,8 @@ import { RunView } from '../render/run-view.js';
 import { look } from '../terminal.js';
 import { callerTraceContext, configFrom } from '../runtime-flags.js';
 import { apiClient, connectionOptions, serverGiven } from '../with-server.js';
+import type { Sink } from '../../events/sinks/sink.js';
+import { newId } from '../../domain/ids.js';
 
 interface RunFlags {
   input: string[];
@@ -78,6 +81,11 @@ export function registerRun(program: Command): void {
     });
 }
 
+// a workflow file rather than a stored workflow's name (names are DNS labels: no dot, no slash)
+function looksLikeFile(name: string): boolean {
+  return /[./\\]/.test(name) || existsSync(name);
+}
+
 /** Start a run of a stored workflow on the server and follow it; returns the exit code. */
 async function runRemote(name: string, flags: RunFlags): Promise<number> {
   try {
@@ -94,6 +102,14 @@ async function runRemote(name: string, flags: RunFlags): Promise<number> {
     if (localOnly.length > 0) {
       throw new ValidationError(
         `${localOnly.join(', ')}: only for local runs; with --server the server's settings apply`,
+      );
+    }
+    if (looksLikeFile(name)) {
+      const from = flags.server !== undefined && flags.server !== '' ? '--server' : 'PILOTAGE_SERVER';
+      throw new ValidationError(
+        `${from} is set, so run starts a workflow stored on that server by its name, and "${name}" is a file: ` +
+          `run it here with --db FILE (a local store) or without ${from}, or apply it first ` +
+          `(pilotage workflow apply ${name}) and run it by name`,
       );
     }
     const version = flags.workflowVersion === undefined ? undefined : Number(flags.workflowVersion);
@@ -123,6 +139,8 @@ async function runRemote(name: string, flags: RunFlags): Promise<number> {
 
 async function runCommand(file: string, flags: RunFlags): Promise<number> {
   let runtime: Runtime | undefined;
+  // chosen now, so that the --events sinks know the run's events from its very first one
+  const runId = newId();
   try {
     const plan = loadWorkflowFile(file);
     const data = parseRunData({ ...(flags.data ? { data: flags.data } : {}), inputs: flags.input }, plan.inputs);
@@ -141,12 +159,16 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
         db: flags.db,
         executor: flags.executor,
         keepWorkspace: flags.keepWorkspace,
-        eventSinks: flags.events,
+
         passEnv: flags.passEnv,
       }),
-      { secrets, warn: (message) => process.stderr.write(`warning: ${message}\n`) },
+      {
+        secrets,
+        warn: (message) => process.stderr.write(`warning: ${message}\n`),
+        sinks: await runOnlySinks(flags.events, runId),
+      },
     );
-    const result = await follow(runtime, plan, data, flags);
+    const result = await follow(runtime, plan, data, flags, runId);
     return result;
   } catch (error) {
     return reportError(error, flags.json === true);
@@ -155,7 +177,26 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
   }
 }
 
-async function follow(runtime: Runtime, plan: Plan, data: JsonObject, flags: RunFlags): Promise<number> {
+/**
+ * The `--events` sinks, carrying only the events of the run this command starts (`runId`): the
+ * store may hold other runs' history, which the delivery worker would
+ * otherwise send to a sink it has never seen.
+ */
+async function runOnlySinks(targets: readonly string[], runId: string): Promise<Sink[]> {
+  if (targets.length === 0) return [];
+  const { sinkFromTarget } = await import('../../events/sinks/sink-from-target.js');
+  return targets.map((target) => {
+    const sink = sinkFromTarget(target);
+    return {
+      name: sink.name,
+      accepts: (type) => sink.accepts(type),
+      // another run's event counts as delivered here: it was never this command's to send
+      send: (event) => (event.runId === runId ? sink.send(event) : Promise.resolve()),
+    };
+  });
+}
+
+async function follow(runtime: Runtime, plan: Plan, data: JsonObject, flags: RunFlags, runId: string): Promise<number> {
   const { engine } = runtime;
   const output = await RunOutput.open(new RunView(plan, look()), flags);
   const unsubscribe = engine.subscribe((update: EngineUpdate) => output.apply(update));
@@ -168,6 +209,7 @@ async function follow(runtime: Runtime, plan: Plan, data: JsonObject, flags: Run
   try {
     const traceParent = callerTraceContext();
     run = await engine.startRun(plan, data, {
+      id: runId,
       trigger: { kind: 'cli', by: localUser() },
       ...(traceParent === undefined ? {} : { traceParent }),
     });
