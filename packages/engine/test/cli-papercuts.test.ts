@@ -59,4 +59,22 @@ describe('CLI papercuts of a new user (issue 12)', { concurrency: false }, () =>
     assert.match(result.stderr, /run it here with --db FILE/);
     assert.match(result.stderr, /pilotage workflow apply /);
   });
+
+  // a 140 KB input was printed whole
+  test('runs show cuts a long input with a hint; --full prints it whole', async () => {
+    const db = join(dir, 'show.db');
+    const big = 'x'.repeat(140_000);
+    const data = join(dir, 'big.json');
+    await writeFile(data, JSON.stringify({ note: big }));
+    const run = await runCli(['run', workflow, '--db', db, '--data', `@${data}`]);
+    assert.equal(run.code, 0, run.stderr);
+    const id = /pilotage runs show (\S+)/.exec(run.stdout + run.stderr)?.[1];
+    assert.ok(id !== undefined, run.stdout + run.stderr);
+    const shown = await runCli(['runs', 'show', id, '--db', db]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.ok(shown.stdout.length < 5000, `printed ${shown.stdout.length} characters`);
+    assert.match(shown.stdout, /… \(137 KiB in all; --full shows it whole\)/);
+    const full = await runCli(['runs', 'show', id, '--db', db, '--full']);
+    assert.ok(full.stdout.includes(big));
+  });
 });

@@ -40,12 +40,16 @@ export async function listRemote(client: ApiClient, flags: ListFlags): Promise<v
 }
 
 /** `runs show --server`. */
-export async function showRemote(client: ApiClient, id: string, flags: { json?: boolean }): Promise<void> {
+export async function showRemote(
+  client: ApiClient,
+  id: string,
+  flags: { json?: boolean; full?: boolean },
+): Promise<void> {
   const detail = await client.request<RemoteRunDetail>('GET', `/v1/runs/${encodeURIComponent(id)}`);
   if (flags.json) return print(detail);
   print(runLine(detail.run));
-  print(triggerLine(detail.run));
-  for (const action of detail.actions) for (const task of action.attempts) print(taskBlock(task));
+  print(triggerLine(detail.run, flags.full));
+  for (const action of detail.actions) for (const task of action.attempts) print(taskBlock(task, flags.full));
 }
 
 /** `runs cancel --server`. */

@@ -55,9 +55,13 @@ export function registerRuns(program: Command): void {
   );
 
   common(
-    runs.command('show').description('a run with every task run, attempt, output and transition').argument('<run-id>'),
+    runs
+      .command('show')
+      .description('a run with every task run, attempt, output and transition')
+      .argument('<run-id>')
+      .option('--full', 'print long inputs, outputs and messages whole (they are cut at 1000 characters)'),
     'read',
-  ).action((id: string, flags: Flags) =>
+  ).action((id: string, flags: Flags & { full?: boolean }) =>
     target(flags, {
       remote: (client) => showRemote(client, id, flags),
       local: async (store) => {
@@ -68,8 +72,8 @@ export function registerRuns(program: Command): void {
           return print({ run, tasks, transitions });
         }
         print(runLine(run));
-        print(triggerLine(run));
-        for (const task of tasks) print(taskBlock(task));
+        print(triggerLine(run, flags.full));
+        for (const task of tasks) print(taskBlock(task, flags.full));
       },
     }),
   );

@@ -9,23 +9,37 @@ export function runLine(run: ViewRun): string {
   return `${run.id}  ${run.workflow} #${run.number}  ${run.state.padEnd(9)}  ${elapsed.padStart(7)}  ${when}${run.reason ? `  ${run.reason}` : ''}`;
 }
 
-/** The trigger and inputs line under a run. */
-export function triggerLine(run: ViewRun): string {
-  const details = run.trigger.details === undefined ? '' : ` ${JSON.stringify(run.trigger.details)}`;
-  return `  trigger: ${run.trigger.kind}${run.trigger.by ? ` by ${run.trigger.by}` : ''}${details}   inputs: ${JSON.stringify(run.inputs)}`;
+/** How much of a long value (inputs, outputs, messages) `runs show` prints without `--full`, characters. */
+export const SHOWN_CHARS = 1000;
+
+/**
+ * `text` cut to SHOWN_CHARS with a hint saying how long it was and how to see it all, unless
+ * `full`. A 140 KB input used to fill the terminal.
+ */
+export function clip(text: string, full = false): string {
+  if (full || text.length <= SHOWN_CHARS) return text;
+  const size = Buffer.byteLength(text);
+  const shown = size >= 1024 ? `${Math.round(size / 1024)} KiB` : `${size} bytes`;
+  return `${text.slice(0, SHOWN_CHARS)}… (${shown} in all; --full shows it whole)`;
 }
 
-/** A task run (one attempt) with its reason, message, exit code, output and callbacks seen. */
-export function taskBlock(task: ViewTask): string {
+/** The trigger and inputs line under a run (long values cut unless `full`). */
+export function triggerLine(run: ViewRun, full = false): string {
+  const details = run.trigger.details === undefined ? '' : ` ${clip(JSON.stringify(run.trigger.details), full)}`;
+  return `  trigger: ${run.trigger.kind}${run.trigger.by ? ` by ${run.trigger.by}` : ''}${details}   inputs: ${clip(JSON.stringify(run.inputs), full)}`;
+}
+
+/** A task run (one attempt) with its reason, message, exit code, output and callbacks seen (long values cut unless `full`). */
+export function taskBlock(task: ViewTask, full = false): string {
   const elapsed = task.startedAt && task.endedAt ? formatDurationMs(task.endedAt - task.startedAt) : '';
   const lines = [
     `  ${task.stage}/${task.action} attempt ${task.attempt}: ${task.state} ${elapsed}  [${task.component} on ${task.executor}]`,
   ];
   if (task.reason) lines.push(`    reason: ${task.reason}`);
   if (task.facts.warning) lines.push(`    warning: ${task.facts.warning}`);
-  if (task.message) lines.push(`    message: ${task.message}`);
+  if (task.message) lines.push(`    message: ${clip(task.message, full)}`);
   if (task.exitCode !== null) lines.push(`    exit code: ${task.exitCode}`);
-  if (Object.keys(task.output).length > 0) lines.push(`    output: ${JSON.stringify(task.output)}`);
+  if (Object.keys(task.output).length > 0) lines.push(`    output: ${clip(JSON.stringify(task.output), full)}`);
   const steps = Object.keys(task.steps);
   if (steps.length > 0) lines.push(`    callbacks: ${steps.join(` ${look().glyphs.arrow} `)}`);
   return lines.join('\n');
