@@ -29,6 +29,10 @@ export interface Runtime {
   readonly callbackUrl: string;
   /** the name of the executor used by default, after `auto` was resolved */
   readonly executorName: string;
+  /** builds the CDEvents the engine writes (for callbacks applied on behalf of another replica) */
+  readonly events: RunEventBuilder;
+  /** wakes the delivery worker after outbox rows were written elsewhere than by the engine */
+  eventsWritten(): void;
   /**
    * Deliver pending CDEvents to the sinks for at most `timeoutMs`; resolves with how many are
    * still pending (0 without sinks).
@@ -115,6 +119,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
     executors.push(...configured.executors, ...(options.executors ?? []));
     const defaultName = configured.defaultName;
     const set = createExecutorSet(executors, defaultName);
+    const events = options.events ?? createRunEventBuilder(config.advertiseUrl ?? callback.url);
+    const eventsWritten = (): void => {
+      delivery?.kick();
+      options.onEventsWritten?.();
+    };
     const engine = new Engine({
       store,
       executors: set,
@@ -125,12 +134,9 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       },
       keepWorkspace: config.keepWorkspace,
       pushEventData: (url, data, signal) => postEventData(url, data, signal),
-      events: options.events ?? createRunEventBuilder(config.advertiseUrl ?? callback.url),
+      events,
       tracing: tracing.tracing,
-      onEventsWritten: () => {
-        delivery?.kick();
-        options.onEventsWritten?.();
-      },
+      onEventsWritten: eventsWritten,
       secrets: { ...config.secrets, ...options.secrets },
       ...inputSealOption(config, options),
       killGraceMs: config.killGraceMs,
@@ -149,6 +155,8 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       registry,
       callbackUrl: server.url,
       executorName: defaultName,
+      events,
+      eventsWritten,
       async drainEvents(timeoutMs) {
         return delivery ? (await delivery.drain(timeoutMs)).pending : 0;
       },

@@ -17,6 +17,7 @@ import { cipherInputSeal } from './service/input-seal.js';
 import { createSecretCipher, type SecretCipher } from './service/secret-cipher.js';
 import { createSecretService, type SecretService } from './service/secret-service.js';
 import { createWebhookReceiver } from './service/webhook-receiver.js';
+import { createStoreCallbacks } from './service/store-callbacks.js';
 import { createWorkflowRunStarter } from './service/workflow-run-starter.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from './main.js';
 import type { Store } from './store/types.js';
@@ -102,6 +103,17 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
       log,
     );
     maskSecrets = (text) => secrets.mask(text);
+    // callbacks of task runs another replica carries are applied through the store
+    runtime.registry.setRemote(
+      createStoreCallbacks({
+        store: runtime.store,
+        secretsFor: (workflow) => secrets.secretsFor(workflow),
+        globalSecrets: { ...config.secrets, ...options.secrets },
+        events: runtime.events,
+        seal: options.inputSeal ?? cipherInputSeal(cipher),
+        eventsWritten: runtime.eventsWritten,
+      }),
+    );
     const starter = createWorkflowRunStarter({
       store: runtime.store,
       engine: runtime.engine,

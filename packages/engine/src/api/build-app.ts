@@ -15,6 +15,7 @@ import { healthRoutes } from './plugins/health.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { tokenRoutes } from './plugins/tokens.js';
 import { runRoutes } from './plugins/runs.js';
+import { replicaRoutes } from './plugins/replicas.js';
 import { runEventRoutes } from './plugins/run-events.js';
 import { secretRoutes } from './plugins/secrets.js';
 import { approvalRoutes } from './plugins/approvals.js';
@@ -106,6 +107,7 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Pr
       await v1.register(eventRoutes, { deps });
       await v1.register(runRoutes, { deps });
       await v1.register(runEventRoutes, { deps });
+      await v1.register(replicaRoutes, { deps });
     },
     { prefix: '/v1' },
   );

@@ -38,6 +38,12 @@ export const RunInfo = Type.Object({
   }),
   chainId: Type.String({ description: 'CDEvents chain id' }),
   reason: Nullable(Type.String()),
+  owner: Nullable(
+    Type.String({
+      description:
+        'the replica carrying the run (see GET /v1/replicas); null while queued and unclaimed, or let go; once ended, the replica that ended it',
+    }),
+  ),
   createdAt: Millis,
   startedAt: NullableMillis,
   endedAt: NullableMillis,
@@ -115,6 +121,7 @@ export function runInfo(run: RunRecord): RunInfo {
     trigger: run.trigger,
     chainId: run.chainId,
     reason: run.reason,
+    owner: run.owner,
     createdAt: run.createdAt,
     startedAt: run.startedAt,
     endedAt: run.endedAt,

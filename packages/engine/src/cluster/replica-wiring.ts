@@ -6,19 +6,9 @@ import { currentEngineProcess, engineProcessAlive } from '../executor/local/proc
 import type { ReplicaRecord, ReplicaStore } from '../store/types.js';
 import { ENGINE_VERSION } from '../version.js';
 
-/**
- * A replica id: `<engineId>/<pid>.<start time>/<random>`. The middle part is the engine process's
- * identity (the same as in the marks of its local processes, executor/local/process-mark.ts), so
- * that a replica on the same host can tell when the process behind an id has died.
- */
+/** A replica id: `<engineId>/<random>`, new for every registration (it holds no pid: runs show it). */
 export function newReplicaId(engineId: string): string {
-  return `${engineId}/${currentEngineProcess()}/${randomBytes(5).toString('hex')}`;
-}
-
-/** The engine process identity inside a replica id, if it has one. */
-export function processOfReplica(id: string): string | undefined {
-  const parts = id.split('/');
-  return parts.length === 3 ? parts[1] : undefined;
+  return `${engineId}/${randomBytes(6).toString('hex')}`;
 }
 
 /**
@@ -28,15 +18,23 @@ export function processOfReplica(id: string): string | undefined {
  */
 export function replicaOptions(config: Config, url: string | null): ReplicaOptions {
   return {
-    identity: { engineId: config.engineId, host: hostname(), pid: process.pid, version: ENGINE_VERSION, url },
+    identity: {
+      engineId: config.engineId,
+      host: hostname(),
+      pid: process.pid,
+      process: currentEngineProcess(),
+      version: ENGINE_VERSION,
+      url,
+    },
     newId: () => newReplicaId(config.engineId),
     heartbeatMs: config.heartbeatMs,
     leaseTtlMs: config.leaseTtlMs,
     maxActiveRuns: config.maxActiveRuns,
     isGone: async (replica: ReplicaRecord) => {
-      if (replica.engineId !== config.engineId) return false;
-      const process = processOfReplica(replica.id);
-      return process !== undefined && process !== currentEngineProcess() && !(await engineProcessAlive(process));
+      const identity = replica.process;
+      if (replica.engineId !== config.engineId || identity === null || identity === currentEngineProcess())
+        return false;
+      return !(await engineProcessAlive(identity));
     },
   };
 }
@@ -53,7 +51,7 @@ export function leaseAwareProcessAlive(replicas: () => ReplicaStore): (identity:
     if (!(await engineProcessAlive(identity))) return false;
     let mine: ReplicaRecord[];
     try {
-      mine = (await replicas().list()).filter((r) => processOfReplica(r.id) === identity);
+      mine = (await replicas().list()).filter((r) => r.process === identity);
     } catch {
       return true;
     }

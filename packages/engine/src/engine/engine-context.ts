@@ -1,6 +1,6 @@
 import type { CallbackRegistry } from '../protocol/registry.js';
 import type { Store } from '../store/types.js';
-import type { EngineUpdate, EventDataPush, ExecutorSet, RunEventBuilder, Tracing } from './ports.js';
+import type { EngineUpdate, EventDataPush, ExecutorSet, InputSeal, RunEventBuilder, Tracing } from './ports.js';
 import type { TaskSlots } from './task-slots.js';
 
 /** What every run execution and task attempt of one engine shares. Built by `Engine`. */
@@ -23,6 +23,8 @@ export interface EngineContext {
   /** the cap of running task attempts across every replica (`maxParallel`) */
   readonly slots: TaskSlots;
   readonly secrets: Readonly<Record<string, string>>;
+  /** seals what is stored masked but needed as sent by another replica (inputs, event data) */
+  readonly inputSeal: InputSeal | undefined;
   clock(): number;
   emit(update: EngineUpdate): void;
   eventsWritten(): void;

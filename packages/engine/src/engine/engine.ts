@@ -37,6 +37,7 @@ import { ReplicaLease, type ReplicaIdentity } from './replica-lease.js';
 import { recordReused } from './reuse.js';
 import { RunClaimer } from './run-claimer.js';
 import { RunExecution } from './run-execution.js';
+import { storedSteps } from './task-attempt.js';
 import { createClusterSlots, type TaskSlots } from './task-slots.js';
 
 /** Default most runs one replica carries at once (runs only waiting for an approval do not count). */
@@ -46,7 +47,7 @@ export const MAX_ACTIVE_RUNS = 128;
 export interface ReplicaOptions {
   /** who it is, for `pilotage db status` (defaults: engine id `pilotage`, pid, version `dev`) */
   readonly identity?: Partial<ReplicaIdentity>;
-  /** a new unique replica id (default `<engineId>/<pid>/<random>`) */
+  /** a new unique replica id (default `<engineId>/<random>`) */
   readonly newId?: () => string;
   /** lease renewal interval, ms (default 5000) */
   readonly heartbeatMs?: number;
@@ -179,6 +180,7 @@ export class Engine {
       engineId: 'pilotage',
       host: 'localhost',
       pid: process.pid,
+      process: null,
       version: 'dev',
       url: null,
       ...replica.identity,
@@ -186,7 +188,7 @@ export class Engine {
     this.lease = new ReplicaLease({
       store: this.store.replicas,
       identity,
-      newId: replica.newId ?? (() => `${identity.engineId}/${identity.pid}/${newId().slice(-10).toLowerCase()}`),
+      newId: replica.newId ?? (() => `${identity.engineId}/${newId().slice(-12).toLowerCase()}`),
       ...(replica.heartbeatMs === undefined ? {} : { heartbeatMs: replica.heartbeatMs }),
       ...(replica.leaseTtlMs === undefined ? {} : { ttlMs: replica.leaseTtlMs }),
       onLost: (id, why) => this.leaseLost(id, why),
@@ -215,6 +217,7 @@ export class Engine {
       stopGraceMs: options.stopGraceMs ?? 5000,
       slots: this.slots,
       secrets: this.globalSecrets,
+      inputSeal: options.inputSeal,
       clock: options.clock ?? Date.now,
       emit: (update) => this.emit(update),
       eventsWritten: options.onEventsWritten ?? (() => undefined),
@@ -579,6 +582,9 @@ export class Engine {
       case 'intent':
         if (change.runId !== undefined && this.carried.get(change.runId) !== undefined) this.pollIntents();
         return;
+      case 'callback':
+        if (change.taskRunId !== undefined && change.origin !== this.lease.id) this.absorbCallback(change.taskRunId);
+        return;
       case 'resync':
         this.slots.wake();
         this.onHeartbeat();
@@ -586,6 +592,20 @@ export class Engine {
       default:
         return;
     }
+  }
+
+  /**
+   * Another replica applied a callback of task run `taskRunId` through the store: if its session
+   * lives here, it takes in what the store now holds (service/store-callbacks.ts).
+   */
+  private absorbCallback(taskRunId: string): void {
+    const session = this.ctx.registry.sessionOfTask(taskRunId);
+    if (session === undefined) return;
+    void this.store.taskRuns.get(taskRunId).then(
+      (task) => (task === undefined ? undefined : session.absorb(storedSteps(task))),
+      (error: unknown) =>
+        this.ctx.warn(`task run ${taskRunId}: could not read a callback applied elsewhere: ${messageOf(error)}`),
+    );
   }
 
   /** Act on the cancels and decisions recorded in the store for runs this replica carries. */

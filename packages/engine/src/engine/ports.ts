@@ -39,6 +39,14 @@ export interface InputSeal {
   open(runId: string, sealed: string): JsonObject;
 }
 
+/**
+ * The id a task run's event data is sealed under with the run's InputSeal (`{data}` sealed, so
+ * any JSON value fits): distinct from every run id a run's inputs are sealed under.
+ */
+export function eventDataSealId(taskRunId: string): string {
+  return `${taskRunId}/event-data`;
+}
+
 /** Finds the executor for a name (`local`, `docker`, `kubernetes`). */
 export interface ExecutorSet {
   /** the executor used when neither the workflow nor the action names one */

@@ -18,7 +18,7 @@ import type { Cancellation, StopReason } from './cancellation.js';
 import type { EngineContext } from './engine-context.js';
 import { LogBuffer } from './log-buffer.js';
 import { recordTaskMove } from './record-move.js';
-import { NO_SPAN, type TraceSpan } from './ports.js';
+import { eventDataSealId, NO_SPAN, type TraceSpan } from './ports.js';
 import { endSpanAs, tracedStep } from './trace-span.js';
 import { setLongTimeout } from '../domain/long-timer.js';
 
@@ -32,6 +32,16 @@ export interface AttemptOutcome {
    * still be running somewhere (engine/reattach.ts). Absent: the policy decides.
    */
   readonly retryable?: false;
+}
+
+/** The contract steps and the result the store holds for `task`, for a session to take in. */
+export function storedSteps(task: TaskRunRecord): { seen: ContractStep[]; result?: ResultBody } {
+  const seen = Object.keys(task.steps) as ContractStep[];
+  if (task.result === null) return { seen };
+  return {
+    seen,
+    result: { status: task.result, output: task.output, ...(task.message === null ? {} : { message: task.message }) },
+  };
 }
 
 /** What an attempt is given by its run. */
@@ -116,8 +126,15 @@ export class TaskAttempt implements ContractListener {
     const component = action.component;
     const token = newToken();
     const data = input.eventData instanceof Error ? null : input.eventData;
+    const id = newId();
+    const masked = data === null ? null : input.masker.json(data);
+    // held as sent for another replica serving GET /data, or carrying the attempt on
+    const sealed =
+      data !== null && ctx.inputSeal !== undefined && JSON.stringify(masked) !== JSON.stringify(data)
+        ? ctx.inputSeal.seal(eventDataSealId(id), { data })
+        : undefined;
     this.task = await ctx.store.taskRuns.create({
-      id: newId(),
+      id,
       runId: run.id,
       stage: action.stage,
       action: action.name,
@@ -125,7 +142,8 @@ export class TaskAttempt implements ContractListener {
       component: `${component.name}@${component.version}`,
       executor: input.executorName,
       tokenHash: hashToken(token),
-      eventData: data === null ? null : input.masker.json(data),
+      eventData: masked,
+      ...(sealed === undefined ? {} : { sealedEventData: sealed }),
       createdAt: ctx.clock(),
     });
     this.logs = new LogBuffer(ctx.store.logs, this.task.id);
@@ -231,21 +249,16 @@ export class TaskAttempt implements ContractListener {
     task: TaskRunRecord,
     resumed: Parameters<TaskAttempt['resume']>[1],
   ): Promise<AttemptOutcome | undefined> {
-    const { ctx, input } = this;
+    const { ctx } = this;
     this.logs = new LogBuffer(ctx.store.logs, task.id);
     for (const line of resumed.stdout) this.cout.add(line);
     const handle = await resumed.attach((line) => this.onLog(line));
     if (handle === undefined) return undefined;
     this.handle = Promise.resolve(handle);
-    const seen = Object.keys(task.steps) as ContractStep[];
-    const result: ResultBody | undefined =
-      task.result === null
-        ? undefined
-        : { status: task.result, output: task.output, ...(task.message === null ? {} : { message: task.message }) };
     // Attempts always store a token hash; without one, no call can reach the session anyway.
     this.session = ctx.registry.reopen(task.tokenHash ?? `none:${task.id}`, {
-      ...this.sessionOptions(input.eventData instanceof Error ? task.eventData : input.eventData),
-      restored: { seen, ...(result === undefined ? {} : { result }) },
+      ...this.sessionOptions(await this.sentEventData(task)),
+      restored: storedSteps(task),
     });
     if (task.state !== 'running') {
       await this.move([task.state], 'running', {
@@ -255,6 +268,24 @@ export class TaskAttempt implements ContractListener {
       });
     }
     return this.watch(handle, resumed.destroy, resumed.timeoutMs);
+  }
+
+  /**
+   * The event data task run `task` was started with: its stored copy, opened from its seal when
+   * secrets were masked in it; rendered again from the run when the seal cannot be opened.
+   */
+  private async sentEventData(task: TaskRunRecord): Promise<JsonValue> {
+    const { ctx, input } = this;
+    const rendered = input.eventData instanceof Error ? task.eventData : input.eventData;
+    const sealed = await ctx.store.taskRuns.sealedEventData(task.id);
+    if (sealed === undefined) return task.eventData;
+    if (ctx.inputSeal === undefined) return rendered;
+    try {
+      return (ctx.inputSeal.open(eventDataSealId(task.id), sealed) as { data: JsonValue }).data;
+    } catch (error) {
+      ctx.warn(`task run ${task.id}: cannot read its sealed event data (${messageOf(error)}); rendering it again`);
+      return rendered;
+    }
   }
 
   /** The executor's facts, and a `warning` naming the component fields it does not honour. */
@@ -322,6 +353,7 @@ export class TaskAttempt implements ContractListener {
     });
     // a callback still being recorded when the process exited counts
     await this.session?.settled();
+    await this.absorbStored();
     await this.logs.close().catch((error: unknown) => ctx.warn(`logs of ${this.task.id}: ${messageOf(error)}`));
     const outcome = await this.conclude(exit);
     await tracedStep(this.span, 'teardown', () => destroy(handle.ref)).catch((error: unknown) =>
@@ -427,7 +459,7 @@ export class TaskAttempt implements ContractListener {
     switch (accepted.step) {
       case 'component-start':
         await store.taskRuns.markStep(this.task.id, accepted.step, at);
-        if (this.input.action.component.endpoint) setImmediate(() => void this.pushEventData());
+        this.onAbsorbed('component-start');
         break;
       case 'task-status': {
         const { body } = accepted;
@@ -461,16 +493,39 @@ export class TaskAttempt implements ContractListener {
       }
       case 'component-stop':
         await store.taskRuns.markStep(this.task.id, accepted.step, at);
-        // the program said it stopped: give it a moment to exit, then tear it down
-        this.stopTimer = setTimeout(() => {
-          this.tornDown = true;
-          void this.handle.then((h) => h?.kill('teardown', this.ctx.killGraceMs));
-        }, this.ctx.stopGraceMs);
+        this.onAbsorbed('component-stop');
         break;
       default:
         await store.taskRuns.markStep(this.task.id, accepted.step, at);
         break;
     }
+  }
+
+  /**
+   * ContractListener: act on a step once it is recorded, here or by another replica (then
+   * absorbed): after component-start, push the event data to the component's endpoint; after
+   * component-stop, give the program a moment to exit, then tear it down.
+   */
+  onAbsorbed(step: ContractStep): void {
+    if (step === 'component-start' && this.input.action.component.endpoint) {
+      setImmediate(() => void this.pushEventData());
+    } else if (step === 'component-stop' && this.stopTimer === undefined) {
+      this.stopTimer = setTimeout(() => {
+        this.tornDown = true;
+        void this.handle.then((h) => h?.kill('teardown', this.ctx.killGraceMs));
+      }, this.ctx.stopGraceMs);
+    }
+  }
+
+  /**
+   * On a store other processes share, take in what other replicas recorded for this task run
+   * (their callbacks) before the verdict: a TASK_RESULT posted to another replica just before
+   * the component exited counts.
+   */
+  private async absorbStored(): Promise<void> {
+    if (!this.ctx.store.changes.shared || this.session === undefined) return;
+    const task = await this.ctx.store.taskRuns.get(this.task.id);
+    if (task !== undefined) await this.session.absorb(storedSteps(task));
   }
 
   /** ContractListener: a refused call (400/409) is reported live (`pilotage component test`). */

@@ -28,6 +28,15 @@ export async function answerCallback(
   const tokenHash = hashToken(token);
   const session = registry.get(tokenHash);
   if (session === undefined) {
+    // a task run another replica carries (or nobody, for a moment): applied through the store
+    const remote = registry.remote;
+    if (remote !== undefined) {
+      const answer =
+        method === 'GET'
+          ? await remote.data(tokenHash)
+          : await remote.submit(tokenHash, step as Parameters<typeof remote.submit>[1], rawBody);
+      if (answer !== undefined) return answer;
+    }
     const state = await registry.endedState(tokenHash);
     return state === undefined ? NOT_FOUND : endedAnswer(state);
   }

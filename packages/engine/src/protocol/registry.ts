@@ -1,7 +1,20 @@
 import { ConflictError } from '../domain/errors.js';
 import { ContractSession } from './session.js';
 import { hashToken } from './tokens.js';
+import type { CallbackStep } from './body.js';
+import type { CallbackAnswer } from './session.js';
 import type { SessionOptions } from './types.js';
+
+/**
+ * Callbacks for tokens with no live session in this process: task runs that another replica
+ * carries (service/store-callbacks.ts applies them through the store). Each answers undefined
+ * for a token whose task run it does not know or that has ended, which then gets the usual 404
+ * or 409.
+ */
+export interface RemoteCallbacks {
+  submit(tokenHash: string, step: CallbackStep, rawBody: string | undefined): Promise<CallbackAnswer | undefined>;
+  data(tokenHash: string): Promise<{ readonly status: 200; readonly json: string } | undefined>;
+}
 
 /**
  * The live callback sessions, keyed by the sha256 of their token. The engine registers a
@@ -11,6 +24,7 @@ import type { SessionOptions } from './types.js';
 export class CallbackRegistry {
   readonly #sessions = new Map<string, ContractSession>();
   readonly #endedState: ((tokenHash: string) => Promise<string | undefined>) | undefined;
+  #remote: RemoteCallbacks | undefined;
 
   /**
    * `endedState` answers, for a token hash with no live session, the final state of its task
@@ -52,6 +66,22 @@ export class CallbackRegistry {
     const session = new ContractSession(tokenHash, options);
     this.#sessions.set(tokenHash, session);
     return session;
+  }
+
+  /** Where callbacks without a live session here go (a server with replicas sets it); undefined: 404/409. */
+  get remote(): RemoteCallbacks | undefined {
+    return this.#remote;
+  }
+
+  /** Set where callbacks without a live session here go (`remote`). */
+  setRemote(remote: RemoteCallbacks | undefined): void {
+    this.#remote = remote;
+  }
+
+  /** The live session of task run `taskRunId`, if one is registered here. */
+  sessionOfTask(taskRunId: string): ContractSession | undefined {
+    for (const session of this.#sessions.values()) if (session.taskRunId === taskRunId) return session;
+    return undefined;
   }
 
   /** The session of a token hash, or undefined. */

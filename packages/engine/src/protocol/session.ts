@@ -3,6 +3,7 @@ import { parseJsonObject, parseStepBody } from './body.js';
 import type { SequenceErrorCode } from './sequence.js';
 import { checkSequence, contractState } from './sequence.js';
 import type { AcceptedStep, ContractStep, ResultBody, SessionOptions } from './types.js';
+import { CONTRACT_STEPS } from './types.js';
 
 /** Stable codes of a refused callback (docs/contract.md lists them). */
 export type CallbackErrorCode =
@@ -90,6 +91,29 @@ export class ContractSession {
    */
   end(state: string): void {
     this.#endedState ??= state;
+  }
+
+  /**
+   * Take in the steps (and the result) that the store holds for this task run but this session
+   * has not seen: callbacks applied through the store by another replica (service/
+   * store-callbacks.ts). In the call queue, so after the calls under way. The listener's
+   * `onAbsorbed` is told of each step new to this session, in contract order, to act on it
+   * (tear down after component-stop, push the event data after component-start).
+   */
+  absorb(stored: { readonly seen: readonly ContractStep[]; readonly result?: ResultBody }): Promise<void> {
+    return this.#enqueue(async () => {
+      const fresh = CONTRACT_STEPS.filter((step) => stored.seen.includes(step) && !this.#seen.has(step));
+      for (const step of fresh) this.#seen.add(step);
+      if (this.#result === undefined && stored.result !== undefined) this.#result = stored.result;
+      for (const step of fresh) {
+        try {
+          this.#options.listener.onAbsorbed?.(step);
+        } catch {
+          // a listener's failure is its own
+        }
+      }
+      return OK;
+    }).then(() => undefined);
   }
 
   /** Resolves when every call received so far has been answered. Never rejects. */

@@ -66,6 +66,11 @@ export interface ContractListener {
    * Must not throw.
    */
   onRefused?(step: string, status: number, code: string, message: string, at: number): void;
+  /**
+   * A step that another replica accepted and recorded in the store (`ContractSession.absorb`),
+   * new to this session; optional. Must not throw.
+   */
+  onAbsorbed?(step: ContractStep): void;
 }
 
 /** What a session is told at registration. */

@@ -9,7 +9,15 @@ import type { StoreHarness } from './harness.js';
 const LONG_MS = 10 * 60_000;
 
 function replica(id: string): NewReplica {
-  return { id, engineId: 'pilotage-test', host: 'test-host', pid: 1234, version: '0.1.0', url: null };
+  return {
+    id,
+    engineId: 'pilotage-test',
+    host: 'test-host',
+    pid: 1234,
+    process: '1234.5678',
+    version: '0.1.0',
+    url: null,
+  };
 }
 
 /** Register `id` with a lease that has already run out (1 ms, then a short wait). */

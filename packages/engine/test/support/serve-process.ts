@@ -20,12 +20,14 @@ export interface ServeProcess {
 /**
  * Start `pilotage serve --port 0` on the store and data dir `dir` (local executor, 1 s kill
  * grace), with `env` over this process's environment minus its PILOTAGE_* settings, and wait
- * until it listens. Rejects with its output when it exits first or takes over 30 s.
+ * until it listens. Its admin token is read from `dir/admin-token` unless `options.token` gives
+ * one (a replica joining a store that already has tokens writes none). Rejects with its output when it exits first or takes over 30 s.
  */
 export async function startServe(
   dir: string,
   env: Record<string, string> = {},
   args: string[] = [],
+  options: { readonly token?: string } = {},
 ): Promise<ServeProcess> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PILOTAGE_')));
   const child = spawn(process.execPath, [CLI_BUILT, 'serve', '--port', '0', ...args], {
@@ -61,7 +63,8 @@ export async function startServe(
       reject(new Error(`serve exited (${code}) before listening:\n${text}`));
     });
   });
-  const token = (await readFile(join(dir, 'admin-token'), 'utf8')).trim();
+  // a replica joining a store that has tokens writes none: its caller gives the first one's
+  const token = options.token ?? (await readFile(join(dir, 'admin-token'), 'utf8')).trim();
   return {
     child,
     url,

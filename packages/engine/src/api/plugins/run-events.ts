@@ -7,6 +7,7 @@ import { errorResponses, invalidFields } from '../error-reply.js';
 import { mustGetRun, mustGetTask } from '../run-lookup.js';
 import { logLineInfo, runInfo, stageOutline, statusInfo, taskRunInfo } from '../run-views.js';
 import { seesServerInternals } from '../server-internals.js';
+import { followRun } from '../run-follow.js';
 import { openSse } from '../sse.js';
 
 /** Log lines read from the store per query while following a log. */
@@ -95,8 +96,9 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
             return;
         }
       };
-      const unsubscribe = engine.subscribe((update) => {
-        if (!sse.open || runIdOf(update) !== runId) return;
+      // this replica's updates, and those of the replica carrying the run if it is another
+      const unsubscribe = followRun(deps, runId, (update) => {
+        if (!sse.open) return;
         if (live) deliver(update);
         else buffered.push(update);
       });
@@ -158,17 +160,26 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
         wake?.();
       };
       let flushTimer: NodeJS.Timeout | undefined;
+      const flushSoon = (): void => {
+        if (flushTimer !== undefined) return;
+        flushTimer = setTimeout(() => {
+          flushTimer = undefined;
+          poke();
+        }, LOG_FLUSH_WAIT_MS);
+      };
       const unsubscribe = engine.subscribe((update) => {
         if (update.kind === 'task' && update.task.id === task.id) poke();
-        else if (update.kind === 'log' && update.taskRunId === task.id && flushTimer === undefined) {
-          flushTimer = setTimeout(() => {
-            flushTimer = undefined;
-            poke();
-          }, LOG_FLUSH_WAIT_MS);
-        }
+        else if (update.kind === 'log' && update.taskRunId === task.id) flushSoon();
+      });
+      // lines and ends from the replica carrying the run, if it is another (lines are notified
+      // as they are read from the component, so the store is read after the buffer's batch)
+      const unsubscribeRemote = store.changes.subscribe((change) => {
+        if (change.taskRunId === task.id && change.kind === 'log') flushSoon();
+        else if ((change.taskRunId === task.id && change.kind === 'task') || change.kind === 'resync') poke();
       });
       sse.onClose(() => {
         unsubscribe();
+        unsubscribeRemote();
         clearTimeout(flushTimer);
         poke();
       });
@@ -206,19 +217,6 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
     },
   );
 };
-
-function runIdOf(update: EngineUpdate): string {
-  switch (update.kind) {
-    case 'run':
-      return update.run.id;
-    case 'task':
-    case 'status':
-      return update.task.runId;
-    case 'log':
-    case 'refused':
-      return update.runId;
-  }
-}
 
 /** Order of run states, so a late-replayed update never shows a run going backwards. */
 function runStateRank(state: RunState): number {

@@ -48,6 +48,8 @@ export interface ReplicasTable {
   engine_id: string;
   host: string;
   pid: number;
+  /** the engine process identity, `<pid>.<start time>` (0062) */
+  process: ColumnType<string | null, string | null | undefined, string | null>;
   version: string;
   url: string | null;
   started_at: number;
@@ -89,6 +91,8 @@ export interface TaskRunsTable {
   ref: string | null;
   facts: JsonColumn;
   steps: JsonColumn;
+  /** the event data as sent, sealed, when `event_data` has secrets masked (0061) */
+  sealed_event_data: ColumnType<string | null, string | null | undefined, string | null>;
   /** last log seq handed out; bumping it is also the per-task-run append lock */
   log_seq: ColumnType<number, number | undefined, number>;
   /** last status seq handed out, same role as `log_seq` */

@@ -65,6 +65,7 @@ export class KyselyTaskRunStore implements TaskRunStore {
             ref: null,
             facts: dialect.encodeJson(record.facts),
             steps: dialect.encodeJson(record.steps),
+            sealed_event_data: taskRun.sealedEventData ?? null,
             created_at: record.createdAt,
             started_at: null,
             ended_at: null,
@@ -92,6 +93,13 @@ export class KyselyTaskRunStore implements TaskRunStore {
     return this.#ctx.use(async (db) => {
       const row = await db.selectFrom('task_runs').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
       return row === undefined ? undefined : toTaskRunRecord(row, this.#ctx.dialect);
+    });
+  }
+
+  sealedEventData(id: string): Promise<string | undefined> {
+    return this.#ctx.use(async (db) => {
+      const row = await db.selectFrom('task_runs').select('sealed_event_data').where('id', '=', id).executeTakeFirst();
+      return row?.sealed_event_data ?? undefined;
     });
   }
 

@@ -7,6 +7,8 @@ import { triggersMigration } from './0004-triggers.js';
 import { cdeventsInboxMigration } from './0005-cdevents-inbox.js';
 import { sealedInputsMigration } from './0006-sealed-inputs.js';
 import { replicasMigration } from './0060-replicas.js';
+import { sealedEventDataMigration } from './0061-sealed-event-data.js';
+import { replicaProcessMigration } from './0062-replica-process.js';
 
 /**
  * The migrations, listed in code so a bundled or installed engine never scans the filesystem.
@@ -28,6 +30,8 @@ export class StaticMigrationProvider implements MigrationProvider {
       '0005-cdevents-inbox': cdeventsInboxMigration(this.#dialect),
       '0006-sealed-inputs': sealedInputsMigration(this.#dialect),
       '0060-replicas': replicasMigration(this.#dialect),
+      '0061-sealed-event-data': sealedEventDataMigration(this.#dialect),
+      '0062-replica-process': replicaProcessMigration(this.#dialect),
     });
   }
 }

@@ -13,12 +13,17 @@ import type { RunRecord } from './runs.js';
 
 /** A replica as it registers. */
 export interface NewReplica {
-  /** unique per registration: `<engineId>/<pid>.<start time>/<random>` (a lost lease means a new id) */
+  /** unique per registration: `<engineId>/<random>` (a lost lease means a new id) */
   readonly id: string;
   /** the config's engine id (host and store) */
   readonly engineId: string;
   readonly host: string;
   readonly pid: number;
+  /**
+   * the engine process's identity (`<pid>.<start time>`), by which a replica on the same host
+   * tells that it died; null where it cannot be known
+   */
+  readonly process: string | null;
   /** the engine's version (`pilotage --version`), to see a rollout in `pilotage db status` */
   readonly version: string;
   /** where its API answers, if it serves one */

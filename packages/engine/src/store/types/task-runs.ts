@@ -57,6 +57,11 @@ export interface NewTaskRun {
   /** initial state: `pending`, or `skipped` for an action whose `if:` was false */
   readonly state?: 'pending' | 'skipped';
   readonly reason?: string | null;
+  /**
+   * the event data as sent, sealed (engine InputSeal), when `eventData` has secrets masked;
+   * stored apart from the record and read back only by `sealedEventData`
+   */
+  readonly sealedEventData?: string;
   readonly createdAt: number;
 }
 
@@ -80,6 +85,8 @@ export interface TaskRunStore {
   get(id: string): Promise<TaskRunRecord | undefined>;
   /** The task run owning a callback token hash (only while it has one). */
   getByTokenHash(tokenHash: string): Promise<TaskRunRecord | undefined>;
+  /** The sealed event data of task run `id` (`NewTaskRun.sealedEventData`), if it has some. */
+  sealedEventData(id: string): Promise<string | undefined>;
   /** All task runs of a run, in creation order. */
   listByRun(runId: string): Promise<TaskRunRecord[]>;
   /** Compare-and-set state change, as `RunStore.transition`. */
