@@ -23,6 +23,7 @@ export function compileTriggers(
   issues: IssueList,
   expressions: ExpressionCompiler,
   inputFields: Readonly<Record<string, unknown>> | undefined,
+  requiredWithoutDefault: readonly string[] = [],
 ): PlanTrigger[] {
   const triggers: PlanTrigger[] = [];
   for (const [index, item] of (asArray(value) ?? []).entries()) {
@@ -35,7 +36,7 @@ export function compileTriggers(
         : 'cdevent' in entry
           ? cdevent(entry.cdevent, [...path, 'cdevent'], expressions)
           : 'cron' in entry
-            ? cron(entry.cron, [...path, 'cron'], issues)
+            ? cron(entry.cron, [...path, 'cron'], issues, requiredWithoutDefault)
             : 'manual' in entry
               ? ({ kind: 'manual' } as const)
               : undefined;
@@ -83,12 +84,25 @@ function cdevent(value: Json, path: FieldPath, expressions: ExpressionCompiler):
   return compact({ kind: 'cdevent' as const, type, filter });
 }
 
-function cron(value: Json, path: FieldPath, issues: IssueList): PlanTrigger | undefined {
+function cron(
+  value: Json,
+  path: FieldPath,
+  issues: IssueList,
+  requiredWithoutDefault: readonly string[],
+): PlanTrigger | undefined {
   const spec = asRecord(value);
   const schedule = typeof value === 'string' ? value : asString(spec?.schedule);
   const schedulePath = typeof value === 'string' ? path : [...path, 'schedule'];
   const timezone = asString(spec?.timezone);
   if (schedule === undefined) return undefined;
+  // a cron run starts with no event data: it used to fail silently every time it fired
+  if (requiredWithoutDefault.length > 0) {
+    issues.at(
+      path,
+      `a cron run starts with no inputs, but the workflow requires ${requiredWithoutDefault.join(', ')} with no default; give ${requiredWithoutDefault.length === 1 ? 'it a default' : 'them defaults'} in inputs.properties`,
+      { onKey: true },
+    );
+  }
   const problem = cronProblem(schedule);
   if (problem !== undefined) issues.at(schedulePath, problem);
   if (timezone !== undefined && !isTimeZone(timezone)) {

@@ -97,7 +97,13 @@ class WorkflowCompiler {
     const base = { inputs: inputsDeclaration, run: RUN_DECLARATION, secrets: 'map<string, string>' };
     const envScope = new ExpressionChecker({ declarations: base, ...(inputFields ? { inputFields } : {}) });
     const env = this.envTemplates(doc.env, ['env'], envScope);
-    const triggers = compileTriggers(doc.triggers, this.issues, this.#expressions, inputFields);
+    const triggers = compileTriggers(
+      doc.triggers,
+      this.issues,
+      this.#expressions,
+      inputFields,
+      requiredWithoutDefault(inputs),
+    );
     const passEnv = asStrings(doc.passEnv);
     const stageEntries = this.collectStages(doc.stages);
     const infos = actionInfos(stageEntries);
@@ -292,6 +298,19 @@ function actionInfos(stages: readonly StageEntry[]): Map<string, ActionInfo> {
     }
   }
   return infos;
+}
+
+/** The `required` inputs that have no `default` (what a run started with no data lacks). */
+function requiredWithoutDefault(schema: JsonSchema | undefined): string[] {
+  if (typeof schema !== 'object' || !Array.isArray(schema.required)) return [];
+  const properties = (
+    typeof schema.properties === 'object' && schema.properties !== null ? schema.properties : {}
+  ) as Record<string, unknown>;
+  return schema.required.filter(
+    (name): name is string =>
+      typeof name === 'string' &&
+      !(typeof properties[name] === 'object' && properties[name] !== null && 'default' in (properties[name] as object)),
+  );
 }
 
 /** The CEL declaration of `actions`: every action of the workflow, by name. */

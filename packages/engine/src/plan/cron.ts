@@ -1,3 +1,5 @@
+import { Cron } from 'croner';
+
 const MACROS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
@@ -42,7 +44,20 @@ export function cronProblem(schedule: string): string | undefined {
       if (problem !== undefined) return `invalid ${field.name} "${part}" in cron schedule: ${problem}`;
     }
   }
+  if (neverFires(trimmed)) {
+    return `the cron schedule "${trimmed}" never fires (no such day: a day of month that the month never has, such as 31 in February); fix the day or the month`;
+  }
   return undefined;
+}
+
+// croner (what the server schedules with) finds no next time: `0 0 31 2 *`, `0 0 31 4 *`
+function neverFires(schedule: string): boolean {
+  const cron = new Cron(schedule, { paused: true });
+  try {
+    return cron.nextRun() === null;
+  } finally {
+    cron.stop();
+  }
 }
 
 function itemProblem(item: string, field: Field): string | undefined {

@@ -1,9 +1,12 @@
 /**
  * Semantic versions (MAJOR.MINOR.PATCH[-prerelease][+build], semver 2.0.0) and the ranges a
  * workflow may write after `name@`: an exact version (`1.2.0`), a caret (`^1`, `^1.2`, `^1.2.3`),
- * a tilde (`~1.2`, `~1.2.3`), an x-range (`1`, `1.x`, `1.2`, `1.2.x`, `*`) or `latest`.
- * Pure; the registry resolver (registry-resolver.ts) and the component store sort with it.
+ * a tilde (`~1.2`, `~1.2.3`), an x-range (`1`, `1.x`, `1.2`, `1.2.x`, `*`) or `latest`. Parsing,
+ * ordering and matching are npm's `semver` package; this module only decides which forms a
+ * workflow may write (no `>=1`, no `1 - 2`, no `v1.2.0`). Pure; the registry resolver
+ * (registry-resolver.ts) and the component store sort with it.
  */
+import semver from 'semver';
 
 /** A parsed semantic version. `prerelease` is empty for a release. */
 export interface SemVer {
@@ -23,39 +26,19 @@ const VERSION = new RegExp(
 
 /** Parse `text` as a semantic version; undefined when it is not one (`1.2`, `v1.2.0`, `01.0.0`). */
 export function parseVersion(text: string): SemVer | undefined {
-  const match = VERSION.exec(text);
-  if (match === null) return undefined;
-  const prerelease = (match[4] ?? '')
-    .split('.')
-    .filter((part) => part !== '')
-    .map((part) => (/^(0|[1-9][0-9]*)$/.test(part) ? Number(part) : part));
-  return { major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3]), prerelease, text };
+  // semver.parse forgives a leading `v` or `=` and spaces; a component version may not have them
+  if (!VERSION.test(text)) return undefined;
+  const parsed = semver.parse(text);
+  if (parsed === null) return undefined;
+  return { major: parsed.major, minor: parsed.minor, patch: parsed.patch, prerelease: parsed.prerelease, text };
 }
 
 /**
  * Semver precedence: negative when `a < b`, 0 when equal (build metadata is ignored), positive
- * when `a > b`. A prerelease sorts before its release (`1.0.0-rc.1 < 1.0.0`); numeric identifiers
- * compare as numbers and sort before alphanumeric ones.
+ * when `a > b`. A prerelease sorts before its release (`1.0.0-rc.1 < 1.0.0`).
  */
 export function compareSemVer(a: SemVer, b: SemVer): number {
-  const core = a.major - b.major || a.minor - b.minor || a.patch - b.patch;
-  if (core !== 0) return Math.sign(core);
-  if (a.prerelease.length === 0 || b.prerelease.length === 0) {
-    return b.prerelease.length === 0 ? (a.prerelease.length === 0 ? 0 : -1) : 1;
-  }
-  const length = Math.max(a.prerelease.length, b.prerelease.length);
-  for (let i = 0; i < length; i++) {
-    const x = a.prerelease[i];
-    const y = b.prerelease[i];
-    if (x === undefined) return -1;
-    if (y === undefined) return 1;
-    if (x === y) continue;
-    if (typeof x === 'number' && typeof y === 'number') return Math.sign(x - y);
-    if (typeof x === 'number') return -1;
-    if (typeof y === 'number') return 1;
-    return x < y ? -1 : 1;
-  }
-  return 0;
+  return semver.compare(a.text, b.text);
 }
 
 /**
@@ -138,29 +121,22 @@ export function parseRange(text: string): VersionRange | undefined {
 
 /**
  * Does `candidate` satisfy `range`? Exact ranges compare the version text (so `1.2.0+a` is not
- * `1.2.0+b`); the others follow `VersionRange`'s rule for prereleases.
+ * `1.2.0+b`); the others are semver's `satisfies` over `[min, below)`, which matches a
+ * prerelease only of `min`'s own MAJOR.MINOR.PATCH when `min` is a prerelease.
  */
 export function satisfies(candidate: SemVer, range: VersionRange): boolean {
   if (range.kind === 'exact') return candidate.text === range.text;
-  if (compareSemVer(candidate, range.min) < 0) return false;
-  if (range.below !== undefined && compareSemVer(candidate, range.below) >= 0) return false;
-  if (candidate.prerelease.length === 0) return true;
-  const { min } = range;
-  return (
-    min.prerelease.length > 0 &&
-    candidate.major === min.major &&
-    candidate.minor === min.minor &&
-    candidate.patch === min.patch
-  );
+  return semver.satisfies(candidate.text, semverRange(range));
 }
 
 /** The highest of `versions` (texts) that satisfies `range`, or undefined. Texts that are not versions are ignored. */
 export function maxSatisfying(versions: readonly string[], range: VersionRange): string | undefined {
-  let best: SemVer | undefined;
-  for (const text of versions) {
-    const candidate = parseVersion(text);
-    if (candidate === undefined || !satisfies(candidate, range)) continue;
-    if (best === undefined || compareSemVer(candidate, best) > 0) best = candidate;
-  }
-  return best?.text;
+  const valid = versions.filter((text) => parseVersion(text) !== undefined);
+  if (range.kind === 'exact') return valid.find((text) => text === range.text);
+  return semver.maxSatisfying(valid, semverRange(range)) ?? undefined;
+}
+
+// `[min, below)` in semver's range syntax
+function semverRange(range: Extract<VersionRange, { kind: 'range' }>): string {
+  return range.below === undefined ? `>=${range.min.text}` : `>=${range.min.text} <${range.below.text}`;
 }
