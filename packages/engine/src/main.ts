@@ -74,7 +74,7 @@ export interface RuntimeOptions {
  */
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   await mkdir(config.workspaceRoot, { recursive: true });
-  const store = await openStore({ url: config.db });
+  const store = await openStore({ url: config.db, migrate: config.autoMigrate ? 'apply' : 'check' });
   const registry = new CallbackRegistry({
     endedState: async (tokenHash) => {
       const task = await store.taskRuns.getByTokenHash(tokenHash);

@@ -11,6 +11,7 @@ import type { Config } from './config/config.js';
 import { ConfigError, messageOf } from './domain/errors.js';
 import { createApprovalService } from './service/approval-service.js';
 import { startCompileWorker, type CompileWorker } from './service/compile-worker.js';
+import { startCleanupJob, type CleanupJob } from './service/cleanup-job.js';
 import { createCronScheduler, type CronScheduler } from './service/cron-scheduler.js';
 import { resolveEncryptionKey } from './service/encryption-key.js';
 import { cipherInputSeal } from './service/input-seal.js';
@@ -52,7 +53,8 @@ export interface ServeOptions extends Omit<RuntimeOptions, 'callbackServedAt'> {
  * requests get 503 until the app is attached), then assemble the runtime with callbacks mounted
  * on the same port, open the secret store, build the app, create a first admin token in
  * `<dataDir>/admin-token` (mode 0600) when the store holds none, attach the app, resume runs a
- * previous process left unfinished, and start the cron scheduler.
+ * previous process left unfinished (or a dead replica's), and start the cron scheduler and the
+ * cleanup job (retention).
  */
 export async function startServer(config: Config, options: ServeOptions = {}): Promise<RunningServer> {
   // Until the app is attached, answer 503 at once rather than leave early requests hanging.
@@ -80,6 +82,7 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
   const log = logger === false ? undefined : pino(logger, logger.stream);
   let runtime: Runtime | undefined;
   let cron: CronScheduler | undefined;
+  let cleanup: CleanupJob | undefined;
   // files sent to the API are compiled on a worker thread: a large one never stalls the server
   const compiler = startCompileWorker();
   try {
@@ -169,12 +172,20 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
       log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) },
     });
     await cron.start();
+    const engine = runtime.engine;
+    cleanup = startCleanupJob({
+      store: runtime.store,
+      settings: effective,
+      owner: () => engine.replicaId ?? effective.engineId,
+      log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) },
+    });
     app.log.info(`pilotage serving on ${url} (executor ${runtime.executorName}, store ${runtime.store.dialect})`);
 
-    const parts: ServerParts = { config: effective, lifecycle, cron, runtime, app, server, compiler };
+    const parts: ServerParts = { config: effective, lifecycle, cron, cleanup, runtime, app, server, compiler };
     return { url, app, runtime, tokens, lifecycle, close: once(() => stopServer(parts)) };
   } catch (error) {
     await cron?.stop();
+    await cleanup?.stop();
     await compiler.close();
     await runtime?.close({ cancel: true });
     await closeServer(server);
@@ -250,6 +261,7 @@ interface ServerParts {
   readonly config: Config;
   readonly lifecycle: Lifecycle;
   readonly cron: CronScheduler;
+  readonly cleanup: CleanupJob;
   readonly runtime: Runtime;
   readonly app: FastifyInstance;
   readonly server: Server;
@@ -257,9 +269,19 @@ interface ServerParts {
 }
 
 /** `RunningServer.close`, in order: see its doc comment. */
-async function stopServer({ config, lifecycle, cron, runtime, app, server, compiler }: ServerParts): Promise<void> {
+async function stopServer({
+  config,
+  lifecycle,
+  cron,
+  cleanup,
+  runtime,
+  app,
+  server,
+  compiler,
+}: ServerParts): Promise<void> {
   lifecycle.accepting = false;
   await cron.stop();
+  await cleanup.stop();
   const { engine } = runtime;
   // runs only waiting for an approval are let go of: another replica, or the next start, carries them on
   const parked = await engine.release('waiting');

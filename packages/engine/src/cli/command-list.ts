@@ -77,6 +77,12 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
     load: async () => (await import('./commands/serve.js')).registerServe,
   },
   {
+    commands: [
+      { name: 'db', term: 'db', description: 'the store: its schema (migrations) and the replicas sharing it' },
+    ],
+    load: async () => (await import('./commands/db.js')).registerDb,
+  },
+  {
     commands: [{ name: 'token', term: 'token', description: 'API tokens of the server (stored hashed)' }],
     load: async () => (await import('./commands/token.js')).registerToken,
   },

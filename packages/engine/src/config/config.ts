@@ -56,6 +56,16 @@ export interface Config {
   readonly heartbeatMs: number;
   /** how long a replica holds its runs without renewing its lease, ms (a dead one's runs move after it) */
   readonly leaseTtlMs: number;
+  /** apply the store's pending migrations on start (false: refuse to start until `pilotage db migrate`) */
+  readonly autoMigrate: boolean;
+  /** ended runs older than this are deleted with everything of theirs, ms (0: kept for ever) */
+  readonly retainRunsMs: number;
+  /** log lines of runs ended longer ago than this are deleted, ms (0: kept as long as their run) */
+  readonly retainLogsMs: number;
+  /** delivered CDEvents older than this are deleted, ms (0: kept as long as their run) */
+  readonly retainEventsMs: number;
+  /** how often a replica runs the cleanup job (one replica at a time), ms (0: never) */
+  readonly cleanupIntervalMs: number;
   readonly keepWorkspace: boolean;
   readonly logLevel: string;
   /** where CDEvents are delivered: `stdout`, a JSONL file path or an http(s) URL (binary mode) */
@@ -121,6 +131,11 @@ export const CONFIG_ENV: Readonly<Record<Exclude<keyof Config, 'secrets'>, strin
   maxActiveRuns: 'PILOTAGE_MAX_ACTIVE_RUNS',
   heartbeatMs: 'PILOTAGE_HEARTBEAT',
   leaseTtlMs: 'PILOTAGE_LEASE_TTL',
+  autoMigrate: 'PILOTAGE_AUTO_MIGRATE',
+  retainRunsMs: 'PILOTAGE_RETAIN_RUNS',
+  retainLogsMs: 'PILOTAGE_RETAIN_LOGS',
+  retainEventsMs: 'PILOTAGE_RETAIN_EVENTS',
+  cleanupIntervalMs: 'PILOTAGE_CLEANUP_INTERVAL',
   keepWorkspace: 'PILOTAGE_KEEP_WORKSPACE',
   logLevel: 'PILOTAGE_LOG_LEVEL',
   eventSinks: 'PILOTAGE_EVENT_SINKS',
@@ -150,6 +165,11 @@ export const CONFIG_DEFAULTS = {
   maxActiveRuns: 128,
   heartbeatMs: 5000,
   leaseTtlMs: 15_000,
+  autoMigrate: true,
+  retainRunsMs: 90 * 86_400_000,
+  retainLogsMs: 30 * 86_400_000,
+  retainEventsMs: 7 * 86_400_000,
+  cleanupIntervalMs: 3_600_000,
   keepWorkspace: false,
   logLevel: 'info',
   host: '127.0.0.1',
@@ -238,6 +258,11 @@ export function loadConfig(input: {
     maxParallel: integer('maxParallel', pick('maxParallel'), CONFIG_DEFAULTS.maxParallel, 1),
     maxActiveRuns: integer('maxActiveRuns', pick('maxActiveRuns'), CONFIG_DEFAULTS.maxActiveRuns, 1),
     ...leaseTimes(pick('heartbeatMs'), pick('leaseTtlMs')),
+    autoMigrate: boolean('autoMigrate', pick('autoMigrate'), CONFIG_DEFAULTS.autoMigrate),
+    retainRunsMs: duration('retainRunsMs', pick('retainRunsMs'), CONFIG_DEFAULTS.retainRunsMs),
+    retainLogsMs: duration('retainLogsMs', pick('retainLogsMs'), CONFIG_DEFAULTS.retainLogsMs),
+    retainEventsMs: duration('retainEventsMs', pick('retainEventsMs'), CONFIG_DEFAULTS.retainEventsMs),
+    cleanupIntervalMs: duration('cleanupIntervalMs', pick('cleanupIntervalMs'), CONFIG_DEFAULTS.cleanupIntervalMs),
     keepWorkspace: boolean('keepWorkspace', pick('keepWorkspace'), CONFIG_DEFAULTS.keepWorkspace),
     logLevel: pick('logLevel') ?? CONFIG_DEFAULTS.logLevel,
     eventSinks: list(pick('eventSinks')),

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { openPostgres } from './postgres/open-postgres.js';
 import { parseStoreUrl } from './parse-store-url.js';
+import { StoreError } from './store-error.js';
 import { openSqlite } from './sqlite/open-sqlite.js';
 import type { Store } from './types.js';
 
@@ -11,16 +12,40 @@ export interface OpenStoreOptions {
    * `postgres://…`/`postgresql://…` connection string.
    */
   readonly url: string;
+  /**
+   * What to do about the schema: `apply` the pending migrations (default; once, whichever
+   * replicas start together), only `check` that none is pending (a StoreError naming them and
+   * `pilotage db migrate` otherwise), or `none` (`pilotage db status|migrate` look first).
+   */
+  readonly migrate?: 'apply' | 'check' | 'none';
 }
 
 /**
- * Open the store at `options.url` and bring its schema up to date. SQLite files and their folder
+ * Open the store at `options.url` and bring its schema up to date (see `migrate`). SQLite files and their folder
  * are created when missing. Resolves once the store is usable; the caller owns it and must
  * `close()` it. Rejects with `ValidationError` for a URL it cannot read and `StoreError` when
  * the database cannot be opened or migrated.
  */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const location = parseStoreUrl(options.url);
-  if (location.kind === 'postgres') return openPostgres(location.url);
-  return openSqlite(location.path === ':memory:' ? location.path : resolve(location.path));
+  const store =
+    location.kind === 'postgres'
+      ? await openPostgres(location.url, { migrate: options.migrate === 'apply' || options.migrate === undefined })
+      : await openSqlite(location.path === ':memory:' ? location.path : resolve(location.path), {
+          migrate: options.migrate === 'apply' || options.migrate === undefined,
+        });
+  if (options.migrate === 'check') {
+    try {
+      const { pending } = await store.schema.status();
+      if (pending.length > 0) {
+        throw new StoreError(
+          `the ${store.dialect} store lacks migrations ${pending.join(', ')}; run pilotage db migrate first (or let the engine apply them: PILOTAGE_AUTO_MIGRATE=true)`,
+        );
+      }
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+  return store;
 }

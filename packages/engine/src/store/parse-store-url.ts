@@ -24,3 +24,15 @@ export function parseStoreUrl(url: string): StoreLocation {
   }
   return { kind: 'sqlite', path: url };
 }
+
+/** A store URL fit for messages and status output: a PostgreSQL password replaced by `***`. */
+export function redactStoreUrl(url: string): string {
+  if (!/^postgres(ql)?:\/\//i.test(url)) return url;
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'the given URL';
+  }
+}

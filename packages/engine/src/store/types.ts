@@ -1,4 +1,4 @@
-import type { ChangeFeed, ReplicaStore, RunLeaseStore, SlotStore } from './types/cluster.js';
+import type { ChangeFeed, ReplicaStore, RetentionStore, RunLeaseStore, SlotStore } from './types/cluster.js';
 import type { ApiTokenStore, SecretStore } from './types/credentials.js';
 import type { DeliveryStore, OutboxStore, SinkLeaseStore } from './types/events.js';
 import type { ComponentStore, WorkflowStore } from './types/registry.js';
@@ -20,6 +20,26 @@ export * from './types/registry.js';
 export * from './types/runs.js';
 export * from './types/task-runs.js';
 export * from './types/triggers.js';
+
+/** Which migrations a database has, compared with this engine's (`SchemaStore.status`). */
+export interface SchemaStatus {
+  /** this engine's migrations the database has */
+  readonly applied: readonly string[];
+  /** this engine's migrations the database lacks (`pilotage db migrate` applies them) */
+  readonly pending: readonly string[];
+  /** migrations the database has that this engine does not know: a newer engine applied them */
+  readonly newer: readonly string[];
+}
+
+/** The store's schema: what is applied, and bringing it up to date. */
+export interface SchemaStore {
+  status(): Promise<SchemaStatus>;
+  /**
+   * Apply the pending migrations (once, whichever replicas call it together: a lock); resolves
+   * with the names applied now. A database a newer engine migrated further is left as it is.
+   */
+  migrate(): Promise<string[]>;
+}
 
 /** The whole store: its areas and its lifetime. */
 export interface Store {
@@ -51,6 +71,10 @@ export interface Store {
   readonly slots: SlotStore;
   /** what other processes sharing the store change (PostgreSQL LISTEN/NOTIFY), to wake on */
   readonly changes: ChangeFeed;
+  /** the schema's migrations */
+  readonly schema: SchemaStore;
+  /** deleting what is older than the retention settings */
+  readonly retention: RetentionStore;
   /**
    * A view of this store for replica `owner`, whose state changes of a run and its task runs
    * (`runs.transition`, `taskRuns.create|transition|update|markStep`, `logs.append`) apply only

@@ -3,6 +3,7 @@ import type { StoreHarness } from './harness.js';
 import { leaseCases } from './lease-cases.js';
 import { lifetimeCases } from './lifetime-cases.js';
 import { logStatusCases } from './log-status-cases.js';
+import { retentionCases } from './retention-cases.js';
 import { runCases } from './run-cases.js';
 import { taskRunCases } from './task-run-cases.js';
 
@@ -14,4 +15,5 @@ export function defineStoreSuite(h: StoreHarness): void {
   eventCases(h);
   lifetimeCases(h);
   leaseCases(h);
+  retentionCases(h);
 }

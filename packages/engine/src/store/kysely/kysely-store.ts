@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { migrate, schemaStatus } from '../migrations/migrate.js';
 import type { ChangeFeed, Store } from '../types.js';
 import { KyselyApiTokenStore } from './api-token-store.js';
 import { KyselyComponentStore } from './component-store.js';
@@ -8,6 +9,7 @@ import { KyselyInboxStore } from './inbox-store.js';
 import { KyselyLogStore } from './log-store.js';
 import { KyselyOutboxStore } from './outbox-store.js';
 import { KyselyReplicaStore } from './replica-store.js';
+import { KyselyRetentionStore } from './retention-store.js';
 import { KyselyRunLeaseStore } from './run-lease-store.js';
 import { KyselyRunStore } from './run-store.js';
 import type { StoreSchema } from './schema.js';
@@ -59,6 +61,11 @@ export function createKyselyStore(
     leases: new KyselyRunLeaseStore(ctx),
     slots: new KyselySlotStore(ctx),
     changes,
+    schema: {
+      status: () => schemaStatus(db as Kysely<unknown>, dialect),
+      migrate: () => migrate(db as Kysely<unknown>, dialect),
+    },
+    retention: new KyselyRetentionStore(ctx),
     ownedBy: (owner) => {
       const owned = root.ownedBy(owner);
       return { ...areas(owned), revoke: () => owned.revoke() };

@@ -1,5 +1,5 @@
 import { sql, type ExpressionBuilder, type Selectable, type Transaction } from 'kysely';
-import type { ClaimedRun, ClaimScope, NewOutboxEvent, RunLeaseStore } from '../types.js';
+import type { ClaimedRun, ClaimScope, LeaseSummary, NewOutboxEvent, RunLeaseStore } from '../types.js';
 import { toRunRecord } from './run-row.js';
 import { moveRun } from './run-transition.js';
 import type { RunsTable, StoreSchema } from './schema.js';
@@ -203,6 +203,41 @@ export class KyselyRunLeaseStore implements RunLeaseStore {
       events,
     };
     return this.#ctx.use((db) => db.transaction().execute((trx) => moveRun(trx, this.#ctx.dialect, move, 'nobody')));
+  }
+
+  summary(): Promise<LeaseSummary> {
+    const now = this.#ctx.dialect.nowMs();
+    return this.#ctx.use(async (db) => {
+      const rows = await db
+        .selectFrom('runs')
+        .leftJoin('replicas', 'replicas.id', 'runs.owner')
+        .select((eb) => [
+          'runs.state',
+          eb
+            .case()
+            .when('runs.owner', 'is', null)
+            .then(sql<string>`'none'`)
+            .when('replicas.expires_at', '>=', now)
+            .then(sql<string>`'live'`)
+            .else(sql<string>`'gone'`)
+            .end()
+            .as('holder'),
+          eb.fn.countAll<number | string>().as('n'),
+        ])
+        .where('runs.state', 'in', UNENDED)
+        .groupBy(['runs.state', 'holder'])
+        .execute();
+      let unclaimed = 0;
+      let held = 0;
+      let orphaned = 0;
+      for (const row of rows) {
+        const n = Number(row.n);
+        if (row.holder === 'live') held += n;
+        else if (row.holder === 'gone' || row.state === 'running') orphaned += n;
+        else unclaimed += n;
+      }
+      return { unclaimed, held, orphaned };
+    });
   }
 
   requestCancel(id: string, reason: string): Promise<boolean> {

@@ -3,6 +3,7 @@ import type { PoolConfig } from 'pg';
 import { createKyselyStore } from '../kysely/kysely-store.js';
 import type { StoreSchema } from '../kysely/schema.js';
 import { migrate } from '../migrations/migrate.js';
+import { redactStoreUrl } from '../parse-store-url.js';
 import { StoreError } from '../store-error.js';
 import type { Store } from '../types.js';
 import { createPgChangeFeed } from './pg-change-feed.js';
@@ -13,11 +14,14 @@ const INT8_OID = 20;
 
 /**
  * Open a `pg` pool on `url` (a `postgres://` or `postgresql://` connection string) and migrate
- * the database. bigint columns come back as JS numbers: they hold epoch milliseconds and
+ * the database (unless `options.migrate` is false). bigint columns come back as JS numbers: they hold epoch milliseconds and
  * sequence numbers, far below 2^53. Throws a retryable `StoreError` when the server cannot be
  * reached, after closing the pool.
  */
-export async function openPostgres(url: string): Promise<Store & AsyncDisposable> {
+export async function openPostgres(
+  url: string,
+  options: { readonly migrate?: boolean } = {},
+): Promise<Store & AsyncDisposable> {
   const { default: pg } = await import('pg');
   const config: PoolConfig = {
     connectionString: url,
@@ -37,12 +41,12 @@ export async function openPostgres(url: string): Promise<Store & AsyncDisposable
     try {
       await sql`select 1`.execute(db);
     } catch (error) {
-      throw new StoreError(`could not connect to PostgreSQL at ${redact(url)}: ${String(error)}`, {
+      throw new StoreError(`could not connect to PostgreSQL at ${redactStoreUrl(url)}: ${String(error)}`, {
         cause: error,
         retryable: true,
       });
     }
-    await migrate(db as Kysely<unknown>, postgresDialect);
+    if (options.migrate !== false) await migrate(db as Kysely<unknown>, postgresDialect);
   } catch (error) {
     await db.destroy();
     throw error;
@@ -58,15 +62,4 @@ export async function openPostgres(url: string): Promise<Store & AsyncDisposable
     },
   });
   return createKyselyStore(db, postgresDialect, changes);
-}
-
-/** The connection string without its password, for messages. */
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'the given URL';
-  }
 }

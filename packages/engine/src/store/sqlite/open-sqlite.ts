@@ -18,7 +18,8 @@ const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /**
- * Open (creating it and its folder if needed) and migrate the SQLite database at `path`,
+ * Open (creating it and its folder if needed) and migrate (unless `options.migrate` is false)
+ * the SQLite database at `path`,
  * or an in-memory one for `:memory:`.
  *
  * WAL with `synchronous=NORMAL`: a resolved write survives the process crashing; a power loss
@@ -26,7 +27,10 @@ const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
  * serialises every query and transaction of this process (never nest a store call inside a
  * transaction: it would wait for itself).
  */
-export async function openSqlite(path: string): Promise<Store & AsyncDisposable> {
+export async function openSqlite(
+  path: string,
+  options: { readonly migrate?: boolean } = {},
+): Promise<Store & AsyncDisposable> {
   const { default: Database } = await import('better-sqlite3');
   let raw;
   try {
@@ -49,7 +53,7 @@ export async function openSqlite(path: string): Promise<Store & AsyncDisposable>
   }
   const db = new Kysely<StoreSchema>({ dialect: new SqliteDialect({ database: cachedStatements(raw) }) });
   try {
-    await migrate(db as Kysely<unknown>, sqliteDialect);
+    if (options.migrate !== false) await migrate(db as Kysely<unknown>, sqliteDialect);
   } catch (error) {
     await db.destroy();
     throw error;

@@ -74,6 +74,16 @@ export interface ClaimScope {
   readonly only?: readonly string[];
 }
 
+/** How the unended runs stand between replicas (`RunLeaseStore.summary`). */
+export interface LeaseSummary {
+  /** queued runs no replica has claimed */
+  readonly unclaimed: number;
+  /** unended runs held by live replicas */
+  readonly held: number;
+  /** unended runs whose holder's lease has expired, or running runs let go of: next to be taken over */
+  readonly orphaned: number;
+}
+
 /** Who holds which run: claiming queued runs, taking over a dead replica's, letting go. */
 export interface RunLeaseStore {
   /**
@@ -104,6 +114,8 @@ export interface RunLeaseStore {
    * claimed meanwhile, or was not queued.
    */
   cancelQueued(id: string, at: number, reason: string, events?: readonly NewOutboxEvent[]): Promise<boolean>;
+  /** How the unended runs stand between replicas, for `pilotage db status`. */
+  summary(): Promise<LeaseSummary>;
   /** The unended runs `owner` holds that have a cancel requested, with its reason. */
   cancelRequests(owner: string): Promise<{ readonly runId: string; readonly reason: string }[]>;
   /**
@@ -166,4 +178,33 @@ export interface ChangeFeed {
   publish(change: Change): void;
   /** Receive every change; returns the function that stops it. */
   subscribe(listener: (change: Change) => void): () => void;
+}
+
+/** How many rows one retention pass deleted. */
+export interface Removed {
+  readonly runs: number;
+  readonly logLines: number;
+  readonly events: number;
+  readonly inbox: number;
+}
+
+/**
+ * Deleting old data, in batches (each a short transaction, so replicas keep working meanwhile).
+ * Times are epoch ms; each method deletes at most `limit` of its kind and resolves with how many.
+ */
+export interface RetentionStore {
+  /**
+   * Runs that ended before `before`, with everything of theirs: task runs, statuses, log lines,
+   * transitions, outbox events and their deliveries.
+   */
+  deleteRuns(before: number, limit: number): Promise<number>;
+  /** The log lines of the task runs of runs that ended before `before` (the runs stay). */
+  deleteLogs(before: number, limit: number): Promise<number>;
+  /**
+   * Outbox events created before `before` that every sink has (no delivery `pending` or `dead`),
+   * with their delivery rows.
+   */
+  deleteEvents(before: number, limit: number): Promise<number>;
+  /** Incoming CDEvents received before `before` (their deduplication window is over). */
+  deleteInbox(before: number, limit: number): Promise<number>;
 }
