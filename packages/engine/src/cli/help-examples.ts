@@ -39,6 +39,12 @@ export const HELP_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'events redeliver': ['pilotage events redeliver --run RUN_ID'],
   'events deliver': ['pilotage events deliver --events http://127.0.0.1:9000/events --timeout 30s'],
   serve: ['pilotage serve --host 0.0.0.0 --port 8080 --executor docker', 'pilotage serve -c /etc/pilotage/config.yaml'],
+  db: [
+    'pilotage db status --db postgres://pilotage@db/pilotage',
+    'pilotage db migrate --db postgres://pilotage@db/pilotage',
+  ],
+  'db migrate': ['pilotage db migrate --db postgres://pilotage@db/pilotage', 'pilotage db migrate --json'],
+  'db status': ['pilotage db status', 'pilotage db status --db postgres://pilotage@db/pilotage --json'],
   token: ['pilotage token create --name ci --scope run', 'pilotage token list'],
   'token create': ['pilotage token create --name ci --scope run --ttl 90d'],
   'token list': ['pilotage token list --json'],
