@@ -59,6 +59,8 @@ export interface RuntimeOptions {
   readonly tracing?: Tracing;
   /** extra executors (a test's fake) */
   readonly executors?: readonly Executor[];
+  /** the local executor's `spawnerAfter` (bench/spawner.mjs compares Infinity, never, with the default) */
+  readonly localSpawnerAfter?: number;
   readonly warn?: (message: string) => void;
   /**
    * Component callbacks are served by the caller at this base URL (`pilotage serve` mounts them
@@ -115,6 +117,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       secrets: { ...config.secrets, ...options.secrets },
       info: warn,
       engineProcessAlive: leaseAwareProcessAlive(() => store.replicas),
+      ...(options.localSpawnerAfter === undefined ? {} : { spawnerAfter: options.localSpawnerAfter }),
     });
     executors.push(...configured.executors, ...(options.executors ?? []));
     const defaultName = configured.defaultName;

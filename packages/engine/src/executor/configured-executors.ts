@@ -32,6 +32,8 @@ export interface ExecutorSetup {
    * dead ones left (default: from /proc); replicas also count one whose lease expired as dead
    */
   readonly engineProcessAlive?: (identity: string) => Promise<boolean>;
+  /** the local executor's `spawnerAfter` (see LocalExecutorOptions) */
+  readonly spawnerAfter?: number;
 }
 
 /**
@@ -63,6 +65,7 @@ export async function configuredExecutors(config: Config, setup: ExecutorSetup =
     engineId: config.engineId,
     workspaces,
     ...(setup.engineProcessAlive === undefined ? {} : { engineProcessAlive: setup.engineProcessAlive }),
+    ...(setup.spawnerAfter === undefined ? {} : { spawnerAfter: setup.spawnerAfter }),
   });
   const { dockerEnv, candidates } = dockerEndpointsOf(config);
   const secrets = setup.secrets ?? config.secrets;

@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { ExecutorError } from '../../domain/errors.js';
 import type { Executor, LogLine, RunningRef, TaskHandle, TaskSpec } from '../executor.js';
@@ -10,6 +8,7 @@ import { LocalTask } from './local-task.js';
 import { findOrphanGroups, killOrphanGroup, type EngineProcessAlive, type OrphanGroup } from './orphans.js';
 import { currentEngineProcess, formatMark, PROCESS_MARK_ENV } from './process-mark.js';
 import { resolveArgv } from './resolve-command.js';
+import { createProcessStarter, type ProcessStarter, type SpawnedProcess } from './spawner.js';
 
 /** Options of the local executor. */
 export interface LocalExecutorOptions {
@@ -34,6 +33,13 @@ export interface LocalExecutorOptions {
   readonly engineProcessAlive?: EngineProcessAlive;
   /** where run workspaces are made (default: folders under the system's temp dir) */
   readonly workspaces?: HostWorkspaces;
+  /**
+   * after how many processes started directly the rest go through a small spawner process
+   * (spawner.ts: forking this large process costs more as it grows); default 1, Infinity: never
+   */
+  readonly spawnerAfter?: number;
+  /** how processes are started (tests); default `createProcessStarter({ spawnerAfter })`; closed by `close()` */
+  readonly starter?: ProcessStarter;
 }
 
 /** Default grace between SIGTERM and SIGKILL, ms. */
@@ -74,6 +80,12 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
     passEnv: options.passEnv ?? [],
   };
   const workspaces = options.workspaces ?? createHostWorkspaces();
+  const starter =
+    options.starter ??
+    createProcessStarter({
+      ...(options.spawnerAfter === undefined ? {} : { spawnerAfter: options.spawnerAfter }),
+      onSpawnerLost: (reason) => process.emitWarning(`${reason}; processes are now started directly`),
+    });
 
   async function start(spec: TaskSpec, onLog: (line: LogLine) => void): Promise<TaskHandle> {
     const component = `${spec.component.name}@${spec.component.version}`;
@@ -81,7 +93,6 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
     const cwd = spec.workspace.hostDir;
     if (cwd === undefined)
       throw new ExecutorError(`cannot start component ${component}: its workspace has no host folder`);
-    await assertDirectory(cwd, component);
 
     const env = componentEnv(spec, envPolicy);
     if (options.engineId !== undefined) {
@@ -96,18 +107,20 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
       endpointUrl = `http://127.0.0.1:${port}${endpoint.path.startsWith('/') ? '' : '/'}${endpoint.path}`;
     }
 
-    let child: ChildProcess;
+    let child: SpawnedProcess;
     try {
-      child = spawn(argv.file, [...argv.args], {
-        cwd,
-        env,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      child = starter.start(argv.file, argv.args, cwd, env);
     } catch (error) {
       throw new ExecutorError(`cannot start component ${component}: ${(error as Error).message}`, { cause: error });
     }
-    await spawned(child, argv.file, component);
+    try {
+      await spawned(child, argv.file, component);
+    } catch (error) {
+      // A missing workspace fails the spawn as a missing command would (ENOENT): tell which.
+      // Checked only then, to spare the common path a stat per task.
+      await assertDirectory(cwd, component);
+      throw error;
+    }
 
     const task = new LocalTask(child, {
       onLog,
@@ -159,13 +172,14 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
       return loopbackUrl;
     },
     async close() {
-      // Nothing of our own to release; components are stopped through their handles.
+      // The spawner only; components are stopped through their handles.
+      await starter.close();
     },
   };
 }
 
 /** Resolves when `child` is running; rejects with an ExecutorError naming the command and why. */
-function spawned(child: ChildProcess, file: string, component: string): Promise<void> {
+function spawned(child: SpawnedProcess, file: string, component: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onSpawn = (): void => {
       child.off('error', onError);

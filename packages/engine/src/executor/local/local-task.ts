@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import type { SpawnedProcess } from './spawner.js';
 import type { Readable } from 'node:stream';
 import type { ExitInfo, LogLine, TaskHandle } from '../executor.js';
 import { LineSplitter } from '../shared/line-splitter.js';
@@ -45,7 +45,7 @@ export class LocalTask implements TaskHandle {
   #reaping: Promise<void> | undefined;
 
   /** `child` must have been spawned detached with piped stdout and stderr, and have a pid. */
-  constructor(child: ChildProcess, options: LocalTaskOptions) {
+  constructor(child: SpawnedProcess, options: LocalTaskOptions) {
     const pid = child.pid;
     if (pid === undefined) throw new TypeError('LocalTask needs a spawned child with a pid');
     this.#pgid = pid;

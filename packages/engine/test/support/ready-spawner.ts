@@ -1,0 +1,16 @@
+import { tmpdir } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
+import { createProcessStarter, type ProcessStarter } from '../../src/executor/local/spawner.js';
+
+/** A process starter whose next start goes through its spawner process (started and answering). */
+export async function readySpawner(): Promise<ProcessStarter> {
+  const starter = createProcessStarter({ spawnerAfter: 0 });
+  // the first start is direct, and sets the spawner going
+  const first = starter.start('true', [], tmpdir(), {});
+  await new Promise((resolve) => first.once('close', resolve));
+  for (let i = 0; starter.spawnerPid === undefined; i++) {
+    if (i > 500) throw new Error('the spawner process did not start in 10 s');
+    await delay(20);
+  }
+  return starter;
+}
