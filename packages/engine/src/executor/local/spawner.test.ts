@@ -63,6 +63,23 @@ test('a process started through the spawner: its own group, its env and cwd, all
   }
 });
 
+test('exit is told after spawn, in a later turn: a listener attached once the spawn was awaited still hears it', async () => {
+  const starter = await readySpawner();
+  try {
+    // these exit at once: spawned, output and exit often reach the engine in one chunk
+    for (let i = 0; i < 50; i++) {
+      const child = starter.start('sh', ['-c', 'echo x'], tmpdir(), { PATH });
+      child.stdout?.resume();
+      await new Promise((resolve) => child.once('spawn', resolve));
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      const late = delay(5000, 'no exit event');
+      assert.equal(await Promise.race([exited.then(() => 'exit'), late]), 'exit', `process ${i}`);
+    }
+  } finally {
+    await starter.close();
+  }
+});
+
 test('a command that cannot start is an error with its code, through the spawner too', async () => {
   const starter = await readySpawner();
   try {

@@ -223,8 +223,13 @@ class RemoteProcess extends EventEmitter {
       case FRAME.exit:
       case FRAME.close: {
         const { code, signal } = JSON.parse(payload.toString()) as { code: number | null; signal: string | null };
-        if (type === FRAME.exit) this.emit('exit', code, signal);
-        else this.#close(code, signal);
+        // Not at once: `spawned`, output and `exit` can arrive in one chunk, and whoever awaited
+        // the spawn attaches its exit listener in a promise continuation. A ChildProcess, too,
+        // emits `exit` in a later turn of the event loop than `spawn`.
+        setImmediate(() => {
+          if (type === FRAME.exit) this.emit('exit', code, signal);
+          else this.#close(code, signal);
+        });
         return;
       }
     }
