@@ -14,6 +14,7 @@ const adapters = [
   '**/executor/local/**',
   '**/executor/docker/**',
   '**/executor/kubernetes/**',
+  '**/cache/**',
   '**/main.js',
   '**/tracing/**',
   '@opentelemetry/*',

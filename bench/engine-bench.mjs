@@ -52,16 +52,16 @@ export async function benchPlan({ dir, name, componentFile, n, concurrency, exec
 }
 
 /**
- * Carry out `plan` once and time it from `startRun` to `waitForRun` resolving (ms), with the CPU
+ * Carry out `plan` once with event data `data` and time it from `startRun` to `waitForRun` resolving (ms), with the CPU
  * time this process spent meanwhile (`cpuMs`, user + system: the engine's side only). Throws
  * unless the run succeeded. Also returns each task run's `createdAt`/`startedAt`/`endedAt` and contract
- * step times (epoch ms, as the engine recorded them), in start order, to tell where the time went.
+ * step times and reasons (epoch ms, as the engine recorded them), in start order, to tell where the time went.
  * @param {Awaited<ReturnType<typeof createBenchRuntime>>} runtime
  */
-export async function timeEngineRun(runtime, plan) {
+export async function timeEngineRun(runtime, plan, data = {}) {
   const begin = performance.now();
   const cpuBefore = process.cpuUsage();
-  const run = await runtime.engine.startRun(plan, {}, { trigger: { kind: 'manual' } });
+  const run = await runtime.engine.startRun(plan, data, { trigger: { kind: 'manual' } });
   const final = await runtime.engine.waitForRun(run.id);
   const wallMs = performance.now() - begin;
   const cpu = process.cpuUsage(cpuBefore);
@@ -70,7 +70,13 @@ export async function timeEngineRun(runtime, plan) {
     throw new Error(`bench run ${plan.name} ended ${final.state}: ${final.reason ?? 'no reason given'}`);
   }
   const tasks = (await runtime.store.taskRuns.listByRun(run.id))
-    .map((t) => ({ createdAt: t.createdAt, startedAt: t.startedAt, endedAt: t.endedAt, steps: t.steps }))
+    .map((t) => ({
+      createdAt: t.createdAt,
+      startedAt: t.startedAt,
+      endedAt: t.endedAt,
+      steps: t.steps,
+      reason: t.reason,
+    }))
     .sort((x, y) => x.startedAt - y.startedAt);
   return { wallMs, cpuMs, tasks, runStartedAt: final.startedAt, runEndedAt: final.endedAt };
 }

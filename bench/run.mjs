@@ -11,6 +11,7 @@ import { machineLine, median, positiveEnv } from './common.mjs';
 import { sequentialBreakdown } from './breakdown.mjs';
 import { benchPlan, createBenchRuntime, timeEngineRun } from './engine-bench.mjs';
 import { measureTracing } from './tracing-bench.mjs';
+import { runLanguageBench } from './language.mjs';
 import { fixed, formatTable } from './table.mjs';
 
 /** The targets of issue 2. */
@@ -208,6 +209,9 @@ if (traced !== undefined) {
       `${fixed((noop.callsPerTask * noop.nsPerCall) / 1000, 3)} µs per task`,
   );
 }
+
+// the workflow language's figures (issue 14), on an engine of their own; BENCH_LANGUAGE=0 skips them
+if (process.env['BENCH_LANGUAGE'] !== '0') await runLanguageBench();
 
 /** BENCH_STYLES: comma-separated keys of `allStyles` (default `a,b`; `c` is the node:http variant). */
 function pickStyles(text) {

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { leaseAwareProcessAlive, replicaOptions } from './cluster/replica-wiring.js';
+import { createCacheFolder } from './cache/cache-folder.js';
 import type { Config } from './config/config.js';
 import { isTaskEnded } from './domain/states.js';
 import { Engine } from './engine/engine.js';
@@ -146,6 +147,11 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       stopGraceMs: config.stopGraceMs,
       maxParallel: config.maxParallel,
       replica: replicaOptions(config, options.callbackServedAt ?? null),
+      cache: {
+        files: createCacheFolder(config.cacheDir),
+        maxBytes: config.cacheMaxBytes,
+        maxAgeMs: config.cacheMaxAgeMs,
+      },
       ...(options.warn ? { warn: options.warn } : {}),
     });
     const server = callback;

@@ -8,6 +8,7 @@ import type { ApiDeps } from './api-deps.js';
 import { authHook } from './auth-hook.js';
 import { clientErrorHandler, refuseLongUrls } from './client-errors.js';
 import { errorHandler, errorReplySchema } from './error-reply.js';
+import { cacheRoutes } from './plugins/cache.js';
 import { cdeventRoutes } from './plugins/cdevents.js';
 import { componentRoutes } from './plugins/components.js';
 import { eventRoutes } from './plugins/events-api.js';
@@ -108,6 +109,7 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Pr
       await v1.register(runRoutes, { deps });
       await v1.register(runEventRoutes, { deps });
       await v1.register(replicaRoutes, { deps });
+      await v1.register(cacheRoutes, { deps });
     },
     { prefix: '/v1' },
   );

@@ -1,5 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { RUN_STATES, TASK_RUN_STATES } from '../domain/states.js';
+import { CALL_COMPONENT_PREFIX } from '../plan/compile-uses.js';
+import { planOutline } from '../plan/outline.js';
 import type { Plan } from '../plan/types.js';
 import type { LogRecord, RunRecord, StatusRecord, TaskRunRecord, TransitionRecord } from '../store/types.js';
 import { taskRunWithoutInternals } from './server-internals.js';
@@ -17,7 +19,7 @@ const NullableMillis = Type.Union([Millis, Type.Null()]);
 const JsonObjectSchema = Type.Record(Type.String(), Type.Unknown());
 
 /** The kinds of trigger a run may record. */
-export const TRIGGER_KINDS = ['manual', 'cli', 'webhook', 'cdevent', 'cron', 'rerun'] as const;
+export const TRIGGER_KINDS = ['manual', 'cli', 'webhook', 'cdevent', 'cron', 'rerun', 'call'] as const;
 
 export const RunStateSchema = Type.Union(RUN_STATES.map((s) => Type.Literal(s)));
 export const TaskRunStateSchema = Type.Union(TASK_RUN_STATES.map((s) => Type.Literal(s)));
@@ -43,6 +45,22 @@ export const RunInfo = Type.Object({
       description:
         'the replica carrying the run (see GET /v1/replicas); null while queued and unclaimed, or let go; once ended, the replica that ended it',
     }),
+  ),
+  outputs: Type.Union([JsonObjectSchema, Type.Null()], {
+    description: "the workflow's declared outputs, once the run ended (null before, or when none are declared)",
+  }),
+  parent: Type.Union(
+    [
+      Type.Object({
+        runId: Type.String({ description: 'the calling run' }),
+        taskRunId: Type.String({ description: 'the task run of the action that `uses:` this workflow' }),
+      }),
+      Type.Null(),
+    ],
+    { description: 'for a child run (trigger `call`): the run and task run that called it; null otherwise' },
+  ),
+  concurrencyGroup: Nullable(
+    Type.String({ description: 'its concurrency group: at most one run of a group is running at a time' }),
   ),
   createdAt: Millis,
   startedAt: NullableMillis,
@@ -72,6 +90,20 @@ export const TaskRunInfo = Type.Object({
       "what the executor recorded (image digest, warnings); the local process's pid and command for admin tokens only",
   }),
   steps: Type.Record(Type.String(), Type.Integer(), { description: 'contract step → first seen, epoch ms' }),
+  matrix: Type.Union(
+    [
+      Type.Object({
+        action: Type.String({ description: 'the matrix action (the plan action) this combination belongs to' }),
+        index: Type.Integer({ description: "the combination's 0-based place in the expansion" }),
+        values: JsonObjectSchema,
+      }),
+      Type.Null(),
+    ],
+    { description: 'its combination, when its action has a matrix; null otherwise' },
+  ),
+  childRunId: Nullable(
+    Type.String({ description: 'for an action that `uses:` a workflow: the child run this attempt started' }),
+  ),
   createdAt: Millis,
   startedAt: NullableMillis,
   endedAt: NullableMillis,
@@ -100,12 +132,23 @@ export const LogLineInfo = Type.Object({
   line: Type.String({ description: 'secrets masked' }),
 });
 
-/** The stages and actions of a run's plan, in order: what a live view draws. */
+/** The stages (then the finally stages) and actions of a run's plan, in order: what a live view draws. */
 export const StageOutline = Type.Array(
   Type.Object({
     name: Type.String(),
     type: Type.Union([Type.Literal('actions'), Type.Literal('approval')]),
-    actions: Type.Array(Type.Object({ name: Type.String() })),
+    finally: Type.Boolean({ description: 'a finally stage: runs after the others, however they ended' }),
+    actions: Type.Array(
+      Type.Object({
+        name: Type.String(),
+        matrix: Type.Boolean({
+          description: 'one task run per combination, named `name (v1, v2)`, each with `matrix.action` = name',
+        }),
+        uses: Type.Union([Type.String(), Type.Null()], {
+          description: 'the workflow it calls as a child run (`uses:` as written)',
+        }),
+      }),
+    ),
   }),
 );
 export type StageOutline = Static<typeof StageOutline>;
@@ -122,6 +165,9 @@ export function runInfo(run: RunRecord): RunInfo {
     chainId: run.chainId,
     reason: run.reason,
     owner: run.owner,
+    outputs: run.outputs,
+    parent: run.parent,
+    concurrencyGroup: run.concurrencyGroup,
     createdAt: run.createdAt,
     startedAt: run.startedAt,
     endedAt: run.endedAt,
@@ -134,7 +180,8 @@ export function runInfo(run: RunRecord): RunInfo {
  */
 export function taskRunInfo(task: TaskRunRecord, internals = false): TaskRunInfo {
   const { tokenHash: _hidden, ...shown } = internals ? task : taskRunWithoutInternals(task);
-  return { ...shown, steps: { ...shown.steps } as Record<string, number> };
+  const childRunId = task.component.startsWith(CALL_COMPONENT_PREFIX) ? task.ref : null;
+  return { ...shown, steps: { ...shown.steps } as Record<string, number>, childRunId };
 }
 
 export function transitionInfo(t: TransitionRecord): Static<typeof TransitionInfo> {
@@ -151,10 +198,8 @@ export function logLineInfo(l: LogRecord): Static<typeof LogLineInfo> {
 
 /** The stage outline of a run, from the plan it recorded. */
 export function stageOutline(run: RunRecord): StageOutline {
-  const plan = run.plan as unknown as Partial<Plan> | null;
-  return (plan?.stages ?? []).map((stage) => ({
-    name: stage.name,
-    type: stage.type,
-    actions: stage.type === 'approval' ? [{ name: stage.name }] : stage.actions.map((a) => ({ name: a.name })),
+  return planOutline(run.plan as unknown as Partial<Plan> | null).map((stage) => ({
+    ...stage,
+    actions: [...stage.actions],
   }));
 }

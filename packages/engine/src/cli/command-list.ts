@@ -112,6 +112,10 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
     load: async () => (await import('./commands/approve.js')).registerApprove,
   },
   {
+    commands: [{ name: 'cache', term: 'cache', description: 'the action result cache (cache: on actions)' }],
+    load: async () => (await import('./commands/cache.js')).registerCache,
+  },
+  {
     commands: [
       {
         name: 'completion',

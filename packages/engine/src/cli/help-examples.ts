@@ -26,13 +26,22 @@ export const HELP_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'component show': ['pilotage component show git-clone@^1 --source'],
   'component deprecate': ["pilotage component deprecate git-clone@1.0.0 -m 'use 1.1.0: fixes shallow clones'"],
   runs: ['pilotage runs list', 'pilotage runs logs RUN_ID --follow'],
-  'runs list': ['pilotage runs list --workflow build --state failed --limit 20'],
+  'runs list': [
+    'pilotage runs list --workflow build --state failed --limit 20',
+    'pilotage runs list --parent RUN_ID   # the child runs its actions called (uses:)',
+  ],
   'runs show': ['pilotage runs show RUN_ID --json'],
   'runs logs': ['pilotage runs logs RUN_ID --action test --follow'],
   'runs cancel': ['pilotage runs cancel RUN_ID'],
   'runs retry': [
     'pilotage runs retry RUN_ID --follow   # from the failed action',
     'pilotage runs retry RUN_ID --from start',
+  ],
+  cache: ['pilotage cache list', 'pilotage cache clear --workflow build'],
+  'cache list': ['pilotage cache list --workflow build --json'],
+  'cache clear': [
+    'pilotage cache clear   # every entry and its files',
+    'pilotage cache clear --workflow build --action install --server http://127.0.0.1:8080',
   ],
   events: ['pilotage events list --run RUN_ID', 'pilotage events redeliver --sink http://events.internal/cdevents'],
   'events list': ['pilotage events list --state dead --type pipelinerun'],

@@ -106,6 +106,12 @@ export interface Config {
   readonly otelEndpoint: string | undefined;
   /** `service.name` of the spans (OTEL_SERVICE_NAME, default `pilotage`) */
   readonly otelServiceName: string;
+  /** folder of the action cache's saved workspace paths (share it between replicas) */
+  readonly cacheDir: string;
+  /** most bytes of files the action cache keeps; least recently used entries go first */
+  readonly cacheMaxBytes: number;
+  /** action cache entries not used for this long are removed, ms */
+  readonly cacheMaxAgeMs: number;
 }
 
 /** Keys settable by flags (camelCase) and their env var. One env var per key. */
@@ -150,6 +156,9 @@ export const CONFIG_ENV: Readonly<Record<Exclude<keyof Config, 'secrets'>, strin
   token: 'PILOTAGE_TOKEN',
   otelEndpoint: 'PILOTAGE_OTEL_ENDPOINT',
   otelServiceName: 'OTEL_SERVICE_NAME',
+  cacheDir: 'PILOTAGE_CACHE_DIR',
+  cacheMaxBytes: 'PILOTAGE_CACHE_MAX_BYTES',
+  cacheMaxAgeMs: 'PILOTAGE_CACHE_MAX_AGE',
 };
 
 /** Defaults, units in the names. */
@@ -178,6 +187,8 @@ export const CONFIG_DEFAULTS = {
   shutdownGraceMs: 30_000,
   webhookReplayWindowMs: 24 * 60 * 60 * 1000,
   otelServiceName: 'pilotage',
+  cacheMaxBytes: 5 * 1024 ** 3,
+  cacheMaxAgeMs: 7 * 24 * 60 * 60 * 1000,
 };
 
 /** Values by config key, as flags or a config file give them. */
@@ -282,6 +293,9 @@ export function loadConfig(input: {
     token: pick('token'),
     otelEndpoint: otelEndpoint(env, pick('otelEndpoint')),
     otelServiceName: pick('otelServiceName') ?? CONFIG_DEFAULTS.otelServiceName,
+    cacheDir: pick('cacheDir') ?? join(dataDir, 'cache'),
+    cacheMaxBytes: bytes('cacheMaxBytes', pick('cacheMaxBytes'), CONFIG_DEFAULTS.cacheMaxBytes),
+    cacheMaxAgeMs: duration('cacheMaxAgeMs', pick('cacheMaxAgeMs'), CONFIG_DEFAULTS.cacheMaxAgeMs),
   });
 }
 
@@ -369,6 +383,19 @@ function duration(key: keyof typeof CONFIG_ENV, raw: string | undefined, fallbac
       `${key} (${CONFIG_ENV[key]}) must be a duration such as 5s or 500ms (a bare number is ms), got "${raw}"`,
     );
   }
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3 };
+
+/** A size: a number of bytes, or with a unit (`500MB`, `5GiB`, `512Ki`). */
+function bytes(key: keyof typeof CONFIG_ENV, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const match = /^(\d+(?:\.\d+)?)\s*([kmg]i?)?b?$/i.exec(raw.trim());
+  const unit = BYTE_UNITS[(match?.[2] ?? '').toLowerCase()];
+  if (match === null || unit === undefined) {
+    throw new ConfigError(`${key} (${CONFIG_ENV[key]}) must be a size such as 5GiB, 500MB or 1048576, got "${raw}"`);
+  }
+  return Math.floor(Number(match[1]) * unit);
 }
 
 function boolean(key: keyof typeof CONFIG_ENV, raw: string | undefined, fallback: boolean): boolean {

@@ -26,7 +26,7 @@ export type TaskRunState =
   | 'starting'
   /** the process, container or pod exists and runs */
   | 'running'
-  /** the component reported success (or exited 0 without a result) */
+  /** the component reported success (or exited 0 without a result), or a cache hit reused one */
   | 'succeeded'
   /** the component reported failure, exited non-zero, broke a strict contract, or timed out */
   | 'failed'
@@ -59,7 +59,8 @@ const RUN_MOVES: Record<RunState, readonly RunState[]> = {
 };
 
 const TASK_MOVES: Record<TaskRunState, readonly TaskRunState[]> = {
-  pending: ['starting', 'skipped', 'cancelled', 'errored'],
+  // pending → succeeded: a cache hit, recorded without running
+  pending: ['starting', 'skipped', 'cancelled', 'errored', 'succeeded'],
   starting: ['running', 'errored', 'cancelled', 'failed'],
   running: ['succeeded', 'failed', 'errored', 'cancelled'],
   succeeded: [],

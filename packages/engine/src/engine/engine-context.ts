@@ -1,6 +1,15 @@
 import type { CallbackRegistry } from '../protocol/registry.js';
 import type { Store } from '../store/types.js';
-import type { EngineUpdate, EventDataPush, ExecutorSet, InputSeal, RunEventBuilder, Tracing } from './ports.js';
+import type {
+  ChildRuns,
+  EngineUpdate,
+  EventDataPush,
+  ExecutorSet,
+  InputSeal,
+  RunEventBuilder,
+  Tracing,
+} from './ports.js';
+import type { ActionCache } from './action-cache.js';
 import type { TaskSlots } from './task-slots.js';
 
 /** What every run execution and task attempt of one engine shares. Built by `Engine`. */
@@ -25,6 +34,10 @@ export interface EngineContext {
   readonly secrets: Readonly<Record<string, string>>;
   /** seals what is stored masked but needed as sent by another replica (inputs, event data) */
   readonly inputSeal: InputSeal | undefined;
+  /** child runs of actions that `uses:` a workflow */
+  readonly children: ChildRuns;
+  /** the action result cache */
+  readonly cache: ActionCache;
   clock(): number;
   emit(update: EngineUpdate): void;
   eventsWritten(): void;

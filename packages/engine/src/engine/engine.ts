@@ -1,28 +1,32 @@
-import { ConflictError, NotFoundError, UnavailableError, ValidationError, messageOf } from '../domain/errors.js';
+import { CONFIG_DEFAULTS } from '../config/config.js';
+import { ConflictError, NotFoundError, UnavailableError, messageOf } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
-import { refuseForbiddenKeys } from '../domain/json-text.js';
 import { Masker } from '../domain/masker.js';
 import { isRunEnded } from '../domain/states.js';
 import type { TraceContext } from '../domain/trace-context.js';
 import type { JsonObject, JsonValue } from '../domain/vocabulary.js';
-import { applyDefaults, compileSchema } from '../plan/schema.js';
 import type { Plan } from '../plan/types.js';
 import type { CallbackRegistry } from '../protocol/registry.js';
 import type {
   Change,
   ClaimedRun,
   ReplicaRecord,
+  RunParent,
   RunRecord,
   Store,
   TaskRunRecord,
   TriggerInfo,
 } from '../store/types.js';
+import { ActionCache, type CacheLimits } from './action-cache.js';
 import { describeDecision, type ApprovalDecision } from './approval-gate.js';
 import { CarriedRuns } from './carried-runs.js';
+import { cancelIfRunning, engineChildRuns } from './child-runs.js';
 import type { EngineContext } from './engine-context.js';
 import {
+  NO_CACHE_FILES,
   NO_EVENTS,
   NO_TRACING,
+  type CacheFiles,
   type EngineUpdate,
   type EventDataPush,
   type ExecutorSet,
@@ -38,6 +42,7 @@ import { recordReused } from './reuse.js';
 import { RunClaimer } from './run-claimer.js';
 import { RunExecution } from './run-execution.js';
 import { storedSteps } from './task-attempt.js';
+import { cancelGroupPeers, checkInputs, groupName } from './run-inputs.js';
 import { createClusterSlots, type TaskSlots } from './task-slots.js';
 
 /** Default most runs one replica carries at once (runs only waiting for an approval do not count). */
@@ -96,6 +101,11 @@ export interface EngineOptions {
   readonly replica?: ReplicaOptions;
   readonly clock?: () => number;
   readonly warn?: (message: string) => void;
+  /**
+   * the action cache's folder and limits (default: no folder, so only entries without paths
+   * restore; the limits of `CONFIG_DEFAULTS`)
+   */
+  readonly cache?: { readonly files: CacheFiles } & Partial<CacheLimits>;
 }
 
 /** Options of one run. */
@@ -115,6 +125,13 @@ export interface StartRunOptions {
   readonly reuse?: ReadonlyMap<string, TaskRunRecord>;
   /** the trace the run's spans join (the caller's `traceparent`); a trace of its own otherwise */
   readonly traceParent?: TraceContext;
+  /** the calling run and task run, for a child run (`uses:`) */
+  readonly parent?: RunParent;
+  /**
+   * carry the run out on this replica when nothing makes it wait for a claim (no `maxRuns`, no
+   * concurrency group), even after `start()`: a child run, so that it reads its caller's secrets
+   */
+  readonly here?: boolean;
 }
 
 /** The secrets of a run this engine did not start (a claimed or taken-over run): they are never stored. */
@@ -173,6 +190,17 @@ export class Engine {
     this.globalSecrets = options.secrets ?? {};
     this.inputSeal = options.inputSeal;
     const warn = options.warn ?? ((message: string) => process.emitWarning(message));
+    const clock = options.clock ?? Date.now;
+    const cache = new ActionCache(
+      this.store.cache,
+      options.cache?.files ?? NO_CACHE_FILES,
+      {
+        maxBytes: options.cache?.maxBytes ?? CONFIG_DEFAULTS.cacheMaxBytes,
+        maxAgeMs: options.cache?.maxAgeMs ?? CONFIG_DEFAULTS.cacheMaxAgeMs,
+      },
+      clock,
+      warn,
+    );
     const replica = options.replica ?? {};
     this.maxActiveRuns = replica.maxActiveRuns ?? MAX_ACTIVE_RUNS;
     this.isGone = replica.isGone;
@@ -218,7 +246,13 @@ export class Engine {
       slots: this.slots,
       secrets: this.globalSecrets,
       inputSeal: options.inputSeal,
-      clock: options.clock ?? Date.now,
+      children: engineChildRuns({
+        startRun: (plan, data, runOptions) => this.startRun(plan, data, runOptions),
+        cancelRun: (runId, message) => this.cancelRun(runId, message),
+        waitForRun: (runId) => this.waitForRun(runId),
+      }),
+      cache,
+      clock,
       emit: (update) => this.emit(update),
       eventsWritten: options.onEventsWritten ?? (() => undefined),
       warn,
@@ -288,7 +322,7 @@ export class Engine {
   async startRun(plan: Plan, data: JsonValue, options: StartRunOptions): Promise<RunRecord> {
     if (this.closing) throw new UnavailableError('the engine is stopping and starts no new runs');
     const masker = new Masker(Object.values({ ...this.globalSecrets, ...options.secrets }));
-    const inputs = this.checkInputs(plan, data, masker);
+    const inputs = checkInputs(plan, data, masker);
     const me = await this.ensureLease();
     const id = options.id ?? newId();
     const masked = masker.json(inputs);
@@ -300,7 +334,8 @@ export class Engine {
     // Before `start()` a run without a cap is this engine's from the first moment: no replica
     // serving the same store may take it (it could lack the secrets given here). A run with
     // reused results is held while they are recorded, so no replica starts it before.
-    const keep = !this.serving && plan.maxRuns === undefined;
+    // A run of a concurrency group always goes through the claim, which decides the group.
+    const keep = (!this.serving || options.here === true) && plan.maxRuns === undefined && plan.group === undefined;
     const newRun = {
       id,
       workflow: plan.name,
@@ -312,6 +347,9 @@ export class Engine {
       createdAt: this.ctx.clock(),
       maxRuns: plan.maxRuns ?? null,
       owner: keep || reuse !== undefined ? me : null,
+      parent: options.parent ?? null,
+      // rendered from the inputs as sent, stored masked like them
+      concurrencyGroup: plan.group ? masker.text(groupName(plan, inputs)) : null,
     };
     // the queued event is written in the same transaction as the run (it needs no run number)
     const provisional: RunRecord = {
@@ -319,6 +357,7 @@ export class Engine {
       number: 0,
       state: 'queued',
       reason: null,
+      outputs: null,
       startedAt: null,
       endedAt: null,
     };
@@ -332,6 +371,9 @@ export class Engine {
     this.emit({ kind: 'run', run });
     this.remember(run.id, { secrets: options.secrets ?? {}, inputs, span, at: this.ctx.clock() });
     if (reuse !== undefined) await recordReused({ ...this.ctx, store: this.store.ownedBy(me) }, run, plan, reuse);
+    if (plan.group?.cancelInProgress && run.concurrencyGroup !== null) {
+      await cancelGroupPeers(run, this.store.runs, (runId, message) => cancelIfRunning(this, runId, message));
+    }
     if (keep) {
       this.launch({ run, cancelRequested: null }, false);
       return run;
@@ -406,6 +448,11 @@ export class Engine {
     if (!this.carried.refreshGate(runId, gate.id))
       this.store.changes.publish({ kind: 'intent', runId, ...this.origin() });
     return { ...gate, result, output, message: text };
+  }
+
+  /** The action result cache (list and clear its entries). */
+  get cache(): ActionCache {
+    return this.ctx.cache;
   }
 
   /** Ids of the runs this replica carries out now. */
@@ -693,23 +740,5 @@ export class Engine {
         'cdevents.chain_id': run.chainId,
       },
     });
-  }
-
-  /** `data` with the plan's defaults; a ValidationError (its message masked) when it does not match. */
-  private checkInputs(plan: Plan, data: JsonValue, masker: Masker): JsonObject {
-    const value = data ?? {};
-    if (typeof value !== 'object' || Array.isArray(value)) {
-      throw new ValidationError('the event data of a run must be a JSON object');
-    }
-    refuseForbiddenKeys(value, 'data');
-    if (plan.inputs === undefined) return value;
-    const withDefaults = applyDefaults(plan.inputs, value) as JsonObject;
-    const invalid = compileSchema(plan.inputs)(withDefaults);
-    if (invalid !== undefined) {
-      throw new ValidationError(
-        masker.text(`the event data does not match the inputs of workflow ${plan.name}: ${invalid}`),
-      );
-    }
-    return withDefaults;
   }
 }

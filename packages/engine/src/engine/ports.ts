@@ -2,6 +2,7 @@ import type { Outcome } from '../domain/states.js';
 import type { TraceContext } from '../domain/trace-context.js';
 import type { JsonObject, JsonValue } from '../domain/vocabulary.js';
 import type { Executor, LogLine } from '../executor/executor.js';
+import type { Plan } from '../plan/types.js';
 import type { NewOutboxEvent, RunRecord, StatusRecord, TaskRunRecord } from '../store/types.js';
 
 /**
@@ -46,6 +47,69 @@ export interface InputSeal {
 export function eventDataSealId(taskRunId: string): string {
   return `${taskRunId}/event-data`;
 }
+
+/** What starts a child run: the action of `parent` that `uses:` a workflow, and that workflow. */
+export interface ChildRunRequest {
+  readonly parent: RunRecord;
+  /** the calling task run (one attempt of the action) */
+  readonly taskRunId: string;
+  /** the called plan, its own calls' plans in `workflows` */
+  readonly plan: Plan;
+  /** the stored version it runs (`3` for `deploy@3`), else the plan's version label */
+  readonly workflowVersion: string | null;
+  /** the event data: the action's rendered `with:` */
+  readonly data: JsonValue;
+  /** the parent's secrets (a child reads what its parent may) */
+  readonly secrets: Readonly<Record<string, string>>;
+  /** a rerun that propagates: the earlier child run this one reruns, and what it reuses of it */
+  readonly rerun?: { readonly of: string; readonly reuse: ReadonlyMap<string, TaskRunRecord> };
+  /** the calling attempt's trace context: the child run's spans join its trace */
+  readonly traceParent?: TraceContext;
+}
+
+/**
+ * Starts and follows the child runs of actions that `uses:` a workflow. The engine implements
+ * it for its own runs; a child run is a run like any other (its own record, events, recovery),
+ * linked to its parent.
+ */
+export interface ChildRuns {
+  /**
+   * Record a `queued` child run (trigger `call`, in the parent's CDEvents chain) and carry it
+   * out. Throws ValidationError when `data` does not match the called workflow's inputs.
+   */
+  start(request: ChildRunRequest): Promise<RunRecord>;
+  /**
+   * Resolves with the run's record once it has ended, wherever this engine carries it out (also
+   * a run recovery starts later); with a record not ended when the engine closes first.
+   */
+  wait(runId: string): Promise<RunRecord>;
+  /** Ask the run to cancel (nothing when it has ended). */
+  cancel(runId: string, message: string): Promise<void>;
+}
+
+/**
+ * The files of the action cache: one folder per entry key holding the saved workspace paths.
+ * Replicas that share a cache share this folder (a shared volume); an entry whose folder is
+ * missing here counts as a miss.
+ */
+export interface CacheFiles {
+  /**
+   * Save `paths` (relative to `workspaceDir`; missing ones are skipped) as entry `key`, replacing
+   * what it held. Returns the paths saved and their size in bytes.
+   */
+  save(key: string, workspaceDir: string, paths: readonly string[]): Promise<{ paths: string[]; bytes: number }>;
+  /** Copy entry `key`'s `paths` into `workspaceDir`; false (nothing copied) when one is missing. */
+  restore(key: string, workspaceDir: string, paths: readonly string[]): Promise<boolean>;
+  /** Remove the entries' folders (missing ones are fine). */
+  remove(keys: readonly string[]): Promise<void>;
+}
+
+/** No cache folder: nothing is saved, and only entries without paths can be restored. */
+export const NO_CACHE_FILES: CacheFiles = {
+  save: () => Promise.resolve({ paths: [], bytes: 0 }),
+  restore: (_key, _dir, paths) => Promise.resolve(paths.length === 0),
+  remove: () => Promise.resolve(),
+};
 
 /** Finds the executor for a name (`local`, `docker`, `kubernetes`). */
 export interface ExecutorSet {

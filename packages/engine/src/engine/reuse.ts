@@ -29,7 +29,8 @@ export function reusableResults(tasks: readonly TaskRunRecord[], from: RerunFrom
  * Record the reused results in `run` as task runs that are `succeeded` at once, with the earlier
  * output, message and event data, reason `reused from run <id>` and facts `reusedFrom` (the
  * earlier task run's id); no process starts and no CDEvent is written (nothing ran). Only
- * actions (and approval stages) the plan has in the same stage are reused. Written before the
+ * actions (and approval stages, and combinations of matrix actions) the plan has in the same
+ * stage are reused, never those of finally stages (they run again). Written before the
  * run is carried out, so the run (and a recovery after a restart) finds them ended like any
  * action of its own that ended.
  */
@@ -46,7 +47,8 @@ export async function recordReused(
   }
   const recorded: TaskRunRecord[] = [];
   for (const [action, earlier] of reuse) {
-    if (stageOf.get(action) !== earlier.stage) continue;
+    // a combination of a matrix belongs to its matrix action; finally actions always run again
+    if (stageOf.get(earlier.matrix?.action ?? action) !== earlier.stage) continue;
     const at = ctx.clock();
     const reason = `reused from run ${earlier.runId}`;
     const created = await ctx.store.taskRuns.create({
@@ -59,6 +61,7 @@ export async function recordReused(
       executor: earlier.executor,
       tokenHash: null,
       eventData: earlier.eventData,
+      ...(earlier.matrix ? { matrix: earlier.matrix } : {}),
       createdAt: at,
     });
     const patch = {

@@ -1,30 +1,33 @@
 import { LeaseLostError, messageOf } from '../domain/errors.js';
-import { newId } from '../domain/ids.js';
 import { Masker } from '../domain/masker.js';
-import { retryDelayMs, shouldRetry } from '../domain/retry.js';
 import type { RunState, TaskRunState } from '../domain/states.js';
 import { isTaskEnded, outcomeOf } from '../domain/states.js';
 import type { JsonObject, JsonValue } from '../domain/vocabulary.js';
-import type { Executor, RunWorkspace } from '../executor/executor.js';
-import { evaluateCondition, renderTemplate } from '../plan/render.js';
-import type { ExpressionContext, Plan, PlanAction, PlanStage, Template } from '../plan/types.js';
+import type { RunWorkspace } from '../executor/executor.js';
+import type { Combination } from '../plan/matrix.js';
+import {
+  PLAN_DEFAULTS,
+  type ExpressionContext,
+  type Plan,
+  type PlanAction,
+  type PlanStage,
+  type RunStatus,
+} from '../plan/types.js';
 import type { NewOutboxEvent, RunPatch, RunRecord, TaskRunRecord } from '../store/types.js';
+import { runAction } from './action-run.js';
+import { ApprovalGate, describeDecision } from './approval-gate.js';
 import { Cancellation } from './cancellation.js';
 import type { EngineContext } from './engine-context.js';
-import { Semaphore } from './semaphore.js';
-import { TaskAttempt, type AttemptInput, type AttemptOutcome } from './task-attempt.js';
-import { ApprovalGate, describeDecision } from './approval-gate.js';
-import { resumeTaskRun } from './reattach.js';
-import { recordRunMove, recordTaskMove } from './record-move.js';
+import { runMatrix } from './matrix-fan-out.js';
+import { RunExpressions, type ActionResult } from './run-expressions.js';
+import { RunWorkspaces } from './run-workspaces.js';
+import { recordEnded } from './record-ended.js';
+import { recordRunMove } from './record-move.js';
 import type { TraceSpan } from './ports.js';
+import type { RunHost } from './run-host.js';
+import { Semaphore } from './semaphore.js';
 import { endSpanAs, maskedSpan } from './trace-span.js';
-import { setLongTimeout } from '../domain/long-timer.js';
-
-/** What an action ended as, for later expressions (`actions.<name>.outputs|status`). */
-interface ActionResult {
-  readonly status: TaskRunState;
-  readonly outputs: JsonObject;
-}
+import { setLongTimeout, type CancelTimer } from '../domain/long-timer.js';
 
 /** The first thing that went wrong in a run, which decides its end state. */
 interface RunFailure {
@@ -34,46 +37,71 @@ interface RunFailure {
 
 /**
  * Walks one run's plan: stages in order, actions of a stage in parallel (capped by the plan's
- * `concurrency` and the engine's slots), `if:`, retries with backoff, timeouts, fail-fast,
- * cancellation and approvals. Level-triggered: it starts from what the store says, so a run
- * interrupted by a restart resumes, reusing the outcome of every action that already ended.
+ * `concurrency` and the engine's slots), matrices fanned out, `if:` and status functions,
+ * retries with backoff, timeouts, fail-fast, cancellation and approvals; then the `finally`
+ * stages, however the others ended (within a grace period after a cancel or a timeout); then
+ * the run's outputs. Level-triggered: it starts from what the store says, so a run interrupted
+ * by a restart resumes, reusing the outcome of every action that already ended.
  */
-export class RunExecution {
+export class RunExecution implements RunHost {
+  /** stops the stages: a cancel request or the run's timeout */
   readonly stop = new Cancellation();
   /** the run's span (secrets masked); ended by `execute`, or by `endSpan` for a run never executed */
   readonly span: TraceSpan;
-  private readonly results = new Map<string, ActionResult>();
-  private readonly masker: Masker;
-  private readonly slots: Semaphore;
-  /** the run's workspace per executor name, prepared at its first attempt there */
-  private readonly workspaces = new Map<string, Promise<RunWorkspace>>();
-  private released = false;
+  /** stops the finally stages: a second cancel request, or their time limit */
+  private readonly finallyStop = new Cancellation();
+  private cancelFinallyTimeout: CancelTimer | undefined;
+  private readonly expressions: RunExpressions;
+  readonly masker: Masker;
+  readonly slots: Semaphore;
+  /** the run's workspace per executor, prepared at its first attempt there */
+  private readonly workspaces: RunWorkspaces;
   private readonly approvals = new Map<string, ApprovalGate>();
-  private existing: TaskRunRecord[] = [];
-  private workflowEnv: Record<string, string> = {};
+  existing: TaskRunRecord[] = [];
   private detached = false;
+  private phase: 'stages' | 'finally' = 'stages';
+  /** the first failure of the stages, then of the finally stages */
+  private failure: RunFailure | undefined;
+  private finallyFailure: RunFailure | undefined;
 
   constructor(
-    private readonly ctx: EngineContext,
-    private run: RunRecord,
-    private readonly plan: Plan,
-    private readonly secrets: Readonly<Record<string, string>>,
+    readonly ctx: EngineContext,
+    private record: RunRecord,
+    readonly plan: Plan,
+    readonly secrets: Readonly<Record<string, string>>,
     span: TraceSpan,
     /** the run's inputs, unmasked (the stored ones have the secrets masked) */
-    private readonly inputs: JsonObject = run.inputs,
+    private readonly inputs: JsonObject = record.inputs,
   ) {
     this.masker = new Masker(Object.values(secrets));
     this.span = maskedSpan(span, this.masker);
     this.slots = new Semaphore(plan.concurrency);
+    this.expressions = new RunExpressions(() => this.record, inputs, secrets);
+    this.workspaces = new RunWorkspaces(ctx, record, (action) => this.executorOf(action), [
+      ...plan.stages,
+      ...(plan.finally ?? []),
+    ]);
   }
 
   get id(): string {
-    return this.run.id;
+    return this.record.id;
   }
 
-  /** Cancel the run: running components are killed, pending actions cancelled. */
+  get run(): RunRecord {
+    return this.record;
+  }
+
+  /**
+   * Cancel the run: running components are killed, pending actions cancelled, and the finally
+   * stages run within their grace period. A second request stops the finally stages too.
+   */
   cancel(message = 'cancelled by request'): void {
+    if (this.stop.stopped) {
+      this.finallyStop.stop({ kind: 'cancel', message });
+      return;
+    }
     this.stop.stop({ kind: 'cancel', message });
+    if (this.phase === 'finally') this.limitFinally();
   }
 
   /**
@@ -81,12 +109,14 @@ export class RunExecution {
    * lease was lost, or it hands the run over on shutdown), and its store view already refuses
    * writes. Running components that cannot outlive the engine (local processes) are stopped;
    * containers and pods are left for the run's next holder to re-attach; gates stop waiting;
-   * the workspaces are kept. `execute` then resolves with the run as last known.
+   * the workspaces are kept; finally stages do not start. `execute` then resolves with the run
+   * as last known.
    */
   abandon(why: string): void {
     this.detached = true;
     for (const gate of this.approvals.values()) gate.detach();
     this.stop.stop({ kind: 'abandon', message: why });
+    this.finallyStop.stop({ kind: 'abandon', message: why });
   }
 
   /** All the run does now is wait for an approval (it then takes no room on its replica). */
@@ -113,144 +143,164 @@ export class RunExecution {
         ? undefined
         : setLongTimeout(
             () => this.stop.stop({ kind: 'timeout', message: `run timeout: exceeded ${this.plan.timeoutMs}ms` }),
-            this.plan.timeoutMs - (ctx.clock() - (this.run.startedAt ?? ctx.clock())),
+            this.plan.timeoutMs - (ctx.clock() - (this.record.startedAt ?? ctx.clock())),
           );
     try {
-      this.existing = await ctx.store.taskRuns.listByRun(this.run.id);
-      if (this.run.state === 'queued') {
+      this.existing = await ctx.store.taskRuns.listByRun(this.record.id);
+      if (this.record.state === 'queued') {
         const startedAt = ctx.clock();
         await this.moveRun(['queued'], 'running', { startedAt }, (r) => ctx.events.runStarted(r));
       }
-      this.workflowEnv = this.renderEnv(this.plan.env, this.context());
-      const failure = await this.walkStages();
+      this.expressions.renderWorkflowEnv(this.plan.env, this.status());
+      await this.walkStages();
+      cancelRunTimeout?.();
+      await this.walkFinally();
       if (!this.detached) {
         // released before the end is recorded: a crash in between leaves a run that recovery
         // resumes, and that releases them again when it ends
-        await this.releaseWorkspaces();
-        await this.finish(failure);
+        await this.workspaces.release();
+        await this.finish();
       }
     } catch (error) {
       if (this.detached || error instanceof LeaseLostError) {
         // another replica holds the run now (or will): record nothing, release nothing
-        if (!this.detached) ctx.warn(`run ${this.run.id}: ${messageOf(error)}; this replica stops acting on it`);
+        if (!this.detached) ctx.warn(`run ${this.record.id}: ${messageOf(error)}; this replica stops acting on it`);
         this.abandon(messageOf(error));
-        return this.run;
+        return this.record;
       }
       ctx.warn(
-        `run ${this.run.id} errored: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        `run ${this.record.id} errored: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
       );
-      await this.releaseWorkspaces();
+      await this.workspaces.release();
       await this.finish({ state: 'errored', reason: `engine error: ${messageOf(error)}` }).catch(() => undefined);
     } finally {
       cancelRunTimeout?.();
+      this.cancelFinallyTimeout?.();
       for (const gate of this.approvals.values()) gate.close();
-      ctx.registry.forgetRun(this.run.id);
-      this.endSpan(this.run);
+      ctx.registry.forgetRun(this.record.id);
+      this.endSpan(this.record);
     }
-    return this.run;
+    return this.record;
+  }
+
+  /** The run's workspace on an executor, prepared at the first call (see RunWorkspaces). */
+  workspaceOn(executorName: string): Promise<RunWorkspace> {
+    return this.workspaces.on(executorName);
   }
 
   /**
-   * The run's workspace on an executor: `prepareRun` at the first call, the same promise after.
-   * A failed preparation is forgotten, so that a retry prepares again.
+   * The stages in order. Once one failed, later stages run only the actions whose `if:` calls a
+   * status function (`always()`, `failure()`…); the others are skipped. Once the run is
+   * stopped (cancel, timeout) nothing more starts.
    */
-  private workspaceOn(executorName: string): Promise<RunWorkspace> {
-    let workspace = this.workspaces.get(executorName);
-    if (workspace === undefined) {
-      const executor = this.ctx.executors.get(executorName);
-      const actions = this.plan.stages.flatMap((s) => s.actions).filter((a) => this.executorOf(a) === executorName);
-      workspace = executor.prepareRun({ runId: this.run.id, workflow: this.run.workflow, actions: actions.length });
-      this.workspaces.set(executorName, workspace);
-      workspace.catch(() => this.workspaces.delete(executorName));
+  private async walkStages(): Promise<void> {
+    for (const stage of this.plan.stages) {
+      if (this.detached) return;
+      const span = this.stageSpan(stage);
+      const before = this.failure;
+      if (this.stop.stopped) {
+        await this.recordUnreached(stage, this.stop.reason?.kind === 'cancel' ? 'cancelled' : 'skipped', span);
+      } else if (stage.type === 'approval') {
+        if (this.failure) await this.recordUnreached(stage, 'skipped', span);
+        else this.noteFailure(await this.runApproval(stage, span));
+      } else {
+        await this.runStage(stage, this.stop, span);
+      }
+      span.end(this.failure !== before ? this.failure?.reason : undefined);
     }
-    return workspace;
+  }
+
+  private stageSpan(stage: PlanStage): TraceSpan {
+    return this.span.child(`stage ${stage.name}`, {
+      'pilotage.stage': stage.name,
+      'pilotage.stage.type': stage.type,
+      'pilotage.stage.finally': this.phase === 'finally' || undefined,
+    });
   }
 
   /**
-   * Release the run's resources on every executor its plan names (not only those prepared by
-   * this process: a run resumed after a restart may have nothing left to start), keeping the
-   * workspaces when the engine is told to. Failures are warned; recovery retries what
-   * executors list (`Executor.listRuns`).
+   * The finally stages, in order, each whatever the previous ones did: their actions run unless
+   * their own `if:` says otherwise. After a cancel or a run timeout they get
+   * `finallyTimeoutMs` (default `PLAN_DEFAULTS.finallyGraceMs`); a second cancel stops them.
    */
-  private async releaseWorkspaces(): Promise<void> {
-    if (this.released) return;
-    this.released = true;
-    const names = new Set([
-      ...this.workspaces.keys(),
-      ...this.plan.stages.flatMap((s) => s.actions.map((a) => this.executorOf(a))),
-    ]);
-    await Promise.all(
-      [...names].map(async (name) => {
-        let executor: Executor;
-        try {
-          executor = this.ctx.executors.get(name);
-        } catch {
-          return; // not configured in this engine: nothing of the run was prepared on it here
-        }
-        try {
-          await executor.releaseRun(this.run.id, { keep: this.ctx.keepWorkspace });
-        } catch (error) {
-          this.ctx.warn(`run ${this.run.id}: could not release its resources on ${name}: ${messageOf(error)}`);
-        }
-      }),
+  private async walkFinally(): Promise<void> {
+    const stages = this.plan.finally ?? [];
+    if (stages.length === 0 || this.detached) return;
+    this.phase = 'finally';
+    if (this.stop.stopped || this.plan.finallyTimeoutMs !== undefined) this.limitFinally();
+    for (const stage of stages) {
+      const span = this.stageSpan(stage);
+      const before = this.finallyFailure;
+      if (this.finallyStop.stopped) {
+        await this.recordUnreached(stage, 'cancelled', span, this.finallyStop.reason?.message);
+      } else {
+        await this.runStage(stage, this.finallyStop, span);
+      }
+      span.end(this.finallyFailure !== before ? this.finallyFailure?.reason : undefined);
+    }
+  }
+
+  /** Start the finally stages' time limit (once). */
+  private limitFinally(): void {
+    if (this.cancelFinallyTimeout !== undefined) return;
+    const ms = this.plan.finallyTimeoutMs ?? PLAN_DEFAULTS.finallyGraceMs;
+    this.cancelFinallyTimeout = setLongTimeout(
+      () => this.finallyStop.stop({ kind: 'timeout', message: `finally timeout: exceeded ${ms}ms` }),
+      ms,
     );
   }
 
-  private async walkStages(): Promise<RunFailure | undefined> {
-    let failure: RunFailure | undefined;
-    for (const stage of this.plan.stages) {
-      if (this.detached) break;
-      const span = this.span.child(`stage ${stage.name}`, {
-        'pilotage.stage': stage.name,
-        'pilotage.stage.type': stage.type,
-      });
-      if (failure || this.stop.stopped) {
-        const why = this.stop.reason?.message ?? `an earlier stage did not succeed`;
-        await Promise.all(stage.actions.map((a) => this.recordUnreached(a, why, span)));
-        span.set({ 'pilotage.reached': false });
-        span.end();
-        continue;
-      }
-      failure = stage.type === 'approval' ? await this.runApproval(stage, span) : await this.runStage(stage, span);
-      span.end(failure?.reason);
-    }
-    return failure;
-  }
-
-  private async runStage(stage: PlanStage, span: TraceSpan): Promise<RunFailure | undefined> {
-    const stageStop = new Cancellation(this.stop);
-    let failure: RunFailure | undefined;
+  private async runStage(stage: PlanStage, stop: Cancellation, span: TraceSpan): Promise<void> {
+    const stageStop = new Cancellation(stop);
+    const inFinally = this.phase === 'finally';
+    const earlier = inFinally ? undefined : this.failure;
     // every action is waited for, even after one threw: a replica letting go of the run stops
     // its local processes before anyone may start the actions again
     const settled = await Promise.allSettled(
       stage.actions.map(async (action) => {
-        let outcome: TaskRunState;
+        if (earlier && !action.statusCheck) {
+          await this.recordUnreachedAction(action, 'skipped', 'an earlier stage did not succeed', span);
+          return;
+        }
+        let state: TaskRunState;
         try {
-          outcome = await this.runAction(action, stageStop, span);
+          state = await this.runOne(action, stageStop, span);
         } catch (error) {
           if (error instanceof LeaseLostError) this.abandon(messageOf(error));
           throw error;
         }
-        if (outcome === 'failed' || outcome === 'errored') {
-          failure ??= { state: outcome, reason: `action ${action.name} ${outcome}` };
-          if (this.plan.failFast) {
-            stageStop.stop({ kind: 'fail-fast', message: `cancelled: action ${action.name} ${outcome} (failFast)` });
-          }
+        // a cancelled action counts as a failure when nothing stopped its stage (a child run cancelled)
+        const failed = state === 'failed' || state === 'errored' || (state === 'cancelled' && !stageStop.stopped);
+        if (!failed) return;
+        const reason = `${inFinally ? 'finally: ' : ''}action ${action.name} ${state}`;
+        this.noteFailure({ state: state === 'errored' ? 'errored' : 'failed', reason });
+        if (this.plan.failFast) {
+          stageStop.stop({ kind: 'fail-fast', message: `cancelled: action ${action.name} ${state} (failFast)` });
         }
       }),
     );
     const thrown = settled.find((result) => result.status === 'rejected');
     if (thrown !== undefined) throw thrown.reason;
-    return failure;
   }
 
-  /** Run every attempt of one action inside its span (a child of `stageSpan`); returns its final state. */
-  private async runAction(action: PlanAction, stop: Cancellation, stageSpan: TraceSpan): Promise<TaskRunState> {
+  /**
+   * Run one action (fanned out when it has a matrix) inside its span, a child of `stageSpan`, and
+   * keep its result for expressions.
+   */
+  private async runOne(action: PlanAction, stop: Cancellation, stageSpan: TraceSpan): Promise<TaskRunState> {
     const span = this.actionSpan(action, stageSpan);
     try {
-      const state = await this.attemptAction(action, stop, span);
-      endSpanAs(span, state);
-      return state;
+      let result: ActionResult;
+      if (action.matrix) {
+        const outcome = await runMatrix(this, action, stop, span);
+        result = { status: outcome.state, outputs: outcome.outputs };
+      } else {
+        const outcome = await runAction(this, action, stop, span);
+        result = { status: outcome.state, outputs: outcome.output };
+      }
+      this.setResult(action.name, result);
+      endSpanAs(span, result.status);
+      return result.status;
     } catch (error) {
       span.end(messageOf(error));
       throw error;
@@ -264,98 +314,19 @@ export class RunExecution {
     });
   }
 
-  /** Run every attempt of one action, its events on `span`; returns its final state. */
-  private async attemptAction(action: PlanAction, stop: Cancellation, span: TraceSpan): Promise<TaskRunState> {
-    const prior = this.existing.filter((t) => t.action === action.name).sort((a, b) => a.attempt - b.attempt);
-    const last = prior.at(-1);
-    if (last && isTaskEnded(last.state) && !shouldRetry(action.retries, last.attempt, last.state)) {
-      this.results.set(action.name, { status: last.state, outputs: last.output });
-      return last.state;
-    }
-    if (last && !isTaskEnded(last.state)) {
-      // a restart found it unfinished: re-attach its component, or record it lost (reattach.ts)
-      const resumed = await resumeTaskRun(
-        this.ctx,
-        this.attemptInput(action, last.attempt, last.executor, stop, span),
-        last,
-      );
-      const retry = resumed.retryable !== false && shouldRetry(action.retries, last.attempt, resumed.state);
-      if (stop.stopped || !retry) {
-        this.results.set(action.name, { status: resumed.state, outputs: resumed.output });
-        return resumed.state;
-      }
-    }
-    let attempt = (last?.attempt ?? 0) + 1;
-
-    if (action.if && attempt === 1) {
-      let pass: boolean;
-      try {
-        pass = evaluateCondition(action.if, this.context());
-      } catch (error) {
-        return this.finishAction(action, await this.recordEnded(action, 'errored', `if: ${messageOf(error)}`, span));
-      }
-      if (!pass) {
-        return this.finishAction(
-          action,
-          await this.recordEnded(action, 'skipped', `if: ${action.if.source} was false`, span),
-        );
-      }
-    }
-
-    let outcome: AttemptOutcome | undefined;
-    for (;;) {
-      if (attempt > 1 && !(await stop.sleep(retryDelayMs(action.retries, attempt)))) break;
-      const releaseRun = await this.slots.acquire();
-      const releaseEngine = await this.ctx.slots.acquire();
-      try {
-        outcome = await new TaskAttempt(
-          this.ctx,
-          this.attemptInput(action, attempt, this.executorOf(action), stop, span),
-        ).run();
-      } finally {
-        releaseEngine();
-        releaseRun();
-      }
-      if (stop.stopped || !shouldRetry(action.retries, attempt, outcome.state)) break;
-      attempt += 1;
-    }
-    if (!outcome) {
-      outcome = { state: 'cancelled', output: {}, taskRunId: '' };
-      await this.recordEnded(action, 'cancelled', stop.reason?.message ?? 'cancelled', span, attempt);
-    }
-    this.results.set(action.name, { status: outcome.state, outputs: outcome.output });
-    return outcome.state;
+  private noteFailure(failure: RunFailure | undefined): void {
+    if (failure === undefined) return;
+    if (this.phase === 'finally') this.finallyFailure ??= failure;
+    else this.failure ??= failure;
   }
 
-  /** What an attempt of `action` is given, its event data and env rendered now; `span` is the action's. */
-  private attemptInput(
-    action: PlanAction,
-    attempt: number,
-    executorName: string,
-    stop: Cancellation,
-    span: TraceSpan,
-  ): AttemptInput {
-    return {
-      run: this.run,
-      action,
-      attempt,
-      ...this.prepare(action),
-      workspace: () => this.workspaceOn(executorName),
-      executorName,
-      masker: this.masker,
-      stop,
-      span,
-    };
+  private setResult(name: string, result: ActionResult): void {
+    this.expressions.setResult(name, result);
   }
 
   /** The executor an action runs on: its own, else the workflow's, else the engine's default. */
-  private executorOf(action: PlanAction): string {
+  executorOf(action: PlanAction): string {
     return action.executor ?? this.plan.executor ?? this.ctx.executors.defaultName;
-  }
-
-  private finishAction(action: PlanAction, state: TaskRunState): TaskRunState {
-    this.results.set(action.name, { status: state, outputs: {} });
-    return state;
   }
 
   private async runApproval(stage: PlanStage, span: TraceSpan): Promise<RunFailure | undefined> {
@@ -365,7 +336,7 @@ export class RunExecution {
         ? undefined
         : { state: 'failed', reason: `approval ${stage.name} ${done.state}` };
     }
-    const gate = new ApprovalGate(this.ctx, this.run, stage, this.stop);
+    const gate = new ApprovalGate(this.ctx, this.record, stage, this.stop);
     this.approvals.set(stage.name, gate);
     // after a restart, carry on the gate the previous process left waiting (approval-gate.ts)
     const state = await gate.wait(this.existing.find((t) => t.stage === stage.name));
@@ -380,70 +351,62 @@ export class RunExecution {
     return { state: 'failed', reason: `approval ${stage.name} ${why}` };
   }
 
-  /** Record an action that was never tried because the run stopped before its stage (its span under `stageSpan`). */
-  private async recordUnreached(action: PlanAction, why: string, stageSpan: TraceSpan): Promise<void> {
-    if (this.existing.some((t) => t.action === action.name && isTaskEnded(t.state))) return;
-    const span = this.actionSpan(action, stageSpan);
-    const state = await this.recordEnded(
-      action,
-      this.stop.reason?.kind === 'cancel' ? 'cancelled' : 'skipped',
-      why,
-      span,
-    );
-    endSpanAs(span, state, why);
+  /** Record the actions of a stage that was never started (their spans under `stageSpan`). */
+  private async recordUnreached(
+    stage: PlanStage,
+    state: TaskRunState,
+    stageSpan: TraceSpan,
+    why?: string,
+  ): Promise<void> {
+    const reason = why ?? this.stop.reason?.message ?? 'an earlier stage did not succeed';
+    stageSpan.set({ 'pilotage.reached': false });
+    await Promise.all(stage.actions.map((action) => this.recordUnreachedAction(action, state, reason, stageSpan)));
   }
 
-  /** Record a task run that ended without running (skipped, errored on `if:`, cancelled); its CDEvents on `span`. */
-  private async recordEnded(
+  /** Record an action that was never tried (unless this run already recorded its end). */
+  private async recordUnreachedAction(
     action: PlanAction,
     state: TaskRunState,
     reason: string,
-    span: TraceSpan,
-    attempt = 1,
-  ): Promise<TaskRunState> {
-    const { ctx } = this;
-    const at = ctx.clock();
-    const component = action.component;
-    const created = await ctx.store.taskRuns.create({
-      id: newId(),
-      runId: this.run.id,
-      stage: action.stage,
-      action: action.name,
-      attempt,
-      component: `${component.name}@${component.version}`,
-      executor: this.executorOf(action),
-      tokenHash: null,
-      eventData: null,
-      ...(state === 'skipped' ? { state: 'skipped' as const, reason } : {}),
-      createdAt: at,
-    });
-    if (state === 'skipped') ctx.emit({ kind: 'task', task: created });
-    else await recordTaskMove(ctx, this.run, created, ['pending'], state, { reason, endedAt: at }, span);
-    span.set({ 'pilotage.reason': reason });
-    return state;
+    stageSpan: TraceSpan,
+  ): Promise<void> {
+    const done = this.existing.filter((t) => t.action === action.name && isTaskEnded(t.state)).at(-1);
+    let status = done?.state;
+    if (status === undefined) {
+      const span = this.actionSpan(action, stageSpan);
+      status = await recordEnded(this, action, state, reason, { span });
+      endSpanAs(span, status, reason);
+    }
+    this.setResult(action.name, { status, outputs: action.matrix ? [] : (done?.output ?? {}) });
   }
 
-  private async finish(failure: RunFailure | undefined): Promise<void> {
+  /** What the run ends as: a cancel or timeout first, then the stages' failure, then finally's. */
+  private outcome(): { state: RunState; reason: string | null } {
     const stopped = this.stop.reason;
-    let state: RunState;
-    let reason: string | null;
-    if (stopped?.kind === 'cancel') {
-      state = 'cancelled';
-      reason = stopped.message;
-    } else if (stopped?.kind === 'timeout') {
-      state = 'failed';
-      reason = stopped.message;
-    } else if (failure) {
-      state = failure.state;
-      reason = failure.reason;
-    } else {
-      state = 'succeeded';
-      reason = null;
+    if (stopped?.kind === 'cancel') return { state: 'cancelled', reason: stopped.message };
+    if (stopped?.kind === 'timeout') return { state: 'failed', reason: stopped.message };
+    const failure = this.failure ?? this.finallyFailure;
+    if (failure) return failure;
+    return { state: 'succeeded', reason: null };
+  }
+
+  private async finish(engineFailure?: RunFailure): Promise<void> {
+    let { state, reason } = engineFailure ?? this.outcome();
+    let outputs: JsonObject | undefined;
+    if (this.plan.outputs !== undefined && engineFailure === undefined) {
+      try {
+        outputs = this.masker.json(this.expressions.outputs(this.plan.outputs, this.status()));
+      } catch (error) {
+        // outputs of a run that failed are best effort; a succeeded run must deliver them
+        if (state === 'succeeded') {
+          state = 'errored';
+          reason = `outputs: ${messageOf(error)}`;
+        }
+      }
     }
     const outcome = outcomeOf(state) ?? 'error';
-    await this.moveRun(['running', 'queued'], state, { reason, endedAt: this.ctx.clock() }, (r) =>
-      this.ctx.events.runFinished(r, outcome, reason),
-    );
+    const patch: RunPatch = { reason, endedAt: this.ctx.clock(), ...(outputs === undefined ? {} : { outputs }) };
+    await this.moveRun(['running', 'queued'], state, patch, (r) => this.ctx.events.runFinished(r, outcome, reason));
   }
 
   private async moveRun(
@@ -452,42 +415,25 @@ export class RunExecution {
     patch: RunPatch,
     events: (run: RunRecord) => NewOutboxEvent[],
   ): Promise<void> {
-    const next = await recordRunMove(this.ctx, this.run, from, to, patch, events, this.span);
-    if (!next) throw new Error(`run ${this.run.id} was not in ${from.join('|')} when moving to ${to}`);
-    this.run = next;
+    const next = await recordRunMove(this.ctx, this.record, from, to, patch, events, this.span);
+    if (!next) throw new Error(`run ${this.record.id} was not in ${from.join('|')} when moving to ${to}`);
+    this.record = next;
   }
 
-  private context(): ExpressionContext {
-    const actions: Record<string, { outputs: JsonObject; status: string }> = {};
-    for (const [name, result] of this.results) actions[name] = { outputs: result.outputs, status: result.status };
-    return {
-      inputs: this.inputs,
-      actions,
-      run: { id: this.run.id, number: this.run.number, workflow: this.run.workflow },
-      env: this.workflowEnv,
-      secrets: this.secrets,
-    };
+  /** `run.status` now (see `RunStatus`). */
+  private status(): RunStatus {
+    const { state } = this.outcome();
+    if (state === 'succeeded') return this.phase === 'finally' ? 'succeeded' : 'running';
+    return state as RunStatus;
+  }
+
+  /** The expression context now (with `matrix` for a combination's task run). */
+  context(matrix?: Combination): ExpressionContext {
+    return this.expressions.context(this.status(), matrix);
   }
 
   /** The action's event data and env, rendered now (after the actions it reads have ended). */
-  private prepare(action: PlanAction): { eventData: JsonValue | Error; env: Record<string, string> } {
-    try {
-      const context = this.context();
-      return {
-        eventData: renderTemplate(action.with, context),
-        env: { ...this.workflowEnv, ...this.renderEnv(action.env, context) },
-      };
-    } catch (error) {
-      return { eventData: error instanceof Error ? error : new Error(String(error)), env: {} };
-    }
-  }
-
-  private renderEnv(env: Readonly<Record<string, Template>>, ctx: ExpressionContext): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [name, template] of Object.entries(env)) {
-      const value = renderTemplate(template, ctx);
-      out[name] = typeof value === 'string' ? value : JSON.stringify(value);
-    }
-    return out;
+  prepare(action: PlanAction, matrix?: Combination): { eventData: JsonValue | Error; env: Record<string, string> } {
+    return this.expressions.prepare(action, this.status(), matrix);
   }
 }

@@ -13,7 +13,7 @@ import type { ContractSession } from '../protocol/session.js';
 import { hashToken } from '../protocol/tokens.js';
 import type { AcceptedStep, ContractListener, ContractStep, ResultBody, SessionOptions } from '../protocol/types.js';
 import { decideVerdict } from '../protocol/verdict.js';
-import type { RunRecord, TaskRunPatch, TaskRunRecord } from '../store/types.js';
+import type { MatrixPlace, RunRecord, TaskRunPatch, TaskRunRecord } from '../store/types.js';
 import type { Cancellation, StopReason } from './cancellation.js';
 import type { EngineContext } from './engine-context.js';
 import { LogBuffer } from './log-buffer.js';
@@ -60,6 +60,8 @@ export interface AttemptInput {
   readonly stop: Cancellation;
   /** the action's span (secrets masked): the attempt's span is its child */
   readonly span: TraceSpan;
+  /** its combination, when the action has a matrix (recorded on the task run) */
+  readonly matrix?: MatrixPlace;
 }
 
 /**
@@ -144,6 +146,7 @@ export class TaskAttempt implements ContractListener {
       tokenHash: hashToken(token),
       eventData: masked,
       ...(sealed === undefined ? {} : { sealedEventData: sealed }),
+      ...(input.matrix ? { matrix: input.matrix } : {}),
       createdAt: ctx.clock(),
     });
     this.logs = new LogBuffer(ctx.store.logs, this.task.id);

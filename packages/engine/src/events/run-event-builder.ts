@@ -10,6 +10,7 @@ import {
   toOutboxEvent,
 } from './builders.js';
 import { completeComponentEvent } from './component-event.js';
+import { parentLink } from './links.js';
 
 /** Event ids a run's later events link to. */
 interface RunChain {
@@ -51,9 +52,17 @@ export function createRunEventBuilder(engineUrl: string): RunEventBuilder {
   return {
     runQueued(run) {
       const triggerEventId = run.trigger.kind === 'cdevent' ? run.trigger.by : undefined;
+      // a child run (`uses:`) links to the `taskrun.started` of the action that called it
+      const callerEventId = run.parent
+        ? chains.get(run.parent.runId)?.taskStarted.get(run.parent.taskRunId)
+        : undefined;
       return emit(
         run.id,
-        buildPipelineRunQueued({ ...base(run, run.createdAt), ...(triggerEventId ? { triggerEventId } : {}) }),
+        buildPipelineRunQueued({
+          ...base(run, run.createdAt),
+          ...(triggerEventId ? { triggerEventId } : {}),
+          ...(callerEventId ? { links: [parentLink(callerEventId)] } : {}),
+        }),
       );
     },
     runStarted(run) {

@@ -3,10 +3,11 @@
  * `plan/` never touches the file system).
  */
 import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { PlanError, type Issue } from '../domain/issue.js';
 import { compileWorkflow } from '../plan/compile-workflow.js';
-import { isPathRef, type ComponentResolver } from '../plan/component-resolver.js';
+import { checkNoCycle } from '../plan/compile-uses.js';
+import { isPathRef, type CalledWorkflow, type ComponentResolver } from '../plan/component-resolver.js';
 import { didYouMean } from '../plan/did-you-mean.js';
 import { asArray, asRecord, asString } from '../plan/json-access.js';
 import { parseComponent } from '../plan/parse-component.js';
@@ -24,11 +25,36 @@ export type ComponentRegistry = (ref: string) => ResolvedComponent | undefined;
 /**
  * A resolver that reads component files: a path reference is taken relative to the workflow
  * file (a folder means its `component.yaml`); a `name@version` reference goes to `registry`.
- * Each file is read and compiled once per resolver (errors too).
+ * Each file is read and compiled once per resolver (errors too). Workflows an action `uses:`
+ * are read the same way, relative to the calling file; stored workflows (`deploy@3`) need a
+ * server.
  */
 export function createFileResolver(registry?: ComponentRegistry): ComponentResolver {
   const cache = new Map<string, { component?: ResolvedComponent; error?: unknown }>();
+  const workflows = new Map<string, { plan?: Plan; error?: unknown }>();
   return {
+    resolveWorkflow(ref: string, fromFile: string, chain: readonly string[]): CalledWorkflow {
+      if (!isPathRef(ref)) {
+        throw new Error(
+          `"${ref}" names a workflow stored on a server: run with --server (or PILOTAGE_SERVER), or give a path to its workflow file such as ./${ref.split('@')[0] ?? ref}.yaml`,
+        );
+      }
+      const key = resolve(isAbsolute(ref) ? ref : join(dirname(fromFile), ref));
+      checkNoCycle(key, chain, (k) => relative(dirname(chain[0] ?? k), k) || basename(k));
+      let entry = workflows.get(key);
+      if (entry === undefined) {
+        try {
+          const text = readText(key);
+          entry = { plan: compileWorkflow(text, key, this, parseSource(text, key), [...chain, key]) };
+        } catch (error) {
+          entry = { error };
+        }
+        // a failure may depend on the chain (a cycle further down): only successes are kept
+        if (entry.plan !== undefined) workflows.set(key, entry);
+      }
+      if (entry.plan === undefined) throw entry.error;
+      return { key, plan: entry.plan };
+    },
     resolve(ref: string, fromFile: string): ResolvedComponent {
       if (!isPathRef(ref)) {
         const found = registry?.(ref);

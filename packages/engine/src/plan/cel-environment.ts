@@ -1,4 +1,31 @@
 import { Environment, type EnvironmentOptions } from '@marcbachmann/cel-js';
+import type { RunStatus } from './types.js';
+
+/** The status functions an action's `if:` may call (and nothing else may). */
+export const STATUS_FUNCTIONS = ['success', 'failure', 'cancelled', 'always'] as const;
+
+// The run status the status functions answer for. CEL evaluation here is synchronous (no async
+// function is registered), so setting it around one evaluation (`withRunStatus`) cannot leak into
+// another; outside one it is undefined and the functions throw.
+let currentStatus: RunStatus | undefined;
+
+/** Evaluate `fn` with the status functions answering for `status`. */
+export function withRunStatus<T>(status: RunStatus | undefined, fn: () => T): T {
+  const outer = currentStatus;
+  currentStatus = status;
+  try {
+    return fn();
+  } finally {
+    currentStatus = outer;
+  }
+}
+
+function statusIs(...states: readonly RunStatus[]): () => boolean {
+  return () => {
+    if (currentStatus === undefined) throw new Error('status functions can only be used in an action’s if:');
+    return states.includes(currentStatus);
+  };
+}
 
 /**
  * The size limits of one expression (documented in docs/workflows.md). Checking and evaluating
@@ -20,8 +47,9 @@ export const EXPRESSION_LIMITS = {
  * JSON), optional chaining (`inputs.?ref.orValue("main")`) is on, `EXPRESSION_LIMITS` apply,
  * and `replace` of the CEL strings extension is added (the library has `split`, `trim`,
  * `lowerAscii`, `upperAscii` but not `replace`, which CI expressions need:
- * `payload.ref.replace("refs/heads/", "")`). Load-time checking and run-time evaluation both
- * use it, so they agree on what exists.
+ * `payload.ref.replace("refs/heads/", "")`). The status functions of `if:` (`success()`,
+ * `failure()`, `cancelled()`, `always()`) read the run status set by `withRunStatus`. Load-time
+ * checking and run-time evaluation both use it, so they agree on what exists.
  */
 export function newCelEnvironment(options: EnvironmentOptions = {}): Environment {
   return new Environment({
@@ -29,9 +57,14 @@ export function newCelEnvironment(options: EnvironmentOptions = {}): Environment
     enableOptionalTypes: true,
     limits: EXPRESSION_LIMITS,
     ...options,
-  }).registerFunction('string.replace(string, string): string', (text: string, from: string, to: string) =>
-    text.replaceAll(from, to),
-  );
+  })
+    .registerFunction('string.replace(string, string): string', (text: string, from: string, to: string) =>
+      text.replaceAll(from, to),
+    )
+    .registerFunction('success(): bool', statusIs('running', 'succeeded'))
+    .registerFunction('failure(): bool', statusIs('failed', 'errored'))
+    .registerFunction('cancelled(): bool', statusIs('cancelled'))
+    .registerFunction('always(): bool', () => true);
 }
 
 /** A CEL type string (`string`, `list<int>`, `map<string, dyn>`), or an object of named fields. */

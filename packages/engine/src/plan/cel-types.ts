@@ -65,6 +65,11 @@ export function celFields(fields: Readonly<Record<string, unknown>>): Record<str
   return out;
 }
 
+/** The CEL type of a set of JSON values: `string`, `int` or `bool` when all are, else `dyn`. */
+export function celTypeOfValues(values: readonly unknown[]): string {
+  return values.length === 0 ? 'dyn' : literalType(values);
+}
+
 function literalType(values: readonly unknown[]): string {
   if (values.every((v) => typeof v === 'string')) return 'string';
   if (values.every((v) => Number.isInteger(v))) return 'int';

@@ -3,7 +3,11 @@ import { PlanError } from '../domain/issue.js';
 import type { RetryPolicy } from '../domain/retry.js';
 import type { JsonValue } from '../domain/vocabulary.js';
 import { isPathRef, isRegistryRef, type ComponentResolver } from './component-resolver.js';
-import type { ExpressionCompiler, ScopedChecker } from './expression-compiler.js';
+import { compileCache } from './compile-cache.js';
+import { compileMatrix } from './compile-matrix.js';
+import type { ActionCall } from './compile-uses.js';
+import { forAction, type ExpressionChecker } from './expression-check.js';
+import type { ExpressionCompiler } from './expression-compiler.js';
 import { hasExpression } from './expression-text.js';
 import type { FieldPath } from './field-path.js';
 import type { IssueList } from './issue-list.js';
@@ -40,7 +44,7 @@ export function actionComponent(
   if (action.component === undefined && action.run === undefined) {
     issues.at(
       path,
-      'missing "component" (a registered component or a path to a component.yaml) or "run" (a shell script)',
+      'missing "component" (a registered component or a path to a component.yaml), "run" (a shell script) or "uses" (a reusable workflow)',
     );
     return undefined;
   }
@@ -99,25 +103,51 @@ export function actionComponent(
 export interface ActionContext {
   readonly issues: IssueList;
   readonly expressions: ExpressionCompiler;
-  readonly checker: ScopedChecker;
+  /** the stage's scope; the action's expressions are checked in it, bound to the action */
+  readonly checker: ExpressionChecker;
   readonly stage: string;
   /** declaration order of every action, to list `needs` in file order */
   readonly order: ReadonlyMap<string, number>;
   /** the workflow's `passEnv` (each action inherits it) */
   readonly passEnv: readonly string[];
+  /** the workflow's `failFast`, the default of a matrix's */
+  readonly failFast: boolean;
+  /** the workflow's env reads secrets (a cache key derived from the env would hash them) */
+  readonly envReadsSecrets: boolean;
+  /** the workflow the action calls, when it `uses:` one */
+  readonly call?: ActionCall;
 }
 
-/** Compile one action whose component is known: templates, condition, timeout, retries. */
+/**
+ * Compile one action whose component (or called workflow) is known: matrix, templates,
+ * condition, timeout, retries, cache.
+ */
 export function compileAction(
   action: JsonRecord,
   path: FieldPath,
   component: ResolvedComponent,
   ctx: ActionContext,
 ): PlanAction {
-  const { expressions, checker, issues } = ctx;
+  const { expressions, issues } = ctx;
+  const name = asString(action.name) ?? '';
+  const matrix =
+    action.matrix === undefined
+      ? undefined
+      : compileMatrix(action.matrix, [...path, 'matrix'], {
+          issues,
+          expressions,
+          checker: forAction(ctx.checker, name),
+          failFast: ctx.failFast,
+        });
+  // the action's own expressions also read its combination as `matrix.<key>`
+  const checker = forAction(
+    action.matrix === undefined ? ctx.checker : ctx.checker.withMatrix(matrix?.declaration ?? 'map<string, dyn>'),
+    name,
+  );
   const withValue: JsonValue = action.with === undefined ? {} : action.with;
   const data = expressions.template(withValue, [...path, 'with'], checker);
-  const needs = new Set(data.needs);
+  const needs = new Set([...(matrix?.needs ?? []), ...data.needs]);
+  let readsSecrets = ctx.envReadsSecrets || data.readsSecrets;
   if (component.inputs !== undefined && data.template.kind !== 'expression') {
     const label = `${component.name}@${component.version}`;
     for (const problem of literalProblems(withValue, component)) {
@@ -137,23 +167,33 @@ export function compileAction(
     if (text === undefined) continue;
     const compiled = expressions.template(text, [...path, 'env', key], checker);
     for (const need of compiled.needs) needs.add(need);
+    readsSecrets ||= compiled.readsSecrets;
     env[key] = compiled.template;
   }
+  const cache = compileCache(action.cache, [...path, 'cache'], { issues, expressions, checker, readsSecrets });
+  for (const need of cache?.needs ?? []) needs.add(need);
   const strict = asBoolean(action.strict);
   const passEnv = [...new Set([...ctx.passEnv, ...asStrings(action.passEnv)])];
+  const called = ctx.call?.called.plan;
   return compact({
-    name: asString(action.name) ?? '',
+    name,
     stage: ctx.stage,
     component: strict === undefined || strict === component.strict ? component : { ...component, strict },
     with: data.template,
     if: condition?.expr,
     timeoutMs:
-      timeoutMs(action.timeout, [...path, 'timeout'], issues) ?? component.timeoutMs ?? PLAN_DEFAULTS.actionTimeoutMs,
+      timeoutMs(action.timeout, [...path, 'timeout'], issues) ??
+      (called ? (called.timeoutMs ?? PLAN_DEFAULTS.callTimeoutMs) : component.timeoutMs) ??
+      PLAN_DEFAULTS.actionTimeoutMs,
     retries: retryPolicy(action.retries, [...path, 'retries'], issues),
     env,
-    passEnv: passEnv.length > 0 ? passEnv : undefined,
+    passEnv: passEnv.length > 0 && ctx.call === undefined ? passEnv : undefined,
     executor: asString(action.executor),
     needs: [...needs].sort((a, b) => (ctx.order.get(a) ?? 0) - (ctx.order.get(b) ?? 0)),
+    statusCheck: condition?.readsStatus === true ? (true as const) : undefined,
+    matrix: matrix?.matrix,
+    uses: ctx.call ? { ref: ctx.call.ref, key: ctx.call.called.key } : undefined,
+    cache: cache?.cache,
   });
 }
 

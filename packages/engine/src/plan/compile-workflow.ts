@@ -3,10 +3,12 @@ import type { JsonSchema } from '../domain/vocabulary.js';
 import { celEnvironmentFor, type CelDeclaration } from './cel-environment.js';
 import { celFields, closedFields } from './cel-types.js';
 import { actionComponent, compileAction } from './compile-action.js';
+import { compileGroup, compileRunOutputs, maxParallel } from './compile-run-options.js';
 import { compileTriggers } from './compile-triggers.js';
+import { actionWorkflow, type ActionCall } from './compile-uses.js';
 import type { ComponentResolver } from './component-resolver.js';
 import { closestMatch } from './did-you-mean.js';
-import { ExpressionChecker, forAction, type ActionInfo, type ExpressionScope } from './expression-check.js';
+import { ExpressionChecker, type ActionInfo, type ExpressionScope } from './expression-check.js';
 import { ExpressionCompiler } from './expression-compiler.js';
 import type { FieldPath } from './field-path.js';
 import { formatPath } from './field-path.js';
@@ -40,16 +42,19 @@ import { workflowJsonSchema } from './workflow-schema.js';
 /**
  * Compile the text of a `workflow.yaml` (YAML or JSON) into a validated, frozen Plan.
  * `file` names the file in messages and expression positions; components are found through
- * `resolver`. Throws PlanError listing every issue of the file (and of the component files it
- * uses): syntax, schema, names, references, expressions, and `with:` values the component's
- * inputs schema rejects. Pure apart from what the resolver does. `parsed` is `parseSource(text,
- * file)` when the caller has it already (it is not changed).
+ * `resolver`, and so are the workflows its actions `uses:` (`chain`: the keys of the workflows
+ * calling this one and its own last, to refuse cycles; by default its absolute path). Throws
+ * PlanError listing every issue of the file (and of the component and workflow files it uses):
+ * syntax, schema, names, references, expressions, and `with:` values the component's inputs
+ * schema rejects. Pure apart from what the resolver does. `parsed` is `parseSource(text, file)`
+ * when the caller has it already (it is not changed).
  */
 export function compileWorkflow(
   text: string,
   file: string,
   resolver: ComponentResolver,
   parsed: ParsedSource = parseSource(text, file),
+  chain: readonly string[] = [resolve(file)],
 ): Plan {
   const { value, source, issues: readIssues } = parsed;
   const issues = new IssueList(source);
@@ -57,35 +62,43 @@ export function compileWorkflow(
   if (value === undefined) issues.throwIfAny();
   if (value === null) issues.at([], 'the file is empty: expected a workflow (apiVersion, kind, name, stages)');
   else checkSchema(value, workflowJsonSchema, issues.reporter());
-  const plan = new WorkflowCompiler(issues, resolver).compile(asRecord(value) ?? {});
+  const plan = new WorkflowCompiler(issues, resolver, chain).compile(asRecord(value) ?? {});
   issues.throwIfAny();
   return deepFreeze(plan);
 }
 
-/** An action found in the first pass, with its component when it resolved. */
+/** An action found in the first pass, with its component (or called workflow) when it resolved. */
 interface ActionEntry {
   readonly record: JsonRecord;
   readonly path: FieldPath;
   readonly component?: ResolvedComponent;
+  readonly call?: ActionCall;
 }
 
 interface StageEntry {
   readonly record: JsonRecord;
+  /** its place among all stages: `stages` first, then `finally` */
   readonly index: number;
+  /** where it is written: `['stages', 1]`, `['finally', 0]` */
+  readonly path: FieldPath;
   readonly name: string;
   readonly approval: boolean;
+  readonly finally: boolean;
   readonly actions: ActionEntry[];
 }
 
 const UNRESOLVED: ResolvedComponent = { name: 'unresolved', version: '0.0.0', strict: false, env: {}, volumes: [] };
-const RUN_DECLARATION = { id: 'string', number: 'int', workflow: 'string' };
+const RUN_DECLARATION = { id: 'string', number: 'int', workflow: 'string', status: 'string' };
 
 class WorkflowCompiler {
   readonly #expressions: ExpressionCompiler;
+  readonly #stageNames = new Map<string, string>();
+  readonly #actionNames = new Map<string, string>();
 
   constructor(
     private readonly issues: IssueList,
     private readonly resolver: ComponentResolver,
+    private readonly chain: readonly string[],
   ) {
     this.#expressions = new ExpressionCompiler(issues);
   }
@@ -96,7 +109,7 @@ class WorkflowCompiler {
     const inputsDeclaration = inputFields ? celFields(inputFields) : 'map<string, dyn>';
     const base = { inputs: inputsDeclaration, run: RUN_DECLARATION, secrets: 'map<string, string>' };
     const envScope = new ExpressionChecker({ declarations: base, ...(inputFields ? { inputFields } : {}) });
-    const env = this.envTemplates(doc.env, ['env'], envScope);
+    const { env, readsSecrets: envReadsSecrets } = this.envTemplates(doc.env, ['env'], envScope);
     const triggers = compileTriggers(
       doc.triggers,
       this.issues,
@@ -105,7 +118,9 @@ class WorkflowCompiler {
       requiredWithoutDefault(inputs),
     );
     const passEnv = asStrings(doc.passEnv);
-    const stageEntries = this.collectStages(doc.stages);
+    const mainEntries = this.collectStages(doc.stages, 'stages', 0);
+    const finallyEntries = this.collectStages(doc.finally, 'finally', mainEntries.length);
+    const stageEntries = [...mainEntries, ...finallyEntries];
     const infos = actionInfos(stageEntries);
     const order = new Map([...infos.keys()].map((name, index) => [name, index]));
     // every stage declares all actions (the reference check keeps each to earlier stages), so
@@ -118,14 +133,23 @@ class WorkflowCompiler {
       secrets: 'map<string, string>',
     };
     const stageEnv = celEnvironmentFor(declarations);
-    const stages = stageEntries.map((stage) => {
-      const scope: ExpressionScope = {
-        declarations,
-        ...(inputFields ? { inputFields } : {}),
-        actions: { all: infos, stageIndex: stage.index, stage: stage.name },
-      };
-      return this.compileStage(stage, new ExpressionChecker(scope, stageEnv), order, passEnv);
+    // finally stages come after every stage: the ordinary rule lets them read every action
+    const scopeAt = (stageIndex: number, stage: string): ExpressionScope => ({
+      declarations,
+      ...(inputFields ? { inputFields } : {}),
+      actions: { all: infos, stageIndex, stage },
+      statusFunctions: true,
     });
+    const failFast = asBoolean(doc.failFast) ?? false;
+    const stages = stageEntries.map((stage) =>
+      this.compileStage(stage, new ExpressionChecker(scopeAt(stage.index, stage.name), stageEnv), order, {
+        failFast,
+        envReadsSecrets,
+        passEnv,
+      }),
+    );
+    const outputsScope = { ...scopeAt(stageEntries.length, ''), statusFunctions: false };
+    const outputs = compileRunOutputs(doc.outputs, this.#expressions, new ExpressionChecker(outputsScope, stageEnv));
     const version = doc.version === undefined ? undefined : this.versionText(doc.version);
     const executor = asString(doc.executor);
     return compact({
@@ -136,13 +160,18 @@ class WorkflowCompiler {
       inputs,
       env,
       passEnv: passEnv.length > 0 ? passEnv : undefined,
-      stages,
+      stages: stages.slice(0, mainEntries.length),
       triggers,
-      failFast: asBoolean(doc.failFast) ?? false,
+      failFast,
       timeoutMs: timeoutMs(doc.timeout, ['timeout'], this.issues),
-      concurrency: asNumber(doc.concurrency) ?? PLAN_DEFAULTS.concurrency,
+      concurrency: maxParallel(doc, this.issues),
       maxRuns: asNumber(doc.maxRuns),
       executor: executor === 'auto' ? undefined : executor,
+      finally: finallyEntries.length > 0 ? stages.slice(mainEntries.length) : undefined,
+      finallyTimeoutMs: timeoutMs(doc.finallyTimeout, ['finallyTimeout'], this.issues),
+      outputs,
+      group: compileGroup(doc.concurrency, this.#expressions, inputFields),
+      workflows: calledWorkflows(stageEntries),
     });
   }
 
@@ -166,32 +195,42 @@ class WorkflowCompiler {
     return span === undefined ? scalarString(value) : this.issues.source.text.slice(span.start, span.end);
   }
 
+  /** The workflow's `env:` templates, and whether any reads secrets. */
   private envTemplates(
     value: Json,
     path: FieldPath,
     checker: { check: ExpressionChecker['check'] },
-  ): Record<string, Template> {
+  ): { env: Record<string, Template>; readsSecrets: boolean } {
     const env: Record<string, Template> = {};
+    let readsSecrets = false;
     for (const [key, item] of Object.entries(asRecord(value) ?? {})) {
       const text = scalarString(item);
       if (text === undefined) continue;
-      env[key] = this.#expressions.template(text, [...path, key], checker).template;
+      const compiled = this.#expressions.template(text, [...path, key], checker);
+      env[key] = compiled.template;
+      readsSecrets ||= compiled.readsSecrets;
     }
-    return env;
+    return { env, readsSecrets };
   }
 
-  /** First pass: names, stage kinds, and components (their outputs type later expressions). */
-  private collectStages(value: Json): StageEntry[] {
+  /**
+   * First pass over `stages` or `finally`: names, stage kinds, and components or called
+   * workflows (their outputs type later expressions). `first` is the index of the first stage
+   * among all stages.
+   */
+  private collectStages(value: Json, key: 'stages' | 'finally', first: number): StageEntry[] {
     const stages: StageEntry[] = [];
-    const stageNames = new Map<string, string>();
-    const actionNames = new Map<string, string>();
+    const isFinally = key === 'finally';
     for (const [index, item] of (asArray(value) ?? []).entries()) {
       const record = asRecord(item);
       if (record === undefined) continue;
-      const path = ['stages', index];
+      const path = [key, index];
       const name = asString(record.name) ?? '';
-      this.unique(stageNames, name, [...path, 'name'], 'stage');
+      this.unique(this.#stageNames, name, [...path, 'name'], 'stage');
       const approval = record.type === 'approval';
+      if (approval && isFinally) {
+        this.issues.at([...path, 'type'], 'a finally stage cannot be an approval: it must end on its own');
+      }
       const actionList = asArray(record.actions);
       if (approval && record.actions !== undefined) {
         this.issues.at(
@@ -223,13 +262,22 @@ class WorkflowCompiler {
         const action = asRecord(actionItem);
         if (action === undefined) continue;
         const actionPath = [...path, 'actions', actionIndex];
-        this.unique(actionNames, asString(action.name) ?? '', [...actionPath, 'name'], 'action');
+        this.unique(this.#actionNames, asString(action.name) ?? '', [...actionPath, 'name'], 'action');
+        if (action.uses !== undefined) {
+          const call = actionWorkflow(action, actionPath, this.issues, this.resolver, this.chain);
+          actions.push(
+            call
+              ? { record: action, path: actionPath, component: call.component, call }
+              : { record: action, path: actionPath },
+          );
+          continue;
+        }
         const component = actionComponent(action, actionPath, this.issues, this.resolver);
         actions.push(
           component ? { record: action, path: actionPath, component } : { record: action, path: actionPath },
         );
       }
-      stages.push({ record, index, name, approval, actions });
+      stages.push({ record, index: first + index, path, name, approval, finally: isFinally, actions });
     }
     return stages;
   }
@@ -251,7 +299,7 @@ class WorkflowCompiler {
     stage: StageEntry,
     checker: ExpressionChecker,
     order: ReadonlyMap<string, number>,
-    passEnv: readonly string[],
+    workflow: { readonly failFast: boolean; readonly envReadsSecrets: boolean; readonly passEnv: readonly string[] },
   ): PlanStage {
     if (stage.approval) {
       return {
@@ -259,20 +307,19 @@ class WorkflowCompiler {
         type: 'approval',
         actions: [],
         approvalTimeoutMs:
-          timeoutMs(stage.record.timeout, ['stages', stage.index, 'timeout'], this.issues) ??
-          PLAN_DEFAULTS.approvalTimeoutMs,
+          timeoutMs(stage.record.timeout, [...stage.path, 'timeout'], this.issues) ?? PLAN_DEFAULTS.approvalTimeoutMs,
       };
     }
     const actions: PlanAction[] = [];
     for (const entry of stage.actions) {
-      const name = asString(entry.record.name) ?? '';
       const ctx = {
         issues: this.issues,
         expressions: this.#expressions,
-        checker: forAction(checker, name),
+        checker,
         stage: stage.name,
         order,
-        passEnv,
+        ...workflow,
+        ...(entry.call ? { call: entry.call } : {}),
       };
       // an action whose component did not resolve is still checked, to report all its issues at once
       actions.push(compileAction(entry.record, entry.path, entry.component ?? UNRESOLVED, ctx));
@@ -288,12 +335,18 @@ function actionInfos(stages: readonly StageEntry[]): Map<string, ActionInfo> {
       const name = asString(action.record.name);
       if (name === undefined || infos.has(name)) continue;
       const component = action.component;
-      const outputFields = closedFields(component?.outputs);
+      // a called workflow's outputs are the ones it declares
+      const called = action.call?.called.plan;
+      const outputFields = called
+        ? Object.fromEntries(Object.keys(called.outputs ?? {}).map((key) => [key, {}]))
+        : closedFields(component?.outputs);
       infos.set(name, {
         stage: stage.name,
         stageIndex: stage.index,
         component: component ? `${component.name}@${component.version}` : 'unresolved component',
         ...(outputFields ? { outputFields } : {}),
+        ...(action.record.matrix === undefined ? {} : { matrix: true }),
+        ...(stage.finally ? { finally: true } : {}),
       });
     }
   }
@@ -313,14 +366,29 @@ function requiredWithoutDefault(schema: JsonSchema | undefined): string[] {
   );
 }
 
-/** The CEL declaration of `actions`: every action of the workflow, by name. */
+/**
+ * The CEL declaration of `actions`: every action of the workflow, by name (the reference check
+ * keeps each expression to earlier stages). A matrix action's outputs are a list of objects.
+ */
 function actionsDeclaration(infos: ReadonlyMap<string, ActionInfo>): Record<string, CelDeclaration> {
   const declaration: Record<string, CelDeclaration> = {};
   for (const [name, info] of infos) {
-    declaration[name] = {
-      outputs: info.outputFields ? celFields(info.outputFields) : 'map<string, dyn>',
-      status: 'string',
-    };
+    const outputs = info.outputFields ? celFields(info.outputFields) : 'map<string, dyn>';
+    declaration[name] = { outputs: info.matrix ? 'list<map<string, dyn>>' : outputs, status: 'string' };
   }
   return declaration;
+}
+
+/** The plans the actions call, and the ones those call, in one flat map (absent: none). */
+function calledWorkflows(stages: readonly StageEntry[]): Record<string, Plan> | undefined {
+  const workflows: Record<string, Plan> = {};
+  for (const stage of stages) {
+    for (const { call } of stage.actions) {
+      if (call === undefined) continue;
+      const { workflows: nested, ...plan } = call.called.plan;
+      Object.assign(workflows, nested);
+      workflows[call.called.key] = plan;
+    }
+  }
+  return Object.keys(workflows).length > 0 ? workflows : undefined;
 }

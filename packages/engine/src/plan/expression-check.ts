@@ -1,5 +1,10 @@
 import { ParseError, type ASTNode } from '@marcbachmann/cel-js';
-import { celEnvironmentFor, type CelDeclaration, type CheckingEnvironment } from './cel-environment.js';
+import {
+  celEnvironmentFor,
+  STATUS_FUNCTIONS,
+  type CelDeclaration,
+  type CheckingEnvironment,
+} from './cel-environment.js';
 import { didYouMean } from './did-you-mean.js';
 
 /** What an earlier (or later) action looks like to expressions. */
@@ -10,6 +15,10 @@ export interface ActionInfo {
   readonly component: string;
   /** its declared outputs when the outputs schema is closed (see `closedFields`) */
   readonly outputFields?: Readonly<Record<string, unknown>>;
+  /** a matrix action: its outputs are a list, one object per combination */
+  readonly matrix?: boolean;
+  /** it is in a finally stage */
+  readonly finally?: boolean;
 }
 
 /** The names an expression may read in one place of a file, and their CEL declarations. */
@@ -24,6 +33,10 @@ export interface ExpressionScope {
     readonly stageIndex: number;
     readonly stage: string;
   };
+  /** conditions here may call the status functions (`success()`…): an action's `if:` */
+  readonly statusFunctions?: boolean;
+  /** the keys of a matrix action's combinations, when known: reading another is an error */
+  readonly matrixKeys?: readonly string[];
 }
 
 /** A problem in an expression, at an offset of its CEL source. */
@@ -39,6 +52,10 @@ export interface ExpressionCheck {
   readonly needs: ReadonlySet<string>;
   /** the CEL type of its value, when it is valid */
   readonly type?: string;
+  /** it calls a status function (`success()`, `failure()`, `cancelled()`, `always()`) */
+  readonly readsStatus?: boolean;
+  /** it reads `secrets` */
+  readonly readsSecrets?: boolean;
 }
 
 const MEMBER_OPS = new Set(['.', '.?', '[]', '[?]']);
@@ -65,6 +82,18 @@ export class ExpressionChecker {
   }
 
   /**
+   * The checker of a matrix action: this scope, with `matrix` declared as `declaration` (key →
+   * type, whose keys are then the only ones it may read; or an open type).
+   */
+  withMatrix(declaration: string | Readonly<Record<string, string>>): ExpressionChecker {
+    return new ExpressionChecker({
+      ...this.#scope,
+      declarations: { ...this.#scope.declarations, matrix: declaration },
+      ...(typeof declaration === 'string' ? {} : { matrixKeys: Object.keys(declaration) }),
+    });
+  }
+
+  /**
    * Check `source`; with `condition`, its type must be `bool` (or `dyn`, checked at run time).
    * `self` names the action the expression belongs to (reading it is a cycle).
    */
@@ -80,9 +109,13 @@ export class ExpressionChecker {
           : (limitMessage(error.summary) ?? error.summary.replace(/\bEOF\b/, 'the end'));
       return failed(error.range?.start ?? 0, `invalid expression: ${summary}`);
     }
-    const walk = new ReferenceWalk(this.#scope, source, self);
+    const walk = new ReferenceWalk(this.#scope, source, self, condition && this.#scope.statusFunctions === true);
     walk.visit(parsed.ast);
-    if (walk.problems.length > 0) return { problems: walk.problems, needs: walk.needs };
+    const reads = {
+      ...(walk.readsStatus ? { readsStatus: true } : {}),
+      ...(walk.readsSecrets ? { readsSecrets: true } : {}),
+    };
+    if (walk.problems.length > 0) return { problems: walk.problems, needs: walk.needs, ...reads };
     const result = parsed.check();
     if (!result.valid) {
       const error = result.error;
@@ -104,9 +137,10 @@ export class ExpressionChecker {
       return {
         problems: [{ offset: 0, message: `expected a condition (bool), but the expression is ${type}` }],
         needs: walk.needs,
+        ...reads,
       };
     }
-    return { problems: [], needs: walk.needs, type };
+    return { problems: [], needs: walk.needs, type, ...reads };
   }
 }
 
@@ -151,11 +185,14 @@ interface Segment {
 class ReferenceWalk {
   readonly problems: ExpressionProblem[] = [];
   readonly needs = new Set<string>();
+  readsStatus = false;
+  readsSecrets = false;
 
   constructor(
     private readonly scope: ExpressionScope,
     private readonly source: string,
     private readonly self: string | undefined,
+    private readonly statusAllowed: boolean,
   ) {}
 
   visit(node: unknown): void {
@@ -168,15 +205,29 @@ class ReferenceWalk {
       const { base, segments } = chainOf(node);
       if (base.op === 'id' && base.args === 'actions' && this.scope.actions) this.actionChain(segments);
       else if (base.op === 'id' && base.args === 'inputs' && this.scope.inputFields) this.inputChain(segments);
+      else if (base.op === 'id' && base.args === 'matrix' && this.scope.matrixKeys) this.matrixChain(segments);
       else this.visit(base);
       for (const segment of segments) if (segment.computed) this.visit(segment.computed);
       return;
     }
     if (node.op === 'id') {
       if (node.args === 'actions') this.needAll();
+      if (node.args === 'secrets') this.readsSecrets = true;
       return;
     }
+    if (node.op === 'call') this.statusCall(node);
     this.visit(node.args);
+  }
+
+  private statusCall(node: ASTNode): void {
+    const [name, args] = node.args as [unknown, unknown];
+    if (!(STATUS_FUNCTIONS as readonly unknown[]).includes(name) || !Array.isArray(args) || args.length > 0) return;
+    this.readsStatus = true;
+    if (this.statusAllowed) return;
+    this.problems.push({
+      offset: node.start,
+      message: `${String(name)}() is a status function: it can only be used in an action's if:`,
+    });
   }
 
   private actionChain(segments: readonly Segment[]): void {
@@ -210,7 +261,9 @@ class ReferenceWalk {
     } else if (info.stageIndex > actions.stageIndex) {
       problem(
         first.offset,
-        `action "${name}" is in a later stage "${info.stage}"; an action can only read actions of earlier stages`,
+        info.finally
+          ? `action "${name}" is in the finally stage "${info.stage}", which runs after every other stage; only later finally stages can read it`
+          : `action "${name}" is in a later stage "${info.stage}"; an action can only read actions of earlier stages`,
       );
     } else {
       this.needs.add(name);
@@ -228,7 +281,15 @@ class ReferenceWalk {
       });
       return;
     }
-    const output = segments[2];
+    if (info.matrix && field.key === 'outputs' && segments[2]?.key !== undefined) {
+      this.problems.push({
+        offset: segments[2].offset,
+        message: `action "${name}" has a matrix: its outputs are a list, one per combination; read actions.${name}.outputs[0].${segments[2].key}, or actions.${name}.outputs.map(o, o.${segments[2].key})`,
+      });
+      return;
+    }
+    // a matrix action's outputs are a list: check the field read from one of its items
+    const output = info.matrix ? (segments[2]?.key === undefined ? segments[3] : undefined) : segments[2];
     if (field.key !== 'outputs' || output?.key === undefined || info.outputFields === undefined) return;
     if (Object.hasOwn(info.outputFields, output.key)) return;
     const declared = Object.keys(info.outputFields);
@@ -252,6 +313,16 @@ class ReferenceWalk {
         ? `write inputs["${dashed}"]: in expressions a name with "-" must use the index form`
         : `the workflow inputs have no field "${first.key}"${didYouMean(first.key, declared)}; ` +
           (declared.length > 0 ? `declared: ${declared.join(', ')}` : 'none are declared'),
+    });
+  }
+
+  private matrixChain(segments: readonly Segment[]): void {
+    const keys = this.scope.matrixKeys ?? [];
+    const first = segments[0];
+    if (first?.key === undefined || keys.includes(first.key)) return;
+    this.problems.push({
+      offset: first.offset,
+      message: `the matrix has no key "${first.key}"${didYouMean(first.key, keys)}; its keys are ${keys.join(', ')}`,
     });
   }
 

@@ -18,6 +18,8 @@ export interface CompiledTemplate {
   readonly needs: ReadonlySet<string>;
   /** the expressions, by the path of the string that holds them */
   readonly found: readonly FoundExpression[];
+  /** one of its expressions reads `secrets` */
+  readonly readsSecrets: boolean;
 }
 
 /**
@@ -28,20 +30,28 @@ export interface CompiledTemplate {
 export class ExpressionCompiler {
   constructor(private readonly issues: IssueList) {}
 
-  /** A value of `with:`, `env:` or webhook `inputs:`, checked in `checker`'s scope. */
-  template(value: JsonValue, path: FieldPath, checker: ScopedChecker): CompiledTemplate {
+  /**
+   * A value of `with:`, `env:` or webhook `inputs:`, checked in `checker`'s scope. With
+   * `noSecrets` (a reason), an expression that reads `secrets` is reported with it.
+   */
+  template(value: JsonValue, path: FieldPath, checker: ScopedChecker, noSecrets?: string): CompiledTemplate {
     const found: FoundExpression[] = [];
     const problems: TemplateProblem[] = [];
     const template = buildTemplate(value, path, (at, text, start) => this.at(at, text, start), found, problems);
     for (const problem of problems)
       this.reportAt(problem.path, problem.text, problem.error.offset, problem.error.message);
     const needs = new Set<string>();
+    let readsSecrets = false;
     for (const item of found) {
       const result = checker.check(item.expr.source);
       for (const need of result.needs) needs.add(need);
+      readsSecrets ||= result.readsSecrets === true;
+      if (noSecrets !== undefined && result.readsSecrets === true) {
+        this.reportAt(item.path, item.text, item.sourceStart, `secrets cannot be read here: ${noSecrets}`);
+      }
       for (const p of result.problems) this.reportAt(item.path, item.text, item.sourceStart + p.offset, p.message);
     }
-    return { template, needs, found };
+    return { template, needs, found, readsSecrets };
   }
 
   /**
@@ -52,7 +62,7 @@ export class ExpressionCompiler {
     value: JsonValue,
     path: FieldPath,
     checker: ScopedChecker,
-  ): { expr?: Expression; needs: ReadonlySet<string> } {
+  ): { expr?: Expression; needs: ReadonlySet<string>; readsStatus?: boolean } {
     const none = { needs: new Set<string>() };
     let source: string;
     let sourceStart = 0;
@@ -91,7 +101,11 @@ export class ExpressionCompiler {
     const result = checker.check(source, true);
     for (const p of result.problems) this.reportAt(path, text, sourceStart + p.offset, p.message);
     if (result.problems.length > 0) return none;
-    return { expr: { source, at: this.at(path, text, start) }, needs: result.needs };
+    return {
+      expr: { source, at: this.at(path, text, start) },
+      needs: result.needs,
+      ...(result.readsStatus ? { readsStatus: true } : {}),
+    };
   }
 
   /** `file:line:column` of character `index` of the string at `path`. */

@@ -1,9 +1,10 @@
 import type { JsonValue } from '../domain/vocabulary.js';
-import { isPathRef, isRegistryRef, type ComponentResolver } from './component-resolver.js';
+import { checkNoCycle } from './compile-uses.js';
+import { isPathRef, isRegistryRef, type CalledWorkflow, type ComponentResolver } from './component-resolver.js';
 import { asArray, asRecord, asString, deepFreeze } from './json-access.js';
 import { parseComponent } from './parse-component.js';
 import { parseSource, type ParsedSource } from './source-doc.js';
-import type { ResolvedComponent } from './types.js';
+import type { Plan, ResolvedComponent } from './types.js';
 import { compareVersions, maxSatisfying, parseRange, RANGE_FORMS } from './version-range.js';
 
 /** A registered component version, as the resolver needs it (a `ComponentVersionRecord` fits). */
@@ -16,6 +17,14 @@ export interface RegistryEntry {
   readonly deprecationMessage: string | null;
   /** folder of the component's files on this machine (local executor), if known */
   readonly dir?: string | null;
+}
+
+/** A stored workflow version, as `uses: name@version` resolves it (a `WorkflowVersionRecord` fits). */
+export interface StoredWorkflowEntry {
+  readonly name: string;
+  readonly version: number;
+  /** its compiled plan, as stored */
+  readonly plan: JsonValue;
 }
 
 /** A resolver over a fixed set of registered versions, and what it noticed while resolving. */
@@ -33,7 +42,10 @@ export interface RegistryResolver extends ComponentResolver {
  * entry's `dir` (absent when the entry has none). Errors are plain Errors whose message becomes
  * the issue at the action's `component:` field.
  */
-export function createRegistryResolver(entries: readonly RegistryEntry[]): RegistryResolver {
+export function createRegistryResolver(
+  entries: readonly RegistryEntry[],
+  workflows: readonly StoredWorkflowEntry[] = [],
+): RegistryResolver {
   const byName = new Map<string, RegistryEntry[]>();
   for (const entry of entries) {
     const list = byName.get(entry.name) ?? [];
@@ -57,6 +69,7 @@ export function createRegistryResolver(entries: readonly RegistryEntry[]): Regis
 
   return {
     warnings,
+    resolveWorkflow: (ref, _fromFile, chain) => resolveStored(ref, chain, workflows),
     resolve(ref: string): ResolvedComponent {
       if (isPathRef(ref)) {
         throw new Error(
@@ -104,6 +117,69 @@ export function createRegistryResolver(entries: readonly RegistryEntry[]): Regis
       return compile(live.find((v) => v.version === best)!);
     },
   };
+}
+
+/**
+ * `uses: name@3` or `name@latest` against the stored workflows: the stored plan, embedded as it
+ * was compiled (its own calls included), under the key `name@<version>`. A workflow that calls
+ * its own name, at any version, is refused (chain keys are `name@…` on a server).
+ */
+function resolveStored(
+  ref: string,
+  chain: readonly string[],
+  workflows: readonly StoredWorkflowEntry[],
+): CalledWorkflow {
+  if (isPathRef(ref)) {
+    throw new Error(
+      `the server runs workflows it stores, not files: apply "${ref}" (pilotage workflow apply FILE) and write its name@version`,
+    );
+  }
+  const at = ref.lastIndexOf('@');
+  if (at <= 0) throw new Error(`expected a stored workflow such as deploy@3 or deploy@latest, got "${ref}"`);
+  const name = ref.slice(0, at);
+  const wanted = ref.slice(at + 1);
+  const versions = workflows.filter((w) => w.name === name).sort((a, b) => b.version - a.version);
+  checkNoCycle(name, chain.map(nameOfKey));
+  if (versions.length === 0)
+    throw new Error(`workflow ${name} is not stored on this server; apply it first (pilotage workflow apply FILE)`);
+  const number = wanted === 'latest' ? versions[0]!.version : Number(wanted);
+  if (!/^(latest|[1-9][0-9]*)$/.test(wanted)) {
+    throw new Error(
+      `"${wanted}" is not a stored version: write a version number such as ${name}@${versions[0]!.version}, or ${name}@latest`,
+    );
+  }
+  const entry = versions.find((w) => w.version === number);
+  if (entry === undefined) {
+    throw new Error(`workflow ${name} has no version ${number}; stored: ${versions.map((w) => w.version).join(', ')}`);
+  }
+  return { key: `${name}@${entry.version}`, plan: entry.plan as unknown as Plan };
+}
+
+function nameOfKey(key: string): string {
+  const at = key.lastIndexOf('@');
+  return at > 0 ? key.slice(0, at) : key;
+}
+
+/**
+ * The workflow names a text calls through `uses: name@…` (stages and finally), each once, in
+ * file order: what to preload before compiling on a server.
+ */
+export function calledWorkflowNames(
+  text: string,
+  file: string,
+  parsed: ParsedSource = parseSource(text, file),
+): string[] {
+  const { value } = parsed;
+  const doc = asRecord(value as JsonValue | undefined);
+  const names = new Set<string>();
+  for (const stage of [...(asArray(doc?.stages) ?? []), ...(asArray(doc?.finally) ?? [])]) {
+    for (const action of asArray(asRecord(stage)?.actions) ?? []) {
+      const ref = asString(asRecord(action)?.uses);
+      if (ref !== undefined && !isPathRef(ref) && ref.lastIndexOf('@') > 0)
+        names.add(ref.slice(0, ref.lastIndexOf('@')));
+    }
+  }
+  return [...names];
 }
 
 function registeredList(versions: readonly RegistryEntry[]): string {

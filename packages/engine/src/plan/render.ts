@@ -1,9 +1,9 @@
 import type { ParseResult } from '@marcbachmann/cel-js';
-import { newCelEnvironment } from './cel-environment.js';
+import { newCelEnvironment, withRunStatus } from './cel-environment.js';
 import { ValidationError } from '../domain/errors.js';
 import type { JsonValue } from '../domain/vocabulary.js';
 import { fromCel, toCel } from './cel-value.js';
-import type { Expression, ExpressionContext, Template } from './types.js';
+import type { Expression, ExpressionContext, RunStatus, Template } from './types.js';
 
 // Every expression was parsed and type-checked when its plan was compiled; at run time all
 // names are dynamic and values carry their own types.
@@ -11,6 +11,7 @@ const runtime = newCelEnvironment({ unlistedVariablesAreDyn: true });
 const parsed = new Map<string, ParseResult>();
 const PARSE_CACHE_LIMIT = 2000;
 const converted = new WeakMap<object, Record<string, unknown>>();
+const convertedParts = new WeakMap<object, unknown>();
 
 /**
  * Variables for expressions outside actions: `{payload, headers}` for webhook trigger inputs,
@@ -29,12 +30,18 @@ export function renderTemplate(template: Template, ctx: ExpressionContext | Expr
   return render(template, variables);
 }
 
+/** The run status the status functions of a condition answer for, when `ctx` is a run's. */
+function statusOf(ctx: ExpressionContext | ExpressionVariables): RunStatus | undefined {
+  const run = (ctx as { run?: { status?: RunStatus } }).run;
+  return run?.status;
+}
+
 /**
  * Evaluate a condition (`if:`, a CDEvent `filter`). Throws ValidationError when it fails or
  * its value is not a boolean.
  */
 export function evaluateCondition(expression: Expression, ctx: ExpressionContext | ExpressionVariables): boolean {
-  const value = evaluate(expression, celVariables(ctx));
+  const value = withRunStatus(statusOf(ctx), () => evaluate(expression, celVariables(ctx)));
   if (typeof value !== 'boolean') {
     throw new ValidationError(
       `${expression.at}: the condition \`${expression.source}\` gave ${JSON.stringify(value)}, not true or false`,
@@ -93,13 +100,24 @@ function program(source: string): ParseResult {
   return compiled;
 }
 
-// The same context object is rendered for many templates of a run: convert it once.
+// The same context object is rendered for many templates of a run: convert it once. Contexts
+// that share parts (the task runs of one matrix differ only in `matrix`) convert each part once.
 function celVariables(ctx: object): Record<string, unknown> {
   let variables = converted.get(ctx);
   if (variables === undefined) {
     variables = {};
-    for (const [name, value] of Object.entries(ctx)) variables[name] = toCel(value);
+    for (const [name, value] of Object.entries(ctx)) variables[name] = celPart(value);
     converted.set(ctx, variables);
   }
   return variables;
+}
+
+function celPart(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return toCel(value);
+  let part = convertedParts.get(value);
+  if (part === undefined) {
+    part = toCel(value);
+    convertedParts.set(value, part);
+  }
+  return part;
 }

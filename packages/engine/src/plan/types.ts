@@ -125,6 +125,66 @@ export interface PlanAction {
   readonly executor?: string;
   /** names of earlier actions this one reads (from its expressions) */
   readonly needs: readonly string[];
+  /**
+   * `if:` calls a status function (`always()`, `failure()`…): it is evaluated even after an
+   * earlier stage failed, instead of the action being skipped (absent: false)
+   */
+  readonly statusCheck?: true;
+  /** fan-out: one task run per combination (see `PlanMatrix`) */
+  readonly matrix?: PlanMatrix;
+  /** a reusable workflow this action runs as a child run (its `component` is `workflow:<name>`) */
+  readonly uses?: PlanUses;
+  /** reuse the outputs and files of an earlier successful attempt with the same key */
+  readonly cache?: PlanCache;
+}
+
+/** Most combinations one matrix may expand into (at load, or at run time for an expression). */
+export const MATRIX_LIMIT = 256;
+
+/**
+ * A matrix on an action: the action runs once per combination, each a task run named
+ * `name (v1, v2)` that reads its values as `matrix.<key>`; later actions read
+ * `actions.<name>.outputs` as the list of the combinations' outputs, in combination order.
+ */
+export interface PlanMatrix {
+  /** the combinations, in order, when the whole matrix was literal (expanded at load) */
+  readonly combinations?: readonly Readonly<Record<string, JsonValue>>[];
+  /**
+   * otherwise the matrix as written (`{<axis>: list, include?, exclude?}`), some of it
+   * expressions: rendered and expanded when the action's stage starts
+   */
+  readonly template?: Template;
+  /** most combinations running at once (absent: only the run's limits) */
+  readonly maxParallel?: number;
+  /** a failed combination cancels the running ones of the same matrix */
+  readonly failFast: boolean;
+}
+
+/** A call of a reusable workflow: its plan is `Plan.workflows[key]`. */
+export interface PlanUses {
+  /** what the action wrote (`deploy@3`, `./deploy.yaml`) */
+  readonly ref: string;
+  /** the key of the called plan in the root plan's `workflows` */
+  readonly key: string;
+}
+
+/** The result cache of an action. */
+export interface PlanCache {
+  /**
+   * the key, a template rendered before the action would start; absent: derived from the
+   * component, its rendered event data and env
+   */
+  readonly key?: Template;
+  /** workspace paths (files or folders, relative) saved on success and restored on a hit */
+  readonly paths: readonly string[];
+}
+
+/** A workflow-level concurrency group: at most one run of a group is running at a time. */
+export interface PlanConcurrencyGroup {
+  /** the group's name, a template over `inputs` and `run.workflow`, rendered when a run is created */
+  readonly group: Template;
+  /** a new run of the group cancels the running (and older queued) runs instead of waiting */
+  readonly cancelInProgress: boolean;
 }
 
 /** One stage. `approval` stages hold no process: they wait for a decision. */
@@ -178,6 +238,25 @@ export interface Plan {
   readonly maxRuns?: number;
   /** default executor for the run (absent: the engine's default) */
   readonly executor?: string;
+  /**
+   * stages that run after `stages` end, however they ended (success, failure, cancel, timeout);
+   * their actions read every action of `stages` (absent: none)
+   */
+  readonly finally?: readonly PlanStage[];
+  /**
+   * most time the finally stages may take, ms. Absent: no limit of its own, except after a
+   * cancel or a run timeout, when `PLAN_DEFAULTS.finallyGraceMs` applies
+   */
+  readonly finallyTimeoutMs?: number;
+  /** the run's outputs, templates over every action's outputs, rendered when the run ends */
+  readonly outputs?: Readonly<Record<string, Template>>;
+  /** at most one running run per group (absent: no group) */
+  readonly group?: PlanConcurrencyGroup;
+  /**
+   * the plans of the reusable workflows called by `uses:` here and in them, by `PlanUses.key`
+   * (one flat map at the root: called plans carry none of their own)
+   */
+  readonly workflows?: Readonly<Record<string, Plan>>;
 }
 
 /** Defaults applied by the compiler where a file is silent. */
@@ -188,15 +267,36 @@ export const PLAN_DEFAULTS = {
   retryFactor: 2,
   retryMaxBackoffMs: 60_000,
   approvalTimeoutMs: 24 * 60 * 60 * 1000,
+  /** how long finally stages may run after a cancel or a run timeout */
+  finallyGraceMs: 5 * 60 * 1000,
+  /** deepest chain of reusable workflows (a workflow calling one calling one…) */
+  maxCallDepth: 4,
+  /** timeout of an action that calls a workflow without a run timeout of its own */
+  callTimeoutMs: 24 * 60 * 60 * 1000,
 } as const;
 
 /** What expressions see at run time. */
 export interface ExpressionContext {
   readonly inputs: Readonly<Record<string, JsonValue>>;
-  readonly actions: Readonly<
-    Record<string, { readonly outputs: Readonly<Record<string, JsonValue>>; readonly status: string }>
-  >;
-  readonly run: { readonly id: string; readonly number: number; readonly workflow: string };
+  /** outputs are an object, or for a matrix action the list of its combinations' outputs */
+  readonly actions: Readonly<Record<string, { readonly outputs: JsonValue; readonly status: string }>>;
+  readonly run: {
+    readonly id: string;
+    readonly number: number;
+    readonly workflow: string;
+    /** `running` until something failed; then what the run would end as (see `RunStatus`) */
+    readonly status: RunStatus;
+  };
   readonly env: Readonly<Record<string, string>>;
   readonly secrets: Readonly<Record<string, string>>;
+  /** the combination of a matrix action's task run */
+  readonly matrix?: Readonly<Record<string, JsonValue>>;
 }
+
+/**
+ * `run.status` as expressions see it: `running` while nothing failed; `failed`, `errored` or
+ * `cancelled` as soon as the run is bound to end so; in finally stages `succeeded` when every
+ * stage did. The status functions read it: `success()` (running or succeeded), `failure()`
+ * (failed or errored), `cancelled()`, `always()`.
+ */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'errored' | 'cancelled';

@@ -35,6 +35,26 @@ export const workflowJsonSchema = {
     },
     timeout: { $ref: '#/definitions/duration', description: 'timeout of the whole run' },
     concurrency: {
+      type: ['string', 'object', 'integer'],
+      minLength: 1,
+      minimum: 1,
+      description:
+        'a concurrency group: at most one run of the group is running, the others wait in queued; a name (may hold ${{ inputs.x }}) or {group, cancelInProgress}. (A number is the older spelling of maxParallel.)',
+      required: ['group'],
+      additionalProperties: false,
+      properties: {
+        group: {
+          type: 'string',
+          minLength: 1,
+          description: 'the group name; expressions read inputs and run.workflow',
+        },
+        cancelInProgress: {
+          type: 'boolean',
+          description: 'a new run cancels the running and waiting runs of its group instead of waiting (default false)',
+        },
+      },
+    },
+    maxParallel: {
       type: 'integer',
       minimum: 1,
       description: 'most actions of one run running at once (default 16)',
@@ -49,9 +69,36 @@ export const workflowJsonSchema = {
       enum: ['local', 'docker', 'kubernetes', 'auto'],
       description: "where actions run; auto (or absent) uses the engine's default",
     },
+    finally: {
+      type: 'array',
+      items: { $ref: '#/definitions/stage' },
+      description:
+        'stages that run after the others end, however they ended (success, failure, cancel); their actions may read every action',
+    },
+    finallyTimeout: {
+      $ref: '#/definitions/duration',
+      description: 'most time the finally stages may take (default: none, but 5m after a cancel or a run timeout)',
+    },
+    outputs: {
+      type: 'object',
+      description:
+        "the run's outputs: name → value built from actions' outputs (${{ actions.build.outputs.version }}); a calling action reads them as its outputs",
+      propertyNames: { $ref: '#/definitions/outputName' },
+      additionalProperties: {},
+    },
   },
   definitions: {
     ...sharedDefinitions,
+    matrixKey: {
+      type: 'string',
+      pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+      description: 'a matrix axis name: letters, digits and _, not starting with a digit (read as matrix.<name>)',
+    },
+    outputName: {
+      type: 'string',
+      pattern: '^[A-Za-z_][A-Za-z0-9_-]*$',
+      description: 'an output name: letters, digits, _ and -, not starting with a digit or -',
+    },
     env: {
       type: 'object',
       description: 'environment variables; values may hold ${{ }} expressions',
@@ -92,7 +139,7 @@ export const workflowJsonSchema = {
       type: 'object',
       required: ['name'],
       additionalProperties: false,
-      oneOf: [{ required: ['component'] }, { required: ['run'] }],
+      oneOf: [{ required: ['component'] }, { required: ['run'] }, { required: ['uses'] }],
       dependencies: { image: ['run'] },
       properties: {
         name: { $ref: '#/definitions/name' },
@@ -103,6 +150,14 @@ export const workflowJsonSchema = {
             'a registered component (name@1.2.0, name@^1) or a path to a component.yaml, relative to this file',
         },
         run: { type: 'string', minLength: 1, description: 'a shell script: an inline component' },
+        uses: {
+          type: 'string',
+          minLength: 1,
+          description:
+            'a reusable workflow run as a child run: a stored workflow (deploy@3, deploy@latest) on a server, or a path to a workflow file, relative to this file',
+        },
+        matrix: { $ref: '#/definitions/matrix' },
+        cache: { $ref: '#/definitions/cache' },
         image: { type: 'string', minLength: 1, description: 'container image of an inline run: action' },
         with: { description: 'the event data: any JSON; strings may hold ${{ }} expressions' },
         if: {
@@ -115,6 +170,50 @@ export const workflowJsonSchema = {
         passEnv: { $ref: '#/definitions/passEnv' },
         executor: { enum: ['local', 'docker', 'kubernetes'] },
         strict: { type: 'boolean', description: 'require the full callback sequence' },
+      },
+    },
+    matrix: {
+      type: 'object',
+      minProperties: 1,
+      description:
+        'run the action once per combination of these axes (lists, or ${{ }} giving a list); each task run reads matrix.<axis>',
+      propertyNames: { $ref: '#/definitions/matrixKey' },
+      properties: {
+        include: {
+          type: ['array', 'string'],
+          items: { type: 'object' },
+          description: 'combinations to extend or add (a list of mappings, or ${{ }} giving one)',
+        },
+        exclude: {
+          type: ['array', 'string'],
+          items: { type: 'object' },
+          description: 'combinations to leave out (a list of mappings, or ${{ }} giving one)',
+        },
+        maxParallel: { type: 'integer', minimum: 1, description: 'most combinations running at once' },
+        failFast: {
+          type: 'boolean',
+          description: "a failed combination cancels the running ones (default: the workflow's failFast)",
+        },
+      },
+      additionalProperties: { type: ['array', 'string'] },
+    },
+    cache: {
+      type: ['boolean', 'object'],
+      description:
+        'reuse the outputs (and workspace paths) of an earlier successful run of this action with the same key: true, or {key, paths}',
+      additionalProperties: false,
+      properties: {
+        key: {
+          type: 'string',
+          minLength: 1,
+          description:
+            'the cache key (may hold ${{ }}, not secrets); default: derived from the component, the event data and the env',
+        },
+        paths: {
+          type: 'array',
+          items: { type: 'string', minLength: 1 },
+          description: 'workspace files or folders saved on success and restored on a hit',
+        },
       },
     },
     retries: {

@@ -13,8 +13,9 @@ export interface CompiledWithRegistry {
 }
 
 /**
- * Compile a workflow text against registered components (`createRegistryResolver`: ranges →
- * highest non-deprecated match; paths refused). `file` names the text in issues. With
+ * Compile a workflow text against registered components and stored workflows
+ * (`createRegistryResolver`: ranges → highest non-deprecated match; `uses: name@latest` → the
+ * latest stored version; paths refused). `file` names the text in issues. With
  * `expectName` (the name in a PUT's URL), a file naming another workflow is an issue at its
  * `name:`. Throws PlanError listing every issue, with line and field. Pure. `parsed` as for
  * compileWorkflow.
@@ -26,7 +27,11 @@ export function compileWithRegistry(
   expectName?: string,
   parsed: ParsedSource = parseSource(text, file),
 ): CompiledWithRegistry {
-  const { file: _file, ...plan } = compileWorkflow(text, file, resolver, parsed);
+  // on a server, workflows are known by name: the chain of calls starts with this one's
+  const own = parsed.value;
+  const name = typeof own === 'object' && own !== null && !Array.isArray(own) ? own.name : undefined;
+  const chain = [`${typeof name === 'string' ? name : file}@new`];
+  const { file: _file, ...plan } = compileWorkflow(text, file, resolver, parsed, chain);
   if (expectName !== undefined && plan.name !== expectName) {
     const doc = parsed.source;
     throw new PlanError([

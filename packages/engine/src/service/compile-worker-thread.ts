@@ -16,7 +16,7 @@ function run(request: CompileRequest): string {
     case 'names':
       return JSON.stringify(steps.names(request.text, request.file));
     case 'workflow':
-      return JSON.stringify(steps.workflow(request.text, request.file, request.entries, request.expectName));
+      return JSON.stringify(steps.workflow(request.text, request.file, request.versions, request.expectName));
     case 'component':
       return JSON.stringify(steps.component(request.text, request.file));
   }

@@ -1,12 +1,17 @@
 import { Worker } from 'node:worker_threads';
 import { PlanError, type Issue } from '../domain/issue.js';
-import type { RegistryEntry } from '../plan/registry-resolver.js';
 import type { CompiledWithRegistry } from './compile-with-registry.js';
-import { registryEntries, type CompiledComponent, type FileCompiler } from './file-compiler.js';
+import {
+  registryVersions,
+  type CompiledComponent,
+  type FileCompiler,
+  type RegistryNames,
+  type RegistryVersions,
+} from './file-compiler.js';
 
 type Step = { readonly text: string; readonly file: string } & (
   | { readonly op: 'names' }
-  | { readonly op: 'workflow'; readonly entries: readonly RegistryEntry[]; readonly expectName?: string }
+  | { readonly op: 'workflow'; readonly versions: RegistryVersions; readonly expectName?: string }
   | { readonly op: 'component' }
 );
 
@@ -75,14 +80,14 @@ export function startCompileWorker(): CompileWorker {
     });
 
   return {
-    async workflow(components, text, file, expectName) {
-      const names = await call<string[]>({ op: 'names', text, file });
-      const entries = await registryEntries(components, names);
+    async workflow(stores, text, file, expectName) {
+      const names = await call<RegistryNames>({ op: 'names', text, file });
+      const versions = await registryVersions(stores, names);
       return call<CompiledWithRegistry>({
         op: 'workflow',
         text,
         file,
-        entries,
+        versions,
         ...(expectName === undefined ? {} : { expectName }),
       });
     },

@@ -1,9 +1,15 @@
 import type { JsonObject } from '../domain/vocabulary.js';
 import { parseComponent } from '../plan/parse-component.js';
-import { createRegistryResolver, registryNames, type RegistryEntry } from '../plan/registry-resolver.js';
+import {
+  calledWorkflowNames,
+  createRegistryResolver,
+  registryNames,
+  type RegistryEntry,
+  type StoredWorkflowEntry,
+} from '../plan/registry-resolver.js';
 import { parseSource, type ParsedSource } from '../plan/source-doc.js';
 import type { ResolvedComponent } from '../plan/types.js';
-import type { ComponentStore } from '../store/types.js';
+import type { ComponentStore, WorkflowStore } from '../store/types.js';
 import { compileWithRegistry, type CompiledWithRegistry } from './compile-with-registry.js';
 
 /** A component file compiled for registration: the component, and the JSON tree of its file. */
@@ -19,10 +25,31 @@ export interface CompiledComponent {
  * every issue with its line, exactly as `compileWithRegistry` and `parseComponent` do.
  */
 export interface FileCompiler {
-  /** `compileWithRegistry`; with `expectName`, a file whose `name:` differs is an issue at that line */
-  workflow(components: ComponentStore, text: string, file: string, expectName?: string): Promise<CompiledWithRegistry>;
+  /**
+   * `compileWithRegistry` against the registered components and the stored workflows it names;
+   * with `expectName`, a file whose `name:` differs is an issue at that line
+   */
+  workflow(stores: RegistryStores, text: string, file: string, expectName?: string): Promise<CompiledWithRegistry>;
   /** `parseComponent`, and the file's JSON tree */
   component(text: string, file: string): Promise<CompiledComponent>;
+}
+
+/** Where a server's compile finds what a workflow names: components and stored workflows. */
+export interface RegistryStores {
+  readonly components: ComponentStore;
+  readonly workflows: WorkflowStore;
+}
+
+/** What a workflow text names in the registry: components (`name@…`) and workflows (`uses: name@…`). */
+export interface RegistryNames {
+  readonly components: string[];
+  readonly workflows: string[];
+}
+
+/** What a compile is given of the registry: the versions of every name it named. */
+export interface RegistryVersions {
+  readonly entries: readonly RegistryEntry[];
+  readonly workflows: readonly StoredWorkflowEntry[];
 }
 
 /**
@@ -39,13 +66,22 @@ export function compileSteps() {
     return parsed;
   };
   return {
-    names(text: string, file: string): string[] {
+    names(text: string, file: string): RegistryNames {
       const parsed = parseSource(text, file);
       last = { text, file, parsed };
-      return registryNames(text, file, parsed);
+      return {
+        components: registryNames(text, file, parsed),
+        workflows: calledWorkflowNames(text, file, parsed),
+      };
     },
-    workflow: (text: string, file: string, entries: readonly RegistryEntry[], expectName?: string) =>
-      compileWithRegistry(createRegistryResolver(entries), text, file, expectName, parsedOnce(text, file)),
+    workflow: (text: string, file: string, versions: RegistryVersions, expectName?: string) =>
+      compileWithRegistry(
+        createRegistryResolver(versions.entries, versions.workflows),
+        text,
+        file,
+        expectName,
+        parsedOnce(text, file),
+      ),
     component: (text: string, file: string): CompiledComponent => ({
       component: parseComponent(text, file),
       spec: parseSource(text, file).value as JsonObject,
@@ -53,19 +89,21 @@ export function compileSteps() {
   };
 }
 
-/** Load every registered version of the components `names` (what the resolver is given). */
-export async function registryEntries(components: ComponentStore, names: readonly string[]): Promise<RegistryEntry[]> {
+/** Load every registered version of the components and stored workflows `names` (what the resolver is given). */
+export async function registryVersions(stores: RegistryStores, names: RegistryNames): Promise<RegistryVersions> {
   const entries: RegistryEntry[] = [];
-  for (const name of names) entries.push(...(await components.versions(name)));
-  return entries;
+  for (const name of names.components) entries.push(...(await stores.components.versions(name)));
+  const workflows: StoredWorkflowEntry[] = [];
+  for (const name of names.workflows) workflows.push(...(await stores.workflows.versions(name)));
+  return { entries, workflows };
 }
 
 /** Compiles on the caller's thread. */
 export const inProcessCompiler: FileCompiler = {
-  async workflow(components, text, file, expectName) {
+  async workflow(stores, text, file, expectName) {
     const steps = compileSteps();
-    const entries = await registryEntries(components, steps.names(text, file));
-    return steps.workflow(text, file, entries, expectName);
+    const versions = await registryVersions(stores, steps.names(text, file));
+    return steps.workflow(text, file, versions, expectName);
   },
   component: async (text, file) => compileSteps().component(text, file),
 };

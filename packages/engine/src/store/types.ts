@@ -1,4 +1,5 @@
 import type { ChangeFeed, ReplicaStore, RetentionStore, RunLeaseStore, SlotStore } from './types/cluster.js';
+import type { CacheStore } from './types/cache.js';
 import type { ApiTokenStore, SecretStore } from './types/credentials.js';
 import type { DeliveryStore, OutboxStore, SinkLeaseStore } from './types/events.js';
 import type { ComponentStore, WorkflowStore } from './types/registry.js';
@@ -14,6 +15,7 @@ import type { CronClaimStore, InboxStore, WebhookDeliveryStore } from './types/t
  */
 
 export * from './types/cluster.js';
+export * from './types/cache.js';
 export * from './types/credentials.js';
 export * from './types/events.js';
 export * from './types/registry.js';
@@ -83,6 +85,8 @@ export interface Store {
    * over waits for it to commit. The view shares this store's connections and lifetime.
    */
   ownedBy(owner: string): OwnedStore;
+  /** the action result cache's entries (files are in the cache folder) */
+  readonly cache: CacheStore;
   /** `sqlite` or `postgres` */
   readonly dialect: string;
   /** Close connections. Safe to repeat. */

@@ -1,4 +1,5 @@
 import { eventCases } from './event-cases.js';
+import { languageCases } from './language-cases.js';
 import type { StoreHarness } from './harness.js';
 import { leaseCases } from './lease-cases.js';
 import { lifetimeCases } from './lifetime-cases.js';
@@ -16,4 +17,5 @@ export function defineStoreSuite(h: StoreHarness): void {
   lifetimeCases(h);
   leaseCases(h);
   retentionCases(h);
+  languageCases(h);
 }

@@ -57,6 +57,12 @@ const ListQuery = Type.Object(
     createdBefore: Type.Optional(Type.String({ description: 'ISO 8601 time or epoch ms; exclusive' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
     cursor: Type.Optional(Type.String({ description: 'nextCursor of the previous page' })),
+    parent: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'only the child runs this run called (actions that `uses:` a workflow)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -180,6 +186,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
         ...(createdAfter === undefined ? {} : { createdAfter }),
         ...(createdBefore === undefined ? {} : { createdBefore }),
         ...(before === undefined ? {} : { before }),
+        ...(q.parent === undefined ? {} : { parentRunId: q.parent }),
         limit: limit + 1,
       });
       const runs = page.slice(0, limit);

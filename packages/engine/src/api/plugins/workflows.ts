@@ -245,12 +245,7 @@ async function applyWorkflow(
 ): Promise<Static<typeof ApplyReply>> {
   const defaultFile = urlName === undefined ? 'workflow.yaml' : `${urlName}.yaml`;
   const { source, file = defaultFile } = readSourceBody(request.body, false);
-  const { plan, warnings } = await (deps.compiler ?? inProcessCompiler).workflow(
-    deps.store.components,
-    source,
-    file,
-    urlName,
-  );
+  const { plan, warnings } = await (deps.compiler ?? inProcessCompiler).workflow(deps.store, source, file, urlName);
   const digest = createHash('sha256').update(source).digest('hex');
   const { version, created } = await deps.store.workflows.apply({
     name: plan.name,

@@ -5,6 +5,7 @@ import { ValidationError } from '../../domain/errors.js';
 import type { JsonObject } from '../../domain/vocabulary.js';
 import type { EngineUpdate } from '../../engine/ports.js';
 import { loadWorkflowFile } from '../../plan-files/load.js';
+import { planOutline } from '../../plan/outline.js';
 import type { Plan } from '../../plan/types.js';
 import { createRuntime, type Runtime } from '../../main.js';
 import type { RunRecord } from '../../store/types.js';
@@ -198,7 +199,7 @@ async function runOnlySinks(targets: readonly string[], runId: string): Promise<
 
 async function follow(runtime: Runtime, plan: Plan, data: JsonObject, flags: RunFlags, runId: string): Promise<number> {
   const { engine } = runtime;
-  const output = await RunOutput.open(new RunView(plan, look()), flags);
+  const output = await RunOutput.open(new RunView({ name: plan.name, stages: planOutline(plan) }, look()), flags);
   const unsubscribe = engine.subscribe((update: EngineUpdate) => output.apply(update));
   output.start();
   let run: RunRecord | undefined;

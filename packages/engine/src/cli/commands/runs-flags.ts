@@ -17,6 +17,8 @@ export interface ListFlags extends Flags {
   limit: string;
   before?: string;
   cursor?: string;
+  /** only the child runs of this run (actions that `uses:` a workflow) */
+  parent?: string;
 }
 
 /** `runs logs` options. */

@@ -2,7 +2,7 @@ import { ValidationError } from '../../domain/errors.js';
 import type { ApiClient } from '../api-client.js';
 import { print } from '../output.js';
 import { followRemoteRun, type RemoteRunDetail } from '../remote-run.js';
-import { logPrefix, runLine, taskBlock, triggerLine } from '../render/run-lines.js';
+import { logPrefix, runHeader, runLine, taskBlock } from '../render/run-lines.js';
 import type { ViewRun, ViewTask } from '../render/run-view.js';
 import { followEvents } from '../sse-events.js';
 import { selectsTask, type ListFlags, type LogsFlags } from './runs-flags.js';
@@ -32,6 +32,7 @@ export async function listRemote(client: ApiClient, flags: ListFlags): Promise<v
   set('createdBefore', flags.until);
   set('limit', flags.limit);
   set('cursor', flags.cursor);
+  set('parent', flags.parent);
   const page = await client.request<{ runs: ViewRun[]; nextCursor: string | null }>('GET', `/v1/runs?${query}`);
   if (flags.json) return print(page);
   if (page.runs.length === 0) return print('no runs');
@@ -47,8 +48,7 @@ export async function showRemote(
 ): Promise<void> {
   const detail = await client.request<RemoteRunDetail>('GET', `/v1/runs/${encodeURIComponent(id)}`);
   if (flags.json) return print(detail);
-  print(runLine(detail.run));
-  print(triggerLine(detail.run, flags.full));
+  for (const line of runHeader(detail.run, flags.full)) print(line);
   for (const action of detail.actions) for (const task of action.attempts) print(taskBlock(task, flags.full));
 }
 

@@ -4,13 +4,13 @@ import { isRunEnded, RUN_STATES, type RunState } from '../../domain/states.js';
 import type { RunFilter, RunRecord, Store, TriggerInfo } from '../../store/types.js';
 import type { ApiClient } from '../api-client.js';
 import { print, reportError } from '../output.js';
-import { logPrefix, runLine, taskBlock, triggerLine } from '../render/run-lines.js';
+import { logPrefix, runHeader, runLine, taskBlock } from '../render/run-lines.js';
 import { connectionOptions, serverGiven, withServer } from '../with-server.js';
 import { withStore } from '../with-store.js';
 import { cancelRemote, listRemote, logsRemote, retryRemote, showRemote } from './runs-remote.js';
 import { selectsTask, type Flags, type ListFlags, type LogsFlags } from './runs-flags.js';
 
-const TRIGGER_KINDS: readonly TriggerInfo['kind'][] = ['manual', 'cli', 'webhook', 'cdevent', 'cron', 'rerun'];
+const TRIGGER_KINDS: readonly TriggerInfo['kind'][] = ['manual', 'cli', 'webhook', 'cdevent', 'cron', 'rerun', 'call'];
 
 /**
  * `pilotage runs list|show|logs|cancel|retry`. With a server (`--server URL` or PILOTAGE_SERVER,
@@ -38,6 +38,7 @@ export function registerRuns(program: Command): void {
       .option('--trigger <kind>', `only runs started this way (${TRIGGER_KINDS.join(', ')})`)
       .option('--since <time>', 'only runs created at or after (ISO 8601 or epoch ms)')
       .option('--until <time>', 'only runs created before (ISO 8601 or epoch ms)')
+      .option('--parent <run-id>', 'only the child runs this run called (uses:)')
       .option('--limit <n>', 'how many', '20')
       .option('--before <id>', 'local store: page of runs older than this id')
       .option('--cursor <cursor>', 'server: the next page (printed after each page)'),
@@ -71,8 +72,7 @@ export function registerRuns(program: Command): void {
           const transitions = await store.transitions.list(run.id);
           return print({ run, tasks, transitions });
         }
-        print(runLine(run));
-        print(triggerLine(run, flags.full));
+        for (const line of runHeader(run, flags.full)) print(line);
         for (const task of tasks) print(taskBlock(task, flags.full));
       },
     }),
@@ -153,6 +153,7 @@ function localFilter(flags: ListFlags): RunFilter {
     ...(flags.since ? { createdAfter: parseTime(flags.since, '--since') } : {}),
     ...(flags.until ? { createdBefore: parseTime(flags.until, '--until') } : {}),
     ...(flags.before ? { before: flags.before } : {}),
+    ...(flags.parent ? { parentRunId: flags.parent } : {}),
     limit,
   };
 }

@@ -1,4 +1,5 @@
 import { formatDurationMs } from '../../domain/duration.js';
+import { CALL_COMPONENT_PREFIX } from '../../plan/compile-uses.js';
 import { look } from '../terminal.js';
 import type { ViewRun, ViewTask } from './run-view.js';
 
@@ -29,12 +30,26 @@ export function triggerLine(run: ViewRun, full = false): string {
   return `  trigger: ${run.trigger.kind}${run.trigger.by ? ` by ${run.trigger.by}` : ''}${details}   inputs: ${clip(JSON.stringify(run.inputs), full)}`;
 }
 
+/**
+ * What `runs show` prints above the task runs: the run line, its trigger and inputs, the run that
+ * called it, its concurrency group and its outputs (long values cut unless `full`).
+ */
+export function runHeader(run: ViewRun, full = false): string[] {
+  const lines = [runLine(run), triggerLine(run, full)];
+  if (run.parent) lines.push(`  called by run ${run.parent.runId} (task run ${run.parent.taskRunId})`);
+  if (run.concurrencyGroup) lines.push(`  concurrency group: ${run.concurrencyGroup}`);
+  if (run.outputs !== null && run.outputs !== undefined)
+    lines.push(`  outputs: ${clip(JSON.stringify(run.outputs), full)}`);
+  return lines;
+}
+
 /** A task run (one attempt) with its reason, message, exit code, output and callbacks seen (long values cut unless `full`). */
 export function taskBlock(task: ViewTask, full = false): string {
   const elapsed = task.startedAt && task.endedAt ? formatDurationMs(task.endedAt - task.startedAt) : '';
   const lines = [
     `  ${task.stage}/${task.action} attempt ${task.attempt}: ${task.state} ${elapsed}  [${task.component} on ${task.executor}]`,
   ];
+  if (task.component.startsWith(CALL_COMPONENT_PREFIX) && task.ref) lines.push(`    child run: ${task.ref}`);
   if (task.reason) lines.push(`    reason: ${task.reason}`);
   if (task.facts.warning) lines.push(`    warning: ${task.facts.warning}`);
   if (task.message) lines.push(`    message: ${clip(task.message, full)}`);

@@ -1,4 +1,5 @@
 import { formatDurationMs } from '../../domain/duration.js';
+import type { OutlineStage } from '../../plan/outline.js';
 import type { RunRecord, StatusRecord, TaskRunRecord } from '../../store/types.js';
 import { lookOf, type Look } from '../terminal.js';
 
@@ -8,14 +9,10 @@ export type ViewRun = Omit<RunRecord, 'plan'>;
 /** A task run as the view needs it: a store record, or the API's (which has no token hash). */
 export type ViewTask = Omit<TaskRunRecord, 'tokenHash'>;
 
-/** What the view draws: the workflow's name and its stages' actions, in order (a Plan fits). */
+/** What the view draws: the workflow's name and its stages' actions, in order (see `planOutline`). */
 export interface RunOutline {
   readonly name: string;
-  readonly stages: readonly {
-    readonly name: string;
-    readonly type: 'actions' | 'approval';
-    readonly actions: readonly { readonly name: string }[];
-  }[];
+  readonly stages: readonly OutlineStage[];
 }
 
 /**
@@ -49,14 +46,31 @@ const PLAIN: Drawing = lookOf({ color: false, ascii: false, redraw: false });
 export class RunView {
   run: ViewRun | undefined;
   private readonly tasks = new Map<string, ViewTask>();
+  /** runs other than the followed one (child runs of `uses:` actions): id → `workflow #n` */
+  private readonly others = new Map<string, string>();
 
   constructor(
     private readonly plan: RunOutline,
     private readonly drawing: Drawing = PLAIN,
   ) {}
 
-  /** Fold an update in; returns the plain-mode lines it produces (none for logs). */
+  /**
+   * Fold an update in; returns the plain-mode lines it produces (none for logs). The first run
+   * seen is the one followed; updates of other runs (the child runs its actions call) only
+   * print, prefixed with `↳ workflow #n`.
+   */
   apply(update: ViewUpdate): string[] {
+    const other = this.otherRun(update);
+    if (other !== undefined) {
+      if (update.kind === 'task') {
+        return [`↳ ${other} ${this.label(update.task)} ${this.stateWord(update.task.state)}${detail(update.task)}`];
+      }
+      if (update.kind === 'run') {
+        const reason = update.run.reason ? ` (${update.run.reason})` : '';
+        return [`↳ run ${other} ${this.stateWord(update.run.state)}${reason}`];
+      }
+      return [];
+    }
     switch (update.kind) {
       case 'run': {
         const before = this.run?.state;
@@ -91,6 +105,19 @@ export class RunView {
     }
   }
 
+  /** `workflow #n` when the update belongs to another run than the followed one. */
+  private otherRun(update: ViewUpdate): string | undefined {
+    if (update.kind === 'run') {
+      if (this.run === undefined || update.run.id === this.run.id) return undefined;
+      const label = `${update.run.workflow} #${update.run.number}`;
+      this.others.set(update.run.id, label);
+      return label;
+    }
+    if (update.kind !== 'task' && update.kind !== 'status') return undefined;
+    if (this.run === undefined || update.task.runId === this.run.id) return undefined;
+    return this.others.get(update.task.runId) ?? update.task.runId;
+  }
+
   /** The latest task run of an action (highest attempt). */
   latest(action: string): ViewTask | undefined {
     return this.tasks.get(action);
@@ -108,24 +135,48 @@ export class RunView {
     );
     this.plan.stages.forEach((stage, s) => {
       const lastStage = s === this.plan.stages.length - 1;
-      lines.push(
-        `${lastStage ? glyphs.lastBranch : glyphs.branch} ${stage.name}${stage.type === 'approval' ? ' (approval)' : ''}`,
-      );
-      const actions = stage.type === 'approval' ? [{ name: stage.name }] : stage.actions;
-      actions.forEach((action, a) => {
-        const task = this.tasks.get(action.name);
-        const state = task?.state ?? 'pending';
-        const elapsed = task?.startedAt ? formatDurationMs((task.endedAt ?? now) - task.startedAt) : '';
-        const attempt = task && task.attempt > 1 ? ` (attempt ${task.attempt})` : '';
-        const note = task?.reason ?? task?.message ?? '';
-        const branch = a === actions.length - 1 ? glyphs.lastBranch : glyphs.branch;
-        const noteText = note ? `  ${paint.dim(truncate(note, 60, glyphs.ellipsis))}` : '';
-        lines.push(
-          `${lastStage ? '   ' : `${glyphs.pipe}  `}${branch} ${this.icon(state)} ${action.name}  ${this.stateWord(state)}${attempt}  ${elapsed}${noteText}`,
-        );
+      const kind = stage.type === 'approval' ? ' (approval)' : stage.finally ? ' (finally)' : '';
+      lines.push(`${lastStage ? glyphs.lastBranch : glyphs.branch} ${stage.name}${kind}`);
+      const indent = lastStage ? '   ' : `${glyphs.pipe}  `;
+      stage.actions.forEach((action, a) => {
+        const lastAction = a === stage.actions.length - 1;
+        const children = action.matrix ? this.combinations(action.name) : [];
+        const own = this.tasks.get(action.name);
+        const state = own?.state ?? (children.length > 0 ? wholeState(children) : 'pending');
+        const count = children.length > 0 ? `  ${children.length} combinations` : '';
+        const branch = lastAction ? glyphs.lastBranch : glyphs.branch;
+        lines.push(`${indent}${branch} ${this.taskLine(action.name, state, own, now)}${count}`);
+        const under = `${indent}${lastAction ? '   ' : `${glyphs.pipe}  `}`;
+        const shown = children.slice(0, MAX_COMBINATIONS_SHOWN);
+        shown.forEach((child, c) => {
+          const lastChild = c === shown.length - 1 && children.length <= shown.length;
+          lines.push(
+            `${under}${lastChild ? glyphs.lastBranch : glyphs.branch} ${this.taskLine(child.action, child.state, child, now)}`,
+          );
+        });
+        if (children.length > shown.length) {
+          lines.push(`${under}${glyphs.lastBranch} ${glyphs.ellipsis} ${children.length - shown.length} more`);
+        }
       });
     });
     return lines.join('\n');
+  }
+
+  /** The latest task runs of the combinations of matrix action `action`, in combination order. */
+  private combinations(action: string): ViewTask[] {
+    return [...this.tasks.values()]
+      .filter((task) => task.matrix?.action === action)
+      .sort((a, b) => (a.matrix?.index ?? 0) - (b.matrix?.index ?? 0));
+  }
+
+  /** One action's (or combination's) line: icon, name, state, attempt, elapsed time, last note. */
+  private taskLine(name: string, state: string, task: ViewTask | undefined, now: number): string {
+    const { glyphs, paint } = this.drawing;
+    const elapsed = task?.startedAt ? formatDurationMs((task.endedAt ?? now) - task.startedAt) : '';
+    const attempt = task && task.attempt > 1 ? ` (attempt ${task.attempt})` : '';
+    const note = task?.reason ?? task?.message ?? '';
+    const noteText = note ? `  ${paint.dim(truncate(note, 60, glyphs.ellipsis))}` : '';
+    return `${this.icon(state)} ${name}  ${this.stateWord(state)}${attempt}  ${elapsed}${noteText}`;
   }
 
   private icon(state: string): string {
@@ -139,6 +190,16 @@ export class RunView {
   private label(task: ViewTask): string {
     return `${task.stage}/${task.action}${task.attempt > 1 ? `#${task.attempt}` : ''}`;
   }
+}
+
+/** Combinations listed under a matrix action in the live tree; the rest are counted. */
+const MAX_COMBINATIONS_SHOWN = 8;
+
+/** The state a matrix action shows while its combinations run: the most telling one. */
+function wholeState(children: readonly ViewTask[]): string {
+  const order = ['running', 'starting', 'failed', 'errored', 'cancelled', 'pending', 'succeeded', 'skipped'];
+  const states = new Set<string>(children.map((c) => c.state));
+  return order.find((state) => states.has(state)) ?? 'pending';
 }
 
 function detail(task: ViewTask): string {

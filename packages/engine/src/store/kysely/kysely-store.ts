@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { migrate, schemaStatus } from '../migrations/migrate.js';
 import type { ChangeFeed, Store } from '../types.js';
 import { KyselyApiTokenStore } from './api-token-store.js';
+import { KyselyCacheStore } from './cache-store.js';
 import { KyselyComponentStore } from './component-store.js';
 import { KyselyCronClaimStore } from './cron-claim-store.js';
 import { KyselyDeliveryStore } from './delivery-store.js';
@@ -57,6 +58,7 @@ export function createKyselyStore(
     secrets: new KyselySecretStore(ctx),
     webhookDeliveries: new KyselyWebhookDeliveryStore(ctx),
     cronClaims: new KyselyCronClaimStore(ctx),
+    cache: new KyselyCacheStore(ctx),
     replicas: new KyselyReplicaStore(ctx),
     leases: new KyselyRunLeaseStore(ctx),
     slots: new KyselySlotStore(ctx),

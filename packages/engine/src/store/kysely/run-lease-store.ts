@@ -13,7 +13,9 @@ const UNENDED = ['queued', 'running'] as const;
  * (SELECT … FOR UPDATE SKIP LOCKED)` (graphile-worker's and Que's pattern), so replicas claiming
  * together take different runs without waiting on each other; a workflow with a `maxRuns` cap is
  * claimed inside a transaction that first locks its counter row, so the count of its held runs
- * and the claim cannot interleave with another replica's.
+ * and the claim cannot interleave with another replica's; a run of a concurrency group likewise
+ * locks its group's row (`concurrency_groups`), and is claimed only while no run of the group is
+ * held or running.
  */
 export class KyselyRunLeaseStore implements RunLeaseStore {
   readonly #ctx: StoreContext;
@@ -46,6 +48,7 @@ export class KyselyRunLeaseStore implements RunLeaseStore {
                 .select('runs.id')
                 .where(unclaimed)
                 .where('runs.max_runs', 'is', null)
+                .where('runs.concurrency_group', 'is', null)
                 .orderBy('runs.id')
                 .limit(scope.limit),
             ),
@@ -64,12 +67,29 @@ export class KyselyRunLeaseStore implements RunLeaseStore {
         .distinct()
         .where(unclaimed)
         .where('max_runs', 'is not', null)
+        .where('concurrency_group', 'is', null)
         .execute();
       for (const { workflow } of capped) {
         if (room <= 0) break;
         const rows = await db.transaction().execute((trx) => this.#claimCapped(trx, owner, workflow, room, only));
         claimed.push(...rows.map((row) => this.#claimed(row)));
         room -= rows.length;
+      }
+      // runs of a concurrency group: one transaction per group, at most one run each
+      const grouped = await db
+        .selectFrom('runs')
+        .select('concurrency_group')
+        .distinct()
+        .where(unclaimed)
+        .where('concurrency_group', 'is not', null)
+        .execute();
+      for (const { concurrency_group: group } of grouped) {
+        if (room <= 0) break;
+        if (group === null) continue;
+        const row = await db.transaction().execute((trx) => this.#claimGrouped(trx, owner, group, only));
+        if (row === undefined) continue;
+        claimed.push(this.#claimed(row));
+        room -= 1;
       }
       return sortById(claimed);
     });
@@ -125,6 +145,66 @@ export class KyselyRunLeaseStore implements RunLeaseStore {
       .where('owner', 'is', null)
       .returningAll()
       .execute();
+  }
+
+  /**
+   * Claim the oldest queued run of concurrency group `group` when no run of the group is held
+   * (claimed or running) and, if its workflow caps its runs, its workflow has room. The group's
+   * row is locked first, so replicas claiming at once take turns; the oldest waiting run is never
+   * overtaken (`only` restricts which runs may be claimed, not which one is next).
+   */
+  async #claimGrouped(
+    trx: Transaction<StoreSchema>,
+    owner: string,
+    group: string,
+    only: readonly string[] | undefined,
+  ): Promise<Selectable<RunsTable> | undefined> {
+    const { dialect } = this.#ctx;
+    await trx
+      .insertInto('concurrency_groups')
+      .values({ name: group })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+    await dialect.forUpdate(trx.selectFrom('concurrency_groups').select('name').where('name', '=', group)).execute();
+    const held = await trx
+      .selectFrom('runs')
+      .select('id')
+      .where('concurrency_group', '=', group)
+      .where((eb) =>
+        eb.or([eb('state', '=', 'running'), eb.and([eb('state', '=', 'queued'), eb('owner', 'is not', null)])]),
+      )
+      .limit(1)
+      .executeTakeFirst();
+    if (held !== undefined) return undefined;
+    const next = await trx
+      .selectFrom('runs')
+      .select(['id', 'workflow', 'max_runs'])
+      .where('concurrency_group', '=', group)
+      .where('state', '=', 'queued')
+      .where('owner', 'is', null)
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    if (next === undefined || (only !== undefined && !only.includes(next.id))) return undefined;
+    if (next.max_runs !== null) {
+      const row = await trx
+        .selectFrom('runs')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('workflow', '=', next.workflow)
+        .where((eb) =>
+          eb.or([eb('state', '=', 'running'), eb.and([eb('state', '=', 'queued'), eb('owner', 'is not', null)])]),
+        )
+        .executeTakeFirstOrThrow();
+      if (Number(row.n) >= next.max_runs) return undefined;
+    }
+    return trx
+      .updateTable('runs')
+      .set({ owner })
+      .where('id', '=', next.id)
+      .where('state', '=', 'queued')
+      .where('owner', 'is', null)
+      .returningAll()
+      .executeTakeFirst();
   }
 
   takeOver(owner: string, limit: number): Promise<ClaimedRun[]> {

@@ -42,6 +42,9 @@ export class KyselyRunStore implements RunStore {
           chainId: run.chainId,
           reason: null,
           owner: run.owner ?? null,
+          outputs: null,
+          parent: run.parent ?? null,
+          concurrencyGroup: run.concurrencyGroup ?? null,
           createdAt: run.createdAt,
           startedAt: null,
           endedAt: null,
@@ -61,6 +64,9 @@ export class KyselyRunStore implements RunStore {
             trigger_info: dialect.encodeJson(record.trigger),
             chain_id: record.chainId,
             reason: null,
+            parent_run_id: record.parent?.runId ?? null,
+            parent_task_run_id: record.parent?.taskRunId ?? null,
+            concurrency_group: record.concurrencyGroup,
             created_at: record.createdAt,
             started_at: null,
             ended_at: null,
@@ -103,6 +109,14 @@ export class KyselyRunStore implements RunStore {
       }
       if (filter.createdAfter !== undefined) query = query.where('created_at', '>=', filter.createdAfter);
       if (filter.createdBefore !== undefined) query = query.where('created_at', '<', filter.createdBefore);
+      if (filter.parentRunId !== undefined) query = query.where('parent_run_id', '=', filter.parentRunId);
+      if (filter.concurrencyGroup !== undefined) {
+        query = query.where('concurrency_group', '=', filter.concurrencyGroup);
+      }
+      if (filter.states !== undefined) {
+        if (filter.states.length === 0) return [];
+        query = query.where('state', 'in', filter.states);
+      }
       if (filter.before !== undefined) query = query.where('id', '<', filter.before);
       const rows = await query
         .orderBy('id', 'desc')

@@ -41,6 +41,7 @@ export async function moveRun(
       previous_state: eb.ref('state'),
       state: to,
       ...(patch.reason !== undefined && { reason: patch.reason }),
+      ...(patch.outputs !== undefined && { outputs: dialect.encodeJson(patch.outputs) }),
       ...(patch.startedAt !== undefined && { started_at: patch.startedAt }),
       ...(patch.endedAt !== undefined && { ended_at: patch.endedAt }),
     }))

@@ -31,6 +31,13 @@ export interface RunsTable {
   trigger_info: JsonColumn;
   chain_id: string;
   reason: string | null;
+  /** the run's outputs once it ended, else NULL */
+  outputs: ColumnType<unknown, string | null | undefined, string | null>;
+  /** the calling run and task run of a child run, else NULL */
+  parent_run_id: ColumnType<string | null, string | null | undefined, string | null>;
+  parent_task_run_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** the run's concurrency group, else NULL */
+  concurrency_group: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: number;
   started_at: number | null;
   ended_at: number | null;
@@ -93,6 +100,8 @@ export interface TaskRunsTable {
   steps: JsonColumn;
   /** the event data as sent, sealed, when `event_data` has secrets masked (0061) */
   sealed_event_data: ColumnType<string | null, string | null | undefined, string | null>;
+  /** `MatrixPlace` of a matrix combination's task run, else NULL */
+  matrix: ColumnType<unknown, string | null | undefined, string | null>;
   /** last log seq handed out; bumping it is also the per-task-run append lock */
   log_seq: ColumnType<number, number | undefined, number>;
   /** last status seq handed out, same role as `log_seq` */
@@ -237,6 +246,26 @@ export interface CronClaimsTable {
   run_id: string | null;
 }
 
+/** Action cache entries (`CacheStore`). */
+export interface CacheEntriesTable {
+  key: string;
+  workflow: string;
+  action: string;
+  run_id: string;
+  task_run_id: string;
+  output: JsonColumn;
+  paths: JsonColumn;
+  /** PostgreSQL returns a bigint as a string: read through Number() */
+  size_bytes: ColumnType<number | string, number, number>;
+  created_at: ColumnType<number | string, number, number>;
+  last_used_at: ColumnType<number | string, number, number>;
+}
+
+/** One row per concurrency group: locked while a replica claims a run of the group. */
+export interface ConcurrencyGroupsTable {
+  name: string;
+}
+
 /** The whole database. */
 export interface StoreSchema {
   runs: RunsTable;
@@ -258,4 +287,6 @@ export interface StoreSchema {
   cron_claims: CronClaimsTable;
   replicas: ReplicasTable;
   parallel_slots: ParallelSlotsTable;
+  cache_entries: CacheEntriesTable;
+  concurrency_groups: ConcurrencyGroupsTable;
 }

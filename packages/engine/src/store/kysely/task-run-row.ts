@@ -1,6 +1,6 @@
 import { sql, type RawBuilder, type Selectable, type Updateable } from 'kysely';
 import type { JsonObject, JsonValue } from '../../domain/vocabulary.js';
-import type { ContractStep, TaskRunPatch, TaskRunRecord } from '../types.js';
+import type { ContractStep, MatrixPlace, TaskRunPatch, TaskRunRecord } from '../types.js';
 import type { TaskRunsTable } from './schema.js';
 import type { StoreDialect } from './store-dialect.js';
 
@@ -25,6 +25,7 @@ export function toTaskRunRecord(row: Selectable<TaskRunsTable>, dialect: StoreDi
     ref: row.ref,
     facts: dialect.decodeJson(row.facts) as Record<string, string>,
     steps: dialect.decodeJson(row.steps) as TaskRunRecord['steps'],
+    matrix: row.matrix === null ? null : (dialect.decodeJson(row.matrix) as MatrixPlace),
     createdAt: row.created_at,
     startedAt: row.started_at,
     endedAt: row.ended_at,

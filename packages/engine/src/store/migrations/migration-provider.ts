@@ -9,6 +9,10 @@ import { sealedInputsMigration } from './0006-sealed-inputs.js';
 import { replicasMigration } from './0060-replicas.js';
 import { sealedEventDataMigration } from './0061-sealed-event-data.js';
 import { replicaProcessMigration } from './0062-replica-process.js';
+import { matrixMigration } from './0040-matrix.js';
+import { childRunsMigration } from './0041-child-runs.js';
+import { actionCacheMigration } from './0042-action-cache.js';
+import { concurrencyGroupsMigration } from './0043-concurrency-groups.js';
 
 /**
  * The migrations, listed in code so a bundled or installed engine never scans the filesystem.
@@ -32,6 +36,10 @@ export class StaticMigrationProvider implements MigrationProvider {
       '0060-replicas': replicasMigration(this.#dialect),
       '0061-sealed-event-data': sealedEventDataMigration(this.#dialect),
       '0062-replica-process': replicaProcessMigration(this.#dialect),
+      '0040-matrix': matrixMigration(this.#dialect),
+      '0041-child-runs': childRunsMigration(this.#dialect),
+      '0042-action-cache': actionCacheMigration(this.#dialect),
+      '0043-concurrency-groups': concurrencyGroupsMigration(this.#dialect),
     });
   }
 }

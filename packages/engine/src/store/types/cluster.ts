@@ -90,8 +90,9 @@ export interface RunLeaseStore {
    * Claim queued runs nobody holds for `owner`, oldest first, within `scope`. A run whose
    * workflow caps its running runs (`maxRuns`) is claimed only while fewer of that workflow's
    * runs are held or running across the cluster than its cap, and never before an older queued
-   * run of the same workflow. On PostgreSQL, replicas claiming at once skip each other's rows
-   * (`FOR UPDATE SKIP LOCKED`).
+   * run of the same workflow. A run of a concurrency group is claimed only while no run of its
+   * group is held or running, and never before an older queued run of the group. On PostgreSQL,
+   * replicas claiming at once skip each other's rows (`FOR UPDATE SKIP LOCKED`).
    */
   claimQueued(owner: string, scope: ClaimScope): Promise<ClaimedRun[]>;
   /**

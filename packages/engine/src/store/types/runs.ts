@@ -6,10 +6,17 @@ import type { NewOutboxEvent } from './events.js';
 
 /** What started a run. */
 export interface TriggerInfo {
-  readonly kind: 'manual' | 'cli' | 'webhook' | 'cdevent' | 'cron' | 'rerun';
+  /** `call`: an action of another run `uses:` this workflow (see `RunRecord.parent`) */
+  readonly kind: 'manual' | 'cli' | 'webhook' | 'cdevent' | 'cron' | 'rerun' | 'call';
   /** who or what: user, webhook provider, CDEvent id, cron tick */
   readonly by?: string;
   readonly details?: JsonObject;
+}
+
+/** The run and task run that started a child run (an action that `uses:` a workflow). */
+export interface RunParent {
+  readonly runId: string;
+  readonly taskRunId: string;
 }
 
 /** A stored run. */
@@ -34,6 +41,12 @@ export interface RunRecord {
    * once the run ended: the replica that ended it.
    */
   readonly owner: string | null;
+  /** the workflow's declared `outputs`, rendered when the run ended (null before, or none declared) */
+  readonly outputs: JsonObject | null;
+  /** the run whose action called this one (`uses:`), or null */
+  readonly parent: RunParent | null;
+  /** its concurrency group (the workflow's `concurrency: {group}`, rendered), or null */
+  readonly concurrencyGroup: string | null;
   readonly createdAt: number;
   readonly startedAt: number | null;
   readonly endedAt: number | null;
@@ -53,6 +66,10 @@ export interface NewRun {
   readonly plan: JsonValue;
   readonly trigger: TriggerInfo;
   readonly chainId: string;
+  /** the calling run and task run, for a child run */
+  readonly parent?: RunParent | null;
+  /** its concurrency group */
+  readonly concurrencyGroup?: string | null;
   readonly createdAt: number;
   /** the plan's `maxRuns`, which claiming enforces across the cluster; absent: no cap */
   readonly maxRuns?: number | null;
@@ -63,6 +80,8 @@ export interface NewRun {
 /** Fields a run transition may set besides its state; absent fields are left alone. */
 export interface RunPatch {
   readonly reason?: string | null;
+  /** the run's outputs (masked), set when it ends */
+  readonly outputs?: JsonObject;
   readonly startedAt?: number;
   readonly endedAt?: number;
 }
@@ -77,6 +96,12 @@ export interface RunFilter {
   readonly createdAfter?: number;
   /** only runs created before this time, epoch ms */
   readonly createdBefore?: number;
+  /** only the child runs of this run */
+  readonly parentRunId?: string;
+  /** only runs of this concurrency group */
+  readonly concurrencyGroup?: string;
+  /** only runs in one of these states (with `state`: both must hold) */
+  readonly states?: readonly RunState[];
   /** ids sort by time: return runs with id < before (cursor pagination) */
   readonly before?: string;
   /** default 50 */

@@ -7,6 +7,17 @@ import type { NewOutboxEvent } from './events.js';
 /** A callback step of the component contract. */
 export type ContractStep = 'component-start' | 'task-start' | 'task-status' | 'task-result' | 'component-stop';
 
+/**
+ * Where a task run stands in its action's matrix: the plan action's name (`action` of the task
+ * run is the combination's, `build (linux, 18)`), the combination's 0-based place in the
+ * expansion, and its values.
+ */
+export interface MatrixPlace {
+  readonly action: string;
+  readonly index: number;
+  readonly values: JsonObject;
+}
+
 /** A stored task run: one attempt of one action of a run. */
 export interface TaskRunRecord {
   readonly id: string;
@@ -38,6 +49,8 @@ export interface TaskRunRecord {
   readonly facts: Readonly<Record<string, string>>;
   /** when each contract step was first seen (epoch ms) */
   readonly steps: Readonly<Partial<Record<ContractStep, number>>>;
+  /** its combination, when its action has a matrix */
+  readonly matrix: MatrixPlace | null;
   readonly createdAt: number;
   readonly startedAt: number | null;
   readonly endedAt: number | null;
@@ -62,6 +75,8 @@ export interface NewTaskRun {
    * stored apart from the record and read back only by `sealedEventData`
    */
   readonly sealedEventData?: string;
+  /** its combination, when its action has a matrix */
+  readonly matrix?: MatrixPlace | null;
   readonly createdAt: number;
 }
 
