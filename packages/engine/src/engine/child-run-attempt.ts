@@ -112,13 +112,20 @@ export class ChildRunAttempt {
       this.timedOut = true;
       void ctx.children.cancel(childId, `cancelled: the calling action ${input.action.name} timed out`);
     }, input.action.timeoutMs - elapsed);
+    // a replica letting go of the parent leaves the child alone: the parent's next holder follows it
+    let abandoned: (reason: Error) => void = () => undefined;
+    const letGo = new Promise<never>((_, reject) => (abandoned = reject));
     const offStop = input.stop.onStop((reason) => {
       this.stoppedBy = reason;
+      if (reason.kind === 'abandon') {
+        abandoned(new Error(`stopped following run ${childId}: ${reason.message}`));
+        return;
+      }
       void ctx.children.cancel(childId, `cancelled: its parent run ${input.run.id} stopped (${reason.message})`);
     });
     let child: RunRecord;
     try {
-      child = await ctx.children.wait(childId);
+      child = await Promise.race([ctx.children.wait(childId), letGo]);
     } finally {
       cancelTimeout();
       offStop();
