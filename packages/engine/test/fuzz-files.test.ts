@@ -37,24 +37,34 @@ const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(ran
 
 const KEY_LINE = /^(\s*(?:- )?)([A-Za-z_][\w-]*):(.*)$/;
 
+/**
+ * The indexes of the lines that hold a key. Empty for a file an earlier mutation truncated to
+ * nothing keyed: the key mutations then leave the text as it is.
+ */
+const keyLines = (lines: readonly string[]): number[] =>
+  lines.map((line, i) => (KEY_LINE.test(line) ? i : -1)).filter((i) => i >= 0);
+
 /** The mutations, each over the text of a file: what a careless edit or an attacker would write. */
 const MUTATIONS: Record<string, (text: string, random: Random) => string> = {
   'delete a key': (text, random) => {
     const lines = text.split('\n');
-    const keyed = lines.map((line, i) => (KEY_LINE.test(line) ? i : -1)).filter((i) => i >= 0);
+    const keyed = keyLines(lines);
+    if (keyed.length === 0) return text;
     lines.splice(pick(random, keyed), 1);
     return lines.join('\n');
   },
   'duplicate a key': (text, random) => {
     const lines = text.split('\n');
-    const keyed = lines.map((line, i) => (KEY_LINE.test(line) ? i : -1)).filter((i) => i >= 0);
+    const keyed = keyLines(lines);
+    if (keyed.length === 0) return text;
     const at = pick(random, keyed);
     lines.splice(at, 0, lines[at]!);
     return lines.join('\n');
   },
   'rename a key': (text, random) => {
     const lines = text.split('\n');
-    const keyed = lines.map((line, i) => (KEY_LINE.test(line) ? i : -1)).filter((i) => i >= 0);
+    const keyed = keyLines(lines);
+    if (keyed.length === 0) return text;
     const at = pick(random, keyed);
     lines[at] = lines[at]!.replace(KEY_LINE, (_m, lead: string, key: string, rest: string) => {
       const renamed = pick(random, [`${key}s`, key.slice(1), key.toUpperCase(), `x-${key}`, `${key}_`]);
@@ -64,9 +74,8 @@ const MUTATIONS: Record<string, (text: string, random: Random) => string> = {
   },
   'wrong type': (text, random) => {
     const lines = text.split('\n');
-    const scalar = lines
-      .map((line, i) => (KEY_LINE.test(line) && (KEY_LINE.exec(line)?.[3] ?? '').trim() !== '' ? i : -1))
-      .filter((i) => i >= 0);
+    const scalar = keyLines(lines).filter((i) => (KEY_LINE.exec(lines[i]!)?.[3] ?? '').trim() !== '');
+    if (scalar.length === 0) return text;
     const at = pick(random, scalar);
     const value = pick(random, ['[1, 2]', '{ a: 1 }', '42', 'true', 'null', '-1.5', '"text"', '~']);
     lines[at] = lines[at]!.replace(KEY_LINE, (_m, lead: string, key: string) => `${lead}${key}: ${value}`);
@@ -92,7 +101,8 @@ const MUTATIONS: Record<string, (text: string, random: Random) => string> = {
   },
   'huge number': (text, random) => {
     const lines = text.split('\n');
-    const scalar = lines.map((line, i) => (KEY_LINE.test(line) ? i : -1)).filter((i) => i >= 0);
+    const scalar = keyLines(lines);
+    if (scalar.length === 0) return text;
     const at = pick(random, scalar);
     const value = pick(random, ['1e400', '123456789012345678901234567890', '-1e309', '0x7fffffffffffffffff', '.inf']);
     lines[at] = lines[at]!.replace(KEY_LINE, (_m, lead: string, key: string) => `${lead}${key}: ${value}`);
@@ -100,7 +110,8 @@ const MUTATIONS: Record<string, (text: string, random: Random) => string> = {
   },
   'huge string': (text, random) => {
     const lines = text.split('\n');
-    const scalar = lines.map((line, i) => (KEY_LINE.test(line) ? i : -1)).filter((i) => i >= 0);
+    const scalar = keyLines(lines);
+    if (scalar.length === 0) return text;
     const at = pick(random, scalar);
     const value = 'y'.repeat(pick(random, [70_000, 1_000_000]));
     lines[at] = lines[at]!.replace(KEY_LINE, (_m, lead: string, key: string) => `${lead}${key}: "${value}"`);
