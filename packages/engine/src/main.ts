@@ -69,6 +69,11 @@ export interface RuntimeOptions {
    * `callbackHost:callbackPort`.
    */
   readonly callbackServedAt?: string;
+  /**
+   * the claimer's backstop poll, ms (default CLAIM_POLL_MS): a test sets it long to show that a
+   * notification, not the poll, wakes a run waiting for a group
+   */
+  readonly claimPollMs?: number;
 }
 
 /**
@@ -146,7 +151,10 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       killGraceMs: config.killGraceMs,
       stopGraceMs: config.stopGraceMs,
       maxParallel: config.maxParallel,
-      replica: replicaOptions(config, options.callbackServedAt ?? null),
+      replica: {
+        ...replicaOptions(config, options.callbackServedAt ?? null),
+        ...(options.claimPollMs === undefined ? {} : { claimPollMs: options.claimPollMs }),
+      },
       cache: {
         files: createCacheFolder(config.cacheDir),
         maxBytes: config.cacheMaxBytes,

@@ -91,46 +91,130 @@ describe('concurrency groups on the local executor', { concurrency: false }, () 
   });
 });
 
-/** Two engines on one PostgreSQL database: the group is decided in the store, not in memory. */
-describe('concurrency groups across two engines on one PostgreSQL store', { concurrency: false }, async () => {
-  const binaries = await findPostgresBinaries();
-  if ('missing' in binaries) {
-    test('postgres is installed', (t) => {
-      const why = `postgres not installed: ${binaries.missing}`;
-      if (process.env['CI'] === 'true') assert.fail(why);
-      t.skip(why);
+/**
+ * Two engines on one PostgreSQL database: the group is decided in the store, not in memory, and a
+ * cancel reaches the engine that carries the run through the store. Both engines poll slowly (a
+ * claim round every 10 minutes, a heartbeat a minute): what moves a run on here is a notification
+ * (`freed` when a grouped run ends, `intent` when a cancel is recorded), not a poll. Engine one
+ * carries one run at a time, so a run it starts while busy can only go to engine two.
+ */
+describe(
+  'concurrency groups and child runs across two engines on one PostgreSQL store',
+  { concurrency: false },
+  async () => {
+    const binaries = await findPostgresBinaries();
+    if ('missing' in binaries) {
+      test('postgres is installed', (t) => {
+        const why = `postgres not installed: ${binaries.missing}`;
+        if (process.env['CI'] === 'true') assert.fail(why);
+        t.skip(why);
+      });
+      return;
+    }
+    const slow = { heartbeatMs: 60_000, leaseTtlMs: 180_000 };
+    let pg: PostgresServer;
+    let one: Harness;
+    let two: Harness;
+    before(async () => {
+      pg = await startPostgres();
+      one = await createHarness({
+        executor: 'local',
+        config: { db: pg.url, engineId: 'replica-one', maxActiveRuns: 1, ...slow },
+        runtime: { claimPollMs: 600_000 },
+      });
+      two = await createHarness({
+        executor: 'local',
+        config: { db: pg.url, engineId: 'replica-two', ...slow },
+        runtime: { claimPollMs: 600_000 },
+      });
     });
-    return;
-  }
-  let pg: PostgresServer;
-  let one: Harness;
-  let two: Harness;
-  before(async () => {
-    pg = await startPostgres();
-    one = await createHarness({ executor: 'local', config: { db: pg.url, engineId: 'replica-one' } });
-    two = await createHarness({ executor: 'local', config: { db: pg.url, engineId: 'replica-two' } });
-  });
-  after(async () => {
-    await one?.close();
-    await two?.close();
-    await pg?.stop();
-  });
+    after(async () => {
+      await one?.close();
+      await two?.close();
+      await pg?.stop();
+    });
 
-  test('a run started on the second engine stays queued while the first engine runs its group', async () => {
-    const flag = join(one.dir, 'release');
-    const first = await one.start(GROUPED(), { env: 'shared', flag });
-    await untilRunning(one, first.id);
-    const second = await two.start(GROUPED(), { env: 'shared', flag });
-    // the second engine is busy enough to have run another run meanwhile
-    await writeFile(join(two.dir, 'free'), '');
-    const unrelated = await two.start(GROUPED(), { env: 'elsewhere', flag: join(two.dir, 'free') });
-    assert.equal((await two.runtime.engine.waitForRun(unrelated.id)).state, 'succeeded');
-    assert.equal(await stateOf(two, second.id), 'queued');
+    const ownerOf = async (id: string): Promise<string | null> => (await one.runtime.store.runs.get(id))!.owner;
 
-    await writeFile(flag, '');
-    const firstEnded = await one.runtime.engine.waitForRun(first.id);
-    const secondEnded = await two.runtime.engine.waitForRun(second.id);
-    assert.equal(secondEnded.state, 'succeeded');
-    assert.ok(secondEnded.startedAt! >= firstEnded.endedAt!, 'it started once the other engine’s run ended');
-  });
-});
+    test('a run started on the second engine stays queued while the first engine runs its group', async () => {
+      const flag = join(one.dir, 'release');
+      const first = await one.start(GROUPED(), { env: 'shared', flag });
+      await untilRunning(one, first.id);
+      const second = await two.start(GROUPED(), { env: 'shared', flag });
+      // the second engine is busy enough to have run another run meanwhile
+      await writeFile(join(two.dir, 'free'), '');
+      const unrelated = await two.start(GROUPED(), { env: 'elsewhere', flag: join(two.dir, 'free') });
+      assert.equal((await two.runtime.engine.waitForRun(unrelated.id)).state, 'succeeded');
+      assert.equal(await stateOf(two, second.id), 'queued');
+
+      await writeFile(flag, '');
+      const firstEnded = await one.runtime.engine.waitForRun(first.id);
+      const secondEnded = await two.runtime.engine.waitForRun(second.id);
+      assert.equal(secondEnded.state, 'succeeded');
+      assert.ok(secondEnded.startedAt! >= firstEnded.endedAt!, 'it started once the other engine’s run ended');
+    });
+
+    test('cancelInProgress: a run started on the second engine cancels the one the first engine carries', async () => {
+      const first = await one.start(GROUPED(true), { env: 'cip', flag: join(one.dir, 'never') });
+      await untilRunning(one, first.id);
+      assert.match((await ownerOf(first.id)) ?? '', /^replica-one\//);
+      await writeFile(join(two.dir, 'cip-newer'), '');
+      const newer = await two.start(GROUPED(true), { env: 'cip', flag: join(two.dir, 'cip-newer') });
+
+      const cancelled = await two.runtime.engine.waitForRun(first.id);
+      assert.equal(cancelled.state, 'cancelled');
+      assert.equal(
+        cancelled.reason,
+        `cancelled: run #${newer.number} of concurrency group deploy-cip started (cancelInProgress)`,
+      );
+      const newerEnded = await two.runtime.engine.waitForRun(newer.id);
+      assert.equal(newerEnded.state, 'succeeded');
+      assert.ok(newerEnded.startedAt! >= cancelled.endedAt!, 'the newer run waited for the group');
+      assert.deepEqual(await one.leftovers(first.id), [], 'engine one stopped the cancelled run’s process');
+    });
+
+    test('cancelling a parent through the second engine cancels it and its child, each where it runs', async () => {
+      await one.write(
+        'held-child.yaml',
+        `apiVersion: pilotage.dev/v1
+kind: Workflow
+name: held-child
+concurrency: { group: held-child }
+stages:
+  - name: wait
+    actions:
+      - { name: wait, run: "sleep 300" }
+`,
+      );
+      // engine two now claims any queued run; engine one, busy with the parent, has no room for the child
+      await two.runtime.engine.start();
+      const parent = await one.start(`name: calls-held
+stages:
+  - name: call
+    actions:
+      - { name: call, uses: ./held-child.yaml }
+`);
+      const child = await eventually(
+        async () => {
+          const [found] = await one.runtime.store.runs.list({ parentRunId: parent.id });
+          const tasks = found ? await one.runtime.store.taskRuns.listByRun(found.id) : [];
+          return tasks.some((t) => t.state === 'running') ? found : undefined;
+        },
+        15_000,
+        'the child run’s action to run',
+      );
+      assert.match((await ownerOf(parent.id)) ?? '', /^replica-one\//);
+      assert.match((await ownerOf(child!.id)) ?? '', /^replica-two\//, 'the child runs on the other engine');
+
+      await two.runtime.engine.cancelRun(parent.id, 'stop everything');
+      const run = await two.runtime.engine.waitForRun(parent.id);
+      assert.equal(run.state, 'cancelled');
+      const ended = await one.runtime.engine.waitForRun(child!.id);
+      assert.equal(ended.state, 'cancelled');
+      assert.match(ended.reason ?? '', /its parent run .* stopped \(stop everything\)/);
+      const call = (await one.runtime.store.taskRuns.listByRun(run.id)).find((t) => t.action === 'call')!;
+      assert.equal(call.state, 'cancelled');
+      assert.deepEqual(await two.leftovers(child!.id), [], 'engine two stopped the child’s process');
+    });
+  },
+);

@@ -24,8 +24,8 @@ interface Entry extends CarriedRun {
 
 /** What `CarriedRuns` tells its engine. */
 export interface CarriedRunsOptions {
-  /** a run stopped being carried here (room for another) */
-  readonly ended: () => void;
+  /** a run stopped being carried here (room for another); `run` is its final record, if it ended */
+  readonly ended: (run: RunRecord | undefined) => void;
   readonly warn: (message: string) => void;
 }
 
@@ -77,9 +77,10 @@ export class CarriedRuns {
         this.#options.warn(`run ${id}: ${messageOf(error)}`);
         return undefined;
       })
-      .finally(() => {
+      .then((run) => {
         this.#runs.delete(id);
-        this.#options.ended();
+        this.#options.ended(run);
+        return run;
       });
   }
 

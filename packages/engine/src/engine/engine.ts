@@ -259,7 +259,10 @@ export class Engine {
     };
     this.carried = new CarriedRuns({
       warn,
-      ended: () => this.claimer.kick(),
+      ended: (run) => {
+        this.claimer.kick();
+        if (run !== undefined && isRunEnded(run.state)) this.freed(run);
+      },
     });
     this.claimer = new RunClaimer({
       leases: this.store.leases,
@@ -414,6 +417,8 @@ export class Engine {
         if (rows.length > 0) outboxWritten(this.ctx, rows, this.started.get(run.id)?.span);
         this.forget(run.id);
         this.emit({ kind: 'run', run: next });
+        // the oldest waiter of a group leaving lets the next one be claimed
+        this.freed(next);
         return;
       }
     }
@@ -620,6 +625,10 @@ export class Engine {
       case 'queued':
         this.claimer.kick();
         return;
+      case 'freed':
+        // this replica's own ends kick its claimer directly
+        if (change.origin !== this.lease.id) this.claimer.kick();
+        return;
       case 'released':
         if (this.serving) this.claimer.takeOverSoon();
         return;
@@ -671,6 +680,16 @@ export class Engine {
     })().finally(() => {
       this.intentPoll = undefined;
     });
+  }
+
+  /**
+   * Run `run` ended (or left the queue): if it held or waited for a concurrency group or a
+   * workflow's cap, tell every replica's claimer, so a run waiting for them is claimed now rather
+   * than at the next poll (a NOTIFY on PostgreSQL).
+   */
+  private freed(run: RunRecord): void {
+    if (run.concurrencyGroup === null && (run.plan as unknown as Plan).maxRuns === undefined) return;
+    this.store.changes.publish({ kind: 'freed', runId: run.id, ...this.origin() });
   }
 
   /** Tell local listeners, and (on a shared store) the other replicas' live streams. */

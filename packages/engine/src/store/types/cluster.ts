@@ -144,6 +144,8 @@ export interface SlotStore {
 /**
  * What a change on the store is about, for the replicas that wake on it:
  * - `queued`: a run was recorded queued (claimers look for work);
+ * - `freed`: a run of a concurrency group or of a capped workflow ended or was cancelled while
+ *   queued (runs waiting for that group or cap may be claimed now: claimers look again);
  * - `released`: a replica let go of runs or of its lease (takeover looks at once);
  * - `slot`: a task slot was given back (attempts waiting for one try again);
  * - `intent`: a cancel or an approval decision was recorded for a run (its holder acts on it);
@@ -154,7 +156,7 @@ export interface SlotStore {
  * - `resync`: the feed may have missed changes (its connection was lost): read everything again.
  */
 export type ChangeKind =
-  'queued' | 'released' | 'slot' | 'intent' | 'callback' | 'run' | 'task' | 'status' | 'log' | 'resync';
+  'queued' | 'freed' | 'released' | 'slot' | 'intent' | 'callback' | 'run' | 'task' | 'status' | 'log' | 'resync';
 
 /** One change, small enough for a notification: ids only, the store holds the rest. */
 export interface Change {
