@@ -51,8 +51,11 @@ const modes = [
   { key: 'seq', label: 'sequential', concurrency: () => 1, parallel: false },
   { key: 'par', label: 'parallel', concurrency: (count) => count, parallel: true },
 ];
-// The bare loop's processes get no CO_* variable: the SDK then runs in dev mode, without HTTP.
-const bareEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CO_')));
+// The bare loop's processes get the base the local executor gives a component (PATH, HOME, LANG,
+// LC_*, TZ, TMPDIR, USER) and no CO_* variable: the SDK then runs in dev mode, without HTTP. Not the
+// whole environment: a variable such as NODE_EXTRA_CA_CERTS alone costs each Node process ~15 ms.
+const BASE_ENV = /^(PATH|HOME|LANG|LC_.*|TZ|TMPDIR|USER)$/;
+const bareEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => BASE_ENV.test(key)));
 
 const dir = await mkdtemp(join(tmpdir(), 'pilotage-bench-'));
 const runtime = await createBenchRuntime(dir, Math.max(n, WARMUP_N));
