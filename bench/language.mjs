@@ -7,7 +7,6 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createFakeExecutor } from '../packages/engine/dist/executor/fake/fake-executor.js';
 import { compileWorkflow, createFileResolver } from '../packages/engine/dist/plan-files/load.js';
 import { machineLine, median, positiveEnv } from './common.mjs';
 import { createBenchRuntime, timeEngineRun } from './engine-bench.mjs';
@@ -100,14 +99,18 @@ export async function languageBench(runtime, dir, rounds, progress) {
     if (!shape.skip) await timeEngineRun(runtime, p);
     progress(`measuring ${shape.label} (${K} actions, ${rounds} rounds)...`);
     const times = [];
+    const spans = [];
     for (let round = 0; round < rounds; round++) {
       const timed = await timeEngineRun(runtime, p);
       if (!shape.skip && !timed.tasks.every((t) => t.reason?.startsWith('cached from run'))) {
         throw new Error(`${shape.label}: a task run was not a cache hit`);
       }
       times.push(timed.wallMs);
+      // from the first action's record to the last one's: the hits themselves, without the run's
+      // own start and end (its workspace made and removed, with every restored file in it)
+      if (!shape.skip) spans.push(timed.tasks.at(-1).endedAt - timed.tasks[0].createdAt);
     }
-    hits.set(shape.key, median(times) / K);
+    hits.set(shape.key, { perAction: median(times) / K, perHit: shape.skip ? undefined : median(spans) / (K - 1) });
   }
 
   const perTask = (from, key) => from.get(key) / MATRIX_N;
@@ -130,7 +133,15 @@ export async function languageBench(runtime, dir, rounds, progress) {
   console.log(`\nMatrix: ${MATRIX_N} task runs, one at a time (ms, median of ${rounds} rounds)`);
   console.log(formatTable(rows));
   console.log(`\nCache: ${K} cached actions one at a time, per action (ms, median of ${rounds} rounds)`);
-  console.log(formatTable([['shape', 'per action'], ...hitShapes.map((s) => [s.label, fixed(hits.get(s.key))])]));
+  console.log(
+    formatTable([
+      ['shape', 'run wall / action', 'one hit (record to record)'],
+      ...hitShapes.map(({ key, label }) => {
+        const { perAction, perHit } = hits.get(key);
+        return [label, fixed(perAction), perHit === undefined ? '-' : fixed(perHit)];
+      }),
+    ]),
+  );
   const verdict = (ok) => (ok ? 'met' : 'NOT MET');
   const worst = Math.max(adds(engine, 'literal'), adds(engine, 'expression'));
   console.log('\nTargets (issue 14):');
@@ -138,15 +149,34 @@ export async function languageBench(runtime, dir, rounds, progress) {
     `  a ${MATRIX_N}-way matrix adds < ${MAX_MATRIX_ADDS_MS} ms per task run to the engine's cost (fake executor): ` +
       `${fixed(worst)} ms ${verdict(worst < MAX_MATRIX_ADDS_MS)}`,
   );
-  const hitCost = Math.max(hits.get('outputs'), hits.get('files'));
+  const hitCost = Math.max(hits.get('outputs').perHit, hits.get('files').perHit);
   console.log(
-    `  a cache hit costs < ${MAX_CACHE_HIT_MS} ms: ${fixed(hitCost)} ms ${verdict(hitCost < MAX_CACHE_HIT_MS)}`,
+    `  a cache hit costs < ${MAX_CACHE_HIT_MS} ms (one hit, files included): ${fixed(hitCost)} ms ${verdict(hitCost < MAX_CACHE_HIT_MS)}`,
   );
 }
 
-/** A fake executor whose every component exits 0 at once, calling nothing. */
+/**
+ * A fake executor (named `fake`) whose every component exits 0 at once, calling nothing and
+ * starting no process: what is left of a run is the engine's own cost. Kept here, in the bench,
+ * since no test needs one.
+ */
 export function fakeExecutor() {
-  return createFakeExecutor({ 'bench-noop': async () => 0 });
+  let next = 0;
+  return {
+    name: 'fake',
+    async start() {
+      const exited = Promise.resolve({ exitCode: 0 });
+      return { ref: `fake-${++next}`, facts: {}, wait: () => exited, kill: async () => undefined };
+    },
+    destroy: async () => undefined,
+    list: async () => [],
+    attach: async () => undefined,
+    prepareRun: async () => ({ mountPath: '/fake-workspace' }),
+    releaseRun: async () => undefined,
+    listRuns: async () => [],
+    callbackBaseUrl: (loopback) => loopback,
+    close: async () => undefined,
+  };
 }
 
 /**
