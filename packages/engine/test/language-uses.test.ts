@@ -145,6 +145,40 @@ stages:
     assert.deepEqual(await h.leftovers(child!.id), []);
   });
 
+  test('a called workflow in its caller’s concurrency group is refused, not left waiting forever', async () => {
+    await h.write(
+      'grouped-child.yaml',
+      `apiVersion: pilotage.dev/v1
+kind: Workflow
+name: grouped-child
+concurrency: { group: "deploy-\${{ inputs.env }}" }
+inputs: { type: object, properties: { env: { type: string } } }
+stages:
+  - name: only
+    actions:
+      - { name: only, run: "true" }
+`,
+    );
+    const { run, byAction } = await h.run(
+      `name: grouped-parent
+concurrency: deploy-prod
+stages:
+  - name: call
+    actions:
+      - { name: same, uses: ./grouped-child.yaml, with: { env: prod } }
+      - { name: other, uses: ./grouped-child.yaml, with: { env: staging } }
+`,
+    );
+    assert.equal(run.state, 'errored');
+    assert.equal(byAction.get('other')!.state, 'succeeded', 'another group is fine');
+    const same = byAction.get('same')!;
+    assert.equal(same.state, 'errored');
+    assert.match(
+      same.reason ?? '',
+      /could not start the called workflow: workflow grouped-child is in concurrency group deploy-prod, which its caller grouped-parent #\d+ holds/,
+    );
+  });
+
   test('pilotage run follows the child’s progress and runs show links both ways', async () => {
     const dir = h.dir;
     await writeFile(

@@ -42,7 +42,7 @@ import { recordReused } from './reuse.js';
 import { RunClaimer } from './run-claimer.js';
 import { RunExecution } from './run-execution.js';
 import { storedSteps } from './task-attempt.js';
-import { cancelGroupPeers, checkInputs, groupName } from './run-inputs.js';
+import { cancelGroupPeers, checkInputs, groupName, refuseCallersGroup } from './run-inputs.js';
 import { createClusterSlots, type TaskSlots } from './task-slots.js';
 
 /** Default most runs one replica carries at once (runs only waiting for an approval do not count). */
@@ -333,6 +333,9 @@ export class Engine {
       this.inputSeal !== undefined && JSON.stringify(masked) !== JSON.stringify(inputs)
         ? this.inputSeal.seal(id, inputs)
         : undefined;
+    // rendered from the inputs as sent, stored masked like them
+    const group = plan.group ? masker.text(groupName(plan, inputs)) : null;
+    if (group !== null && options.parent) await refuseCallersGroup(plan.name, group, options.parent, this.store.runs);
     const reuse = options.reuse !== undefined && options.reuse.size > 0 ? options.reuse : undefined;
     // Before `start()` a run without a cap is this engine's from the first moment: no replica
     // serving the same store may take it (it could lack the secrets given here). A run with
@@ -351,8 +354,7 @@ export class Engine {
       maxRuns: plan.maxRuns ?? null,
       owner: keep || reuse !== undefined ? me : null,
       parent: options.parent ?? null,
-      // rendered from the inputs as sent, stored masked like them
-      concurrencyGroup: plan.group ? masker.text(groupName(plan, inputs)) : null,
+      concurrencyGroup: group,
     };
     // the queued event is written in the same transaction as the run (it needs no run number)
     const provisional: RunRecord = {

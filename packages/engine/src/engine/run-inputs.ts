@@ -5,7 +5,7 @@ import type { JsonObject, JsonValue } from '../domain/vocabulary.js';
 import { renderTemplate } from '../plan/render.js';
 import { applyDefaults, compileSchema } from '../plan/schema.js';
 import type { Plan } from '../plan/types.js';
-import type { RunRecord, RunStore } from '../store/types.js';
+import type { RunParent, RunRecord, RunStore } from '../store/types.js';
 
 /**
  * The event data of a new run of `plan`: `data` with the defaults of the plan's `inputs` applied.
@@ -43,6 +43,30 @@ export function groupName(plan: Plan, inputs: JsonObject): string {
   if (name === '')
     throw new ValidationError(`the concurrency group of workflow ${plan.name} is empty for these inputs`);
   return name;
+}
+
+/**
+ * Refuse a child run of concurrency group `group` when one of its callers (the calling run, its
+ * caller, …) belongs to that group: the child would wait for its own caller forever (or, with
+ * `cancelInProgress`, cancel it). Throws ValidationError naming the caller.
+ */
+export async function refuseCallersGroup(
+  workflow: string,
+  group: string,
+  parent: RunParent,
+  runs: Pick<RunStore, 'get'>,
+): Promise<void> {
+  // the call depth is limited at load (maxCallDepth); the bound only guards a corrupt chain
+  for (let id: string | undefined = parent.runId, hops = 0; id !== undefined && hops < 16; hops++) {
+    const caller = await runs.get(id);
+    if (caller === undefined) return;
+    if (caller.concurrencyGroup === group) {
+      throw new ValidationError(
+        `workflow ${workflow} is in concurrency group ${group}, which its caller ${caller.workflow} #${caller.number} holds: it would wait for its own caller forever (give the called workflow another group)`,
+      );
+    }
+    id = caller.parent?.runId;
+  }
 }
 
 /**
