@@ -1,4 +1,4 @@
-import type { ResolvedComponent } from '../plan/types.js';
+import type { PlanAction, ResolvedComponent } from '../plan/types.js';
 
 /**
  * What each executor cannot honour of a component: one pure table, read by
@@ -57,4 +57,32 @@ function isSet(value: unknown): boolean {
   if (Array.isArray(value)) return value.length > 0;
   if (typeof value === 'object') return Object.values(value).some(isSet);
   return true;
+}
+
+/** The action fields (not the component's) an executor may be unable to honour. */
+export type ActionField = 'cache.paths';
+
+/**
+ * What each executor cannot honour of an action itself, read by `pilotage validate --executor
+ * NAME` (a warning at the field). Same rules as UNHONOURED_FIELDS. The engine says so too when
+ * such an action runs (a warning, and the action is not cached: engine/action-run.ts).
+ */
+export const UNHONOURED_ACTION_FIELDS: Readonly<Record<string, Readonly<Partial<Record<ActionField, string>>>>> = {
+  kubernetes: {
+    'cache.paths':
+      "the run workspace is a volume in the cluster, not a folder of the engine's host, so saved paths " +
+      'cannot be restored: the action is not cached and runs every time',
+  },
+};
+
+/** The fields of `action` (non-empty) that `executor` will not honour, in table order. */
+export function unhonouredActionFields(
+  executor: string,
+  action: Pick<PlanAction, 'cache'>,
+): { readonly field: ActionField; readonly reason: string }[] {
+  const row = UNHONOURED_ACTION_FIELDS[executor] ?? {};
+  const values: Record<ActionField, unknown> = { 'cache.paths': action.cache?.paths };
+  return (Object.entries(row) as [ActionField, string][])
+    .filter(([field]) => isSet(values[field]))
+    .map(([field, reason]) => ({ field, reason }));
 }

@@ -171,6 +171,28 @@ describe('validate --executor: fields the executor cannot honour', () => {
     );
   });
 
+  test('kubernetes: cache.paths is not honoured (warned at the field, in stages and finally); cache: true is', () => {
+    const file = join(dir, 'cached.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: pilotage.dev/v1\nkind: Workflow\nname: cached\nstages:\n  - name: build\n    actions:\n' +
+        '      - name: build\n        run: "true"\n        cache:\n          paths: [dist]\n' +
+        '      - { name: test, run: "true", cache: true }\n' +
+        'finally:\n  - name: after\n    actions:\n      - { name: keep, run: "true", cache: { key: k, paths: [logs] } }\n',
+    );
+    const { issues, warnings } = checkFiles([file], { executor: 'kubernetes' });
+    assert.deepEqual(issues, []);
+    assert.deepEqual(
+      warnings.map((w) => `${w.line}:${w.column} ${w.path}: ${w.message.slice(0, 60)}`),
+      [
+        '10:11 stages[0].actions[0].cache.paths: the kubernetes executor does not honour cache.paths: the run',
+        '15:53 finally[0].actions[0].cache.paths: the kubernetes executor does not honour cache.paths: the run',
+      ],
+    );
+    assert.match(warnings[0]!.message, /saved paths cannot be restored: the action is not cached/);
+    assert.deepEqual(checkFiles([file], { executor: 'local' }).warnings, [], 'the local executor restores them');
+  });
+
   test('without --executor there are no warnings', () => {
     assert.deepEqual(checkFiles([join(dir, 'wf.yaml')]).warnings, []);
   });

@@ -12,7 +12,7 @@ import { didYouMean } from '../plan/did-you-mean.js';
 import { asArray, asRecord, asString } from '../plan/json-access.js';
 import { parseComponent } from '../plan/parse-component.js';
 import { parseSource, type ParsedSource } from '../plan/source-doc.js';
-import { unhonouredFields, unhonouredWarning } from '../executor/capabilities.js';
+import { unhonouredActionFields, unhonouredFields, unhonouredWarning } from '../executor/capabilities.js';
 import type { Plan, ResolvedComponent } from '../plan/types.js';
 
 export { compileWorkflow } from '../plan/compile-workflow.js';
@@ -201,20 +201,38 @@ export function checkFiles(
   return { issues, warnings };
 }
 
-// one warning per action whose executor would not honour some of its component's fields
+// one warning per action whose executor would not honour some of its component's fields, and one
+// per action field it would not honour (at the field), in `stages` and `finally`
 function workflowWarnings(plan: Plan, parsed: ParsedSource, executor: string): Issue[] {
-  const byName = new Map(plan.stages.flatMap((stage) => stage.actions.map((action) => [action.name, action])));
+  const byName = new Map(
+    [...plan.stages, ...(plan.finally ?? [])].flatMap((stage) => stage.actions.map((action) => [action.name, action])),
+  );
   const warnings: Issue[] = [];
-  for (const [stageIndex, stage] of (asArray(asRecord(parsed.value)?.stages) ?? []).entries()) {
-    for (const [actionIndex, item] of (asArray(asRecord(stage)?.actions) ?? []).entries()) {
-      const record = asRecord(item);
-      const action = byName.get(asString(record?.name) ?? '');
-      if (action === undefined || record === undefined) continue;
-      const runsOn = action.executor ?? plan.executor ?? executor;
-      const warning = unhonouredWarning(runsOn, action.component);
-      if (warning === undefined) continue;
-      const field = record.component !== undefined ? 'component' : 'run';
-      warnings.push(parsed.source.issue(['stages', stageIndex, 'actions', actionIndex, field], warning));
+  for (const list of ['stages', 'finally'] as const) {
+    for (const [stageIndex, stage] of (asArray(asRecord(parsed.value)?.[list]) ?? []).entries()) {
+      for (const [actionIndex, item] of (asArray(asRecord(stage)?.actions) ?? []).entries()) {
+        const record = asRecord(item);
+        const action = byName.get(asString(record?.name) ?? '');
+        if (action === undefined || record === undefined) continue;
+        const at = [list, stageIndex, 'actions', actionIndex];
+        const runsOn = action.executor ?? plan.executor ?? executor;
+        const warning = action.uses === undefined ? unhonouredWarning(runsOn, action.component) : undefined;
+        if (warning !== undefined) {
+          const field = record.component !== undefined ? 'component' : 'run';
+          warnings.push(parsed.source.issue([...at, field], warning));
+        }
+        for (const { field, reason } of unhonouredActionFields(runsOn, action)) {
+          warnings.push(
+            parsed.source.issue(
+              [...at, ...field.split('.')],
+              `the ${runsOn} executor does not honour ${field}: ${reason}`,
+              {
+                onKey: true,
+              },
+            ),
+          );
+        }
+      }
     }
   }
   return warnings;

@@ -20,7 +20,7 @@ export function registerValidate(program: Command): void {
     .option('--json', 'print the problems as JSON')
     .option(
       '--executor <name>',
-      'also warn about component fields this executor cannot honour (local, docker, kubernetes); an executor: in the file wins',
+      'also warn about the component and action fields this executor cannot honour (local, docker, kubernetes); an executor: in the file wins',
     )
     .action((files: string[], flags: { json?: boolean; executor?: string }) => {
       if (flags.executor !== undefined && !EXECUTORS.includes(flags.executor)) {
