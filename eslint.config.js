@@ -36,7 +36,8 @@ export default tseslint.config(
       '**/*.generated.ts',
       '**/dist/**',
       '**/node_modules/**',
-      'packages/web/**',
+      'packages/web/e2e-artifacts/**',
+      'packages/web/vite.config.ts',
       '**/.scratch*/**',
       'components/**',
       'examples/**',
@@ -45,7 +46,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -61,7 +62,7 @@ export default tseslint.config(
   {
     // node:test's describe/test return promises the runner itself awaits; tests read JSON answers
     // of the API whose shape the assertions themselves check, so `any` is allowed there
-    files: ['**/*.test.ts', '**/test/**/*.ts'],
+    files: ['**/*.test.ts', '**/test/**/*.ts', 'packages/web/e2e/**/*.ts'],
     rules: { '@typescript-eslint/no-floating-promises': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },
   {

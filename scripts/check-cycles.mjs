@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
-const sources = ['packages/engine/src', 'packages/sdk/src'].map((p) => join(root, p));
+const sources = ['packages/engine/src', 'packages/sdk/src', 'packages/api/src'].map((p) => join(root, p));
 
 function walk(dir, out = []) {
   for (const name of readdirSync(dir)) {

@@ -3,7 +3,9 @@
 //   node scripts/test.mjs            all tests
 //   node scripts/test.mjs --unit     only tests next to the source (no services)
 //   node scripts/test.mjs PATH...    only the files or folders given
-import { spawn } from 'node:child_process';
+// The web UI's unit tests (packages/web/src, vitest in happy-dom) run first, when the run covers
+// them; a vitest failure fails the run. Node's runner comes last, so its summary ends the output.
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -16,17 +18,36 @@ function walk(dir, out) {
   for (const name of readdirSync(dir)) {
     if (name === 'node_modules' || name === 'dist' || name.startsWith('.')) continue;
     const full = join(dir, name);
+    // vitest runs these (below), not Node's runner
+    if (full === webSources) continue;
     if (statSync(full).isDirectory()) walk(full, out);
     else if (name.endsWith('.test.ts')) out.push(full);
   }
   return out;
 }
 
+const webDir = join(root, 'packages', 'web');
+const webSources = join(webDir, 'src');
 const roots = paths.length > 0 ? paths.map((p) => join(process.cwd(), p)) : [join(root, 'packages')];
-let files = roots.flatMap((p) => (statSync(p).isDirectory() ? walk(p, []) : [p]));
+const coversWeb = roots.some((r) => webSources.startsWith(r) || r.startsWith(webSources));
+if (coversWeb) {
+  const vitest = spawnSync(process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run'], {
+    cwd: webDir,
+    stdio: 'inherit',
+    env: { ...process.env, ...(process.stdout.isTTY ? {} : { NO_COLOR: '1' }) },
+  });
+  if (vitest.status !== 0) {
+    console.error(`the web UI's unit tests (vitest) failed with ${vitest.status ?? vitest.signal}`);
+    process.exit(1);
+  }
+}
+let files = roots
+  .flatMap((p) => (statSync(p).isDirectory() ? walk(p, []) : [p]))
+  .filter((f) => !f.startsWith(webSources));
 if (unitOnly) files = files.filter((f) => f.includes('/src/'));
 files.sort();
 if (files.length === 0) {
+  if (coversWeb) process.exit(0);
   console.error('no test files found');
   process.exit(1);
 }

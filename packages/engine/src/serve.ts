@@ -46,6 +46,8 @@ export interface ServeOptions extends Omit<RuntimeOptions, 'callbackServedAt'> {
   readonly logStream?: NodeJS.WritableStream | false;
   /** how often the cron scheduler reads the workflows again, ms (default 5000) */
   readonly cronPollMs?: number;
+  /** folder of the built web UI served at `/` (default: the installed `@pilotage/web`'s; false: none) */
+  readonly uiDir?: string | false;
 }
 
 /**
@@ -145,6 +147,7 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
     let fastifyHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
     const app = await buildApp(deps, {
       logger,
+      ...(options.uiDir === undefined ? {} : { uiDir: options.uiDir }),
       serverFactory: (handler) => {
         fastifyHandler = handler;
         return server;

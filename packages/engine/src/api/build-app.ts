@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -18,11 +19,15 @@ import { tokenRoutes } from './plugins/tokens.js';
 import { runRoutes } from './plugins/runs.js';
 import { replicaRoutes } from './plugins/replicas.js';
 import { runEventRoutes } from './plugins/run-events.js';
+import { schemaRoutes } from './plugins/schemas.js';
+import { sessionRoutes } from './plugins/session.js';
 import { secretRoutes } from './plugins/secrets.js';
 import { approvalRoutes } from './plugins/approvals.js';
 import { webhookRoutes } from './plugins/webhooks.js';
 import { workflowRoutes } from './plugins/workflows.js';
 import './route-config.js';
+import { createUiSessions } from './ui-sessions.js';
+import { defaultUiDir, serveWebUi } from './web-ui.js';
 
 /** Options of `buildApp` that are not dependencies: how Fastify itself is set up. */
 export interface BuildAppOptions {
@@ -30,6 +35,8 @@ export interface BuildAppOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** use this Node server (serve.ts listens before the engine exists, to know its URL) */
   readonly serverFactory?: FastifyServerOptions['serverFactory'];
+  /** folder of the built web UI served at `/` (default: the installed `@pilotage/web`'s dist; false: none) */
+  readonly uiDir?: string | false;
 }
 
 /** The version the OpenAPI document states. */
@@ -38,9 +45,12 @@ export const API_VERSION = '1.0.0';
 /**
  * The HTTP API as a Fastify instance that never opens a port: tests call `app.inject()`, serve.ts
  * calls `listen`. Layout:
+ * - the web UI's files at `/` (web-ui.ts), its pages answered with index.html;
  * - public: `/healthz`, `/readyz`, `/openapi.json`, `/docs` (the rendered reference), component
  *   callbacks under `/v1/callbacks/:token/…` (the token is the credential), webhooks (signed);
- * - everything else under `/v1` requires an API token with the route's `config.scope`.
+ * - the web UI's sign-in, `/v1/session` (an API token for a session cookie: plugins/session.ts);
+ * - everything else under `/v1` requires an API token with the route's `config.scope`, as a
+ *   bearer token or through the UI's session cookie (auth-hook.ts).
  * Errors are `{code, message, details?}` (error-reply.ts), also for what Node's HTTP parser
  * refuses and for URLs over 8 KiB (client-errors.ts). A JSON body holding a `__proto__`,
  * `constructor` or `prototype` key is 400 naming the field.
@@ -63,12 +73,24 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Pr
     const body: unknown = request.body;
     if (typeof body === 'object' && body !== null && !Buffer.isBuffer(body)) refuseForbiddenKeys(body, 'body');
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
+  const uiDir = options.uiDir === false ? undefined : (options.uiDir ?? defaultUiDir());
+  const ui = uiDir === undefined ? undefined : await serveWebUi(app, uiDir);
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    // the UI's own routes (`/runs/01J…`) are pages of the single-page app
+    const page =
+      (request.method === 'GET' || request.method === 'HEAD') &&
+      !path.startsWith('/v1/') &&
+      (request.headers.accept ?? '').includes('text/html');
+    if (page && ui !== undefined) return ui.page(reply);
+    return reply.code(404).send({
       code: 'NOT_FOUND',
-      message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}; see /openapi.json`,
-    }),
-  );
+      message:
+        page || path === '/'
+          ? 'the web UI is not built here: run `npm run build` (it builds packages/web), then restart the server'
+          : `no route ${request.method} ${path}; see /openapi.json`,
+    });
+  });
   app.addSchema(errorReplySchema);
 
   await app.register(swagger, {
@@ -95,10 +117,13 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Pr
   await app.register(healthRoutes, { deps });
   await app.register(callbackRoutes, { registry: deps.callbacks });
   await app.register(webhookRoutes, { deps });
+  await app.register(cookie);
+  const sessions = createUiSessions(deps.store.uiSessions, deps.tokens, deps.clock);
+  await app.register(sessionRoutes, { sessions });
 
   await app.register(
     async (v1) => {
-      v1.addHook('onRequest', authHook(deps.tokens));
+      v1.addHook('onRequest', authHook(deps.tokens, sessions));
       await v1.register(tokenRoutes, { deps });
       await v1.register(secretRoutes, { deps });
       await v1.register(approvalRoutes, { deps });
@@ -110,6 +135,7 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Pr
       await v1.register(runEventRoutes, { deps });
       await v1.register(replicaRoutes, { deps });
       await v1.register(cacheRoutes, { deps });
+      await v1.register(schemaRoutes, { deps });
     },
     { prefix: '/v1' },
   );

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorReply as ContractErrorReply } from '@pilotage/api';
 import { httpStatusOf, PilotageError, ValidationError } from '../domain/errors.js';
 
 /** The body of every error answer of the API. `code` is stable; `message` says what to do. */
@@ -8,17 +9,8 @@ export interface ErrorReply {
   readonly details?: unknown;
 }
 
-/** JSON Schema of `ErrorReply`, registered as `Error` (`{ $ref: 'Error#' }`). */
-export const errorReplySchema = {
-  $id: 'Error',
-  type: 'object',
-  required: ['code', 'message'],
-  properties: {
-    code: { type: 'string', description: 'stable error code' },
-    message: { type: 'string' },
-    details: {},
-  },
-} as const;
+/** JSON Schema of `ErrorReply` (the contract's), registered as `Error` (`{ $ref: 'Error#' }`). */
+export const errorReplySchema = ContractErrorReply;
 
 /** The response schema of an error answer: a reference to `errorReplySchema`. */
 const ERROR_REF = { $ref: `${errorReplySchema.$id}#` } as const;

@@ -1,3 +1,4 @@
+import type { Static, TSchema } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
 
 /** How often an idle stream sends a `: ping` comment, ms (keeps proxies from closing it). */
@@ -6,12 +7,15 @@ export const SSE_HEARTBEAT_MS = 15_000;
 /** A client that lets this much unsent output pile up is dropped (it can resume), bytes. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
-/** One open `text/event-stream` answer. */
-export interface SseStream {
+/** Event name → schema of its `data` (the contract's `RunStreamEvents`, `LogStreamEvents`). */
+type EventSchemas = Readonly<Record<string, TSchema>>;
+
+/** One open `text/event-stream` answer, whose events are typed by `E`. */
+export interface SseStream<E extends EventSchemas = EventSchemas> {
   /** false once the client went away or `end()` was called */
   readonly open: boolean;
   /** Send one event: `data` as one line of JSON; `id` sets the client's Last-Event-ID. */
-  send(event: string, data: unknown, id?: string | number): void;
+  send<K extends keyof E & string>(event: K, data: Static<E[K]>, id?: string | number): void;
   /** End the answer (safe to repeat). */
   end(): void;
   /** Call `fn` once when the stream closes, for any reason (at once if already closed). */
@@ -27,7 +31,10 @@ export interface SseStream {
  * `onClose` callbacks, where callers unsubscribe. Errors must be thrown before calling this:
  * afterwards only events can be sent.
  */
-export function openSse(reply: FastifyReply, heartbeatMs = SSE_HEARTBEAT_MS): SseStream {
+export function openSse<E extends EventSchemas = EventSchemas>(
+  reply: FastifyReply,
+  heartbeatMs = SSE_HEARTBEAT_MS,
+): SseStream<E> {
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {

@@ -22,6 +22,8 @@ export interface TokenService {
    * unknown, expired or revoked token (one message: no hint which), ForbiddenError for a lack of scope.
    */
   authorize(token: string | undefined, needed: Scope): Promise<Principal>;
+  /** `authorize` of the token whose sha256 is `tokenHash` (a UI session holds only the hash). */
+  authorizeHash(tokenHash: string, needed: Scope): Promise<Principal>;
 }
 
 /** Longest token name, characters: a name says who or what a token is for, it is not a document. */
@@ -29,6 +31,20 @@ export const TOKEN_NAME_MAX_LENGTH = 200;
 
 /** The token service over the store's `apiTokens` area. `clock` is epoch ms. */
 export function createTokenService(tokens: ApiTokenStore, clock: () => number = Date.now): TokenService {
+  const authorizeHash = async (tokenHash: string, needed: Scope): Promise<Principal> => {
+    const record = await tokens.getByHash(tokenHash);
+    const now = clock();
+    if (record === undefined || record.revokedAt !== null || (record.expiresAt !== null && record.expiresAt <= now)) {
+      throw invalidToken();
+    }
+    if (!scopeAllows(record.scopes, needed)) {
+      throw new ForbiddenError(
+        `token "${record.name}" has scope ${record.scopes.join(', ')}; this request needs ${needed}`,
+      );
+    }
+    await tokens.touch(record.id, now);
+    return record;
+  };
   return {
     async issue({ name, scopes, ttlMs }) {
       if (name.trim() === '') throw new ValidationError('a token needs a name (who or what it is for)');
@@ -54,23 +70,17 @@ export function createTokenService(tokens: ApiTokenStore, clock: () => number = 
       return { token, record };
     },
 
-    async authorize(token, needed) {
-      const invalid = new UnauthorizedError(
-        'a valid API token is required: send "Authorization: Bearer <token>" (create one with `pilotage token create`)',
-      );
-      if (token === undefined || token === '') throw invalid;
-      const record = await tokens.getByHash(hashToken(token));
-      const now = clock();
-      if (record === undefined || record.revokedAt !== null || (record.expiresAt !== null && record.expiresAt <= now)) {
-        throw invalid;
-      }
-      if (!scopeAllows(record.scopes, needed)) {
-        throw new ForbiddenError(
-          `token "${record.name}" has scope ${record.scopes.join(', ')}; this request needs ${needed}`,
-        );
-      }
-      await tokens.touch(record.id, now);
-      return record;
+    authorize(token, needed) {
+      if (token === undefined || token === '') return Promise.reject(invalidToken());
+      return authorizeHash(hashToken(token), needed);
     },
+    authorizeHash,
   };
+}
+
+/** One message for a missing, unknown, expired or revoked token: no hint which. */
+function invalidToken(): UnauthorizedError {
+  return new UnauthorizedError(
+    'a valid API token is required: send "Authorization: Bearer <token>" (create one with `pilotage token create`)',
+  );
 }

@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { routePath, type ArgsOf, type ReplyOf, type RouteSpec } from '@pilotage/api';
 import { isErrorCode, PilotageError } from '../domain/errors.js';
 
 /** A client of a Pilotage server's HTTP API (which server and token: see with-server.ts). */
@@ -10,6 +11,8 @@ export interface ApiClient {
    * throws a PilotageError with the server's code, message and details.
    */
   request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+  /** `request` of a route of the contract (@pilotage/api): what it sends and answers is typed. */
+  call<R extends RouteSpec>(spec: R, args: ArgsOf<R>): Promise<ReplyOf<R>>;
   /** Open a streaming GET (SSE); resolves with the response once headers arrived (status 200). */
   stream(path: string, headers?: Record<string, string>): Promise<NodeJS.ReadableStream>;
 }
@@ -67,14 +70,23 @@ export function createApiClient(
     }
     return new PilotageError(isErrorCode(code) ? code : 'INTERNAL', message, { details });
   };
+  const request = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await open(method, path, body === undefined ? undefined : JSON.stringify(body), {});
+    const text = await readText(res);
+    const status = res.statusCode ?? 0;
+    if (status >= 400) throw fail(status, text);
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  };
   return {
     server: base,
-    async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-      const res = await open(method, path, body === undefined ? undefined : JSON.stringify(body), {});
-      const text = await readText(res);
-      const status = res.statusCode ?? 0;
-      if (status >= 400) throw fail(status, text);
-      return (text === '' ? undefined : JSON.parse(text)) as T;
+    request,
+    call(spec, args) {
+      const { params, query, body } = args as {
+        params?: Record<string, string | number>;
+        query?: Record<string, string | number | boolean | undefined>;
+        body?: unknown;
+      };
+      return request(spec.method, routePath(spec, params, query), body);
     },
     async stream(path, headers = {}) {
       const res = await open('GET', path, undefined, { accept: 'text/event-stream', ...headers });

@@ -1,19 +1,16 @@
+import { routes, type RunDetail, type RunStreamEvent } from '@pilotage/api';
 import { messageOf } from '../domain/errors.js';
 import type { ApiClient } from './api-client.js';
 import { cancelOnInterrupt } from './interrupt.js';
 import { EXIT } from './output.js';
 import { RunOutput, type RunOutputFlags } from './render/run-output.js';
-import { writeRunSummary, type SummaryLogLine } from './render/run-summary.js';
-import { RunView, type RunOutline, type ViewRun, type ViewTask, type ViewUpdate } from './render/run-view.js';
+import { writeRunSummary } from './render/run-summary.js';
+import { RunView, type ViewRun, type ViewUpdate } from './render/run-view.js';
 import { followEvents } from './sse-events.js';
 import { look } from './terminal.js';
 
-/** The parts of `GET /v1/runs/:id` the CLI reads. */
-export interface RemoteRunDetail {
-  readonly run: ViewRun;
-  readonly stages: RunOutline['stages'];
-  readonly actions: readonly { readonly name: string; readonly attempts: readonly ViewTask[] }[];
-}
+/** `GET /v1/runs/:id`. */
+export type RemoteRunDetail = RunDetail;
 
 /**
  * Follow a run on a server to its end over SSE (`/v1/runs/:id/events`) with the same live view
@@ -26,7 +23,7 @@ export async function followRemoteRun(client: ApiClient, runId: string, flags: R
   let output: RunOutput | undefined;
   let final: ViewRun | undefined;
   const interrupt = cancelOnInterrupt(() => {
-    client.request('POST', `/v1/runs/${runId}/cancel`).catch((error: unknown) => {
+    client.call(routes.cancelRun, { params: { id: runId } }).catch((error: unknown) => {
       process.stderr.write(`could not cancel: ${messageOf(error)}\n`);
     });
   });
@@ -35,9 +32,10 @@ export async function followRemoteRun(client: ApiClient, runId: string, flags: R
       what: `the event stream of run ${runId}`,
       done: () => final !== undefined,
     });
-    for await (const { event, data } of events) {
+    for await (const message of events) {
+      const { event, data } = message as RunStreamEvent;
       if (event === 'snapshot') {
-        const snapshot = data as { run: ViewRun; stages: RunOutline['stages']; tasks: ViewTask[] };
+        const snapshot = data;
         if (output === undefined) {
           output = await RunOutput.open(
             new RunView({ name: snapshot.run.workflow, stages: snapshot.stages }, look()),
@@ -48,24 +46,19 @@ export async function followRemoteRun(client: ApiClient, runId: string, flags: R
         output.apply({ kind: 'run', run: snapshot.run });
         for (const task of snapshot.tasks) output.apply({ kind: 'task', task });
       } else if (event === 'end') {
-        final = (data as { run: ViewRun }).run;
-      } else if (output !== undefined && ['run', 'task', 'status', 'refused'].includes(event)) {
-        output.apply({ kind: event, ...(data as object) } as ViewUpdate);
+        final = data.run;
+      } else if (output !== undefined) {
+        output.apply({ kind: event, ...data } as ViewUpdate);
       }
     }
     output?.stop();
-    const detail = await client.request<RemoteRunDetail>('GET', `/v1/runs/${encodeURIComponent(runId)}`);
+    const detail = await client.call(routes.getRun, { params: { id: runId } });
     await writeRunSummary({
       run: detail.run,
       tasks: detail.actions.flatMap((a) => a.attempts),
       json: flags.json,
       tail: async (task) =>
-        (
-          await client.request<{ lines: SummaryLogLine[] }>(
-            'GET',
-            `/v1/runs/${encodeURIComponent(runId)}/tasks/${task.id}/logs?tail=20`,
-          )
-        ).lines,
+        (await client.call(routes.taskLogs, { params: { id: runId, taskRunId: task.id }, query: { tail: 20 } })).lines,
       footer: `details: pilotage runs show ${runId} --server ${client.server}`,
     });
     if (detail.run.state === 'succeeded') return EXIT.ok;

@@ -1,6 +1,6 @@
 import type { ChangeFeed, ReplicaStore, RetentionStore, RunLeaseStore, SlotStore } from './types/cluster.js';
 import type { CacheStore } from './types/cache.js';
-import type { ApiTokenStore, SecretStore } from './types/credentials.js';
+import type { ApiTokenStore, SecretStore, UiSessionStore } from './types/credentials.js';
 import type { DeliveryStore, OutboxStore, SinkLeaseStore } from './types/events.js';
 import type { ComponentStore, WorkflowStore } from './types/registry.js';
 import type { RunStore, TransitionStore } from './types/runs.js';
@@ -87,6 +87,8 @@ export interface Store {
   ownedBy(owner: string): OwnedStore;
   /** the action result cache's entries (files are in the cache folder) */
   readonly cache: CacheStore;
+  /** browser sessions of the web UI */
+  readonly uiSessions: UiSessionStore;
   /** `sqlite` or `postgres` */
   readonly dialect: string;
   /** Close connections. Safe to repeat. */

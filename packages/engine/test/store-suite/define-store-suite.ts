@@ -7,6 +7,7 @@ import { logStatusCases } from './log-status-cases.js';
 import { retentionCases } from './retention-cases.js';
 import { runCases } from './run-cases.js';
 import { taskRunCases } from './task-run-cases.js';
+import { uiSessionCases } from './ui-session-cases.js';
 
 /** Every store test, for one dialect. Call inside a `describe` whose hooks set up and tear down `h`. */
 export function defineStoreSuite(h: StoreHarness): void {
@@ -18,4 +19,5 @@ export function defineStoreSuite(h: StoreHarness): void {
   leaseCases(h);
   retentionCases(h);
   languageCases(h);
+  uiSessionCases(h);
 }

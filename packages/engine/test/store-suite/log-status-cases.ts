@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { NotFoundError } from '../../src/domain/errors.js';
 import { newId } from '../../src/domain/ids.js';
 import type { StoreHarness } from './harness.js';
-import { seedTaskRun } from './fixtures.js';
+import { newRun, newTaskRun, seedTaskRun } from './fixtures.js';
 
 function lines(prefix: string, count: number, at = 1): { at: number; stream: 'stdout' | 'stderr'; line: string }[] {
   return Array.from({ length: count }, (_, i) => ({
@@ -109,6 +109,48 @@ export function logStatusCases(h: StoreHarness): void {
       });
       assert.deepEqual(await store.statuses.list(newId()), []);
       await assert.rejects(store.statuses.append(newId(), { at: 1 }), NotFoundError);
+    });
+
+    test('listForRun: the statuses and transitions of a run and all its task runs, no other run', async (t) => {
+      const store = await h.fresh(t);
+      const run = await store.runs.create(newRun());
+      const other = await store.runs.create(newRun());
+      const a = await store.taskRuns.create(newTaskRun(run.id, { action: 'a' }));
+      const b = await store.taskRuns.create(newTaskRun(run.id, { action: 'b' }));
+      const elsewhere = await store.taskRuns.create(newTaskRun(other.id));
+      await store.statuses.append(b.id, { at: 1, message: 'b1' });
+      await store.statuses.append(a.id, { at: 2, message: 'a1', output: { n: 1 } });
+      await store.statuses.append(b.id, { at: 3, message: 'b2' });
+      await store.statuses.append(elsewhere.id, { at: 4, message: 'other' });
+      const statuses = await store.statuses.listForRun(run.id);
+      assert.deepEqual(
+        statuses.map((s) => [s.taskRunId, s.seq, s.message]).sort(),
+        [
+          [a.id, 1, 'a1'],
+          [b.id, 1, 'b1'],
+          [b.id, 2, 'b2'],
+        ].sort(),
+      );
+      assert.deepEqual(statuses.find((s) => s.taskRunId === a.id)?.output, { n: 1 });
+      assert.deepEqual(await store.statuses.listForRun(newId()), []);
+
+      assert.equal(await store.runs.transition(run.id, ['queued'], 'running', 10), true);
+      assert.equal(await store.taskRuns.transition(a.id, ['pending'], 'starting', 11), true);
+      assert.equal(await store.taskRuns.transition(elsewhere.id, ['pending'], 'starting', 12), true);
+      assert.equal(await store.taskRuns.transition(a.id, ['starting'], 'running', 13), true);
+      const transitions = await store.transitions.listForRun(run.id);
+      assert.deepEqual(
+        transitions.map((tr) => [tr.entityId, tr.to]),
+        [
+          [run.id, 'queued'],
+          [a.id, 'pending'],
+          [b.id, 'pending'],
+          [run.id, 'running'],
+          [a.id, 'starting'],
+          [a.id, 'running'],
+        ],
+        'oldest first (creations included), the other run left out',
+      );
     });
 
     test('statuses.record: the report, the latest message/output and the first step mark, together', async (t) => {

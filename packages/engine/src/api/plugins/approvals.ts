@@ -1,44 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { routes } from '@pilotage/api';
 import type { RecordedDecision } from '../../service/approval-service.js';
 import type { ApiDeps } from '../api-deps.js';
 import { emptyBodyAsObject } from '../empty-body.js';
 import { errorResponses } from '../error-reply.js';
 
-const WaitingSchema = Type.Object({
-  runId: Type.String(),
-  runNumber: Type.Integer(),
-  workflow: Type.String(),
-  workflowVersion: Type.Union([Type.String(), Type.Null()]),
-  stage: Type.String(),
-  taskRunId: Type.String(),
-  since: Type.Integer({ description: 'epoch ms: when it started waiting' }),
-  timeoutAt: Type.Union([Type.Integer(), Type.Null()], { description: 'epoch ms: when it fails unless decided' }),
-});
-
-const DecisionSchema = Type.Object({
-  runId: Type.String(),
-  stage: Type.String(),
-  decision: Type.Union([Type.Literal('approved'), Type.Literal('rejected')]),
-  by: Type.String({ description: 'the API token name that decided' }),
-  comment: Type.Union([Type.String(), Type.Null()]),
-  taskRun: Type.Object({
-    id: Type.String(),
-    state: Type.String(),
-    message: Type.Union([Type.String(), Type.Null()]),
-    reason: Type.Union([Type.String(), Type.Null()]),
-    output: Type.Record(Type.String(), Type.Unknown()),
-    startedAt: Type.Union([Type.Integer(), Type.Null()]),
-    endedAt: Type.Union([Type.Integer(), Type.Null()]),
-  }),
-});
-
-const DecideBody = Type.Object(
-  { comment: Type.Optional(Type.String({ maxLength: 4000, description: 'why; recorded with the decision' })) },
-  { additionalProperties: false },
-);
-
-const Params = Type.Object({ id: Type.String(), stage: Type.String() });
+const { listApprovals, approveStage, rejectStage } = routes;
 
 /**
  * Approval gates: `GET /v1/approvals` (read) lists stages waiting for a decision;
@@ -53,7 +20,7 @@ export const approvalRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
       schema: {
         tags: ['approvals'],
         summary: 'Approval stages waiting for a decision',
-        response: { 200: Type.Array(WaitingSchema), ...errorResponses(401, 403) },
+        response: { ...listApprovals.response, ...errorResponses(401, 403) },
       },
     },
     async () => deps.approvals.waiting(),
@@ -69,9 +36,12 @@ export const approvalRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
         schema: {
           tags: ['approvals'],
           summary: verb === 'approve' ? 'Approve a waiting approval stage' : 'Reject a waiting approval stage',
-          params: Params,
-          body: DecideBody,
-          response: { 200: DecisionSchema, ...errorResponses(400, 401, 403, 404, 409) },
+          params: (verb === 'approve' ? approveStage : rejectStage).params,
+          body: (verb === 'approve' ? approveStage : rejectStage).body,
+          response: {
+            ...(verb === 'approve' ? approveStage : rejectStage).response,
+            ...errorResponses(400, 401, 403, 404, 409),
+          },
         },
       },
       async (request) => {

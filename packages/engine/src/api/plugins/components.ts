@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type, type Static } from '@sinclair/typebox';
+import { routes, type ComponentDetail, type ComponentInfo, type ComponentUsage } from '@pilotage/api';
+import type { Static } from '@sinclair/typebox';
 import { NotFoundError } from '../../domain/errors.js';
-import { NAME_PATTERN } from '../../plan/schema-defs.js';
+import { PlanError } from '../../domain/issue.js';
+import type { Plan } from '../../plan/types.js';
 import { inProcessCompiler } from '../../service/file-compiler.js';
 import type { ComponentVersionRecord } from '../../store/types.js';
 import { seesServerInternals } from '../server-internals.js';
@@ -10,35 +12,15 @@ import { emptyBodyAsObject } from '../empty-body.js';
 import { errorResponses } from '../error-reply.js';
 import { acceptSourceText, readSourceBody, SOURCE_CONTENT_TYPES } from './source-body.js';
 
-/** A registered component version as lists show it. */
-export const ComponentInfo = Type.Object({
-  name: Type.String(),
-  version: Type.String(),
-  description: Type.Union([Type.String(), Type.Null()]),
-  image: Type.Union([Type.String(), Type.Null()]),
-  deprecated: Type.Boolean(),
-  deprecationMessage: Type.Union([Type.String(), Type.Null()]),
-  createdAt: Type.Integer({ description: 'epoch ms' }),
-  createdBy: Type.Union([Type.String(), Type.Null()], { description: 'the API token name that registered it' }),
-});
-
-/** One version in full: its spec (the component.yaml as JSON) and the text it was registered from. */
-export const ComponentDetail = Type.Composite([
-  ComponentInfo,
-  Type.Object({
-    spec: Type.Object({}, { additionalProperties: true }),
-    source: Type.String(),
-    dir: Type.Union([Type.String(), Type.Null()], {
-      description: 'component folder on the server (local executor); shown to admin tokens only',
-    }),
-  }),
-]);
-
-const NameParams = Type.Object({ name: Type.String({ pattern: NAME_PATTERN }) });
-const VersionParams = Type.Object({
-  name: Type.String({ pattern: NAME_PATTERN }),
-  version: Type.String({ minLength: 1 }),
-});
+const {
+  registerComponent,
+  checkComponent,
+  listComponents,
+  componentVersions,
+  componentUsage,
+  getComponent,
+  deprecateComponent,
+} = routes;
 
 /**
  * `/v1/components`: the component registry. Register a version (admin) from its component.yaml
@@ -61,8 +43,8 @@ export const componentRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asy
           description:
             'The body is a component.yaml (application/yaml, text/yaml or application/json), or JSON `{"source": "<text>", "file"?: "<name in issues>", "dir"?: "<absolute folder on the server for the local executor>"}`.',
           consumes: [...SOURCE_CONTENT_TYPES],
-          body: Type.String({ description: 'the component file' }),
-          response: { 201: ComponentDetail, ...errorResponses(400, 401, 403, 409, 422) },
+          body: registerComponent.body,
+          response: { ...registerComponent.response, ...errorResponses(400, 401, 403, 409, 422) },
         },
       },
       async (request, reply) => {
@@ -85,12 +67,41 @@ export const componentRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asy
         return reply.code(201).send(componentDetail(record));
       },
     );
+    files.post(
+      '/components/check',
+      {
+        config: { scope: 'read' },
+        schema: {
+          tags: ['components'],
+          summary: 'Check a component file without registering it',
+          description:
+            'Answers 200 with `valid`, its name, version and spec, or every issue (file, line, column, field) registering it would report.',
+          consumes: [...SOURCE_CONTENT_TYPES],
+          body: checkComponent.body,
+          response: { ...checkComponent.response, ...errorResponses(400, 401) },
+        },
+      },
+      async (request) => {
+        const body = readSourceBody(request.body, true);
+        const file = body.file ?? 'component.yaml';
+        try {
+          const { component, spec } = await (deps.compiler ?? inProcessCompiler).component(body.source, file);
+          return {
+            valid: true,
+            issues: [],
+            name: component.name,
+            version: component.version,
+            warnings: [],
+            plan: spec,
+          };
+        } catch (error) {
+          if (!(error instanceof PlanError)) throw error;
+          return { valid: false, issues: [...error.issues], name: null, warnings: [] };
+        }
+      },
+    );
   });
 
-  const ListQuery = Type.Object({
-    q: Type.Optional(Type.String({ description: 'substring of the name or description, any case' })),
-    deprecated: Type.Optional(Type.Boolean({ description: 'include deprecated versions (default false)' })),
-  });
   app.get(
     '/components',
     {
@@ -98,12 +109,12 @@ export const componentRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asy
       schema: {
         tags: ['components'],
         summary: 'List or search components (the newest version of each)',
-        querystring: ListQuery,
-        response: { 200: Type.Array(ComponentInfo), ...errorResponses(400, 401) },
+        querystring: listComponents.querystring,
+        response: { ...listComponents.response, ...errorResponses(400, 401) },
       },
     },
     async (request) => {
-      const query: Static<typeof ListQuery> = request.query;
+      const query: Static<typeof listComponents.querystring> = request.query;
       const list = await deps.store.components.list({
         ...(query.q === undefined ? {} : { query: query.q }),
         includeDeprecated: query.deprecated === true,
@@ -119,11 +130,8 @@ export const componentRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asy
       schema: {
         tags: ['components'],
         summary: 'List the versions of a component, newest first',
-        params: NameParams,
-        response: {
-          200: Type.Object({ name: Type.String(), versions: Type.Array(ComponentInfo) }),
-          ...errorResponses(400, 401, 404),
-        },
+        params: componentVersions.params,
+        response: { ...componentVersions.response, ...errorResponses(400, 401, 404) },
       },
     },
     async (request) => {
@@ -134,14 +142,28 @@ export const componentRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asy
   );
 
   app.get(
+    '/components/:name/usage',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['components'],
+        summary: 'The workflows whose latest version uses a component, and the actions that do',
+        params: componentUsage.params,
+        response: { ...componentUsage.response, ...errorResponses(400, 401) },
+      },
+    },
+    async (request) => usageOf(deps, request.params.name),
+  );
+
+  app.get(
     '/components/:name/:version',
     {
       config: { scope: 'read' },
       schema: {
         tags: ['components'],
         summary: 'Show one component version: its spec and source',
-        params: VersionParams,
-        response: { 200: ComponentDetail, ...errorResponses(400, 401, 404) },
+        params: getComponent.params,
+        response: { ...getComponent.response, ...errorResponses(400, 401, 404) },
       },
     },
     async (request) => {
@@ -150,10 +172,6 @@ export const componentRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asy
     },
   );
 
-  const DeprecateBody = Type.Object(
-    { message: Type.Optional(Type.String({ description: 'why, and what to use instead' })) },
-    { additionalProperties: false },
-  );
   app.post(
     '/components/:name/:version/deprecate',
     {
@@ -163,14 +181,14 @@ export const componentRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asy
       schema: {
         tags: ['components'],
         summary: 'Deprecate a component version (ranges skip it; exact references still resolve)',
-        params: VersionParams,
-        body: DeprecateBody,
-        response: { 200: ComponentInfo, ...errorResponses(400, 401, 403, 404) },
+        params: deprecateComponent.params,
+        body: deprecateComponent.body,
+        response: { ...deprecateComponent.response, ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => {
       const { name, version } = request.params;
-      const body: Static<typeof DeprecateBody> = request.body;
+      const body: Static<typeof deprecateComponent.body> = request.body;
       if (!(await deps.store.components.deprecate(name, version, body.message ?? null))) {
         throw new NotFoundError(`component ${name}@${version} is not registered`);
       }
@@ -186,7 +204,7 @@ async function found(deps: ApiDeps, name: string, version: string): Promise<Comp
   return record;
 }
 
-function componentInfo(record: ComponentVersionRecord): Static<typeof ComponentInfo> {
+function componentInfo(record: ComponentVersionRecord): ComponentInfo {
   const text = (key: string): string | null => {
     const value = record.spec[key];
     return typeof value === 'string' ? value : null;
@@ -203,6 +221,26 @@ function componentInfo(record: ComponentVersionRecord): Static<typeof ComponentI
   };
 }
 
-function componentDetail(record: ComponentVersionRecord): Static<typeof ComponentDetail> {
+function componentDetail(record: ComponentVersionRecord): ComponentDetail {
   return { ...componentInfo(record), spec: record.spec, source: record.source, dir: record.dir ?? null };
+}
+
+/** The latest version of each workflow whose plan has an action running component `name`. */
+async function usageOf(deps: ApiDeps, name: string): Promise<ComponentUsage> {
+  const workflows: ComponentUsage['workflows'][number][] = [];
+  for (const workflow of await deps.store.workflows.list()) {
+    const latest = await deps.store.workflows.getVersion(workflow.name, workflow.latestVersion);
+    const plan = (latest?.plan ?? {}) as Partial<Plan>;
+    const actions = (plan.stages ?? []).flatMap((stage) =>
+      (stage.actions ?? [])
+        .filter((action) => action.component?.name === name)
+        .map((action) => ({
+          stage: stage.name,
+          action: action.name,
+          component: `${action.component.name}@${action.component.version}`,
+        })),
+    );
+    if (actions.length > 0) workflows.push({ workflow: workflow.name, version: workflow.latestVersion, actions });
+  }
+  return { name, workflows };
 }

@@ -1,59 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type Static } from '@sinclair/typebox';
+import { routes } from '@pilotage/api';
+import type { Static } from '@sinclair/typebox';
 import type { DeliveryFilter, DeliveryRecord } from '../../store/types.js';
 import type { ApiDeps } from '../api-deps.js';
 import { errorResponses, invalidFields } from '../error-reply.js';
 import { mustGetRun } from '../run-lookup.js';
 
-const DeliveryState = Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')]);
-
-/** The delivery of one emitted CDEvent to one sink, as the API shows it. */
-export const DeliveryInfo = Type.Object({
-  eventSeq: Type.Integer({ description: 'outbox order of the event' }),
-  eventId: Type.String({ description: 'context.id of the CDEvent' }),
-  runId: Type.Union([Type.String(), Type.Null()]),
-  type: Type.String({ description: 'context.type of the CDEvent' }),
-  sink: Type.String(),
-  state: DeliveryState,
-  attempts: Type.Integer(),
-  lastError: Type.Union([Type.String(), Type.Null()]),
-  nextAttemptAt: Type.Integer({ description: 'epoch ms; no attempt before it' }),
-  deliveredAt: Type.Union([Type.Integer(), Type.Null()], { description: 'epoch ms' }),
-});
-
-const Filters = {
-  sink: Type.Optional(Type.String({ minLength: 1, description: 'sink name (an HTTP sink: its URL)' })),
-  runId: Type.Optional(Type.String({ minLength: 1 })),
-  eventId: Type.Optional(Type.String({ minLength: 1, description: 'context.id of the CDEvent' })),
-  type: Type.Optional(
-    Type.String({
-      minLength: 1,
-      description: 'event type: exact, unversioned (any version) or a * glob, as sink filters',
-    }),
-  ),
-};
-
-const ListQuery = Type.Object(
-  {
-    ...Filters,
-    state: Type.Optional(DeliveryState),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
-    cursor: Type.Optional(Type.String({ description: 'nextCursor of the previous page' })),
-  },
-  { additionalProperties: false },
-);
-
-const RedeliverBody = Type.Object(Filters, { additionalProperties: false });
-
-/** One emitted CDEvent of a run with its delivery state per sink. */
-const RunEvent = Type.Object({
-  seq: Type.Integer(),
-  id: Type.String(),
-  type: Type.String(),
-  createdAt: Type.Integer({ description: 'epoch ms' }),
-  event: Type.Unknown({ description: 'the CDEvent document' }),
-  deliveries: Type.Array(Type.Omit(DeliveryInfo, ['eventSeq', 'eventId', 'runId', 'type'])),
-});
+const { listDeliveries, redeliver, runCdevents } = routes;
 
 /**
  * Delivery state of emitted CDEvents:
@@ -71,18 +24,12 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
       schema: {
         tags: ['events'],
         summary: 'List CDEvent deliveries per event and sink',
-        querystring: ListQuery,
-        response: {
-          200: Type.Object({
-            deliveries: Type.Array(DeliveryInfo),
-            nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'null on the last page' }),
-          }),
-          ...errorResponses(400, 401, 403),
-        },
+        querystring: listDeliveries.querystring,
+        response: { ...listDeliveries.response, ...errorResponses(400, 401, 403) },
       },
     },
     async (request) => {
-      const query: Static<typeof ListQuery> = request.query;
+      const query: Static<typeof listDeliveries.querystring> = request.query;
       // Ajv fills the default; `??` restates it for the type checker
       const limit = query.limit ?? 100;
       const filter: DeliveryFilter = {
@@ -108,15 +55,12 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
         description:
           'Moves the matching `dead` deliveries back to `pending`, due now, with the attempt count reset. ' +
           'No filter: every dead delivery.',
-        body: RedeliverBody,
-        response: {
-          200: Type.Object({ redelivered: Type.Integer({ description: 'how many went back to pending' }) }),
-          ...errorResponses(400, 401, 403),
-        },
+        body: redeliver.body,
+        response: { ...redeliver.response, ...errorResponses(400, 401, 403) },
       },
     },
     async (request) => {
-      const body: Static<typeof RedeliverBody> = request.body;
+      const body: Static<typeof redeliver.body> = request.body;
       return { redelivered: await deps.store.deliveries.redeliver(filterOf(body), deps.clock()) };
     },
   );
@@ -128,8 +72,8 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
       schema: {
         tags: ['events'],
         summary: "A run's CDEvents in emission order, with their delivery state per sink",
-        params: Type.Object({ id: Type.String() }),
-        response: { 200: Type.Object({ events: Type.Array(RunEvent) }), ...errorResponses(401, 403, 404) },
+        params: runCdevents.params,
+        response: { ...runCdevents.response, ...errorResponses(401, 403, 404) },
       },
     },
     async (request) => {

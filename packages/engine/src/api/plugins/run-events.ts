@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { eventStreamContent, routes, type RouteSpec } from '@pilotage/api';
 import { isRunEnded, isTaskEnded, type RunState, type TaskRunState } from '../../domain/states.js';
 import type { EngineUpdate } from '../../engine/ports.js';
 import type { ApiDeps } from '../api-deps.js';
@@ -17,13 +17,15 @@ const LOG_POLL_MS = 1000;
 /** After a `log` update, how long to wait for the log buffer's batch to reach the store, ms. */
 const LOG_FLUSH_WAIT_MS = 150;
 
-const eventStream = {
-  200: {
-    description: 'text/event-stream',
-    content: { 'text/event-stream': { schema: { type: 'string' } } },
-  },
-  ...errorResponses(400, 401, 404),
-} as const;
+const { runEvents, taskLogStream } = routes;
+
+/** The answers of a streaming route: its events (described in the OpenAPI document), or an error. */
+function eventStream(spec: RouteSpec) {
+  return {
+    200: { description: 'text/event-stream', content: eventStreamContent(spec.events ?? {}) },
+    ...errorResponses(400, 401, 404),
+  };
+}
 
 /**
  * Server-Sent Events (`text/event-stream`), read scope:
@@ -47,8 +49,8 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
       schema: {
         tags: ['runs'],
         summary: 'Follow a run live (SSE): state changes of the run and its task runs, interim statuses',
-        params: Type.Object({ id: Type.String({ minLength: 1 }) }),
-        response: eventStream,
+        params: runEvents.params,
+        response: eventStream(runEvents),
       },
     },
     async (request, reply) => {
@@ -56,7 +58,7 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
       await mustGetRun(store, runId);
       const internals = seesServerInternals(request);
       const taskView = (task: Parameters<typeof taskRunInfo>[0]) => taskRunInfo(task, internals);
-      const sse = openSse(reply);
+      const sse = openSse<typeof runEvents.events>(reply);
       // subscribe before reading the snapshot so nothing between the two is lost; what arrives
       // meanwhile is replayed after it, minus what the snapshot already shows as further along
       const buffered: EngineUpdate[] = [];
@@ -136,21 +138,16 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
       schema: {
         tags: ['runs'],
         summary: "Follow a task run's log live (SSE), resumable with Last-Event-ID",
-        params: Type.Object({ id: Type.String({ minLength: 1 }), taskRunId: Type.String({ minLength: 1 }) }),
-        querystring: Type.Object(
-          {
-            after: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'send lines with seq > after' })),
-          },
-          { additionalProperties: false },
-        ),
-        response: eventStream,
+        params: taskLogStream.params,
+        querystring: taskLogStream.querystring,
+        response: eventStream(taskLogStream),
       },
     },
     async (request, reply) => {
       const { id, taskRunId } = request.params;
       const task = await mustGetTask(store, id, taskRunId);
       let seq = resumeFrom(request.headers['last-event-id'], request.query.after ?? 0);
-      const sse = openSse(reply);
+      const sse = openSse<typeof taskLogStream.events>(reply);
       // `poked`: something changed since the last read (a wake-up between a read and the wait
       // is not lost); `wake` ends the current wait early
       let poked = false;

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type Static } from '@sinclair/typebox';
+import { routes } from '@pilotage/api';
+import type { Static } from '@sinclair/typebox';
 import { ConflictError } from '../../domain/errors.js';
 import { isRunEnded } from '../../domain/states.js';
 import type { JsonObject, JsonSchema } from '../../domain/vocabulary.js';
 import { reusableResults } from '../../engine/reuse.js';
 import type { Plan } from '../../plan/types.js';
-import type { RunRecord, Store, TaskRunRecord } from '../../store/types.js';
+import type { RunRecord, Store } from '../../store/types.js';
 import type { ApiDeps } from '../api-deps.js';
 import { emptyBodyAsObject } from '../empty-body.js';
 import { errorResponses, invalidFields } from '../error-reply.js';
@@ -13,105 +14,9 @@ import { runDataFromBody } from '../run-data.js';
 import { seesServerInternals } from '../server-internals.js';
 import { traceParentOf } from '../trace-parent.js';
 import { mustGetRun, mustGetTask } from '../run-lookup.js';
-import {
-  LogLineInfo,
-  RunInfo,
-  RunStateSchema,
-  StageOutline,
-  StatusInfo,
-  TaskRunInfo,
-  TaskRunStateSchema,
-  TransitionInfo,
-  TriggerKindSchema,
-  logLineInfo,
-  runInfo,
-  stageOutline,
-  statusInfo,
-  taskRunInfo,
-  transitionInfo,
-} from '../run-views.js';
+import { logLineInfo, runInfo, stageOutline, statusInfo, taskRunInfo, transitionInfo } from '../run-views.js';
 
-const RunParams = Type.Object({ id: Type.String({ minLength: 1 }) });
-const TaskParams = Type.Object({ id: Type.String({ minLength: 1 }), taskRunId: Type.String({ minLength: 1 }) });
-
-const StartBody = Type.Object(
-  {
-    data: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'the event data (JSON object)' })),
-    inputs: Type.Optional(
-      Type.Record(Type.String(), Type.String(), {
-        description:
-          'name → text pairs over `data` (as `--input name=value` gives them); parsed as JSON where the inputs schema declares a non-string type',
-      }),
-    ),
-    version: Type.Optional(Type.Integer({ minimum: 1, description: 'a stored version; default the latest' })),
-  },
-  { additionalProperties: false },
-);
-
-const ListQuery = Type.Object(
-  {
-    workflow: Type.Optional(Type.String({ minLength: 1 })),
-    state: Type.Optional(RunStateSchema),
-    trigger: Type.Optional(TriggerKindSchema),
-    createdAfter: Type.Optional(Type.String({ description: 'ISO 8601 time or epoch ms; inclusive' })),
-    createdBefore: Type.Optional(Type.String({ description: 'ISO 8601 time or epoch ms; exclusive' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-    cursor: Type.Optional(Type.String({ description: 'nextCursor of the previous page' })),
-    parent: Type.Optional(
-      Type.String({
-        minLength: 1,
-        description: 'only the child runs this run called (actions that `uses:` a workflow)',
-      }),
-    ),
-  },
-  { additionalProperties: false },
-);
-
-const Attempt = Type.Object({
-  ...TaskRunInfo.properties,
-  transitions: Type.Array(TransitionInfo),
-  statuses: Type.Array(StatusInfo, { description: 'TASK_STATUS reports, oldest first' }),
-});
-
-const RunDetail = Type.Object({
-  run: RunInfo,
-  stages: StageOutline,
-  actions: Type.Array(
-    Type.Object({
-      name: Type.String(),
-      stage: Type.String(),
-      state: Type.Union([TaskRunStateSchema, Type.Null()], {
-        description: 'of the last attempt; null: not reached yet',
-      }),
-      attempts: Type.Array(Attempt),
-    }),
-  ),
-  transitions: Type.Array(TransitionInfo),
-  outputs: Type.Record(Type.String(), Type.Record(Type.String(), Type.Unknown()), {
-    description: 'action → output of its last attempt',
-  }),
-});
-
-const LogsQuery = Type.Object(
-  {
-    after: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'lines with seq > after' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, default: 1000 })),
-    tail: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, description: 'the last N lines instead' })),
-  },
-  { additionalProperties: false },
-);
-
-const RerunBody = Type.Object(
-  {
-    from: Type.Optional(
-      Type.Union([Type.Literal('failed'), Type.Literal('start')], {
-        default: 'failed',
-        description: 'failed: reuse what succeeded, run the rest; start: run everything again',
-      }),
-    ),
-  },
-  { additionalProperties: false },
-);
+const { startRun, listRuns, getRun, taskLogs, cancelRun, rerun } = routes;
 
 /**
  * Runs: start one of a stored workflow, list, get with every attempt, read logs, cancel, rerun
@@ -130,14 +35,14 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
         tags: ['runs'],
         summary: 'Start a run of a stored workflow',
         description: "The event data is checked against the workflow's `inputs`; the trigger is recorded as manual.",
-        params: Type.Object({ name: Type.String({ minLength: 1 }) }),
-        body: StartBody,
-        response: { 201: RunInfo, ...errorResponses(400, 401, 403, 404, 409, 503) },
+        params: startRun.params,
+        body: startRun.body,
+        response: { ...startRun.response, ...errorResponses(400, 401, 403, 404, 409, 503) },
       },
     },
     async (request, reply) => {
       const { name } = request.params;
-      const body: Static<typeof StartBody> = request.body;
+      const body: Static<typeof startRun.body> = request.body;
       const plan = await storedPlan(store, name, body.version);
       const data = runDataFromBody(
         plan?.inputs as JsonSchema | undefined,
@@ -162,14 +67,8 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
       schema: {
         tags: ['runs'],
         summary: 'List runs, newest first',
-        querystring: ListQuery,
-        response: {
-          200: Type.Object({
-            runs: Type.Array(RunInfo),
-            nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'null on the last page' }),
-          }),
-          ...errorResponses(400, 401),
-        },
+        querystring: listRuns.querystring,
+        response: { ...listRuns.response, ...errorResponses(400, 401) },
       },
     },
     async (request) => {
@@ -205,53 +104,11 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
       schema: {
         tags: ['runs'],
         summary: 'A run with every task run, attempt, status, transition and output',
-        params: RunParams,
-        response: { 200: RunDetail, ...errorResponses(401, 404) },
+        params: getRun.params,
+        response: { ...getRun.response, ...errorResponses(401, 404) },
       },
     },
-    async (request) => {
-      const run = await mustGetRun(store, request.params.id);
-      const internals = seesServerInternals(request);
-      const tasks = await store.taskRuns.listByRun(run.id);
-      const stages = stageOutline(run);
-      const byAction = new Map<string, TaskRunRecord[]>();
-      for (const task of tasks) byAction.set(task.action, [...(byAction.get(task.action) ?? []), task]);
-      const named = stages.flatMap((s) => s.actions.map((a) => ({ name: a.name, stage: s.name })));
-      for (const action of byAction.keys()) {
-        if (!named.some((n) => n.name === action)) named.push({ name: action, stage: byAction.get(action)![0]!.stage });
-      }
-      const actions = await Promise.all(
-        named.map(async ({ name, stage }) => {
-          const attempts = (byAction.get(name) ?? []).sort(
-            (a, b) => a.attempt - b.attempt || a.createdAt - b.createdAt,
-          );
-          return {
-            name,
-            stage,
-            state: attempts.at(-1)?.state ?? null,
-            attempts: await Promise.all(
-              attempts.map(async (task) => ({
-                ...taskRunInfo(task, internals),
-                transitions: (await store.transitions.list(task.id)).map(transitionInfo),
-                statuses: (await store.statuses.list(task.id)).map(statusInfo),
-              })),
-            ),
-          };
-        }),
-      );
-      const outputs: Record<string, JsonObject> = {};
-      for (const action of actions) {
-        const last = action.attempts.at(-1);
-        if (last !== undefined) outputs[action.name] = last.output as JsonObject;
-      }
-      return {
-        run: runInfo(run),
-        stages,
-        actions,
-        transitions: (await store.transitions.list(run.id)).map(transitionInfo),
-        outputs,
-      };
-    },
+    async (request) => runDetail(store, await mustGetRun(store, request.params.id), seesServerInternals(request)),
   );
 
   app.get(
@@ -262,16 +119,9 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
         tags: ['runs'],
         summary: "A page of a task run's log (secrets masked)",
         description: 'Follow a running task with `/logs/stream` (SSE) instead of polling.',
-        params: TaskParams,
-        querystring: LogsQuery,
-        response: {
-          200: Type.Object({
-            lines: Type.Array(LogLineInfo),
-            lastSeq: Type.Integer({ description: 'seq of the last line answered (or `after`): the next `after`' }),
-            taskState: TaskRunStateSchema,
-          }),
-          ...errorResponses(400, 401, 404),
-        },
+        params: taskLogs.params,
+        querystring: taskLogs.querystring,
+        response: { ...taskLogs.response, ...errorResponses(400, 401, 404) },
       },
     },
     async (request) => {
@@ -296,8 +146,8 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
         summary: 'Cancel a run',
         description:
           'Running components are stopped and nothing more starts, whichever replica carries the run (the cancel is recorded in the store and its holder acts on it); answers at once with the run (it ends `cancelled` shortly after).',
-        params: RunParams,
-        response: { 202: RunInfo, ...errorResponses(401, 403, 404, 409) },
+        params: cancelRun.params,
+        response: { ...cancelRun.response, ...errorResponses(401, 403, 404, 409) },
       },
     },
     async (request, reply) => {
@@ -318,9 +168,9 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
         summary: 'Rerun an ended run: from the failed action (reusing what succeeded) or from the start',
         description:
           'A new run of the same workflow version with the same inputs. With `from: failed` (the default) the actions that succeeded are not run again: their outputs are reused (task runs `succeeded` with reason "reused from run …"); the failed, errored, cancelled or skipped ones and every later stage run. The trigger is recorded as `rerun` with `details: {of, from}`.',
-        params: RunParams,
-        body: RerunBody,
-        response: { 201: RunInfo, ...errorResponses(400, 401, 403, 404, 409, 503) },
+        params: rerun.params,
+        body: rerun.body,
+        response: { ...rerun.response, ...errorResponses(400, 401, 403, 404, 409, 503) },
       },
     },
     async (request, reply) => {
@@ -345,6 +195,67 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
     },
   );
 };
+
+/**
+ * A run with every attempt of every action, its transitions and statuses, in four queries
+ * whatever its number of task runs (run, task runs, transitions, statuses).
+ */
+async function runDetail(
+  store: Store,
+  run: RunRecord,
+  internals: boolean,
+): Promise<Static<(typeof getRun.response)[200]>> {
+  const [tasks, transitions, statuses] = await Promise.all([
+    store.taskRuns.listByRun(run.id),
+    store.transitions.listForRun(run.id),
+    store.statuses.listForRun(run.id),
+  ]);
+  const transitionsOf = groupBy(transitions, (t) => t.entityId);
+  const statusesOf = groupBy(statuses, (s) => s.taskRunId);
+  const stages = stageOutline(run);
+  const byAction = groupBy(tasks, (t) => t.action);
+  const named = stages.flatMap((s) => s.actions.map((a) => ({ name: a.name, stage: s.name })));
+  for (const [action, attempts] of byAction) {
+    if (!named.some((n) => n.name === action)) named.push({ name: action, stage: attempts[0]!.stage });
+  }
+  const actions = named.map(({ name, stage }) => {
+    const attempts = [...(byAction.get(name) ?? [])].sort((a, b) => a.attempt - b.attempt || a.createdAt - b.createdAt);
+    return {
+      name,
+      stage,
+      state: attempts.at(-1)?.state ?? null,
+      attempts: attempts.map((task) => ({
+        ...taskRunInfo(task, internals),
+        transitions: (transitionsOf.get(task.id) ?? []).map(transitionInfo),
+        statuses: (statusesOf.get(task.id) ?? []).map(statusInfo),
+      })),
+    };
+  });
+  const outputs: Record<string, JsonObject> = {};
+  for (const action of actions) {
+    const last = action.attempts.at(-1);
+    if (last !== undefined) outputs[action.name] = last.output as JsonObject;
+  }
+  return {
+    run: runInfo(run),
+    stages,
+    actions,
+    transitions: (transitionsOf.get(run.id) ?? []).map(transitionInfo),
+    outputs,
+  };
+}
+
+/** `items` grouped by `key`, each group in the items' order. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group === undefined) groups.set(k, [item]);
+    else group.push(item);
+  }
+  return groups;
+}
 
 /** The plan of a stored workflow version (latest when `version` is absent), if it exists. */
 async function storedPlan(store: Store, name: string, version: number | undefined): Promise<Plan | undefined> {

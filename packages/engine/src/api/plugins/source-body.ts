@@ -40,7 +40,9 @@ const WRAPPER_KEYS = new Set(['source', 'file', 'dir']);
  * a wrapper with other keys, a non-string `file`, or a `dir` that is not an absolute path.
  * A text that is not even valid YAML is returned as is: the file parser reports it with its line.
  */
-export function readSourceBody(body: string, allowDir: boolean): SourceBody {
+export function readSourceBody(body: string | object, allowDir: boolean): SourceBody {
+  // the raw-text parser gives a string; an object is a wrapper some other parser decoded already
+  if (typeof body === 'object') return readSourceBody(JSON.stringify(body), allowDir);
   let parsed: unknown;
   try {
     parsed = body.trimStart().startsWith('{') ? JSON.parse(body) : undefined;

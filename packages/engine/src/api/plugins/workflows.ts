@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type, type Static } from '@sinclair/typebox';
+import { routes, type ApplyReply, type WorkflowInfo, type WorkflowVersionInfo } from '@pilotage/api';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import { NotFoundError } from '../../domain/errors.js';
+import { PlanError } from '../../domain/issue.js';
 import type { JsonValue } from '../../domain/vocabulary.js';
-import { NAME_PATTERN } from '../../plan/schema-defs.js';
 import type { Plan, PlanTrigger } from '../../plan/types.js';
 import { inProcessCompiler } from '../../service/file-compiler.js';
 import type { WorkflowRecord, WorkflowVersionRecord } from '../../store/types.js';
@@ -14,37 +15,17 @@ import { errorResponses } from '../error-reply.js';
 import { seesServerInternals, withoutServerPaths } from '../server-internals.js';
 import { acceptSourceText, readSourceBody, SOURCE_CONTENT_TYPES } from './source-body.js';
 
-/** A workflow as lists show it: its flag, latest version, and what starts it. */
-export const WorkflowInfo = Type.Object({
-  name: Type.String(),
-  enabled: Type.Boolean({ description: 'false: triggers and run requests are refused' }),
-  latestVersion: Type.Integer(),
-  description: Type.Union([Type.String(), Type.Null()]),
-  triggers: Type.Array(Type.String(), {
-    description: 'one line per trigger: `manual`, `webhook github push`, `cron 0 3 * * * (Europe/Paris)`',
-  }),
-  createdAt: Type.Integer({ description: 'epoch ms' }),
-  updatedAt: Type.Integer({ description: 'epoch ms' }),
-});
-
-/** One applied version, without its source and plan. */
-export const WorkflowVersionInfo = Type.Object({
-  version: Type.Integer(),
-  digest: Type.String({ description: 'sha256 of the source, hex' }),
-  createdAt: Type.Integer({ description: 'epoch ms' }),
-  createdBy: Type.Union([Type.String(), Type.Null()]),
-});
-
-const ApplyReply = Type.Object({
-  name: Type.String(),
-  version: Type.Integer(),
-  digest: Type.String(),
-  created: Type.Boolean({ description: 'false: the text equals the latest version, nothing was stored' }),
-  enabled: Type.Boolean(),
-  warnings: Type.Array(Type.String(), { description: 'deprecated component versions the workflow uses' }),
-});
-
-const NameParams = Type.Object({ name: Type.String({ pattern: NAME_PATTERN }) });
+const {
+  applyWorkflow: applyRoute,
+  putWorkflow,
+  checkWorkflow,
+  listWorkflows,
+  getWorkflow,
+  getWorkflowVersion,
+  workflowDiff,
+  enableWorkflow,
+  disableWorkflow,
+} = routes;
 
 /**
  * `/v1/workflows`: the workflow store. Apply a version (admin) — the YAML or JSON text, or JSON
@@ -61,10 +42,8 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
     const applySchema = {
       tags: ['workflows'],
       consumes: [...SOURCE_CONTENT_TYPES],
-      body: Type.String({
-        description: 'the workflow file, or JSON {"source": "<text>", "file"?: "<name in issues>"}',
-      }),
-      response: { 200: ApplyReply, 201: ApplyReply, ...errorResponses(400, 401, 403, 422) },
+      body: applyRoute.body,
+      response: { ...applyRoute.response, ...errorResponses(400, 401, 403, 422) },
     };
     files.put(
       '/workflows/:name',
@@ -73,7 +52,7 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
         schema: {
           ...applySchema,
           summary: 'Apply a version of a workflow (its name: must match the URL)',
-          params: NameParams,
+          params: putWorkflow.params,
         },
       },
       async (request, reply) => {
@@ -92,6 +71,32 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
         return reply.code(answer.created ? 201 : 200).send(answer);
       },
     );
+    files.post(
+      '/workflows/check',
+      {
+        config: { scope: 'read' },
+        schema: {
+          tags: ['workflows'],
+          summary: 'Check a workflow file without storing it: compile it against the registry',
+          description:
+            'Answers 200 with `valid` and, when the file would be refused, every issue (file, line, column, field) as applying it would report them: what editors show inline.',
+          consumes: [...SOURCE_CONTENT_TYPES],
+          body: checkWorkflow.body,
+          response: { ...checkWorkflow.response, ...errorResponses(400, 401) },
+        },
+      },
+      async (request) => {
+        const { source, file = 'workflow.yaml' } = readSourceBody(request.body, false);
+        try {
+          const { plan, warnings } = await (deps.compiler ?? inProcessCompiler).workflow(deps.store, source, file);
+          const shown = seesServerInternals(request) ? plan : withoutServerPaths(plan as unknown as JsonValue);
+          return { valid: true, issues: [], name: plan.name, warnings: [...warnings], plan: shown };
+        } catch (error) {
+          if (!(error instanceof PlanError)) throw error;
+          return { valid: false, issues: [...error.issues], name: null, warnings: [] };
+        }
+      },
+    );
   });
 
   app.get(
@@ -101,11 +106,11 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
       schema: {
         tags: ['workflows'],
         summary: 'List workflows',
-        response: { 200: Type.Array(WorkflowInfo), ...errorResponses(401) },
+        response: { ...listWorkflows.response, ...errorResponses(401) },
       },
     },
     async () => {
-      const out: Static<typeof WorkflowInfo>[] = [];
+      const out: WorkflowInfo[] = [];
       for (const workflow of await deps.store.workflows.list()) {
         out.push(workflowInfo(workflow, await latestVersion(deps, workflow)));
       }
@@ -120,11 +125,8 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
       schema: {
         tags: ['workflows'],
         summary: 'Show a workflow and its versions, newest first',
-        params: NameParams,
-        response: {
-          200: Type.Composite([WorkflowInfo, Type.Object({ versions: Type.Array(WorkflowVersionInfo) })]),
-          ...errorResponses(400, 401, 404),
-        },
+        params: getWorkflow.params,
+        response: { ...getWorkflow.response, ...errorResponses(400, 401, 404) },
       },
     },
     async (request) => {
@@ -134,10 +136,6 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
     },
   );
 
-  const VersionParams = Type.Object({
-    name: Type.String({ pattern: NAME_PATTERN }),
-    version: Type.Integer({ minimum: 1 }),
-  });
   app.get(
     '/workflows/:name/versions/:version',
     {
@@ -146,14 +144,8 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
         tags: ['workflows'],
         summary: 'Show one version: its source and compiled plan',
         description: "The plan's server paths (the file, component folders) are shown to admin tokens only.",
-        params: VersionParams,
-        response: {
-          200: Type.Composite([
-            WorkflowVersionInfo,
-            Type.Object({ name: Type.String(), source: Type.String(), plan: Type.Unknown() }),
-          ]),
-          ...errorResponses(400, 401, 404),
-        },
+        params: getWorkflowVersion.params,
+        response: { ...getWorkflowVersion.response, ...errorResponses(400, 401, 404) },
       },
     },
     async (request) => {
@@ -163,10 +155,6 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
     },
   );
 
-  const DiffQuery = Type.Object({
-    from: Type.Optional(Type.Integer({ minimum: 1, description: 'default: the version before `to`' })),
-    to: Type.Optional(Type.Integer({ minimum: 1, description: 'default: the latest version' })),
-  });
   app.get(
     '/workflows/:name/diff',
     {
@@ -174,21 +162,13 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
       schema: {
         tags: ['workflows'],
         summary: 'Unified diff of the sources of two versions',
-        params: NameParams,
-        querystring: DiffQuery,
-        response: {
-          200: Type.Object({
-            name: Type.String(),
-            from: Type.Integer(),
-            to: Type.Integer(),
-            diff: Type.String({ description: 'unified diff, `--- name@from` / `+++ name@to`; empty hunks when equal' }),
-          }),
-          ...errorResponses(400, 401, 404),
-        },
+        params: workflowDiff.params,
+        querystring: workflowDiff.querystring,
+        response: { ...workflowDiff.response, ...errorResponses(400, 401, 404) },
       },
     },
     async (request) => {
-      const query: Static<typeof DiffQuery> = request.query;
+      const query: Static<typeof workflowDiff.querystring> = request.query;
       const workflow = await foundWorkflow(deps, request.params.name);
       const to = query.to ?? workflow.latestVersion;
       const from = query.from ?? to - 1;
@@ -214,11 +194,8 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
         schema: {
           tags: ['workflows'],
           summary: enabled ? 'Enable a workflow (triggers start it again)' : 'Disable a workflow (no new runs)',
-          params: NameParams,
-          response: {
-            200: Type.Object({ name: Type.String(), enabled: Type.Boolean() }),
-            ...errorResponses(400, 401, 403, 404),
-          },
+          params: (enabled ? enableWorkflow : disableWorkflow).params,
+          response: { ...(enabled ? enableWorkflow : disableWorkflow).response, ...errorResponses(400, 401, 403, 404) },
         },
       },
       async (request) => {
@@ -240,9 +217,9 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
  */
 async function applyWorkflow(
   deps: ApiDeps,
-  request: Pick<FastifyRequest, 'principal' | 'log'> & { readonly body: string },
+  request: Pick<FastifyRequest, 'principal' | 'log'> & { readonly body: string | object },
   urlName: string | undefined,
-): Promise<Static<typeof ApplyReply>> {
+): Promise<ApplyReply> {
   const defaultFile = urlName === undefined ? 'workflow.yaml' : `${urlName}.yaml`;
   const { source, file = defaultFile } = readSourceBody(request.body, false);
   const { plan, warnings } = await (deps.compiler ?? inProcessCompiler).workflow(deps.store, source, file, urlName);
@@ -284,10 +261,7 @@ function latestVersion(deps: ApiDeps, workflow: WorkflowRecord): Promise<Workflo
   return deps.store.workflows.getVersion(workflow.name, workflow.latestVersion);
 }
 
-function workflowInfo(
-  workflow: WorkflowRecord,
-  latest: WorkflowVersionRecord | undefined,
-): Static<typeof WorkflowInfo> {
+function workflowInfo(workflow: WorkflowRecord, latest: WorkflowVersionRecord | undefined): WorkflowInfo {
   const plan = (latest?.plan ?? {}) as Partial<Plan>;
   return {
     name: workflow.name,
@@ -300,7 +274,7 @@ function workflowInfo(
   };
 }
 
-function versionInfo(version: WorkflowVersionRecord): Static<typeof WorkflowVersionInfo> {
+function versionInfo(version: WorkflowVersionRecord): WorkflowVersionInfo {
   return {
     version: version.version,
     digest: version.digest,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import type { RecordedDecision } from '../../service/approval-service.js';
+import { routes } from '@pilotage/api';
 import { print } from '../output.js';
-import { apiPath, serverOptions, withServer, type RemoteFlags } from '../with-server.js';
+import { serverOptions, withServer, type RemoteFlags } from '../with-server.js';
 
 interface Flags extends RemoteFlags {
   comment?: string;
@@ -23,12 +23,10 @@ export function registerApprove(program: Command): void {
       'run',
     ).action((run: string, stage: string, flags: Flags) =>
       withServer(flags, async (client) => {
-        const path = `/v1/${apiPath('runs', run, 'stages', stage, verb)}`;
-        const recorded = await client.request<RecordedDecision>(
-          'POST',
-          path,
-          flags.comment === undefined ? {} : { comment: flags.comment },
-        );
+        const recorded = await client.call(verb === 'approve' ? routes.approveStage : routes.rejectStage, {
+          params: { id: run, stage },
+          body: flags.comment === undefined ? {} : { comment: flags.comment },
+        });
         print(flags.json ? recorded : `${stage} of run ${run}: ${recorded.taskRun.message ?? recorded.decision}`);
       }),
     );

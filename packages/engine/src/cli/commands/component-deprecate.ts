@@ -1,8 +1,8 @@
+import { routes } from '@pilotage/api';
 import type { Command } from 'commander';
 import { ValidationError } from '../../domain/errors.js';
 import { print } from '../output.js';
-import { apiPath, serverOptions, withServer, type RemoteFlags } from '../with-server.js';
-import type { ComponentSummary } from './component-list.js';
+import { serverOptions, withServer, type RemoteFlags } from '../with-server.js';
 import { splitComponentRef } from './component-show.js';
 
 /** `pilotage component deprecate NAME@VERSION [--message M]`: ranges skip it from now on. */
@@ -18,11 +18,10 @@ export function registerComponentDeprecate(component: Command): void {
     withServer(flags, async (client) => {
       const { name, version } = splitComponentRef(ref);
       if (version === undefined) throw new ValidationError(`name the version to deprecate: ${name}@1.2.0`);
-      const answer = await client.request<ComponentSummary>(
-        'POST',
-        `/v1/${apiPath('components', name, version, 'deprecate')}`,
-        flags.message === undefined ? {} : { message: flags.message },
-      );
+      const answer = await client.call(routes.deprecateComponent, {
+        params: { name, version },
+        body: flags.message === undefined ? {} : { message: flags.message },
+      });
       const why = answer.deprecationMessage ? `: ${answer.deprecationMessage}` : '';
       print(flags.json ? answer : `deprecated ${answer.name}@${answer.version}${why}`);
     }),

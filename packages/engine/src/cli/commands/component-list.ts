@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import type { Static } from '@sinclair/typebox';
-import type { ComponentInfo } from '../../api/plugins/components.js';
+import { routes, type ComponentInfo } from '@pilotage/api';
 import { print } from '../output.js';
 import { serverOptions, withServer, type RemoteFlags } from '../with-server.js';
 
 /** A component as the API lists it. */
-export type ComponentSummary = Static<typeof ComponentInfo>;
+export type ComponentSummary = ComponentInfo;
 
 /** One line of a component list: `name@version  description  [deprecated: why]`. */
 export function componentLine(c: ComponentSummary): string {
@@ -24,11 +23,9 @@ export function registerComponentList(component: Command): void {
     'read',
   ).action((flags: RemoteFlags & { query?: string; deprecated?: boolean }) =>
     withServer(flags, async (client) => {
-      const params = new URLSearchParams();
-      if (flags.query !== undefined) params.set('q', flags.query);
-      if (flags.deprecated) params.set('deprecated', 'true');
-      const query = params.size > 0 ? `?${params.toString()}` : '';
-      const list = await client.request<ComponentSummary[]>('GET', `/v1/components${query}`);
+      const list = await client.call(routes.listComponents, {
+        query: { q: flags.query, ...(flags.deprecated ? { deprecated: true } : {}) },
+      });
       if (flags.json) return print({ components: list });
       if (list.length === 0)
         return print(flags.query ? `no component matches "${flags.query}"` : 'no components registered');

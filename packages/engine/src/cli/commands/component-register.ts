@@ -1,3 +1,4 @@
+import { routes } from '@pilotage/api';
 import { readSourceFile } from '../../plan-files/load.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -7,7 +8,7 @@ import { asRecord, asString } from '../../plan/json-access.js';
 import { parseSource } from '../../plan/source-doc.js';
 import type { ApiClient } from '../api-client.js';
 import { EXIT, print, reportError } from '../output.js';
-import { apiPath, asPlanError, serverOptions, withServer, type RemoteFlags } from '../with-server.js';
+import { asPlanError, serverOptions, withServer, type RemoteFlags } from '../with-server.js';
 
 const FILE_NAMES = ['component.yaml', 'component.yml', 'component.json'];
 
@@ -46,10 +47,8 @@ export async function registerFile(client: ApiClient, file: string): Promise<Out
   const source = readSourceFile(file);
   const shown = relative(process.cwd(), resolve(file)) || file;
   try {
-    const answer = await client.request<{ name: string; version: string }>('POST', '/v1/components', {
-      source,
-      file: shown,
-      dir: resolve(dirname(file)),
+    const answer = await client.call(routes.registerComponent, {
+      body: { source, file: shown, dir: resolve(dirname(file)) },
     });
     return { file: shown, name: answer.name, version: answer.version, status: 'registered' };
   } catch (error) {
@@ -58,7 +57,7 @@ export async function registerFile(client: ApiClient, file: string): Promise<Out
     const doc = asRecord(parseSource(source, shown).value);
     const name = asString(doc?.name) ?? '';
     const version = asString(doc?.version) ?? '';
-    const stored = await client.request<{ source: string }>('GET', `/v1/${apiPath('components', name, version)}`);
+    const stored = await client.call(routes.getComponent, { params: { name, version } });
     if (stored.source !== source) {
       throw new ConflictError(
         `${shown}: ${name}@${version} is already registered with a different text; versions are immutable, bump the version`,

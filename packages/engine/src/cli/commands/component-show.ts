@@ -1,10 +1,9 @@
 import type { Command } from 'commander';
-import type { Static } from '@sinclair/typebox';
-import type { ComponentDetail } from '../../api/plugins/components.js';
+import { routes } from '@pilotage/api';
 import { ValidationError } from '../../domain/errors.js';
 import { print } from '../output.js';
-import { apiPath, serverOptions, withServer, type RemoteFlags } from '../with-server.js';
-import { componentLine, type ComponentSummary } from './component-list.js';
+import { serverOptions, withServer, type RemoteFlags } from '../with-server.js';
+import { componentLine } from './component-list.js';
 
 /** `name` or `name@version`, split. */
 export function splitComponentRef(ref: string): { name: string; version?: string } {
@@ -28,15 +27,9 @@ export function registerComponentShow(component: Command): void {
   ).action((ref: string, flags: RemoteFlags & { source?: boolean }) =>
     withServer(flags, async (client) => {
       const { name, version } = splitComponentRef(ref);
-      const { versions } = await client.request<{ versions: ComponentSummary[] }>(
-        'GET',
-        `/v1/${apiPath('components', name)}`,
-      );
+      const { versions } = await client.call(routes.componentVersions, { params: { name } });
       const chosen = version ?? versions[0]?.version ?? '';
-      const detail = await client.request<Static<typeof ComponentDetail>>(
-        'GET',
-        `/v1/${apiPath('components', name, chosen)}`,
-      );
+      const detail = await client.call(routes.getComponent, { params: { name, version: chosen } });
       if (flags.json) return print({ component: detail, versions });
       if (flags.source) {
         process.stdout.write(detail.source.endsWith('\n') ? detail.source : `${detail.source}\n`);

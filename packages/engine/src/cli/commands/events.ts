@@ -1,3 +1,4 @@
+import { routes } from '@pilotage/api';
 import type { Command } from 'commander';
 import { parseDurationMs } from '../../domain/duration.js';
 import { ValidationError } from '../../domain/errors.js';
@@ -28,12 +29,6 @@ interface DeliverFlags {
   json?: boolean;
   events: string[];
   timeout: string;
-}
-
-/** A page of `GET /v1/events`. */
-interface DeliveryPage {
-  readonly deliveries: DeliveryRecord[];
-  readonly nextCursor: string | null;
 }
 
 /** One event of `GET /v1/runs/:id/cdevents`. */
@@ -115,7 +110,7 @@ export function registerEvents(program: Command): void {
             ...(filter.eventId ? { eventId: filter.eventId } : {}),
             ...(filter.type ? { type: filter.type } : {}),
           };
-          const answer = await client.request<{ redelivered: number }>('POST', '/v1/events/redeliver', body);
+          const answer = await client.call(routes.redeliver, { body });
           report(answer.redelivered, 'the server sends them');
         });
         return;
@@ -159,12 +154,15 @@ function filterOf(flags: Flags): DeliveryFilter {
 }
 
 async function listRemote(client: ApiClient, flags: Flags, limit: number): Promise<void> {
-  const query = new URLSearchParams();
   const filter = filterOf(flags);
-  for (const [key, value] of Object.entries(filter)) if (typeof value === 'string') query.set(key, value);
-  query.set('limit', String(Math.min(limit, 500)));
-  if (flags.cursor) query.set('cursor', flags.cursor);
-  const page = await client.request<DeliveryPage>('GET', `/v1/events?${query.toString()}`);
+  const page = await client.call(routes.listDeliveries, {
+    query: {
+      ...filter,
+      ...(filter.state === undefined ? {} : { state: filter.state as 'pending' | 'delivered' | 'dead' }),
+      limit: Math.min(limit, 500),
+      cursor: flags.cursor,
+    },
+  });
   printDeliveries(page.deliveries, flags);
   if (page.nextCursor !== null) {
     if (flags.json) print({ nextCursor: page.nextCursor });
@@ -184,7 +182,7 @@ function printDeliveries(rows: readonly DeliveryRecord[], flags: Flags): void {
 }
 
 async function remoteRunEvents(client: ApiClient, runId: string): Promise<RunEvent[]> {
-  const answer = await client.request<{ events: RunEvent[] }>('GET', `/v1/runs/${encodeURIComponent(runId)}/cdevents`);
+  const answer = await client.call(routes.runCdevents, { params: { id: runId } });
   return answer.events;
 }
 

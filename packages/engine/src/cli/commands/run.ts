@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { routes } from '@pilotage/api';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { ValidationError } from '../../domain/errors.js';
@@ -124,11 +125,10 @@ async function runRemote(name: string, flags: RunFlags): Promise<number> {
     // without a schema every value stays text: the server types --input values by the workflow's
     // inputs schema, as a local run does
     const inputs = parseRunData({ inputs: flags.input }, undefined);
-    const run = await client.request<{ id: string; workflow: string; number: number }>(
-      'POST',
-      `/v1/workflows/${encodeURIComponent(name)}/runs`,
-      { data, inputs, ...(version === undefined ? {} : { version }) },
-    );
+    const run = await client.call(routes.startRun, {
+      params: { name },
+      body: { data, inputs: inputs as Record<string, string>, ...(version === undefined ? {} : { version }) },
+    });
     if (!flags.json)
       process.stderr.write(`started ${run.workflow} #${run.number} (run ${run.id}) on ${client.server}\n`);
     const { followRemoteRun } = await import('../remote-run.js');

@@ -1,39 +1,34 @@
+import { routes, type LogLineInfo, type RunStreamEvent } from '@pilotage/api';
 import { ValidationError } from '../../domain/errors.js';
 import type { ApiClient } from '../api-client.js';
 import { print } from '../output.js';
-import { followRemoteRun, type RemoteRunDetail } from '../remote-run.js';
+import { followRemoteRun } from '../remote-run.js';
 import { logPrefix, runHeader, runLine, taskBlock } from '../render/run-lines.js';
-import type { ViewRun, ViewTask } from '../render/run-view.js';
+import type { ViewTask } from '../render/run-view.js';
 import { followEvents } from '../sse-events.js';
 import { selectsTask, type ListFlags, type LogsFlags } from './runs-flags.js';
 
 /** Log lines per request. */
 const PAGE = 1000;
 
-interface LogLine {
-  readonly seq: number;
-  readonly at: number;
-  readonly stream: 'stdout' | 'stderr';
-  readonly line: string;
-}
+type LogLine = LogLineInfo;
 
 /** `runs list --server`: one page of `GET /v1/runs`, and how to get the next. */
 export async function listRemote(client: ApiClient, flags: ListFlags): Promise<void> {
   if (flags.before !== undefined)
     throw new ValidationError('--before pages the local store; use --cursor with a server');
-  const query = new URLSearchParams();
-  const set = (key: string, value: string | undefined) => {
-    if (value !== undefined) query.set(key, value);
-  };
-  set('workflow', flags.workflow);
-  set('state', flags.state);
-  set('trigger', flags.trigger);
-  set('createdAfter', flags.since);
-  set('createdBefore', flags.until);
-  set('limit', flags.limit);
-  set('cursor', flags.cursor);
-  set('parent', flags.parent);
-  const page = await client.request<{ runs: ViewRun[]; nextCursor: string | null }>('GET', `/v1/runs?${query}`);
+  // the server checks each value (state, trigger, limit) and names the field it refuses
+  const query = {
+    workflow: flags.workflow,
+    state: flags.state,
+    trigger: flags.trigger,
+    createdAfter: flags.since,
+    createdBefore: flags.until,
+    limit: flags.limit,
+    cursor: flags.cursor,
+    parent: flags.parent,
+  } as Record<string, string | undefined>;
+  const page = await client.call(routes.listRuns, { query });
   if (flags.json) return print(page);
   if (page.runs.length === 0) return print('no runs');
   for (const run of page.runs) print(runLine(run));
@@ -46,7 +41,7 @@ export async function showRemote(
   id: string,
   flags: { json?: boolean; full?: boolean },
 ): Promise<void> {
-  const detail = await client.request<RemoteRunDetail>('GET', `/v1/runs/${encodeURIComponent(id)}`);
+  const detail = await client.call(routes.getRun, { params: { id } });
   if (flags.json) return print(detail);
   for (const line of runHeader(detail.run, flags.full)) print(line);
   for (const action of detail.actions) for (const task of action.attempts) print(taskBlock(task, flags.full));
@@ -54,7 +49,7 @@ export async function showRemote(
 
 /** `runs cancel --server`. */
 export async function cancelRemote(client: ApiClient, id: string, flags: { json?: boolean }): Promise<void> {
-  const run = await client.request<ViewRun>('POST', `/v1/runs/${encodeURIComponent(id)}/cancel`);
+  const run = await client.call(routes.cancelRun, { params: { id } });
   print(flags.json ? run : `cancelling ${run.workflow} #${run.number} (run ${run.id}, ${run.state})`);
 }
 
@@ -64,7 +59,7 @@ export async function retryRemote(
   id: string,
   flags: { json?: boolean; from: string; follow?: boolean; plain?: boolean },
 ): Promise<number | void> {
-  const run = await client.request<ViewRun>('POST', `/v1/runs/${encodeURIComponent(id)}/rerun`, { from: flags.from });
+  const run = await client.call(routes.rerun, { params: { id }, body: { from: flags.from as 'failed' | 'start' } });
   if (flags.json && !flags.follow) return print(run);
   const line = `started ${run.workflow} #${run.number} (run ${run.id}), a rerun of ${id} from ${flags.from}`;
   if (!flags.follow) return print(line);
@@ -86,14 +81,14 @@ export async function logsRemote(client: ApiClient, id: string, flags: LogsFlags
         : `${logPrefix(task)}${line.line}`,
     );
   if (!flags.follow) {
-    const detail = await client.request<RemoteRunDetail>('GET', runPath);
+    const detail = await client.call(routes.getRun, { params: { id } });
     const tasks = detail.actions.flatMap((a) => a.attempts).sort((a, b) => a.createdAt - b.createdAt);
     for (const task of tasks.filter((t) => selectsTask(flags, t))) {
       for (let after = 0; ;) {
-        const page = await client.request<{ lines: LogLine[]; lastSeq: number }>(
-          'GET',
-          `${runPath}/tasks/${task.id}/logs?after=${after}&limit=${PAGE}`,
-        );
+        const page = await client.call(routes.taskLogs, {
+          params: { id, taskRunId: task.id },
+          query: { after, limit: PAGE },
+        });
         for (const line of page.lines) printLine(task, line);
         if (page.lines.length < PAGE) break;
         after = page.lastSeq;
@@ -113,9 +108,10 @@ export async function logsRemote(client: ApiClient, id: string, flags: LogsFlags
     what: `the event stream of run ${id}`,
     done: () => ended,
   });
-  for await (const { event, data } of events) {
-    if (event === 'snapshot') for (const task of (data as { tasks: ViewTask[] }).tasks) follow(task);
-    else if (event === 'task') follow((data as { task: ViewTask }).task);
+  for await (const message of events) {
+    const { event, data } = message as RunStreamEvent;
+    if (event === 'snapshot') for (const task of data.tasks) follow(task);
+    else if (event === 'task') follow(data.task);
     else if (event === 'end') ended = true;
   }
   await Promise.all(followers);

@@ -1,22 +1,10 @@
 import { readSourceFile } from '../../plan-files/load.js';
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { Static } from '@sinclair/typebox';
-import type { WorkflowInfo, WorkflowVersionInfo } from '../../api/plugins/workflows.js';
+import { routes } from '@pilotage/api';
 import { ValidationError } from '../../domain/errors.js';
 import { EXIT, print, reportError } from '../output.js';
-import { apiPath, asPlanError, serverOptions, withServer, type RemoteFlags } from '../with-server.js';
-
-type Workflow = Static<typeof WorkflowInfo>;
-type Version = Static<typeof WorkflowVersionInfo>;
-
-interface Applied {
-  name: string;
-  version: number;
-  created: boolean;
-  enabled: boolean;
-  warnings: string[];
-}
+import { asPlanError, serverOptions, withServer, type RemoteFlags } from '../with-server.js';
 
 function when(ms: number): string {
   return new Date(ms).toISOString();
@@ -55,7 +43,7 @@ export function registerWorkflow(program: Command): void {
           } catch (error) {
             throw new ValidationError(`${shown}: cannot read the file: ${(error as Error).message}`);
           }
-          const applied = await client.request<Applied>('POST', '/v1/workflows', { source, file: shown });
+          const applied = await client.call(routes.applyWorkflow, { body: { source, file: shown } });
           for (const warning of applied.warnings) process.stderr.write(`warning: ${shown}: ${warning}\n`);
           if (flags.json) print({ file: shown, ...applied });
           else {
@@ -75,7 +63,7 @@ export function registerWorkflow(program: Command): void {
   serverOptions(workflow.command('list').description('list the stored workflows'), 'read').action(
     (flags: RemoteFlags) =>
       withServer(flags, async (client) => {
-        const list = await client.request<Workflow[]>('GET', '/v1/workflows');
+        const list = await client.call(routes.listWorkflows, {});
         if (flags.json) return print({ workflows: list });
         if (list.length === 0) return print('no workflows; apply one with pilotage workflow apply FILE');
         for (const w of list) {
@@ -95,7 +83,7 @@ export function registerWorkflow(program: Command): void {
     'read',
   ).action((name: string, flags: RemoteFlags & { version?: string; source?: boolean }) =>
     withServer(flags, async (client) => {
-      const info = await client.request<Workflow & { versions: Version[] }>('GET', `/v1/${apiPath('workflows', name)}`);
+      const info = await client.call(routes.getWorkflow, { params: { name } });
       if (flags.version === undefined && !flags.source) {
         if (flags.json) return print({ workflow: info });
         print(`${info.name}  ${info.enabled ? 'enabled' : 'disabled'}  latest version ${info.latestVersion}`);
@@ -109,10 +97,7 @@ export function registerWorkflow(program: Command): void {
         return;
       }
       const n = flags.version === undefined ? info.latestVersion : versionNumber(flags.version, '--version');
-      const version = await client.request<Version & { source: string; plan: unknown }>(
-        'GET',
-        `/v1/${apiPath('workflows', name, 'versions', n)}`,
-      );
+      const version = await client.call(routes.getWorkflowVersion, { params: { name, version: n } });
       if (flags.json) return print({ version });
       if (flags.source) {
         process.stdout.write(version.source.endsWith('\n') ? version.source : `${version.source}\n`);
@@ -136,14 +121,11 @@ export function registerWorkflow(program: Command): void {
     'read',
   ).action((name: string, from: string | undefined, to: string | undefined, flags: RemoteFlags) =>
     withServer(flags, async (client) => {
-      const params = new URLSearchParams();
-      if (from !== undefined) params.set('from', String(versionNumber(from, 'FROM')));
-      if (to !== undefined) params.set('to', String(versionNumber(to, 'TO')));
-      const query = params.size > 0 ? `?${params.toString()}` : '';
-      const answer = await client.request<{ from: number; to: number; diff: string }>(
-        'GET',
-        `/v1/${apiPath('workflows', name, 'diff')}${query}`,
-      );
+      const query = {
+        ...(from === undefined ? {} : { from: versionNumber(from, 'FROM') }),
+        ...(to === undefined ? {} : { to: versionNumber(to, 'TO') }),
+      };
+      const answer = await client.call(routes.workflowDiff, { params: { name }, query });
       if (flags.json) return print(answer);
       process.stdout.write(answer.diff);
     }),
@@ -158,10 +140,9 @@ export function registerWorkflow(program: Command): void {
       'admin',
     ).action((name: string, flags: RemoteFlags) =>
       withServer(flags, async (client) => {
-        const answer = await client.request<{ name: string; enabled: boolean }>(
-          'POST',
-          `/v1/${apiPath('workflows', name, verb)}`,
-        );
+        const answer = await client.call(verb === 'enable' ? routes.enableWorkflow : routes.disableWorkflow, {
+          params: { name },
+        });
         print(flags.json ? answer : `${answer.name} ${answer.enabled ? 'enabled' : 'disabled'}`);
       }),
     );

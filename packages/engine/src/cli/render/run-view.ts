@@ -1,13 +1,13 @@
 import { formatDurationMs } from '../../domain/duration.js';
+import type { RunInfo, StatusInfo, TaskRunInfo } from '@pilotage/api';
 import type { OutlineStage } from '../../plan/outline.js';
-import type { RunRecord, StatusRecord, TaskRunRecord } from '../../store/types.js';
 import { lookOf, type Look } from '../terminal.js';
 
-/** A run as the view needs it: a store record, or the API's (which has no plan). */
-export type ViewRun = Omit<RunRecord, 'plan'>;
+/** A run as the view needs it: the API's (a store record fits). */
+export type ViewRun = RunInfo;
 
-/** A task run as the view needs it: a store record, or the API's (which has no token hash). */
-export type ViewTask = Omit<TaskRunRecord, 'tokenHash'>;
+/** A task run as the view needs it: the API's (a store record fits: it has no `childRunId`). */
+export type ViewTask = Omit<TaskRunInfo, 'childRunId'> & { readonly childRunId?: string | null };
 
 /** What the view draws: the workflow's name and its stages' actions, in order (see `planOutline`). */
 export interface RunOutline {
@@ -22,7 +22,7 @@ export interface RunOutline {
 export type ViewUpdate =
   | { readonly kind: 'run'; readonly run: ViewRun }
   | { readonly kind: 'task'; readonly task: ViewTask }
-  | { readonly kind: 'status'; readonly task: ViewTask; readonly status: Omit<StatusRecord, 'taskRunId'> }
+  | { readonly kind: 'status'; readonly task: ViewTask; readonly status: StatusInfo }
   | { readonly kind: 'log' }
   | {
       readonly kind: 'refused';

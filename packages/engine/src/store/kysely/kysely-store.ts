@@ -22,6 +22,7 @@ import { StoreContext } from './store-context.js';
 import type { StoreDialect } from './store-dialect.js';
 import { KyselyTaskRunStore } from './task-run-store.js';
 import { KyselyTransitionStore } from './transition-store.js';
+import { KyselyUiSessionStore } from './ui-session-store.js';
 import { KyselyWebhookDeliveryStore } from './webhook-delivery-store.js';
 import { KyselyWorkflowStore } from './workflow-store.js';
 
@@ -59,6 +60,7 @@ export function createKyselyStore(
     webhookDeliveries: new KyselyWebhookDeliveryStore(ctx),
     cronClaims: new KyselyCronClaimStore(ctx),
     cache: new KyselyCacheStore(ctx),
+    uiSessions: new KyselyUiSessionStore(ctx),
     replicas: new KyselyReplicaStore(ctx),
     leases: new KyselyRunLeaseStore(ctx),
     slots: new KyselySlotStore(ctx),

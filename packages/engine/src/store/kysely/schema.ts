@@ -237,6 +237,14 @@ export interface WebhookDeliveriesTable {
   run_id: string | null;
 }
 
+export interface UiSessionsTable {
+  id_hash: string;
+  token_hash: string;
+  csrf: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface CronClaimsTable {
   workflow: string;
   trigger_index: number;
@@ -289,4 +297,5 @@ export interface StoreSchema {
   parallel_slots: ParallelSlotsTable;
   cache_entries: CacheEntriesTable;
   concurrency_groups: ConcurrencyGroupsTable;
+  ui_sessions: UiSessionsTable;
 }

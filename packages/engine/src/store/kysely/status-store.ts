@@ -68,7 +68,6 @@ export class KyselyStatusStore implements StatusStore {
   }
 
   list(taskRunId: string): Promise<StatusRecord[]> {
-    const { dialect } = this.#ctx;
     return this.#ctx.use(async (db) => {
       const rows = await db
         .selectFrom('statuses')
@@ -76,15 +75,39 @@ export class KyselyStatusStore implements StatusStore {
         .where('task_run_id', '=', taskRunId)
         .orderBy('seq')
         .execute();
-      return rows.map((r) => ({
-        taskRunId: r.task_run_id,
-        seq: r.seq,
-        at: r.at,
-        message: r.message,
-        progress: r.progress,
-        output: r.output === null ? null : (dialect.decodeJson(r.output) as JsonObject),
-      }));
+      return rows.map((r) => this.#recordOf(r));
     });
+  }
+
+  listForRun(runId: string): Promise<StatusRecord[]> {
+    return this.#ctx.use(async (db) => {
+      const rows = await db
+        .selectFrom('statuses')
+        .selectAll()
+        .where('task_run_id', 'in', db.selectFrom('task_runs').select('id').where('run_id', '=', runId))
+        .orderBy('task_run_id')
+        .orderBy('seq')
+        .execute();
+      return rows.map((r) => this.#recordOf(r));
+    });
+  }
+
+  #recordOf(r: {
+    task_run_id: string;
+    seq: number;
+    at: number;
+    message: string | null;
+    progress: number | null;
+    output: unknown;
+  }): StatusRecord {
+    return {
+      taskRunId: r.task_run_id,
+      seq: r.seq,
+      at: r.at,
+      message: r.message,
+      progress: r.progress,
+      output: r.output === null ? null : (this.#ctx.dialect.decodeJson(r.output) as JsonObject),
+    };
   }
 
   /** Write what is queued, a group at a time, until the queue is empty. Never rejects. */

@@ -13,6 +13,7 @@ import { matrixMigration } from './0040-matrix.js';
 import { childRunsMigration } from './0041-child-runs.js';
 import { actionCacheMigration } from './0042-action-cache.js';
 import { concurrencyGroupsMigration } from './0043-concurrency-groups.js';
+import { uiSessionsMigration } from './0030-ui-sessions.js';
 
 /**
  * The migrations, listed in code so a bundled or installed engine never scans the filesystem.
@@ -40,6 +41,7 @@ export class StaticMigrationProvider implements MigrationProvider {
       '0041-child-runs': childRunsMigration(this.#dialect),
       '0042-action-cache': actionCacheMigration(this.#dialect),
       '0043-concurrency-groups': concurrencyGroupsMigration(this.#dialect),
+      '0030-ui-sessions': uiSessionsMigration(),
     });
   }
 }

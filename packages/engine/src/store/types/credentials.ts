@@ -28,6 +28,28 @@ export interface ApiTokenStore {
   count(): Promise<number>;
 }
 
+/** A browser session of the web UI (the session id itself is never stored, only its sha256). */
+export interface UiSessionRecord {
+  readonly idHash: string;
+  /** sha256 of the API token the session was opened with */
+  readonly tokenHash: string;
+  /** the CSRF token writes must carry */
+  readonly csrf: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+/** Browser sessions, looked up by the sha256 of the session cookie. */
+export interface UiSessionStore {
+  create(session: UiSessionRecord): Promise<void>;
+  /** The session with this id hash, expired or not. */
+  get(idHash: string): Promise<UiSessionRecord | undefined>;
+  /** false when no such session */
+  delete(idHash: string): Promise<boolean>;
+  /** Remove sessions that expired before `now`; how many. */
+  deleteExpired(now: number): Promise<number>;
+}
+
 /**
  * Where a secret applies: `global` (every workflow) or `workflow:<name>` (that workflow only,
  * winning over a global secret of the same name).

@@ -148,4 +148,9 @@ export interface RunStore {
 export interface TransitionStore {
   /** Every recorded transition of a run or task run, oldest first. */
   list(entityId: string): Promise<TransitionRecord[]>;
+  /**
+   * Every recorded transition of a run and of all its task runs, oldest first, in ONE query
+   * (a run view costs the same whatever its number of task runs).
+   */
+  listForRun(runId: string): Promise<TransitionRecord[]>;
 }

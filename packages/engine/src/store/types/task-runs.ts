@@ -166,6 +166,8 @@ export interface StatusStore {
    */
   record(taskRunId: string, status: NewStatus): Promise<StatusRecord>;
   list(taskRunId: string): Promise<StatusRecord[]>;
+  /** The reports of every task run of a run, by task run then seq, in ONE query. */
+  listForRun(runId: string): Promise<StatusRecord[]>;
 }
 
 /** One stored log line. `seq` is 1-based per task run, in the order the lines were read. */

@@ -1,0 +1,110 @@
+import type { RunInfo, TaskRunInfo } from '@pilotage/api';
+import { describe, expect, test } from 'vitest';
+import { LogLines, visibleRange } from './log-lines';
+import { foldRunEvent, stageState, waitingApproval, type RunModel } from './run-model';
+
+const run = (state: RunInfo['state']): RunInfo => ({
+  id: 'r1',
+  number: 1,
+  workflow: 'w',
+  workflowVersion: '1',
+  state,
+  inputs: {},
+  trigger: { kind: 'manual' },
+  chainId: 'c',
+  reason: null,
+  owner: null,
+  outputs: null,
+  parent: null,
+  concurrencyGroup: null,
+  createdAt: 1,
+  startedAt: null,
+  endedAt: null,
+});
+const task = (id: string, action: string, state: TaskRunInfo['state'], attempt = 1): TaskRunInfo => ({
+  id,
+  runId: 'r1',
+  stage: 's',
+  action,
+  attempt,
+  state,
+  component: 'c@1.0.0',
+  executor: 'local',
+  eventData: {},
+  output: {},
+  result: null,
+  message: null,
+  reason: null,
+  exitCode: null,
+  ref: null,
+  facts: {},
+  steps: {},
+  matrix: null,
+  childRunId: null,
+  createdAt: 1,
+  startedAt: null,
+  endedAt: null,
+});
+
+describe('the live run model', () => {
+  const snapshot = foldRunEvent(undefined, {
+    event: 'snapshot',
+    data: {
+      run: run('running'),
+      stages: [{ name: 's', type: 'actions', finally: false, actions: [{ name: 'a', matrix: false, uses: null }] }],
+      tasks: [task('t1', 'a', 'running')],
+    },
+  }) as RunModel;
+
+  test('events move tasks and the run forward, never back', () => {
+    let m = foldRunEvent(snapshot, { event: 'task', data: { task: task('t1', 'a', 'succeeded') } })!;
+    expect(m.tasks.get('t1')!.state).toBe('succeeded');
+    m = foldRunEvent(m, { event: 'task', data: { task: task('t1', 'a', 'running') } })!;
+    expect(m.tasks.get('t1')!.state).toBe('succeeded');
+    m = foldRunEvent(m, { event: 'end', data: { run: run('succeeded') } })!;
+    m = foldRunEvent(m, { event: 'run', data: { run: run('running') } })!;
+    expect(m.run.state).toBe('succeeded');
+  });
+
+  test('statuses are kept once each, in seq order', () => {
+    const status = (seq: number) => ({ seq, at: seq, message: `m${seq}`, progress: null, output: null });
+    let m = foldRunEvent(snapshot, { event: 'status', data: { task: task('t1', 'a', 'running'), status: status(2) } })!;
+    m = foldRunEvent(m, { event: 'status', data: { task: task('t1', 'a', 'running'), status: status(1) } })!;
+    m = foldRunEvent(m, { event: 'status', data: { task: task('t1', 'a', 'running'), status: status(2) } })!;
+    expect(m.statuses.get('t1')!.map((s) => s.seq)).toEqual([1, 2]);
+  });
+
+  test('a running approval stage is waiting; stage states summarise their actions', () => {
+    const gate = foldRunEvent(undefined, {
+      event: 'snapshot',
+      data: {
+        run: run('running'),
+        stages: [
+          { name: 'ok', type: 'approval', finally: false, actions: [{ name: 'ok', matrix: false, uses: null }] },
+        ],
+        tasks: [task('g', 'ok', 'running')],
+      },
+    })!;
+    expect(waitingApproval(gate)?.stage).toBe('ok');
+    expect(stageState([undefined, undefined])).toBeUndefined();
+    expect(stageState(['succeeded', 'running'])).toBe('running');
+    expect(stageState(['succeeded', 'failed'])).toBe('failed');
+    expect(stageState(['succeeded', 'skipped'])).toBe('succeeded');
+  });
+});
+
+describe('log lines', () => {
+  test('lines arrive once, in order; search finds them; the visible window is bounded', () => {
+    const log = new LogLines();
+    const line = (seq: number, text: string) => ({ seq, at: seq, stream: 'stdout' as const, line: text });
+    expect(log.add([line(1, 'alpha'), line(2, 'Beta')])).toBe(2);
+    expect(log.add([line(2, 'Beta'), line(3, 'gamma beta')])).toBe(1);
+    expect(log.search('beta')).toEqual([1, 2]);
+    expect(log.lastSeq).toBe(3);
+    const big = new LogLines();
+    big.add(Array.from({ length: 100_000 }, (_, i) => line(i + 1, `line ${i}`)));
+    expect(big.lines.length).toBe(100_000);
+    const { start, end } = visibleRange(50_000 * 18, 600, 18, big.lines.length);
+    expect(end - start).toBeLessThan(100);
+  });
+});

@@ -1,0 +1,191 @@
+import type { StatusInfo, TaskRunInfo } from '@pilotage/api';
+import { useState } from 'react';
+import { clockTime, dateTime, formatDuration } from '../common/format';
+import { EmptyState, JsonView, StateBadge, Tabs } from '../common/ui';
+import { LogViewer } from './log-viewer';
+
+type Tab = 'log' | 'data' | 'outputs' | 'statuses' | 'timeline' | 'executor';
+
+/** The five callbacks of the component contract, in order. */
+const STEPS = [
+  ['component-start', 'COMPONENT_START'],
+  ['task-start', 'TASK_START'],
+  ['task-status', 'TASK_STATUS'],
+  ['task-result', 'TASK_RESULT'],
+  ['component-stop', 'COMPONENT_STOP'],
+] as const;
+
+/**
+ * The panel of one action of a run: its attempts, and per attempt the log (live), event data,
+ * outputs, interim statuses, the five-callback timeline and what the executor reported.
+ */
+export function TaskPanel({
+  runId,
+  action,
+  attempts,
+  statuses,
+  onClose,
+}: {
+  readonly runId: string;
+  readonly action: string;
+  readonly attempts: readonly TaskRunInfo[];
+  readonly statuses: ReadonlyMap<string, readonly StatusInfo[]>;
+  readonly onClose: () => void;
+}) {
+  const [tab, setTab] = useState<Tab>('log');
+  const [chosen, setChosen] = useState<string | undefined>();
+  const task = attempts.find((a) => a.id === chosen) ?? attempts.at(-1);
+  return (
+    <aside className="panel" aria-label={`Action ${action}`}>
+      <div className="panel-head">
+        <h2 title={action}>{action}</h2>
+        {task && <StateBadge state={task.state} small />}
+        <button type="button" className="ghost close" onClick={onClose} aria-label="Close the panel (Esc)">
+          ✕
+        </button>
+      </div>
+      {task === undefined ? (
+        <EmptyState title="Not reached yet">
+          This action has not started in this run: an earlier stage is still running or did not succeed.
+        </EmptyState>
+      ) : (
+        <>
+          <div className="panel-sub">
+            {attempts.length > 1 && (
+              <label>
+                Attempt{' '}
+                <select value={task.id} onChange={(e) => setChosen(e.target.value)}>
+                  {attempts.map((a) => (
+                    <option key={a.id} value={a.id}>
+                      #{a.attempt} · {a.state}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            )}
+            <span className="muted small">{task.component.startsWith('inline:') ? 'inline run' : task.component}</span>
+            {task.reason && task.state !== 'succeeded' && <span className="reason">{task.reason}</span>}
+          </div>
+          {task.message && <p className="message">{task.message}</p>}
+          <Tabs<Tab>
+            label="Action details"
+            value={tab}
+            onChange={setTab}
+            tabs={[
+              { id: 'log', label: 'Log' },
+              { id: 'data', label: 'Event data' },
+              { id: 'outputs', label: 'Outputs' },
+              { id: 'statuses', label: `Statuses (${statuses.get(task.id)?.length ?? 0})` },
+              { id: 'timeline', label: 'Timeline' },
+              { id: 'executor', label: 'Executor' },
+            ]}
+          />
+          <div className="panel-body">
+            {tab === 'log' && <LogViewer key={task.id} runId={runId} task={task} />}
+            {tab === 'data' && <JsonView value={task.eventData} empty="No event data." />}
+            {tab === 'outputs' && <JsonView value={task.output} empty="No outputs reported." />}
+            {tab === 'statuses' && <Statuses list={statuses.get(task.id) ?? []} />}
+            {tab === 'timeline' && <Timeline task={task} />}
+            {tab === 'executor' && <Executor task={task} />}
+          </div>
+        </>
+      )}
+    </aside>
+  );
+}
+
+function Statuses({ list }: { readonly list: readonly StatusInfo[] }) {
+  if (list.length === 0) return <p className="muted">No TASK_STATUS report.</p>;
+  return (
+    <table className="table compact">
+      <thead>
+        <tr>
+          <th>#</th>
+          <th>At</th>
+          <th>Message</th>
+          <th>Progress</th>
+          <th>Output</th>
+        </tr>
+      </thead>
+      <tbody>
+        {[...list].reverse().map((s) => (
+          <tr key={s.seq}>
+            <td className="num">{s.seq}</td>
+            <td className="num">{clockTime(s.at)}</td>
+            <td>{s.message ?? ''}</td>
+            <td className="num">{s.progress === null ? '' : `${Math.round(s.progress * 100)}%`}</td>
+            <td>{s.output ? <code>{JSON.stringify(s.output)}</code> : ''}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The five callbacks: when each was first seen, relative to the start; what is missing. */
+function Timeline({ task }: { readonly task: TaskRunInfo }) {
+  const origin = task.startedAt ?? task.createdAt;
+  return (
+    <div>
+      <ol className="timeline">
+        <li className="seen">
+          <span className="step">created</span>
+          <span className="num">{dateTime(task.createdAt)}</span>
+        </li>
+        {STEPS.map(([key, label]) => {
+          const at = task.steps[key];
+          return (
+            <li key={key} className={at === undefined ? 'missing' : 'seen'}>
+              <span className="step">{label}</span>
+              <span className="num">{at === undefined ? 'not received' : `+${formatDuration(at - origin)}`}</span>
+            </li>
+          );
+        })}
+        <li className={task.endedAt === null ? 'missing' : 'seen'}>
+          <span className="step">ended ({task.state})</span>
+          <span className="num">{task.endedAt === null ? '—' : `+${formatDuration(task.endedAt - origin)}`}</span>
+        </li>
+      </ol>
+      <p className="muted small">
+        Without a TASK_RESULT the exit code decides, unless the component is strict. Exit code: {task.exitCode ?? '—'};
+        result: {task.result ?? '—'}.
+      </p>
+    </div>
+  );
+}
+
+/**
+ * What the executor said: its reference (pid, container id, pod) and every fact it reported
+ * (image digest, pod, node…), shown as they are: executors differ in what they report.
+ */
+function Executor({ task }: { readonly task: TaskRunInfo }) {
+  const facts = Object.entries(task.facts).sort(([a], [b]) => a.localeCompare(b));
+  return (
+    <table className="table compact facts">
+      <tbody>
+        <tr>
+          <th>executor</th>
+          <td>{task.executor}</td>
+        </tr>
+        <tr>
+          <th>reference</th>
+          <td>
+            <code>{task.ref ?? '—'}</code>
+          </td>
+        </tr>
+        <tr>
+          <th>exit code</th>
+          <td>{task.exitCode ?? '—'}</td>
+        </tr>
+        {facts.map(([key, value]) => (
+          <tr key={key}>
+            <th>{key}</th>
+            <td>
+              <code>{value}</code>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
