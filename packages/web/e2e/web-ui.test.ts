@@ -158,7 +158,8 @@ describe('web UI in Chromium', { skip, timeout: 600_000 }, () => {
     assert.match(await page.innerText('[role="dialog"] pre.diff'), /\+name: e2e-deploy/);
     await screenshot('editor-save-diff');
     await page.click('[role="dialog"] button:has-text("Create")');
-    await page.getByRole('heading', { name: 'e2e-deploy' }).waitFor(WAIT);
+    await page.getByRole('heading', { name: 'e2e-deploy', exact: true }).waitFor(WAIT);
+    await page.waitForURL(/\/workflows\/e2e-deploy$/, WAIT);
     const stored = await server.api('GET', '/v1/workflows/e2e-deploy/versions/1');
     assert.equal(stored.status, 200);
     assert.match(stored.body.source, /actions\.producer\.outputs\.version/);

@@ -244,6 +244,10 @@ function Graph({ stages, actionView, laneView, selected, onSelect, editing, over
         type: 'lane',
         position: { x: lane.x, y: lane.y },
         data: { stage: lane.stage, index: lane.index, view: laneView?.(lane.stage) ?? {} },
+        // known sizes: React Flow shows a node only once it has dimensions, and nodes rebuilt by
+        // live updates would otherwise wait (hidden) for a measurement that never comes again
+        width: lane.width,
+        height: lane.height,
         style: { width: lane.width, height: lane.height },
         selectable: false,
         focusable: false,
@@ -262,6 +266,8 @@ function Graph({ stages, actionView, laneView, selected, onSelect, editing, over
             compact: layout.compact,
             height: layout.nodeHeight,
           },
+          width: lane.width - 2 * LANE.padding,
+          height: layout.nodeHeight,
           style: { width: lane.width - 2 * LANE.padding },
           draggable: false,
           focusable: false,
