@@ -84,7 +84,8 @@ export function stageOutline(run: RunRecord): StageOutline {
 /** What the editor and graph show of a planned action beyond its outline: component, needs, condition. */
 function actionDetails(action: PlanAction | undefined): Partial<StageOutline[number]['actions'][number]> {
   if (action === undefined) return {};
-  const component = action.component;
+  // an action that `uses:` a workflow runs no component of its own (its internal one is not shown)
+  const component = action.uses === undefined ? action.component : undefined;
   return {
     ...(component === undefined ? {} : { component: `${component.name}@${component.version}` }),
     ...(action.needs === undefined || action.needs.length === 0 ? {} : { needs: [...action.needs] }),
