@@ -12,7 +12,7 @@ import {
 } from './components.js';
 import { DeliveryPage, ListDeliveriesQuery, RedeliverBody, RedeliverReply, RunCdevents } from './deliveries.js';
 import { route } from './route.js';
-import { LogStreamEvents, RunStreamEvents } from './run-stream.js';
+import { LogStreamEvents, RunsStreamEvents, RunStreamEvents } from './run-stream.js';
 import {
   ListRunsQuery,
   LogPage,
@@ -91,6 +91,13 @@ export const routes = {
     params: RunParams,
     body: RerunBody,
     response: { 201: RunInfo },
+  }),
+  runsEvents: route({
+    method: 'GET',
+    path: '/v1/runs/events',
+    scope: 'read',
+    response: {},
+    events: RunsStreamEvents,
   }),
   runEvents: route({
     method: 'GET',

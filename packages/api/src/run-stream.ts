@@ -32,6 +32,14 @@ export const RunStreamEvents = {
   end: Type.Object({ run: RunInfo }),
 } as const;
 
+/** Events of `GET /v1/runs/events`: every run's changes, whichever replica made them. */
+export const RunsStreamEvents = {
+  /** a run was created or changed (state, reason, owner, outputs): the run as it is now */
+  run: Type.Object({ run: RunInfo }),
+  /** changes may have been missed (a replica lost its notification connection): read the list again */
+  resync: Type.Object({}),
+} as const;
+
 /** Events of `GET /v1/runs/:id/tasks/:taskRunId/logs/stream`. */
 export const LogStreamEvents = {
   /** one line; the event id is its seq */
@@ -47,6 +55,7 @@ export type StreamEvent<E extends Readonly<Record<string, TSchema>>> = {
 
 export type RunStreamEvent = StreamEvent<typeof RunStreamEvents>;
 export type LogStreamEvent = StreamEvent<typeof LogStreamEvents>;
+export type RunsStreamEvent = StreamEvent<typeof RunsStreamEvents>;
 
 /**
  * The OpenAPI description of a `text/event-stream` answer whose events are `events`: the body

@@ -132,6 +132,47 @@ describe('live updates over SSE (real HTTP)', () => {
     assert.equal(inject.status, 404);
   });
 
+  test('GET /v1/runs/events: every run as it is created and changes, in order; other runs too', async () => {
+    const client = createApiClient(h.server.url, reader);
+    const stream = await client.stream('/v1/runs/events');
+    const iterator = sseEvents(stream);
+    const gate = join(h.dir, 'gate-list');
+    const started = await h.call('POST', '/v1/workflows/live/runs', { body: { data: { gate } } });
+    const other = await h.call('POST', '/v1/workflows/chatty/runs', {
+      body: { data: { gate: join(h.dir, 'gate-list-2') } },
+    });
+    const mine = (e: SseEvent, id: string) => e.event === 'run' && (e.data as any).run.id === id;
+    const events = await readUntil(
+      iterator,
+      (e) => mine(e, started.body.id) && (e.data as any).run.state === 'running',
+    );
+    await writeFile(gate, '');
+    await readUntil(iterator, (e) => mine(e, started.body.id) && (e.data as any).run.state === 'succeeded', events);
+    (stream as unknown as { destroy(): void }).destroy();
+    await writeFile(join(h.dir, 'gate-list-2'), '');
+    await waitForEnd(h, other.body.id);
+
+    assert.ok(
+      events.every((e) => e.event === 'run'),
+      JSON.stringify(events.map((e) => e.event)),
+    );
+    const states = events.filter((e) => mine(e, started.body.id)).map((e) => (e.data as any).run.state);
+    // a run may change without changing state (its owner): its states in order, each once
+    assert.deepEqual(
+      states.filter((state, i) => state !== states[i - 1]),
+      ['queued', 'running', 'succeeded'],
+    );
+    assert.ok(
+      events.some((e) => mine(e, other.body.id)),
+      'the other run shows too',
+    );
+    const last = events.at(-1)!.data as any;
+    assert.equal(last.run.workflow, 'live');
+    assert.equal(last.run.plan, undefined, 'a run as the API shows it');
+    assert.ok(last.run.endedAt !== null);
+    await assert.rejects(createApiClient(h.server.url, undefined).stream('/v1/runs/events'), { code: 'UNAUTHORIZED' });
+  });
+
   test('a log stream follows a running task, and resumes with Last-Event-ID after a dropped connection', async () => {
     const gate = join(h.dir, 'gate-chatty');
     const started = await h.call('POST', '/v1/workflows/chatty/runs', { body: { data: { gate } } });

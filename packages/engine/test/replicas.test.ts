@@ -274,6 +274,33 @@ test('replicas on one PostgreSQL: joining, callbacks, cancel, approvals and live
     assert.match(text, /event: task[\s\S]*"state":"succeeded"/, 'the task run’s end came through too');
   });
 
+  await t.test('the runs stream (GET /v1/runs/events) of a replica shows the runs another one carries', async () => {
+    const servers = cluster.live();
+    const runId = await startRun(servers[0]!, 'hold');
+    await waitFile(join(ctl, `started-${runId}-1`));
+    const { other } = await holderAndOther(servers, (await detail(servers[0]!, runId)).run.owner!);
+    const response = await fetch(`${other.url}/v1/runs/events`, {
+      headers: { authorization: `Bearer ${cluster.token()}` },
+    });
+    assert.equal(response.status, 200);
+    const reader = response.body!.getReader();
+    let text = '';
+    const endLine = new RegExp(`"id":"${runId}"[^\\n]*"state":"succeeded"`);
+    const read = (async () => {
+      const decoder = new TextDecoder();
+      while (!endLine.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+    })();
+    await eventually(async () => (text.includes('retry:') ? true : undefined), 30_000, 'the stream to open');
+    await writeFile(join(ctl, `release-${runId}`), '');
+    await read;
+    await reader.cancel();
+    assert.match(text, endLine, 'the end of a run carried by the other replica came through');
+  });
+
   await t.test(
     'kill -9 of the holder: another replica takes over, stops the orphan, retries; a gate keeps waiting',
     async () => {

@@ -242,6 +242,21 @@ describe('web UI in Chromium', { skip, timeout: 600_000 }, () => {
     assert.match(producer.reason, /reused/);
   });
 
+  test('the runs list updates live: a run started elsewhere appears and turns green without a reload', async () => {
+    await page.goto(`${server.url}/runs?workflow=e2e-deploy`);
+    await page.waitForSelector('.runs-table', WAIT);
+    await page.waitForSelector('[data-live="live"]', WAIT);
+    // a reload would lose this mark
+    await page.evaluate(() => ((window as unknown as { pilotageMark?: boolean }).pilotageMark = true));
+    const started = await server.api('POST', '/v1/workflows/e2e-deploy/runs', { data: { lines: 5 } });
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    const row = `.runs-table tr:has(a[href="/runs/${started.body.id}"])`;
+    await page.waitForSelector(row, WAIT);
+    await page.waitForSelector(`${row} [data-state="succeeded"]`, WAIT);
+    await screenshot('runs-live');
+    assert.equal(await page.evaluate(() => (window as unknown as { pilotageMark?: boolean }).pilotageMark), true);
+  });
+
   test('every other page renders without a console error, in both themes', async () => {
     for (const [path, name, ready] of [
       ['/workflows', 'workflows', '.table'],

@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import type { EngineUpdate } from '../engine/ports.js';
-import type { Change, Store } from '../store/types.js';
+import type { Change, ChangeKind, RunRecord, Store } from '../store/types.js';
 
 /** What `followRun` needs. */
 export interface FollowDeps {
@@ -77,3 +77,45 @@ export function followRun(deps: FollowDeps, runId: string, listener: (update: En
     offRemote();
   };
 }
+
+/** What `followRuns` gives: a run as it is now, or `resync` (changes may have been missed). */
+export type RunsUpdate = { readonly kind: 'run'; readonly run: RunRecord } | { readonly kind: 'resync' };
+
+/**
+ * Follow every run from this replica, whichever replica changes it: this engine's own run
+ * updates as they happen, and the runs other processes change (read again from the store, one
+ * at a time in the order the changes came), so a list stays current on any replica. A `resync`
+ * of the change feed is passed on: the listener should read its list again. Returns the
+ * function that stops it.
+ */
+export function followRuns(deps: FollowDeps, listener: (update: RunsUpdate) => void): () => void {
+  const { engine, store } = deps;
+  let open = true;
+  let reads: Promise<void> = Promise.resolve();
+  const give = (update: RunsUpdate | undefined): void => {
+    if (open && update !== undefined) listener(update);
+  };
+  const offLocal = engine.subscribe((update) => {
+    if (update.kind === 'run') give(update);
+  });
+  const offRemote = store.changes.subscribe((change) => {
+    if (change.kind === 'resync') return give({ kind: 'resync' });
+    if (!RUN_CHANGES.has(change.kind) || change.runId === undefined) return;
+    if (change.origin !== undefined && change.origin === engine.replicaId) return;
+    const runId = change.runId;
+    reads = reads
+      .then(async () => {
+        const run = await store.runs.get(runId);
+        give(run && { kind: 'run', run });
+      })
+      .catch(() => undefined);
+  });
+  return () => {
+    open = false;
+    offLocal();
+    offRemote();
+  };
+}
+
+/** Changes after which a run's record may differ (queued: created; freed: ended or cancelled). */
+const RUN_CHANGES: ReadonlySet<ChangeKind> = new Set<ChangeKind>(['run', 'queued', 'freed']);

@@ -49,6 +49,19 @@ export function StateIcon({ state }: { readonly state: string }) {
 }
 
 /** An empty list or page: what is missing and what to do about it. */
+/** The connection of a live view: connecting, live, reconnecting, or ended (nothing shown). */
+export type Live = 'connecting' | 'live' | 'reconnecting' | 'ended';
+
+/** Where a page shows whether its live updates flow. */
+export function LiveBadge({ live }: { readonly live: Live }) {
+  const text = { live: '● live', ended: '', reconnecting: '◌ reconnecting', connecting: '◌ connecting' }[live];
+  return (
+    <span className={`live live-${live}`} title="live updates" data-live={live}>
+      {text}
+    </span>
+  );
+}
+
 export function EmptyState({
   title,
   children,

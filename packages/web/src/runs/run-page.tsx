@@ -4,7 +4,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { call, errorText } from '../api/client';
 import { dateTime, elapsed, formatDuration } from '../common/format';
-import { EmptyState, ErrorBox, JsonView, Loading, StateBadge, Tabs } from '../common/ui';
+import { EmptyState, ErrorBox, JsonView, LiveBadge, Loading, StateBadge, Tabs, type Live } from '../common/ui';
 import { useNow } from '../common/use-now';
 import type { LaneStage } from '../graph/lanes';
 import { WorkflowGraph, type ActionView } from '../graph/workflow-graph';
@@ -163,7 +163,7 @@ function RunHeader({
   readonly runId: string;
   readonly model: NonNullable<ReturnType<typeof useRun>['model']>;
   readonly now: number;
-  readonly live: string;
+  readonly live: Live;
 }) {
   const { run } = model;
   const navigate = useNavigate();
@@ -187,15 +187,7 @@ function RunHeader({
           <Link to={`/workflows/${run.workflow}`}>{run.workflow}</Link> <span className="muted">#{run.number}</span>
         </h1>
         <StateBadge state={run.state} />
-        <span className={`live live-${live}`} title="live updates">
-          {live === 'live'
-            ? '● live'
-            : live === 'ended'
-              ? ''
-              : live === 'reconnecting'
-                ? '◌ reconnecting'
-                : '◌ connecting'}
-        </span>
+        <LiveBadge live={live} />
       </div>
       <dl className="run-facts">
         <div>

@@ -4,19 +4,17 @@ import { useEffect, useRef, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { call } from '../api/client';
 import { elapsed, formatDuration, dateTime, timeAgo } from '../common/format';
-import { EmptyState, ErrorBox, Loading, StateBadge } from '../common/ui';
+import { EmptyState, ErrorBox, LiveBadge, Loading, StateBadge } from '../common/ui';
 import { useNow } from '../common/use-now';
 import { isTyping } from '../shell/shortcuts';
+import { useLiveRuns } from './use-live-runs';
 
 /** Time windows of the filter, ms back from now. */
 const WINDOWS: Record<string, number> = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 };
 
-/** How often the list is read again while the page is open, ms. */
-const REFRESH_MS = 3000;
-
 /**
  * `/runs`: every run, newest first, filtered by workflow, state, trigger and time (the filters
- * live in the URL, so a filtered view can be shared), refreshed every few seconds. `j`/`k` move
+ * live in the URL, so a filtered view can be shared), kept current live (`GET /v1/runs/events`). `j`/`k` move
  * the selection, Enter opens it.
  */
 export function RunsPage() {
@@ -52,8 +50,8 @@ export function RunsPage() {
       }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (page) => page.nextCursor ?? undefined,
-    refetchInterval: REFRESH_MS,
   });
+  const live = useLiveRuns(['runs', filter], (run) => matchesFilter(run, filter, windowMs));
   const list = runs.data?.pages.flatMap((p) => p.runs) ?? [];
   const [selected, setSelected] = useState(0);
   const tableRef = useRef<HTMLTableSectionElement>(null);
@@ -79,7 +77,9 @@ export function RunsPage() {
     <section aria-labelledby="runs-title">
       <div className="page-head">
         <h1 id="runs-title">Runs</h1>
-        <span className="muted small">updates every {REFRESH_MS / 1000} s · j/k to move, Enter to open</span>
+        <span className="muted small">
+          <LiveBadge live={live} /> · j/k to move, Enter to open
+        </span>
       </div>
       <div className="filters" role="search">
         <label>
@@ -197,5 +197,20 @@ export function RunsPage() {
         </>
       )}
     </section>
+  );
+}
+
+/** Whether `run` belongs on the list filtered by `filter` (the server applies the same filters). */
+export function matchesFilter(
+  run: RunInfo,
+  filter: { workflow?: string; state?: string; trigger?: string },
+  windowMs: number | undefined,
+  now = Date.now(),
+): boolean {
+  return (
+    (filter.workflow === undefined || run.workflow === filter.workflow) &&
+    (filter.state === undefined || run.state === filter.state) &&
+    (filter.trigger === undefined || run.trigger.kind === filter.trigger) &&
+    (windowMs === undefined || run.createdAt >= now - windowMs)
   );
 }

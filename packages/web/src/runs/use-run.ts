@@ -3,10 +3,8 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { call } from '../api/client';
 import { openStream } from '../api/event-stream';
+import type { Live } from '../common/ui';
 import { foldRunEvent, modelOfDetail, type RunModel } from './run-model';
-
-/** The connection of a live view. */
-export type Live = 'connecting' | 'live' | 'reconnecting' | 'ended';
 
 /**
  * A run, live: `GET /v1/runs/:id` (every attempt with its statuses) then the run's event stream

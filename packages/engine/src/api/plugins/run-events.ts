@@ -7,7 +7,7 @@ import { errorResponses, invalidFields } from '../error-reply.js';
 import { mustGetRun, mustGetTask } from '../run-lookup.js';
 import { logLineInfo, runInfo, stageOutline, statusInfo, taskRunInfo } from '../run-views.js';
 import { seesServerInternals } from '../server-internals.js';
-import { followRun } from '../run-follow.js';
+import { followRun, followRuns } from '../run-follow.js';
 import { openSse } from '../sse.js';
 
 /** Log lines read from the store per query while following a log. */
@@ -17,7 +17,7 @@ const LOG_POLL_MS = 1000;
 /** After a `log` update, how long to wait for the log buffer's batch to reach the store, ms. */
 const LOG_FLUSH_WAIT_MS = 150;
 
-const { runEvents, taskLogStream } = routes;
+const { runsEvents, runEvents, taskLogStream } = routes;
 
 /** The answers of a streaming route: its events (described in the OpenAPI document), or an error. */
 function eventStream(spec: RouteSpec) {
@@ -29,6 +29,9 @@ function eventStream(spec: RouteSpec) {
 
 /**
  * Server-Sent Events (`text/event-stream`), read scope:
+ * - `GET /v1/runs/events`: `run` ({run}) each time any run is created or changes, whichever
+ *   replica changed it, and `resync` ({}) when changes may have been missed (read the list
+ *   again). No snapshot: a client reads `GET /v1/runs` after the stream opened.
  * - `GET /v1/runs/:id/events`: `snapshot` ({run, stages, tasks}) first, then `run` ({run}),
  *   `task` ({task}), `status` ({task, status}: interim TASK_STATUS) and `refused` (a callback
  *   refused) as they happen, and `end` ({run}) once the run has ended, after which the server
@@ -41,6 +44,26 @@ function eventStream(spec: RouteSpec) {
  */
 export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (app, { deps }) => {
   const { store, engine } = deps;
+
+  app.get(
+    '/runs/events',
+    {
+      config: { scope: 'read' },
+      schema: {
+        tags: ['runs'],
+        summary: 'Follow every run live (SSE): runs created and their changes, on any replica',
+        response: eventStream(runsEvents),
+      },
+    },
+    (_request, reply) => {
+      const sse = openSse<typeof runsEvents.events>(reply);
+      const unsubscribe = followRuns(deps, (update) => {
+        if (update.kind === 'resync') sse.send('resync', {});
+        else sse.send('run', { run: runInfo(update.run) });
+      });
+      sse.onClose(unsubscribe);
+    },
+  );
 
   app.get(
     '/runs/:id/events',
