@@ -90,7 +90,7 @@ describe('web UI in Chromium', { skip, timeout: 600_000 }, () => {
     assert.ok(!page.url().includes(server.admin));
   });
 
-  test('build a two-stage workflow by drag and drop, map an output of stage 1 to stage 2, save', async () => {
+  test('build a two-stage workflow by drag and drop, map an output of stage 1 to stage 2, rename its producer, save', async () => {
     await page.click('a:has-text("Workflows")');
     await page.getByText('No workflows yet').waitFor(WAIT);
     await screenshot('workflows-empty');
@@ -127,6 +127,20 @@ describe('web UI in Chromium', { skip, timeout: 600_000 }, () => {
     await page.waitForSelector('.toast:has-text("one input takes one source")', WAIT);
     await page.waitForSelector('text=✓ the server accepts it', WAIT);
     await screenshot('editor-graph');
+    // renaming the producer rewrites the expression that reads it: the consumer keeps its source
+    const rename = async (from: string, to: string) => {
+      await page.click(`[data-action="${from}"]`);
+      await page.click('#tab-settings');
+      await page.fill('#act-name', to);
+      await page.press('#act-name', 'Enter');
+      await page.waitForSelector(`[data-action="${to}"]`, WAIT);
+    };
+    await rename('producer', 'make-version');
+    await page.click('[data-action="consumer"]');
+    await page.waitForSelector('.inspector .mapped:has-text("make-version.version")', WAIT);
+    await rename('make-version', 'producer');
+    await page.click('[data-action="consumer"]');
+    await page.waitForSelector('.inspector .mapped:has-text("producer.version")', WAIT);
 
     // the YAML tab shows the same workflow; an edit there (an input for the run form) shows in the graph
     await page.click('#tab-yaml');

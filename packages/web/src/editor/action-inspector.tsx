@@ -23,6 +23,8 @@ type Tab = 'inputs' | 'settings';
 export interface InspectorEdits {
   setWith(key: string, value: unknown): void;
   setField(field: string, value: unknown): void;
+  /** rename the action, rewriting the expressions that read it; answers why not, if refused */
+  rename(to: string): string | undefined;
   remove(): void;
   /** say something briefly (a refused mapping) */
   tell(message: string): void;
@@ -316,6 +318,7 @@ function Settings({ action, edits }: { readonly action: EditorAction; readonly e
   );
   return (
     <div>
+      <RenameField name={action.name} edits={edits} />
       <div className="field">
         <label htmlFor="act-if">Run only if (CEL condition)</label>
         <input
@@ -363,6 +366,45 @@ function Settings({ action, edits }: { readonly action: EditorAction; readonly e
           }}
         />
       </div>
+    </div>
+  );
+}
+
+/**
+ * The action's name, renamed on Enter or when the field is left: the expressions that read the
+ * action (`actions.NAME.outputs…`) are rewritten with it; a refused name says why and stays.
+ */
+function RenameField({ name, edits }: { readonly name: string; readonly edits: InspectorEdits }) {
+  const [value, setValue] = useState(name);
+  const [problem, setProblem] = useState<string | undefined>();
+  const commit = () => {
+    const to = value.trim();
+    if (to === name) return setProblem(undefined);
+    setProblem(edits.rename(to));
+  };
+  return (
+    <div className="field">
+      <label htmlFor="act-name">Name (expressions that read it follow)</label>
+      <input
+        id="act-name"
+        value={value}
+        aria-invalid={problem !== undefined}
+        aria-describedby={problem === undefined ? undefined : 'act-name-problem'}
+        onChange={(e) => setValue(e.target.value)}
+        onBlur={commit}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') commit();
+          if (e.key === 'Escape') {
+            setValue(name);
+            setProblem(undefined);
+          }
+        }}
+      />
+      {problem !== undefined && (
+        <p id="act-name-problem" role="alert" className="error">
+          {problem}
+        </p>
+      )}
     </div>
   );
 }

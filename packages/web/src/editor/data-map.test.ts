@@ -83,6 +83,13 @@ describe('expressions', () => {
     ]);
     expect(referencesIn('actions.build.outputs.version outside an expression')).toEqual([]);
   });
+
+  test('a name with a dash is written and read in brackets (CEL has no dash in identifiers)', () => {
+    const e = expressionOf({ action: 'make-version', field: 'version' });
+    expect(e).toBe('${{ actions["make-version"].outputs.version }}');
+    expect(mappedSource(e)).toEqual({ action: 'make-version', field: 'version' });
+    expect(referencesIn("${{ actions['a-b'].outputs.c }}")).toEqual([{ action: 'a-b', field: 'c' }]);
+  });
 });
 
 describe('which outputs may feed which input', () => {

@@ -88,20 +88,44 @@ export function typesMatch(from: readonly string[], to: readonly string[]): bool
 
 const typeText = (types: readonly string[]): string => (types.length === 0 ? 'any' : types.join(' | '));
 
-/** The expression that feeds an input from `source`: `${{ actions.build.outputs.version }}`. */
-export function expressionOf(source: Pick<Source, 'action' | 'field'>): string {
-  return `\${{ actions.${source.action}.outputs.${source.field} }}`;
+/**
+ * How an expression names action `name`: `actions.build`, or `actions["my-action"]` for a name
+ * that is no CEL identifier (action names may hold dashes).
+ */
+export function actionRef(name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? `actions.${name}` : `actions["${name}"]`;
 }
 
-const REFERENCE = /actions\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_]+)/g;
-const WHOLE = /^\$\{\{\s*actions\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_]+)\s*\}\}$/;
+/** The expression that feeds an input from `source`: `${{ actions.build.outputs.version }}`. */
+export function expressionOf(source: Pick<Source, 'action' | 'field'>): string {
+  return `\${{ ${actionRef(source.action)}.outputs.${source.field} }}`;
+}
+
+// `actions.NAME` or `actions["NAME"]` / `actions['NAME']`, then `.outputs.FIELD`
+const ACTION = String.raw`actions(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*["']([a-z0-9-]+)["']\s*\])`;
+const REFERENCE = new RegExp(String.raw`${ACTION}\.outputs\.([A-Za-z0-9_]+)`, 'g');
+const WHOLE = new RegExp(String.raw`^\$\{\{\s*${ACTION}\.outputs\.([A-Za-z0-9_]+)\s*\}\}$`);
+const EXPRESSION = /\$\{\{([\s\S]*?)\}\}/g;
+
+/**
+ * `text` with every reference to action `from` (`actions.from`, `actions["from"]`) naming `to`
+ * instead: inside its `${{ }}` blocks, or the whole text when `bare` (an `if:` may be written
+ * without `${{ }}`). Other actions whose names start alike are left alone.
+ */
+export function renameInExpressions(text: string, from: string, to: string, bare = false): string {
+  const escaped = from.replace(/[-]/g, '\\-');
+  const reference = new RegExp(String.raw`actions(?:\.${escaped}(?![A-Za-z0-9_-])|\[\s*(["'])${escaped}\1\s*\])`, 'g');
+  const rename = (expression: string) => expression.replace(reference, actionRef(to));
+  if (bare && !text.includes('${{')) return rename(text);
+  return text.replace(EXPRESSION, (block) => rename(block));
+}
 
 /** Every action output a value reads (`actions.X.outputs.Y` inside `${{ }}`), in order. */
 export function referencesIn(value: unknown): { action: string; field: string }[] {
   if (typeof value === 'string') {
     const out: { action: string; field: string }[] = [];
-    for (const block of value.matchAll(/\$\{\{([\s\S]*?)\}\}/g)) {
-      for (const m of (block[1] ?? '').matchAll(REFERENCE)) out.push({ action: m[1]!, field: m[2]! });
+    for (const block of value.matchAll(EXPRESSION)) {
+      for (const m of (block[1] ?? '').matchAll(REFERENCE)) out.push({ action: (m[1] ?? m[2])!, field: m[3]! });
     }
     return out;
   }
@@ -114,7 +138,7 @@ export function referencesIn(value: unknown): { action: string; field: string }[
 export function mappedSource(value: unknown): { action: string; field: string } | undefined {
   if (typeof value !== 'string') return undefined;
   const m = WHOLE.exec(value.trim());
-  return m ? { action: m[1]!, field: m[2]! } : undefined;
+  return m ? { action: (m[1] ?? m[2])!, field: m[3]! } : undefined;
 }
 
 function locate(model: EditorModel, name: string): { stage: number; action: EditorAction } | undefined {

@@ -9,6 +9,8 @@ import {
   readWorkflow,
   removeAction,
   removeStage,
+  renameAction,
+  renameProblem,
   renameStage,
   setActionField,
   setWith,
@@ -116,5 +118,58 @@ describe('new workflows', () => {
   test('actions added to an empty stage are written as a block list', () => {
     const { source } = addAction(newWorkflowText('w'), 0, 'producer@1.0.0');
     expect(source).toContain('    actions:\n      - name: producer\n        component: producer@1.0.0\n');
+  });
+});
+
+describe('renaming an action', () => {
+  const wired = `name: release
+outputs: { built: "\${{ actions.compile.outputs.version }}" }
+stages:
+  - name: build
+    actions:
+      - name: compile
+        component: producer@1.0.0
+      - name: compile-docs # starts alike: never touched
+        component: producer@1.0.0
+  - name: deploy
+    actions:
+      - name: ship
+        component: consumer@1.0.0
+        if: actions.compile.status == 'succeeded'
+        with:
+          version: "\${{ actions.compile.outputs.version }}"
+          docs: "\${{ actions['compile-docs'].outputs.version }}"
+          tags: ["v\${{ actions[\\"compile\\"].outputs.version }}", "actions.compile stays outside expressions"]
+        env: { COUNT: "\${{ string(actions.compile.outputs.count) }}" }
+`;
+
+  test('rewrites every expression that reads it, and nothing else', () => {
+    const next = renameAction(wired, 'compile', 'build-app');
+    const doc = parse(next);
+    const ship = doc.stages[1].actions[0];
+    expect(doc.stages[0].actions.map((a: { name: string }) => a.name)).toEqual(['build-app', 'compile-docs']);
+    expect(doc.outputs.built).toBe('${{ actions["build-app"].outputs.version }}');
+    expect(ship.if).toBe(`actions["build-app"].status == 'succeeded'`);
+    expect(ship.with.version).toBe('${{ actions["build-app"].outputs.version }}');
+    expect(ship.with.docs).toBe("${{ actions['compile-docs'].outputs.version }}");
+    expect(ship.with.tags).toEqual([
+      'v${{ actions["build-app"].outputs.version }}',
+      'actions.compile stays outside expressions',
+    ]);
+    expect(ship.env.COUNT).toBe('${{ string(actions["build-app"].outputs.count) }}');
+    // the data map still sees its source
+    expect(model(next).stages[1]!.actions[0]!.with.version).toBe(
+      expressionOf({ action: 'build-app', field: 'version' }),
+    );
+    // and back: a plain identifier again
+    const back = parse(renameAction(next, 'build-app', 'compile'));
+    expect(back.stages[1].actions[0].with.version).toBe('${{ actions.compile.outputs.version }}');
+  });
+
+  test('a taken or malformed name is refused with the reason', () => {
+    expect(renameProblem(wired, 'compile', 'ship')).toMatch(/exists already/);
+    expect(renameProblem(wired, 'compile', 'Build')).toMatch(/lowercase/);
+    expect(renameProblem(wired, 'compile', 'compile')).toBeUndefined();
+    expect(renameProblem(wired, 'compile', 'compile-all')).toBeUndefined();
   });
 });

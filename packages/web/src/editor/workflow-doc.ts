@@ -1,4 +1,5 @@
-import { isMap, isSeq, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, visit, type Document } from 'yaml';
+import { renameInExpressions } from './data-map';
 
 /**
  * The workflow being edited is its YAML text; the graph, the forms and the YAML tab are views
@@ -224,5 +225,39 @@ export function setWith(source: string, name: string, key: string, value: unknow
     const current = doc.getIn([...path, 'with']);
     if (!isMap(current)) doc.setIn([...path, 'with'], doc.createNode({}));
     doc.setIn([...path, 'with', key], value);
+  });
+}
+
+/** Why action `name` cannot be renamed to `to`, or undefined when it can. */
+export function renameProblem(source: string, name: string, to: string): string | undefined {
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(to)) return 'lowercase letters, digits and dashes, not at either end';
+  if (to !== name && actionNames(parseDocument(source)).has(to)) return `an action named ${to} exists already`;
+  return undefined;
+}
+
+/**
+ * Rename action `from` to `to` and rewrite every expression that reads it (`actions.from…`,
+ * `actions["from"]…` in any `${{ }}` of the file, and bare `if:` conditions), so that mapped
+ * inputs, conditions, env and the workflow's outputs keep their sources. Other text is untouched.
+ */
+export function renameAction(source: string, from: string, to: string): string {
+  const path = actionPath(source, from);
+  if (path === undefined || from === to) return source;
+  return edit(source, (doc) => {
+    doc.setIn([...path, 'name'], to);
+    const rewrite = (node: unknown, bare: boolean): void => {
+      if (isScalar(node) && typeof node.value === 'string') {
+        const next = renameInExpressions(node.value, from, to, bare);
+        if (next !== node.value) node.value = next;
+      }
+    };
+    visit(doc, {
+      Pair: (_key, pair) => {
+        rewrite(pair.value, isScalar(pair.key) && pair.key.value === 'if');
+      },
+      Seq: (_key, seq) => {
+        for (const item of seq.items) rewrite(item, false);
+      },
+    });
   });
 }

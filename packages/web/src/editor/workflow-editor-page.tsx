@@ -1,7 +1,7 @@
 import { routes } from '@pilotage/api';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createTwoFilesPatch } from 'diff';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { call } from '../api/client';
 import { CodeEditor, type ServerIssue } from '../common/code-editor';
@@ -23,6 +23,8 @@ import {
   readWorkflow,
   removeAction,
   removeStage,
+  renameAction,
+  renameProblem,
   renameStage,
   setActionField,
   setWith,
@@ -73,6 +75,9 @@ function Editor({
   const queries = useQueryClient();
   const [params, setParams] = useSearchParams();
   const [text, setText] = useState(initial);
+  // the text as last rendered, for edits that must answer at once (a refused rename)
+  const textRef = useRef(text);
+  textRef.current = text;
   const [view, setView] = useState<View>('graph');
   const [toast, setToast] = useState<string | undefined>();
   const [reviewing, setReviewing] = useState(false);
@@ -177,6 +182,13 @@ function Editor({
             setField: (field, value) => {
               setText((t) => setActionField(t, selected, field, value));
               if (field === 'name' && typeof value === 'string') select(value);
+            },
+            rename: (to) => {
+              const problem = renameProblem(textRef.current, selected, to);
+              if (problem !== undefined) return problem;
+              setText((t) => renameAction(t, selected, to));
+              select(to);
+              return undefined;
             },
             remove: () => {
               setText((t) => removeAction(t, selected));
