@@ -271,6 +271,55 @@ describe('web UI in Chromium', { skip, timeout: 600_000 }, () => {
     assert.equal(await page.evaluate(() => (window as unknown as { pilotageMark?: boolean }).pilotageMark), true);
   });
 
+  test('matrix combinations, a finally stage and a child run are drawn; the child run is a link away', async () => {
+    const workflow = (body: string) => `apiVersion: pilotage.dev/v1\nkind: Workflow\n${body}`;
+    const child = workflow(`name: e2e-child
+stages:
+  - name: hello
+    actions:
+      - { name: hello, run: echo hello from the child }
+`);
+    const parent = workflow(`name: e2e-shapes
+stages:
+  - name: build
+    actions:
+      - name: build
+        matrix: { os: [linux, mac] }
+        env: { OS: "\${{ matrix.os }}" }
+        run: echo "building on $OS"
+  - name: call
+    actions:
+      - { name: child, uses: e2e-child@latest }
+finally:
+  - name: cleanup
+    actions:
+      - { name: tidy, run: echo tidy }
+`);
+    for (const source of [child, parent]) {
+      const applied = await server.api('POST', '/v1/workflows', { source });
+      assert.ok(applied.status < 300, JSON.stringify(applied.body));
+    }
+    const started = await server.api('POST', '/v1/workflows/e2e-shapes/runs', {});
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    await page.goto(`${server.url}/runs/${started.body.id}`);
+    await page.waitForSelector('.run-title [data-state="succeeded"]', WAIT);
+    // one node per combination, named as its task runs are
+    await page.waitForSelector('[data-action="build (linux)"][data-state="succeeded"]', WAIT);
+    await page.waitForSelector('[data-action="build (mac)"][data-state="succeeded"]', WAIT);
+    assert.equal(await page.$('[data-action="build"]'), null, 'the matrix action gave way to its combinations');
+    await page.waitForSelector('.lane-finally[data-stage="cleanup"]', WAIT);
+    await page.waitForSelector('[data-action="tidy"][data-state="succeeded"]', WAIT);
+    assert.match(await page.innerText('[data-action="child"]'), /calls e2e-child@latest/);
+    await page.click('[data-action="child"]');
+    await page.waitForSelector('a.child-run', WAIT);
+    await screenshot('run-matrix-finally-child');
+    await page.click('a.child-run');
+    await page.getByRole('heading', { name: /e2e-child/ }).waitFor(WAIT);
+    await page.waitForSelector('[data-action="hello"][data-state="succeeded"]', WAIT);
+    await page.click('a.parent-run');
+    await page.waitForURL(new RegExp(`/runs/${started.body.id}$`), WAIT);
+  });
+
   test('every other page renders without a console error, in both themes', async () => {
     for (const [path, name, ready] of [
       ['/workflows', 'workflows', '.table'],

@@ -11,6 +11,8 @@ export interface LaneStage {
   readonly name: string;
   /** `actions`, `approval`, or a kind this UI does not know yet */
   readonly type: string;
+  /** a finally stage: it runs after the others, however they ended */
+  readonly finally?: boolean;
   readonly actions: readonly LaneAction[];
 }
 

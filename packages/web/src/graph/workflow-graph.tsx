@@ -154,7 +154,7 @@ function LaneNode({ data }: NodeProps<Node<LaneNodeData, 'lane'>>) {
   };
   return (
     <div
-      className={`lane lane-${stage.type}${view.state ? ` state-${view.state}` : ''}`}
+      className={`lane lane-${stage.type}${stage.finally ? ' lane-finally' : ''}${view.state ? ` state-${view.state}` : ''}`}
       data-stage={stage.name}
       onDragOver={onDragOver}
       onDragLeave={onDragLeave}
@@ -169,6 +169,11 @@ function LaneNode({ data }: NodeProps<Node<LaneNodeData, 'lane'>>) {
             {stage.name}
           </span>
           {stage.type !== 'actions' && stage.type !== 'approval' && <span className="chip">{stage.type}</span>}
+          {stage.finally && (
+            <span className="chip" title="runs after the other stages, however they ended">
+              finally
+            </span>
+          )}
         </div>
         {editing ? (
           <div className="lane-tools nodrag">

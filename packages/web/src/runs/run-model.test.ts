@@ -1,7 +1,7 @@
 import type { RunInfo, TaskRunInfo } from '@pilotage/api';
 import { describe, expect, test } from 'vitest';
 import { LogLines, visibleRange } from './log-lines';
-import { foldRunEvent, stageState, waitingApproval, type RunModel } from './run-model';
+import { foldRunEvent, graphStages, stageState, waitingApproval, type RunModel } from './run-model';
 
 const run = (state: RunInfo['state']): RunInfo => ({
   id: 'r1',
@@ -90,6 +90,57 @@ describe('the live run model', () => {
     expect(stageState(['succeeded', 'running'])).toBe('running');
     expect(stageState(['succeeded', 'failed'])).toBe('failed');
     expect(stageState(['succeeded', 'skipped'])).toBe('succeeded');
+  });
+});
+
+describe('the run graph', () => {
+  const action = (name: string, extra: object = {}) => ({ name, matrix: false, uses: null, ...extra });
+  const stages = [
+    {
+      name: 'build',
+      type: 'actions' as const,
+      finally: false,
+      actions: [action('build', { matrix: true, component: 'c@1.0.0' })],
+    },
+    {
+      name: 'ship',
+      type: 'actions' as const,
+      finally: false,
+      actions: [
+        action('ship', { needs: ['build'], component: 'c@1.0.0' }),
+        action('deploy', { uses: 'deploy@latest', component: 'workflow:deploy@1' }),
+      ],
+    },
+    { name: 'cleanup', type: 'actions' as const, finally: true, actions: [action('tidy')] },
+  ];
+  const combination = (id: string, name: string, index: number, os: string): TaskRunInfo => ({
+    ...task(id, name, 'running'),
+    matrix: { action: 'build', index, values: { os } },
+  });
+  const at = (tasks: TaskRunInfo[]) =>
+    foldRunEvent(undefined, { event: 'snapshot', data: { run: run('running'), stages, tasks } })!;
+
+  test('a matrix action is one planned node, then one node per combination in expansion order', () => {
+    const before = graphStages(at([]));
+    expect(before.stages[0]!.actions.map((a) => a.name)).toEqual(['build']);
+    expect(before.nodes.get('build')).toEqual({ component: 'c@1.0.0', matrixOf: 'build' });
+    const during = graphStages(
+      at([
+        combination('t2', 'build (mac)', 1, 'mac'),
+        combination('t1', 'build (linux)', 0, 'linux'),
+        { ...combination('t3', 'build (linux)', 0, 'linux'), attempt: 2 },
+      ]),
+    );
+    expect(during.stages[0]!.actions.map((a) => a.name)).toEqual(['build (linux)', 'build (mac)']);
+    expect(during.nodes.get('build (mac)')).toEqual({ component: 'c@1.0.0', matrixOf: 'build', values: { os: 'mac' } });
+    // what reads the matrix action reads all its combinations
+    expect(during.stages[1]!.actions[0]!.needs).toEqual(['build (linux)', 'build (mac)']);
+  });
+
+  test('a called workflow and a finally stage are marked', () => {
+    const { stages: drawn, nodes } = graphStages(at([]));
+    expect(nodes.get('deploy')).toEqual({ uses: 'deploy@latest' });
+    expect(drawn.map((s) => s.finally)).toEqual([false, false, true]);
   });
 });
 

@@ -123,3 +123,62 @@ export function stageState(states: readonly (string | undefined)[]): string | un
   }
   return 'pending';
 }
+
+/** What a node of the run graph stands for, beyond its name. */
+export interface NodeInfo {
+  /** `name@version` of the component it runs (none for a `uses:` action) */
+  readonly component?: string;
+  /** the workflow it calls as a child run (`uses:` as written) */
+  readonly uses?: string;
+  /** for a matrix combination: its matrix action; for a matrix action not expanded yet: itself */
+  readonly matrixOf?: string;
+  /** for a matrix combination: its values */
+  readonly values?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The stages the run graph draws, from the plan's outline and the task runs so far: a matrix
+ * action is one node until its combinations exist, then one node per combination (named as its
+ * task runs are, `build (linux, 20)`, in expansion order), and `needs` on a matrix action point
+ * at all its combinations; finally stages are marked. Also what each node stands for.
+ */
+export function graphStages(model: RunModel): {
+  stages: { name: string; type: string; finally: boolean; actions: { name: string; needs: string[] }[] }[];
+  nodes: Map<string, NodeInfo>;
+} {
+  const combinations = new Map<string, { name: string; index: number; values: Record<string, unknown> }[]>();
+  for (const task of model.tasks.values()) {
+    if (task.matrix === null) continue;
+    const list = combinations.get(task.matrix.action) ?? [];
+    if (!list.some((c) => c.name === task.action)) {
+      list.push({ name: task.action, index: task.matrix.index, values: task.matrix.values });
+    }
+    combinations.set(task.matrix.action, list);
+  }
+  for (const list of combinations.values()) list.sort((a, b) => a.index - b.index);
+  const expand = (names: readonly string[]): string[] =>
+    names.flatMap((name) => combinations.get(name)?.map((c) => c.name) ?? [name]);
+  const nodes = new Map<string, NodeInfo>();
+  const stages = model.stages.map((stage) => ({
+    name: stage.name,
+    type: stage.type,
+    finally: stage.finally,
+    actions: stage.actions.flatMap((action) => {
+      const needs = expand(action.needs ?? []);
+      const base: NodeInfo = {
+        ...(action.component === undefined || action.uses !== null ? {} : { component: action.component }),
+        ...(action.uses === null ? {} : { uses: action.uses }),
+      };
+      const combos = action.matrix ? (combinations.get(action.name) ?? []) : [];
+      if (combos.length === 0) {
+        nodes.set(action.name, { ...base, ...(action.matrix ? { matrixOf: action.name } : {}) });
+        return [{ name: action.name, needs }];
+      }
+      return combos.map((combo) => {
+        nodes.set(combo.name, { ...base, matrixOf: action.name, values: combo.values });
+        return { name: combo.name, needs };
+      });
+    }),
+  }));
+  return { stages, nodes };
+}

@@ -10,7 +10,7 @@ import type { LaneStage } from '../graph/lanes';
 import { WorkflowGraph, type ActionView } from '../graph/workflow-graph';
 import { useSession } from '../session/session';
 import { CdeventsView } from './cdevents-view';
-import { attemptsByAction, stageState, waitingApproval } from './run-model';
+import { attemptsByAction, graphStages, stageState, waitingApproval, type NodeInfo } from './run-model';
 import { TaskPanel } from './task-panel';
 import { useRun } from './use-run';
 
@@ -48,20 +48,10 @@ export function RunPage() {
   }, [selected, select]);
 
   const byAction = useMemo(() => (model ? attemptsByAction(model) : new Map<string, TaskRunInfo[]>()), [model]);
-  const stages = useMemo<LaneStage[]>(
-    () =>
-      (model?.stages ?? []).map((s) => ({
-        name: s.name,
-        type: s.type,
-        actions: s.actions.map((a) => ({ name: a.name, needs: a.needs ?? [] })),
-      })),
-    [model?.stages],
-  );
-  const componentOf = useMemo(() => {
-    const map = new Map<string, string>();
-    for (const s of model?.stages ?? []) for (const a of s.actions) if (a.component) map.set(a.name, a.component);
-    return map;
-  }, [model?.stages]);
+  const graph = useMemo(() => (model ? graphStages(model) : undefined), [model]);
+  // the layout is redone only when what it draws changes, not on every live event
+  const stagesKey = JSON.stringify(graph?.stages ?? []);
+  const stages = useMemo(() => JSON.parse(stagesKey) as LaneStage[], [stagesKey]);
   const actionView = useCallback(
     (action: string): ActionView => {
       const attempts = byAction.get(action) ?? [];
@@ -69,10 +59,10 @@ export function RunPage() {
       const statuses = last ? (model?.statuses.get(last.id) ?? []) : [];
       const progress = statuses.findLast((s) => s.progress !== null)?.progress ?? undefined;
       const duration = last ? formatDuration(elapsed(last.startedAt, last.endedAt, now)) : undefined;
-      const component = componentOf.get(action) ?? last?.component;
+      const node = graph?.nodes.get(action);
       return {
         ...(last ? { state: last.state } : {}),
-        ...(component && !component.startsWith('inline:') ? { detail: component } : { detail: 'inline run' }),
+        detail: nodeDetail(node, last),
         aside: [attempts.length > 1 ? `#${attempts.length}` : '', last?.startedAt ? duration : '']
           .filter(Boolean)
           .join(' · '),
@@ -84,7 +74,7 @@ export function RunPage() {
         ...(progress !== undefined ? { progress } : {}),
       };
     },
-    [byAction, model?.statuses, now, componentOf],
+    [byAction, model?.statuses, now, graph],
   );
   const laneView = useCallback(
     (stage: LaneStage) => {
@@ -201,6 +191,15 @@ function RunHeader({
                 of <Link to={`/runs/${rerunOf}`}>{rerunOf.slice(-8)}</Link>
               </>
             )}
+            {run.parent && (
+              <>
+                {' '}
+                by{' '}
+                <Link to={`/runs/${run.parent.runId}`} className="parent-run">
+                  its calling run
+                </Link>
+              </>
+            )}
           </dd>
         </div>
         <div>
@@ -314,4 +313,17 @@ function stageSummary(states: readonly (string | undefined)[]): string {
     if (n) parts.push(`${n} ${s}`);
   }
   return parts.join(' · ');
+}
+
+/** The second line of a node: what it runs (a component, a called workflow), and if a matrix. */
+function nodeDetail(node: NodeInfo | undefined, last: TaskRunInfo | undefined): string {
+  const component = node?.component ?? last?.component;
+  const what =
+    node?.uses !== undefined
+      ? `↳ calls ${node.uses}`
+      : component && !component.startsWith('inline:') && !component.startsWith('workflow:')
+        ? component
+        : 'inline run';
+  if (node?.matrixOf === undefined) return what;
+  return node.values === undefined ? `matrix · ${what}` : what;
 }

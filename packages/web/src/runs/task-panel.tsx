@@ -1,5 +1,6 @@
 import type { StatusInfo, TaskRunInfo } from '@pilotage/api';
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { clockTime, dateTime, formatDuration } from '../common/format';
 import { EmptyState, JsonView, StateBadge, Tabs } from '../common/ui';
 import { LogViewer } from './log-viewer';
@@ -63,7 +64,22 @@ export function TaskPanel({
                 </select>
               </label>
             )}
-            <span className="muted small">{task.component.startsWith('inline:') ? 'inline run' : task.component}</span>
+            {task.childRunId ? (
+              <Link to={`/runs/${task.childRunId}`} className="child-run">
+                ↳ its child run
+              </Link>
+            ) : (
+              <span className="muted small">
+                {task.component.startsWith('inline:') ? 'inline run' : task.component}
+              </span>
+            )}
+            {task.matrix && (
+              <span className="chip" title={`a combination of the matrix of ${task.matrix.action}`}>
+                {Object.entries(task.matrix.values)
+                  .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+                  .join(' ')}
+              </span>
+            )}
             {task.reason && task.state !== 'succeeded' && <span className="reason">{task.reason}</span>}
           </div>
           {task.message && <p className="message">{task.message}</p>}
