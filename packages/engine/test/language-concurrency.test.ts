@@ -154,6 +154,29 @@ describe(
       assert.ok(secondEnded.startedAt! >= firstEnded.endedAt!, 'it started once the other engine’s run ended');
     });
 
+    test('a capped workflow (maxRuns: 1): the other engine’s waiting run starts when the first ends', async () => {
+      const capped = `name: capped
+maxRuns: 1
+inputs: { type: object, properties: { flag: { type: string } } }
+stages:
+  - name: wait
+    actions:
+      - name: wait
+        with: { flag: "\${{ inputs.flag }}" }
+        run: 'while [ ! -f "$CO_INPUT_FLAG" ]; do sleep 0.05; done'
+`;
+      const flag = join(one.dir, 'capped-release');
+      const first = await one.start(capped, { flag });
+      await untilRunning(one, first.id);
+      const second = await two.start(capped, { flag });
+      assert.equal(await stateOf(two, second.id), 'queued');
+      await writeFile(flag, '');
+      const firstEnded = await one.runtime.engine.waitForRun(first.id);
+      const secondEnded = await two.runtime.engine.waitForRun(second.id);
+      assert.equal(secondEnded.state, 'succeeded');
+      assert.ok(secondEnded.startedAt! >= firstEnded.endedAt!, 'it waited for the cap');
+    });
+
     test('cancelInProgress: a run started on the second engine cancels the one the first engine carries', async () => {
       const first = await one.start(GROUPED(true), { env: 'cip', flag: join(one.dir, 'never') });
       await untilRunning(one, first.id);
