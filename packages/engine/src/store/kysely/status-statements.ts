@@ -3,6 +3,7 @@ import type { ContractStep } from '../types.js';
 import type { StoreSchema } from './schema.js';
 import type { StoreDialect } from './store-dialect.js';
 import { stepMarkedOnce } from './task-run-row.js';
+import { bindCompiled, parameterMarker } from './compiled-statement.js';
 
 /** The contract step a report records on its task run (`StatusStore.record`). */
 const STATUS_STEP: ContractStep = 'task-status';
@@ -29,18 +30,8 @@ export interface StatusStatements {
  * as `reserveSeq`, `markStep` and the insert builder), one compilation per store.
  */
 export function compileStatusStatements(db: Kysely<StoreSchema>, dialect: StoreDialect): StatusStatements {
-  const marker = (i: number): string => `\u0000pilotage-param-${i}`;
-  const bind = <R>(compiled: CompiledQuery<R>, arity: number) => {
-    const markers = Array.from({ length: arity }, (_, i) => marker(i));
-    const slots = compiled.parameters.map((p) => markers.indexOf(p as string));
-    if (markers.some((_, i) => !slots.includes(i))) {
-      throw new Error(`a compiled status statement lost one of its values: ${compiled.sql}`);
-    }
-    return (values: readonly unknown[]): CompiledQuery<R> => ({
-      ...compiled,
-      parameters: slots.map((slot, k) => (slot < 0 ? compiled.parameters[k] : values[slot])),
-    });
-  };
+  const marker = parameterMarker;
+  const bind = bindCompiled;
   const reserve = db
     .updateTable('task_runs')
     .set({ status_seq: sql<number>`${sql.ref('status_seq')} + ${marker(0)}` })

@@ -1,0 +1,30 @@
+import type { CompiledQuery } from 'kysely';
+
+/**
+ * The stand-in value of parameter `i` while a statement is compiled once: `bindCompiled` finds
+ * where each landed among the compiled parameters.
+ */
+export function parameterMarker(i: number): string {
+  return `\u0000pilotage-param-${i}`;
+}
+
+/**
+ * A statement compiled once with `parameterMarker(0…arity-1)` as its values, made reusable: the
+ * returned function puts real values where the markers landed (any other parameter, such as a
+ * dialect's JSON path, is a constant and kept). Kysely otherwise builds, freezes and compiles a
+ * statement on every call, which on the per-task path costs more than SQLite running it.
+ */
+export function bindCompiled<R>(
+  compiled: CompiledQuery<R>,
+  arity: number,
+): (values: readonly unknown[]) => CompiledQuery<R> {
+  const markers = Array.from({ length: arity }, (_, i) => parameterMarker(i));
+  const slots = compiled.parameters.map((p) => markers.indexOf(p as string));
+  if (markers.some((_, i) => !slots.includes(i))) {
+    throw new Error(`a compiled statement lost one of its values: ${compiled.sql}`);
+  }
+  return (values) => ({
+    ...compiled,
+    parameters: slots.map((slot, k) => (slot < 0 ? compiled.parameters[k] : values[slot])),
+  });
+}
