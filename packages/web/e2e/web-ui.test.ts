@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -14,10 +14,12 @@ import { registerFixtures, startTestServer, type TestServer } from './support/se
  * generated form; watch the graph turn green live; open a log and see its lines arrive; rerun
  * from the failed action. Every page is screenshotted into the artefacts folder
  * (PILOTAGE_E2E_ARTIFACTS, default packages/web/e2e-artifacts), and no page may log a console
- * error. Needs `npm run build` first (the UI is served from packages/web/dist).
+ * error. With PILOTAGE_DOC_IMAGES (`npm run docs:screenshots`), the docs' images are written too. Needs `npm run build` first (the UI is served from packages/web/dist).
  */
 
 const ARTIFACTS = process.env.PILOTAGE_E2E_ARTIFACTS ?? fileURLToPath(new URL('../e2e-artifacts/', import.meta.url));
+// `npm run docs:screenshots` sets it (docs/images): the README's and docs/web-ui.md's images
+const DOC_IMAGES = process.env.PILOTAGE_DOC_IMAGES;
 // generous: CI runs this beside other suites on two cores
 const WAIT = { timeout: 60_000 };
 
@@ -29,9 +31,12 @@ describe('web UI in Chromium', { skip, timeout: 600_000 }, () => {
   let page: Page;
   let folders: Record<'producer' | 'consumer', string>;
   let shot = 0;
-  const screenshot = async (name: string) => {
+  /** Screenshot the page into the artefacts; with `doc`, also as DOC_IMAGES/<doc>.png (the docs' images). */
+  const screenshot = async (name: string, doc?: string) => {
     shot += 1;
-    await page.screenshot({ path: join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`) });
+    const path = join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`);
+    await page.screenshot({ path });
+    if (doc !== undefined && DOC_IMAGES !== undefined) await copyFile(path, join(DOC_IMAGES, `${doc}.png`));
   };
 
   before(async () => {
@@ -126,7 +131,8 @@ describe('web UI in Chromium', { skip, timeout: 600_000 }, () => {
     await page.dragAndDrop('.output-chip[data-output="producer.count"]', '.inspector tr[data-input="version"]');
     await page.waitForSelector('.toast:has-text("one input takes one source")', WAIT);
     await page.waitForSelector('text=✓ the server accepts it', WAIT);
-    await screenshot('editor-graph');
+    await page.waitForSelector('.toast', { state: 'detached', ...WAIT });
+    await screenshot('editor-graph', 'editor');
     // renaming the producer rewrites the expression that reads it: the consumer keeps its source
     const rename = async (from: string, to: string) => {
       await page.click(`[data-action="${from}"]`);
@@ -205,6 +211,11 @@ describe('web UI in Chromium', { skip, timeout: 600_000 }, () => {
     await page.waitForSelector('.log-row', WAIT);
     const early = await page.$$eval('.log-row', (rows) => rows.length);
     await screenshot('run-live-log');
+    if (DOC_IMAGES !== undefined) {
+      // the docs' picture: a log well under way
+      await page.waitForFunction(() => document.querySelectorAll('.log-row').length >= 25, undefined, WAIT);
+      await screenshot('run-live-log-later', 'run-page');
+    }
     await page.waitForSelector('[data-action="producer"][data-state="succeeded"]', WAIT);
     await page.waitForSelector('.log-foot:has-text("60 lines")', WAIT);
     assert.ok(early < 60, `lines arrived while it ran (first saw ${early} of 60)`);
@@ -267,7 +278,7 @@ describe('web UI in Chromium', { skip, timeout: 600_000 }, () => {
     const row = `.runs-table tr:has(a[href="/runs/${started.body.id}"])`;
     await page.waitForSelector(row, WAIT);
     await page.waitForSelector(`${row} [data-state="succeeded"]`, WAIT);
-    await screenshot('runs-live');
+    await screenshot('runs-live', 'runs-list');
     assert.equal(await page.evaluate(() => (window as unknown as { pilotageMark?: boolean }).pilotageMark), true);
   });
 
@@ -312,7 +323,7 @@ finally:
     assert.match(await page.innerText('[data-action="child"]'), /calls e2e-child@latest/);
     await page.click('[data-action="child"]');
     await page.waitForSelector('a.child-run', WAIT);
-    await screenshot('run-matrix-finally-child');
+    await screenshot('run-matrix-finally-child', 'run-matrix-finally-child');
     await page.click('a.child-run');
     await page.getByRole('heading', { name: /e2e-child/ }).waitFor(WAIT);
     await page.waitForSelector('[data-action="hello"][data-state="succeeded"]', WAIT);
