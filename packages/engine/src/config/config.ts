@@ -6,8 +6,15 @@ import { parseDurationMs } from '../domain/duration.js';
 import { pilotagePaths } from './xdg-paths.js';
 import { PASS_ENV_PATTERN } from '../plan/schema-defs.js';
 
-/** Which executor runs actions that name none. `auto`: docker when a Docker API answers, else local. */
+/**
+ * Which executor runs actions that name none. `auto`: kubernetes when the engine runs in a
+ * cluster or a kubeconfig context is configured for it, else docker when a Docker API answers,
+ * else local.
+ */
 export type ExecutorChoice = 'local' | 'docker' | 'kubernetes' | 'auto';
+
+/** Access modes of the per-run workspace claim of the Kubernetes executor. */
+export type KubernetesAccessMode = 'ReadWriteOnce' | 'ReadWriteMany';
 
 /** When the docker executor pulls an image (components may set their own). */
 export type DockerPullPolicy = 'always' | 'if-missing' | 'never';
@@ -112,6 +119,32 @@ export interface Config {
   readonly cacheMaxBytes: number;
   /** action cache entries not used for this long are removed, ms */
   readonly cacheMaxAgeMs: number;
+  /** kubeconfig file(s) of the Kubernetes executor (KUBECONFIG; `:`-separated, the first that exists; default ~/.kube/config) */
+  readonly kubeconfig: string;
+  /**
+   * the kubeconfig context the engine uses; setting it is what makes `executor: auto` choose
+   * kubernetes outside a cluster (default: the file's current context)
+   */
+  readonly kubernetesContext: string | undefined;
+  /** set inside a pod (KUBERNETES_SERVICE_HOST): the engine then uses its ServiceAccount (in-cluster config) */
+  readonly kubernetesServiceHost: string | undefined;
+  /** namespace of the pods and claims (default: the context's, in-cluster the engine's own, else `default`) */
+  readonly kubernetesNamespace: string | undefined;
+  /** StorageClass of the per-run workspace claims (default: the cluster's default class) */
+  readonly kubernetesStorageClass: string | undefined;
+  /** access mode of the workspace claims (default ReadWriteOnce; ReadWriteMany lets a run's pods spread over nodes) */
+  readonly kubernetesAccessMode: KubernetesAccessMode;
+  /** size requested by each workspace claim (default 1Gi) */
+  readonly kubernetesWorkspaceSize: string;
+  /** ServiceAccount of the pods of components that name none (default: the namespace's `default`) */
+  readonly kubernetesServiceAccount: string | undefined;
+  /** image of components that name none on Kubernetes (default: the docker executor's default image) */
+  readonly kubernetesDefaultImage: string | undefined;
+  /** client-side budget of API requests: sustained requests per second, and the burst above it */
+  readonly kubernetesQps: number;
+  readonly kubernetesBurst: number;
+  /** how long an image may fail to pull (ErrImagePull, ImagePullBackOff) before the task run is errored, ms */
+  readonly kubernetesPullGraceMs: number;
 }
 
 /** Keys settable by flags (camelCase) and their env var. One env var per key. */
@@ -159,6 +192,18 @@ export const CONFIG_ENV: Readonly<Record<Exclude<keyof Config, 'secrets'>, strin
   cacheDir: 'PILOTAGE_CACHE_DIR',
   cacheMaxBytes: 'PILOTAGE_CACHE_MAX_BYTES',
   cacheMaxAgeMs: 'PILOTAGE_CACHE_MAX_AGE',
+  kubeconfig: 'KUBECONFIG',
+  kubernetesContext: 'PILOTAGE_KUBERNETES_CONTEXT',
+  kubernetesServiceHost: 'KUBERNETES_SERVICE_HOST',
+  kubernetesNamespace: 'PILOTAGE_KUBERNETES_NAMESPACE',
+  kubernetesStorageClass: 'PILOTAGE_KUBERNETES_STORAGE_CLASS',
+  kubernetesAccessMode: 'PILOTAGE_KUBERNETES_ACCESS_MODE',
+  kubernetesWorkspaceSize: 'PILOTAGE_KUBERNETES_WORKSPACE_SIZE',
+  kubernetesServiceAccount: 'PILOTAGE_KUBERNETES_SERVICE_ACCOUNT',
+  kubernetesDefaultImage: 'PILOTAGE_KUBERNETES_DEFAULT_IMAGE',
+  kubernetesQps: 'PILOTAGE_KUBERNETES_QPS',
+  kubernetesBurst: 'PILOTAGE_KUBERNETES_BURST',
+  kubernetesPullGraceMs: 'PILOTAGE_KUBERNETES_PULL_GRACE',
 };
 
 /** Defaults, units in the names. */
@@ -189,6 +234,11 @@ export const CONFIG_DEFAULTS = {
   otelServiceName: 'pilotage',
   cacheMaxBytes: 5 * 1024 ** 3,
   cacheMaxAgeMs: 7 * 24 * 60 * 60 * 1000,
+  kubernetesAccessMode: 'ReadWriteOnce' as KubernetesAccessMode,
+  kubernetesWorkspaceSize: '1Gi',
+  kubernetesQps: 20,
+  kubernetesBurst: 40,
+  kubernetesPullGraceMs: 60_000,
 };
 
 /** Values by config key, as flags or a config file give them. */
@@ -296,7 +346,49 @@ export function loadConfig(input: {
     cacheDir: pick('cacheDir') ?? join(dataDir, 'cache'),
     cacheMaxBytes: bytes('cacheMaxBytes', pick('cacheMaxBytes'), CONFIG_DEFAULTS.cacheMaxBytes),
     cacheMaxAgeMs: duration('cacheMaxAgeMs', pick('cacheMaxAgeMs'), CONFIG_DEFAULTS.cacheMaxAgeMs),
+    kubeconfig: pick('kubeconfig') ?? join(home, '.kube', 'config'),
+    kubernetesContext: pick('kubernetesContext'),
+    kubernetesServiceHost: pick('kubernetesServiceHost'),
+    kubernetesNamespace: kubernetesName('kubernetesNamespace', pick('kubernetesNamespace')),
+    kubernetesStorageClass: pick('kubernetesStorageClass'),
+    kubernetesAccessMode: oneOf(
+      'kubernetesAccessMode',
+      pick('kubernetesAccessMode') ?? CONFIG_DEFAULTS.kubernetesAccessMode,
+      ['ReadWriteOnce', 'ReadWriteMany'] as const,
+    ),
+    kubernetesWorkspaceSize: quantity(
+      'kubernetesWorkspaceSize',
+      pick('kubernetesWorkspaceSize') ?? CONFIG_DEFAULTS.kubernetesWorkspaceSize,
+    ),
+    kubernetesServiceAccount: kubernetesName('kubernetesServiceAccount', pick('kubernetesServiceAccount')),
+    kubernetesDefaultImage: pick('kubernetesDefaultImage') ?? pick('dockerDefaultImage'),
+    kubernetesQps: integer('kubernetesQps', pick('kubernetesQps'), CONFIG_DEFAULTS.kubernetesQps, 1),
+    kubernetesBurst: integer('kubernetesBurst', pick('kubernetesBurst'), CONFIG_DEFAULTS.kubernetesBurst, 1),
+    kubernetesPullGraceMs: duration(
+      'kubernetesPullGraceMs',
+      pick('kubernetesPullGraceMs'),
+      CONFIG_DEFAULTS.kubernetesPullGraceMs,
+    ),
   });
+}
+
+/** A Kubernetes object name (namespace, ServiceAccount): a DNS label. */
+function kubernetesName(key: keyof typeof CONFIG_ENV, raw: string | undefined): string | undefined {
+  if (raw === undefined || /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(raw)) return raw;
+  throw new ConfigError(
+    `${key} (${CONFIG_ENV[key]}) must be a Kubernetes name: lowercase letters, digits and '-', at most 63, got "${raw}"`,
+  );
+}
+
+function oneOf<T extends string>(key: keyof typeof CONFIG_ENV, raw: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(raw)) return raw as T;
+  throw new ConfigError(`${key} (${CONFIG_ENV[key]}) must be ${allowed.join(' or ')}, got "${raw}"`);
+}
+
+/** A storage quantity such as 1Gi or 500Mi. */
+function quantity(key: keyof typeof CONFIG_ENV, raw: string): string {
+  if (/^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/.test(raw)) return raw;
+  throw new ConfigError(`${key} (${CONFIG_ENV[key]}) must be a quantity such as 1Gi or 500Mi, got "${raw}"`);
 }
 
 /**

@@ -164,7 +164,13 @@ export class TaskAttempt implements ContractListener {
     } catch (error) {
       return this.finishEarly('pending', 'errored', `could not prepare the run's workspace: ${messageOf(error)}`);
     }
-    const baseUrl = executor.callbackBaseUrl(ctx.callback.loopbackUrl, ctx.callback.advertisedUrl);
+    let baseUrl: string;
+    try {
+      baseUrl = executor.callbackBaseUrl(ctx.callback.loopbackUrl, ctx.callback.advertisedUrl);
+    } catch (error) {
+      // the executor cannot give components a way back (no advertised URL): a setting to fix
+      return this.finishEarly('pending', 'errored', messageOf(error));
+    }
     const contractEnv = buildContractEnv({
       baseUrl,
       token,
@@ -396,6 +402,10 @@ export class TaskAttempt implements ContractListener {
     } else if (this.engineFailure) {
       state = 'errored';
       reason = this.engineFailure;
+    } else if (exit.error !== undefined && !this.timedOut) {
+      // the platform failed it (image not pulled, pod evicted or deleted): the engine's side
+      state = 'errored';
+      reason = exit.error;
     } else if (state === 'succeeded' && component.outputs !== undefined && !session.result?.output) {
       const invalid = compileSchema(component.outputs)(verdict.output);
       if (invalid) {
@@ -563,7 +573,7 @@ export class TaskAttempt implements ContractListener {
 
   private async pushEventData(): Promise<void> {
     const handle = await this.handle;
-    const url = handle?.endpointUrl;
+    const url = handle?.endpoint ? await handle.endpoint() : handle?.endpointUrl;
     if (!handle || !url) return;
     const data = this.input.eventData instanceof Error ? null : this.input.eventData;
     try {

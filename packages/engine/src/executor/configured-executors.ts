@@ -7,6 +7,12 @@ import type { DockerExecutorOptions } from './docker/docker-executor.js';
 import { createOnDemandDockerExecutor, describeCandidates } from './docker/on-demand-docker-executor.js';
 import { registryAuthFromSecrets } from './docker/registry-auth.js';
 import type { Executor } from './executor.js';
+import {
+  createOnDemandKubernetesExecutor,
+  kubernetesConfigured,
+  kubernetesOptionsOf,
+} from './kubernetes/configured-kubernetes.js';
+import { createKubernetesExecutor } from './kubernetes/kubernetes-executor.js';
 import { createLocalExecutor } from './local/local-executor.js';
 import { createHostWorkspaces } from './shared/host-workspaces.js';
 
@@ -39,6 +45,12 @@ export interface ExecutorSetup {
 /**
  * The executors the configuration asks for:
  * - `local`, always;
+ * - `kubernetes`:
+ *   - `executor: kubernetes`, or `auto` when the engine is set up for Kubernetes (it runs in a
+ *     pod, or PILOTAGE_KUBERNETES_CONTEXT is set: `kubernetesConfigured`): connected at start
+ *     (a missing kubeconfig or context is a ConfigError, and so is a missing advertised URL,
+ *     which pods need to call back); the default.
+ *   - otherwise available on demand (`createOnDemandKubernetesExecutor`).
  * - `docker`:
  *   - `executor: docker`: the first Docker Engine API endpoint that answers (DOCKER_HOST alone
  *     when it is set, else the usual sockets); a ConfigError naming every endpoint tried when
@@ -52,8 +64,6 @@ export interface ExecutorSetup {
  * to find what a dead engine left); the docker executor also the config's network, pull
  * policy, default image and kill grace, and registry credentials from `setup.secrets`.
  * Both make run workspaces as folders under the config's `workspaceRoot`.
- * (`kubernetes` has no executor in this engine: choosing it as the default is a ConfigError from
- * the executor set, unless the caller adds one.)
  */
 export async function configuredExecutors(config: Config, setup: ExecutorSetup = {}): Promise<ConfiguredExecutors> {
   const info = setup.info ?? (() => undefined);
@@ -89,20 +99,37 @@ export async function configuredExecutors(config: Config, setup: ExecutorSetup =
       ...(setup.detectTimeoutMs === undefined ? {} : { detectTimeoutMs: setup.detectTimeoutMs }),
       onConnect: (endpoint) => info(`docker executor: using ${endpoint.dockerHost} (${endpoint.source})`),
     });
+  const kubernetesOptions = kubernetesOptionsOf(config, secrets, info);
+  const kubernetesOnDemand = (): Executor =>
+    createOnDemandKubernetesExecutor(kubernetesOptions, kubernetesConfigured(config));
+  if (config.executor === 'kubernetes' || (config.executor === 'auto' && kubernetesConfigured(config))) {
+    if (config.advertiseUrl === undefined) {
+      throw new ConfigError(
+        `executor ${config.executor}: the kubernetes executor needs PILOTAGE_ADVERTISE_URL, the URL at which pods ` +
+          'reach this engine (in a cluster, the URL of its Service)',
+      );
+    }
+    const kubernetes = await createKubernetesExecutor(kubernetesOptions);
+    if (config.executor === 'auto') {
+      const where = config.kubernetesServiceHost !== undefined ? 'in-cluster' : `context ${config.kubernetesContext}`;
+      info(`executor auto: using kubernetes (${where}, namespace ${kubernetes.namespace})`);
+    }
+    return { executors: [local, onDemand(), kubernetes], defaultName: 'kubernetes' };
+  }
   if (config.executor !== 'docker' && config.executor !== 'auto') {
-    return { executors: [local, onDemand()], defaultName: config.executor };
+    return { executors: [local, onDemand(), kubernetesOnDemand()], defaultName: config.executor };
   }
 
   const found = await detectDockerEndpoint(dockerEnv, setup.detectTimeoutMs, candidates);
   if (found === undefined) {
     if (config.executor === 'docker') throw noEndpoint('executor docker', candidates);
     info(`executor auto: no Docker Engine API answered (tried ${describeCandidates(candidates)}); using local`);
-    return { executors: [local, onDemand()], defaultName: 'local' };
+    return { executors: [local, onDemand(), kubernetesOnDemand()], defaultName: 'local' };
   }
   if (config.executor === 'auto') info(`executor auto: using docker at ${found.dockerHost} (${found.source})`);
   const { createDockerExecutor } = await import('./docker/docker-executor.js');
   const docker = createDockerExecutor({ ...dockerOptions, dockerHost: found.dockerHost });
-  return { executors: [local, docker], defaultName: 'docker' };
+  return { executors: [local, docker, kubernetesOnDemand()], defaultName: 'docker' };
 }
 
 /**

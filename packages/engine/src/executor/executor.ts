@@ -16,6 +16,12 @@ export interface ExitInfo {
   readonly oomKilled?: boolean;
   /** set when the executor, not the component, ended it (`timeout`, `cancelled`, `lost`) */
   readonly reason?: string;
+  /**
+   * set when the platform failed the component rather than the component itself (its image
+   * could not be pulled, its pod was evicted or deleted by someone else): the task run ends
+   * `errored` with this reason, whatever the component reported
+   */
+  readonly error?: string;
 }
 
 /** Everything an executor needs to start one task run. Built by the engine; never mutated. */
@@ -107,6 +113,11 @@ export interface TaskHandle {
    * the engine (absent when the component declares none).
    */
   readonly endpointUrl?: string;
+  /**
+   * Resolves `endpointUrl` once the component can be reached, when that is known only later
+   * (a pod gets its address when it runs). Absent: `endpointUrl` is final.
+   */
+  endpoint?(): Promise<string | undefined>;
   /** Resolves once when the component has ended, however it ended. Never rejects. */
   wait(): Promise<ExitInfo>;
   /**

@@ -1,3 +1,4 @@
+import { kubernetesJsonSchema } from './kubernetes-schema.js';
 import { API_VERSION, SEMVER_PATTERN, sharedDefinitions } from './schema-defs.js';
 
 /**
@@ -75,16 +76,7 @@ export const componentJsonSchema = {
       },
     },
     volumes: { type: 'array', items: { $ref: '#/definitions/volume' } },
-    kubernetes: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        serviceAccountName: { type: 'string', minLength: 1 },
-        nodeSelector: { type: 'object', additionalProperties: { type: 'string' } },
-        tolerations: { type: 'array', items: { type: 'object' } },
-        namespace: { $ref: '#/definitions/name' },
-      },
-    },
+    kubernetes: kubernetesJsonSchema,
   },
   definitions: {
     ...sharedDefinitions,

@@ -156,16 +156,8 @@ function volumes(value: Json, issues: IssueList): VolumeSpec[] {
   return out;
 }
 
+/** The `kubernetes:` block, already checked against kubernetesJsonSchema: copied as is. */
 function kubernetes(value: Json): KubernetesSpec | undefined {
   const spec = asRecord(value);
-  if (spec === undefined) return undefined;
-  const tolerations = asArray(spec.tolerations)
-    ?.map(asRecord)
-    .filter((t) => t !== undefined);
-  return compact({
-    serviceAccountName: asString(spec.serviceAccountName),
-    nodeSelector: asRecord(spec.nodeSelector) === undefined ? undefined : stringMap(spec.nodeSelector),
-    tolerations,
-    namespace: asString(spec.namespace),
-  });
+  return spec === undefined ? undefined : (structuredClone(spec) as KubernetesSpec);
 }

@@ -51,12 +51,36 @@ export interface ResourceSpec {
   readonly memory?: string;
 }
 
-/** Kubernetes-only settings, passed through by the Kubernetes executor. */
+/** A JSON object of a Kubernetes field, already checked against its shape (kubernetes-schema.ts). */
+type KubeObject = Readonly<Record<string, unknown>>;
+
+/**
+ * Pod fields a component sets for the Kubernetes executor: the allow-list of
+ * `kubernetesJsonSchema` (kubernetes-schema.ts), each value checked at load against its exact
+ * Kubernetes 1.20 shape, copied onto the pod as is (executor/kubernetes/pod.ts).
+ */
 export interface KubernetesSpec {
   readonly serviceAccountName?: string;
+  readonly automountServiceAccountToken?: boolean;
   readonly nodeSelector?: Readonly<Record<string, string>>;
-  readonly tolerations?: readonly Readonly<Record<string, unknown>>[];
-  readonly namespace?: string;
+  readonly tolerations?: readonly KubeObject[];
+  readonly affinity?: KubeObject;
+  readonly topologySpreadConstraints?: readonly KubeObject[];
+  /** Secret names */
+  readonly imagePullSecrets?: readonly string[];
+  readonly priorityClassName?: string;
+  readonly runtimeClassName?: string;
+  readonly schedulerName?: string;
+  /** the pod's security context */
+  readonly securityContext?: KubeObject;
+  /** the component container's security context */
+  readonly containerSecurityContext?: KubeObject;
+  readonly hostAliases?: readonly KubeObject[];
+  readonly dnsPolicy?: string;
+  readonly dnsConfig?: KubeObject;
+  readonly enableServiceLinks?: boolean;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 /** Image pull policy for container executors. */

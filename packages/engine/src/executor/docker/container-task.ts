@@ -1,10 +1,10 @@
-import { constants } from 'node:os';
 import { Writable } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import type { ExitInfo, LogLine, TaskHandle } from '../executor.js';
 import { LineSplitter } from '../shared/line-splitter.js';
+import { signalName } from '../shared/signal-name.js';
 import { demuxBuffer } from './demux.js';
 import { statusOf } from './docker-errors.js';
 
@@ -311,9 +311,4 @@ function lineReader(
       send(splitter.end());
     },
   };
-}
-
-function signalName(number: number): string | undefined {
-  for (const [name, value] of Object.entries(constants.signals)) if (value === number) return name;
-  return undefined;
 }
