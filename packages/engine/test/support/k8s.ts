@@ -65,7 +65,7 @@ async function startCluster(): Promise<TestCluster> {
   }
   const { stdout } = await run(SCRIPT, ['env']);
   const env: Record<string, string> = {};
-  for (const [, key, value] of stdout.matchAll(/([A-Z_]+)=(\S+)/g)) env[key!] = value!;
+  for (const [, key, value] of stdout.matchAll(/([A-Z0-9_]+)=(\S+)/g)) env[key!] = value!;
   env['PATH'] = (env['PATH'] ?? '').replace('$PATH', process.env['PATH'] ?? '');
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(env['KUBECONFIG']!);
@@ -141,7 +141,10 @@ export async function testNamespace(cluster: TestCluster, prefix: string): Promi
     engineId,
     async pods(runId) {
       const selector = runId === undefined ? undefined : `pilotage.dev/run-id=${runId}`;
-      const list = await cluster.core.listNamespacedPod({ namespace: name, ...(selector ? { labelSelector: selector } : {}) });
+      const list = await cluster.core.listNamespacedPod({
+        namespace: name,
+        ...(selector ? { labelSelector: selector } : {}),
+      });
       return list.items.map((p) => p.metadata!.name!);
     },
     async claims() {
@@ -187,4 +190,14 @@ export async function compactEtcd(cluster: TestCluster): Promise<number> {
   const revision = (JSON.parse(stdout) as { Status: { header: { revision: number } } }[])[0]!.Status.header.revision;
   await run('etcdctl', ['compact', String(revision)], { env });
   return revision;
+}
+
+/**
+ * Make the stand-in kubelet drop every log stream it serves (SIGUSR2), as a lost connection
+ * would: the API server's proxied streams end, and followers must resume.
+ */
+export async function dropLogStreams(cluster: TestCluster): Promise<void> {
+  const { readFile } = await import('node:fs/promises');
+  const pid = Number((await readFile(join(cluster.env['K8S_STATE']!, 'stand-in.pid'), 'utf8')).trim());
+  process.kill(pid, 'SIGUSR2');
 }

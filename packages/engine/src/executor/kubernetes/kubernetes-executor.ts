@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ConfigError, ExecutorError } from '../../domain/errors.js';
 import type { PullPolicy } from '../../plan/types.js';
@@ -112,6 +113,8 @@ export async function createKubernetesExecutor(options: KubernetesExecutorOption
     passEnv: options.passEnv ?? [],
   };
   const closing = new AbortController();
+  // every running task listens on it
+  setMaxListeners(0, closing.signal);
   /** refs started by this instance → whether the pod is all there is to remove */
   const simple = new Map<string, boolean>();
   /** refs whose pod is known to be gone (the watch saw it deleted) */

@@ -9,6 +9,9 @@ import type { PodEvent, PodWatcher } from './pod-watcher.js';
 /** After a delete, how long beyond the grace the pod may take to go before it counts as gone, ms. */
 const DELETE_SLACK_MS = 30_000;
 
+/** The reason of a task run whose pod someone else deleted. */
+const DELETED_BY_OTHER = 'the pod was deleted by someone else (not by Pilotage)';
+
 /** What a PodTask needs. */
 export interface PodTaskOptions {
   readonly api: KubeApi;
@@ -130,7 +133,8 @@ export class PodTask implements TaskHandle {
         return;
       case 'ended':
         this.lastExit = progress.exit;
-        if (this.deleting === undefined || this.killReason === undefined) this.finish(progress.exit);
+        if (this.deletedByOther) this.finish({ exitCode: progress.exit.exitCode, error: DELETED_BY_OTHER });
+        else if (this.deleting === undefined || this.killReason === undefined) this.finish(progress.exit);
         return;
       case 'pending':
         if (progress.unschedulable !== undefined)
@@ -148,8 +152,7 @@ export class PodTask implements TaskHandle {
     if (this.killReason !== undefined) {
       this.finish(this.killed(exit));
     } else if (this.deletedByOther || this.deleting === undefined) {
-      const by = 'the pod was deleted by someone else (not by Pilotage)';
-      this.finish({ exitCode: exit?.exitCode ?? null, error: by });
+      this.finish({ exitCode: exit?.exitCode ?? null, error: DELETED_BY_OTHER });
     } else {
       this.finish(exit ?? { exitCode: null, reason: 'lost' });
     }

@@ -36,6 +36,12 @@ export function startLogServer(
   port: number,
   find: (namespace: string, pod: string, container: string) => LogSource | undefined,
 ): Promise<Server> {
+  // SIGUSR2 drops every log stream being served, as a lost connection would: the tests use it
+  // to check that clients resume their logs without losing or repeating lines
+  const open = new Set<import('node:http').ServerResponse>();
+  process.on('SIGUSR2', () => {
+    for (const res of open) res.destroy();
+  });
   const server = createServer(
     { key: readFileSync(`${pki}/apiserver.key`), cert: readFileSync(`${pki}/apiserver.crt`) },
     (req, res) => {
@@ -53,7 +59,11 @@ export function startLogServer(
         return;
       }
       let closed = false;
-      res.on('close', () => (closed = true));
+      open.add(res);
+      res.on('close', () => {
+        closed = true;
+        open.delete(res);
+      });
       void streamLog(source, url.searchParams, res, () => closed).catch(() => res.destroy());
     },
   );

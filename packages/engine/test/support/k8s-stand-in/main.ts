@@ -149,7 +149,11 @@ function onPod(type: string, pod: k8s.V1Pod): void {
       void runner.delete(pod, false);
     } else {
       void guarded('confirm delete', () =>
-        api.core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: pod.metadata!.namespace!, gracePeriodSeconds: 0 }),
+        api.core.deleteNamespacedPod({
+          name: pod.metadata!.name!,
+          namespace: pod.metadata!.namespace!,
+          gracePeriodSeconds: 0,
+        }),
       );
     }
     return;

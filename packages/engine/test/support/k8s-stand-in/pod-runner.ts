@@ -66,7 +66,9 @@ export class PodRunner {
       hostIP: '127.0.0.1',
       startTime: this.startTime,
       conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: this.startTime }],
-      containerStatuses: [{ ...base, ready: false, started: false, state: { waiting: { reason: 'ContainerCreating' } } }],
+      containerStatuses: [
+        { ...base, ready: false, started: false, state: { waiting: { reason: 'ContainerCreating' } } },
+      ],
     });
     this.armDeadline();
     let pullFailures = 0;

@@ -56,7 +56,8 @@ export class Provisioner {
     const storageClass = await this.api.storage.readStorageClass({ name: className }).catch(() => undefined);
     if (storageClass?.provisioner !== STAND_IN_PROVISIONER) return;
     const { namespace, name, uid } = claim.metadata as { namespace: string; name: string; uid: string };
-    const template = storageClass.parameters?.['hostPathTemplate'] ?? join(this.stateDir, 'pv', '{namespace}', '{name}');
+    const template =
+      storageClass.parameters?.['hostPathTemplate'] ?? join(this.stateDir, 'pv', '{namespace}', '{name}');
     let path: string;
     try {
       path = hostPathFor(template, claim);
@@ -143,7 +144,10 @@ export class Provisioner {
     if (pv === undefined || pv.spec?.claimRef?.uid !== claim.metadata?.uid) return;
     if (pv.spec?.persistentVolumeReclaimPolicy !== 'Delete') {
       await guarded('release pv', () =>
-        this.api.core.patchPersistentVolumeStatus({ name: pvName, body: { status: { phase: 'Released' } } }, MERGE_PATCH),
+        this.api.core.patchPersistentVolumeStatus(
+          { name: pvName, body: { status: { phase: 'Released' } } },
+          MERGE_PATCH,
+        ),
       );
       return;
     }
