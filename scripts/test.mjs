@@ -51,6 +51,11 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
+// Kubernetes suites start the test cluster when it is not running (scripts/test-cluster.sh); a
+// cluster this run started is stopped at its end, one that was already running is left running.
+const clusterScript = join(root, 'scripts', 'test-cluster.sh');
+const clusterUp = () => spawnSync(clusterScript, ['status'], { stdio: 'ignore' }).status === 0;
+const clusterWasUp = clusterUp();
 const child = spawn(
   process.execPath,
   [
@@ -62,4 +67,7 @@ const child = spawn(
   ],
   { stdio: 'inherit' },
 );
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+child.on('exit', (code, signal) => {
+  if (!clusterWasUp && clusterUp()) spawnSync(clusterScript, ['down'], { stdio: 'inherit' });
+  process.exit(code ?? (signal ? 1 : 0));
+});

@@ -106,3 +106,51 @@ test('OpenTelemetry: PILOTAGE_OTEL_ENDPOINT over the standard variable; OTEL_SDK
   assert.equal(load({ OTEL_SERVICE_NAME: 'ci-engine' }).otelServiceName, 'ci-engine');
   assert.throws(() => load({ PILOTAGE_OTEL_ENDPOINT: 'collector:4318' }), /otelEndpoint \(PILOTAGE_OTEL_ENDPOINT/);
 });
+
+test('kubernetes settings: env vars and defaults; bad values name the key and its env var', () => {
+  const load = (env: NodeJS.ProcessEnv) => loadConfig({ env, home: '/home/u' });
+  const defaults = load({});
+  assert.equal(defaults.kubeconfig, '/home/u/.kube/config');
+  assert.equal(defaults.kubernetesContext, undefined);
+  assert.equal(defaults.kubernetesServiceHost, undefined);
+  assert.equal(defaults.kubernetesNamespace, undefined);
+  assert.equal(defaults.kubernetesAccessMode, 'ReadWriteOnce');
+  assert.equal(defaults.kubernetesWorkspaceSize, '1Gi');
+  assert.equal(defaults.kubernetesQps, 20);
+  assert.equal(defaults.kubernetesBurst, 40);
+  assert.equal(defaults.kubernetesPullGraceMs, 60_000);
+  const set = load({
+    KUBECONFIG: '/etc/kube/a:/etc/kube/b',
+    KUBERNETES_SERVICE_HOST: '10.0.0.1',
+    PILOTAGE_KUBERNETES_CONTEXT: 'ci',
+    PILOTAGE_KUBERNETES_NAMESPACE: 'builds',
+    PILOTAGE_KUBERNETES_STORAGE_CLASS: 'fast',
+    PILOTAGE_KUBERNETES_ACCESS_MODE: 'ReadWriteMany',
+    PILOTAGE_KUBERNETES_WORKSPACE_SIZE: '20Gi',
+    PILOTAGE_KUBERNETES_SERVICE_ACCOUNT: 'runner',
+    PILOTAGE_DOCKER_DEFAULT_IMAGE: 'busybox',
+    PILOTAGE_KUBERNETES_QPS: '50',
+    PILOTAGE_KUBERNETES_BURST: '100',
+    PILOTAGE_KUBERNETES_PULL_GRACE: '2m',
+  });
+  assert.deepEqual(
+    [set.kubeconfig, set.kubernetesServiceHost, set.kubernetesContext, set.kubernetesNamespace],
+    ['/etc/kube/a:/etc/kube/b', '10.0.0.1', 'ci', 'builds'],
+  );
+  assert.deepEqual(
+    [set.kubernetesStorageClass, set.kubernetesAccessMode, set.kubernetesWorkspaceSize, set.kubernetesServiceAccount],
+    ['fast', 'ReadWriteMany', '20Gi', 'runner'],
+  );
+  assert.equal(set.kubernetesDefaultImage, 'busybox', "the docker executor's default image, when unset");
+  assert.deepEqual([set.kubernetesQps, set.kubernetesBurst, set.kubernetesPullGraceMs], [50, 100, 120_000]);
+  assert.throws(
+    () => load({ PILOTAGE_KUBERNETES_ACCESS_MODE: 'RWX' }),
+    /kubernetesAccessMode \(PILOTAGE_KUBERNETES_ACCESS_MODE\) must be ReadWriteOnce or ReadWriteMany/,
+  );
+  assert.throws(
+    () => load({ PILOTAGE_KUBERNETES_NAMESPACE: 'Builds' }),
+    /kubernetesNamespace \(PILOTAGE_KUBERNETES_NAMESPACE\) must be a Kubernetes name/,
+  );
+  assert.throws(() => load({ PILOTAGE_KUBERNETES_WORKSPACE_SIZE: '1GB' }), /kubernetesWorkspaceSize .* quantity/);
+  assert.throws(() => load({ PILOTAGE_KUBERNETES_QPS: '0' }), /kubernetesQps \(PILOTAGE_KUBERNETES_QPS\)/);
+});

@@ -17,7 +17,7 @@ test('local: docker is there on demand, nothing is probed, and it says why it ca
   assert.equal(defaultName, 'local');
   assert.deepEqual(
     executors.map((e) => e.name),
-    ['local', 'docker'],
+    ['local', 'docker', 'kubernetes'],
   );
   const docker = executors[1]!;
   assert.deepEqual(await docker.list(), []);

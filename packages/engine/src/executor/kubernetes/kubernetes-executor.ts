@@ -90,7 +90,12 @@ export async function createKubernetesExecutor(options: KubernetesExecutorOption
     qps: options.qps ?? KUBERNETES_DEFAULTS.qps,
     burst: options.burst ?? KUBERNETES_DEFAULTS.burst,
   });
-  await api.open();
+  try {
+    await api.open();
+  } catch (error) {
+    const where = options.access.inCluster ? 'the in-cluster ServiceAccount' : 'the kubeconfig';
+    throw new ConfigError(`cannot use the credentials of ${where}: ${(error as Error).message}`);
+  }
   const selector = engineSelector(options.engineId);
   const watcher = new PodWatcher(api, namespace, selector, warn);
   const claims = new RunClaims(

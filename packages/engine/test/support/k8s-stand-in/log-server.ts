@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import { logPathOf } from './podman.js';
 
@@ -38,7 +39,7 @@ export function startLogServer(
 ): Promise<Server> {
   // SIGUSR2 drops every log stream being served, as a lost connection would: the tests use it
   // to check that clients resume their logs without losing or repeating lines
-  const open = new Set<import('node:http').ServerResponse>();
+  const open = new Set<ServerResponse>();
   process.on('SIGUSR2', () => {
     for (const res of open) res.destroy();
   });
@@ -76,7 +77,7 @@ export function startLogServer(
 async function streamLog(
   source: LogSource,
   params: URLSearchParams,
-  res: import('node:http').ServerResponse,
+  res: ServerResponse,
   closed: () => boolean,
 ): Promise<void> {
   const path = await logPathOf(source.containerName!);
