@@ -41,7 +41,7 @@ export function registerComponentTest(component: Command): void {
       (v: string, p: string[]) => [...p, v],
       [],
     )
-    .option('--executor <name>', 'local (default) or docker')
+    .option('--executor <name>', 'local (default), docker or kubernetes')
     .option('--timeout <duration>', 'override the component timeout', undefined)
     .option('--json', 'the report as JSON')
     .action(async (file: string, flags: Flags) => {

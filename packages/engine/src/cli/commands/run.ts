@@ -56,7 +56,7 @@ export function registerRun(program: Command): void {
     .option('-i, --input <name=value>', 'an input value (repeatable)', collect, [])
     .option('-d, --data <json|@file>', 'the whole event data as JSON, or @file')
     .option('--db <path|url>', 'store: SQLite file, :memory: or postgres:// URL')
-    .option('--executor <name>', 'default executor: local, docker or auto')
+    .option('--executor <name>', 'default executor: local, docker, kubernetes or auto')
     .option('--secret <NAME=value>', 'a secret for this run, masked everywhere (repeatable)', collect, [])
     .option('--events <stdout|file.jsonl|url>', "deliver the run's CDEvents there too (repeatable)", collect, [])
     .option(

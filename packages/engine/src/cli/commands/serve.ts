@@ -23,7 +23,7 @@ export function registerServe(program: Command): void {
     .option('--port <n>', 'TCP port (PILOTAGE_PORT, default 8080; 0 = any free port)')
     .option('--db <path|url>', 'store: SQLite file or postgres:// URL (PILOTAGE_DB)')
     .option('--advertise-url <url>', 'URL at which containers and pods reach this server (PILOTAGE_ADVERTISE_URL)')
-    .option('--executor <name>', 'default executor: local, docker or auto (PILOTAGE_EXECUTOR)')
+    .option('--executor <name>', 'default executor: local, docker, kubernetes or auto (PILOTAGE_EXECUTOR)')
     .option('--log-level <level>', 'trace, debug, info, warn, error (PILOTAGE_LOG_LEVEL)')
     .option(
       '--pass-env <NAME>',

@@ -45,6 +45,8 @@ export class PodLogFollower {
   private atLastStamp = 0;
   private readonly abort = new AbortController();
   private done: Promise<void> | undefined;
+  /** ends the pause between two log requests */
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly api: KubeApi,
@@ -70,6 +72,7 @@ export class PodLogFollower {
   async finish(): Promise<void> {
     this.start();
     this.ending = true;
+    this.wake?.();
     let timer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([
       this.done!.then(() => true),
@@ -103,7 +106,15 @@ export class PodLogFollower {
       }
       // a followed log ends when the container does; before that, a drop is resumed
       if ((outcome === 'ended' || outcome === 'gone') && this.ending) return;
-      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      // the pause ends early when the container ends: the rest is then read at once
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, RETRY_MS);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
     }
   }
 
