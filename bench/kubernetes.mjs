@@ -18,7 +18,7 @@ import { createRuntime } from '../packages/engine/dist/main.js';
 import { TEST_IMAGES } from '../packages/engine/test/support/images.js';
 import { testCluster, testNamespace } from '../packages/engine/test/support/k8s.js';
 import { sequentialBreakdown } from './breakdown.mjs';
-import { machineLine, positiveEnv } from './common.mjs';
+import { machineLine, median, positiveEnv } from './common.mjs';
 import { benchPlan, timeEngineRun } from './engine-bench.mjs';
 import { fixed, formatTable } from './table.mjs';
 
@@ -29,6 +29,7 @@ const WARMUP_N = 3;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const n = positiveEnv('BENCH_N', 50);
+const rounds = positiveEnv('BENCH_ROUNDS', 3);
 const progress = (text) => process.stderr.write(`${text}\n`);
 
 const cluster = await testCluster();
@@ -161,19 +162,24 @@ try {
     await timeEngineRun(runtime, await plan(`warmup-${mode.key}`, WARMUP_N, Math.min(mode.concurrency, WARMUP_N)));
     await timeBareLoop(ns.name, WARMUP_N, mode.parallel, `warmup-${mode.key}`);
   }
+  // the machine is shared: bare and engine alternate, round after round, and medians are kept
   for (const mode of modes) {
-    progress(`measuring ${mode.label}, ${n} actions...`);
-    const bench = await plan(`bench-${mode.key}`, n, mode.concurrency);
-    const bareMs = await timeBareLoop(ns.name, n, mode.parallel, mode.key);
-    const before = executor.requests();
-    const engine = await timeEngineRun(runtime, bench);
-    const after = executor.requests();
+    const bares = [];
+    const engines = [];
     const requests = {};
-    for (const [kind, count] of Object.entries(after)) {
-      const made = count - (before[kind] ?? 0);
-      if (made > 0) requests[kind] = made;
+    for (let round = 1; round <= rounds; round++) {
+      progress(`measuring ${mode.label}, ${n} actions, round ${round}/${rounds}...`);
+      const bench = await plan(`bench-${mode.key}-${round}`, n, mode.concurrency);
+      bares.push(await timeBareLoop(ns.name, n, mode.parallel, `${mode.key}-${round}`));
+      const before = executor.requests();
+      engines.push(await timeEngineRun(runtime, bench));
+      for (const [kind, count] of Object.entries(executor.requests())) {
+        const made = count - (before[kind] ?? 0);
+        if (made > 0) requests[kind] = (requests[kind] ?? 0) + made / rounds;
+      }
     }
-    results.push({ mode, bareMs, engine, requests });
+    const engine = [...engines].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(rounds / 2)];
+    results.push({ mode, bareMs: median(bares), engine, requests, bares, engines: engines.map((e) => e.wallMs) });
   }
   const left = await ns.pods();
   if (left.length > 0) throw new Error(`pods left behind: ${left.join(', ')}`);
@@ -183,7 +189,10 @@ try {
   await rm(dir, { recursive: true, force: true });
 }
 
-console.log(`Pilotage Kubernetes bench, ${new Date().toISOString().slice(0, 10)}: ${n} trivial actions per run`);
+console.log(
+  `Pilotage Kubernetes bench, ${new Date().toISOString().slice(0, 10)}: ${n} trivial actions per run, ` +
+    `medians of ${rounds} alternating rounds`,
+);
 console.log(machineLine());
 console.log(
   'engine: SQLite file store, kubernetes executor; bare: create a pod, wait until Succeeded (a shared watch), ' +
@@ -203,6 +212,11 @@ for (const r of results) {
   ]);
 }
 console.log(formatTable(rows));
+for (const r of results) {
+  console.log(
+    `  ${r.mode.label} rounds: engine ${r.engines.map((x) => fixed(x, 0)).join(', ')}; bare ${r.bares.map((x) => fixed(x, 0)).join(', ')}`,
+  );
+}
 
 const seq = results.find((r) => r.mode.key === 'seq');
 const b = sequentialBreakdown(seq.engine.tasks);
@@ -219,7 +233,7 @@ const perTask = (r) => kinds.reduce((sum, k) => sum + (r.requests[k] ?? 0), 0) /
 console.log(
   formatTable([
     ['mode', ...kinds, 'per task run'],
-    ...results.map((r) => [r.mode.label, ...kinds.map((k) => String(r.requests[k] ?? 0)), fixed(perTask(r))]),
+    ...results.map((r) => [r.mode.label, ...kinds.map((k) => fixed(r.requests[k] ?? 0, 1)), fixed(perTask(r))]),
   ]),
 );
 console.log(

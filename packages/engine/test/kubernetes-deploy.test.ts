@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -98,7 +99,7 @@ describe('deploy/kubernetes on the real API server', { skip, concurrency: false 
     });
   });
 
-  test("the Role is all the executor needs, and no more: a workflow run with the ServiceAccount's own token", async () => {
+  test("the Role is all the executor needs, and no more: a workflow run in-cluster, with the ServiceAccount's own token", async () => {
     const client = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
     for (const file of ['serviceaccount.yaml', 'rbac.yaml']) {
       for (const doc of parseAllDocuments(await readFile(join(DEPLOY, file), 'utf8'))) {
@@ -112,23 +113,41 @@ describe('deploy/kubernetes on the real API server', { skip, concurrency: false 
       namespace: ns.name,
       body: { spec: { audiences: [], expirationSeconds: 3600 } },
     });
+    // the engine's in-cluster config, as Kubernetes mounts it in the engine's pod: the token, the
+    // cluster's CA and the namespace under var/run/secrets/kubernetes.io/serviceaccount/, and the
+    // API server's address in KUBERNETES_SERVICE_HOST and _PORT
     const admin = cluster.kc.getCurrentCluster()!;
-    const kc = new k8s.KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'test', server: admin.server, caFile: admin.caFile }],
-      users: [{ name: 'pilotage', token: token.status!.token }],
-      contexts: [{ name: 'pilotage', cluster: 'test', user: 'pilotage', namespace: ns.name }],
-      currentContext: 'pilotage',
-    });
-    const executor = await createKubernetesExecutor({
-      access: { inCluster: false, kubeConfig: kc },
-      engineId: ns.engineId,
-      killGraceMs: 1000,
-      defaultImage: TEST_IMAGES.base,
-      serviceAccountName: 'pilotage-components',
-      storage: { storageClass: ns.storageClass },
-      callbackUrl: ns.callbackUrl,
-    });
+    const root = await mkdtemp(join(tmpdir(), 'pilotage-in-cluster-'));
+    const accountDir = join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
+    await mkdir(accountDir, { recursive: true });
+    await writeFile(join(accountDir, 'token'), token.status!.token);
+    await copyFile(admin.caFile!, join(accountDir, 'ca.crt'));
+    await writeFile(join(accountDir, 'namespace'), ns.name);
+    const server = new URL(admin.server);
+    const saved = { host: process.env['KUBERNETES_SERVICE_HOST'], port: process.env['KUBERNETES_SERVICE_PORT'] };
+    process.env['KUBERNETES_SERVICE_HOST'] = server.hostname;
+    process.env['KUBERNETES_SERVICE_PORT'] = server.port;
+    let executor: Awaited<ReturnType<typeof createKubernetesExecutor>>;
+    try {
+      executor = await createKubernetesExecutor({
+        access: { inCluster: true, inClusterRoot: root },
+        engineId: ns.engineId,
+        killGraceMs: 1000,
+        defaultImage: TEST_IMAGES.base,
+        serviceAccountName: 'pilotage-components',
+        storage: { storageClass: ns.storageClass },
+        callbackUrl: ns.callbackUrl,
+      });
+    } finally {
+      for (const [key, value] of [
+        ['KUBERNETES_SERVICE_HOST', saved.host],
+        ['KUBERNETES_SERVICE_PORT', saved.port],
+      ] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+    const kc = executor.kc;
     assert.equal(executor.namespace, ns.name, "the context's namespace");
     const h = await createHarness({
       executor: 'kubernetes',
@@ -190,6 +209,7 @@ stages:
       );
     } finally {
       await h.close();
+      await rm(root, { recursive: true, force: true });
     }
   });
 });

@@ -40,3 +40,30 @@ test('an executor without a row honours everything', () => {
   assert.equal(UNHONOURED_FIELDS['nowhere'], undefined);
   assert.deepEqual(unhonouredFields('nowhere', { ...base, resources: { cpu: '1' } }), []);
 });
+
+test('the kubernetes executor names only the cases it cannot honour: initial data made read-only, a user name', () => {
+  const fine: ResolvedComponent = {
+    ...base,
+    user: '1000:1000',
+    resources: { memory: '1Gi' },
+    kubernetes: { serviceAccountName: 'builder' },
+    volumes: [
+      { name: 'cache', mountPath: '/cache' },
+      { name: 'conf', mountPath: '/etc/x', readOnly: true, initialData: { a: 'b' } },
+    ],
+  };
+  assert.deepEqual(unhonouredFields('kubernetes', fine), []);
+  const not: ResolvedComponent = {
+    ...base,
+    user: 'builder',
+    volumes: [{ name: 'conf', mountPath: '/etc/x', initialData: { a: 'b' } }],
+  };
+  assert.deepEqual(
+    unhonouredFields('kubernetes', not).map((f) => f.field),
+    ['volumes', 'user'],
+  );
+  assert.match(
+    unhonouredWarning('kubernetes', not) ?? '',
+    /^the kubernetes executor does not honour volumes \(a volume with initialData is a read-only ConfigMap/,
+  );
+});

@@ -7,9 +7,10 @@ import type { PlanAction, ResolvedComponent } from '../plan/types.js';
  * executor's row is honoured. An executor missing from the table honours everything.
  *
  * To add an executor, add its row: field → why it is not honoured, said so that the user knows
- * what happens instead ("runs as the engine's user").
+ * what happens instead ("runs as the engine's user"); with `when`, only in the case it names
+ * (the kubernetes executor honours `user`, except a user name).
  */
-export const UNHONOURED_FIELDS: Readonly<Record<string, Readonly<Partial<Record<ComponentField, string>>>>> = {
+export const UNHONOURED_FIELDS: Readonly<Record<string, Readonly<Partial<Record<ComponentField, Unhonoured>>>>> = {
   local: {
     resources: 'a local process gets no CPU or memory limits',
     volumes: 'a local process sees the host file system, and only the run workspace is prepared',
@@ -20,7 +21,29 @@ export const UNHONOURED_FIELDS: Readonly<Record<string, Readonly<Partial<Record<
   docker: {
     kubernetes: 'Kubernetes settings are for the kubernetes executor',
   },
+  kubernetes: {
+    volumes: {
+      when: (c) => c.volumes.some((v) => hasData(v) && (v.readOnly !== true || v.name === 'workspace')),
+      reason:
+        'a volume with initialData is a read-only ConfigMap in the pod; initial data of the workspace volume ' +
+        'cannot be written (the start fails)',
+    },
+    user: {
+      when: (c) => c.user !== undefined && !/^\d+(:\d+)?$/.test(c.user),
+      reason: 'a pod runs as a numeric uid (user: 1000 or 1000:1000): a user name fails the start',
+    },
+  },
 };
+
+/**
+ * Why an executor does not honour a field: a reason, applying whenever the component sets the
+ * field, or a reason with the condition under which it applies (`when`).
+ */
+export type Unhonoured = string | { readonly reason: string; readonly when: (component: ResolvedComponent) => boolean };
+
+function hasData(volume: ResolvedComponent['volumes'][number]): boolean {
+  return Object.keys(volume.initialData ?? {}).length > 0;
+}
 
 /** The component fields an executor may be unable to honour. */
 export type ComponentField = 'resources' | 'volumes' | 'kubernetes' | 'user' | 'workingDir' | 'image' | 'endpoint';
@@ -35,8 +58,12 @@ export interface UnhonouredField {
 export function unhonouredFields(executor: string, component: ResolvedComponent): UnhonouredField[] {
   const row = UNHONOURED_FIELDS[executor] ?? {};
   const found: UnhonouredField[] = [];
-  for (const [field, reason] of Object.entries(row) as [ComponentField, string][]) {
-    if (isSet(component[field])) found.push({ field, reason });
+  for (const [field, entry] of Object.entries(row) as [ComponentField, Unhonoured][]) {
+    if (typeof entry === 'string') {
+      if (isSet(component[field])) found.push({ field, reason: entry });
+    } else if (entry.when(component)) {
+      found.push({ field, reason: entry.reason });
+    }
   }
   return found;
 }

@@ -11,8 +11,8 @@ import {
   createOnDemandKubernetesExecutor,
   kubernetesConfigured,
   kubernetesOptionsOf,
+  loadKubernetesExecutor,
 } from './kubernetes/configured-kubernetes.js';
-import { createKubernetesExecutor } from './kubernetes/kubernetes-executor.js';
 import { createLocalExecutor } from './local/local-executor.js';
 import { createHostWorkspaces } from './shared/host-workspaces.js';
 
@@ -109,7 +109,7 @@ export async function configuredExecutors(config: Config, setup: ExecutorSetup =
           'reach this engine (in a cluster, the URL of its Service)',
       );
     }
-    const kubernetes = await createKubernetesExecutor(kubernetesOptions);
+    const kubernetes = await loadKubernetesExecutor(kubernetesOptions);
     if (config.executor === 'auto') {
       const where = config.kubernetesServiceHost !== undefined ? 'in-cluster' : `context ${config.kubernetesContext}`;
       info(`executor auto: using kubernetes (${where}, namespace ${kubernetes.namespace})`);

@@ -2,11 +2,16 @@ import type { Config } from '../../config/config.js';
 import { ConfigError, ExecutorError } from '../../domain/errors.js';
 import { registryAuthFromSecrets } from '../docker/registry-auth.js';
 import type { Executor } from '../executor.js';
-import {
-  createKubernetesExecutor,
-  type KubernetesExecutor,
-  type KubernetesExecutorOptions,
-} from './kubernetes-executor.js';
+import type { KubernetesExecutor, KubernetesExecutorOptions } from './kubernetes-executor.js';
+
+/**
+ * `createKubernetesExecutor`, loaded at the first use: the Kubernetes client takes about half a
+ * second to load, which an engine that never uses Kubernetes should not pay at start.
+ */
+export async function loadKubernetesExecutor(options: KubernetesExecutorOptions): Promise<KubernetesExecutor> {
+  const { createKubernetesExecutor } = await import('./kubernetes-executor.js');
+  return createKubernetesExecutor(options);
+}
 
 /**
  * Whether the engine is set up for Kubernetes, the rule of `executor: auto`: it runs in a pod
@@ -69,7 +74,7 @@ export function createOnDemandKubernetesExecutor(options: KubernetesExecutorOpti
 
   function connect(): Promise<KubernetesExecutor> {
     if (connected !== undefined) return Promise.resolve(connected);
-    connecting ??= createKubernetesExecutor(options)
+    connecting ??= loadKubernetesExecutor(options)
       .then(async (executor) => {
         if (closed) {
           await executor.close();

@@ -15,6 +15,11 @@ export interface ClusterAccess {
   readonly context?: string;
   /** a config already loaded (tests): used as is */
   readonly kubeConfig?: k8s.KubeConfig;
+  /**
+   * in-cluster: the folder under which `var/run/secrets/kubernetes.io/serviceaccount/` holds the
+   * token, CA and namespace (default `/`, where Kubernetes mounts them)
+   */
+  readonly inClusterRoot?: string;
 }
 
 /** A KubeConfig for `access`, and the namespace it names (undefined when it names none). */
@@ -22,7 +27,7 @@ export function loadKubeConfig(access: ClusterAccess): { kc: k8s.KubeConfig; nam
   const kc = access.kubeConfig ?? new k8s.KubeConfig();
   if (access.kubeConfig === undefined) {
     if (access.inCluster) {
-      kc.loadFromCluster();
+      kc.loadFromCluster(access.inClusterRoot?.replace(/\/+$/, '') ?? '');
     } else {
       const files = (access.kubeconfig ?? '').split(':').filter((f) => f !== '');
       const file = files.find((f) => existsSync(f));

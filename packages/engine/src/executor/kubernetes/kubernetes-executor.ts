@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { ConfigError, ExecutorError } from '../../domain/errors.js';
 import type { PullPolicy } from '../../plan/types.js';
 import type { RegistryAuthProvider } from '../docker/image-puller.js';
@@ -61,6 +61,8 @@ export interface KubernetesExecutorOptions {
 /** The Kubernetes executor: the Executor interface, plus what tests and the benchmark read. */
 export interface KubernetesExecutor extends Executor {
   readonly namespace: string;
+  /** the cluster access it uses (kubeconfig or in-cluster) */
+  readonly kc: KubeConfig;
   /** API requests made so far, by kind (watch and log streams included, as `watch pods`, `follow log`) */
   requests(): Readonly<Record<string, number>>;
   /** how many times the pod watch listed again after a 410 Gone */
@@ -316,6 +318,7 @@ export async function createKubernetesExecutor(options: KubernetesExecutorOption
   return {
     name: 'kubernetes',
     namespace,
+    kc,
     start,
     destroy,
     list,
