@@ -238,7 +238,7 @@ ${inline('task', 'echo "[COUT] pid1=$(cat /proc/1/comm)"')}`);
     assert.equal(found.defaultName, 'docker');
     assert.deepEqual(
       found.executors.map((e) => e.name),
-      ['local', 'docker'],
+      ['local', 'docker', 'kubernetes'],
     );
     assert.deepEqual(said, [`executor auto: using docker at ${podman.dockerHost} (DOCKER_HOST)`]);
     await Promise.all(found.executors.map((e) => e.close()));
