@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -76,5 +76,23 @@ describe('CLI papercuts of a new user (issue 12)', { concurrency: false }, () =>
     assert.match(shown.stdout, /… \(137 KiB in all; --full shows it whole\)/);
     const full = await runCli(['runs', 'show', id, '--db', db, '--full']);
     assert.ok(full.stdout.includes(big));
+  });
+
+  // there was no way to give it one
+  test('component test --workspace DIR runs the component in that folder and leaves it there', async () => {
+    const workspace = join(dir, 'ws');
+    await mkdir(workspace);
+    await writeFile(join(workspace, 'input.txt'), 'from the user');
+    const component = join(dir, 'reader.yaml');
+    await writeFile(
+      component,
+      'apiVersion: pilotage.dev/v1\nkind: Component\nname: reader\nversion: 1.0.0\ncommand: [sh, -c, "cat input.txt > output.txt"]\n',
+    );
+    const result = await runCli(['component', 'test', component, '--workspace', workspace]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.equal(await readFile(join(workspace, 'output.txt'), 'utf8'), 'from the user');
+    const missing = await runCli(['component', 'test', component, '--workspace', join(dir, 'nowhere')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--workspace .*nowhere: not a folder; create it first/);
   });
 });

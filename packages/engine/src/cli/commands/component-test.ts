@@ -1,3 +1,6 @@
+import { mkdtemp, rm, stat, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { formatDurationMs, parseDurationMs } from '../../domain/duration.js';
 import { NO_RETRY } from '../../domain/retry.js';
@@ -11,12 +14,15 @@ import type { TaskRunRecord } from '../../store/types.js';
 import { EXIT, jsonLine, reportError } from '../output.js';
 import { parseRunData } from '../parse-inputs.js';
 import { configFrom } from '../runtime-flags.js';
+import { newId } from '../../domain/ids.js';
+import { ValidationError } from '../../domain/errors.js';
 
 interface Flags {
   data?: string;
   input: string[];
   executor?: string;
   timeout?: string;
+  workspace?: string;
   json?: boolean;
 }
 
@@ -43,6 +49,7 @@ export function registerComponentTest(component: Command): void {
     )
     .option('--executor <name>', 'local (default), docker or kubernetes')
     .option('--timeout <duration>', 'override the component timeout', undefined)
+    .option('--workspace <dir>', "run in this folder as the run's workspace (CO_WORKSPACE); it is kept as it is left")
     .option('--json', 'the report as JSON')
     .action(async (file: string, flags: Flags) => {
       process.exitCode = await testComponent(file, flags);
@@ -51,10 +58,16 @@ export function registerComponentTest(component: Command): void {
 
 async function testComponent(file: string, flags: Flags): Promise<number> {
   let runtime: Runtime | undefined;
+  let cleanup: (() => Promise<void>) | undefined;
   try {
     const component = loadComponentFile(file);
     const data = parseRunData({ ...(flags.data ? { data: flags.data } : {}), inputs: flags.input }, component.inputs);
-    runtime = await createRuntime(configFrom({ db: ':memory:', executor: flags.executor }));
+    const runId = newId();
+    const workspace = flags.workspace === undefined ? undefined : await workspaceLink(flags.workspace, runId);
+    cleanup = workspace?.cleanup;
+    runtime = await createRuntime(
+      configFrom({ db: ':memory:', executor: flags.executor, workspaceRoot: workspace?.root }),
+    );
     const plan = singleActionPlan(component, data, flags.timeout ? parseDurationMs(flags.timeout) : undefined);
     const refusals: Refusal[] = [];
     const statuses: string[] = [];
@@ -62,7 +75,11 @@ async function testComponent(file: string, flags: Flags): Promise<number> {
       if (update.kind === 'refused') refusals.push(update);
       if (update.kind === 'status' && update.status.message) statuses.push(update.status.message);
     });
-    const started = await runtime.engine.startRun(plan, {}, { trigger: { kind: 'cli', by: 'component test' } });
+    const started = await runtime.engine.startRun(
+      plan,
+      {},
+      { id: runId, trigger: { kind: 'cli', by: 'component test' } },
+    );
     const run = await runtime.engine.waitForRun(started.id);
     const [task] = await runtime.store.taskRuns.listByRun(run.id);
     if (!task) throw new Error('the component did not run');
@@ -83,7 +100,23 @@ async function testComponent(file: string, flags: Flags): Promise<number> {
     return reportError(error, flags.json === true);
   } finally {
     await runtime?.close({ cancel: true });
+    await cleanup?.();
   }
+}
+
+/**
+ * A workspace root whose folder for `runId` is a link to `dir`: the executors prepare and release
+ * run workspaces under a root, and releasing removes the link, never the folder it points to.
+ */
+async function workspaceLink(dir: string, runId: string): Promise<{ root: string; cleanup: () => Promise<void> }> {
+  const target = resolve(dir);
+  const info = await stat(target).catch(() => undefined);
+  if (info === undefined || !info.isDirectory()) {
+    throw new ValidationError(`--workspace ${dir}: not a folder; create it first`);
+  }
+  const root = await mkdtemp(join(tmpdir(), 'pilotage-component-test-'));
+  await symlink(target, join(root, runId), 'dir');
+  return { root, cleanup: () => rm(root, { recursive: true, force: true }) };
 }
 
 function singleActionPlan(component: ResolvedComponent, data: JsonObject, timeoutMs: number | undefined): Plan {
