@@ -143,9 +143,6 @@ export type EngineUpdate =
       readonly at: number;
     };
 
-/** Called after events were written, so the delivery worker can send them now. */
-export type EventsWritten = () => void;
-
 /** Values a span's attributes may hold (undefined ones are left out). */
 export type TraceAttributes = Readonly<Record<string, string | number | boolean | undefined>>;
 
