@@ -153,4 +153,10 @@ test('kubernetes settings: env vars and defaults; bad values name the key and it
   );
   assert.throws(() => load({ PILOTAGE_KUBERNETES_WORKSPACE_SIZE: '1GB' }), /kubernetesWorkspaceSize .* quantity/);
   assert.throws(() => load({ PILOTAGE_KUBERNETES_QPS: '0' }), /kubernetesQps \(PILOTAGE_KUBERNETES_QPS\)/);
+  assert.equal(load({}).kubernetesOwner, undefined, 'the engine id, by default');
+  assert.equal(load({ PILOTAGE_KUBERNETES_OWNER: 'pilotage' }).kubernetesOwner, 'pilotage');
+  assert.throws(
+    () => load({ PILOTAGE_KUBERNETES_OWNER: 'a/b' }),
+    /kubernetesOwner \(PILOTAGE_KUBERNETES_OWNER\) must be 1-63 letters/,
+  );
 });

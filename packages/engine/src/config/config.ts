@@ -140,6 +140,12 @@ export interface Config {
   readonly kubernetesServiceAccount: string | undefined;
   /** image of components that name none on Kubernetes (default: the docker executor's default image) */
   readonly kubernetesDefaultImage: string | undefined;
+  /**
+   * the id that labels what the kubernetes executor creates (pods, claims, ConfigMaps), by which
+   * an engine finds them again (default: the engine id). Replicas of one store set the same
+   * value, so that a replica re-attaches the pods of a run another one let go or left
+   */
+  readonly kubernetesOwner: string | undefined;
   /** client-side budget of API requests: sustained requests per second, and the burst above it */
   readonly kubernetesQps: number;
   readonly kubernetesBurst: number;
@@ -201,6 +207,7 @@ export const CONFIG_ENV: Readonly<Record<Exclude<keyof Config, 'secrets'>, strin
   kubernetesWorkspaceSize: 'PILOTAGE_KUBERNETES_WORKSPACE_SIZE',
   kubernetesServiceAccount: 'PILOTAGE_KUBERNETES_SERVICE_ACCOUNT',
   kubernetesDefaultImage: 'PILOTAGE_KUBERNETES_DEFAULT_IMAGE',
+  kubernetesOwner: 'PILOTAGE_KUBERNETES_OWNER',
   kubernetesQps: 'PILOTAGE_KUBERNETES_QPS',
   kubernetesBurst: 'PILOTAGE_KUBERNETES_BURST',
   kubernetesPullGraceMs: 'PILOTAGE_KUBERNETES_PULL_GRACE',
@@ -286,12 +293,8 @@ export function loadConfig(input: {
       `dockerPullPolicy (${CONFIG_ENV.dockerPullPolicy}) must be always, if-missing or never, got "${pullPolicy}"`,
     );
   }
-  const engineId = pick('engineId');
-  if (engineId !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(engineId)) {
-    throw new ConfigError(
-      `engineId (${CONFIG_ENV.engineId}) must be 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit, got "${engineId}"`,
-    );
-  }
+  const engineId = labelValue('engineId', pick('engineId'));
+  const kubernetesOwner = labelValue('kubernetesOwner', pick('kubernetesOwner'));
   const db = pick('db') ?? join(dataDir, 'pilotage.db');
   const secrets: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
@@ -362,6 +365,7 @@ export function loadConfig(input: {
     ),
     kubernetesServiceAccount: kubernetesName('kubernetesServiceAccount', pick('kubernetesServiceAccount')),
     kubernetesDefaultImage: pick('kubernetesDefaultImage') ?? pick('dockerDefaultImage'),
+    kubernetesOwner,
     kubernetesQps: integer('kubernetesQps', pick('kubernetesQps'), CONFIG_DEFAULTS.kubernetesQps, 1),
     kubernetesBurst: integer('kubernetesBurst', pick('kubernetesBurst'), CONFIG_DEFAULTS.kubernetesBurst, 1),
     kubernetesPullGraceMs: duration(
@@ -370,6 +374,14 @@ export function loadConfig(input: {
       CONFIG_DEFAULTS.kubernetesPullGraceMs,
     ),
   });
+}
+
+/** An id that is also a label value: 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit. */
+function labelValue(key: keyof typeof CONFIG_ENV, raw: string | undefined): string | undefined {
+  if (raw === undefined || /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(raw)) return raw;
+  throw new ConfigError(
+    `${key} (${CONFIG_ENV[key]}) must be 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit, got "${raw}"`,
+  );
 }
 
 /** A Kubernetes object name (namespace, ServiceAccount): a DNS label. */

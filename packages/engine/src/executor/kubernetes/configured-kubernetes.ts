@@ -36,7 +36,7 @@ export function kubernetesOptionsOf(
       ...(config.kubernetesContext === undefined ? {} : { context: config.kubernetesContext }),
     },
     ...(config.kubernetesNamespace === undefined ? {} : { namespace: config.kubernetesNamespace }),
-    engineId: config.engineId,
+    engineId: config.kubernetesOwner ?? config.engineId,
     qps: config.kubernetesQps,
     burst: config.kubernetesBurst,
     killGraceMs: config.killGraceMs,
@@ -104,6 +104,7 @@ export function createOnDemandKubernetesExecutor(options: KubernetesExecutorOpti
 
   return {
     name: 'kubernetes',
+    survivesEngine: true,
     start: (spec, onLog) => using((e) => e.start(spec, onLog)),
     destroy: (ref) => using((e) => e.destroy(ref)),
     list: async () => (looking() ? using((e) => e.list()) : []),

@@ -317,6 +317,8 @@ export async function createKubernetesExecutor(options: KubernetesExecutorOption
 
   return {
     name: 'kubernetes',
+    // pods run on without the engine; any engine process with the same engineId finds them by label
+    survivesEngine: true,
     namespace,
     kc,
     start,
