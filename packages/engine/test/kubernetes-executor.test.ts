@@ -114,6 +114,25 @@ stages:
     );
   });
 
+  test('action cache: cache.paths is not honoured (runs every time: the workspace is a claim); cache: true is', async () => {
+    const yaml = `name: cached-on-kubernetes
+stages:
+  - name: build
+    actions:
+      - { name: build, image: ${IMAGE}, run: 'mkdir -p "$CO_WORKSPACE/dist"; echo "[COUT] at=$$"', cache: { paths: [dist] } }
+      - { name: plain, image: ${IMAGE}, run: 'echo "[COUT] at=$$"', cache: true }
+`;
+    const first = await h.run(yaml);
+    assert.equal(first.run.state, 'succeeded', first.run.reason ?? '');
+    const second = await h.run(yaml);
+    assert.equal(second.run.state, 'succeeded', second.run.reason ?? '');
+    const build = second.byAction.get('build')!;
+    assert.equal(build.reason, null, 'ran again, not taken from the cache');
+    assert.equal(build.facts['cachedFrom'], undefined);
+    assert.ok(build.ref !== null && build.ref !== first.byAction.get('build')!.ref, 'a pod of its own');
+    assert.equal(second.byAction.get('plain')!.reason, `cached from run ${first.run.id}`, 'outputs only: cached');
+  });
+
   test('a volume with initial data is a ConfigMap, removed with the pod', async () => {
     const component = await h.write(
       'seeded.component.yaml',

@@ -7,6 +7,7 @@ import { loadConfig } from '../../config/config.js';
 import { ConfigError, ExecutorError } from '../../domain/errors.js';
 import { configuredExecutors } from '../configured-executors.js';
 import type { Executor } from '../executor.js';
+import { createOnDemandKubernetesExecutor, kubernetesOptionsOf } from './configured-kubernetes.js';
 
 // How the configuration picks the Kubernetes executor. Nothing here reaches a cluster: the
 // kubeconfig points at a closed port, and the executor contacts nothing until it is used.
@@ -113,4 +114,17 @@ test('local: kubernetes on demand says why it cannot run (no kubeconfig) when a 
       error.message.startsWith('the kubernetes executor is not available: the kubernetes executor found no kubeconfig'),
   );
   await closeAll(executors);
+});
+
+test("options: pods labelled with PILOTAGE_KUBERNETES_OWNER (else the engine id); the engine's environment filtered by passEnv; pods outlive the engine", async () => {
+  const flags = { executor: 'kubernetes', advertiseUrl: ADVERTISED, engineId: 'replica-1' };
+  const owned = kubernetesOptionsOf(config({ ...flags, kubernetesOwner: 'pilotage' }), {}, () => undefined);
+  assert.equal(owned.engineId, 'pilotage');
+  const plain = kubernetesOptionsOf(config({ ...flags, passEnv: 'CI,AWS_*' }), {}, () => undefined);
+  assert.equal(plain.engineId, 'replica-1');
+  assert.deepEqual(plain.passEnv, ['CI', 'AWS_*']);
+  assert.equal(plain.engineEnv, process.env, 'filtered per pod by componentEnv (pod.test.ts)');
+  const onDemand = createOnDemandKubernetesExecutor(plain, false);
+  assert.equal(onDemand.survivesEngine, true);
+  await onDemand.close();
 });
