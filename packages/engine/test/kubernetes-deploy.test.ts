@@ -99,7 +99,7 @@ describe('deploy/kubernetes on the real API server', { skip, concurrency: false 
     });
   });
 
-  test("the Role is all the executor needs, and no more: a workflow run in-cluster, with the ServiceAccount's own token", async () => {
+  test("the Role is all the executor needs, and no more: a workflow run in-cluster, with the ServiceAccount's own token (pods run by the stand-in kubelet)", async () => {
     const client = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
     for (const file of ['serviceaccount.yaml', 'rbac.yaml']) {
       for (const doc of parseAllDocuments(await readFile(join(DEPLOY, file), 'utf8'))) {
