@@ -331,6 +331,51 @@ finally:
     await page.waitForURL(new RegExp(`/runs/${started.body.id}$`), WAIT);
   });
 
+  test('approve and reject a gate from the run page; 100 planned actions in one stage stay drawn', async () => {
+    const wide = Array.from({ length: 100 }, (_, i) => `      - { name: step-${i + 1}, run: echo ${i + 1} }`).join(
+      '\n',
+    );
+    const gate = (name: string, after: string) => `apiVersion: pilotage.dev/v1
+kind: Workflow
+name: ${name}
+stages:
+  - { name: sign-off, type: approval }
+  - name: after
+    actions:
+${after}
+`;
+    for (const source of [gate('e2e-gate', '      - { name: ship, run: echo shipped }'), gate('e2e-wide', wide)]) {
+      const applied = await server.api('POST', '/v1/workflows', { source });
+      assert.ok(applied.status < 300, JSON.stringify(applied.body));
+    }
+    // approve: the next stage runs
+    const approved = await server.api('POST', '/v1/workflows/e2e-gate/runs', {});
+    await page.goto(`${server.url}/runs/${approved.body.id}`);
+    await page.waitForSelector('.approval-bar', WAIT);
+    await page.fill('.approval-bar input[aria-label="Comment"]', 'looks good');
+    await page.click('.approval-bar button:has-text("Approve")');
+    await page.waitForSelector('[data-action="ship"][data-state="succeeded"]', WAIT);
+    await page.waitForSelector('.run-title [data-state="succeeded"]', WAIT);
+    // reject, on a run whose next stage holds 100 actions: all drawn from the start, compact
+    const rejected = await server.api('POST', '/v1/workflows/e2e-wide/runs', {});
+    await page.goto(`${server.url}/runs/${rejected.body.id}`);
+    await page.waitForSelector('.approval-bar', WAIT);
+    await page.waitForSelector('[data-action="step-100"]', { state: 'attached', ...WAIT });
+    assert.equal((await page.$$('[data-action^="step-"]')).length, 100);
+    await screenshot('run-gate-wide');
+    await page.fill('.approval-bar input[aria-label="Comment"]', 'not today');
+    await page.click('.approval-bar button:has-text("Reject")');
+    await page.waitForSelector('.run-title [data-state="failed"]', WAIT);
+    assert.match(await page.innerText('.run-facts'), /not today/);
+    const detail = await server.api('GET', `/v1/runs/${rejected.body.id}`);
+    const steps = detail.body.actions.filter((a: any) => a.name.startsWith('step-'));
+    assert.equal(steps.length, 100);
+    assert.ok(
+      steps.every((a: any) => [null, 'skipped', 'cancelled'].includes(a.state)),
+      'no step of the stage ran',
+    );
+  });
+
   test('every other page renders without a console error, in both themes', async () => {
     for (const [path, name, ready] of [
       ['/workflows', 'workflows', '.table'],
