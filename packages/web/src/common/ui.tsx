@@ -27,7 +27,7 @@ export function StateBadge({ state, small }: { readonly state: string | null; re
   );
 }
 
-/** The icon of a state (text symbols: no icon font needed). */
+/** The icon of a state (text symbols that the default fonts have: no icon font needed). */
 export function StateIcon({ state }: { readonly state: string }) {
   const glyph: Record<string, string> = {
     succeeded: '✓',
@@ -39,7 +39,7 @@ export function StateIcon({ state }: { readonly state: string }) {
     starting: '◐',
     queued: '○',
     pending: '○',
-    waiting: '⏸',
+    waiting: '‖',
   };
   return (
     <span className={`state-icon state-${state}`} aria-hidden="true">

@@ -165,7 +165,7 @@ function LaneNode({ data }: NodeProps<Node<LaneNodeData, 'lane'>>) {
         <div className="lane-title">
           <span className="lane-index">{index + 1}</span>
           <span className="lane-name" title={stage.name}>
-            {stage.type === 'approval' ? '⏸ ' : ''}
+            {stage.type === 'approval' ? '‖ ' : ''}
             {stage.name}
           </span>
           {stage.type !== 'actions' && stage.type !== 'approval' && <span className="chip">{stage.type}</span>}

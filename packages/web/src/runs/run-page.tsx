@@ -267,7 +267,7 @@ function ApprovalBar({ runId, stage }: { readonly runId: string; readonly stage:
   });
   return (
     <div className="approval-bar" role="region" aria-label="Approval">
-      <strong>⏸ Stage “{stage}” waits for approval.</strong>
+      <strong>‖ Stage “{stage}” waits for approval.</strong>
       {can('run') ? (
         <>
           <input
