@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildContractEnv, CO_DATA_MAX_BYTES, inputEnvName } from './env.js';
+import { buildContractEnv, CO_DATA_MAX_BYTES, CO_INPUT_LIMITS, inputEnvName } from './env.js';
 import type { ContractEnvInput } from './env.js';
 
 const base: ContractEnvInput = {
@@ -76,7 +76,32 @@ describe('buildContractEnv', () => {
     const over = buildContractEnv({ ...base, eventData: { s: 'x'.repeat(CO_DATA_MAX_BYTES - overhead + 1) } });
     assert.equal(over['CO_DATA'], undefined);
     assert.ok(over['CO_DATA_URL']?.endsWith('/data'));
-    assert.equal(over['CO_INPUT_S']?.length, CO_DATA_MAX_BYTES - overhead + 1);
+    // Over the per-variable bound, the field travels only by CO_DATA_URL.
+    assert.equal(over['CO_INPUT_S'], undefined);
+    assert.equal(over['CO_INPUT_OMITTED'], 'CO_INPUT_S');
+  });
+
+  test('CO_INPUT_* are bounded per variable and in total; what is left out is named', () => {
+    const { variableBytes, totalBytes } = CO_INPUT_LIMITS;
+    const env = buildContractEnv({
+      ...base,
+      eventData: {
+        huge: 'x'.repeat(200_000),
+        exact: 'y'.repeat(variableBytes),
+        second: 'z'.repeat(variableBytes - 2),
+        third: 'w'.repeat(3),
+        small: 'ok',
+      },
+    });
+    assert.equal(env['CO_INPUT_HUGE'], undefined);
+    assert.equal(env['CO_INPUT_EXACT']?.length, variableBytes);
+    assert.equal(env['CO_INPUT_SECOND']?.length, variableBytes - 2);
+    // 'third' would pass the total by one byte; 'small' fills it exactly.
+    assert.equal(variableBytes * 2 - 2 + 3, totalBytes + 1);
+    assert.equal(env['CO_INPUT_THIRD'], undefined);
+    assert.equal(env['CO_INPUT_SMALL'], 'ok');
+    assert.equal(env['CO_INPUT_OMITTED'], 'CO_INPUT_HUGE CO_INPUT_THIRD');
+    assert.equal('CO_INPUT_OMITTED' in buildContractEnv({ ...base, eventData: { a: 'b' } }), false);
   });
 
   test('bytes, not characters, count', () => {

@@ -6,6 +6,15 @@ import { CONTRACT_STEPS, STEP_ENV } from './types.js';
 /** Largest event data passed inline as CO_DATA, bytes of UTF-8 JSON; larger goes by CO_DATA_URL only. */
 export const CO_DATA_MAX_BYTES = 64 * 1024;
 
+/**
+ * Bounds of the CO_INPUT_* variables, bytes of UTF-8 value: one variable, and all of them
+ * together. Linux refuses to start a program whose single environment string passes 128 KiB
+ * (`spawn E2BIG`, Podman's `argument list too long`); these keep the contract's share well under
+ * it, whatever the event data. A field past either bound travels only by CO_DATA_URL (and CO_DATA
+ * when that fits), and its variable's name is listed in CO_INPUT_OMITTED.
+ */
+export const CO_INPUT_LIMITS = { variableBytes: 32 * 1024, totalBytes: 64 * 1024 } as const;
+
 /** What `buildContractEnv` needs. */
 export interface ContractEnvInput {
   /** callback base URL as reachable by the component, e.g. `http://127.0.0.1:4317` */
@@ -35,7 +44,8 @@ export interface ContractEnvInput {
  * W3C trace context of the attempt (TRACEPARENT, TRACESTATE) when the run is traced, and one
  * CO_INPUT_<UPPER_SNAKE> per scalar top-level field of object event data (numbers and booleans
  * as JSON text, null as ''; names that do not map to [A-Z0-9_]+ and strings holding NUL are
- * skipped; when two names map to the same variable the first field wins). Pure.
+ * skipped; when two names map to the same variable the first field wins; bounded by
+ * CO_INPUT_LIMITS, what is left out named in CO_INPUT_OMITTED). Pure.
  */
 export function buildContractEnv(input: ContractEnvInput): Record<string, string> {
   const callbacks = `${input.baseUrl.replace(/\/+$/, '')}/v1/callbacks/${encodeURIComponent(input.token)}`;
@@ -58,15 +68,38 @@ export function buildContractEnv(input: ContractEnvInput): Record<string, string
     env['TRACEPARENT'] = input.traceContext.traceparent;
     if (input.traceContext.tracestate !== undefined) env['TRACESTATE'] = input.traceContext.tracestate;
   }
-  if (isJsonObject(input.eventData)) {
-    for (const [key, value] of Object.entries(input.eventData)) {
-      const name = inputEnvName(key);
-      const text = scalarText(value);
-      if (name === undefined || text === undefined || Object.hasOwn(env, name)) continue;
-      env[name] = text;
-    }
-  }
+  if (isJsonObject(input.eventData)) Object.assign(env, inputVariables(input.eventData, env));
   return env;
+}
+
+/**
+ * The CO_INPUT_* variables of object event data, within CO_INPUT_LIMITS (fields in their order;
+ * one past a bound is left out, later smaller ones may still fit), plus CO_INPUT_OMITTED (the
+ * left-out variables' names, space-separated) when any was left out. `taken` are names already set.
+ */
+function inputVariables(
+  data: Readonly<Record<string, JsonValue>>,
+  taken: Record<string, string>,
+): Record<string, string> {
+  const variables: Record<string, string> = {};
+  const omitted: string[] = [];
+  let total = 0;
+  for (const [key, value] of Object.entries(data)) {
+    const name = inputEnvName(key);
+    const text = scalarText(value);
+    if (name === undefined || text === undefined || Object.hasOwn(taken, name) || Object.hasOwn(variables, name))
+      continue;
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > CO_INPUT_LIMITS.variableBytes || total + bytes > CO_INPUT_LIMITS.totalBytes) {
+      omitted.push(name);
+      continue;
+    }
+    total += bytes;
+    variables[name] = text;
+  }
+  if (omitted.length > 0 && !Object.hasOwn(variables, 'CO_INPUT_OMITTED'))
+    variables['CO_INPUT_OMITTED'] = omitted.join(' ');
+  return variables;
 }
 
 /**

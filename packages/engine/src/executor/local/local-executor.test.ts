@@ -220,6 +220,16 @@ for (const mode of ['direct', 'through the spawner process'] as const)
       );
     });
 
+    test('an environment too large for the system is an ExecutorError that says so (E2BIG), not a bare spawn failure', async () => {
+      await assert.rejects(
+        executor.start(spec({ command: ['true'] }, { BIG: 'x'.repeat(200_000) }), () => undefined),
+        {
+          code: 'EXECUTOR',
+          message: /environment is too large.*E2BIG.*CO_DATA_URL/,
+        },
+      );
+    });
+
     test('a file that is not executable is an ExecutorError (EACCES)', async () => {
       const script = join(componentDir, 'noexec.sh');
       await writeFile(script, '#!/bin/sh\necho hi\n');

@@ -111,7 +111,13 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
     try {
       child = starter.start(argv.file, argv.args, cwd, env);
     } catch (error) {
-      throw new ExecutorError(`cannot start component ${component}: ${(error as Error).message}`, { cause: error });
+      // Direct spawn throws some errors (E2BIG) at once instead of emitting them.
+      throw new ExecutorError(
+        `cannot start component ${component}: ${explain(argv.file, error as NodeJS.ErrnoException)}`,
+        {
+          cause: error,
+        },
+      );
     }
     try {
       await spawned(child, argv.file, component);
@@ -204,6 +210,9 @@ function explain(file: string, error: NodeJS.ErrnoException): string {
         : `command '${file}' was not found on PATH (ENOENT)`;
     case 'EACCES':
       return `command '${file}' is not executable (EACCES: permission denied); check its mode (chmod +x)`;
+    case 'E2BIG':
+      // The contract's own variables are bounded (CO_INPUT_LIMITS); what is left is the env: of the component and action.
+      return `its environment is too large for the system (E2BIG: one variable over 128 KiB, or all over the system's limit); pass large values in with: (read from CO_DATA_URL) or as files in the workspace`;
     default:
       return `command '${file}' failed to start: ${error.message}`;
   }

@@ -53,12 +53,20 @@ export function spawnerMain(childProcesses: typeof ChildProcesses, proc: NodeJS.
   const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
   const spawnOne = (request: Extract<SpawnerRequest, { op: 'spawn' }>): void => {
     const { id } = request;
-    const child = childProcesses.spawn(request.file, [...request.args], {
-      cwd: request.cwd,
-      env: request.env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    let child: ChildProcesses.ChildProcess;
+    try {
+      child = childProcesses.spawn(request.file, [...request.args], {
+        cwd: request.cwd,
+        env: request.env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      // Some failures (E2BIG) are thrown, not emitted: answer them; the spawner serves the other tasks on.
+      const { code, message } = error as NodeJS.ErrnoException;
+      send(2, id, json({ code, message }));
+      return;
+    }
     children.set(id, child);
     let started = false;
     child.once('spawn', () => {
