@@ -17,9 +17,13 @@ const WRAPPER = [
   `mkfifo "$p" 2>/dev/null || exec "$@"`,
   `while IFS= read -r l || [ -n "$l" ]; do printf '\\036%s\\n' "$l"; done <"$p" >&2 &`,
   `r=$!`,
+  // trapped before the component starts: a SIGTERM in between (a loaded node) is passed on
+  // once it runs, instead of ending the wrapper (or, as PID 1, being ignored)
+  `c= t=`,
+  `trap 't=1; [ -z "$c" ] || kill -TERM $c 2>/dev/null' TERM INT HUP`,
   `"$@" 2>"$p" &`,
   `c=$!`,
-  `trap 'kill -TERM $c 2>/dev/null' TERM INT HUP`,
+  `[ -z "$t" ] || kill -TERM $c 2>/dev/null`,
   `while :; do wait $c; s=$?; kill -0 $c 2>/dev/null || break; done`,
   `wait $r; rm -f "$p"`,
   `exit $s`,
