@@ -225,7 +225,7 @@ for (const mode of ['direct', 'through the spawner process'] as const)
         executor.start(spec({ command: ['true'] }, { BIG: 'x'.repeat(200_000) }), () => undefined),
         {
           code: 'EXECUTOR',
-          message: /environment is too large.*E2BIG.*CO_DATA_URL/,
+          message: /variable BIG is 200005 bytes, over the system's limit of 131072 bytes.*E2BIG.*CO_DATA_URL/,
         },
       );
     });

@@ -107,6 +107,12 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
       endpointUrl = `http://127.0.0.1:${port}${endpoint.path.startsWith('/') ? '' : '/'}${endpoint.path}`;
     }
 
+    const oversized = oversizedVariable(env);
+    if (oversized !== undefined)
+      throw new ExecutorError(
+        `cannot start component ${component}: variable ${oversized.name} is ${oversized.bytes} bytes, over the system's limit of ${MAX_ARG_STRLEN} bytes per variable (Linux MAX_ARG_STRLEN, E2BIG); pass large values in with: (read from CO_DATA_URL) or as files in the workspace`,
+      );
+
     let child: SpawnedProcess;
     try {
       child = starter.start(argv.file, argv.args, cwd, env);
@@ -200,6 +206,18 @@ function spawned(child: SpawnedProcess, file: string, component: string): Promis
     child.once('spawn', onSpawn);
     child.once('error', onError);
   });
+}
+
+/** Linux refuses exec when one `NAME=value` string (with its NUL) is longer than this (MAX_ARG_STRLEN). */
+const MAX_ARG_STRLEN = 131_072;
+
+/** The first variable whose `NAME=value` string exec would refuse, with its size in bytes (with the NUL). */
+function oversizedVariable(env: Record<string, string>): { name: string; bytes: number } | undefined {
+  for (const [name, value] of Object.entries(env)) {
+    const bytes = Buffer.byteLength(name) + 1 + Buffer.byteLength(value) + 1;
+    if (bytes > MAX_ARG_STRLEN) return { name, bytes };
+  }
+  return undefined;
 }
 
 function explain(file: string, error: NodeJS.ErrnoException): string {
