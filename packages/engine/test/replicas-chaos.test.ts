@@ -1,0 +1,417 @@
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { openStore } from '../src/store/open-store.js';
+import type { Store, TaskRunRecord } from '../src/store/types.js';
+import { startReceiver, type TestReceiver } from './events-test-server.js';
+import { eventually } from './support/harness.js';
+import { replicaCluster, type ReplicaCluster } from './support/replica-cluster.js';
+import type { ServeProcess } from './support/serve-process.js';
+
+/**
+ * Issue 11's test with real processes: three `pilotage serve` replicas on one real PostgreSQL
+ * carry 200 runs of a workflow with parallel actions while the test kills a random replica with
+ * `kill -9` at random moments (at least five times) and starts it again. The components are
+ * shell scripts that append to one ledger (start, alive…, effect, end; `term` when stopped), so
+ * what really ran is checked, not what the store says; one action of each stage posts its
+ * callbacks to a random replica (most often one that does not hold the run). CDEvents go to an
+ * HTTP sink in the test. Besides, gated runs are approved and long runs cancelled through random
+ * replicas, and live streams on random replicas follow runs to their end.
+ */
+
+const RUNS = Number(process.env['CHAOS_RUNS'] ?? 200);
+const GATED = 8;
+const CANCELLED = 4;
+const FOLLOWED = 3;
+const KILLS = 6;
+const SEED = Number(process.env['CHAOS_SEED'] ?? Date.now() % 1_000_000);
+
+/** A small seeded generator (mulberry32), so a failing order of kills can be replayed (CHAOS_SEED). */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A component script: the ledger lines of one attempt; with `relay`, its callbacks go to random replicas. */
+function script(ctl: string, relay: boolean): string {
+  const post = relay
+    ? `post() {
+  path=\${1#http://*/}
+  i=0
+  while [ $i -lt 100 ]; do
+    base=$(shuf -n 1 '${ctl}/urls')
+    if wget -q -O /dev/null --post-data="$2" "$base/$path"; then echo "posted $key $base" >> "$L"; return 0; fi
+    i=$((i+1)); sleep 0.1
+  done
+  exit 9
+}
+post "$CO_COMPONENT_START" ''
+post "$CO_TASK_START" ''
+`
+    : '';
+  const result = relay
+    ? `post "$CO_TASK_RESULT" '{"status":"success","output":{"posted":"yes"}}'\n`
+    : `echo "[COUT] done=yes"\n`;
+  return `key="$CO_RUN_ID $CO_ACTION $CO_ATTEMPT"
+L='${ctl}/ledger'
+trap 'echo "term $key" >> "$L"; exit 143' TERM
+echo "start $key" >> "$L"
+${post}n=0
+while [ $n -lt 4 ]; do echo "alive $key" >> "$L"; sleep 0.05 & wait $!; n=$((n+1)); done
+echo "effect $key" >> "$L"
+${result}echo "end $key" >> "$L"
+`;
+}
+
+function indent(text: string, spaces: number): string {
+  return text
+    .split('\n')
+    .map((line) => (line === '' ? line : `${' '.repeat(spaces)}${line}`))
+    .join('\n');
+}
+
+function workflows(ctl: string): string[] {
+  const action = (name: string, relay: boolean) =>
+    `      - name: ${name}\n        retries: { limit: 10, backoff: 50ms }\n        run: |\n${indent(script(ctl, relay), 10)}`;
+  const chaos = `apiVersion: pilotage.dev/v1
+kind: Workflow
+name: chaos
+stages:
+  - name: build
+    actions:
+${action('a', true)}${action('b', false)}${action('c', false)}  - name: ship
+    actions:
+${action('d', true)}`;
+  const gated = `apiVersion: pilotage.dev/v1
+kind: Workflow
+name: gated
+stages:
+  - name: approve
+    type: approval
+  - name: after
+    actions:
+${action('e', false)}`;
+  const victim = `apiVersion: pilotage.dev/v1
+kind: Workflow
+name: victim
+stages:
+  - name: s
+    actions:
+      - name: wait
+        retries: { limit: 10, backoff: 50ms }
+        run: |
+          touch '${ctl}/victim-'"$CO_RUN_ID"
+          while true; do sleep 0.1; done
+`;
+  return [chaos, gated, victim];
+}
+
+interface Line {
+  readonly kind: string;
+  readonly run: string;
+  readonly action: string;
+  readonly attempt: number;
+  readonly rest: string;
+}
+
+function parseLedger(text: string): Line[] {
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [kind, run, action, attempt, ...rest] = line.split(' ');
+      return { kind: kind!, run: run!, action: action!, attempt: Number(attempt), rest: rest.join(' ') };
+    });
+}
+
+async function json<T>(response: Response): Promise<T> {
+  const text = await response.text();
+  assert.ok(response.ok, `${response.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+/** Call a random live replica; when it dies under the call, another. */
+async function anyReplica(
+  cluster: ReplicaCluster,
+  pick: () => number,
+  call: (s: ServeProcess) => Promise<Response>,
+): Promise<Response> {
+  for (let i = 0; ; i++) {
+    const live = cluster.live();
+    const server = live[Math.floor(pick() * live.length)];
+    if (server === undefined) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      continue;
+    }
+    try {
+      const response = await call(server);
+      if (response.status !== 503 || i > 50) return response;
+    } catch (error) {
+      if (i > 50) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Follow run `runId` live through random replicas (reconnecting when one dies) until its `end`; its final state. */
+async function follow(
+  cluster: ReplicaCluster,
+  pick: () => number,
+  runId: string,
+): Promise<{ state: string; replicas: number }> {
+  const used = new Set<string>();
+  for (;;) {
+    const live = cluster.live();
+    const server = live[Math.floor(pick() * live.length)];
+    if (server === undefined) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      continue;
+    }
+    used.add(server.url);
+    try {
+      const response = await fetch(`${server.url}/v1/runs/${runId}/events`, {
+        headers: { authorization: `Bearer ${cluster.token()}` },
+      });
+      if (response.status !== 200 || response.body === null) continue;
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+        const at = text.indexOf('event: end\ndata: ');
+        const close = at < 0 ? -1 : text.indexOf('\n', at + 17);
+        if (close > 0) {
+          await reader.cancel().catch(() => undefined);
+          const end = JSON.parse(text.slice(at + 17, close)) as { run: { state: string } };
+          return { state: end.run.state, replicas: used.size };
+        }
+      }
+    } catch {
+      // the replica died under the stream: follow on another
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+test(
+  `${RUNS} runs on three replicas while replicas are killed with kill -9: every run succeeds, nothing runs twice at once`,
+  { timeout: 15 * 60_000 },
+  async (t) => {
+    const receiver: TestReceiver = await startReceiver();
+    t.after(() => receiver.close());
+    const cluster = await replicaCluster(t, {
+      PILOTAGE_EVENT_SINKS: receiver.url,
+      PILOTAGE_MAX_PARALLEL: '24',
+      PILOTAGE_MAX_ACTIVE_RUNS: '60',
+    });
+    if (cluster === undefined) return;
+    t.diagnostic(`seed ${SEED} (replay with CHAOS_SEED=${SEED})`);
+    const pick = random(SEED);
+    const ctl = join(cluster.dir, 'ctl');
+    await mkdir(ctl);
+    await writeFile(join(ctl, 'ledger'), '');
+    const writeUrls = () =>
+      writeFile(
+        join(ctl, 'urls'),
+        `${cluster
+          .live()
+          .map((s) => s.url)
+          .join('\n')}\n`,
+      );
+    for (let i = 0; i < 3; i++) await cluster.start(i);
+    await writeUrls();
+    for (const yaml of workflows(ctl)) await json(await cluster.api('POST', '/v1/workflows', yaml));
+    const store: Store = await openStore({ url: cluster.db });
+    t.after(() => store.close());
+
+    // the runs, started through random replicas
+    const start = async (workflow: string): Promise<string> =>
+      (
+        await json<{ id: string }>(
+          await anyReplica(cluster, pick, (s) => s.api('POST', `/v1/workflows/${workflow}/runs`, { data: {} })),
+        )
+      ).id;
+    const runs: string[] = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await start('chaos'));
+    const gated: string[] = [];
+    for (let i = 0; i < GATED; i++) gated.push(await start('gated'));
+    const victims: string[] = [];
+    for (let i = 0; i < CANCELLED; i++) victims.push(await start('victim'));
+    const followers = runs.slice(0, FOLLOWED).map((id) => follow(cluster, pick, id));
+
+    // kill -9 a random replica at random moments, and start it again after a moment
+    let kills = 0;
+    const chaos = (async () => {
+      while (kills < KILLS) {
+        await new Promise((resolve) => setTimeout(resolve, 1000 + pick() * 3000));
+        const live = [0, 1, 2].filter((i) => cluster.replica(i) !== undefined);
+        const victim = live[Math.floor(pick() * live.length)]!;
+        await cluster.kill(victim);
+        kills += 1;
+        t.diagnostic(`kill -9 of replica ${victim} (${kills})`);
+        await writeUrls();
+        await new Promise((resolve) => setTimeout(resolve, 300 + pick() * 2500));
+        await cluster.start(victim);
+        await writeUrls();
+      }
+    })();
+
+    // approvals and cancels through random replicas, while it goes on
+    const approvals = (async () => {
+      const left = new Set(gated);
+      while (left.size > 0) {
+        const waiting = await json<{ runId: string }[]>(
+          await anyReplica(cluster, pick, (s) => s.api('GET', '/v1/approvals')),
+        );
+        for (const { runId } of waiting) {
+          if (!left.has(runId)) continue;
+          const answer = await anyReplica(cluster, pick, (s) =>
+            s.api('POST', `/v1/runs/${runId}/stages/approve/approve`),
+          );
+          if (answer.ok || answer.status === 409) left.delete(runId);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+    const cancels = (async () => {
+      for (const id of victims) {
+        await eventually(
+          async () =>
+            (await readFile(join(ctl, `victim-${id}`)).catch(() => undefined)) !== undefined ? true : undefined,
+          300_000,
+          `victim ${id} to start`,
+        );
+        const answer = await anyReplica(cluster, pick, (s) => s.api('POST', `/v1/runs/${id}/cancel`));
+        assert.ok(answer.status === 202 || answer.status === 409, `${answer.status}: ${await answer.text()}`);
+      }
+    })();
+
+    await chaos;
+    assert.ok(kills >= 5);
+    await approvals;
+    await cancels;
+    const everyRun = [...runs, ...gated, ...victims];
+    await eventually(
+      async () => {
+        const states = await Promise.all(everyRun.map(async (id) => (await store.runs.get(id))?.state));
+        return states.every((s) => s !== 'queued' && s !== 'running') ? true : undefined;
+      },
+      600_000,
+      'every run to end',
+    );
+
+    // every run ended as it should, held at the end by a live or stopped replica, never by a dead one
+    for (const id of [...runs, ...gated]) {
+      const run = (await store.runs.get(id))!;
+      assert.equal(run.state, 'succeeded', `run ${id}: ${run.state} ${run.reason ?? ''}`);
+    }
+    for (const id of victims) assert.equal((await store.runs.get(id))?.state, 'cancelled');
+    for (const followed of await Promise.all(followers)) assert.equal(followed.state, 'succeeded');
+
+    // the ledger: each successful attempt's effect once; no attempt after a later one began
+    const lines = parseLedger(await readFile(join(ctl, 'ledger'), 'utf8'));
+    const tasks: TaskRunRecord[] = (await Promise.all(runs.map((id) => store.taskRuns.listByRun(id)))).flat();
+    let retried = 0;
+    for (const task of tasks) {
+      const key = (l: Line) => l.run === task.runId && l.action === task.action && l.attempt === task.attempt;
+      const mine = lines.filter(key);
+      assert.ok(
+        mine.filter((l) => l.kind === 'start').length <= 1,
+        `attempt ${task.runId} ${task.action} ${task.attempt} started twice`,
+      );
+      if (task.state === 'succeeded') {
+        assert.equal(
+          mine.filter((l) => l.kind === 'effect').length,
+          1,
+          `effect of ${task.runId} ${task.action} ${task.attempt}`,
+        );
+      }
+      if (task.attempt > 1) retried += 1;
+    }
+    const byAction = new Map<string, number[]>();
+    lines.forEach((l, i) => {
+      const k = `${l.run} ${l.action}`;
+      byAction.set(k, [...(byAction.get(k) ?? []), i]);
+    });
+    for (const [action, indexes] of byAction) {
+      let highest = 0;
+      for (const i of indexes) {
+        const line = lines[i]!;
+        assert.ok(
+          line.attempt >= highest,
+          `${action}: a line of attempt ${line.attempt} after attempt ${highest} began (ledger line ${i})`,
+        );
+        if (line.kind === 'start') highest = line.attempt;
+      }
+    }
+    for (const task of tasks) {
+      if (task.attempt === 1) continue;
+      const before = tasks.find(
+        (x) => x.runId === task.runId && x.action === task.action && x.attempt === task.attempt - 1,
+      );
+      assert.ok(
+        before !== undefined && before.endedAt !== null && task.startedAt !== null && before.endedAt <= task.startedAt,
+      );
+    }
+    t.diagnostic(`${tasks.length} task runs, ${retried} retried after a kill`);
+
+    // callbacks through replicas that did not hold the run were applied
+    const replicas = await store.replicas.list();
+    const urlOf = new Map(replicas.map((r) => [r.id, r.url]));
+    let elsewhere = 0;
+    for (const id of runs) {
+      const run = (await store.runs.get(id))!;
+      const posted = lines.filter((l) => l.run === id && l.kind === 'posted');
+      elsewhere += posted.filter((l) => l.rest !== urlOf.get(run.owner!)).length;
+      for (const task of tasks.filter(
+        (x) => x.runId === id && x.state === 'succeeded' && (x.action === 'a' || x.action === 'd'),
+      )) {
+        assert.equal(task.output['posted'], 'yes', `the relayed TASK_RESULT of ${id} ${task.action}`);
+      }
+    }
+    assert.ok(elsewhere > RUNS / 2, `callbacks went to replicas that did not hold the run (${elsewhere})`);
+
+    // CDEvents: every event of every run delivered, first copies in the order they were written
+    await eventually(
+      async () => ((await store.deliveries.countPending()) === 0 ? true : undefined),
+      300_000,
+      'every event delivered',
+    );
+    const firstSeen = new Map<string, number>();
+    receiver.requests.forEach((r, i) => {
+      const id = r.headers['ce-id'];
+      if (typeof id === 'string' && !firstSeen.has(id)) firstSeen.set(id, i);
+    });
+    const outOfOrder: string[] = [];
+    for (const id of everyRun) {
+      const events = await store.outbox.listByRun(id);
+      const order = events.map((e) => firstSeen.get(e.id));
+      assert.ok(
+        order.every((i) => i !== undefined),
+        `every event of run ${id} was delivered`,
+      );
+      if (order.some((i, k) => k > 0 && i! < order[k - 1]!)) outOfOrder.push(id);
+      assert.equal(events[0]!.type, 'dev.cdevents.pipelinerun.queued.0.3.0');
+      assert.equal(events.at(-1)!.type, 'dev.cdevents.pipelinerun.finished.0.3.0');
+    }
+    t.diagnostic(`${outOfOrder.length} of ${everyRun.length} runs had events delivered out of order`);
+    // Known gap (NOTES.md, docs/cdevents.md): when several replicas write one run's events (a
+    // callback applied by a replica that does not hold the run, a takeover), PostgreSQL sequence
+    // values are taken before commit, so a later-committed event can have a lower seq than one
+    // already delivered. Per-run order across replicas is issue 12 item 6's work.
+    await t.test(
+      'the events of each run reach the sink in the order they were written',
+      { todo: 'per-run order across replicas is not guaranteed yet (issue 12 item 6)' },
+      () => assert.deepEqual(outOfOrder, []),
+    );
+  },
+);
