@@ -16,6 +16,7 @@ import { LABELS } from '../src/executor/docker/labels.js';
 import { freeLoopbackPort } from '../src/executor/shared/free-port.js';
 import { createRuntime } from '../src/main.js';
 import { createHarness, eventually } from './support/harness.js';
+import { assertRecoveredRun } from './support/recovered-run.js';
 import type { Harness } from './support/harness.js';
 import { ensureTestImages, TEST_IMAGES } from './support/images.js';
 import { leftoversOfRun, podmanSkipReason, removeEngineLeftovers, startPodmanService } from './support/podman.js';
@@ -397,31 +398,7 @@ ${inline('reader', 'echo "[COUT] artifact=$(cat "$CO_WORKSPACE/artifact")"')}`,
         loadConfig({ env: {}, home: dir, flags: { ...settings, executor: 'docker' } }),
       );
       try {
-        const resumed = await runtime.engine.recover();
-        assert.deepEqual(
-          resumed.map((r) => r.id),
-          [workspace.runId],
-        );
-        const run = await runtime.engine.waitForRun(workspace.runId);
-        const tasks = await runtime.store.taskRuns.listByRun(run.id);
-        const of = (action: string) => tasks.filter((t) => t.action === action).sort((a, b) => a.attempt - b.attempt);
-        assert.equal(run.state, 'succeeded', `${run.reason}\n${JSON.stringify(tasks, null, 1)}`);
-
-        const [survivor, ...more] = of('survivor');
-        assert.equal(more.length, 0, 'the survivor was re-attached, not retried');
-        assert.equal(survivor!.state, 'succeeded', survivor!.reason ?? '');
-        assert.deepEqual(survivor!.output, { before: 'crash', survived: true });
-        assert.ok(survivor!.steps['component-stop'] !== undefined, 'callbacks were accepted after the restart');
-        const lines = (await runtime.store.logs.read(survivor!.id)).map((l) => l.line);
-        assert.equal(lines.filter((l) => l === 'before the crash').length, 1, lines.join('\n'));
-        assert.equal(lines.filter((l) => l === 'after the restart').length, 1, lines.join('\n'));
-
-        const [lost, retried] = of('vanished');
-        assert.equal(lost!.state, 'errored');
-        assert.match(lost!.reason ?? '', /^lost: /);
-        assert.equal(retried!.state, 'succeeded');
-        assert.deepEqual(retried!.output, { attempt: '2' });
-        assert.deepEqual(of('reader')[0]!.output, { artifact: 'made-by-survivor' });
+        await assertRecoveredRun(runtime, workspace.runId);
 
         assert.deepEqual(
           await eventually(
