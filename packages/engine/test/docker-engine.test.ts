@@ -16,7 +16,7 @@ import { LABELS } from '../src/executor/docker/labels.js';
 import { freeLoopbackPort } from '../src/executor/shared/free-port.js';
 import { createRuntime } from '../src/main.js';
 import { createHarness, eventually } from './support/harness.js';
-import { assertRecoveredRun } from './support/recovered-run.js';
+import { assertRecoveredRun, inlineAction, recoveryStages } from './support/recovered-run.js';
 import type { Harness } from './support/harness.js';
 import { ensureTestImages, TEST_IMAGES } from './support/images.js';
 import { leftoversOfRun, podmanSkipReason, removeEngineLeftovers, startPodmanService } from './support/podman.js';
@@ -26,16 +26,6 @@ const BASE = TEST_IMAGES.base;
 const MISSING = 'localhost/pilotage/missing-image:1';
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = join(ROOT, 'packages/engine/src/cli/main.ts');
-
-/** An inline action of one stage, indented for a workflow's `actions:` list. */
-function inline(name: string, script: string, extra = ''): string {
-  const body = script
-    .trim()
-    .split('\n')
-    .map((line) => `          ${line}`)
-    .join('\n');
-  return `      - name: ${name}\n        image: ${BASE}\n${extra}        run: |\n${body}\n`;
-}
 
 /** Containers and volumes labelled with an engine id. */
 async function engineLeftovers(docker: Docker, engineId: string): Promise<string[]> {
@@ -73,10 +63,10 @@ describe('the engine on the docker executor (Podman)', { skip: podmanSkipReason(
 stages:
   - name: produce
     actions:
-${inline('writer', 'echo "built in stage one" > "$CO_WORKSPACE/artifact.txt"')}
+${inlineAction(BASE, 'writer', 'echo "built in stage one" > "$CO_WORKSPACE/artifact.txt"')}
   - name: consume
     actions:
-${inline('reader', 'echo "[COUT] artifact=$(cat "$CO_WORKSPACE/artifact.txt")"\necho "[COUT] pid1=$(cat /proc/1/comm)"')}
+${inlineAction(BASE, 'reader', 'echo "[COUT] artifact=$(cat "$CO_WORKSPACE/artifact.txt")"\necho "[COUT] pid1=$(cat /proc/1/comm)"')}
 `);
     assert.equal(run.state, 'succeeded', run.reason ?? '');
     const reader = byAction.get('reader')!;
@@ -166,7 +156,7 @@ command: ["sh", "-c", "echo \\"[COUT] conf=$(cat /settings/app.conf)\\"; echo \\
 stages:
   - name: only
     actions:
-${inline('hang', 'echo started\nsleep 300', '        timeout: 2s\n')}
+${inlineAction(BASE, 'hang', 'echo started\nsleep 300', '        timeout: 2s\n')}
 `);
     const runId = (await started).id;
     const running = await eventually(
@@ -191,7 +181,7 @@ ${inline('hang', 'echo started\nsleep 300', '        timeout: 2s\n')}
 stages:
   - name: only
     actions:
-${inline('in-container', 'echo "[COUT] pid1=$(cat /proc/1/comm)"')}      - name: on-host
+${inlineAction(BASE, 'in-container', 'echo "[COUT] pid1=$(cat /proc/1/comm)"')}      - name: on-host
         executor: "local"
         run: echo "[COUT] here=yes"
 `);
@@ -212,7 +202,7 @@ executor: docker
 stages:
   - name: only
     actions:
-${inline('task', 'echo "[COUT] pid1=$(cat /proc/1/comm)"')}`);
+${inlineAction(BASE, 'task', 'echo "[COUT] pid1=$(cat /proc/1/comm)"')}`);
       const task = other.byAction.get('task')!;
       assert.equal(task.state, 'succeeded', task.reason ?? '');
       assert.equal(task.executor, 'docker');
@@ -283,10 +273,6 @@ ${inline('task', 'echo "[COUT] pid1=$(cat /proc/1/comm)"')}`);
     const port = await freeLoopbackPort();
     let child: ChildProcess | undefined;
     try {
-      const retryingPost = [
-        `post() { n=0; until wget -q -O /dev/null --header 'content-type: application/json' --post-data "$2" "$1"; do`,
-        `  n=$((n+1)); [ "$n" -lt 300 ] || exit 9; sleep 0.2; done; }`,
-      ].join('\n');
       const workflow = join(dir, 'crash.yaml');
       await writeFile(
         workflow,
@@ -294,30 +280,7 @@ ${inline('task', 'echo "[COUT] pid1=$(cat /proc/1/comm)"')}`);
 kind: Workflow
 name: crash-recovery
 stages:
-  - name: work
-    actions:
-${inline(
-  'survivor',
-  `${retryingPost}
-post "$CO_COMPONENT_START" ''
-post "$CO_TASK_START" '{}'
-echo "[COUT] before=crash"
-echo "before the crash"
-touch "$CO_WORKSPACE/survivor-started"
-while [ ! -f "$CO_WORKSPACE/go" ]; do sleep 0.1; done
-echo "after the restart"
-echo made-by-survivor > "$CO_WORKSPACE/artifact"
-post "$CO_TASK_RESULT" '{"status":"success","output":{"survived":true}}'
-post "$CO_COMPONENT_STOP" ''`,
-)}${inline(
-          'vanished',
-          `if [ "$CO_ATTEMPT" = 2 ]; then echo "[COUT] attempt=2"; exit 0; fi
-touch "$CO_WORKSPACE/vanished-started"
-sleep 300`,
-          '        retries: { limit: 1, backoff: 100ms }\n',
-        )}  - name: next
-    actions:
-${inline('reader', 'echo "[COUT] artifact=$(cat "$CO_WORKSPACE/artifact")"')}`,
+${recoveryStages(BASE)}`,
       );
       const settings = {
         db: join(dir, 'pilotage.db'),

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../src/config/config.js';
 import { createRuntime } from '../src/main.js';
 import { eventually } from './support/harness.js';
-import { assertRecoveredRun } from './support/recovered-run.js';
+import { assertRecoveredRun, inlineAction, recoveryStages } from './support/recovered-run.js';
 import { TEST_IMAGES } from './support/images.js';
 import { testCluster, testNamespace, type TestCluster, type TestNamespace } from './support/k8s.js';
 
@@ -22,15 +22,6 @@ const cluster = found as TestCluster;
 const BASE = TEST_IMAGES.base;
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = join(ROOT, 'packages/engine/src/cli/main.ts');
-
-function inline(name: string, script: string, extra = ''): string {
-  const body = script
-    .trim()
-    .split('\n')
-    .map((line) => `          ${line}`)
-    .join('\n');
-  return `      - name: ${name}\n        image: ${BASE}\n${extra}        run: |\n${body}\n`;
-}
 
 describe('kubernetes executor recovery (real API server, stand-in kubelet)', { skip }, () => {
   let ns: TestNamespace;
@@ -46,10 +37,6 @@ describe('kubernetes executor recovery (real API server, stand-in kubelet)', { s
     const dir = await mkdtemp(join(tmpdir(), 'pilotage-k8s-crash-'));
     let child: ChildProcess | undefined;
     try {
-      const retryingPost = [
-        `post() { n=0; until wget -q -O /dev/null --header 'content-type: application/json' --post-data "$2" "$1"; do`,
-        `  n=$((n+1)); [ "$n" -lt 300 ] || exit 9; sleep 0.2; done; }`,
-      ].join('\n');
       const workflow = join(dir, 'crash.yaml');
       await writeFile(
         workflow,
@@ -59,30 +46,7 @@ name: crash-recovery
 stages:
   - name: early
     actions:
-${inline('early', 'echo done early')}  - name: work
-    actions:
-${inline(
-  'survivor',
-  `${retryingPost}
-post "$CO_COMPONENT_START" ''
-post "$CO_TASK_START" '{}'
-echo "[COUT] before=crash"
-echo "before the crash"
-touch "$CO_WORKSPACE/survivor-started"
-while [ ! -f "$CO_WORKSPACE/go" ]; do sleep 0.1; done
-echo "after the restart"
-echo made-by-survivor > "$CO_WORKSPACE/artifact"
-post "$CO_TASK_RESULT" '{"status":"success","output":{"survived":true}}'
-post "$CO_COMPONENT_STOP" ''`,
-)}${inline(
-          'vanished',
-          `if [ "$CO_ATTEMPT" = 2 ]; then echo "[COUT] attempt=2"; exit 0; fi
-touch "$CO_WORKSPACE/vanished-started"
-sleep 300`,
-          '        retries: { limit: 1, backoff: 100ms }\n',
-        )}  - name: next
-    actions:
-${inline('reader', 'echo "[COUT] artifact=$(cat "$CO_WORKSPACE/artifact")"')}`,
+${inlineAction(BASE, 'early', 'echo done early')}${recoveryStages(BASE)}`,
       );
       const settings = ns.config({ db: join(dir, 'pilotage.db'), dataDir: dir, killGraceMs: 1000 });
 

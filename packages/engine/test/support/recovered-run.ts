@@ -1,6 +1,57 @@
 import assert from 'node:assert/strict';
 import type { Runtime } from '../../src/main.js';
 
+/** An inline action running `script` in `image`, indented for a workflow's `actions:` list. */
+export function inlineAction(image: string, name: string, script: string, extra = ''): string {
+  const body = script
+    .trim()
+    .split('\n')
+    .map((line) => `          ${line}`)
+    .join('\n');
+  return `      - name: ${name}\n        image: ${image}\n${extra}        run: |\n${body}\n`;
+}
+
+/** A POSIX sh `post URL BODY` that retries while no engine answers (the engine is being restarted). */
+const RETRYING_POST = [
+  `post() { n=0; until wget -q -O /dev/null --header 'content-type: application/json' --post-data "$2" "$1"; do`,
+  `  n=$((n+1)); [ "$n" -lt 300 ] || exit 9; sleep 0.2; done; }`,
+].join('\n');
+
+/**
+ * The stages of the recovery scenario checked by `assertRecoveredRun`: `work` runs `survivor` (it
+ * calls back, then waits for the file `go` in the workspace, which the test writes after the
+ * restart) beside `vanished` (a process the crash takes away; its second attempt succeeds); `next`
+ * runs `reader`, which reads what the survivor made.
+ */
+export function recoveryStages(image: string): string {
+  return `  - name: work
+    actions:
+${inlineAction(
+  image,
+  'survivor',
+  `${RETRYING_POST}
+post "$CO_COMPONENT_START" ''
+post "$CO_TASK_START" '{}'
+echo "[COUT] before=crash"
+echo "before the crash"
+touch "$CO_WORKSPACE/survivor-started"
+while [ ! -f "$CO_WORKSPACE/go" ]; do sleep 0.1; done
+echo "after the restart"
+echo made-by-survivor > "$CO_WORKSPACE/artifact"
+post "$CO_TASK_RESULT" '{"status":"success","output":{"survived":true}}'
+post "$CO_COMPONENT_STOP" ''`,
+)}${inlineAction(
+    image,
+    'vanished',
+    `if [ "$CO_ATTEMPT" = 2 ]; then echo "[COUT] attempt=2"; exit 0; fi
+touch "$CO_WORKSPACE/vanished-started"
+sleep 300`,
+    '        retries: { limit: 1, backoff: 100ms }\n',
+  )}  - name: next
+    actions:
+${inlineAction(image, 'reader', 'echo "[COUT] artifact=$(cat "$CO_WORKSPACE/artifact")"')}`;
+}
+
 /**
  * The recovery scenario shared by the docker and kubernetes executors' kill -9 tests: a new engine
  * on the crashed one's store resumes exactly `runId`, whose `survivor` action (its component still
