@@ -115,6 +115,9 @@ export async function startPodmanService(): Promise<PodmanService> {
   const env = { ...process.env, ...(await ensureContainersConf(dir)) };
   const child = spawn('podman', [...podmanGlobalFlags(), 'system', 'service', '--time=0', `unix://${socketPath}`], {
     env,
+    // conmon writes an empty `oom` file into its working directory when a container is
+    // OOM-killed: keep it in the service's temp dir, never in the repository.
+    cwd: dir,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 /** Podman as root without systemd (see test/support/podman.ts). */
 const GLOBAL_FLAGS = [
@@ -17,10 +18,16 @@ export interface PodmanResult {
   readonly stderr: string;
 }
 
+/**
+ * Podman's conmon writes an empty `oom` file into its working directory when a container is
+ * OOM-killed: run podman from the temp folder, never from the repository.
+ */
+const PODMAN_CWD = tmpdir();
+
 /** Run one podman command to its end. */
 export function podman(args: readonly string[]): Promise<PodmanResult> {
   return new Promise((resolve) => {
-    execFile('podman', [...GLOBAL_FLAGS, ...args], { maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
+    execFile('podman', [...GLOBAL_FLAGS, ...args], { maxBuffer: 1 << 24, cwd: PODMAN_CWD }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
       resolve({ code, stdout: stdout.trim(), stderr: stderr.trim() });
     });
@@ -29,7 +36,7 @@ export function podman(args: readonly string[]): Promise<PodmanResult> {
 
 /** Start a long-running podman command (`start --attach`); its output is discarded. */
 export function podmanChild(args: readonly string[]): ChildProcess {
-  return spawn('podman', [...GLOBAL_FLAGS, ...args], { stdio: 'ignore' });
+  return spawn('podman', [...GLOBAL_FLAGS, ...args], { stdio: 'ignore', cwd: PODMAN_CWD });
 }
 
 /** What `podman inspect` says of a container's state. */
