@@ -77,6 +77,14 @@ export interface RunScope {
    * between task runs and an executor may give it a cheaper, task-local workspace (`emptyDir`)
    */
   readonly actions: number;
+  /**
+   * The id of an ended run whose kept workspace (`releaseRun(id, { keep: true })`) this run
+   * starts from: a rerun reusing the outputs of actions that made files. When the run's
+   * workspace is first made on this executor, it is filled with a copy of that run's workspace
+   * on this executor; the earlier run's workspace is left as it was. Absent: an empty workspace.
+   * See the contract (7) in `Executor`.
+   */
+  readonly copyFrom?: string;
 }
 
 /**
@@ -93,6 +101,11 @@ export interface RunWorkspace {
    * engine; absent when the workspace needs nothing of its own (an `emptyDir` per task run)
    */
   readonly ref?: string;
+  /**
+   * set by `prepareRun` when it made the workspace from a copy (`RunScope.copyFrom`): the run
+   * it was copied from. Absent: the workspace was made empty, or it already existed.
+   */
+  readonly copiedFrom?: string;
 }
 
 /** Run-scoped resources an executor still holds, found by `listRuns()` (for recovery). */
@@ -165,6 +178,14 @@ export interface RunningRef {
  *    idempotent: a run resumed after a restart, or several concurrent first attempts, call it
  *    again and get the same workspace with its content. It rejects with an ExecutorError when
  *    the workspace cannot be made (the attempt becomes `errored`).
+ *    With `scope.copyFrom`, a workspace made by this call starts as a copy of that run's kept
+ *    workspace on this executor (and says so in `copiedFrom`); one that already exists is
+ *    returned as it is (a resumed run keeps what its actions wrote). The copy is all or
+ *    nothing: a crash or failure mid-copy leaves no workspace, so the next call copies again.
+ *    When the earlier run has no workspace on this executor (it never ran an action there), the
+ *    workspace is made empty; the engine checks in the store, before it passes `copyFrom`, that
+ *    the earlier run's workspace was kept and has not expired. A copy that fails rejects with an
+ *    ExecutorError naming both runs.
  * 8. `releaseRun(runId, { keep })` is called once the run has ended (before its end is
  *    recorded, so that a crash in between leaves a run that recovery resumes and releases
  *    again), after every task run's `destroy`. It removes what `prepareRun` made; with `keep`

@@ -345,7 +345,7 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
     destroy,
     list,
     attach,
-    prepareRun: (scope) => workspaces.prepare(scope.runId),
+    prepareRun: (scope) => workspaces.prepare(scope.runId, scope.copyFrom),
     releaseRun: (runId, { keep }) => workspaces.release(runId, keep),
     async listRuns() {
       return [];

@@ -86,7 +86,7 @@ export function createOnDemandDockerExecutor(options: OnDemandDockerOptions): Ex
     async attach(ref, onLog, sinceMs) {
       return (await connect())?.attach(ref, onLog, sinceMs);
     },
-    prepareRun: (scope) => workspaces.prepare(scope.runId),
+    prepareRun: (scope) => workspaces.prepare(scope.runId, scope.copyFrom),
     releaseRun: (runId, { keep }) => workspaces.release(runId, keep),
     async listRuns() {
       return [];

@@ -175,7 +175,7 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
     async attach() {
       return undefined;
     },
-    prepareRun: (scope) => workspaces.prepare(scope.runId),
+    prepareRun: (scope) => workspaces.prepare(scope.runId, scope.copyFrom),
     releaseRun: (runId, { keep }) => workspaces.release(runId, keep),
     async listRuns() {
       return [];
