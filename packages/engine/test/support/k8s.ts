@@ -8,6 +8,7 @@ import Docker from 'dockerode';
 import { newId } from '../../src/domain/ids.js';
 import { freeLoopbackPort } from '../../src/executor/shared/free-port.js';
 import { ensureTestImages, TEST_IMAGES } from './images.js';
+import { STAND_IN_FEATURES_ANNOTATION } from './k8s-stand-in/podman.js';
 import { podmanSkipReason, startPodmanService } from './podman.js';
 
 const run = promisify(execFile);
@@ -29,6 +30,11 @@ export interface TestCluster {
   readonly storage: k8s.StorageV1Api;
   /** env of the script (KUBECONFIG, ETCDCTL_ENDPOINTS, PATH with kubectl…) */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Throws unless the running stand-in can do `feature` (`pull`, `evict`, `delay`): a cluster
+   * started from an older checkout runs an older stand-in (restart it: test-cluster.sh down, up).
+   */
+  requireStandIn(feature: string): Promise<void>;
 }
 
 let shared: Promise<TestCluster> | undefined;
@@ -76,12 +82,25 @@ async function startCluster(): Promise<TestCluster> {
   } finally {
     await service.stop();
   }
+  const core = kc.makeApiClient(k8s.CoreV1Api);
   return {
     kubeconfig: env['KUBECONFIG']!,
     kc,
-    core: kc.makeApiClient(k8s.CoreV1Api),
+    core,
     storage: kc.makeApiClient(k8s.StorageV1Api),
     env,
+    async requireStandIn(feature) {
+      const nodes = await core.listNode();
+      const features = nodes.items.flatMap((node) =>
+        (node.metadata?.annotations?.[STAND_IN_FEATURES_ANNOTATION] ?? '').split(','),
+      );
+      if (!features.includes(feature)) {
+        throw new Error(
+          `the running stand-in kubelet cannot "${feature}" (it came from an older checkout): ` +
+            'restart the test cluster (scripts/test-cluster.sh down && scripts/test-cluster.sh up)',
+        );
+      }
+    },
   };
 }
 

@@ -20,7 +20,13 @@ import { mkdir } from 'node:fs/promises';
 import type * as k8s from '@kubernetes/client-node';
 import { clusterApi, guarded, log, MERGE_PATCH, statusOf } from './cluster-api.js';
 import { startLogServer } from './log-server.js';
-import { podman, STAND_IN_LABEL } from './podman.js';
+import {
+  podman,
+  STAND_IN_ANNOTATIONS,
+  STAND_IN_FEATURES,
+  STAND_IN_FEATURES_ANNOTATION,
+  STAND_IN_LABEL,
+} from './podman.js';
 import { PodRunner } from './pod-runner.js';
 import { Provisioner } from './provisioner.js';
 import { watchLoop } from './watch-loop.js';
@@ -35,6 +41,8 @@ const api = clusterApi();
 const runners = new Map<string, PodRunner>();
 const provisioner = new Provisioner(api, STATE);
 const stopping = new AbortController();
+/** pods whose binding waits (stand-in delay annotation), namespace/name */
+const delayedBinds = new Set<string>();
 
 async function registerNode(): Promise<void> {
   try {
@@ -42,6 +50,10 @@ async function registerNode(): Promise<void> {
   } catch {
     await api.core.createNode({ body: { metadata: { name: NODE, labels: NODE_LABELS } } });
   }
+  await api.core.patchNode(
+    { name: NODE, body: { metadata: { annotations: { [STAND_IN_FEATURES_ANNOTATION]: STAND_IN_FEATURES } } } },
+    MERGE_PATCH,
+  );
   const now = new Date();
   await api.core.patchNodeStatus(
     {
@@ -117,6 +129,15 @@ async function schedule(pod: k8s.V1Pod): Promise<void> {
       ),
     );
     return;
+  }
+  const delayMs = Number(pod.metadata?.annotations?.[STAND_IN_ANNOTATIONS.delayMs] ?? 0);
+  if (delayMs > 0) {
+    // a busy scheduler: bound later (the kubelet then delays the start again, from when it sees it)
+    const name = `${namespace}/${pod.metadata?.name}`;
+    if (delayedBinds.has(name)) return;
+    delayedBinds.add(name);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    delayedBinds.delete(name);
   }
   await api.core
     .createNamespacedPodBinding({

@@ -4,7 +4,8 @@ import type * as k8s from '@kubernetes/client-node';
 import { guarded, log, MERGE_PATCH, statusOf, type ClusterApi } from './cluster-api.js';
 import { createArgs } from './container-args.js';
 import { containerEnv } from './container-env.js';
-import { inspectState, podman, podmanChild, STAND_IN_LABEL } from './podman.js';
+import { pullImage, PullFailed } from './image-pull.js';
+import { inspectState, podman, podmanChild, STAND_IN_ANNOTATIONS, STAND_IN_LABEL } from './podman.js';
 import { mountVolumes, VolumeNotReady } from './volumes.js';
 
 /** How often a pod waiting for an image or a volume is looked at again, ms. */
@@ -106,19 +107,28 @@ export class PodRunner {
       throw error;
     }
     const image = this.container.image!;
-    if ((await podman(['image', 'exists', image])).code !== 0) {
-      if (this.container.imagePullPolicy === 'Never') {
+    const policy = this.container.imagePullPolicy ?? 'IfNotPresent';
+    if (policy === 'Always' || (await podman(['image', 'exists', image])).code !== 0) {
+      if (policy === 'Never') {
         return {
           reason: 'ErrImageNeverPull',
           message: `Container image "${image}" is not present with pull policy of Never`,
         };
       }
-      return pullFailures % 2 === 0
-        ? {
-            reason: 'ErrImagePull',
-            message: `rpc error: code = NotFound desc = failed to pull image "${image}": the stand-in kubelet cannot pull images`,
-          }
-        : { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` };
+      // a failed pull is followed by a back-off, then tried again, as the kubelet does
+      if (pullFailures % 2 === 1) return { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` };
+      try {
+        await pullImage(this.api, this.pod, image);
+        log('pulled', image, 'for', this.namespace, this.name);
+      } catch (error) {
+        if (!(error instanceof PullFailed)) throw error;
+        return { reason: 'ErrImagePull', message: error.message };
+      }
+    }
+    const delayMs = Number(this.pod.metadata?.annotations?.[STAND_IN_ANNOTATIONS.delayMs] ?? 0);
+    const waited = Date.now() - Date.parse(this.startTime);
+    if (delayMs > waited) {
+      return { reason: 'ContainerCreating', message: `the stand-in delays this pod's start by ${delayMs} ms` };
     }
     const env = await containerEnv(this.api, this.pod, this.container);
     if (this.phase !== 'preparing') return undefined;
@@ -267,6 +277,24 @@ export class PodRunner {
 
   updated(pod: k8s.V1Pod): void {
     this.pod = pod;
+    const eviction = pod.metadata?.annotations?.[STAND_IN_ANNOTATIONS.evict];
+    if (eviction !== undefined && this.phase === 'running') void this.evict(eviction);
+  }
+
+  /**
+   * Evict the running pod as a kubelet under node pressure does: kill its container at once, then
+   * set the pod Failed with reason Evicted and the container terminated (137).
+   */
+  private async evict(message: string): Promise<void> {
+    this.phase = 'ended';
+    clearTimeout(this.deadlineTimer);
+    log('evicting', this.namespace, this.name);
+    if (this.containerName !== undefined) await podman(['stop', '-t', '0', this.containerName]);
+    const base = { name: this.container.name, image: this.container.image, imageID: '', restartCount: 0 };
+    const ended = await this.terminatedStatus(base);
+    const statuses = ended['containerStatuses'] as { state: { terminated: Record<string, unknown> } }[];
+    for (const status of statuses) status.state.terminated['reason'] = 'Error';
+    await this.patch({ ...ended, phase: 'Failed', reason: 'Evicted', message });
   }
 
   private async patch(status: Record<string, unknown>): Promise<void> {

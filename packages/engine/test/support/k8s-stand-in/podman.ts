@@ -12,6 +12,22 @@ const GLOBAL_FLAGS = [
 /** Label on every container the stand-in creates (`podman ps --filter label=...`). */
 export const STAND_IN_LABEL = 'dev.pilotage.k8s-stand-in';
 
+/**
+ * Pod annotations by which a test asks the stand-in for what a real cluster does on its own:
+ * - `delayMs`: bind the pod and start its container only this long after it was seen (a busy
+ *   scheduler, a slow node), so that its log is asked for before it exists;
+ * - `evict`: evict the running pod now, this value being the message (node pressure): the
+ *   container is killed and the pod's status set to Failed/Evicted through the status subresource.
+ */
+export const STAND_IN_ANNOTATIONS = {
+  delayMs: 'stand-in.pilotage.dev/delay-ms',
+  evict: 'stand-in.pilotage.dev/evict',
+} as const;
+
+/** What this stand-in can do beyond running pods (a node annotation; tests check it). */
+export const STAND_IN_FEATURES = 'pull,evict,delay';
+export const STAND_IN_FEATURES_ANNOTATION = 'stand-in.pilotage.dev/features';
+
 export interface PodmanResult {
   readonly code: number;
   readonly stdout: string;
@@ -24,10 +40,11 @@ export interface PodmanResult {
  */
 const PODMAN_CWD = tmpdir();
 
-/** Run one podman command to its end. */
-export function podman(args: readonly string[]): Promise<PodmanResult> {
+/** Run one podman command to its end (killed after `timeoutMs` when given). */
+export function podman(args: readonly string[], timeoutMs = 0): Promise<PodmanResult> {
   return new Promise((resolve) => {
-    execFile('podman', [...GLOBAL_FLAGS, ...args], { maxBuffer: 1 << 24, cwd: PODMAN_CWD }, (error, stdout, stderr) => {
+    const options = { maxBuffer: 1 << 24, timeout: timeoutMs, cwd: PODMAN_CWD };
+    execFile('podman', [...GLOBAL_FLAGS, ...args], options, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
       resolve({ code, stdout: stdout.trim(), stderr: stderr.trim() });
     });
