@@ -501,6 +501,7 @@ export class Engine {
     await this.carried.settled();
     for (const id of [...this.started.keys()]) this.forget(id);
     this.unsubscribeChanges?.();
+    await this.slots.close();
     const id = this.lease.id;
     await this.lease.stop(true);
     if (id !== undefined) this.store.changes.publish({ kind: 'released', origin: id });

@@ -5,12 +5,22 @@ import { Semaphore } from './semaphore.js';
 /** How often a wait for a slot held elsewhere in the cluster asks the store again, at most, ms. */
 export const SLOT_POLL_MS = 500;
 
+/**
+ * How long a store slot an attempt gave back stays with this replica for its next attempt, ms.
+ * A run's next action usually starts within a millisecond or two of the last one ending; keeping
+ * the slot that long saves the two store writes (give back, take again) per attempt. Another
+ * replica waiting at the cluster's cap waits at most this much longer.
+ */
+export const SPARE_SLOT_MS = 50;
+
 /** The engine's cap on task attempts running at once. */
 export interface TaskSlots {
   /** Wait for a slot; resolves with the function that gives it back (call it once). */
   acquire(taskRunId?: string): Promise<() => void>;
   /** Something may have given a slot back elsewhere (a notification): try again now. */
   wake(): void;
+  /** Give back at once the slots kept for a next attempt (the engine is closing). */
+  close(): Promise<void>;
 }
 
 /** Options of `createClusterSlots`. */
@@ -31,13 +41,44 @@ export interface ClusterSlotsOptions {
  * ends. While every slot is held elsewhere, waiters here ask again when woken (a slot given back
  * anywhere is notified) or every SLOT_POLL_MS, first come first served within this replica.
  * When the store cannot be reached, the attempt proceeds on the local cap alone (and says so),
- * rather than stalling runs on a store hiccup.
+ * rather than stalling runs on a store hiccup. A store slot given back is kept SPARE_SLOT_MS for
+ * this replica's next attempt (never more than `limit` held: a spare slot is one the local cap
+ * already counted) and given back to the store after that, or at `close`.
  */
 export function createClusterSlots(options: ClusterSlotsOptions): TaskSlots {
   const local = new Semaphore(options.limit);
   let wakeUp: (() => void) | undefined;
   /** one store waiter at a time: the head of the local line */
   let head = Promise.resolve();
+  /** store slots no attempt uses now, kept for the next one */
+  const spare: { owner: string; slot: number; timer: NodeJS.Timeout }[] = [];
+
+  const giveBack = (owner: string, slot: number): Promise<void> =>
+    options.store.release(owner, slot).then(
+      () => options.released(),
+      (error: unknown) => options.warn(`task slots: could not give slot ${slot} back: ${messageOf(error)}`),
+    );
+  const keepSpare = (owner: string, slot: number): void => {
+    const timer = setTimeout(() => {
+      const at = spare.findIndex((s) => s.timer === timer);
+      if (at < 0) return;
+      spare.splice(at, 1);
+      void giveBack(owner, slot);
+    }, SPARE_SLOT_MS);
+    timer.unref();
+    spare.push({ owner, slot, timer });
+    // a waiter here for a slot held elsewhere takes this one now
+    wakeUp?.();
+  };
+  /** a spare slot still held under `owner` (one held under an earlier lease is given back) */
+  const takeSpare = (owner: string): { owner: string; slot: number } | undefined => {
+    for (let kept = spare.pop(); kept !== undefined; kept = spare.pop()) {
+      clearTimeout(kept.timer);
+      if (kept.owner === owner) return { owner, slot: kept.slot };
+      void giveBack(kept.owner, kept.slot);
+    }
+    return undefined;
+  };
 
   const waitForWake = (): Promise<void> =>
     new Promise((resolve) => {
@@ -54,6 +95,8 @@ export function createClusterSlots(options: ClusterSlotsOptions): TaskSlots {
     for (;;) {
       const owner = options.owner();
       if (owner !== undefined) {
+        const kept = takeSpare(owner);
+        if (kept !== undefined) return kept;
         try {
           const slot = await options.store.acquire(owner, taskRunId, options.limit);
           if (slot !== undefined) return { owner, slot };
@@ -85,17 +128,18 @@ export function createClusterSlots(options: ClusterSlotsOptions): TaskSlots {
       return () => {
         if (released) return;
         released = true;
+        // kept before the local slot is given back, so that the next waiter here finds it
+        if (held !== undefined) keepSpare(held.owner, held.slot);
         releaseLocal();
-        if (held === undefined) return;
-        const { owner, slot } = held;
-        options.store.release(owner, slot).then(
-          () => options.released(),
-          (error: unknown) => options.warn(`task slots: could not give slot ${slot} back: ${messageOf(error)}`),
-        );
       };
     },
     wake() {
       wakeUp?.();
+    },
+    async close() {
+      const kept = spare.splice(0);
+      for (const { timer } of kept) clearTimeout(timer);
+      await Promise.all(kept.map(({ owner, slot }) => giveBack(owner, slot)));
     },
   };
 }

@@ -28,3 +28,33 @@ export function bindCompiled<R>(
     parameters: slots.map((slot, k) => (slot < 0 ? compiled.parameters[k] : values[slot])),
   });
 }
+
+/** Per dialect: statement shape → its bound compiled statement. */
+const compiledShapes = new WeakMap<object, Map<string, (values: readonly unknown[]) => CompiledQuery<unknown>>>();
+
+/**
+ * The statement of shape `key` for `dialect`, compiled the first time it is asked for (`compile`
+ * builds it with `parameterMarker(0…arity-1)` as its values) and bound to `values` every time.
+ * `key` must name everything that changes the SQL text: which columns are set, how many values
+ * an `in` lists, whether an owner guard applies. On the per-task path this replaces building,
+ * freezing and compiling each statement with Kysely per call (about 40–80 µs each here).
+ */
+export function compiledOnce<R>(
+  dialect: object,
+  key: string,
+  arity: number,
+  compile: () => CompiledQuery<R>,
+  values: readonly unknown[],
+): CompiledQuery<R> {
+  let shapes = compiledShapes.get(dialect);
+  if (shapes === undefined) {
+    shapes = new Map();
+    compiledShapes.set(dialect, shapes);
+  }
+  let bound = shapes.get(key);
+  if (bound === undefined) {
+    bound = bindCompiled(compile(), arity) as (values: readonly unknown[]) => CompiledQuery<unknown>;
+    shapes.set(key, bound);
+  }
+  return bound(values) as CompiledQuery<R>;
+}

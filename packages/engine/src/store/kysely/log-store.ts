@@ -1,5 +1,6 @@
 import type { LogRecord, LogStore } from '../types.js';
 import { chunked } from './chunked.js';
+import { compiledOnce, parameterMarker as marker } from './compiled-statement.js';
 import { assertHoldsTask } from './owner-guard.js';
 import { reserveSeq } from './reserve-seq.js';
 import type { StoreContext } from './store-context.js';
@@ -7,6 +8,8 @@ import type { StoreContext } from './store-context.js';
 const DEFAULT_READ_LIMIT = 1000;
 /** 5 parameters a row: 1000 rows stay far below either dialect's parameter limit. */
 const ROWS_PER_INSERT = 1000;
+/** Inserts of up to this many lines are compiled once per size (`compiledOnce`); larger ones are built. */
+const COMPILED_ROWS = 8;
 
 type LogRow = { task_run_id: string; seq: number; at: number; stream: 'stdout' | 'stderr'; line: string };
 
@@ -30,23 +33,44 @@ export class KyselyLogStore implements LogStore {
     return this.#ctx.use((db) =>
       db.transaction().execute(async (trx) => {
         await assertHoldsTask(trx, this.#ctx, taskRunId);
-        const last = await reserveSeq(trx, 'log_seq', taskRunId, lines.length);
+        const last = await reserveSeq(trx, 'log_seq', taskRunId, lines.length, this.#ctx.dialect);
         const first = last - lines.length + 1;
         let offset = 0;
         for (const batch of chunked(lines, ROWS_PER_INSERT)) {
           const base = first + offset;
-          await trx
-            .insertInto('logs')
-            .values(
-              batch.map((l, i) => ({
-                task_run_id: taskRunId,
-                seq: base + i,
-                at: l.at,
-                stream: l.stream,
-                line: l.line,
-              })),
-            )
-            .execute();
+          const rows = batch.map((l, i) => ({
+            task_run_id: taskRunId,
+            seq: base + i,
+            at: l.at,
+            stream: l.stream,
+            line: l.line,
+          }));
+          if (rows.length <= COMPILED_ROWS) {
+            const values = rows.flatMap((r) => [r.task_run_id, r.seq, r.at, r.stream, r.line]);
+            await trx.executeQuery(
+              compiledOnce(
+                this.#ctx.dialect,
+                `log-insert:${rows.length}`,
+                values.length,
+                () =>
+                  trx
+                    .insertInto('logs')
+                    .values(
+                      rows.map((_, i) => ({
+                        task_run_id: marker(i * 5),
+                        seq: marker(i * 5 + 1) as unknown as number,
+                        at: marker(i * 5 + 2) as unknown as number,
+                        stream: marker(i * 5 + 3) as LogRow['stream'],
+                        line: marker(i * 5 + 4),
+                      })),
+                    )
+                    .compile(),
+                values,
+              ),
+            );
+          } else {
+            await trx.insertInto('logs').values(rows).execute();
+          }
           offset += batch.length;
         }
         return last;

@@ -2,6 +2,7 @@ import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kyse
 import { LeaseLostError, NotFoundError } from '../../domain/errors.js';
 import type { StoreSchema } from './schema.js';
 import type { StoreContext } from './store-context.js';
+import { compiledOnce, parameterMarker as marker } from './compiled-statement.js';
 
 /**
  * The owner check of a context `ownedBy` a replica (`Store.ownedBy`): a state change of a run or
@@ -14,9 +15,15 @@ import type { StoreContext } from './store-context.js';
 /** In `trx`: reject with LeaseLostError unless the context's replica holds run `runId`. */
 export async function assertHoldsRun(trx: Transaction<StoreSchema>, ctx: StoreContext, runId: string): Promise<void> {
   if (ctx.guard === undefined) return;
-  const row = await ctx.dialect
-    .forShare(trx.selectFrom('runs').select('owner').where('id', '=', runId))
-    .executeTakeFirst();
+  const { dialect } = ctx;
+  const statement = compiledOnce(
+    dialect,
+    'holds-run',
+    1,
+    () => dialect.forShare(trx.selectFrom('runs').select('owner').where('id', '=', marker(0))).compile(),
+    [runId],
+  );
+  const row = (await trx.executeQuery(statement)).rows[0];
   if (row === undefined) throw new NotFoundError(`run ${runId} not found`);
   if (row.owner !== ctx.guard) throw LeaseLostError.heldBy(runId, row.owner);
 }
@@ -28,14 +35,25 @@ export async function assertHoldsTask(
   taskRunId: string,
 ): Promise<void> {
   if (ctx.guard === undefined) return;
-  const row = await ctx.dialect
-    .forShare(
-      trx
-        .selectFrom('runs')
-        .select(['id', 'owner'])
-        .where('id', '=', (eb) => eb.selectFrom('task_runs').select('run_id').where('task_runs.id', '=', taskRunId)),
-    )
-    .executeTakeFirst();
+  const { dialect } = ctx;
+  const statement = compiledOnce(
+    dialect,
+    'holds-task',
+    1,
+    () =>
+      dialect
+        .forShare(
+          trx
+            .selectFrom('runs')
+            .select(['id', 'owner'])
+            .where('id', '=', (eb) =>
+              eb.selectFrom('task_runs').select('run_id').where('task_runs.id', '=', marker(0)),
+            ),
+        )
+        .compile(),
+    [taskRunId],
+  );
+  const row = (await trx.executeQuery(statement)).rows[0];
   if (row === undefined) throw new NotFoundError(`task run ${taskRunId} not found`);
   if (row.owner !== ctx.guard) throw LeaseLostError.heldBy(row.id, row.owner);
 }
@@ -44,17 +62,18 @@ export async function assertHoldsTask(
  * A WHERE condition for a statement on `task_runs`: true while the context's replica holds the
  * task run's run (share-locking the run's row on PostgreSQL, as `assertHoldsRun`). Always true
  * without a guard. When the statement then changes no row, `explainUnchanged` tells why.
+ * `owner` stands for the guard's value in a statement compiled once (`compiledOnce`).
  */
-export function holdsTaskRun(ctx: StoreContext) {
+export function holdsTaskRun(ctx: StoreContext, owner: string | undefined = ctx.guard) {
   return (eb: ExpressionBuilder<StoreSchema, 'task_runs'>) => {
-    if (ctx.guard === undefined) return sql<boolean>`true`;
+    if (ctx.guard === undefined || owner === undefined) return sql<boolean>`true`;
     return eb.exists(
       ctx.dialect.forShare(
         eb
           .selectFrom('runs')
           .select(sql`1`.as('one'))
           .whereRef('runs.id', '=', 'task_runs.run_id')
-          .where('runs.owner', '=', ctx.guard),
+          .where('runs.owner', '=', owner),
       ),
     );
   };

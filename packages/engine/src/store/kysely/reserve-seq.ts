@@ -2,6 +2,8 @@ import type { Transaction } from 'kysely';
 import { sql } from 'kysely';
 import { NotFoundError } from '../../domain/errors.js';
 import type { StoreSchema } from './schema.js';
+import type { StoreDialect } from './store-dialect.js';
+import { compiledOnce, parameterMarker as marker } from './compiled-statement.js';
 
 /**
  * Reserve `count` consecutive sequence numbers for a task run's logs or statuses and return the
@@ -15,13 +17,22 @@ export async function reserveSeq(
   column: 'log_seq' | 'status_seq',
   taskRunId: string,
   count: number,
+  dialect: StoreDialect,
 ): Promise<number> {
-  const row = await trx
-    .updateTable('task_runs')
-    .set({ [column]: sql<number>`${sql.ref(column)} + ${count}` })
-    .where('id', '=', taskRunId)
-    .returning(column)
-    .executeTakeFirst();
+  const statement = compiledOnce(
+    dialect,
+    `reserve-seq:${column}`,
+    2,
+    () =>
+      trx
+        .updateTable('task_runs')
+        .set({ [column]: sql<number>`${sql.ref(column)} + ${marker(0)}` })
+        .where('id', '=', marker(1))
+        .returning(column)
+        .compile(),
+    [count, taskRunId],
+  );
+  const row = (await trx.executeQuery(statement)).rows[0];
   if (row === undefined) throw new NotFoundError(`task run ${taskRunId} not found`);
   return (row as Record<typeof column, number>)[column];
 }

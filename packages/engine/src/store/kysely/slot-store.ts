@@ -3,6 +3,7 @@ import type { SlotStore } from '../types.js';
 import { chunked } from './chunked.js';
 import type { StoreSchema } from './schema.js';
 import type { StoreContext } from './store-context.js';
+import { compiledOnce, parameterMarker as marker } from './compiled-statement.js';
 
 /**
  * `SlotStore` over Kysely (`parallel_slots`): taking a slot is one statement, `UPDATE … WHERE slot
@@ -33,51 +34,69 @@ export class KyselySlotStore implements SlotStore {
         }
         this.#rows = limit;
       }
-      const free = (eb: ExpressionBuilder<StoreSchema, 'parallel_slots'>) =>
-        eb.or([
-          eb('parallel_slots.owner', 'is', null),
-          eb.not(
-            eb.exists(
-              eb
-                .selectFrom('replicas')
-                .select('replicas.id')
-                .whereRef('replicas.id', '=', 'parallel_slots.owner')
-                .where('replicas.expires_at', '>=', now),
-            ),
-          ),
-        ]);
-      const row = await db
-        .updateTable('parallel_slots')
-        .set({ owner, task_run_id: taskRunId, taken_at: now })
-        .where((eb) =>
-          dialect.inOnce(
-            'parallel_slots.slot',
-            dialect.skipLocked(
-              eb
-                .selectFrom('parallel_slots')
-                .select('parallel_slots.slot')
-                .where('parallel_slots.slot', '<', limit)
-                .where(free)
-                .orderBy('parallel_slots.slot')
-                .limit(1),
-            ),
-          ),
-        )
-        .where(free)
-        .returning('slot')
-        .executeTakeFirst();
+      const statement = compiledOnce(
+        dialect,
+        'slot-acquire',
+        3,
+        () => {
+          const free = (eb: ExpressionBuilder<StoreSchema, 'parallel_slots'>) =>
+            eb.or([
+              eb('parallel_slots.owner', 'is', null),
+              eb.not(
+                eb.exists(
+                  eb
+                    .selectFrom('replicas')
+                    .select('replicas.id')
+                    .whereRef('replicas.id', '=', 'parallel_slots.owner')
+                    .where('replicas.expires_at', '>=', now),
+                ),
+              ),
+            ]);
+          return db
+            .updateTable('parallel_slots')
+            .set({ owner: marker(0), task_run_id: marker(1), taken_at: now })
+            .where((eb) =>
+              dialect.inOnce(
+                'parallel_slots.slot',
+                dialect.skipLocked(
+                  eb
+                    .selectFrom('parallel_slots')
+                    .select('parallel_slots.slot')
+                    .where('parallel_slots.slot', '<', marker(2) as unknown as number)
+                    .where(free)
+                    .orderBy('parallel_slots.slot')
+                    .limit(1),
+                ),
+              ),
+            )
+            .where(free)
+            .returning('slot')
+            .compile();
+        },
+        [owner, taskRunId, limit],
+      );
+      const row = (await db.executeQuery(statement)).rows[0];
       return row?.slot;
     });
   }
 
   release(owner: string, slot: number): Promise<void> {
+    const { dialect } = this.#ctx;
     return this.#ctx.use(async (db) => {
-      await db
-        .updateTable('parallel_slots')
-        .set({ owner: null, task_run_id: null, taken_at: null })
-        .where('slot', '=', slot)
-        .where('owner', '=', owner)
-        .execute();
+      const statement = compiledOnce(
+        dialect,
+        'slot-release',
+        2,
+        () =>
+          db
+            .updateTable('parallel_slots')
+            .set({ owner: null, task_run_id: null, taken_at: null })
+            .where('slot', '=', marker(0) as unknown as number)
+            .where('owner', '=', marker(1))
+            .compile(),
+        [slot, owner],
+      );
+      await db.executeQuery(statement);
     });
   }
 

@@ -3,6 +3,7 @@ import { NotFoundError } from '../../domain/errors.js';
 import type { JsonObject } from '../../domain/vocabulary.js';
 import type { ContractStep, NewOutboxEvent, NewTaskRun, TaskRunPatch, TaskRunRecord, TaskRunStore } from '../types.js';
 import { assertHoldsRun, explainUnchanged, holdsTaskRun } from './owner-guard.js';
+import { compiledOnce, parameterMarker as marker } from './compiled-statement.js';
 import { recordChange } from './record-change.js';
 import type { StoreContext } from './store-context.js';
 import { stepMarkedOnce, taskRunPatchColumns, toTaskRunRecord } from './task-run-row.js';
@@ -44,35 +45,46 @@ export class KyselyTaskRunStore implements TaskRunStore {
     return this.#ctx.use((db) =>
       db.transaction().execute(async (trx) => {
         await assertHoldsRun(trx, this.#ctx, record.runId);
-        await trx
-          .insertInto('task_runs')
-          .values({
-            id: record.id,
-            run_id: record.runId,
-            stage: record.stage,
-            action: record.action,
-            attempt: record.attempt,
-            state: record.state,
-            previous_state: null,
-            component: record.component,
-            executor: record.executor,
-            token_hash: record.tokenHash,
-            event_data: dialect.encodeJson(record.eventData),
-            output: dialect.encodeJson(record.output),
-            result: null,
-            message: null,
-            reason: record.reason,
-            exit_code: null,
-            ref: null,
-            facts: dialect.encodeJson(record.facts),
-            steps: dialect.encodeJson(record.steps),
-            sealed_event_data: taskRun.sealedEventData ?? null,
-            matrix: record.matrix === null ? null : dialect.encodeJson(record.matrix),
-            created_at: record.createdAt,
-            started_at: null,
-            ended_at: null,
-          })
-          .execute();
+        const row = {
+          id: record.id,
+          run_id: record.runId,
+          stage: record.stage,
+          action: record.action,
+          attempt: record.attempt,
+          state: record.state,
+          previous_state: null,
+          component: record.component,
+          executor: record.executor,
+          token_hash: record.tokenHash,
+          event_data: dialect.encodeJson(record.eventData),
+          output: dialect.encodeJson(record.output),
+          result: null,
+          message: null,
+          reason: record.reason,
+          exit_code: null,
+          ref: null,
+          facts: dialect.encodeJson(record.facts),
+          steps: dialect.encodeJson(record.steps),
+          sealed_event_data: taskRun.sealedEventData ?? null,
+          matrix: record.matrix === null ? null : dialect.encodeJson(record.matrix),
+          created_at: record.createdAt,
+          started_at: null,
+          ended_at: null,
+        };
+        const columns = Object.keys(row) as (keyof typeof row)[];
+        await trx.executeQuery(
+          compiledOnce(
+            dialect,
+            'task-run-insert',
+            columns.length,
+            () =>
+              trx
+                .insertInto('task_runs')
+                .values(Object.fromEntries(columns.map((column, i) => [column, marker(i)])) as unknown as typeof row)
+                .compile(),
+            columns.map((column) => row[column]),
+          ),
+        );
         await recordChange(
           trx,
           dialect,
@@ -131,18 +143,45 @@ export class KyselyTaskRunStore implements TaskRunStore {
     return this.#ctx.use((db) =>
       db.transaction().execute(async (trx) => {
         // Compare-and-set; see KyselyRunStore.transition for `previous_state`.
-        const changed = await trx
-          .updateTable('task_runs')
-          .set((eb) => ({
-            ...taskRunPatchColumns(patch, dialect),
-            previous_state: eb.ref('state'),
-            state: to,
-          }))
-          .where('id', '=', id)
-          .where('state', 'in', from)
-          .where(holdsTaskRun(this.#ctx))
-          .returning('previous_state')
-          .executeTakeFirst();
+        const set = taskRunPatchColumns(patch, dialect);
+        const columns = Object.keys(set) as (keyof typeof set)[];
+        const guarded = this.#ctx.guard !== undefined;
+        // one compiled statement per shape: the columns set, how many states it moves from, the guard
+        const values = [
+          ...columns.map((column) => set[column]),
+          to,
+          id,
+          ...from,
+          ...(guarded ? [this.#ctx.guard] : []),
+        ];
+        const changed = (
+          await trx.executeQuery(
+            compiledOnce(
+              dialect,
+              `task-run-move:${columns.join(',')}:${from.length}:${guarded ? 'guarded' : ''}`,
+              values.length,
+              () => {
+                let at = 0;
+                const next = () => marker(at++);
+                const markedSet = Object.fromEntries(columns.map((column) => [column, next()]));
+                const toState = next() as TaskRunState;
+                return trx
+                  .updateTable('task_runs')
+                  .set((eb) => ({ ...markedSet, previous_state: eb.ref('state'), state: toState }))
+                  .where('id', '=', next())
+                  .where(
+                    'state',
+                    'in',
+                    from.map(() => next() as TaskRunState),
+                  )
+                  .where(holdsTaskRun(this.#ctx, guarded ? next() : undefined))
+                  .returning('previous_state')
+                  .compile();
+              },
+              values,
+            ),
+          )
+        ).rows[0];
         if (changed === undefined) {
           await explainUnchanged(trx, this.#ctx, id);
           return false;
