@@ -63,6 +63,23 @@ export const RunInfo = Type.Object({
   concurrencyGroup: nullable(
     Type.String({ description: 'its concurrency group: at most one run of a group is running at a time' }),
   ),
+  workspace: Type.Optional(
+    Type.Object(
+      {
+        from: nullable(
+          Type.String({ description: 'the run whose kept workspace this one started as a copy of (a rerun)' }),
+        ),
+        state: Type.Union([Type.Literal('kept'), Type.Literal('expired'), Type.Null()], {
+          description:
+            'null while the run goes on, or when its workspace was removed as it ended; kept: left for a rerun (until expiresAt); expired: removed by the cleanup job',
+        }),
+        expiresAt: Type.Union([Type.Integer(), Type.Null()], {
+          description: 'when a kept workspace expires, epoch ms; null: kept until removed by hand (keepWorkspace)',
+        }),
+      },
+      { description: "what is left of the run's workspace" },
+    ),
+  ),
   createdAt: Millis,
   startedAt: NullableMillis,
   endedAt: NullableMillis,
@@ -261,6 +278,13 @@ export const RerunBody = Type.Object(
       Type.Union([Type.Literal('failed'), Type.Literal('start')], {
         default: 'failed',
         description: 'failed: reuse what succeeded, run the rest; start: run everything again',
+      }),
+    ),
+    emptyWorkspace: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          "run with an empty workspace instead of a copy of the earlier run's kept one; needed to rerun from the failed action once that workspace expired (otherwise 409 WORKSPACE_EXPIRED)",
       }),
     ),
   },

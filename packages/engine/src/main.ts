@@ -142,6 +142,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         ...(config.advertiseUrl ? { advertisedUrl: config.advertiseUrl } : {}),
       },
       keepWorkspace: config.keepWorkspace,
+      workspaceRetentionMs: config.workspaceRetentionMs,
       pushEventData: (url, data, signal) => postEventData(url, data, signal),
       events,
       tracing: tracing.tracing,

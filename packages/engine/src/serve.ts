@@ -180,6 +180,7 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
       store: runtime.store,
       settings: effective,
       owner: () => engine.replicaId ?? effective.engineId,
+      releaseWorkspace: (runId) => engine.releaseKeptWorkspace(runId),
       log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) },
     });
     app.log.info(`pilotage serving on ${url} (executor ${runtime.executorName}, store ${runtime.store.dialect})`);

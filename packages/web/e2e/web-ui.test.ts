@@ -17,6 +17,8 @@ import { registerFixtures, startTestServer, type TestServer } from './support/se
  * error. With PILOTAGE_DOC_IMAGES (`npm run docs:screenshots`), the docs' images are written too. Needs `npm run build` first (the UI is served from packages/web/dist).
  */
 
+// the engine's store, as built (npm run build): the test plays the cleanup job's part on it
+const ENGINE_STORE = new URL('../../engine/dist/store/open-store.js', import.meta.url).href;
 const ARTIFACTS = process.env.PILOTAGE_E2E_ARTIFACTS ?? fileURLToPath(new URL('../e2e-artifacts/', import.meta.url));
 // `npm run docs:screenshots` sets it (docs/images): the README's and docs/web-ui.md's images
 const DOC_IMAGES = process.env.PILOTAGE_DOC_IMAGES;
@@ -265,6 +267,38 @@ describe('web UI in Chromium', { skip, timeout: 600_000 }, () => {
     assert.deepEqual(rerun.body.run.trigger.details, { of: firstRun, from: 'failed' });
     const producer = rerun.body.actions.find((a: any) => a.name === 'producer').attempts[0];
     assert.match(producer.reason, /reused/);
+  });
+
+  test('a failed run whose kept workspace expired: the page says so, and offers a rerun with an empty workspace', async () => {
+    await page.goto(`${server.url}/runs/${firstRun}`);
+    await page.waitForSelector('.run-workspace:has-text("kept until")', WAIT);
+    // the cleanup job's step, on the server's store (the server is another process on this file)
+    const { openStore } = (await import(ENGINE_STORE)) as {
+      openStore(options: { url: string }): Promise<{
+        retention: { markWorkspaceExpired(runId: string): Promise<boolean> };
+        close(): Promise<void>;
+      }>;
+    };
+    const store = await openStore({ url: join(server.dir, 'pilotage.db') });
+    try {
+      assert.equal(await store.retention.markWorkspaceExpired(firstRun), true);
+    } finally {
+      await store.close();
+    }
+    await page.reload();
+    await page.waitForSelector('.run-workspace:has-text("expired")', WAIT);
+    await page.click('button:has-text("Rerun from failed")');
+    await page.getByRole('alert').waitFor(WAIT);
+    assert.match(await page.getByRole('alert').innerText(), /workspace of run .* expired/);
+    browser.errors.length = 0; // the refused rerun's 409 is the point of this step
+    await screenshot('rerun-workspace-expired');
+    await page.click('button:has-text("Rerun from failed with an empty workspace")');
+    await page.waitForURL((url) => !url.pathname.endsWith(firstRun), WAIT);
+    const id = page.url().split('/runs/')[1]!.split('?')[0]!;
+    const rerun = await server.api('GET', `/v1/runs/${id}`);
+    assert.equal(rerun.body.run.workspace.from, null);
+    assert.deepEqual(rerun.body.run.trigger.details, { of: firstRun, from: 'failed' });
+    await page.waitForSelector('.run-title [data-state="succeeded"]', WAIT);
   });
 
   test('the runs list updates live: a run started elsewhere appears and turns green without a reload', async () => {

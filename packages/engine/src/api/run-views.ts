@@ -39,6 +39,7 @@ export function runInfo(run: RunRecord): RunInfo {
     outputs: run.outputs,
     parent: run.parent,
     concurrencyGroup: run.concurrencyGroup,
+    workspace: { ...run.workspace },
     createdAt: run.createdAt,
     startedAt: run.startedAt,
     endedAt: run.endedAt,

@@ -74,6 +74,11 @@ export interface Config {
   /** how often a replica runs the cleanup job (one replica at a time), ms (0: never) */
   readonly cleanupIntervalMs: number;
   readonly keepWorkspace: boolean;
+  /**
+   * how long the workspace of a run that failed, errored or was cancelled is kept after it
+   * ended, so that `runs retry` starts from a copy of it, ms (0: removed as it ends)
+   */
+  readonly workspaceRetentionMs: number;
   readonly logLevel: string;
   /** where CDEvents are delivered: `stdout`, a JSONL file path or an http(s) URL (binary mode) */
   readonly eventSinks: readonly string[];
@@ -182,6 +187,7 @@ export const CONFIG_ENV: Readonly<Record<Exclude<keyof Config, 'secrets'>, strin
   retainEventsMs: 'PILOTAGE_RETAIN_EVENTS',
   cleanupIntervalMs: 'PILOTAGE_CLEANUP_INTERVAL',
   keepWorkspace: 'PILOTAGE_KEEP_WORKSPACE',
+  workspaceRetentionMs: 'PILOTAGE_WORKSPACE_RETENTION',
   logLevel: 'PILOTAGE_LOG_LEVEL',
   eventSinks: 'PILOTAGE_EVENT_SINKS',
   passEnv: 'PILOTAGE_PASS_ENV',
@@ -232,6 +238,7 @@ export const CONFIG_DEFAULTS = {
   retainEventsMs: 7 * 86_400_000,
   cleanupIntervalMs: 3_600_000,
   keepWorkspace: false,
+  workspaceRetentionMs: 86_400_000,
   logLevel: 'info',
   host: '127.0.0.1',
   port: 8080,
@@ -328,6 +335,11 @@ export function loadConfig(input: {
     retainEventsMs: duration('retainEventsMs', pick('retainEventsMs'), CONFIG_DEFAULTS.retainEventsMs),
     cleanupIntervalMs: duration('cleanupIntervalMs', pick('cleanupIntervalMs'), CONFIG_DEFAULTS.cleanupIntervalMs),
     keepWorkspace: boolean('keepWorkspace', pick('keepWorkspace'), CONFIG_DEFAULTS.keepWorkspace),
+    workspaceRetentionMs: duration(
+      'workspaceRetentionMs',
+      pick('workspaceRetentionMs'),
+      CONFIG_DEFAULTS.workspaceRetentionMs,
+    ),
     logLevel: pick('logLevel') ?? CONFIG_DEFAULTS.logLevel,
     eventSinks: list(pick('eventSinks')),
     passEnv: passEnvList(pick('passEnv')),

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'CONFIG'
   | 'UNAVAILABLE'
   | 'LEASE_LOST'
+  | 'WORKSPACE_EXPIRED'
   | 'INTERNAL';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -29,6 +30,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFIG: 500,
   UNAVAILABLE: 503,
   LEASE_LOST: 409,
+  WORKSPACE_EXPIRED: 409,
   INTERNAL: 500,
 };
 
@@ -103,6 +105,16 @@ export class ForbiddenError extends PilotageError {
 export class UnavailableError extends PilotageError {
   constructor(message: string) {
     super('UNAVAILABLE', message, { retryable: true });
+  }
+}
+
+/**
+ * A rerun would reuse the results of actions whose files are gone: the earlier run's workspace
+ * expired (or was not kept). Asking for an empty workspace, or a rerun from the start, goes on.
+ */
+export class WorkspaceExpiredError extends PilotageError {
+  constructor(message: string) {
+    super('WORKSPACE_EXPIRED', message);
   }
 }
 

@@ -156,7 +156,10 @@ export class ChildRunAttempt {
     if (earlier?.ref === null || earlier?.ref === undefined || earlier.state === 'succeeded') return undefined;
     const child = await store.runs.get(earlier.ref);
     if (child === undefined || !isRunEnded(child.state)) return undefined;
-    return { of: child.id, reuse: reusableResults(await store.taskRuns.listByRun(child.id), 'failed') };
+    const reuse = reusableResults(await store.taskRuns.listByRun(child.id), 'failed');
+    // the caller starts from a copy of its earlier workspace: the child does the same with its own
+    const copies = this.input.run.workspace.from !== null && child.workspace.state === 'kept';
+    return { of: child.id, reuse, ...(copies ? { workspaceFrom: child.id } : {}) };
   }
 
   private async end(

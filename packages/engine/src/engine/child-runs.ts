@@ -52,6 +52,7 @@ export function engineChildRuns(engine: ChildRunsEngine): ChildRuns {
         here: true,
         ...(request.traceParent ? { traceParent: request.traceParent } : {}),
         ...(request.rerun ? { reuse: request.rerun.reuse } : {}),
+        ...(request.rerun?.workspaceFrom === undefined ? {} : { workspaceFrom: request.rerun.workspaceFrom }),
       });
     },
     wait: (runId) => engine.waitForRun(runId),

@@ -24,6 +24,8 @@ export interface EngineContext {
   readonly serverUrl: string;
   /** keep each run's workspace when it ends (`Executor.releaseRun` with `keep`) */
   readonly keepWorkspace: boolean;
+  /** how long the workspace of a run that did not succeed is kept after it ended, ms (0: not kept) */
+  readonly workspaceRetentionMs: number;
   readonly pushEventData: EventDataPush;
   /** grace between SIGTERM and SIGKILL, ms */
   readonly killGraceMs: number;

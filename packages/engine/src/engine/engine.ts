@@ -18,7 +18,8 @@ import type {
   TriggerInfo,
 } from '../store/types.js';
 import { ActionCache, type CacheLimits } from './action-cache.js';
-import { describeDecision, type ApprovalDecision } from './approval-gate.js';
+import type { ApprovalDecision } from './approval-gate.js';
+import { recordDecision } from './approval-decision.js';
 import { CarriedRuns } from './carried-runs.js';
 import { cancelIfRunning, engineChildRuns } from './child-runs.js';
 import type { EngineContext } from './engine-context.js';
@@ -36,6 +37,7 @@ import {
   type TraceSpan,
 } from './ports.js';
 import { reclaimLeftovers } from './reattach.js';
+import { releaseKeptWorkspace } from './run-workspaces.js';
 import { outboxWritten } from './record-move.js';
 import { ReplicaLease, type ReplicaIdentity } from './replica-lease.js';
 import { recordReused } from './reuse.js';
@@ -77,6 +79,11 @@ export interface EngineOptions {
   readonly serverUrl?: string;
   /** keep each run's workspace after it ends (default false: released) */
   readonly keepWorkspace?: boolean;
+  /**
+   * keep the workspace of a run that did not succeed this long after it ended, for a rerun to
+   * start from a copy (ms; default 0: released as it ends; `keepWorkspace` keeps them for ever)
+   */
+  readonly workspaceRetentionMs?: number;
   /** how event data reaches a component's endpoint (protocol/endpoint-push.ts) */
   readonly pushEventData: EventDataPush;
   readonly events?: RunEventBuilder;
@@ -127,6 +134,8 @@ export interface StartRunOptions {
   readonly traceParent?: TraceContext;
   /** the calling run and task run, for a child run (`uses:`) */
   readonly parent?: RunParent;
+  /** an ended run whose kept workspace this run starts from (a rerun: `RunScope.copyFrom`) */
+  readonly workspaceFrom?: string;
   /**
    * carry the run out on this replica when nothing makes it wait for a claim (no `maxRuns`, no
    * concurrency group), even after `start()`: a child run, so that it reads its caller's secrets
@@ -240,6 +249,7 @@ export class Engine {
       callback: options.callback,
       serverUrl: options.serverUrl ?? options.callback.advertisedUrl ?? options.callback.loopbackUrl,
       keepWorkspace: options.keepWorkspace ?? false,
+      workspaceRetentionMs: options.workspaceRetentionMs ?? 0,
       pushEventData: options.pushEventData,
       killGraceMs: options.killGraceMs ?? 5000,
       stopGraceMs: options.stopGraceMs ?? 5000,
@@ -355,6 +365,7 @@ export class Engine {
       owner: keep || reuse !== undefined ? me : null,
       parent: options.parent ?? null,
       concurrencyGroup: group,
+      workspaceFrom: options.workspaceFrom ?? null,
     };
     // the queued event is written in the same transaction as the run (it needs no run number)
     const provisional: RunRecord = {
@@ -363,6 +374,7 @@ export class Engine {
       state: 'queued',
       reason: null,
       outputs: null,
+      workspace: { from: newRun.workspaceFrom, state: null, expiresAt: null },
       startedAt: null,
       endedAt: null,
     };
@@ -399,6 +411,14 @@ export class Engine {
       if (isRunEnded(run.state)) return run;
       await this.nextChangeOf(runId, 250);
     }
+  }
+
+  /**
+   * Remove run `runId`'s kept workspace on every executor of this engine (the cleanup job, once
+   * it expired). Rejects when an executor could not remove it.
+   */
+  releaseKeptWorkspace(runId: string): Promise<void> {
+    return releaseKeptWorkspace(this.ctx.executors, runId);
   }
 
   /**
@@ -440,21 +460,10 @@ export class Engine {
    * reached, decided already, timed out, the run ended).
    */
   async decide(runId: string, stage: string, decision: ApprovalDecision): Promise<TaskRunRecord> {
-    const gate = (await this.store.taskRuns.listByRun(runId)).find(
-      (t) => t.stage === stage && t.executor === 'none' && t.state === 'running',
-    );
-    if (gate === undefined || gate.result !== null) {
-      throw new ConflictError(`run ${runId} has no approval stage ${stage} waiting for a decision`);
-    }
-    const text = describeDecision(decision);
-    const output = { approved: decision.approved, by: decision.by, comment: decision.comment ?? '' };
-    const result = decision.approved ? ('success' as const) : ('failure' as const);
-    if (!(await this.store.taskRuns.decide(gate.id, { result, output, message: text }))) {
-      throw new ConflictError(`run ${runId} has no approval stage ${stage} waiting for a decision`);
-    }
+    const gate = await recordDecision(this.store, runId, stage, decision);
     if (!this.carried.refreshGate(runId, gate.id))
       this.store.changes.publish({ kind: 'intent', runId, ...this.origin() });
-    return { ...gate, result, output, message: text };
+    return gate;
   }
 
   /** The action result cache (list and clear its entries). */

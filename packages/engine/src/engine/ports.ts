@@ -62,7 +62,12 @@ export interface ChildRunRequest {
   /** the parent's secrets (a child reads what its parent may) */
   readonly secrets: Readonly<Record<string, string>>;
   /** a rerun that propagates: the earlier child run this one reruns, and what it reuses of it */
-  readonly rerun?: { readonly of: string; readonly reuse: ReadonlyMap<string, TaskRunRecord> };
+  readonly rerun?: {
+    readonly of: string;
+    readonly reuse: ReadonlyMap<string, TaskRunRecord>;
+    /** the earlier child, when its kept workspace is the new child's start (as its caller's is) */
+    readonly workspaceFrom?: string;
+  };
   /** the calling attempt's trace context: the child run's spans join its trace */
   readonly traceParent?: TraceContext;
 }

@@ -155,12 +155,7 @@ export class RunExecution implements RunHost {
       await this.walkStages();
       cancelRunTimeout?.();
       await this.walkFinally();
-      if (!this.detached) {
-        // released before the end is recorded: a crash in between leaves a run that recovery
-        // resumes, and that releases them again when it ends
-        await this.workspaces.release();
-        await this.finish();
-      }
+      if (!this.detached) await this.finish();
     } catch (error) {
       if (this.detached || error instanceof LeaseLostError) {
         // another replica holds the run now (or will): record nothing, release nothing
@@ -171,7 +166,6 @@ export class RunExecution implements RunHost {
       ctx.warn(
         `run ${this.record.id} errored: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
       );
-      await this.workspaces.release();
       await this.finish({ state: 'errored', reason: `engine error: ${messageOf(error)}` }).catch(() => undefined);
     } finally {
       cancelRunTimeout?.();
@@ -405,8 +399,29 @@ export class RunExecution implements RunHost {
       }
     }
     const outcome = outcomeOf(state) ?? 'error';
-    const patch: RunPatch = { reason, endedAt: this.ctx.clock(), ...(outputs === undefined ? {} : { outputs }) };
+    const endedAt = this.ctx.clock();
+    const kept = this.keptUntil(state, endedAt);
+    // released before the end is recorded: a crash in between leaves a run that recovery
+    // resumes, and that releases them again when it ends
+    await this.workspaces.release(kept !== undefined);
+    const patch: RunPatch = {
+      reason,
+      endedAt,
+      ...(outputs === undefined ? {} : { outputs }),
+      ...(kept === undefined ? {} : { workspaceKept: { expiresAt: kept } }),
+    };
     await this.moveRun(['running', 'queued'], state, patch, (r) => this.ctx.events.runFinished(r, outcome, reason));
+  }
+
+  /**
+   * Whether the run's workspaces are kept as it ends in `state`: undefined when not, else until
+   * when (null: for ever, the `keepWorkspace` setting). A run that did not succeed keeps them
+   * for `workspaceRetentionMs`, so that a rerun starts from a copy.
+   */
+  private keptUntil(state: RunState, endedAt: number): number | null | undefined {
+    if (this.ctx.keepWorkspace) return null;
+    if (state === 'succeeded' || this.ctx.workspaceRetentionMs <= 0) return undefined;
+    return endedAt + this.ctx.workspaceRetentionMs;
   }
 
   private async moveRun(

@@ -3,6 +3,7 @@ import type { Executor, RunWorkspace } from '../executor/executor.js';
 import type { PlanAction, PlanStage } from '../plan/types.js';
 import type { RunRecord } from '../store/types.js';
 import type { EngineContext } from './engine-context.js';
+import type { ExecutorSet } from './ports.js';
 
 /**
  * The run-scoped resources of one run on each executor it uses (`Executor.prepareRun` /
@@ -17,7 +18,7 @@ export class RunWorkspaces {
 
   constructor(
     private readonly ctx: EngineContext,
-    private readonly run: Pick<RunRecord, 'id' | 'workflow'>,
+    private readonly run: Pick<RunRecord, 'id' | 'workflow' | 'workspace'>,
     private readonly executorOf: (action: PlanAction) => string,
     stages: readonly PlanStage[],
   ) {
@@ -33,7 +34,13 @@ export class RunWorkspaces {
     if (workspace === undefined) {
       const executor = this.ctx.executors.get(executorName);
       const actions = this.actions.filter((a) => this.executorOf(a) === executorName);
-      workspace = executor.prepareRun({ runId: this.run.id, workflow: this.run.workflow, actions: actions.length });
+      const from = this.run.workspace.from;
+      workspace = executor.prepareRun({
+        runId: this.run.id,
+        workflow: this.run.workflow,
+        actions: actions.length,
+        ...(from === null ? {} : { copyFrom: from }),
+      });
       this.prepared.set(executorName, workspace);
       workspace.catch(() => this.prepared.delete(executorName));
     }
@@ -43,10 +50,10 @@ export class RunWorkspaces {
   /**
    * Release the run's resources on every executor its plan names (not only those prepared by
    * this process: a run resumed after a restart may have nothing left to start), keeping the
-   * workspaces when the engine is told to. Once; failures are warned, recovery retries what
-   * executors list (`Executor.listRuns`).
+   * workspaces when `keep`. Once; failures are warned, recovery retries what executors list
+   * (`Executor.listRuns`).
    */
-  async release(): Promise<void> {
+  async release(keep: boolean): Promise<void> {
     if (this.released) return;
     this.released = true;
     const names = new Set([...this.prepared.keys(), ...this.actions.map((a) => this.executorOf(a))]);
@@ -59,11 +66,28 @@ export class RunWorkspaces {
           return; // not configured in this engine: nothing of the run was prepared on it here
         }
         try {
-          await executor.releaseRun(this.run.id, { keep: this.ctx.keepWorkspace });
+          await executor.releaseRun(this.run.id, { keep });
         } catch (error) {
           this.ctx.warn(`run ${this.run.id}: could not release its resources on ${name}: ${messageOf(error)}`);
         }
       }),
     );
   }
+}
+
+/**
+ * Remove run `runId`'s kept workspace on every executor of `executors` (a kept workspace that
+ * expired: only the store knows which executors the run used). Rejects, naming the executors,
+ * when one could not remove it, so that the caller tries again later.
+ */
+export async function releaseKeptWorkspace(executors: ExecutorSet, runId: string): Promise<void> {
+  const failures: string[] = [];
+  await Promise.all(
+    executors.all().map((executor) =>
+      executor.releaseRun(runId, { keep: false }).catch((error: unknown) => {
+        failures.push(`${executor.name}: ${messageOf(error)}`);
+      }),
+    ),
+  );
+  if (failures.length > 0) throw new Error(`cannot remove the workspace of run ${runId} (${failures.join('; ')})`);
 }

@@ -24,6 +24,36 @@ export interface RetentionSettings {
   readonly cleanupIntervalMs: number;
 }
 
+/**
+ * Remove the kept workspaces that expired at `now` (`releaseWorkspace` on every executor), and
+ * record each as `expired`, publishing the run's change; at most `limit`, oldest first, except
+ * those a rerun that has not ended copies from. Resolves with how many; stops at the first that
+ * could not be removed (warned; the next pass tries again).
+ */
+export async function expireWorkspaces(options: {
+  readonly store: Store;
+  readonly releaseWorkspace: (runId: string) => Promise<void>;
+  readonly now: number;
+  readonly limit: number;
+  readonly log: { warn(message: string): void };
+}): Promise<number> {
+  const { store, log } = options;
+  let removed = 0;
+  for (const runId of await store.retention.expiredWorkspaces(options.now, options.limit)) {
+    try {
+      await options.releaseWorkspace(runId);
+    } catch (error) {
+      log.warn(`cleanup: ${messageOf(error)}`);
+      break;
+    }
+    if (await store.retention.markWorkspaceExpired(runId)) {
+      removed += 1;
+      store.changes.publish({ kind: 'run', runId });
+    }
+  }
+  return removed;
+}
+
 /** The cleanup job of one replica. */
 export interface CleanupJob {
   /**
@@ -42,13 +72,20 @@ export interface CleanupJob {
  * (replicas keep working meanwhile) and for at most a minute: ended runs older than
  * `retainRunsMs` with everything of theirs; log lines of runs ended over `retainLogsMs` ago;
  * delivered events (every sink has them) and incoming CDEvent receipts older than
- * `retainEventsMs`; replicas gone for a day that hold nothing. Errors are logged, never thrown.
+ * `retainEventsMs`; replicas gone for a day that hold nothing; kept workspaces that expired
+ * (`expireWorkspaces`, before the runs: a run goes only once its workspace is gone). Errors are
+ * logged, never thrown.
  */
 export function startCleanupJob(options: {
   readonly store: Store;
   readonly settings: RetentionSettings;
   /** who takes the lease (this replica's id) */
   readonly owner: () => string;
+  /**
+   * removes a run's kept workspace on every executor (`releaseKeptWorkspace`); absent: kept
+   * workspaces are left as they are
+   */
+  readonly releaseWorkspace?: (runId: string) => Promise<void>;
   readonly log: { info(message: string): void; warn(message: string): void };
   readonly clock?: () => number;
 }): CleanupJob {
@@ -76,6 +113,15 @@ export function startCleanupJob(options: {
       const deadline = start + PASS_BUDGET_MS;
       const { retention } = store;
       const before = (keepMs: number): number => start - keepMs;
+      const { releaseWorkspace } = options;
+      let workspaces = 0;
+      if (releaseWorkspace !== undefined) {
+        for (;;) {
+          const n = await expireWorkspaces({ store, releaseWorkspace, now: start, limit: BATCH, log });
+          workspaces += n;
+          if (n < BATCH || stopped || clock() > deadline) break;
+        }
+      }
       const runs =
         settings.retainRunsMs > 0
           ? await drain((n) => retention.deleteRuns(before(settings.retainRunsMs), n), deadline)
@@ -93,10 +139,10 @@ export function startCleanupJob(options: {
           ? await drain((n) => retention.deleteInbox(before(settings.retainEventsMs), n), deadline)
           : 0;
       await store.replicas.prune(FORGET_REPLICAS_MS);
-      const removed = { runs, logLines, events, inbox };
-      if (runs + logLines + events + inbox > 0) {
+      const removed = { runs, workspaces, logLines, events, inbox };
+      if (runs + workspaces + logLines + events + inbox > 0) {
         log.info(
-          `cleanup: deleted ${runs} run(s), ${logLines} log line(s), ${events} event(s), ${inbox} CDEvent receipt(s)`,
+          `cleanup: deleted ${runs} run(s), ${workspaces} expired workspace(s), ${logLines} log line(s), ${events} event(s), ${inbox} CDEvent receipt(s)`,
         );
       }
       return removed;

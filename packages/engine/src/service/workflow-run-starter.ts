@@ -17,6 +17,8 @@ export interface StartWorkflowRun {
   readonly chainId?: string;
   /** results of an earlier run to reuse, by action (reruns; see engine/reuse.ts) */
   readonly reuse?: ReadonlyMap<string, TaskRunRecord>;
+  /** an ended run whose kept workspace the run starts from (reruns; see rerun-workspace.ts) */
+  readonly workspaceFrom?: string;
   /** the trace of the request that started it (its `traceparent`), which the run's spans join */
   readonly traceParent?: TraceContext;
 }
@@ -64,6 +66,7 @@ export function createWorkflowRunStarter(deps: WorkflowRunStarterDeps): Workflow
         secrets,
         ...(input.chainId === undefined ? {} : { chainId: input.chainId }),
         ...(input.reuse === undefined ? {} : { reuse: input.reuse }),
+        ...(input.workspaceFrom === undefined ? {} : { workspaceFrom: input.workspaceFrom }),
         ...(input.traceParent === undefined ? {} : { traceParent: input.traceParent }),
       });
     },

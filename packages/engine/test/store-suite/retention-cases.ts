@@ -128,12 +128,57 @@ export function retentionCases(h: StoreHarness): void {
       await two.sinkLeases.release('job:cleanup', 'replica-b');
       const removed = await a.runOnce();
       // the old run's events went with it; the other run's delivered one goes; the runless ones wait for delivery
-      assert.deepEqual(removed, { runs: 1, logLines: 2, events: 1, inbox: 0 });
+      assert.deepEqual(removed, { runs: 1, workspaces: 0, logLines: 2, events: 1, inbox: 0 });
       assert.equal(await one.runs.get(old.runId), undefined);
       assert.deepEqual(await one.logs.read(logsOnly.taskId), []);
       assert.ok((await one.runs.get(logsOnly.runId)) !== undefined);
       assert.equal(await one.sinkLeases.holder('job:cleanup'), undefined, 'the lease is given back');
-      assert.deepEqual(await b.runOnce(), { runs: 0, logLines: 0, events: 0, inbox: 0 });
+      assert.deepEqual(await b.runOnce(), { runs: 0, workspaces: 0, logLines: 0, events: 0, inbox: 0 });
+    });
+
+    test('kept workspaces: recorded as a run ends, found once expired (not while a rerun copies one), then expired; the run stays until then', async (t) => {
+      const store = await h.fresh(t);
+      const now = Date.now();
+      /** a run that ended `endedAt` with its workspace kept until `expiresAt` */
+      const keptRun = async (endedAt: number, expiresAt: number | null) => {
+        const run = await store.runs.create(newRun('kept', { createdAt: endedAt - 1000 }));
+        assert.deepEqual(run.workspace, { from: null, state: null, expiresAt: null });
+        assert.ok(await store.runs.transition(run.id, ['queued'], 'running', endedAt - 500));
+        const patch = { endedAt, reason: 'boom', workspaceKept: { expiresAt } };
+        assert.ok(await store.runs.transition(run.id, ['running'], 'failed', endedAt, patch));
+        return run.id;
+      };
+      const expired = await keptRun(now - 100 * DAY, now - 99 * DAY);
+      const copied = await keptRun(now - 3 * DAY, now - 2 * DAY);
+      const fresh = await keptRun(now - 1000, now + DAY);
+      const forever = await keptRun(now - 200 * DAY, null);
+      assert.deepEqual((await store.runs.get(fresh))?.workspace, { from: null, state: 'kept', expiresAt: now + DAY });
+      // a rerun that has not ended copies `copied`'s workspace: it is not due yet
+      const rerun = await store.runs.create(newRun('kept', { createdAt: now, workspaceFrom: copied }));
+      assert.equal((await store.runs.get(rerun.id))?.workspace.from, copied);
+      assert.deepEqual(await store.retention.expiredWorkspaces(now, 100), [expired]);
+      // a kept workspace that will expire holds its run back from deletion; one kept for ever does not
+      assert.equal(await store.retention.deleteRuns(now - 90 * DAY, 100), 1);
+      assert.equal(await store.runs.get(forever), undefined);
+      assert.ok((await store.runs.get(expired)) !== undefined);
+
+      assert.equal(await store.retention.markWorkspaceExpired(expired), true);
+      assert.equal(await store.retention.markWorkspaceExpired(expired), false, 'once');
+      assert.deepEqual((await store.runs.get(expired))?.workspace, {
+        from: null,
+        state: 'expired',
+        expiresAt: now - 99 * DAY,
+      });
+      assert.equal(await store.retention.deleteRuns(now - 90 * DAY, 100), 1, 'gone once its workspace is');
+
+      assert.ok(await store.runs.transition(rerun.id, ['queued'], 'running', now));
+      assert.ok(await store.runs.transition(rerun.id, ['running'], 'succeeded', now + 1, { endedAt: now + 1 }));
+      assert.deepEqual(await store.retention.expiredWorkspaces(now, 100), [copied], 'due once the rerun ended');
+      assert.deepEqual(
+        await store.retention.expiredWorkspaces(now + 2 * DAY, 1),
+        [copied],
+        'oldest first, at most limit',
+      );
     });
 
     test('the schema is up to date after opening; migrating again applies nothing', async (t) => {

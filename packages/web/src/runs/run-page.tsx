@@ -1,8 +1,8 @@
-import { routes, type TaskRunInfo } from '@pilotage/api';
+import { routes, type RunInfo, type TaskRunInfo } from '@pilotage/api';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
-import { call, errorText } from '../api/client';
+import { ApiError, call, errorText } from '../api/client';
 import { dateTime, elapsed, formatDuration } from '../common/format';
 import { EmptyState, ErrorBox, JsonView, LiveBadge, Loading, StateBadge, Tabs, type Live } from '../common/ui';
 import { useNow } from '../common/use-now';
@@ -165,10 +165,13 @@ function RunHeader({
     onSuccess: () => void queries.invalidateQueries({ queryKey: ['run', runId] }),
   });
   const rerun = useMutation({
-    mutationFn: (from: 'failed' | 'start') => call(routes.rerun, { params: { id: runId }, body: { from } }),
+    mutationFn: (body: { from: 'failed' | 'start'; emptyWorkspace?: boolean }) =>
+      call(routes.rerun, { params: { id: runId }, body }),
     onSuccess: (next) => void navigate(`/runs/${next.id}`),
   });
   const error = cancel.error ?? rerun.error;
+  // the failed run's workspace is gone: offer the rerun with an empty one the server refused
+  const workspaceGone = rerun.error instanceof ApiError && rerun.error.code === 'WORKSPACE_EXPIRED';
   const rerunOf = run.trigger.kind === 'rerun' ? (run.trigger.details?.of as string | undefined) : undefined;
   return (
     <div className="run-head">
@@ -214,6 +217,7 @@ function RunHeader({
           <dt>Version</dt>
           <dd>{run.workflowVersion ?? 'local file'}</dd>
         </div>
+        <WorkspaceFact workspace={run.workspace} />
         {run.reason && (
           <div className="wide">
             <dt>Reason</dt>
@@ -232,15 +236,25 @@ function RunHeader({
             type="button"
             className="primary"
             disabled={rerun.isPending}
-            onClick={() => rerun.mutate('failed')}
+            onClick={() => rerun.mutate({ from: 'failed' })}
             title="Reuse what succeeded; run the failed actions and everything after them"
           >
             Rerun from failed
           </button>
         )}
         {ended && can('run') && (
-          <button type="button" disabled={rerun.isPending} onClick={() => rerun.mutate('start')}>
+          <button type="button" disabled={rerun.isPending} onClick={() => rerun.mutate({ from: 'start' })}>
             Rerun all
+          </button>
+        )}
+        {workspaceGone && (
+          <button
+            type="button"
+            disabled={rerun.isPending}
+            onClick={() => rerun.mutate({ from: 'failed', emptyWorkspace: true })}
+            title="Reuse what succeeded, without the files those actions made"
+          >
+            Rerun from failed with an empty workspace
           </button>
         )}
       </div>
@@ -249,6 +263,37 @@ function RunHeader({
           {errorText(error)}
         </p>
       )}
+    </div>
+  );
+}
+
+/** What is left of the run's workspace: kept for a rerun (until when), expired, or a copy of another run's. */
+function WorkspaceFact({ workspace }: { readonly workspace: RunInfo['workspace'] }) {
+  if (workspace === undefined) return null;
+  const from =
+    workspace.from === null ? null : (
+      <>
+        {' '}
+        · a copy of <Link to={`/runs/${workspace.from}`}>{workspace.from.slice(-8)}</Link>
+      </>
+    );
+  let text: string;
+  if (workspace.state === 'kept') {
+    text = workspace.expiresAt === null ? 'kept' : `kept until ${dateTime(workspace.expiresAt)}`;
+  } else if (workspace.state === 'expired') {
+    text = 'expired (removed)';
+  } else if (from !== null) {
+    text = 'started';
+  } else {
+    return null;
+  }
+  return (
+    <div className="run-workspace">
+      <dt>Workspace</dt>
+      <dd>
+        {text}
+        {from}
+      </dd>
     </div>
   );
 }

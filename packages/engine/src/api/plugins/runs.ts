@@ -13,6 +13,7 @@ import { errorResponses, invalidFields } from '../error-reply.js';
 import { runDataFromBody } from '../run-data.js';
 import { seesServerInternals } from '../server-internals.js';
 import { traceParentOf } from '../trace-parent.js';
+import { rerunWorkspaceFrom } from '../../service/rerun-workspace.js';
 import { mustGetRun, mustGetTask } from '../run-lookup.js';
 import { logLineInfo, runInfo, stageOutline, statusInfo, taskRunInfo, transitionInfo } from '../run-views.js';
 
@@ -167,7 +168,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
         tags: ['runs'],
         summary: 'Rerun an ended run: from the failed action (reusing what succeeded) or from the start',
         description:
-          'A new run of the same workflow version with the same inputs. With `from: failed` (the default) the actions that succeeded are not run again: their outputs are reused (task runs `succeeded` with reason "reused from run …"); the failed, errored, cancelled or skipped ones and every later stage run. The trigger is recorded as `rerun` with `details: {of, from}`.',
+          'A new run of the same workflow version with the same inputs. With `from: failed` (the default) the actions that succeeded are not run again: their outputs are reused (task runs `succeeded` with reason "reused from run …"); the failed, errored, cancelled or skipped ones and every later stage run. The trigger is recorded as `rerun` with `details: {of, from}`. From the failed action, the rerun starts from a copy of the earlier run\'s kept workspace (kept for the `workspaceRetention` setting, 24h by default, after a run that did not succeed ends), so the files of the reused actions are there; when that workspace expired, the rerun is refused (409, code `WORKSPACE_EXPIRED`) unless `emptyWorkspace` is true. From the start, the workspace is empty.',
         params: rerun.params,
         body: rerun.body,
         response: { ...rerun.response, ...errorResponses(400, 401, 403, 404, 409, 503) },
@@ -183,12 +184,18 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
         );
       }
       const reuse = reusableResults(await store.taskRuns.listByRun(old.id), from);
+      const workspaceFrom = rerunWorkspaceFrom(old, {
+        from,
+        reused: reuse.size,
+        emptyWorkspace: request.body.emptyWorkspace === true,
+      });
       const run = await deps.starter.start({
         workflow: old.workflow,
         version,
         data: await deps.engine.inputsOf(old),
         trigger: { kind: 'rerun', by: request.principal?.name ?? 'unknown', details: { of: old.id, from } },
         reuse,
+        ...(workspaceFrom === undefined ? {} : { workspaceFrom }),
         ...traceParentOf(request.headers),
       });
       return reply.code(201).send(runInfo(run));

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { routes } from '@pilotage/api';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { ValidationError } from '../../domain/errors.js';
+import { messageOf, ValidationError } from '../../domain/errors.js';
 import type { JsonObject } from '../../domain/vocabulary.js';
 import type { EngineUpdate } from '../../engine/ports.js';
 import { loadWorkflowFile } from '../../plan-files/load.js';
@@ -20,6 +20,7 @@ import { look } from '../terminal.js';
 import { callerTraceContext, configFrom } from '../runtime-flags.js';
 import { apiClient, connectionOptions, serverGiven } from '../with-server.js';
 import type { Sink } from '../../events/sinks/sink.js';
+import { expireWorkspaces } from '../../service/cleanup-job.js';
 import { newId } from '../../domain/ids.js';
 
 interface RunFlags {
@@ -155,14 +156,15 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
         return [pair.slice(0, eq), pair.slice(eq + 1)];
       }),
     );
+    const config = configFrom({
+      db: flags.db,
+      executor: flags.executor,
+      keepWorkspace: flags.keepWorkspace,
+      passEnv: flags.passEnv,
+    });
     runtime = await createRuntime(
-      configFrom({
-        db: flags.db,
-        executor: flags.executor,
-        keepWorkspace: flags.keepWorkspace,
-
-        passEnv: flags.passEnv,
-      }),
+      // an in-memory store ends with this command: no rerun could ever copy a kept workspace
+      config.db === ':memory:' ? { ...config, workspaceRetentionMs: 0 } : config,
       {
         secrets,
         warn: (message) => process.stderr.write(`warning: ${message}\n`),
@@ -170,12 +172,30 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
       },
     );
     const result = await follow(runtime, plan, data, flags, runId);
+    await expireOldWorkspaces(runtime);
     return result;
   } catch (error) {
     return reportError(error, flags.json === true);
   } finally {
     await runtime?.close({ cancel: true });
   }
+}
+
+/**
+ * Remove the kept workspaces of this store's runs that expired, as a server's cleanup job does
+ * (a store only `pilotage run` uses has none). Best effort: a failure is a warning.
+ */
+async function expireOldWorkspaces(runtime: Runtime): Promise<void> {
+  if (runtime.config.db === ':memory:') return;
+  const { engine, store } = runtime;
+  const warn = (message: string): void => void process.stderr.write(`warning: ${message}\n`);
+  await expireWorkspaces({
+    store,
+    releaseWorkspace: (runId) => engine.releaseKeptWorkspace(runId),
+    now: Date.now(),
+    limit: 100,
+    log: { warn },
+  }).catch((error: unknown) => warn(`could not remove expired workspaces: ${messageOf(error)}`));
 }
 
 /**
@@ -224,7 +244,7 @@ async function follow(runtime: Runtime, plan: Plan, data: JsonObject, flags: Run
       footer:
         runtime.config.db === ':memory:'
           ? 'in-memory store: nothing was kept'
-          : `details: pilotage runs show ${final.id}`,
+          : `details: pilotage runs show ${final.id}${keptNote(final)}`,
     });
     const undelivered = await runtime.drainEvents(10_000);
     if (undelivered > 0)
@@ -236,6 +256,13 @@ async function follow(runtime: Runtime, plan: Plan, data: JsonObject, flags: Run
     unsubscribe();
     interrupt.dispose();
   }
+}
+
+/** Where a failed run's kept workspace is said, after the summary's details line. */
+function keptNote(run: RunRecord): string {
+  const { state, expiresAt } = run.workspace;
+  if (state !== 'kept') return '';
+  return `\nworkspace kept ${expiresAt === null ? 'until removed by hand' : `until ${new Date(expiresAt).toISOString()}`} for a rerun (pilotage runs retry ${run.id}, through a server on this store)`;
 }
 
 /** Who runs the CLI, for the run's trigger: the OS user name (`cli` where the OS has none). */

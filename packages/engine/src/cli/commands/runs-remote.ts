@@ -57,11 +57,18 @@ export async function cancelRemote(client: ApiClient, id: string, flags: { json?
 export async function retryRemote(
   client: ApiClient,
   id: string,
-  flags: { json?: boolean; from: string; follow?: boolean; plain?: boolean },
+  flags: { json?: boolean; from: string; emptyWorkspace?: boolean; follow?: boolean; plain?: boolean },
 ): Promise<number | void> {
-  const run = await client.call(routes.rerun, { params: { id }, body: { from: flags.from as 'failed' | 'start' } });
+  const run = await client.call(routes.rerun, {
+    params: { id },
+    body: {
+      from: flags.from as 'failed' | 'start',
+      ...(flags.emptyWorkspace === true ? { emptyWorkspace: true } : {}),
+    },
+  });
   if (flags.json && !flags.follow) return print(run);
-  const line = `started ${run.workflow} #${run.number} (run ${run.id}), a rerun of ${id} from ${flags.from}`;
+  const copied = run.workspace?.from === id ? ', in a copy of its workspace' : '';
+  const line = `started ${run.workflow} #${run.number} (run ${run.id}), a rerun of ${id} from ${flags.from}${copied}`;
   if (!flags.follow) return print(line);
   if (!flags.json) process.stderr.write(`${line}\n`);
   return followRemoteRun(client, run.id, flags);

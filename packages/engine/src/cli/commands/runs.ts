@@ -106,11 +106,15 @@ export function registerRuns(program: Command): void {
       )
       .argument('<run-id>')
       .option('--from <where>', 'failed (reuse what succeeded) or start', 'failed')
+      .option(
+        '--empty-workspace',
+        "start with an empty workspace, not a copy of the failed run's kept one (needed once it expired)",
+      )
       .option('-f, --follow', 'follow the new run with the live view; exit code = its result')
       .option('--plain', 'with --follow: one line per event even on a terminal'),
     'run',
     false,
-  ).action((id: string, flags: Flags & { from: string; follow?: boolean; plain?: boolean }) =>
+  ).action((id: string, flags: Flags & { from: string; emptyWorkspace?: boolean; follow?: boolean; plain?: boolean }) =>
     target(flags, { remote: (client) => retryRemote(client, id, flags) }),
   );
 }

@@ -38,9 +38,25 @@ export function runHeader(run: ViewRun, full = false): string[] {
   const lines = [runLine(run), triggerLine(run, full)];
   if (run.parent) lines.push(`  called by run ${run.parent.runId} (task run ${run.parent.taskRunId})`);
   if (run.concurrencyGroup) lines.push(`  concurrency group: ${run.concurrencyGroup}`);
+  const workspace = workspaceLine(run);
+  if (workspace !== undefined) lines.push(workspace);
   if (run.outputs !== null && run.outputs !== undefined)
     lines.push(`  outputs: ${clip(JSON.stringify(run.outputs), full)}`);
   return lines;
+}
+
+/** What is left of the run's workspace, and where it started from; undefined when nothing to say. */
+export function workspaceLine(run: ViewRun): string | undefined {
+  const { workspace } = run;
+  if (workspace === undefined) return undefined;
+  const from = workspace.from === null ? '' : ` (started as a copy of run ${workspace.from}'s)`;
+  if (workspace.state === 'kept') {
+    const until =
+      workspace.expiresAt === null ? 'until removed by hand' : `until ${new Date(workspace.expiresAt).toISOString()}`;
+    return `  workspace: kept ${until} for a rerun (pilotage runs retry ${run.id})${from}`;
+  }
+  if (workspace.state === 'expired') return `  workspace: expired and removed${from}`;
+  return from === '' ? undefined : `  workspace: started as a copy of run ${workspace.from}'s`;
 }
 
 /** A task run (one attempt) with its reason, message, exit code, output and callbacks seen (long values cut unless `full`). */

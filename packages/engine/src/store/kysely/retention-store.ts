@@ -28,6 +28,13 @@ export class KyselyRetentionStore implements RetentionStore {
           .select('id')
           .where('state', 'in', ENDED)
           .where('ended_at', '<', before)
+          .where((eb) =>
+            eb.or([
+              eb('workspace_state', 'is', null),
+              eb('workspace_state', '!=', 'kept'),
+              eb('workspace_expires_at', 'is', null),
+            ]),
+          )
           .orderBy('id')
           .limit(limit)
           .execute();
@@ -120,6 +127,43 @@ export class KyselyRetentionStore implements RetentionStore {
         deleted += Number(result.numDeletedRows);
       }
       return deleted;
+    });
+  }
+
+  expiredWorkspaces(now: number, limit: number): Promise<string[]> {
+    return this.#ctx.use(async (db) => {
+      const rows = await db
+        .selectFrom('runs')
+        .select('id')
+        .where('workspace_state', '=', 'kept')
+        .where('workspace_expires_at', '<=', now)
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('runs as rerun')
+                .select('rerun.id')
+                .whereRef('rerun.workspace_from', '=', 'runs.id')
+                .where('rerun.state', 'in', ['queued', 'running']),
+            ),
+          ),
+        )
+        .orderBy('workspace_expires_at')
+        .limit(limit)
+        .execute();
+      return rows.map((r) => r.id);
+    });
+  }
+
+  markWorkspaceExpired(runId: string): Promise<boolean> {
+    return this.#ctx.use(async (db) => {
+      const result = await db
+        .updateTable('runs')
+        .set({ workspace_state: 'expired' })
+        .where('id', '=', runId)
+        .where('workspace_state', '=', 'kept')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     });
   }
 }

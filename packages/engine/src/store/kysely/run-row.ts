@@ -21,6 +21,7 @@ export function toRunRecord(row: Selectable<RunsTable>, dialect: StoreDialect): 
     outputs: row.outputs === null ? null : (dialect.decodeJson(row.outputs) as JsonObject),
     parent: row.parent_run_id === null ? null : { runId: row.parent_run_id, taskRunId: row.parent_task_run_id ?? '' },
     concurrencyGroup: row.concurrency_group,
+    workspace: { from: row.workspace_from, state: row.workspace_state, expiresAt: row.workspace_expires_at },
     createdAt: row.created_at,
     startedAt: row.started_at,
     endedAt: row.ended_at,

@@ -45,6 +45,7 @@ export class KyselyRunStore implements RunStore {
           outputs: null,
           parent: run.parent ?? null,
           concurrencyGroup: run.concurrencyGroup ?? null,
+          workspace: { from: run.workspaceFrom ?? null, state: null, expiresAt: null },
           createdAt: run.createdAt,
           startedAt: null,
           endedAt: null,
@@ -72,6 +73,7 @@ export class KyselyRunStore implements RunStore {
             ended_at: null,
             owner: record.owner,
             max_runs: run.maxRuns ?? null,
+            workspace_from: record.workspace.from,
           })
           .execute();
         await recordChange(

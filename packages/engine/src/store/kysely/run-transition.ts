@@ -44,6 +44,10 @@ export async function moveRun(
       ...(patch.outputs !== undefined && { outputs: dialect.encodeJson(patch.outputs) }),
       ...(patch.startedAt !== undefined && { started_at: patch.startedAt }),
       ...(patch.endedAt !== undefined && { ended_at: patch.endedAt }),
+      ...(patch.workspaceKept !== undefined && {
+        workspace_state: 'kept' as const,
+        workspace_expires_at: patch.workspaceKept.expiresAt,
+      }),
     }))
     .where('id', '=', id)
     .where('state', 'in', from)

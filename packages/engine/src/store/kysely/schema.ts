@@ -1,6 +1,6 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { RunState, TaskRunState } from '../../domain/states.js';
-import type { DeliveryState } from '../types.js';
+import type { DeliveryState, WorkspaceState } from '../types.js';
 
 /**
  * The tables as Kysely sees them. Column names are snake_case; the area stores map rows to
@@ -47,6 +47,12 @@ export interface RunsTable {
   max_runs: ColumnType<number | null, number | null | undefined, number | null>;
   /** a cancel asked on any replica, its reason (0060) */
   cancel_requested: ColumnType<string | null, string | null | undefined, string | null>;
+  /** what is left of its workspace once it ended: NULL, `kept`, `expired` (0015) */
+  workspace_state: ColumnType<WorkspaceState | null, WorkspaceState | null | undefined, WorkspaceState | null>;
+  /** when a kept workspace expires; NULL: kept until removed by hand (0015) */
+  workspace_expires_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** the run whose kept workspace this one started from (0015) */
+  workspace_from: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** An engine process taking part in the cluster, and its lease (0060, `ReplicaStore`). */

@@ -6,6 +6,7 @@ import { registryMigration } from './0003-registry.js';
 import { triggersMigration } from './0004-triggers.js';
 import { cdeventsInboxMigration } from './0005-cdevents-inbox.js';
 import { sealedInputsMigration } from './0006-sealed-inputs.js';
+import { keptWorkspacesMigration } from './0015-kept-workspaces.js';
 import { replicasMigration } from './0060-replicas.js';
 import { sealedEventDataMigration } from './0061-sealed-event-data.js';
 import { replicaProcessMigration } from './0062-replica-process.js';
@@ -34,6 +35,7 @@ export class StaticMigrationProvider implements MigrationProvider {
       '0004-triggers': triggersMigration(this.#dialect),
       '0005-cdevents-inbox': cdeventsInboxMigration(this.#dialect),
       '0006-sealed-inputs': sealedInputsMigration(this.#dialect),
+      '0015-kept-workspaces': keptWorkspacesMigration(),
       '0060-replicas': replicasMigration(this.#dialect),
       '0061-sealed-event-data': sealedEventDataMigration(this.#dialect),
       '0062-replica-process': replicaProcessMigration(this.#dialect),

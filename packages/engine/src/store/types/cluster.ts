@@ -186,6 +186,8 @@ export interface ChangeFeed {
 /** How many rows one retention pass deleted. */
 export interface Removed {
   readonly runs: number;
+  /** kept workspaces removed because they expired */
+  readonly workspaces: number;
   readonly logLines: number;
   readonly events: number;
   readonly inbox: number;
@@ -198,7 +200,8 @@ export interface Removed {
 export interface RetentionStore {
   /**
    * Runs that ended before `before`, with everything of theirs: task runs, statuses, log lines,
-   * transitions, outbox events and their deliveries.
+   * transitions, outbox events and their deliveries. A run whose workspace is kept until a time
+   * stays until the workspace expired (`expireWorkspaces`), so that it is never left behind.
    */
   deleteRuns(before: number, limit: number): Promise<number>;
   /** The log lines of the task runs of runs that ended before `before` (the runs stay). */
@@ -210,4 +213,14 @@ export interface RetentionStore {
   deleteEvents(before: number, limit: number): Promise<number>;
   /** Incoming CDEvents received before `before` (their deduplication window is over). */
   deleteInbox(before: number, limit: number): Promise<number>;
+  /**
+   * Up to `limit` runs whose kept workspace expired at `now` (`RunWorkspaceInfo.expiresAt`),
+   * oldest first, except those a run that has not ended starts from (a rerun copying it).
+   */
+  expiredWorkspaces(now: number, limit: number): Promise<string[]>;
+  /**
+   * Record that run `runId`'s kept workspace was removed (`kept` → `expired`); false when it was
+   * not kept (already expired, or never kept).
+   */
+  markWorkspaceExpired(runId: string): Promise<boolean>;
 }

@@ -19,6 +19,22 @@ export interface RunParent {
   readonly taskRunId: string;
 }
 
+/** What is left of a run's workspace once it ended: `kept` on the executors, then `expired`. */
+export type WorkspaceState = 'kept' | 'expired';
+
+/** A run's workspace as the store knows it (see `Executor.prepareRun`, `releaseRun`). */
+export interface RunWorkspaceInfo {
+  /** the run whose kept workspace this one started as a copy of (a rerun), or null */
+  readonly from: string | null;
+  /**
+   * null while the run goes on, or when its workspace was removed as it ended; `kept`: left on
+   * the executors for a rerun; `expired`: the cleanup job removed it
+   */
+  readonly state: WorkspaceState | null;
+  /** when a kept workspace expires, epoch ms; null: kept until removed by hand (`keepWorkspace`) */
+  readonly expiresAt: number | null;
+}
+
 /** A stored run. */
 export interface RunRecord {
   readonly id: string;
@@ -47,6 +63,7 @@ export interface RunRecord {
   readonly parent: RunParent | null;
   /** its concurrency group (the workflow's `concurrency: {group}`, rendered), or null */
   readonly concurrencyGroup: string | null;
+  readonly workspace: RunWorkspaceInfo;
   readonly createdAt: number;
   readonly startedAt: number | null;
   readonly endedAt: number | null;
@@ -75,6 +92,8 @@ export interface NewRun {
   readonly maxRuns?: number | null;
   /** held from the start by this replica (a rerun recording its reused results); absent: queued for any */
   readonly owner?: string | null;
+  /** the run whose kept workspace this one starts from (`RunScope.copyFrom`); absent: an empty one */
+  readonly workspaceFrom?: string | null;
 }
 
 /** Fields a run transition may set besides its state; absent fields are left alone. */
@@ -84,6 +103,8 @@ export interface RunPatch {
   readonly outputs?: JsonObject;
   readonly startedAt?: number;
   readonly endedAt?: number;
+  /** the workspace was kept as the run ended, until `expiresAt` (null: until removed by hand) */
+  readonly workspaceKept?: { readonly expiresAt: number | null };
 }
 
 /** Which runs `RunStore.list` returns, newest first; absent fields do not filter. */
