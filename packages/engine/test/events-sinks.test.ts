@@ -28,7 +28,7 @@ function record(
   seq: number,
   event: CDEvent<object> = buildPipelineRunFinished({ ...base, outcome: 'failure', errors: 'unit failed' }),
 ): OutboxRecord {
-  return { ...toOutboxEvent(event, base.runId), seq };
+  return { ...toOutboxEvent(event, base.runId), seq, runSeq: seq };
 }
 
 describe('HTTP sink against a real server', () => {

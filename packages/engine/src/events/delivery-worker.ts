@@ -1,4 +1,4 @@
-import type { DeliveryRecord, DeliveryStore, OutboxRecord } from '../store/types.js';
+import type { DeliveryStore, OutboxRecord, PendingDelivery as Pending } from '../store/types.js';
 import { backoffDelayMs, DELIVERY_DEFAULTS, type DeliveryBackoff } from './delivery-backoff.js';
 import { createSinkLeaseHolder, type SinkLeaseOptions } from './sink-lease-holder.js';
 import type { Sink } from './sinks/sink.js';
@@ -44,8 +44,6 @@ export interface DeliveryWorker {
   /** Stop polling, clear timers and wait for the sends in flight. Safe to repeat. */
   stop(): Promise<void>;
 }
-
-type Pending = DeliveryRecord & { readonly event: OutboxRecord };
 
 /**
  * Outbox rows below the highest seq seen that a pass still looks at for new events: on PostgreSQL
@@ -146,6 +144,12 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       const at = now();
       if (d.nextAttemptAt > at) return { left: items.length - i, nextAt: d.nextAttemptAt };
       if (stopped) return { left: items.length - i, nextAt: at };
+      if (d.previous === 'missing') {
+        // The run's previous event has no delivery row yet (committed outside the bounded scan's
+        // window): wait for it, and look at the whole outbox at the next pass.
+        scans.get(sink.name)!.fullAt = -Infinity;
+        return { left: items.length - i, nextAt: at + pollMs };
+      }
       // Lost the sink to another worker (we were paused past our lease): leave the rest to it.
       if (!(await leases.hold(sink.name))) return { left: items.length - i, nextAt: at + pollMs };
       if (!sink.accepts(d.type)) {

@@ -1,4 +1,5 @@
 import { eventCases } from './event-cases.js';
+import { eventOrderCases } from './event-order-cases.js';
 import { languageCases } from './language-cases.js';
 import type { StoreHarness } from './harness.js';
 import { leaseCases } from './lease-cases.js';
@@ -15,6 +16,7 @@ export function defineStoreSuite(h: StoreHarness): void {
   taskRunCases(h);
   logStatusCases(h);
   eventCases(h);
+  eventOrderCases(h);
   lifetimeCases(h);
   leaseCases(h);
   retentionCases(h);

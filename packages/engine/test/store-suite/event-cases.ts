@@ -24,7 +24,12 @@ export function eventCases(h: StoreHarness): void {
         all.every((e, i) => i === 0 || e.seq > (all[i - 1]?.seq ?? Infinity)),
         'seq increases',
       );
-      assert.deepEqual(all[1], { ...loose, seq: all[1]?.seq });
+      assert.deepEqual(all[1], { ...loose, seq: all[1]?.seq, runSeq: null });
+      assert.deepEqual(
+        all.map((e) => e.runSeq),
+        [1, null, 2, 3],
+        "a run's events are numbered 1, 2, 3 in order",
+      );
       const first = await store.outbox.listAfter(0, 2);
       const rest = await store.outbox.listAfter(first.at(-1)?.seq ?? 0, 10);
       assert.deepEqual([...first, ...rest], all);
@@ -65,6 +70,7 @@ export function eventCases(h: StoreHarness): void {
           lastError: null,
           nextAttemptAt: 1000,
           deliveredAt: null,
+          previous: null,
           event: undefined,
         },
       );

@@ -60,7 +60,7 @@ export function runCases(h: StoreHarness): void {
       const events = await store.outbox.listByRun(run.id);
       assert.deepEqual(
         events.map((e) => ({ ...e, seq: 0 })),
-        [{ ...event, seq: 0 }],
+        [{ ...event, seq: 0, runSeq: 1 }],
       );
     });
 

@@ -2,7 +2,7 @@ import type { OutboxRecord } from '../../store/types.js';
 
 /**
  * A destination for outbox events. The delivery worker calls `send` for one event at a time per
- * sink, in `seq` order within a run, and retries after a rejection, so `send` must be safe to
+ * sink, in run order (`runSeq`) within a run, and retries after a rejection, so `send` must be safe to
  * repeat (receivers deduplicate by `context.id`, which a retry keeps).
  */
 export interface Sink {

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { typePatternSql } from '../../events/type-pattern.js';
-import type { DeliveryFilter, DeliveryRecord, DeliveryStore, OutboxRecord } from '../types.js';
+import type { DeliveryFilter, DeliveryRecord, DeliveryStore, PendingDelivery } from '../types.js';
 import { DELIVERY_COLUMNS, toDeliveryRecord } from './delivery-row.js';
 import { toOutboxRecord } from './outbox-row.js';
 import type { StoreContext } from './store-context.js';
@@ -55,19 +55,33 @@ export class KyselyDeliveryStore implements DeliveryStore {
     });
   }
 
-  listPending(sink: string, limit: number): Promise<(DeliveryRecord & { readonly event: OutboxRecord })[]> {
+  listPending(sink: string, limit: number): Promise<PendingDelivery[]> {
     const { dialect } = this.#ctx;
     return this.#ctx.use(async (db) => {
       const rows = await db
         .selectFrom('deliveries as d')
         .innerJoin('outbox as o', 'o.seq', 'd.event_seq')
-        .select([...DELIVERY_COLUMNS, 'o.seq', 'o.id', 'o.payload', 'o.created_at'])
+        .select([...DELIVERY_COLUMNS, 'o.seq', 'o.id', 'o.payload', 'o.created_at', 'o.run_seq'])
+        // the delivery state of the run's previous event (unique index on run_id, run_seq)
+        .select((eb) =>
+          eb
+            .selectFrom('outbox as p')
+            .leftJoin('deliveries as pd', (join) => join.onRef('pd.event_seq', '=', 'p.seq').on('pd.sink', '=', sink))
+            .select(sql<string>`coalesce(pd.state, 'missing')`.as('state'))
+            .whereRef('p.run_id', '=', 'o.run_id')
+            .where('p.run_seq', '=', sql<number>`o.run_seq - 1`)
+            .as('previous'),
+        )
         .where('d.sink', '=', sink)
         .where('d.state', '=', 'pending')
         .orderBy('d.event_seq')
         .limit(limit)
         .execute();
-      return rows.map((r) => ({ ...toDeliveryRecord(r), event: toOutboxRecord(r, dialect) }));
+      return rows.map((r) => ({
+        ...toDeliveryRecord(r),
+        event: toOutboxRecord(r, dialect),
+        previous: (r.previous ?? null) as PendingDelivery['previous'],
+      }));
     });
   }
 

@@ -10,6 +10,7 @@ export interface OutboxRow {
   type: string;
   payload: unknown;
   created_at: number;
+  run_seq: number | string | null;
 }
 
 /** An `outbox` row as the `OutboxRecord` the delivery worker sees. */
@@ -21,5 +22,6 @@ export function toOutboxRecord(row: OutboxRow, dialect: StoreDialect): OutboxRec
     type: row.type,
     payload: dialect.decodeJson(row.payload) as JsonObject,
     createdAt: row.created_at,
+    runSeq: row.run_seq === null ? null : Number(row.run_seq),
   };
 }

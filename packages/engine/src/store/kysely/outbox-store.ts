@@ -7,6 +7,7 @@ import type { StoreContext } from './store-context.js';
  * `OutboxStore` over Kysely. On PostgreSQL, `seq` is handed out at insert but transactions
  * commit in any order, so a reader of `listAfter` may see seq 7 before seq 6 exists; delivery
  * therefore tracks events per row (`DeliveryStore.enqueueNew`), not by a high-water mark.
+ * Within one run there is no such reordering: its writes are serialised (record-change.ts).
  */
 export class KyselyOutboxStore implements OutboxStore {
   readonly #ctx: StoreContext;
@@ -30,7 +31,13 @@ export class KyselyOutboxStore implements OutboxStore {
 
   listByRun(runId: string): Promise<OutboxRecord[]> {
     return this.#ctx.use(async (db) => {
-      const rows = await db.selectFrom('outbox').selectAll().where('run_id', '=', runId).orderBy('seq').execute();
+      const rows = await db
+        .selectFrom('outbox')
+        .selectAll()
+        .where('run_id', '=', runId)
+        .orderBy('run_seq')
+        .orderBy('seq')
+        .execute();
       return rows.map((r) => toOutboxRecord(r, this.#ctx.dialect));
     });
   }

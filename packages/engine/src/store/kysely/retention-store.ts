@@ -45,6 +45,7 @@ export class KyselyRetentionStore implements RetentionStore {
           await trx.deleteFrom('transitions').where('entity_id', 'in', batch).execute();
         }
         await trx.deleteFrom('outbox').where('run_id', 'in', ids).execute();
+        await trx.deleteFrom('run_event_seqs').where('run_id', 'in', ids).execute();
         await trx.deleteFrom('runs').where('id', 'in', ids).execute();
         return ids.length;
       }),

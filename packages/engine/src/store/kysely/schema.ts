@@ -150,6 +150,14 @@ export interface OutboxTable {
   type: string;
   payload: JsonColumn;
   created_at: number;
+  /** the event's place among its run's events, 1, 2, 3… in commit order (null without a run) */
+  run_seq: number | null;
+}
+
+/** Per run: the last `outbox.run_seq` handed out (migration 0070). */
+export interface RunEventSeqsTable {
+  run_id: string;
+  last_seq: number;
 }
 
 export interface DeliveriesTable {
@@ -289,6 +297,7 @@ export interface StoreSchema {
   logs: LogsTable;
   transitions: TransitionsTable;
   outbox: OutboxTable;
+  run_event_seqs: RunEventSeqsTable;
   deliveries: DeliveriesTable;
   cdevents_inbox: CdeventsInboxTable;
   sink_leases: SinkLeasesTable;

@@ -10,6 +10,7 @@ import { keptWorkspacesMigration } from './0015-kept-workspaces.js';
 import { replicasMigration } from './0060-replicas.js';
 import { sealedEventDataMigration } from './0061-sealed-event-data.js';
 import { replicaProcessMigration } from './0062-replica-process.js';
+import { runEventOrderMigration } from './0070-run-event-order.js';
 import { matrixMigration } from './0040-matrix.js';
 import { childRunsMigration } from './0041-child-runs.js';
 import { actionCacheMigration } from './0042-action-cache.js';
@@ -39,6 +40,7 @@ export class StaticMigrationProvider implements MigrationProvider {
       '0060-replicas': replicasMigration(this.#dialect),
       '0061-sealed-event-data': sealedEventDataMigration(this.#dialect),
       '0062-replica-process': replicaProcessMigration(this.#dialect),
+      '0070-run-event-order': runEventOrderMigration(this.#dialect),
       '0040-matrix': matrixMigration(this.#dialect),
       '0041-child-runs': childRunsMigration(this.#dialect),
       '0042-action-cache': actionCacheMigration(this.#dialect),

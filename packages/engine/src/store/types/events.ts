@@ -20,12 +20,22 @@ export interface NewOutboxEvent {
 export interface OutboxRecord extends NewOutboxEvent {
   /** global insertion order */
   readonly seq: number;
+  /**
+   * The event's place among its run's events: 1, 2, 3… with no gap, in the order they committed
+   * (a run's outbox writes are serialised); null for an event without a run.
+   */
+  readonly runSeq: number | null;
 }
 
-/** The outbox: every event written, in one global order (`seq`). */
+/**
+ * The outbox: every event written, in one global order (`seq`), and numbered per run (`runSeq`).
+ * A run's events are written one transaction at a time, so they commit in `runSeq` order, which
+ * is also their `seq` order.
+ */
 export interface OutboxStore {
   /** Events with seq > afterSeq, oldest first. */
   listAfter(afterSeq: number, limit: number): Promise<OutboxRecord[]>;
+  /** A run's events in their run order (`runSeq`). */
   listByRun(runId: string): Promise<OutboxRecord[]>;
   /** Append events not tied to a state change (component-reported events). */
   append(events: readonly NewOutboxEvent[]): Promise<void>;
@@ -47,6 +57,12 @@ export interface DeliveryRecord {
   /** epoch ms before which no new attempt is made */
   readonly nextAttemptAt: number;
   readonly deliveredAt: number | null;
+}
+
+/** A pending delivery as the delivery worker reads it (`DeliveryStore.listPending`). */
+export interface PendingDelivery extends DeliveryRecord {
+  readonly event: OutboxRecord;
+  readonly previous: DeliveryState | 'missing' | null;
 }
 
 /** Which deliveries `DeliveryStore.list` and `redeliver` take; absent fields do not filter. */
@@ -73,8 +89,13 @@ export interface DeliveryStore {
    * events with seq > `afterSeq` when given (a bounded scan). Returns how many.
    */
   enqueueNew(sink: string, now: number, afterSeq?: number): Promise<number>;
-  /** `pending` deliveries of `sink`, oldest event first, with their events (due or not). */
-  listPending(sink: string, limit: number): Promise<(DeliveryRecord & { readonly event: OutboxRecord })[]>;
+  /**
+   * `pending` deliveries of `sink`, oldest event first, with their events (due or not), and the
+   * state of the delivery to `sink` of the run's previous event (`runSeq - 1`): `missing` when
+   * that event exists but has no delivery row for `sink` yet (a bounded `enqueueNew` missed it),
+   * null when there is no previous event (the first, one without a run, or one deleted).
+   */
+  listPending(sink: string, limit: number): Promise<PendingDelivery[]>;
   markDelivered(sink: string, eventSeq: number, at: number): Promise<void>;
   /** Count a failed attempt; `dead` moves it to the dead-letter state. */
   markFailed(sink: string, eventSeq: number, error: string, nextAttemptAt: number, dead: boolean): Promise<void>;
