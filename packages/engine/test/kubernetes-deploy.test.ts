@@ -59,6 +59,7 @@ describe('deploy/kubernetes on the real API server', { skip, concurrency: false 
       'Namespace',
       'NetworkPolicy',
       'NetworkPolicy',
+      'PersistentVolumeClaim',
       'Role',
       'RoleBinding',
       'Secret',

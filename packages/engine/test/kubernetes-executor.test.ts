@@ -114,7 +114,7 @@ stages:
     );
   });
 
-  test('action cache: cache.paths is not honoured (runs every time: the workspace is a claim); cache: true is', async () => {
+  test('action cache without a cache claim: cache.paths is not honoured (runs every time, warned); cache: true is', async () => {
     const yaml = `name: cached-on-kubernetes
 stages:
   - name: build

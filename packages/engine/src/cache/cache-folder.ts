@@ -10,23 +10,31 @@ import type { CacheFiles } from '../engine/ports.js';
  * inside the workspace.
  */
 export function createCacheFolder(dir: string): CacheFiles {
-  return {
-    async save(key, workspaceDir, paths) {
+  const files: CacheFiles = {
+    save(key, workspaceDir, paths) {
+      return files.saveWith(key, paths, async (staging) => {
+        for (const path of paths) {
+          const source = join(workspaceDir, path);
+          if (!(await exists(source))) continue;
+          await mkdir(dirname(join(staging, path)), { recursive: true });
+          await copyTree(source, join(staging, path));
+        }
+      });
+    },
+    async saveWith(key, paths, fill) {
       await mkdir(dir, { recursive: true });
       const temporary = join(dir, `${key}.${newId()}.tmp`);
       const saved: string[] = [];
       let bytes = 0;
       try {
+        await mkdir(temporary, { recursive: true });
+        await fill(temporary);
         for (const path of paths) {
-          const source = join(workspaceDir, path);
-          const size = await sizeOf(source);
+          const size = await sizeOf(join(temporary, path));
           if (size === undefined) continue;
-          await mkdir(dirname(join(temporary, path)), { recursive: true });
-          await copyTree(source, join(temporary, path));
           saved.push(path);
           bytes += size;
         }
-        await mkdir(temporary, { recursive: true });
         await rm(join(dir, key), { recursive: true, force: true });
         await rename(temporary, join(dir, key));
       } finally {
@@ -34,21 +42,27 @@ export function createCacheFolder(dir: string): CacheFiles {
       }
       return { paths: saved, bytes };
     },
-    async restore(key, workspaceDir, paths) {
+    restore(key, workspaceDir, paths) {
+      return files.restoreWith(key, paths, async (entry) => {
+        await Promise.all(
+          paths.map(async (path) => {
+            await mkdir(dirname(join(workspaceDir, path)), { recursive: true });
+            await copyTree(join(entry, path), join(workspaceDir, path));
+          }),
+        );
+      });
+    },
+    async restoreWith(key, paths, copy) {
       const present = await Promise.all(paths.map((path) => exists(join(dir, key, path))));
       if (present.includes(false)) return false;
-      await Promise.all(
-        paths.map(async (path) => {
-          await mkdir(dirname(join(workspaceDir, path)), { recursive: true });
-          await copyTree(join(dir, key, path), join(workspaceDir, path));
-        }),
-      );
+      await copy(join(dir, key));
       return true;
     },
     async remove(keys) {
       await Promise.all(keys.map((key) => rm(join(dir, key), { recursive: true, force: true })));
     },
   };
+  return files;
 }
 
 /**

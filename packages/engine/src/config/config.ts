@@ -145,6 +145,14 @@ export interface Config {
   readonly kubernetesServiceAccount: string | undefined;
   /** image of components that name none on Kubernetes (default: the docker executor's default image) */
   readonly kubernetesDefaultImage: string | undefined;
+  /** image of the pods that copy files between claims (needs sh and cp; default: the default image) */
+  readonly kubernetesHelperImage: string | undefined;
+  /**
+   * the claim that holds the engine's cache folder (`cacheDir` is where the engine mounts it):
+   * copy pods restore and save an action's `cache.paths` through it (absent: such actions are not
+   * cached on Kubernetes)
+   */
+  readonly kubernetesCacheClaim: string | undefined;
   /**
    * the id that labels what the kubernetes executor creates (pods, claims, ConfigMaps), by which
    * an engine finds them again (default: the engine id). Replicas of one store set the same
@@ -213,6 +221,8 @@ export const CONFIG_ENV: Readonly<Record<Exclude<keyof Config, 'secrets'>, strin
   kubernetesWorkspaceSize: 'PILOTAGE_KUBERNETES_WORKSPACE_SIZE',
   kubernetesServiceAccount: 'PILOTAGE_KUBERNETES_SERVICE_ACCOUNT',
   kubernetesDefaultImage: 'PILOTAGE_KUBERNETES_DEFAULT_IMAGE',
+  kubernetesHelperImage: 'PILOTAGE_KUBERNETES_HELPER_IMAGE',
+  kubernetesCacheClaim: 'PILOTAGE_KUBERNETES_CACHE_CLAIM',
   kubernetesOwner: 'PILOTAGE_KUBERNETES_OWNER',
   kubernetesQps: 'PILOTAGE_KUBERNETES_QPS',
   kubernetesBurst: 'PILOTAGE_KUBERNETES_BURST',
@@ -377,6 +387,8 @@ export function loadConfig(input: {
     ),
     kubernetesServiceAccount: kubernetesName('kubernetesServiceAccount', pick('kubernetesServiceAccount')),
     kubernetesDefaultImage: pick('kubernetesDefaultImage') ?? pick('dockerDefaultImage'),
+    kubernetesHelperImage: pick('kubernetesHelperImage'),
+    kubernetesCacheClaim: kubernetesName('kubernetesCacheClaim', pick('kubernetesCacheClaim')),
     kubernetesOwner,
     kubernetesQps: integer('kubernetesQps', pick('kubernetesQps'), CONFIG_DEFAULTS.kubernetesQps, 1),
     kubernetesBurst: integer('kubernetesBurst', pick('kubernetesBurst'), CONFIG_DEFAULTS.kubernetesBurst, 1),

@@ -3,6 +3,15 @@ import type { JsonObject } from '../domain/vocabulary.js';
 import type { CacheEntryRecord, CacheFilter, CacheStore, TaskRunRecord } from '../store/types.js';
 import type { CacheFiles } from './ports.js';
 
+/**
+ * Where an action's cached paths are restored to and saved from: the run's workspace as a folder
+ * of this host (`''` when the action caches no paths), or a workspace its executor copies to and
+ * from (`Executor.copyPaths`: a Kubernetes claim).
+ */
+export type CacheTarget =
+  | { readonly dir: string }
+  | { readonly copy: (into: 'workspace' | 'host', dir: string, paths: readonly string[]) => Promise<void> };
+
 /** Limits of the action cache. */
 export interface CacheLimits {
   /** most bytes of saved files; least recently used entries are removed past it */
@@ -27,14 +36,20 @@ export class ActionCache {
   ) {}
 
   /**
-   * The entry for `key`, with its files restored into `workspaceDir`; undefined on a miss. An
+   * The entry for `key`, with its files restored into the workspace; undefined on a miss. An
    * entry that saved other paths than `paths` (the action's `cache.paths` changed) is a miss.
    */
-  async lookup(key: string, workspaceDir: string, paths: readonly string[]): Promise<CacheEntryRecord | undefined> {
+  async lookup(key: string, target: CacheTarget, paths: readonly string[]): Promise<CacheEntryRecord | undefined> {
     const entry = await this.store.get(key);
     if (entry === undefined || !entry.paths.every((path) => paths.includes(path))) return undefined;
     // the folder may be another replica's, or evicted meanwhile: then it is a miss
-    if (entry.paths.length > 0 && !(await this.files.restore(key, workspaceDir, entry.paths))) return undefined;
+    if (entry.paths.length > 0) {
+      const restored =
+        'dir' in target
+          ? await this.files.restore(key, target.dir, entry.paths)
+          : await this.files.restoreWith(key, entry.paths, (dir) => target.copy('workspace', dir, entry.paths));
+      if (!restored) return undefined;
+    }
     await this.store.touch(key, this.clock());
     return entry;
   }
@@ -44,10 +59,15 @@ export class ActionCache {
     key: string,
     task: Pick<TaskRunRecord, 'id' | 'runId' | 'action'> & { readonly workflow: string },
     output: JsonObject,
-    workspaceDir: string,
+    target: CacheTarget,
     paths: readonly string[],
   ): Promise<void> {
-    const saved = paths.length === 0 ? { paths: [], bytes: 0 } : await this.files.save(key, workspaceDir, paths);
+    const saved =
+      paths.length === 0
+        ? { paths: [], bytes: 0 }
+        : 'dir' in target
+          ? await this.files.save(key, target.dir, paths)
+          : await this.files.saveWith(key, paths, (dir) => target.copy('host', dir, paths));
     const at = this.clock();
     await this.store.put({
       key,

@@ -10,6 +10,7 @@ import type { TraceSpan } from './ports.js';
 import { recordEnded } from './record-ended.js';
 import { resumeTaskRun } from './reattach.js';
 import type { ActionOutcome, RunHost } from './run-host.js';
+import type { CacheTarget } from './action-cache.js';
 import { cacheKeyOf, recordCacheHit } from './cache-hit.js';
 import { ChildRunAttempt } from './child-run-attempt.js';
 import { TaskAttempt, type AttemptInput, type AttemptOutcome } from './task-attempt.js';
@@ -59,15 +60,18 @@ export async function runAction(
   }
 
   // the cache is looked up before a first attempt only: a retry or a resumed run runs for real
-  let cached: { readonly key: string; readonly dir: string } | undefined;
+  let cached: { readonly key: string; readonly target: CacheTarget } | undefined;
   if (action.cache && attempt === 1) {
     const key = cacheKeyOf(host, action, place);
     if (key instanceof Error) return ended(await recordEnded(host, action, 'errored', key.message, recorded));
-    const dir = await cacheDir(host, action);
-    if (dir !== undefined) {
-      const entry = await host.ctx.cache.lookup(key, dir, action.cache.paths);
+    const target = await cacheTarget(host, action);
+    if (target !== undefined) {
+      const entry = await host.ctx.cache.lookup(key, target, action.cache.paths).catch((error: unknown) => {
+        host.ctx.warn(`action cache: ${action.name}: could not restore its files (${messageOf(error)}); running it`);
+        return undefined;
+      });
       if (entry !== undefined) return recordCacheHit(host, action, entry, key, span, place);
-      cached = { key, dir };
+      cached = { key, target };
     }
   }
 
@@ -85,7 +89,7 @@ export async function runAction(
   if (cached !== undefined && action.cache && outcome.state === 'succeeded') {
     const task = { id: outcome.taskRunId, runId: host.run.id, action: action.name, workflow: host.run.workflow };
     await host.ctx.cache
-      .save(cached.key, task, host.masker.json(outcome.output), cached.dir, action.cache.paths)
+      .save(cached.key, task, host.masker.json(outcome.output), cached.target, action.cache.paths)
       .catch((error: unknown) => host.ctx.warn(`action cache: could not save ${action.name}: ${messageOf(error)}`));
   }
   return { state: outcome.state, output: outcome.output };
@@ -132,17 +136,24 @@ function calledWorkflow(host: RunHost, action: PlanAction): ConstructorParameter
 
 /**
  * Where the action's cached paths are restored and saved from: the run's workspace on its
- * executor as a folder of this host. Undefined (no cache for this attempt) when the workspace
- * is not a host folder and the cache has paths to restore, or when it cannot be prepared (the
- * attempt then reports why).
+ * executor as a folder of this host, or through the executor's `copyPaths` (a claim). Undefined
+ * (no cache for this attempt) when it is neither and the cache has paths to restore, or when it
+ * cannot be prepared (the attempt then reports why).
  */
-async function cacheDir(host: RunHost, action: PlanAction): Promise<string | undefined> {
-  if (action.cache?.paths.length === 0) return '';
+async function cacheTarget(host: RunHost, action: PlanAction): Promise<CacheTarget | undefined> {
+  if (action.cache?.paths.length === 0) return { dir: '' };
   try {
-    const workspace = await host.workspaceOn(host.executorOf(action));
-    if (workspace.hostDir !== undefined) return workspace.hostDir;
+    const name = host.executorOf(action);
+    const workspace = await host.workspaceOn(name);
+    if (workspace.hostDir !== undefined) return { dir: workspace.hostDir };
+    const executor = host.ctx.executors.get(name);
+    if (executor.copyPaths !== undefined) {
+      const runId = host.run.id;
+      return { copy: (into, dir, paths) => executor.copyPaths!({ runId, workspace, into, dir, paths }) };
+    }
     host.ctx.warn(
-      `action cache: ${action.name}: its workspace is not a folder of this host, so cache.paths cannot be restored; not cached`,
+      `action cache: ${action.name}: its workspace is not a folder of this host and the ${name} executor cannot ` +
+        'copy files into it, so cache.paths cannot be restored; not cached',
     );
     return undefined;
   } catch {

@@ -105,6 +105,21 @@ export interface CacheFiles {
   save(key: string, workspaceDir: string, paths: readonly string[]): Promise<{ paths: string[]; bytes: number }>;
   /** Copy entry `key`'s `paths` into `workspaceDir`; false (nothing copied) when one is missing. */
   restore(key: string, workspaceDir: string, paths: readonly string[]): Promise<boolean>;
+  /**
+   * `save` for a workspace that is not a folder of this host: `fill(stagingDir)` copies the
+   * workspace's `paths` into `stagingDir` (a new folder of the cache folder; missing paths are
+   * left out); what it put there becomes entry `key`, all or nothing.
+   */
+  saveWith(
+    key: string,
+    paths: readonly string[],
+    fill: (stagingDir: string) => Promise<void>,
+  ): Promise<{ paths: string[]; bytes: number }>;
+  /**
+   * `restore` for a workspace that is not a folder of this host: when entry `key` holds every
+   * one of `paths`, `copy(entryDir)` copies them from the entry's folder into the workspace.
+   */
+  restoreWith(key: string, paths: readonly string[], copy: (entryDir: string) => Promise<void>): Promise<boolean>;
   /** Remove the entries' folders (missing ones are fine). */
   remove(keys: readonly string[]): Promise<void>;
 }
@@ -113,6 +128,8 @@ export interface CacheFiles {
 export const NO_CACHE_FILES: CacheFiles = {
   save: () => Promise.resolve({ paths: [], bytes: 0 }),
   restore: (_key, _dir, paths) => Promise.resolve(paths.length === 0),
+  saveWith: () => Promise.resolve({ paths: [], bytes: 0 }),
+  restoreWith: (_key, paths) => Promise.resolve(paths.length === 0),
   remove: () => Promise.resolve(),
 };
 

@@ -35,11 +35,13 @@ export class RunWorkspaces {
       const executor = this.ctx.executors.get(executorName);
       const actions = this.actions.filter((a) => this.executorOf(a) === executorName);
       const from = this.run.workspace.from;
+      const cachedPaths = actions.some((a) => (a.cache?.paths.length ?? 0) > 0);
       workspace = executor.prepareRun({
         runId: this.run.id,
         workflow: this.run.workflow,
         actions: actions.length,
         ...(from === null ? {} : { copyFrom: from }),
+        ...(cachedPaths ? { cachedPaths } : {}),
       });
       this.prepared.set(executorName, workspace);
       workspace.catch(() => this.prepared.delete(executorName));

@@ -95,11 +95,8 @@ export type ActionField = 'cache.paths';
  * such an action runs (a warning, and the action is not cached: engine/action-run.ts).
  */
 export const UNHONOURED_ACTION_FIELDS: Readonly<Record<string, Readonly<Partial<Record<ActionField, string>>>>> = {
-  kubernetes: {
-    'cache.paths':
-      "the run workspace is a volume in the cluster, not a folder of the engine's host, so saved paths " +
-      'cannot be restored: the action is not cached and runs every time',
-  },
+  // kubernetes restores and saves cache.paths through copy pods (PILOTAGE_KUBERNETES_CACHE_CLAIM);
+  // without that claim the engine warns when such an action runs, since validate cannot know
 };
 
 /** The fields of `action` (non-empty) that `executor` will not honour, in table order. */

@@ -85,6 +85,11 @@ export interface RunScope {
    * See the contract (7) in `Executor`.
    */
   readonly copyFrom?: string;
+  /**
+   * some action of the run on this executor declares `cache.paths`: files are copied into and
+   * out of the workspace between task runs (`copyPaths`), so it must outlive them (no `emptyDir`)
+   */
+  readonly cachedPaths?: boolean;
 }
 
 /**
@@ -106,6 +111,18 @@ export interface RunWorkspace {
    * it was copied from. Absent: the workspace was made empty, or it already existed.
    */
   readonly copiedFrom?: string;
+}
+
+/** One copy of `Executor.copyPaths` (point 10 of its contract). */
+export interface WorkspaceCopy {
+  readonly runId: string;
+  readonly workspace: RunWorkspace;
+  /** where the files go: into the run's workspace from `dir`, or from it into `dir` (host) */
+  readonly into: 'workspace' | 'host';
+  /** a folder of the engine's host */
+  readonly dir: string;
+  /** relative to the workspace and to `dir` (checked at load to stay inside) */
+  readonly paths: readonly string[];
 }
 
 /** Run-scoped resources an executor still holds, found by `listRuns()` (for recovery). */
@@ -195,6 +212,12 @@ export interface RunningRef {
  * 9. `listRuns()` returns the runs for which this executor holds run-scoped resources that
  *    outlive the engine (a PVC), so that recovery releases those of ended runs that are not
  *    kept. Host folders are not listed: they are released before the run's end is recorded.
+ * 10. `copyPaths` (optional) copies files between a run's workspace that is not a host folder
+ *    (`hostDir` absent: a claim) and a folder of the engine's host, for the action cache's
+ *    `cache.paths`: `'workspace'` copies `paths` of `dir` into the workspace (files replaced,
+ *    folders merged), `'host'` copies those of `paths` that exist in the workspace into `dir`.
+ *    It rejects with an ExecutorError when it cannot (then the action is run, not restored).
+ *    Executors that cannot copy leave it out: such actions are not cached there.
  */
 export interface Executor {
   readonly name: string;
@@ -212,6 +235,7 @@ export interface Executor {
   prepareRun(scope: RunScope): Promise<RunWorkspace>;
   releaseRun(runId: string, options: { readonly keep: boolean }): Promise<void>;
   listRuns(): Promise<RunResources[]>;
+  copyPaths?(copy: WorkspaceCopy): Promise<void>;
   /**
    * The base URL at which components started by this executor reach the engine's callback
    * server, given the server's loopback URL and the configured advertised URL.

@@ -128,3 +128,21 @@ test("options: pods labelled with PILOTAGE_KUBERNETES_OWNER (else the engine id)
   assert.equal(onDemand.survivesEngine, true);
   await onDemand.close();
 });
+
+test('kubernetes: the cache claim and the helper image; copyPaths only with a cache claim (else cache.paths is not cached)', async () => {
+  const withClaim = kubernetesOptionsOf(
+    config({ kubernetesCacheClaim: 'pilotage-cache', kubernetesHelperImage: 'busybox:1.36', cacheDir: '/var/cache/p' }),
+    {},
+    () => undefined,
+  );
+  assert.deepEqual(withClaim.cacheClaim, { claim: 'pilotage-cache', hostDir: '/var/cache/p' });
+  assert.equal(withClaim.helperImage, 'busybox:1.36');
+  assert.equal(typeof createOnDemandKubernetesExecutor(withClaim, false).copyPaths, 'function');
+  const without = kubernetesOptionsOf(config({}), {}, () => undefined);
+  assert.equal(without.cacheClaim, undefined);
+  assert.equal(createOnDemandKubernetesExecutor(without, false).copyPaths, undefined);
+  assert.throws(
+    () => config({ kubernetesCacheClaim: 'Not A Name' }),
+    /kubernetesCacheClaim|PILOTAGE_KUBERNETES_CACHE_CLAIM/,
+  );
+});

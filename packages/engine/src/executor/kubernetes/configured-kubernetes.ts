@@ -1,7 +1,7 @@
 import type { Config } from '../../config/config.js';
 import { ConfigError, ExecutorError } from '../../domain/errors.js';
 import { registryAuthFromSecrets } from '../docker/registry-auth.js';
-import type { Executor } from '../executor.js';
+import type { Executor, WorkspaceCopy } from '../executor.js';
 import type { KubernetesExecutor, KubernetesExecutorOptions } from './kubernetes-executor.js';
 
 /**
@@ -42,6 +42,10 @@ export function kubernetesOptionsOf(
     killGraceMs: config.killGraceMs,
     pullGraceMs: config.kubernetesPullGraceMs,
     ...(config.kubernetesDefaultImage === undefined ? {} : { defaultImage: config.kubernetesDefaultImage }),
+    ...(config.kubernetesHelperImage === undefined ? {} : { helperImage: config.kubernetesHelperImage }),
+    ...(config.kubernetesCacheClaim === undefined
+      ? {}
+      : { cacheClaim: { claim: config.kubernetesCacheClaim, hostDir: config.cacheDir } }),
     ...(config.kubernetesServiceAccount === undefined ? {} : { serviceAccountName: config.kubernetesServiceAccount }),
     storage: {
       accessMode: config.kubernetesAccessMode,
@@ -114,6 +118,10 @@ export function createOnDemandKubernetesExecutor(options: KubernetesExecutorOpti
       if (looking()) await using((e) => e.releaseRun(runId, keep));
     },
     listRuns: async () => (looking() ? using((e) => e.listRuns()) : []),
+    // copies need the cache claim; without one, actions with cache.paths are not cached here
+    ...(options.cacheClaim === undefined
+      ? {}
+      : { copyPaths: (copy: WorkspaceCopy) => using((e) => e.copyPaths!(copy)) }),
     callbackBaseUrl(loopbackUrl, advertisedUrl) {
       const url = options.callbackUrl ?? advertisedUrl;
       if (url !== undefined) return url;

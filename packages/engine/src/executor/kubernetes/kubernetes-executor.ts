@@ -1,16 +1,18 @@
 import { setMaxListeners } from 'node:events';
+import { isAbsolute, posix, relative, sep } from 'node:path';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { ConfigError, ExecutorError } from '../../domain/errors.js';
 import type { PullPolicy } from '../../plan/types.js';
 import type { RegistryAuthProvider } from '../docker/image-puller.js';
-import type { Executor, LogLine, RunningRef, TaskHandle, TaskSpec } from '../executor.js';
+import type { Executor, LogLine, RunningRef, TaskHandle, TaskSpec, WorkspaceCopy } from '../executor.js';
 import { type ComponentEnvPolicy } from '../shared/component-env.js';
+import { CopyPods, INTO_WORKSPACE, OUT_OF_WORKSPACE } from './copy-pods.js';
 import { apiMessage, KubeApi, loadKubeConfig, statusOf, type ClusterAccess } from './kube-api.js';
 import { ANNOTATIONS, engineSelector, LABELS } from './labels.js';
-import { toPodPlan } from './pod.js';
+import { PULL_POLICIES, toPodPlan } from './pod.js';
 import { PodTask } from './pod-task.js';
 import { PodWatcher } from './pod-watcher.js';
-import { RunClaims, type ClaimSettings } from './run-claims.js';
+import { POD_WORKSPACE_MOUNT, RunClaims, type ClaimSettings } from './run-claims.js';
 
 /** Defaults of the Kubernetes executor. */
 export const KUBERNETES_DEFAULTS = {
@@ -21,6 +23,9 @@ export const KUBERNETES_DEFAULTS = {
   qps: 20,
   burst: 40,
 } as const;
+
+/** The engine's own user, which copy pods writing into the engine's cache folder run as. */
+const ENGINE_USER = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 
 /** How long a pod left by an interrupted start may take to go before its task's pod is created, ms. */
 const REPLACE_WAIT_MS = 30_000;
@@ -44,6 +49,13 @@ export interface KubernetesExecutorOptions {
   readonly pullPolicy?: PullPolicy;
   /** image of components that name none (inline `run:` actions) */
   readonly defaultImage?: string;
+  /** image of the pods that copy files between claims (needs sh and cp; default: `defaultImage`) */
+  readonly helperImage?: string;
+  /**
+   * the claim holding the engine's cache folder, and the folder where the engine sees it: copy
+   * pods restore and save `cache.paths` through it (`copyPaths`); absent, the executor has none
+   */
+  readonly cacheClaim?: { readonly claim: string; readonly hostDir: string };
   /** ServiceAccount of components that name none */
   readonly serviceAccountName?: string;
   /** the run workspace claims (default: the cluster's default class, ReadWriteOnce, 1Gi) */
@@ -100,6 +112,20 @@ export async function createKubernetesExecutor(options: KubernetesExecutorOption
   }
   const selector = engineSelector(options.engineId);
   const watcher = new PodWatcher(api, namespace, selector, warn);
+  const killGraceMs = options.killGraceMs ?? KUBERNETES_DEFAULTS.killGraceMs;
+  const pullGraceMs = options.pullGraceMs ?? KUBERNETES_DEFAULTS.pullGraceMs;
+  const helperImage = options.helperImage ?? options.defaultImage;
+  const copyPods =
+    helperImage === undefined
+      ? undefined
+      : new CopyPods(api, watcher, {
+          namespace,
+          labels: { [LABELS.managed]: 'true', [LABELS.engineId]: options.engineId },
+          image: helperImage,
+          imagePullPolicy: PULL_POLICIES[options.pullPolicy ?? KUBERNETES_DEFAULTS.pullPolicy],
+          pullGraceMs,
+          ...(options.serviceAccountName === undefined ? {} : { serviceAccountName: options.serviceAccountName }),
+        });
   const claims = new RunClaims(
     api,
     {
@@ -111,9 +137,8 @@ export async function createKubernetesExecutor(options: KubernetesExecutorOption
       ...(options.storage?.storageClass === undefined ? {} : { storageClass: options.storage.storageClass }),
     },
     options.registryAuth,
+    copyPods,
   );
-  const killGraceMs = options.killGraceMs ?? KUBERNETES_DEFAULTS.killGraceMs;
-  const pullGraceMs = options.pullGraceMs ?? KUBERNETES_DEFAULTS.pullGraceMs;
   const envPolicy: ComponentEnvPolicy = {
     engineEnv: options.engineEnv ?? {},
     base: [],
@@ -315,6 +340,35 @@ export async function createKubernetesExecutor(options: KubernetesExecutorOption
     });
   }
 
+  /**
+   * Copy `cache.paths` between the run's claim and a folder under the engine's cache folder,
+   * which the cache claim holds: a copy pod mounts both.
+   */
+  async function copyPaths(cache: { readonly claim: string; readonly hostDir: string }, copy: WorkspaceCopy) {
+    const inCache = relative(cache.hostDir, copy.dir);
+    if (inCache.startsWith('..') || isAbsolute(inCache)) {
+      throw new ExecutorError(
+        `cannot copy files with ${copy.dir}: it is not in the cache folder ${cache.hostDir} (claim ${cache.claim})`,
+      );
+    }
+    if (copy.workspace.ref === undefined || copyPods === undefined) {
+      throw new ExecutorError(`cannot copy files into the workspace of run ${copy.runId}: it is not a claim`);
+    }
+    const toWorkspace = copy.into === 'workspace';
+    await copyPods.run(
+      toWorkspace ? `restore ${copy.paths.join(', ')} from the cache` : `save ${copy.paths.join(', ')} to the cache`,
+      copy.runId,
+      [
+        { claim: cache.claim, mountPath: '/cache', readOnly: toWorkspace },
+        { claim: copy.workspace.ref, mountPath: POD_WORKSPACE_MOUNT },
+      ],
+      toWorkspace ? INTO_WORKSPACE : OUT_OF_WORKSPACE,
+      [posix.join('/cache', ...inCache.split(sep)), ...copy.paths],
+      // files saved into the cache folder are the engine's, so that it can evict them
+      toWorkspace ? undefined : ENGINE_USER,
+    );
+  }
+
   return {
     name: 'kubernetes',
     // pods run on without the engine; any engine process with the same engineId finds them by label
@@ -328,6 +382,9 @@ export async function createKubernetesExecutor(options: KubernetesExecutorOption
     prepareRun: (scope) => claims.prepare(scope),
     releaseRun: (runId, { keep }) => claims.release(runId, keep),
     listRuns: () => claims.list(),
+    ...(options.cacheClaim === undefined
+      ? {}
+      : { copyPaths: (copy: WorkspaceCopy) => copyPaths(options.cacheClaim!, copy) }),
     callbackBaseUrl(_loopbackUrl, advertisedUrl) {
       const url = options.callbackUrl ?? advertisedUrl;
       if (url === undefined) {

@@ -32,6 +32,10 @@ export const ANNOTATIONS = {
   action: 'pilotage.dev/action',
   /** the path of the component's endpoint (to rebuild its URL on attach) */
   endpointPath: 'pilotage.dev/endpoint-path',
+  /** on a run's workspace claim: the run whose workspace it is a copy of */
+  copyFrom: 'pilotage.dev/copy-from',
+  /** on such a claim: `true` once the copy is whole */
+  copied: 'pilotage.dev/copied',
 } as const;
 
 /** The label selector of everything an engine created. */

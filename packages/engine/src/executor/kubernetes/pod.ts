@@ -23,7 +23,7 @@ const WORKSPACE_VOLUME = 'workspace';
 /** A declared volume with this name mounts the run's workspace (also) at its `mountPath`. */
 const WORKSPACE_VOLUME_NAME = 'workspace';
 
-const PULL_POLICIES: Readonly<Record<PullPolicy, string>> = {
+export const PULL_POLICIES: Readonly<Record<PullPolicy, string>> = {
   always: 'Always',
   'if-missing': 'IfNotPresent',
   never: 'Never',

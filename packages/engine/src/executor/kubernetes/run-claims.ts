@@ -4,7 +4,8 @@ import { registryHostOf } from '../docker/registry-auth.js';
 import type { RegistryAuthProvider } from '../docker/image-puller.js';
 import type { RunResources, RunScope, RunWorkspace } from '../executor.js';
 import { apiMessage, statusOf, type KubeApi } from './kube-api.js';
-import { claimNameFor, engineSelector, LABELS, labelValue, pullSecretNameFor } from './labels.js';
+import { type CopyPods, WHOLE_WORKSPACE } from './copy-pods.js';
+import { ANNOTATIONS, claimNameFor, engineSelector, LABELS, labelValue, pullSecretNameFor } from './labels.js';
 
 /** Where the run's workspace is mounted in every pod. */
 export const POD_WORKSPACE_MOUNT = '/workspace';
@@ -26,7 +27,9 @@ export interface ClaimSettings {
  * The run-scoped resources of the Kubernetes executor:
  * - the workspace: a PersistentVolumeClaim per run (`pilotage-ws-<run>`), mounted by every pod
  *   of the run; a run with a single action on this executor gets an `emptyDir` in its pod
- *   instead (nothing to share), unless `alwaysClaim`;
+ *   instead (nothing to share), unless `alwaysClaim`, the action caches paths, or the run starts
+ *   from a copy of an earlier run's workspace (`copyFrom`: a copy pod fills the new claim from
+ *   the earlier one, all or nothing through the claim's `copied` annotation);
  * - image pull Secrets made from the secret store's registry credentials, one per run and
  *   registry, created at the first pod that needs one.
  * Everything is labelled with the engine and the run; `release` deletes it (or labels the claim
@@ -43,10 +46,13 @@ export class RunClaims {
     private readonly api: KubeApi,
     private readonly settings: ClaimSettings,
     private readonly registryAuth?: RegistryAuthProvider,
+    private readonly copyPods?: CopyPods,
   ) {}
 
   async prepare(scope: RunScope): Promise<RunWorkspace> {
-    if (scope.actions <= 1 && !this.settings.alwaysClaim) {
+    const { copyFrom } = scope;
+    const shared = scope.actions > 1 || scope.cachedPaths === true || copyFrom !== undefined;
+    if (!shared && !this.settings.alwaysClaim) {
       this.emptyRuns.add(scope.runId);
       return { mountPath: POD_WORKSPACE_MOUNT };
     }
@@ -54,13 +60,20 @@ export class RunClaims {
     const claim: V1PersistentVolumeClaim = {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
-      metadata: { name, namespace: this.settings.namespace, labels: this.labels(scope.runId, scope.workflow) },
+      metadata: {
+        name,
+        namespace: this.settings.namespace,
+        labels: this.labels(scope.runId, scope.workflow),
+        // the copy is pending until `copied` is set: a claim without it is filled again
+        ...(copyFrom === undefined ? {} : { annotations: { [ANNOTATIONS.copyFrom]: copyFrom } }),
+      },
       spec: {
         accessModes: [this.settings.accessMode],
         resources: { requests: { storage: this.settings.size } },
         ...(this.settings.storageClass === undefined ? {} : { storageClassName: this.settings.storageClass }),
       },
     };
+    let copyPending = copyFrom !== undefined;
     try {
       await this.api.call('create claim', (options) =>
         this.api.core.createNamespacedPersistentVolumeClaim(
@@ -69,16 +82,87 @@ export class RunClaims {
         ),
       );
     } catch (error) {
-      // 409: the run's claim exists (a run resumed after a restart): its content is the workspace
+      // 409: the run's claim exists (a run resumed after a restart): its content is the workspace,
+      // unless the copy that was to fill it never finished
       if (statusOf(error) !== 409) {
         throw new ExecutorError(`cannot create the workspace claim ${name}: ${apiMessage(error)}`, {
           cause: error,
           retryable: true,
         });
       }
+      copyPending = copyFrom !== undefined && (await this.copyUnfinished(name));
     }
     this.claimedRuns.add(scope.runId);
+    if (copyPending && copyFrom !== undefined && (await this.copyInto(name, scope.runId, copyFrom))) {
+      return { mountPath: POD_WORKSPACE_MOUNT, ref: name, copiedFrom: copyFrom };
+    }
     return { mountPath: POD_WORKSPACE_MOUNT, ref: name };
+  }
+
+  /** The claim was made to be a copy, and the copy is not marked done. */
+  private async copyUnfinished(name: string): Promise<boolean> {
+    const found = await this.api.call('read claim', (options) =>
+      this.api.core.readNamespacedPersistentVolumeClaim({ name, namespace: this.settings.namespace }, options),
+    );
+    const annotations = found.metadata?.annotations ?? {};
+    return annotations[ANNOTATIONS.copyFrom] !== undefined && annotations[ANNOTATIONS.copied] !== 'true';
+  }
+
+  /**
+   * Fill claim `name` with a copy of run `copyFrom`'s workspace claim (a copy pod mounting both;
+   * the target is emptied first, so a repeated copy is whole), then mark it copied. False when
+   * that run has no claim (it had an emptyDir, or it is gone): the workspace stays empty.
+   */
+  private async copyInto(name: string, runId: string, copyFrom: string): Promise<boolean> {
+    const source = claimNameFor(copyFrom);
+    const exists = await this.api
+      .call('read claim', (options) =>
+        this.api.core.readNamespacedPersistentVolumeClaim(
+          { name: source, namespace: this.settings.namespace },
+          options,
+        ),
+      )
+      .then(
+        (found) => found.metadata?.deletionTimestamp === undefined,
+        (error: unknown) => {
+          if (statusOf(error) === 404) return false;
+          throw new ExecutorError(
+            `cannot read the workspace claim ${source} of run ${copyFrom}: ${apiMessage(error)}`,
+            {
+              cause: error,
+              retryable: true,
+            },
+          );
+        },
+      );
+    if (exists) {
+      if (this.copyPods === undefined) {
+        throw new ExecutorError(
+          `cannot copy the workspace of run ${copyFrom} for run ${runId}: no copy pods configured`,
+        );
+      }
+      await this.copyPods.run(
+        `copy the workspace of run ${copyFrom} (claim ${source}) for run ${runId}`,
+        runId,
+        [
+          { claim: source, mountPath: '/from', readOnly: true },
+          { claim: name, mountPath: POD_WORKSPACE_MOUNT },
+        ],
+        WHOLE_WORKSPACE,
+        [],
+      );
+    }
+    await this.api.call('annotate claim', () =>
+      this.api.core.patchNamespacedPersistentVolumeClaim(
+        {
+          name,
+          namespace: this.settings.namespace,
+          body: { metadata: { annotations: { [ANNOTATIONS.copied]: 'true' } } },
+        },
+        this.api.mergePatch,
+      ),
+    );
+    return exists;
   }
 
   /**
