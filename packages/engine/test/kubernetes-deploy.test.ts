@@ -181,10 +181,20 @@ stages:
       assert.equal(byAction.get('seed')!.state, 'succeeded', byAction.get('seed')!.reason ?? '');
       assert.equal(byAction.get('slow')!.reason, 'timeout');
       assert.equal(done.state, 'failed');
-      // stage two did not run (stage one failed): the workspace claim and the pods went anyway
+      // stage two did not run (stage one failed): the pods went; the workspace claim is kept (labelled,
+      // with the token's patch) for a rerun from a copy, until the retention removes it (delete)
       assert.deepEqual(await ns.pods(done.id), []);
-      assert.deepEqual(await ns.claims(), []);
       assert.deepEqual(await executor.list(), []);
+      const kept = await cluster.core.listNamespacedPersistentVolumeClaim({
+        namespace: ns.name,
+        labelSelector: 'pilotage.dev/kept=true',
+      });
+      assert.deepEqual(
+        kept.items.map((c) => c.metadata?.name),
+        [`pilotage-ws-${done.id.toLowerCase()}`],
+      );
+      await executor.releaseRun(done.id, { keep: false });
+      assert.deepEqual(await ns.claims(), []);
 
       const second = await h.run(`name: least-rbac-2
 stages:

@@ -36,9 +36,12 @@ export function createArgs(options: {
   readonly env: Readonly<Record<string, string>>;
   readonly mounts: ReadonlyMap<string, { path: string; readOnly: boolean }>;
   readonly labels: Readonly<Record<string, string>>;
+  /** where the runtime writes the container's CRI log (as a kubelet chooses it) */
+  readonly logPath: string;
 }): string[] {
   const { pod, container: c } = options;
   const args = ['create', '--name', options.name, '--network', 'host', '--pull', 'never'];
+  args.push('--log-driver', 'k8s-file', '--log-opt', `path=${options.logPath}`);
   for (const [key, value] of Object.entries(options.labels)) args.push('--label', `${key}=${value}`);
   for (const [key, value] of Object.entries(options.env)) args.push('-e', `${key}=${value}`);
   if (c.workingDir) args.push('-w', c.workingDir);

@@ -7,6 +7,8 @@ import { logPathOf } from './podman.js';
 /** What the log server needs to know of a pod. */
 export interface LogSource {
   readonly containerName: string | undefined;
+  /** its CRI log file, known from its creation (no runtime call per log request, as a kubelet) */
+  readonly logPath: string | undefined;
   readonly ended: boolean;
 }
 
@@ -80,7 +82,7 @@ async function streamLog(
   res: ServerResponse,
   closed: () => boolean,
 ): Promise<void> {
-  const path = await logPathOf(source.containerName!);
+  const path = source.logPath ?? (await logPathOf(source.containerName!));
   if (path === undefined) {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('container is gone\n');
     return;

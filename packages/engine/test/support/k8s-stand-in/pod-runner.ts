@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { guarded, log, MERGE_PATCH, statusOf, type ClusterApi } from './cluster-api.js';
@@ -31,6 +31,8 @@ export class PodRunner {
   readonly container: k8s.V1Container;
   /** Podman's name of the container, once created */
   containerName: string | undefined;
+  /** the container's CRI log file, once created */
+  logPath: string | undefined;
   private phase: 'preparing' | 'running' | 'ended' | 'deleting' = 'preparing';
   private deadlineHit = false;
   private deadlineTimer: NodeJS.Timeout | undefined;
@@ -132,8 +134,11 @@ export class PodRunner {
     }
     const env = await containerEnv(this.api, this.pod, this.container);
     if (this.phase !== 'preparing') return undefined;
+    const logPath = join(this.podDir, 'container.log');
+    await mkdir(this.podDir, { recursive: true });
     const created = await podman(
       createArgs({
+        logPath,
         name: this.podmanName,
         pod: this.pod,
         container: this.container,
@@ -149,6 +154,7 @@ export class PodRunner {
     );
     if (created.code !== 0) return { reason: 'CreateContainerError', message: created.stderr.slice(0, 500) };
     this.containerName = this.podmanName;
+    this.logPath = logPath;
     if (this.phase !== 'preparing') {
       await podman(['rm', '-f', this.podmanName]);
       return undefined;
