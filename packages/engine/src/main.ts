@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { leaseAwareProcessAlive, replicaOptions } from './cluster/replica-wiring.js';
 import { createCacheFolder } from './cache/cache-folder.js';
-import type { Config } from './config/config.js';
+import { taskRunLimitsOf, type Config } from './config/config.js';
 import { isTaskEnded } from './domain/states.js';
 import { Engine } from './engine/engine.js';
 import type { InputSeal, RunEventBuilder, Tracing } from './engine/ports.js';
@@ -82,7 +82,11 @@ export interface RuntimeOptions {
  */
 export async function createRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   await mkdir(config.workspaceRoot, { recursive: true });
-  const store = await openStore({ url: config.db, migrate: config.autoMigrate ? 'apply' : 'check' });
+  const store = await openStore({
+    url: config.db,
+    migrate: config.autoMigrate ? 'apply' : 'check',
+    limits: taskRunLimitsOf(config),
+  });
   const registry = new CallbackRegistry({
     endedState: async (tokenHash) => {
       const task = await store.taskRuns.getByTokenHash(tokenHash);

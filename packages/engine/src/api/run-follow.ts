@@ -51,7 +51,7 @@ export function followRun(deps: FollowDeps, runId: string, listener: (update: En
       case 'status': {
         if (change.taskRunId === undefined) return;
         const task = await store.taskRuns.get(change.taskRunId);
-        const status = (await store.statuses.list(change.taskRunId)).at(-1);
+        const [status] = await store.statuses.read(change.taskRunId, { before: Infinity, limit: 1 });
         return give(task && status && { kind: 'status', task, status });
       }
       case 'resync': {

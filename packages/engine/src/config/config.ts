@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../domain/errors.js';
 import { parseDurationMs } from '../domain/duration.js';
+import { TASK_RUN_LIMIT_DEFAULTS, type TaskRunLimits } from '../domain/task-run-limits.js';
 import { pilotagePaths } from './xdg-paths.js';
 import { PASS_ENV_PATTERN } from '../plan/schema-defs.js';
 
@@ -124,6 +125,14 @@ export interface Config {
   readonly cacheMaxBytes: number;
   /** action cache entries not used for this long are removed, ms */
   readonly cacheMaxAgeMs: number;
+  /**
+   * per task run caps (domain/task-run-limits.ts): TASK_STATUS reports stored, their bytes, and
+   * log bytes stored; past one, what comes is dropped and counted, with one notice in the log
+   * (0: no cap)
+   */
+  readonly taskMaxStatuses: number;
+  readonly taskMaxStatusBytes: number;
+  readonly taskMaxLogBytes: number;
   /** kubeconfig file(s) of the Kubernetes executor (KUBECONFIG; `:`-separated, the first that exists; default ~/.kube/config) */
   readonly kubeconfig: string;
   /**
@@ -212,6 +221,9 @@ export const CONFIG_ENV: Readonly<Record<Exclude<keyof Config, 'secrets'>, strin
   cacheDir: 'PILOTAGE_CACHE_DIR',
   cacheMaxBytes: 'PILOTAGE_CACHE_MAX_BYTES',
   cacheMaxAgeMs: 'PILOTAGE_CACHE_MAX_AGE',
+  taskMaxStatuses: 'PILOTAGE_TASK_MAX_STATUSES',
+  taskMaxStatusBytes: 'PILOTAGE_TASK_MAX_STATUS_BYTES',
+  taskMaxLogBytes: 'PILOTAGE_TASK_MAX_LOG_BYTES',
   kubeconfig: 'KUBECONFIG',
   kubernetesContext: 'PILOTAGE_KUBERNETES_CONTEXT',
   kubernetesServiceHost: 'KUBERNETES_SERVICE_HOST',
@@ -258,6 +270,9 @@ export const CONFIG_DEFAULTS = {
   otelServiceName: 'pilotage',
   cacheMaxBytes: 5 * 1024 ** 3,
   cacheMaxAgeMs: 7 * 24 * 60 * 60 * 1000,
+  taskMaxStatuses: TASK_RUN_LIMIT_DEFAULTS.statuses,
+  taskMaxStatusBytes: TASK_RUN_LIMIT_DEFAULTS.statusBytes,
+  taskMaxLogBytes: TASK_RUN_LIMIT_DEFAULTS.logBytes,
   kubernetesAccessMode: 'ReadWriteOnce' as KubernetesAccessMode,
   kubernetesWorkspaceSize: '1Gi',
   kubernetesQps: 20,
@@ -371,6 +386,9 @@ export function loadConfig(input: {
     cacheDir: pick('cacheDir') ?? join(dataDir, 'cache'),
     cacheMaxBytes: bytes('cacheMaxBytes', pick('cacheMaxBytes'), CONFIG_DEFAULTS.cacheMaxBytes),
     cacheMaxAgeMs: duration('cacheMaxAgeMs', pick('cacheMaxAgeMs'), CONFIG_DEFAULTS.cacheMaxAgeMs),
+    taskMaxStatuses: integer('taskMaxStatuses', pick('taskMaxStatuses'), CONFIG_DEFAULTS.taskMaxStatuses, 0),
+    taskMaxStatusBytes: bytes('taskMaxStatusBytes', pick('taskMaxStatusBytes'), CONFIG_DEFAULTS.taskMaxStatusBytes),
+    taskMaxLogBytes: bytes('taskMaxLogBytes', pick('taskMaxLogBytes'), CONFIG_DEFAULTS.taskMaxLogBytes),
     kubeconfig: pick('kubeconfig') ?? join(home, '.kube', 'config'),
     kubernetesContext: pick('kubernetesContext'),
     kubernetesServiceHost: pick('kubernetesServiceHost'),
@@ -531,4 +549,13 @@ function boolean(key: keyof typeof CONFIG_ENV, raw: string | undefined, fallback
   if (['1', 'true', 'yes'].includes(raw)) return true;
   if (['0', 'false', 'no'].includes(raw)) return false;
   throw new ConfigError(`${key} (${CONFIG_ENV[key]}) must be true or false, got "${raw}"`);
+}
+
+/** The per task run caps a store opened with `config` enforces (`openStore({limits})`). */
+export function taskRunLimitsOf(config: Config): TaskRunLimits {
+  return {
+    statuses: config.taskMaxStatuses,
+    statusBytes: config.taskMaxStatusBytes,
+    logBytes: config.taskMaxLogBytes,
+  };
 }

@@ -488,7 +488,8 @@ export class TaskAttempt implements ContractListener {
           output: patch.output ?? null,
         });
         this.task = { ...this.task, ...patch };
-        this.ctx.emit({ kind: 'status', task: this.task, status });
+        // a report past the status caps is not stored: live views get the task run's latest message
+        this.ctx.emit(status.dropped ? { kind: 'task', task: this.task } : { kind: 'status', task: this.task, status });
         break;
       }
       case 'task-result': {

@@ -97,13 +97,14 @@ export function createStoreCallbacks(deps: StoreCallbacksDeps): RemoteCallbacks 
     switch (accepted.step) {
       case 'task-status': {
         const { body } = accepted;
-        await store.statuses.record(task.id, {
+        const status = await store.statuses.record(task.id, {
           at,
           message: body.message === undefined ? null : masker.text(body.message),
           progress: body.progress ?? null,
           output: body.output === undefined ? null : masker.json(body.output),
         });
-        store.changes.publish({ kind: 'status', runId: run.id, taskRunId: task.id });
+        // one past the status caps is not stored: live views read the task run's latest message
+        store.changes.publish({ kind: status.dropped ? 'callback' : 'status', runId: run.id, taskRunId: task.id });
         return;
       }
       case 'task-result': {

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { TaskRunLimits } from '../domain/task-run-limits.js';
 import { openPostgres } from './postgres/open-postgres.js';
 import { parseStoreUrl } from './parse-store-url.js';
 import { StoreError } from './store-error.js';
@@ -18,6 +19,11 @@ export interface OpenStoreOptions {
    * `pilotage db migrate` otherwise), or `none` (`pilotage db status|migrate` look first).
    */
   readonly migrate?: 'apply' | 'check' | 'none';
+  /**
+   * The per task run caps on statuses and log lines (domain/task-run-limits.ts): those not given
+   * are TASK_RUN_LIMIT_DEFAULTS; 0 is no cap. Every writer through this store enforces them.
+   */
+  readonly limits?: Partial<TaskRunLimits>;
 }
 
 /**
@@ -28,12 +34,14 @@ export interface OpenStoreOptions {
  */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const location = parseStoreUrl(options.url);
+  const opened = {
+    migrate: options.migrate === 'apply' || options.migrate === undefined,
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+  };
   const store =
     location.kind === 'postgres'
-      ? await openPostgres(location.url, { migrate: options.migrate === 'apply' || options.migrate === undefined })
-      : await openSqlite(location.path === ':memory:' ? location.path : resolve(location.path), {
-          migrate: options.migrate === 'apply' || options.migrate === undefined,
-        });
+      ? await openPostgres(location.url, opened)
+      : await openSqlite(location.path === ':memory:' ? location.path : resolve(location.path), opened);
   if (options.migrate === 'check') {
     try {
       const { pending } = await store.schema.status();

@@ -4,6 +4,7 @@ import { languageCases } from './language-cases.js';
 import type { StoreHarness } from './harness.js';
 import { leaseCases } from './lease-cases.js';
 import { lifetimeCases } from './lifetime-cases.js';
+import { limitCases } from './limit-cases.js';
 import { logStatusCases } from './log-status-cases.js';
 import { retentionCases } from './retention-cases.js';
 import { runCases } from './run-cases.js';
@@ -15,6 +16,7 @@ export function defineStoreSuite(h: StoreHarness): void {
   runCases(h);
   taskRunCases(h);
   logStatusCases(h);
+  limitCases(h);
   eventCases(h);
   eventOrderCases(h);
   lifetimeCases(h);

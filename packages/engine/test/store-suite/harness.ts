@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { openStore } from '../../src/store/open-store.js';
+import { openStore, type OpenStoreOptions } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/types.js';
 import { startPostgres, type PostgresServer } from '../support/postgres.js';
 
@@ -15,24 +15,27 @@ export interface StoreHarness {
   setup(): Promise<void>;
   /** The URL of a new, empty database. */
   freshUrl(): Promise<string>;
-  /** Open a store on `url`, closed when the test ends. */
-  open(t: TestContext, url: string): Promise<Store>;
+  /** Open a store on `url` (with `options`, such as the per task run caps), closed when the test ends. */
+  open(t: TestContext, url: string, options?: StoreOptions): Promise<Store>;
   /** Open a store on a new, empty database, closed when the test ends. */
-  fresh(t: TestContext): Promise<Store>;
+  fresh(t: TestContext, options?: StoreOptions): Promise<Store>;
   /** Stop everything and assert nothing is left: no client connections, no temp dir. */
   teardown(): Promise<void>;
 }
 
+/** What a test may set when it opens a store. */
+export type StoreOptions = Pick<OpenStoreOptions, 'limits'>;
+
 function tracked(open: () => Promise<string>): Pick<StoreHarness, 'freshUrl' | 'open' | 'fresh'> {
-  const openOn = async (t: TestContext, url: string): Promise<Store> => {
-    const store = await openStore({ url });
+  const openOn = async (t: TestContext, url: string, options: StoreOptions = {}): Promise<Store> => {
+    const store = await openStore({ url, ...options });
     t.after(() => store.close());
     return store;
   };
   return {
     freshUrl: open,
     open: openOn,
-    fresh: async (t) => openOn(t, await open()),
+    fresh: async (t, options) => openOn(t, await open(), options),
   };
 }
 

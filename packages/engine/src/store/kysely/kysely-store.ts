@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { TaskRunLimits } from '../../domain/task-run-limits.js';
 import { migrate, schemaStatus } from '../migrations/migrate.js';
 import type { ChangeFeed, Store } from '../types.js';
 import { KyselyApiTokenStore } from './api-token-store.js';
@@ -30,14 +31,16 @@ import { KyselyWorkflowStore } from './workflow-store.js';
  * The `Store` over an open, migrated Kysely instance and its change feed. Takes ownership of both:
  * `close()` closes the feed, waits for calls under way, then destroys `db`; later calls reject
  * with `StoreClosedError`. `ownedBy` views share them.
- * `[Symbol.asyncDispose]` closes it too.
+ * `[Symbol.asyncDispose]` closes it too. `limits`: the per task run caps (TASK_RUN_LIMIT_DEFAULTS
+ * for those not given; 0: no cap).
  */
 export function createKyselyStore(
   db: Kysely<StoreSchema>,
   dialect: StoreDialect,
   changes: ChangeFeed & { close(): Promise<void> },
+  limits?: Partial<TaskRunLimits>,
 ): Store & AsyncDisposable {
-  const root = new StoreContext(db, dialect);
+  const root = new StoreContext(db, dialect, limits === undefined ? {} : { limits });
   const close = async (): Promise<void> => {
     await changes.close();
     await root.close();

@@ -112,6 +112,13 @@ export interface TaskRunsTable {
   log_seq: ColumnType<number, number | undefined, number>;
   /** last status seq handed out, same role as `log_seq` */
   status_seq: ColumnType<number, number | undefined, number>;
+  /** bytes of the stored statuses, and the reports the status caps dropped (0010) */
+  status_bytes: ColumnType<number, number | undefined, number>;
+  statuses_dropped: ColumnType<number, number | undefined, number>;
+  /** bytes of the stored log lines, and the lines and bytes the log cap dropped (0010) */
+  log_bytes: ColumnType<number, number | undefined, number>;
+  log_lines_dropped: ColumnType<number, number | undefined, number>;
+  log_bytes_dropped: ColumnType<number, number | undefined, number>;
   created_at: number;
   started_at: number | null;
   ended_at: number | null;

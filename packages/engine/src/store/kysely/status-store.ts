@@ -1,8 +1,10 @@
 import { NotFoundError } from '../../domain/errors.js';
 import type { JsonObject } from '../../domain/vocabulary.js';
-import type { NewStatus, StatusRecord, StatusStore } from '../types.js';
+import { sql } from 'kysely';
+import type { NewStatus, StatusPageQuery, StatusRecord, StatusStore } from '../types.js';
 import { compileStatusStatements, type StatusStatements } from './status-statements.js';
 import type { StoreContext } from './store-context.js';
+import { writeLimitNotice } from './limit-notice.js';
 
 /** Most reports written by one grouped transaction (bounds the statement's parameter count). */
 const MAX_GROUP = 256;
@@ -22,11 +24,13 @@ interface Pending {
  * `StatusStore` over Kysely: seq 1, 2, 3… per task run, as the reports were appended.
  *
  * `record` costs what `append` costs: the task run's latest message/output and its `task-status`
- * step mark are set by the same statement that reserves the seq, in the same transaction.
+ * step mark are set by the same statement that reserves the seq, in the same transaction. That
+ * statement also checks the status caps (`StoreContext.limits`) and counts the report's bytes;
+ * past a cap a report is counted as dropped instead of stored (one more statement).
  *
  * Group commit: a report is written at once when no write is under way; reports appended while
  * one is (other task runs' components posting at the same time) wait and are written together
- * by the next transaction (one seq reservation per task run, then the rows). Each
+ * by the next transaction (one seq reservation and one row per report). Each
  * `append` still resolves only once its own row is committed, so nothing is acknowledged before
  * it is stored; a lone report pays no extra delay. If a grouped write fails (an unknown task run
  * among them), each report of the group is retried alone, so only the bad one fails.
@@ -74,6 +78,40 @@ export class KyselyStatusStore implements StatusStore {
         .selectAll()
         .where('task_run_id', '=', taskRunId)
         .orderBy('seq')
+        .execute();
+      return rows.map((r) => this.#recordOf(r));
+    });
+  }
+
+  read(taskRunId: string, page: StatusPageQuery): Promise<StatusRecord[]> {
+    return this.#ctx.use(async (db) => {
+      const base = db.selectFrom('statuses').selectAll().where('task_run_id', '=', taskRunId);
+      if (page.before === undefined) {
+        const rows = await base
+          .where('seq', '>', page.after ?? 0)
+          .orderBy('seq')
+          .limit(page.limit)
+          .execute();
+        return rows.map((r) => this.#recordOf(r));
+      }
+      const below = Number.isFinite(page.before) ? base.where('seq', '<', page.before) : base;
+      const rows = await below.orderBy('seq', 'desc').limit(page.limit).execute();
+      return rows.reverse().map((r) => this.#recordOf(r));
+    });
+  }
+
+  latestForRun(runId: string, count: number): Promise<StatusRecord[]> {
+    return this.#ctx.use(async (db) => {
+      if (count <= 0) return [];
+      // seqs are gapless 1..status_seq: the latest `count` are those above status_seq - count
+      const rows = await db
+        .selectFrom('statuses')
+        .innerJoin('task_runs', 'task_runs.id', 'statuses.task_run_id')
+        .selectAll('statuses')
+        .where('task_runs.run_id', '=', runId)
+        .where(sql<boolean>`${sql.ref('statuses.seq')} > ${sql.ref('task_runs.status_seq')} - ${count}`)
+        .orderBy('statuses.task_run_id')
+        .orderBy('statuses.seq')
         .execute();
       return rows.map((r) => this.#recordOf(r));
     });
@@ -137,54 +175,45 @@ export class KyselyStatusStore implements StatusStore {
   }
 
   /**
-   * One transaction: reserve each task run's seqs (in id order: a stable lock order), applying
-   * the `record` reports' latest message/output and step mark in the same statement, then
-   * insert all rows.
+   * One transaction: each report, in task run id order (a stable lock order; a task run's
+   * reports keep theirs), takes its task run's next seq under the status caps, applying a
+   * `record` report's message/output and step mark in the same statement, and is inserted. A
+   * report the caps refuse is counted instead (and still applied): the first one dropped also
+   * writes the notice line into the task run's log.
    */
   #write(statuses: readonly Queued[]): Promise<StatusRecord[]> {
-    const { dialect } = this.#ctx;
-    const perTask = new Map<string, TaskEffect>();
-    for (const s of statuses) {
-      const effect = perTask.get(s.taskRunId) ?? { count: 0, applies: false, message: null, output: null, stepAt: 0 };
-      effect.count += 1;
-      if (s.applies) {
-        // the first report marks the step; the last one reporting a message (an output) sets it
-        if (!effect.applies) effect.stepAt = s.at;
-        effect.applies = true;
-        if (s.message !== null) effect.message = s.message;
-        if (s.output !== null) effect.output = s.output;
-      }
-      perTask.set(s.taskRunId, effect);
-    }
+    const { dialect, limits } = this.#ctx;
+    const order = statuses
+      .map((s, i) => ({ s, i }))
+      .sort((a, b) => compareIds(a.s.taskRunId, b.s.taskRunId) || a.i - b.i);
     return this.#ctx.use((db) => {
-      const hot = (this.#statements ??= compileStatusStatements(db, dialect));
+      const hot = (this.#statements ??= compileStatusStatements(db, dialect, limits));
       return db.transaction().execute(async (trx) => {
-        const next = new Map<string, number>();
-        for (const taskRunId of [...perTask.keys()].sort()) {
-          const { count, applies, message, output, stepAt } = perTask.get(taskRunId) as TaskEffect;
-          const reserved = await trx.executeQuery(
-            applies
-              ? hot.reserveAndApply([
-                  count,
-                  message,
-                  output === null ? null : dialect.encodeJson(output),
-                  stepAt,
-                  taskRunId,
-                ])
-              : hot.reserve([count, taskRunId]),
+        const records: StatusRecord[] = new Array<StatusRecord>(statuses.length);
+        for (const { s, i } of order) {
+          const output = s.output === null ? null : dialect.encodeJson(s.output);
+          const bytes = reportBytes(s.message, output);
+          const kept = await trx.executeQuery(
+            s.applies
+              ? hot.reserveAndApply([bytes, s.message, output, s.at, s.taskRunId])
+              : hot.reserve([bytes, s.taskRunId]),
           );
-          const row = reserved.rows[0];
-          if (row === undefined) throw new NotFoundError(`task run ${taskRunId} not found`);
-          next.set(taskRunId, Number(row.status_seq) - count + 1);
-        }
-        const records: StatusRecord[] = statuses.map((s) => {
-          const seq = next.get(s.taskRunId) ?? 1;
-          next.set(s.taskRunId, seq + 1);
-          return { taskRunId: s.taskRunId, seq, at: s.at, message: s.message, progress: s.progress, output: s.output };
-        });
-        for (const r of records) {
-          const output = r.output === null ? null : dialect.encodeJson(r.output);
-          await trx.executeQuery(hot.insert([r.taskRunId, r.seq, r.at, r.message, r.progress, output]));
+          const row = kept.rows[0];
+          if (row !== undefined) {
+            const seq = Number(row.status_seq);
+            await trx.executeQuery(hot.insert([s.taskRunId, seq, s.at, s.message, s.progress, output]));
+            records[i] = statusRecord(s, seq);
+            continue;
+          }
+          const counted = await trx.executeQuery(
+            s.applies ? hot.dropAndApply([s.message, output, s.at, s.taskRunId]) : hot.drop([s.taskRunId]),
+          );
+          const dropped = counted.rows[0];
+          if (dropped === undefined) throw new NotFoundError(`task run ${s.taskRunId} not found`);
+          if (Number(dropped.statuses_dropped) === 1) {
+            await writeLimitNotice(trx, dialect, s.taskRunId, 'statuses', limits, s.at);
+          }
+          records[i] = { ...statusRecord(s, 0), dropped: true };
         }
         return records;
       });
@@ -192,15 +221,19 @@ export class KyselyStatusStore implements StatusStore {
   }
 }
 
-/** What one grouped transaction does to one task run's row. */
-interface TaskEffect {
-  /** reports to reserve seqs for */
-  count: number;
-  /** some of them came through `record` */
-  applies: boolean;
-  /** the latest reported message and output among the `record` reports (null: none reported) */
-  message: string | null;
-  output: JsonObject | null;
-  /** the first `record` report's time: the `task-status` step mark, unless already marked */
-  stepAt: number;
+/** A report as stored (or, with seq 0, as dropped). */
+function statusRecord(s: Queued, seq: number): StatusRecord {
+  return { taskRunId: s.taskRunId, seq, at: s.at, message: s.message, progress: s.progress, output: s.output };
+}
+
+/** What a report counts for against the status bytes cap: its message and output JSON, UTF-8. */
+function reportBytes(message: string | null, output: string | null): number {
+  return (
+    (message === null ? 0 : Buffer.byteLength(message, 'utf8')) +
+    (output === null ? 0 : Buffer.byteLength(output, 'utf8'))
+  );
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

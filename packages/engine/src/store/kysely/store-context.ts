@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { LeaseLostError } from '../../domain/errors.js';
+import { TASK_RUN_LIMIT_DEFAULTS, type TaskRunLimits } from '../../domain/task-run-limits.js';
 import { StoreClosedError } from '../store-error.js';
 import type { StoreSchema } from './schema.js';
 import type { StoreDialect } from './store-dialect.js';
@@ -8,7 +9,17 @@ import type { StoreDialect } from './store-dialect.js';
 interface Shared {
   readonly db: Kysely<StoreSchema>;
   readonly inFlight: Set<Promise<unknown>>;
+  readonly limits: TaskRunLimits;
   closing: Promise<void> | undefined;
+}
+
+/** The caps as the statements compare them: 0 (no cap) becomes a bound no task run reaches. */
+function effectiveLimits(limits: Partial<TaskRunLimits> | undefined): TaskRunLimits {
+  const pick = (key: keyof TaskRunLimits): number => {
+    const value = limits?.[key] ?? TASK_RUN_LIMIT_DEFAULTS[key];
+    return value <= 0 ? Number.MAX_SAFE_INTEGER : value;
+  };
+  return Object.freeze({ statuses: pick('statuses'), statusBytes: pick('statusBytes'), logBytes: pick('logBytes') });
 }
 
 /**
@@ -25,15 +36,30 @@ export class StoreContext {
   readonly #shared: Shared;
   #revoked = false;
 
-  constructor(db: Kysely<StoreSchema>, dialect: StoreDialect, guard?: string, shared?: Shared) {
+  /** `limits`: the per task run caps (defaults: TASK_RUN_LIMIT_DEFAULTS; 0: no cap). */
+  constructor(
+    db: Kysely<StoreSchema>,
+    dialect: StoreDialect,
+    options: { readonly guard?: string; readonly shared?: Shared; readonly limits?: Partial<TaskRunLimits> } = {},
+  ) {
     this.dialect = dialect;
-    this.guard = guard;
-    this.#shared = shared ?? { db, inFlight: new Set(), closing: undefined };
+    this.guard = options.guard;
+    this.#shared = options.shared ?? {
+      db,
+      inFlight: new Set(),
+      limits: effectiveLimits(options.limits),
+      closing: undefined,
+    };
+  }
+
+  /** The per task run caps every writer of this store enforces (0 in the options is a huge bound here). */
+  get limits(): TaskRunLimits {
+    return this.#shared.limits;
   }
 
   /** A context on the same connections whose run writes are checked against `owner`. */
   ownedBy(owner: string): StoreContext {
-    return new StoreContext(this.#shared.db, this.dialect, owner, this.#shared);
+    return new StoreContext(this.#shared.db, this.dialect, { guard: owner, shared: this.#shared });
   }
 
   /**

@@ -26,6 +26,12 @@ export function toTaskRunRecord(row: Selectable<TaskRunsTable>, dialect: StoreDi
     facts: dialect.decodeJson(row.facts) as Record<string, string>,
     steps: dialect.decodeJson(row.steps) as TaskRunRecord['steps'],
     matrix: row.matrix === null ? null : (dialect.decodeJson(row.matrix) as MatrixPlace),
+    statusCount: Number(row.status_seq),
+    dropped: {
+      statuses: Number(row.statuses_dropped),
+      logLines: Number(row.log_lines_dropped),
+      logBytes: Number(row.log_bytes_dropped),
+    },
     createdAt: row.created_at,
     startedAt: row.started_at,
     endedAt: row.ended_at,

@@ -38,6 +38,8 @@ export class KyselyTaskRunStore implements TaskRunStore {
       facts: {},
       steps: {},
       matrix: taskRun.matrix ?? null,
+      statusCount: 0,
+      dropped: { statuses: 0, logLines: 0, logBytes: 0 },
       createdAt: taskRun.createdAt,
       startedAt: null,
       endedAt: null,

@@ -7,6 +7,7 @@ import { triggersMigration } from './0004-triggers.js';
 import { cdeventsInboxMigration } from './0005-cdevents-inbox.js';
 import { sealedInputsMigration } from './0006-sealed-inputs.js';
 import { keptWorkspacesMigration } from './0015-kept-workspaces.js';
+import { taskRunLimitsMigration } from './0010-task-run-limits.js';
 import { replicasMigration } from './0060-replicas.js';
 import { sealedEventDataMigration } from './0061-sealed-event-data.js';
 import { replicaProcessMigration } from './0062-replica-process.js';
@@ -37,6 +38,7 @@ export class StaticMigrationProvider implements MigrationProvider {
       '0005-cdevents-inbox': cdeventsInboxMigration(this.#dialect),
       '0006-sealed-inputs': sealedInputsMigration(this.#dialect),
       '0015-kept-workspaces': keptWorkspacesMigration(),
+      '0010-task-run-limits': taskRunLimitsMigration(this.#dialect),
       '0060-replicas': replicasMigration(this.#dialect),
       '0061-sealed-event-data': sealedEventDataMigration(this.#dialect),
       '0062-replica-process': replicaProcessMigration(this.#dialect),

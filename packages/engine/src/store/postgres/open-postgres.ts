@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type { PoolConfig } from 'pg';
+import type { TaskRunLimits } from '../../domain/task-run-limits.js';
 import { createKyselyStore } from '../kysely/kysely-store.js';
 import type { StoreSchema } from '../kysely/schema.js';
 import { migrate } from '../migrations/migrate.js';
@@ -20,7 +21,7 @@ const INT8_OID = 20;
  */
 export async function openPostgres(
   url: string,
-  options: { readonly migrate?: boolean } = {},
+  options: { readonly migrate?: boolean; readonly limits?: Partial<TaskRunLimits> } = {},
 ): Promise<Store & AsyncDisposable> {
   const { default: pg } = await import('pg');
   const config: PoolConfig = {
@@ -61,5 +62,5 @@ export async function openPostgres(
       return client;
     },
   });
-  return createKyselyStore(db, postgresDialect, changes);
+  return createKyselyStore(db, postgresDialect, changes, options.limits);
 }

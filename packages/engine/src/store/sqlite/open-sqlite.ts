@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, SqliteDialect } from 'kysely';
+import type { TaskRunLimits } from '../../domain/task-run-limits.js';
 import { createKyselyStore } from '../kysely/kysely-store.js';
 import { createLocalChangeFeed } from '../kysely/local-change-feed.js';
 import type { StoreSchema } from '../kysely/schema.js';
@@ -29,7 +30,7 @@ const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
  */
 export async function openSqlite(
   path: string,
-  options: { readonly migrate?: boolean } = {},
+  options: { readonly migrate?: boolean; readonly limits?: Partial<TaskRunLimits> } = {},
 ): Promise<Store & AsyncDisposable> {
   const { default: Database } = await import('better-sqlite3');
   let raw;
@@ -58,5 +59,5 @@ export async function openSqlite(
     await db.destroy();
     throw error;
   }
-  return createKyselyStore(db, sqliteDialect, createLocalChangeFeed());
+  return createKyselyStore(db, sqliteDialect, createLocalChangeFeed(), options.limits);
 }

@@ -51,9 +51,22 @@ export interface TaskRunRecord {
   readonly steps: Readonly<Partial<Record<ContractStep, number>>>;
   /** its combination, when its action has a matrix */
   readonly matrix: MatrixPlace | null;
+  /** TASK_STATUS reports stored (seqs 1..statusCount) */
+  readonly statusCount: number;
+  /** what the per task run caps (domain/task-run-limits.ts) dropped; all 0 while under them */
+  readonly dropped: TaskRunDropped;
   readonly createdAt: number;
   readonly startedAt: number | null;
   readonly endedAt: number | null;
+}
+
+/** Counts of what the per task run caps dropped. */
+export interface TaskRunDropped {
+  /** TASK_STATUS reports not stored */
+  readonly statuses: number;
+  /** log lines not stored, and their bytes (newlines included) */
+  readonly logLines: number;
+  readonly logBytes: number;
 }
 
 /** A task run to record (`TaskRunStore.create`). */
@@ -143,6 +156,12 @@ export interface StatusRecord {
   readonly message: string | null;
   readonly progress: number | null;
   readonly output: JsonObject | null;
+  /**
+   * Set on what `record`/`append` resolve with when the status caps dropped the report: it was
+   * not stored (seq 0), only counted (`TaskRunRecord.dropped.statuses`) and, by `record`,
+   * applied to the task run's latest message and output.
+   */
+  readonly dropped?: true;
 }
 
 /** One TASK_STATUS report as given to the store; absent and `null` fields mean "not reported". */
@@ -155,19 +174,40 @@ export interface NewStatus {
 
 /** TASK_STATUS reports, numbered 1, 2, 3… per task run. */
 export interface StatusStore {
-  /** Store one report as the next seq of its task run. Throws `NotFoundError` for an unknown task run. */
+  /**
+   * Store one report as the next seq of its task run, unless the status caps drop it (then it
+   * resolves with `dropped: true`, the first one dropped writing the notice line into the task
+   * run's log). Throws `NotFoundError` for an unknown task run.
+   */
   append(taskRunId: string, status: NewStatus): Promise<StatusRecord>;
   /**
    * Everything a TASK_STATUS callback persists, in ONE transaction: `append` the report, set the
    * task run's latest `message` and `output` to the report's (each only when reported; stored as
    * given, so mask first) and record the `task-status` contract step at `status.at` unless it is
-   * already recorded. Resolves once committed, with the stored report. Throws `NotFoundError` for
-   * an unknown task run, having written nothing.
+   * already recorded. Resolves once committed, with the stored report. Past a status cap the
+   * report is dropped as by `append`, its message/output and step mark still applied. Throws
+   * `NotFoundError` for an unknown task run, having written nothing.
    */
   record(taskRunId: string, status: NewStatus): Promise<StatusRecord>;
+  /** Every stored report of a task run, by seq (at most the status cap's count). */
   list(taskRunId: string): Promise<StatusRecord[]>;
+  /**
+   * A page of a task run's reports, oldest first: with `before`, the `limit` latest ones whose
+   * seq is below it (`before: Infinity`: the latest); else the `limit` first ones after `after`
+   * (default 0).
+   */
+  read(taskRunId: string, page: StatusPageQuery): Promise<StatusRecord[]>;
   /** The reports of every task run of a run, by task run then seq, in ONE query. */
   listForRun(runId: string): Promise<StatusRecord[]>;
+  /** The latest `count` reports of each task run of a run, by task run then seq, in ONE query. */
+  latestForRun(runId: string, count: number): Promise<StatusRecord[]>;
+}
+
+/** Which page of a task run's reports to read (`StatusStore.read`). */
+export interface StatusPageQuery {
+  readonly after?: number;
+  readonly before?: number;
+  readonly limit: number;
 }
 
 /** One stored log line. `seq` is 1-based per task run, in the order the lines were read. */
@@ -181,7 +221,11 @@ export interface LogRecord {
 
 /** Log lines of task runs, numbered 1, 2, 3… per task run. */
 export interface LogStore {
-  /** Append lines (already masked) in order; returns the seq of the last one. */
+  /**
+   * Append lines (already masked) in order; returns the seq of the last one stored. Past the log
+   * bytes cap, the lines that do not fit are dropped and counted (`TaskRunRecord.dropped`), the
+   * first drop appending the notice line; every later line is dropped too. Owner-checked.
+   */
   append(
     taskRunId: string,
     lines: readonly { at: number; stream: 'stdout' | 'stderr'; line: string }[],
