@@ -101,12 +101,12 @@ export const COMMAND_MODULES: readonly CommandModule[] = [
       {
         name: 'approve',
         term: 'approve [options] <run> <stage>',
-        description: "approve a run's approval stage that waits for a decision",
+        description: "approve a run's approval stage that waits for a decision (local store, or a server)",
       },
       {
         name: 'reject',
         term: 'reject [options] <run> <stage>',
-        description: "reject a run's approval stage that waits for a decision",
+        description: "reject a run's approval stage that waits for a decision (local store, or a server)",
       },
     ],
     load: async () => (await import('./commands/approve.js')).registerApprove,

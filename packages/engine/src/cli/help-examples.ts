@@ -69,8 +69,14 @@ export const HELP_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'secret set': ['printf %s "$KEY" | pilotage secret set DEPLOY_KEY --workflow deploy'],
   'secret list': ['pilotage secret list --workflow deploy'],
   'secret delete': ['pilotage secret delete DEPLOY_KEY --workflow deploy'],
-  approve: ["pilotage approve RUN_ID sign-off --comment 'checked the staging deploy'"],
-  reject: ["pilotage reject RUN_ID sign-off --comment 'the smoke test is red'"],
+  approve: [
+    "pilotage approve RUN_ID sign-off --comment 'checked the staging deploy'",
+    'pilotage approve RUN_ID sign-off --db ~/.local/share/pilotage/pilotage.db   # beside a waiting pilotage run',
+  ],
+  reject: [
+    "pilotage reject RUN_ID sign-off --comment 'the smoke test is red'",
+    'pilotage reject RUN_ID sign-off --db /tmp/ci/pilotage.db',
+  ],
   completion: [
     'source <(pilotage completion bash)                                 # bash, this shell',
     'pilotage completion zsh > "${fpath[1]}/_pilotage"                   # zsh',

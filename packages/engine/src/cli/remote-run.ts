@@ -1,6 +1,7 @@
 import { routes, type RunDetail, type RunStreamEvent } from '@pilotage/api';
 import { messageOf } from '../domain/errors.js';
 import type { ApiClient } from './api-client.js';
+import { decideHint } from './approval-hint.js';
 import { cancelOnInterrupt } from './interrupt.js';
 import { EXIT } from './output.js';
 import { RunOutput, type RunOutputFlags } from './render/run-output.js';
@@ -38,7 +39,9 @@ export async function followRemoteRun(client: ApiClient, runId: string, flags: R
         const snapshot = data;
         if (output === undefined) {
           output = await RunOutput.open(
-            new RunView({ name: snapshot.run.workflow, stages: snapshot.stages }, look()),
+            new RunView({ name: snapshot.run.workflow, stages: snapshot.stages }, look(), (task) =>
+              decideHint(task.runId, task.stage, { server: client.server }),
+            ),
             flags,
           );
           output.start();

@@ -1,5 +1,6 @@
 import { NotFoundError } from '../domain/errors.js';
 import { isTaskEnded } from '../domain/states.js';
+import { recordDecision } from '../engine/approval-decision.js';
 import { APPROVAL_COMPONENT } from '../engine/approval-gate.js';
 import type { Engine } from '../engine/engine.js';
 import type { Plan } from '../plan/types.js';
@@ -60,10 +61,7 @@ const RECORD_POLL_MS = 100;
  * Task run `taskRunId` once it has ended (the run's holder, on any replica, moved it on), or as
  * it is after RECORD_WAIT_MS.
  */
-async function settledTask(
-  deps: { store: Store; engine: Engine },
-  taskRunId: string,
-): Promise<TaskRunRecord | undefined> {
+async function settledTask(deps: ApprovalServiceDeps, taskRunId: string): Promise<TaskRunRecord | undefined> {
   const deadline = Date.now() + RECORD_WAIT_MS;
   for (;;) {
     const task = await deps.store.taskRuns.get(taskRunId);
@@ -82,8 +80,33 @@ async function settledTask(
   }
 }
 
+/**
+ * What the service needs: the store (reads), and what records a decision and says when a task
+ * run changed: the engine (a server), or `storeDecider` (a CLI with no engine of its own).
+ */
+export interface ApprovalServiceDeps {
+  readonly store: Store;
+  readonly engine: Pick<Engine, 'decide' | 'subscribe'>;
+}
+
+/**
+ * Decisions recorded in the store alone, for a process that carries no run (`pilotage approve
+ * --db`): the run's holder, another process, finds them on the change feed or at its next
+ * heartbeat. Nothing is heard of the holder's updates: `decide` polls the store.
+ */
+export function storeDecider(store: Store): ApprovalServiceDeps['engine'] {
+  return {
+    async decide(runId, stage, decision) {
+      const gate = await recordDecision(store, runId, stage, decision);
+      store.changes.publish({ kind: 'intent', runId });
+      return gate;
+    },
+    subscribe: () => () => undefined,
+  };
+}
+
 /** The service over the store (reads) and the engine (decisions). */
-export function createApprovalService(deps: { store: Store; engine: Engine }): ApprovalService {
+export function createApprovalService(deps: ApprovalServiceDeps): ApprovalService {
   return {
     async waiting() {
       const out: WaitingApproval[] = [];

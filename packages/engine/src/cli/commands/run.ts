@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { routes } from '@pilotage/api';
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { messageOf, ValidationError } from '../../domain/errors.js';
 import type { JsonObject } from '../../domain/vocabulary.js';
@@ -11,11 +10,14 @@ import type { Plan } from '../../plan/types.js';
 import { createRuntime, type Runtime } from '../../main.js';
 import type { RunRecord } from '../../store/types.js';
 import { cancelOnInterrupt } from '../interrupt.js';
-import { EXIT, reportError } from '../output.js';
+import { localUser } from '../local-user.js';
+import { EXIT, jsonLine, reportError } from '../output.js';
 import { parseRunData } from '../parse-inputs.js';
 import { RunOutput } from '../render/run-output.js';
 import { writeRunSummary } from '../render/run-summary.js';
-import { RunView } from '../render/run-view.js';
+import { isWaitingGate, RunView, type ViewTask } from '../render/run-view.js';
+import { decideCommands, decideHint } from '../approval-hint.js';
+import { ApprovalPrompts } from '../approval-prompts.js';
 import { look } from '../terminal.js';
 import { callerTraceContext, configFrom } from '../runtime-flags.js';
 import { apiClient, connectionOptions, serverGiven } from '../with-server.js';
@@ -219,8 +221,24 @@ async function runOnlySinks(targets: readonly string[], runId: string): Promise<
 
 async function follow(runtime: Runtime, plan: Plan, data: JsonObject, flags: RunFlags, runId: string): Promise<number> {
   const { engine } = runtime;
-  const output = await RunOutput.open(new RunView({ name: plan.name, stages: planOutline(plan) }, look()), flags);
-  const unsubscribe = engine.subscribe((update: EngineUpdate) => output.apply(update));
+  const where = { db: runtime.config.db };
+  const hint = (task: ViewTask): string => decideHint(task.runId, task.stage, where);
+  const output = await RunOutput.open(new RunView({ name: plan.name, stages: planOutline(plan) }, look(), hint), flags);
+  // on a terminal, a waiting approval stage is asked about; elsewhere the hint says what to run
+  const prompts =
+    process.stdin.isTTY === true && process.stdout.isTTY === true && flags.json !== true
+      ? new ApprovalPrompts({ engine, output, by: localUser(), input: process.stdin, terminal: process.stdout })
+      : undefined;
+  const hinted = new Set<string>();
+  const unsubscribe = engine.subscribe((update: EngineUpdate) => {
+    output.apply(update);
+    prompts?.apply(update);
+    if (flags.json === true && update.kind === 'task' && isWaitingGate(update.task) && !hinted.has(update.task.id)) {
+      hinted.add(update.task.id);
+      const { runId, stage } = update.task;
+      process.stdout.write(`${jsonLine({ kind: 'approval', runId, stage, ...decideCommands(runId, stage, where) })}\n`);
+    }
+  });
   output.start();
   let run: RunRecord | undefined;
   const interrupt = cancelOnInterrupt(
@@ -235,6 +253,7 @@ async function follow(runtime: Runtime, plan: Plan, data: JsonObject, flags: Run
       ...(traceParent === undefined ? {} : { traceParent }),
     });
     const final = await engine.waitForRun(run.id);
+    prompts?.close();
     output.stop();
     await writeRunSummary({
       run: final,
@@ -252,6 +271,7 @@ async function follow(runtime: Runtime, plan: Plan, data: JsonObject, flags: Run
     if (final.state === 'succeeded') return EXIT.ok;
     return interrupt.interrupted() ? EXIT.interrupted : EXIT.failed;
   } finally {
+    prompts?.close();
     output.dispose();
     unsubscribe();
     interrupt.dispose();
@@ -263,13 +283,4 @@ function keptNote(run: RunRecord): string {
   const { state, expiresAt } = run.workspace;
   if (state !== 'kept') return '';
   return `\nworkspace kept ${expiresAt === null ? 'until removed by hand' : `until ${new Date(expiresAt).toISOString()}`} for a rerun (pilotage runs retry ${run.id}, through a server on this store)`;
-}
-
-/** Who runs the CLI, for the run's trigger: the OS user name (`cli` where the OS has none). */
-function localUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'cli';
-  }
 }

@@ -21,6 +21,7 @@ export interface RunOutputFlags {
 export class RunOutput {
   readonly live: boolean;
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   private constructor(
     readonly view: RunView,
@@ -38,7 +39,7 @@ export class RunOutput {
 
   start(): void {
     const logUpdate = this.logUpdate;
-    if (logUpdate !== undefined && this.timer === undefined)
+    if (logUpdate !== undefined && this.timer === undefined && !this.stopped)
       this.timer = setInterval(() => logUpdate(this.view.tree(Date.now())), 100);
   }
 
@@ -53,9 +54,25 @@ export class RunOutput {
     }
   }
 
+  /**
+   * Stop redrawing and leave the tree as it is now above the cursor (live mode), so that a
+   * question can be asked below it; `resume` redraws below the answer.
+   */
+  pause(): void {
+    if (this.timer === undefined || this.logUpdate === undefined) return;
+    this.dispose();
+    this.logUpdate(this.view.tree(Date.now()));
+    this.logUpdate.done();
+  }
+
+  resume(): void {
+    this.start();
+  }
+
   /** The run ended: draw the final tree (live mode). */
   stop(): void {
-    if (this.timer === undefined || this.logUpdate === undefined) return;
+    if (this.stopped || this.logUpdate === undefined) return;
+    this.stopped = true;
     this.dispose();
     this.logUpdate(this.view.tree(Date.now()));
     this.logUpdate.done();

@@ -2,6 +2,7 @@ import { formatDurationMs } from '../../domain/duration.js';
 import type { RunInfo, StatusInfo, TaskRunInfo } from '@pilotage/api';
 import type { OutlineStage } from '../../plan/outline.js';
 import { lookOf, type Look } from '../terminal.js';
+import { APPROVAL_COMPONENT } from '../../engine/approval-gate.js';
 
 /** A run as the view needs it: the API's (a store record fits). */
 export type ViewRun = RunInfo;
@@ -32,6 +33,12 @@ export type ViewUpdate =
       readonly message: string;
     };
 
+/**
+ * What to say under an approval stage waiting for a decision (how to decide it from another
+ * shell: `decideHint`); undefined: nothing.
+ */
+export type WaitingHint = (task: ViewTask) => string | undefined;
+
 /** How the view draws: its glyphs (Unicode or ASCII) and colours. */
 export type Drawing = Pick<Look, 'glyphs' | 'paint'>;
 
@@ -52,6 +59,7 @@ export class RunView {
   constructor(
     private readonly plan: RunOutline,
     private readonly drawing: Drawing = PLAIN,
+    private readonly waitingHint: WaitingHint = () => undefined,
   ) {}
 
   /**
@@ -63,7 +71,9 @@ export class RunView {
     const other = this.otherRun(update);
     if (other !== undefined) {
       if (update.kind === 'task') {
-        return [`↳ ${other} ${this.label(update.task)} ${this.stateWord(update.task.state)}${detail(update.task)}`];
+        const line = `↳ ${other} ${this.label(update.task)} ${this.stateWord(update.task.state)}${detail(update.task)}`;
+        const hint = this.hintOf(update.task);
+        return hint === undefined ? [line] : [line, `↳ ${other} ${this.label(update.task)} ${hint}`];
       }
       if (update.kind === 'run') {
         const reason = update.run.reason ? ` (${update.run.reason})` : '';
@@ -86,6 +96,8 @@ export class RunView {
         if (previous?.id === update.task.id && previous.state === update.task.state) return [];
         const line = `${this.label(update.task)} ${this.stateWord(update.task.state)}${detail(update.task)}`;
         const { warning } = update.task.facts;
+        const hint = this.hintOf(update.task);
+        if (hint !== undefined) return [line, `${this.label(update.task)} ${hint}`];
         return update.task.state === 'running' && warning
           ? [line, `${this.label(update.task)} warning: ${warning}`]
           : [line];
@@ -116,6 +128,11 @@ export class RunView {
     if (update.kind !== 'task' && update.kind !== 'status') return undefined;
     if (this.run === undefined || update.task.runId === this.run.id) return undefined;
     return this.others.get(update.task.runId) ?? update.task.runId;
+  }
+
+  /** The hint under `task` when it is an approval stage waiting for a decision. */
+  private hintOf(task: ViewTask): string | undefined {
+    return isWaitingGate(task) ? this.waitingHint(task) : undefined;
   }
 
   /** The latest task run of an action (highest attempt). */
@@ -159,6 +176,10 @@ export class RunView {
         }
       });
     });
+    for (const task of this.tasks.values()) {
+      const hint = this.hintOf(task);
+      if (hint !== undefined) lines.push(`${paint.bold(task.stage)} ${hint}`);
+    }
     return lines.join('\n');
   }
 
@@ -190,6 +211,11 @@ export class RunView {
   private label(task: ViewTask): string {
     return `${task.stage}/${task.action}${task.attempt > 1 ? `#${task.attempt}` : ''}`;
   }
+}
+
+/** Whether `task` is an approval stage waiting for a decision. */
+export function isWaitingGate(task: Pick<ViewTask, 'component' | 'state' | 'result'>): boolean {
+  return task.component === APPROVAL_COMPONENT && task.state === 'running' && task.result === null;
 }
 
 /** Combinations listed under a matrix action in the live tree; the rest are counted. */
