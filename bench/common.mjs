@@ -1,4 +1,4 @@
-import { cpus, release, totalmem, type } from 'node:os';
+import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { fixed } from './table.mjs';
 
 /** The value at quantile `q` (0..1) of `values` (nearest rank; NaN when empty). */
@@ -34,4 +34,12 @@ export function machineLine() {
     `machine: ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? 'unknown'}), ${fixed(totalmem() / 2 ** 30, 1)} GiB, ` +
     `${type()} ${release()}, Node ${process.version}`
   );
+}
+
+/**
+ * The 1-minute load average now, as printed beside a figure: on the shared 2-CPU machine a figure
+ * means little without it (compare ratios measured in the same run).
+ */
+export function loadNow() {
+  return fixed(loadavg()[0] ?? 0, 1);
 }

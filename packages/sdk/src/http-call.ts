@@ -1,5 +1,4 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { KeepAliveConnection } from './keep-alive-connection.js';
 
 /** An HTTP answer: status and body text. */
 export interface HttpAnswer {
@@ -7,27 +6,44 @@ export interface HttpAnswer {
   readonly text: string;
 }
 
+/** One kept-alive connection per origin (`http:` only), shared by every call of this process. */
+const connections = new Map<string, KeepAliveConnection>();
+
 /**
- * One HTTP request with `node:http(s)`, no keep-alive. Why not global `fetch`: in a component
- * that lives for one task, loading undici costs about 100 ms and delays the process's exit by
- * as much again (bench/README.md); the contract is five tiny requests. Rejects on network
- * errors and after `timeoutMs`.
+ * One HTTP request. `http:` URLs (the engine's loopback callback server, the usual case) go over
+ * one kept-alive connection per origin (`KeepAliveConnection`, plain `node:net`): a component
+ * lives for one task and makes five tiny calls, and neither global `fetch` (undici: ~100 ms to load
+ * and as much again before the process exits) nor `node:http` (its client and `node:https` load
+ * in ~8 ms of CPU here, each call builds an agent request) is cheap at that scale
+ * (bench/README.md, "The five-callback contract"). `https:` URLs use `node:https`, loaded only
+ * then. Rejects on network errors and after `timeoutMs`.
  */
-export function httpCall(
+export async function httpCall(
   url: string,
   method: 'GET' | 'POST',
   body: string | undefined,
   timeoutMs: number,
 ): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const target = new URL(url);
-    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const target = new URL(url);
+  if (target.protocol === 'https:') return httpsCall(target, method, body, timeoutMs);
+  if (target.protocol !== 'http:') throw new TypeError(`unsupported protocol ${target.protocol} (http: or https:)`);
+  let connection = connections.get(target.origin);
+  if (connection === undefined) {
+    connection = new KeepAliveConnection(target.hostname.replace(/^\[|\]$/g, ''), Number(target.port || 80));
+    connections.set(target.origin, connection);
+  }
+  return connection.request(method, `${target.pathname}${target.search}`, target.host, body, timeoutMs);
+}
+
+async function httpsCall(target: URL, method: 'GET' | 'POST', body: string | undefined, timeoutMs: number) {
+  const { request } = await import('node:https');
+  return new Promise<HttpAnswer>((resolve, reject) => {
     const headers: Record<string, string | number> = { accept: 'application/json', connection: 'close' };
     if (body !== undefined) {
       headers['content-type'] = 'application/json';
       headers['content-length'] = Buffer.byteLength(body);
     }
-    const req = send(target, { method, headers, agent: false, timeout: timeoutMs }, (res) => {
+    const req = request(target, { method, headers, agent: false, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
