@@ -1,10 +1,6 @@
-import { KeepAliveConnection } from './keep-alive-connection.js';
+import { KeepAliveConnection, type HttpAnswer } from './keep-alive-connection.js';
 
-/** An HTTP answer: status and body text. */
-export interface HttpAnswer {
-  readonly status: number;
-  readonly text: string;
-}
+export type { HttpAnswer };
 
 /** One kept-alive connection per origin (`http:` only), shared by every call of this process. */
 const connections = new Map<string, KeepAliveConnection>();

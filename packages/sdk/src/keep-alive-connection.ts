@@ -1,7 +1,12 @@
 import type * as Net from 'node:net';
 import type { Socket } from 'node:net';
-import type { HttpAnswer } from './http-call.js';
 import { HttpAnswerParser } from './http-answer-parser.js';
+
+/** An HTTP answer: status and body text. */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly text: string;
+}
 
 /** The engine's answer takes at most this many bytes (headers and body): a guard, not a limit in use. */
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
