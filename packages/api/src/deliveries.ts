@@ -17,6 +17,9 @@ export const DeliveryInfo = Type.Object({
   lastError: Type.Union([Type.String(), Type.Null()]),
   nextAttemptAt: Type.Integer({ description: 'epoch ms; no attempt before it' }),
   deliveredAt: Type.Union([Type.Integer(), Type.Null()], { description: 'epoch ms' }),
+  firstFailedAt: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'epoch ms: when the current streak of failed attempts began (null: none)',
+  }),
 });
 export type DeliveryInfo = Static<typeof DeliveryInfo>;
 
@@ -55,6 +58,9 @@ export const RedeliverReply = Type.Object({
 /** One emitted CDEvent of a run with its delivery state per sink. */
 export const RunCdevent = Type.Object({
   seq: Type.Integer(),
+  runSeq: Type.Union([Type.Integer(), Type.Null()], {
+    description: "the event's place among its run's events, 1, 2, 3… in the order they were written",
+  }),
   id: Type.String(),
   type: Type.String(),
   createdAt: Millis,

@@ -12,6 +12,7 @@ import { CallbackRegistry } from './protocol/registry.js';
 import { postEventData } from './protocol/endpoint-push.js';
 import { startCallbackServer } from './protocol/server.js';
 import { openStore } from './store/open-store.js';
+import { deliverySettings } from './events/delivery-backoff.js';
 import type { DeliveryWorker } from './events/delivery-worker.js';
 import { createRunEventBuilder } from './events/run-event-builder.js';
 import type { Sink } from './events/sinks/sink.js';
@@ -121,7 +122,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
         import('./events/sink-lease.js'),
       ]);
       const lease = { store: store.sinkLeases, ...localLeaseIdentity(config.engineId) };
-      delivery = startDeliveryWorker({ deliveries: store.deliveries, sinks, lease });
+      delivery = startDeliveryWorker({ deliveries: store.deliveries, sinks, lease, ...deliverySettings(config) });
     }
     const configured = await configuredExecutors(config, {
       secrets: { ...config.secrets, ...options.secrets },

@@ -73,6 +73,7 @@ describe('GET /v1/events, POST /v1/events/redeliver, GET /v1/runs/:id/cdevents',
       lastError: 'POST answered 500',
       nextAttemptAt: 9000,
       deliveredAt: null,
+      firstFailedAt: null,
     });
   });
 

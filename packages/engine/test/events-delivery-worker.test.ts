@@ -131,7 +131,7 @@ describe('delivery worker on a real SQLite store and a real HTTP sink', () => {
     });
   });
 
-  test('after maxAttempts a delivery is dead; redeliver sends it again', async () => {
+  test('after maxAttempts a delivery is dead and holds back its run; redeliver sends them again in order', async () => {
     await withStore(async (ctx) => {
       const receiver = await startReceiver();
       ctx.receivers.push(receiver);
@@ -150,8 +150,13 @@ describe('delivery worker on a real SQLite store and a real HTTP sink', () => {
       assert.deepEqual(await worker.drain(10_000), { pending: 0 }, 'dead deliveries are not pending');
       const dead = await ctx.store.deliveries.list({ sink: 'hook', state: 'dead' });
       assert.equal(dead.length, 3);
-      assert.ok(dead.every((d) => d.attempts === 3 && /503/.test(d.lastError ?? '')));
-      assert.equal(receiver.requests.length, 9, '3 events × 3 attempts');
+      const head = dead.find((d) => d.eventId === events[0]!.id)!;
+      assert.ok(head.attempts === 3 && /503/.test(head.lastError ?? ''), JSON.stringify(head));
+      assert.ok(
+        dead.every((d) => d === head || (d.attempts === 0 && /held back/.test(d.lastError ?? ''))),
+        'the later events were never sent ahead of it',
+      );
+      assert.equal(receiver.requests.length, 3, 'the first event × 3 attempts');
       assert.equal(seen.accepted.length, 0);
 
       seen.install(() => 200);

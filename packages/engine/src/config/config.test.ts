@@ -160,3 +160,19 @@ test('kubernetes settings: env vars and defaults; bad values name the key and it
     /kubernetesOwner \(PILOTAGE_KUBERNETES_OWNER\) must be 1-63 letters/,
   );
 });
+
+test('CDEvents delivery: a 24 h retry window and a 60 s backoff cap by default, durations from env', () => {
+  const defaults = loadConfig({ env: {}, home: '/h' });
+  assert.equal(defaults.eventsRetryWindowMs, 86_400_000);
+  assert.equal(defaults.eventsMaxBackoffMs, 60_000);
+  const set = loadConfig({
+    env: { PILOTAGE_EVENTS_RETRY_WINDOW: '72h', PILOTAGE_EVENTS_MAX_BACKOFF: '5m' },
+    home: '/h',
+  });
+  assert.equal(set.eventsRetryWindowMs, 72 * 3_600_000);
+  assert.equal(set.eventsMaxBackoffMs, 300_000);
+  assert.throws(
+    () => loadConfig({ env: { PILOTAGE_EVENTS_RETRY_WINDOW: 'a day' }, home: '/h' }),
+    /PILOTAGE_EVENTS_RETRY_WINDOW/,
+  );
+});

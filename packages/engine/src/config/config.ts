@@ -74,6 +74,10 @@ export interface Config {
   readonly retainEventsMs: number;
   /** how often a replica runs the cleanup job (one replica at a time), ms (0: never) */
   readonly cleanupIntervalMs: number;
+  /** how long a CDEvent delivery is retried after its first failure before it is a dead letter, ms */
+  readonly eventsRetryWindowMs: number;
+  /** the longest wait between two delivery attempts of one event, ms (the backoff's cap) */
+  readonly eventsMaxBackoffMs: number;
   readonly keepWorkspace: boolean;
   /**
    * how long the workspace of a run that failed, errored or was cancelled is kept after it
@@ -203,6 +207,8 @@ export const CONFIG_ENV: Readonly<Record<Exclude<keyof Config, 'secrets'>, strin
   retainLogsMs: 'PILOTAGE_RETAIN_LOGS',
   retainEventsMs: 'PILOTAGE_RETAIN_EVENTS',
   cleanupIntervalMs: 'PILOTAGE_CLEANUP_INTERVAL',
+  eventsRetryWindowMs: 'PILOTAGE_EVENTS_RETRY_WINDOW',
+  eventsMaxBackoffMs: 'PILOTAGE_EVENTS_MAX_BACKOFF',
   keepWorkspace: 'PILOTAGE_KEEP_WORKSPACE',
   workspaceRetentionMs: 'PILOTAGE_WORKSPACE_RETENTION',
   logLevel: 'PILOTAGE_LOG_LEVEL',
@@ -259,6 +265,8 @@ export const CONFIG_DEFAULTS = {
   retainLogsMs: 30 * 86_400_000,
   retainEventsMs: 7 * 86_400_000,
   cleanupIntervalMs: 3_600_000,
+  eventsRetryWindowMs: 86_400_000,
+  eventsMaxBackoffMs: 60_000,
   keepWorkspace: false,
   workspaceRetentionMs: 86_400_000,
   logLevel: 'info',
@@ -359,6 +367,12 @@ export function loadConfig(input: {
     retainLogsMs: duration('retainLogsMs', pick('retainLogsMs'), CONFIG_DEFAULTS.retainLogsMs),
     retainEventsMs: duration('retainEventsMs', pick('retainEventsMs'), CONFIG_DEFAULTS.retainEventsMs),
     cleanupIntervalMs: duration('cleanupIntervalMs', pick('cleanupIntervalMs'), CONFIG_DEFAULTS.cleanupIntervalMs),
+    eventsRetryWindowMs: duration(
+      'eventsRetryWindowMs',
+      pick('eventsRetryWindowMs'),
+      CONFIG_DEFAULTS.eventsRetryWindowMs,
+    ),
+    eventsMaxBackoffMs: duration('eventsMaxBackoffMs', pick('eventsMaxBackoffMs'), CONFIG_DEFAULTS.eventsMaxBackoffMs),
     keepWorkspace: boolean('keepWorkspace', pick('keepWorkspace'), CONFIG_DEFAULTS.keepWorkspace),
     workspaceRetentionMs: duration(
       'workspaceRetentionMs',

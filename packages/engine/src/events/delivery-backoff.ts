@@ -10,7 +10,10 @@ export interface DeliveryBackoff {
 
 /** Defaults of the delivery worker. */
 export const DELIVERY_DEFAULTS = {
-  maxAttempts: 10,
+  /** how long a delivery is retried after its first failed attempt before it is a dead letter, ms */
+  retryWindowMs: 86_400_000,
+  /** attempts before a dead letter, whatever the window (default: no limit) */
+  maxAttempts: Infinity,
   backoff: { initialMs: 500, factor: 2, maxMs: 60_000 } satisfies DeliveryBackoff,
   pollMs: 250,
   /** deliveries read per sink per pass */
@@ -23,4 +26,12 @@ export const DELIVERY_DEFAULTS = {
 export function backoffDelayMs(backoff: DeliveryBackoff, attempts: number): number {
   const delay = backoff.initialMs * Math.pow(backoff.factor, Math.max(0, attempts - 1));
   return Math.min(backoff.maxMs, Math.round(delay));
+}
+
+/** The delivery worker's settings from the configuration (`PILOTAGE_EVENTS_*`). */
+export function deliverySettings(config: {
+  readonly eventsRetryWindowMs: number;
+  readonly eventsMaxBackoffMs: number;
+}): { readonly retryWindowMs: number; readonly backoff: Partial<DeliveryBackoff> } {
+  return { retryWindowMs: config.eventsRetryWindowMs, backoff: { maxMs: config.eventsMaxBackoffMs } };
 }

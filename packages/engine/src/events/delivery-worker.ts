@@ -7,9 +7,14 @@ import type { Sink } from './sinks/sink.js';
 export interface DeliveryWorkerOptions {
   readonly deliveries: DeliveryStore;
   readonly sinks: readonly Sink[];
-  /** attempts before a delivery goes to the dead-letter state (default 10) */
+  /**
+   * how long a delivery is retried after its first failed attempt before it goes to the
+   * dead-letter state, ms (default 24 h)
+   */
+  readonly retryWindowMs?: number;
+  /** attempts before a delivery goes to the dead-letter state even within the window (default: no limit) */
   readonly maxAttempts?: number;
-  /** default `{ initialMs: 500, factor: 2, maxMs: 60000 }` */
+  /** default `{ initialMs: 500, factor: 2, maxMs: 60000 }` (the cap: `PILOTAGE_EVENTS_MAX_BACKOFF`) */
   readonly backoff?: Partial<DeliveryBackoff>;
   /** how often the outbox is looked at without a `kick()`, ms (default 250) */
   readonly pollMs?: number;
@@ -63,16 +68,19 @@ interface PassResult {
 }
 
 /**
- * Deliver outbox events to every sink: at least once, in `eventSeq` order per run and sink.
+ * Deliver outbox events to every sink: at least once, in run order (`runSeq`) per run and sink.
  *
  * Each pass, per sink: create delivery rows for new outbox events (`enqueueNew`: the outbox
  * near the highest seq seen, and all of it every 30 s and on the first pass), read the
- * pending ones oldest first, and walk each run's events in order. An event not yet due, or one
- * whose attempt fails, holds back the later events of its run for that sink (other runs and
- * other sinks go on). A failure is recorded with the next attempt after exponential backoff;
- * after `maxAttempts` the delivery is `dead` and no longer holds its run back (a later
- * `redeliver` sends it again, then out of order). Events whose type a sink does not accept are
- * marked delivered without being sent. Events without a run are independent of each other.
+ * pending ones oldest first, and walk each run's events in order. An event not yet due, one
+ * whose attempt fails, or one whose run's previous event has no delivery row yet holds back the
+ * later events of its run for that sink (other runs and other sinks go on). A failure is
+ * recorded with the next attempt after capped exponential backoff; once `retryWindowMs` has
+ * passed since the first failed attempt (or after `maxAttempts`, when set) the delivery is
+ * `dead`, and so are the run's later events for that sink (`markHeldBack`, without an attempt),
+ * so the run's order survives: `redeliver` moves a run's dead letters back in order. Events
+ * whose type a sink does not accept are marked delivered without being sent. Events without a
+ * run are independent of each other.
  *
  * Several workers on one store: give each a `lease` (same store, distinct owners); each sink is
  * then served by one of them at a time, and taken over by another when its holder stops renewing
@@ -88,6 +96,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     names.add(sink.name);
   }
   const maxAttempts = Math.max(1, options.maxAttempts ?? DELIVERY_DEFAULTS.maxAttempts);
+  const retryWindowMs = Math.max(0, options.retryWindowMs ?? DELIVERY_DEFAULTS.retryWindowMs);
   const backoff: DeliveryBackoff = { ...DELIVERY_DEFAULTS.backoff, ...options.backoff };
   const pollMs = options.pollMs ?? DELIVERY_DEFAULTS.pollMs;
   const batchSize = options.batchSize ?? DELIVERY_DEFAULTS.batchSize;
@@ -138,10 +147,21 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     });
   }
 
+  /** Dead-letter `items` without sending them: the run's event `deadId` before them is a dead letter. */
+  async function holdBack(sink: Sink, items: readonly Pending[], deadId: string): Promise<void> {
+    const reason = `held back: an earlier event of its run (${deadId}) is a dead letter; redeliver them in order`;
+    for (const d of items) await store.markHeldBack(sink.name, d.eventSeq, reason);
+  }
+
   async function deliverRun(sink: Sink, items: readonly Pending[]): Promise<{ left: number; nextAt: number }> {
     for (let i = 0; i < items.length; i++) {
       const d = items[i]!;
       const at = now();
+      if (d.previous === 'dead') {
+        // The run's previous event is a dead letter: sending this one would break the run's order.
+        await holdBack(sink, items.slice(i), `the one before ${d.eventId}`);
+        return { left: 0, nextAt: Infinity };
+      }
       if (d.nextAttemptAt > at) return { left: items.length - i, nextAt: d.nextAttemptAt };
       if (stopped) return { left: items.length - i, nextAt: at };
       if (d.previous === 'missing') {
@@ -159,13 +179,18 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       try {
         await sink.send(d.event);
       } catch (error) {
+        const failedAt = now();
         const attempts = d.attempts + 1;
-        const dead = attempts >= maxAttempts;
-        const nextAt = now() + backoffDelayMs(backoff, attempts);
-        await store.markFailed(sink.name, d.eventSeq, describe(error), nextAt, dead);
-        // A dead delivery no longer holds its run back.
-        if (dead) continue;
-        return { left: items.length - i, nextAt };
+        const dead = attempts >= maxAttempts || failedAt - (d.firstFailedAt ?? failedAt) >= retryWindowMs;
+        const nextAt = failedAt + backoffDelayMs(backoff, attempts);
+        await store.markFailed(sink.name, d.eventSeq, describe(error), nextAt, dead, failedAt);
+        if (!dead) return { left: items.length - i, nextAt };
+        // A dead letter holds its run's later events back: they become dead letters too.
+        if (d.runId !== null) {
+          await holdBack(sink, items.slice(i + 1), d.eventId);
+          return { left: 0, nextAt: Infinity };
+        }
+        continue;
       }
       const deliveredAt = now();
       await store.markDelivered(sink.name, d.eventSeq, deliveredAt);

@@ -70,6 +70,7 @@ export function eventCases(h: StoreHarness): void {
           lastError: null,
           nextAttemptAt: 1000,
           deliveredAt: null,
+          firstFailedAt: null,
           previous: null,
           event: undefined,
         },

@@ -117,6 +117,53 @@ export function eventOrderCases(h: StoreHarness): void {
       assert.equal(pending.length, 0);
     });
 
+    test('dead letters: the failure streak, held-back events, and redelivery of a run in order', async (t) => {
+      const store = await h.fresh(t);
+      const run = await store.runs.create(newRun());
+      const events = [1, 2, 3, 4].map((i) => newEvent(run.id, `e${i}`));
+      await store.outbox.append(events);
+      await store.deliveries.enqueueNew('hook', 1000);
+      const [d1, d2, d3, d4] = await store.deliveries.listPending('hook', 10);
+      await store.deliveries.markFailed('hook', d1!.eventSeq, 'down', 2000, false, 1500);
+      await store.deliveries.markFailed('hook', d1!.eventSeq, 'down', 3000, false, 2500);
+      assert.equal((await store.deliveries.listPending('hook', 1))[0]!.firstFailedAt, 1500, 'the streak began');
+      await store.deliveries.markFailed('hook', d1!.eventSeq, 'still down', 4000, true, 3500);
+      assert.deepEqual(
+        (await store.deliveries.listPending('hook', 10)).map((d) => [d.type, d.previous]),
+        [
+          ['e2', 'dead'],
+          ['e3', 'pending'],
+          ['e4', 'pending'],
+        ],
+      );
+      for (const d of [d2!, d3!, d4!]) await store.deliveries.markHeldBack('hook', d.eventSeq, 'held back');
+      const dead = await store.deliveries.list({ sink: 'hook', state: 'dead' });
+      assert.deepEqual(
+        dead.map((d) => [d.type, d.attempts, d.lastError]),
+        [
+          ['e4', 0, 'held back'],
+          ['e3', 0, 'held back'],
+          ['e2', 0, 'held back'],
+          ['e1', 3, 'still down'],
+        ],
+      );
+      // Redelivering e3 brings back e1 and e2 (before it), not e4.
+      assert.equal(await store.deliveries.redeliver({ eventId: events[2]!.id }, 9000), 3);
+      const back = await store.deliveries.listPending('hook', 10);
+      assert.deepEqual(
+        back.map((d) => [d.type, d.attempts, d.firstFailedAt, d.nextAttemptAt]),
+        [
+          ['e1', 0, null, 9000],
+          ['e2', 0, null, 9000],
+          ['e3', 0, null, 9000],
+        ],
+      );
+      assert.deepEqual(
+        (await store.deliveries.list({ sink: 'hook', state: 'dead' })).map((d) => d.type),
+        ['e4'],
+      );
+    });
+
     if (h.dialect !== 'postgres') return;
 
     test('PostgreSQL: a transaction that numbered an event and commits late holds back the run’s next writer', async (t) => {

@@ -89,6 +89,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
       return {
         events: events.map((e) => ({
           seq: e.seq,
+          runSeq: e.runSeq,
           id: e.id,
           type: e.type,
           createdAt: e.createdAt,
@@ -100,6 +101,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (
             lastError: d.lastError,
             nextAttemptAt: d.nextAttemptAt,
             deliveredAt: d.deliveredAt,
+            firstFailedAt: d.firstFailedAt,
           })),
         })),
       };

@@ -2,6 +2,7 @@ import { routes } from '@pilotage/api';
 import type { Command } from 'commander';
 import { parseDurationMs } from '../../domain/duration.js';
 import { ValidationError } from '../../domain/errors.js';
+import { deliverySettings } from '../../events/delivery-backoff.js';
 import { startDeliveryWorker } from '../../events/delivery-worker.js';
 import { localLeaseIdentity } from '../../events/sink-lease.js';
 import { sinkFromTarget } from '../../events/sinks/sink-from-target.js';
@@ -34,6 +35,7 @@ interface DeliverFlags {
 /** One event of `GET /v1/runs/:id/cdevents`. */
 interface RunEvent {
   readonly seq: number;
+  readonly runSeq: number | null;
   readonly id: string;
   readonly type: string;
   readonly createdAt: number;
@@ -191,19 +193,21 @@ async function localRunEvents(store: Store, runId: string): Promise<RunEvent[]> 
   const deliveries = await store.deliveries.list({ runId, limit: 100_000 });
   return events.map((e) => ({
     seq: e.seq,
+    runSeq: e.runSeq,
     id: e.id,
     type: e.type,
     createdAt: e.createdAt,
     event: e.payload,
     deliveries: deliveries
       .filter((d) => d.eventSeq === e.seq)
-      .map(({ sink, state, attempts, lastError, nextAttemptAt, deliveredAt }) => ({
+      .map(({ sink, state, attempts, lastError, nextAttemptAt, deliveredAt, firstFailedAt }) => ({
         sink,
         state,
         attempts,
         lastError,
         nextAttemptAt,
         deliveredAt,
+        firstFailedAt,
       })),
   }));
 }
@@ -234,6 +238,7 @@ async function deliverCommand(flags: DeliverFlags): Promise<number> {
       deliveries: store.deliveries,
       sinks,
       lease: { store: store.sinkLeases, ...localLeaseIdentity(config.engineId) },
+      ...deliverySettings(config),
     });
     const { pending } = await worker.drain(timeoutMs);
     await worker.stop();

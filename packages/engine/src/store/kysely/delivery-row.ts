@@ -9,6 +9,7 @@ export interface DeliveryRow {
   last_error: string | null;
   next_attempt_at: number;
   delivered_at: number | null;
+  first_failed_at: number | null;
   event_id: string;
   run_id: string | null;
   type: string;
@@ -23,6 +24,7 @@ export const DELIVERY_COLUMNS = [
   'd.last_error',
   'd.next_attempt_at',
   'd.delivered_at',
+  'd.first_failed_at',
   'o.id as event_id',
   'o.run_id',
   'o.type',
@@ -41,5 +43,6 @@ export function toDeliveryRecord(row: DeliveryRow): DeliveryRecord {
     lastError: row.last_error,
     nextAttemptAt: row.next_attempt_at,
     deliveredAt: row.delivered_at,
+    firstFailedAt: row.first_failed_at === null ? null : Number(row.first_failed_at),
   };
 }

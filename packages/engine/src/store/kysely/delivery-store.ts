@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import { typePatternSql } from '../../events/type-pattern.js';
 import type { DeliveryFilter, DeliveryRecord, DeliveryStore, PendingDelivery } from '../types.js';
+import { chunked } from './chunked.js';
 import { DELIVERY_COLUMNS, toDeliveryRecord } from './delivery-row.js';
 import { toOutboxRecord } from './outbox-row.js';
 import type { StoreContext } from './store-context.js';
@@ -10,8 +11,8 @@ const DEFAULT_LIST_LIMIT = 100;
 /**
  * `DeliveryStore` over Kysely. `attempts` counts every attempt, the successful one included.
  * `list` returns the newest events first. `redeliver` ignores `filter.limit`, and a `filter.state`
- * other than `dead` matches nothing; it resets `attempts` to 0 so the retry policy starts afresh
- * (`lastError` is kept).
+ * other than `dead` matches nothing; it resets `attempts` and the failure streak so the retry
+ * window starts afresh (`lastError` is kept).
  */
 export class KyselyDeliveryStore implements DeliveryStore {
   readonly #ctx: StoreContext;
@@ -97,7 +98,14 @@ export class KyselyDeliveryStore implements DeliveryStore {
     });
   }
 
-  markFailed(sink: string, eventSeq: number, error: string, nextAttemptAt: number, dead: boolean): Promise<void> {
+  markFailed(
+    sink: string,
+    eventSeq: number,
+    error: string,
+    nextAttemptAt: number,
+    dead: boolean,
+    failedAt?: number,
+  ): Promise<void> {
     return this.#ctx.use(async (db) => {
       await db
         .updateTable('deliveries')
@@ -106,7 +114,20 @@ export class KyselyDeliveryStore implements DeliveryStore {
           attempts: eb('attempts', '+', 1),
           last_error: error,
           next_attempt_at: nextAttemptAt,
+          ...(failedAt !== undefined && { first_failed_at: eb.fn.coalesce('first_failed_at', eb.val(failedAt)) }),
         }))
+        .where('sink', '=', sink)
+        .where('event_seq', '=', eventSeq)
+        .where('state', '=', 'pending')
+        .execute();
+    });
+  }
+
+  markHeldBack(sink: string, eventSeq: number, reason: string): Promise<void> {
+    return this.#ctx.use(async (db) => {
+      await db
+        .updateTable('deliveries')
+        .set({ state: 'dead', last_error: reason })
         .where('sink', '=', sink)
         .where('event_seq', '=', eventSeq)
         .where('state', '=', 'pending')
@@ -144,31 +165,59 @@ export class KyselyDeliveryStore implements DeliveryStore {
   }
 
   redeliver(filter: DeliveryFilter, now: number): Promise<number> {
-    return this.#ctx.use(async (db) => {
-      if (filter.state !== undefined && filter.state !== 'dead') return 0;
-      let query = db
-        .updateTable('deliveries')
-        .set({ state: 'pending', next_attempt_at: now, attempts: 0 })
-        .where('state', '=', 'dead');
-      if (filter.sink !== undefined) query = query.where('sink', '=', filter.sink);
-      const { runId, eventId } = filter;
-      if (runId !== undefined) {
-        query = query.where('event_seq', 'in', (eb) =>
-          eb.selectFrom('outbox').select('seq').where('run_id', '=', runId),
-        );
-      }
-      if (eventId !== undefined) {
-        query = query.where('event_seq', 'in', (eb) => eb.selectFrom('outbox').select('seq').where('id', '=', eventId));
-      }
-      const { type } = filter;
-      if (type !== undefined) {
-        query = query.where('event_seq', 'in', (eb) =>
-          eb.selectFrom('outbox').select('seq').where(typeCondition('type', type)),
-        );
-      }
-      const result = await query.executeTakeFirst();
-      return Number(result.numUpdatedRows);
-    });
+    if (filter.state !== undefined && filter.state !== 'dead') return this.#ctx.use(() => Promise.resolve(0));
+    return this.#ctx.use((db) =>
+      db.transaction().execute(async (trx) => {
+        // The matching dead letters, and per (sink, run) the last of them: the run's dead letters
+        // up to it go back too, so that none of them is passed by a later one.
+        let matching = trx
+          .selectFrom('deliveries as d')
+          .innerJoin('outbox as o', 'o.seq', 'd.event_seq')
+          .select(['d.sink', 'd.event_seq', 'o.run_id'])
+          .where('d.state', '=', 'dead');
+        if (filter.sink !== undefined) matching = matching.where('d.sink', '=', filter.sink);
+        if (filter.runId !== undefined) matching = matching.where('o.run_id', '=', filter.runId);
+        if (filter.eventId !== undefined) matching = matching.where('o.id', '=', filter.eventId);
+        if (filter.type !== undefined) matching = matching.where(typeCondition('o.type', filter.type));
+        const rows = await matching.execute();
+        const loose = rows.filter((r) => r.run_id === null).map((r) => ({ sink: r.sink, seq: r.event_seq }));
+        const lastPerRun = new Map<string, { sink: string; runId: string; seq: number }>();
+        for (const r of rows) {
+          if (r.run_id === null) continue;
+          const key = JSON.stringify([r.sink, r.run_id]);
+          const seen = lastPerRun.get(key);
+          if (seen === undefined || r.event_seq > seen.seq) {
+            lastPerRun.set(key, { sink: r.sink, runId: r.run_id, seq: r.event_seq });
+          }
+        }
+        const reset = { state: 'pending', next_attempt_at: now, attempts: 0, first_failed_at: null } as const;
+        let count = 0;
+        for (const batch of chunked(loose, 500)) {
+          for (const { sink, seq } of batch) {
+            const result = await trx
+              .updateTable('deliveries')
+              .set(reset)
+              .where('sink', '=', sink)
+              .where('event_seq', '=', seq)
+              .where('state', '=', 'dead')
+              .executeTakeFirst();
+            count += Number(result.numUpdatedRows);
+          }
+        }
+        for (const { sink, runId, seq } of lastPerRun.values()) {
+          const result = await trx
+            .updateTable('deliveries')
+            .set(reset)
+            .where('sink', '=', sink)
+            .where('state', '=', 'dead')
+            .where('event_seq', '<=', seq)
+            .where('event_seq', 'in', (eb) => eb.selectFrom('outbox').select('seq').where('run_id', '=', runId))
+            .executeTakeFirst();
+          count += Number(result.numUpdatedRows);
+        }
+        return count;
+      }),
+    );
   }
 
   countPending(): Promise<number> {

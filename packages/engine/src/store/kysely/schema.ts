@@ -175,6 +175,8 @@ export interface DeliveriesTable {
   last_error: string | null;
   next_attempt_at: number;
   delivered_at: number | null;
+  /** when the current streak of failed attempts began (migration 0071) */
+  first_failed_at: number | null;
 }
 
 export interface ApiTokensTable {

@@ -12,6 +12,7 @@ import { replicasMigration } from './0060-replicas.js';
 import { sealedEventDataMigration } from './0061-sealed-event-data.js';
 import { replicaProcessMigration } from './0062-replica-process.js';
 import { runEventOrderMigration } from './0070-run-event-order.js';
+import { deliveryRetryWindowMigration } from './0071-delivery-retry-window.js';
 import { matrixMigration } from './0040-matrix.js';
 import { childRunsMigration } from './0041-child-runs.js';
 import { actionCacheMigration } from './0042-action-cache.js';
@@ -43,6 +44,7 @@ export class StaticMigrationProvider implements MigrationProvider {
       '0061-sealed-event-data': sealedEventDataMigration(this.#dialect),
       '0062-replica-process': replicaProcessMigration(this.#dialect),
       '0070-run-event-order': runEventOrderMigration(this.#dialect),
+      '0071-delivery-retry-window': deliveryRetryWindowMigration(this.#dialect),
       '0040-matrix': matrixMigration(this.#dialect),
       '0041-child-runs': childRunsMigration(this.#dialect),
       '0042-action-cache': actionCacheMigration(this.#dialect),

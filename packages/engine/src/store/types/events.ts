@@ -57,6 +57,8 @@ export interface DeliveryRecord {
   /** epoch ms before which no new attempt is made */
   readonly nextAttemptAt: number;
   readonly deliveredAt: number | null;
+  /** when the current streak of failed attempts began (null: none failed since the last (re)delivery) */
+  readonly firstFailedAt: number | null;
 }
 
 /** A pending delivery as the delivery worker reads it (`DeliveryStore.listPending`). */
@@ -97,10 +99,30 @@ export interface DeliveryStore {
    */
   listPending(sink: string, limit: number): Promise<PendingDelivery[]>;
   markDelivered(sink: string, eventSeq: number, at: number): Promise<void>;
-  /** Count a failed attempt; `dead` moves it to the dead-letter state. */
-  markFailed(sink: string, eventSeq: number, error: string, nextAttemptAt: number, dead: boolean): Promise<void>;
+  /**
+   * Count a failed attempt made at `failedAt` (which starts the streak `firstFailedAt` when none
+   * runs); `dead` moves it to the dead-letter state.
+   */
+  markFailed(
+    sink: string,
+    eventSeq: number,
+    error: string,
+    nextAttemptAt: number,
+    dead: boolean,
+    failedAt?: number,
+  ): Promise<void>;
+  /**
+   * Move a pending delivery to the dead-letter state without an attempt (`reason` as its last
+   * error): its run's earlier event is a dead letter, and sending it would break the run's order.
+   */
+  markHeldBack(sink: string, eventSeq: number, reason: string): Promise<void>;
   list(filter?: DeliveryFilter): Promise<DeliveryRecord[]>;
-  /** Move matching `dead` deliveries back to `pending`, due now. Returns how many. */
+  /**
+   * Move matching `dead` deliveries back to `pending`, due now, with their attempts and failure
+   * streak reset, together with the dead deliveries of the same run and sink that come before
+   * them (so that the run's order holds: a run's event is never sent before its earlier ones).
+   * Returns how many.
+   */
   redeliver(filter: DeliveryFilter, now: number): Promise<number>;
   /** How many deliveries are `pending`, over all sinks (the delivery backlog, for `/metrics`). */
   countPending(): Promise<number>;
