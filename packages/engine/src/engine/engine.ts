@@ -414,6 +414,14 @@ export class Engine {
   }
 
   /**
+   * Remove what executors still hold for task runs and runs that have ended (`reclaimLeftovers`,
+   * as `start` does): the local processes and containers of runs ended by another process.
+   */
+  reclaimLeftovers(): Promise<void> {
+    return reclaimLeftovers(this.ctx);
+  }
+
+  /**
    * Remove run `runId`'s kept workspace on every executor of this engine (the cleanup job, once
    * it expired). Rejects when an executor could not remove it.
    */

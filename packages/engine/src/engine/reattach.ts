@@ -72,6 +72,9 @@ export async function resumeTaskRun(
   }
 }
 
+/** What `reclaimLeftovers` uses of an engine's context (a CLI with no engine builds just this). */
+export type LeftoverContext = Pick<EngineContext, 'store' | 'executors' | 'warn' | 'keepWorkspace'>;
+
 /**
  * On engine start, before runs resume: remove what every executor still holds for task runs
  * that have ended, that belong to a run that has ended, or that the store does not know (a
@@ -80,14 +83,14 @@ export async function resumeTaskRun(
  * (`Executor.listRuns`) of runs that have ended or that the store does not know, unless they
  * were kept on purpose. Failures are warned, never thrown.
  */
-export async function reclaimLeftovers(ctx: EngineContext): Promise<void> {
+export async function reclaimLeftovers(ctx: LeftoverContext): Promise<void> {
   for (const executor of ctx.executors.all()) {
     await reclaimTasks(ctx, executor);
     await reclaimRuns(ctx, executor);
   }
 }
 
-async function reclaimRuns(ctx: EngineContext, executor: Executor): Promise<void> {
+async function reclaimRuns(ctx: LeftoverContext, executor: Executor): Promise<void> {
   let held: RunResources[];
   try {
     held = await executor.listRuns();
@@ -107,7 +110,7 @@ async function reclaimRuns(ctx: EngineContext, executor: Executor): Promise<void
   }
 }
 
-async function reclaimTasks(ctx: EngineContext, executor: Executor): Promise<void> {
+async function reclaimTasks(ctx: LeftoverContext, executor: Executor): Promise<void> {
   let refs: RunningRef[];
   try {
     refs = await executor.list();

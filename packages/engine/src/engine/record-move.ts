@@ -19,7 +19,7 @@ export async function recordRunMove(
   events: (next: RunRecord) => NewOutboxEvent[],
   span?: TraceSpan,
 ): Promise<RunRecord | undefined> {
-  const next: RunRecord = { ...run, ...definedOnly(patch), state: to };
+  const next = movedRun(run, to, patch);
   const rows = events(next);
   if (!(await ctx.store.runs.transition(run.id, from, to, ctx.clock(), patch, rows))) return undefined;
   if (rows.length > 0) outboxWritten(ctx, rows, span);
@@ -69,6 +69,19 @@ function taskMoveEvents(ctx: EngineContext, run: RunRecord, next: TaskRunRecord)
   const outcome = outcomeOf(next.state);
   if (outcome === undefined || next.state === 'skipped') return [];
   return ctx.events.taskFinished(run, next, outcome, outcome === 'success' ? null : next.reason);
+}
+
+/** `run` as `RunStore.transition` leaves it after moving to `to` with `patch`. */
+export function movedRun(run: RunRecord, to: RunState, patch: RunPatch): RunRecord {
+  const { workspaceKept, ...fields } = patch;
+  return {
+    ...run,
+    ...definedOnly(fields),
+    state: to,
+    ...(workspaceKept === undefined
+      ? {}
+      : { workspace: { ...run.workspace, state: 'kept' as const, expiresAt: workspaceKept.expiresAt } }),
+  };
 }
 
 /** `patch` without its undefined fields, so spreading it over a record keeps the record's values. */

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { routes } from '@pilotage/api';
 import { isTaskEnded, type TaskRunState } from '../../domain/states.js';
 import { createApprovalService, storeDecider, type RecordedDecision } from '../../service/approval-service.js';
+import { endAbandonedCliRuns } from '../abandoned-runs.js';
 import { localUser } from '../local-user.js';
+import { configFrom } from '../runtime-flags.js';
 import { print, reportError } from '../output.js';
 import { connectionOptions, serverGiven, withServer, type RemoteFlags } from '../with-server.js';
 import { withStore } from '../with-store.js';
@@ -54,6 +56,8 @@ export function registerApprove(program: Command): void {
           return;
         }
         await withStore(flags, async (store) => {
+          // a run whose pilotage run process died is ended first: nobody would move its stage on
+          await endAbandonedCliRuns(store, configFrom({ db: flags.db }));
           const approvals = createApprovalService({ store, engine: storeDecider(store) });
           const recorded = await approvals.decide({
             runId: run,
@@ -78,5 +82,5 @@ function decisionLine(recorded: {
   const { taskRun } = recorded;
   const line = `${recorded.stage} of run ${recorded.runId}: ${taskRun.message ?? recorded.decision}`;
   if (isTaskEnded(taskRun.state as TaskRunState)) return line;
-  return `${line} (recorded; the process carrying the run has not moved the stage on yet: it does at its next heartbeat, or when a run or serve on this store resumes the run)`;
+  return `${line} (recorded; the process carrying the run has not moved the stage on yet: it does at its next heartbeat)`;
 }

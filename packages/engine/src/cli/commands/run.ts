@@ -11,6 +11,7 @@ import { createRuntime, type Runtime } from '../../main.js';
 import type { RunRecord } from '../../store/types.js';
 import { cancelOnInterrupt } from '../interrupt.js';
 import { localUser } from '../local-user.js';
+import { endAbandonedCliRuns } from '../abandoned-runs.js';
 import { EXIT, jsonLine, reportError } from '../output.js';
 import { parseRunData } from '../parse-inputs.js';
 import { RunOutput } from '../render/run-output.js';
@@ -173,6 +174,11 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
         sinks: await runOnlySinks(flags.events, runId),
       },
     );
+    const { engine } = runtime;
+    await endAbandonedCliRuns(runtime.store, runtime.config, {
+      events: runtime.events,
+      reclaim: () => engine.reclaimLeftovers(),
+    });
     const result = await follow(runtime, plan, data, flags, runId);
     await expireOldWorkspaces(runtime);
     return result;

@@ -7,6 +7,8 @@ import { print, reportError } from '../output.js';
 import { logPrefix, runHeader, runLine, taskBlock } from '../render/run-lines.js';
 import { connectionOptions, serverGiven, withServer } from '../with-server.js';
 import { withStore } from '../with-store.js';
+import { endAbandonedCliRuns } from '../abandoned-runs.js';
+import { configFrom } from '../runtime-flags.js';
 import { cancelRemote, listRemote, logsRemote, retryRemote, showRemote } from './runs-remote.js';
 import { selectsTask, type Flags, type ListFlags, type LogsFlags } from './runs-flags.js';
 
@@ -47,6 +49,7 @@ export function registerRuns(program: Command): void {
     target(flags, {
       remote: (client) => listRemote(client, flags),
       local: async (store) => {
+        await endAbandonedCliRuns(store, configFrom({ db: flags.db }));
         const list = await store.runs.list(localFilter(flags));
         if (flags.json) return print({ runs: list.map(({ plan: _plan, ...run }) => run) });
         if (list.length === 0) return print('no runs');
@@ -66,6 +69,7 @@ export function registerRuns(program: Command): void {
     target(flags, {
       remote: (client) => showRemote(client, id, flags),
       local: async (store) => {
+        await endAbandonedCliRuns(store, configFrom({ db: flags.db }));
         const run = await mustGetRun(store, id);
         const tasks = await store.taskRuns.listByRun(run.id);
         if (flags.json) {
