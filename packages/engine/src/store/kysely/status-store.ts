@@ -1,9 +1,10 @@
 import { NotFoundError } from '../../domain/errors.js';
 import type { JsonObject } from '../../domain/vocabulary.js';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { NewStatus, StatusPageQuery, StatusRecord, StatusStore } from '../types.js';
 import { compileStatusStatements, type StatusStatements } from './status-statements.js';
 import type { StoreContext } from './store-context.js';
+import type { StoreSchema } from './schema.js';
 import { writeLimitNotice } from './limit-notice.js';
 
 /** Most reports written by one grouped transaction (bounds the statement's parameter count). */
@@ -28,12 +29,13 @@ interface Pending {
  * statement also checks the status caps (`StoreContext.limits`) and counts the report's bytes;
  * past a cap a report is counted as dropped instead of stored (one more statement).
  *
- * Group commit: a report is written at once when no write is under way; reports appended while
- * one is (other task runs' components posting at the same time) wait and are written together
- * by the next transaction (one seq reservation and one row per report). Each
- * `append` still resolves only once its own row is committed, so nothing is acknowledged before
- * it is stored; a lone report pays no extra delay. If a grouped write fails (an unknown task run
- * among them), each report of the group is retried alone, so only the bad one fails.
+ * Group commit: reports are written together, one transaction (one seq reservation and one row
+ * per report) for all the reports queued when it starts: a write starts after the I/O callbacks
+ * of the turn that queued the first report, so the requests read in one turn share it, and the
+ * reports queued while a write is under way share the next one. Each `append` still resolves
+ * only once its own row is committed, so nothing is acknowledged before it is stored; a lone
+ * report waits one event-loop turn at most. If a grouped write fails (an unknown task run among
+ * them), each report of the group is retried alone, so only the bad one fails.
  */
 export class KyselyStatusStore implements StatusStore {
   readonly #ctx: StoreContext;
@@ -66,7 +68,20 @@ export class KyselyStatusStore implements StatusStore {
       this.#queue.push({ status: record, resolve, reject });
       if (!this.#writing) {
         this.#writing = true;
-        void this.#drain();
+        // After the I/O callbacks of this turn: the reports of the other requests read in the
+        // same turn join this one's transaction. better-sqlite3 is synchronous, so without this
+        // turn a write ends before the next request is even parsed and no group ever forms.
+        // The first group's write counts as under way from now (`use`), so that a `close` in
+        // this turn waits for it, as it waits for any call made before it.
+        this.#ctx
+          .use(async (db) => {
+            await new Promise((turn) => setImmediate(turn));
+            await this.#drain(db);
+          })
+          .catch((error: unknown) => {
+            for (const pending of this.#queue.splice(0)) pending.reject(error);
+            this.#writing = false;
+          });
       }
     });
   }
@@ -148,13 +163,23 @@ export class KyselyStatusStore implements StatusStore {
     };
   }
 
-  /** Write what is queued, a group at a time, until the queue is empty. Never rejects. */
-  async #drain(): Promise<void> {
+  /**
+   * Write what is queued, a group at a time, until the queue is empty. Never rejects. The first
+   * group is written with `first` (the connection of the `use` that started the drain); later
+   * ones each through `use`, so that once the store is closing they are refused.
+   */
+  async #drain(first: Kysely<StoreSchema>): Promise<void> {
+    let db: Kysely<StoreSchema> | undefined = first;
     try {
       while (this.#queue.length > 0) {
         const group = this.#queue.splice(0, MAX_GROUP);
+        const on = db;
+        db = undefined;
         try {
-          const records = await this.#write(group.map((p) => p.status));
+          const records = await this.#write(
+            group.map((p) => p.status),
+            on,
+          );
           group.forEach((p, i) => p.resolve(records[i] as StatusRecord));
         } catch (error) {
           if (group.length === 1) {
@@ -162,7 +187,7 @@ export class KyselyStatusStore implements StatusStore {
             continue;
           }
           for (const pending of group) {
-            await this.#write([pending.status]).then(
+            await this.#write([pending.status], on).then(
               ([record]) => pending.resolve(record as StatusRecord),
               (alone: unknown) => pending.reject(alone),
             );
@@ -181,12 +206,14 @@ export class KyselyStatusStore implements StatusStore {
    * report the caps refuse is counted instead (and still applied): the first one dropped also
    * writes the notice line into the task run's log.
    */
-  #write(statuses: readonly Queued[]): Promise<StatusRecord[]> {
+  #write(statuses: readonly Queued[], on?: Kysely<StoreSchema>): Promise<StatusRecord[]> {
     const { dialect, limits } = this.#ctx;
     const order = statuses
       .map((s, i) => ({ s, i }))
       .sort((a, b) => compareIds(a.s.taskRunId, b.s.taskRunId) || a.i - b.i);
-    return this.#ctx.use((db) => {
+    const use = <T>(fn: (db: Kysely<StoreSchema>) => Promise<T>): Promise<T> =>
+      on === undefined ? this.#ctx.use(fn) : fn(on);
+    return use((db) => {
       const hot = (this.#statements ??= compileStatusStatements(db, dialect, limits));
       return db.transaction().execute(async (trx) => {
         const records: StatusRecord[] = new Array<StatusRecord>(statuses.length);
