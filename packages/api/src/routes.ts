@@ -21,9 +21,14 @@ import {
   RunDetail,
   RunInfo,
   RunPage,
+  RunDetailQuery,
   RunParams,
   StartRunBody,
+  StatusesQuery,
+  StatusPage,
   TaskParams,
+  TransitionPage,
+  TransitionsQuery,
 } from './runs.js';
 import { SessionInfo, SignInBody } from './session.js';
 import {
@@ -67,7 +72,24 @@ export const routes = {
     path: '/v1/runs/:id',
     scope: 'read',
     params: RunParams,
+    querystring: RunDetailQuery,
     response: { 200: RunDetail },
+  }),
+  taskStatuses: route({
+    method: 'GET',
+    path: '/v1/runs/:id/tasks/:taskRunId/statuses',
+    scope: 'read',
+    params: TaskParams,
+    querystring: StatusesQuery,
+    response: { 200: StatusPage },
+  }),
+  runTransitions: route({
+    method: 'GET',
+    path: '/v1/runs/:id/transitions',
+    scope: 'read',
+    params: RunParams,
+    querystring: TransitionsQuery,
+    response: { 200: TransitionPage },
   }),
   taskLogs: route({
     method: 'GET',

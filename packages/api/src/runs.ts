@@ -122,6 +122,20 @@ export const TaskRunInfo = Type.Object({
   childRunId: nullable(
     Type.String({ description: 'for an action that `uses:` a workflow: the child run this attempt started' }),
   ),
+  statusCount: Type.Integer({
+    description: 'TASK_STATUS reports stored (seqs 1..statusCount); page them with GET …/statuses',
+  }),
+  dropped: Type.Object(
+    {
+      statuses: Type.Integer({ description: 'TASK_STATUS reports not stored past the status caps' }),
+      logLines: Type.Integer({ description: 'log lines not stored past the log cap' }),
+      logBytes: Type.Integer({ description: 'their bytes (UTF-8, newlines included)' }),
+    },
+    {
+      description:
+        'what the per task run caps dropped (all 0 while under them; docs/configuration.md, per task run limits); the first drop of each kind also wrote one notice line into the log',
+    },
+  ),
   createdAt: Millis,
   startedAt: NullableMillis,
   endedAt: NullableMillis,
@@ -136,6 +150,13 @@ export const TransitionInfo = Type.Object({
   reason: nullable(Type.String()),
 });
 export type TransitionInfo = Static<typeof TransitionInfo>;
+
+/** A transition in a page of a run's transitions: which entity (the run, or one of its task runs) changed. */
+export const RunTransitionInfo = Type.Object({
+  ...TransitionInfo.properties,
+  entityId: Type.String({ description: "the run's id, or a task run's" }),
+});
+export type RunTransitionInfo = Static<typeof RunTransitionInfo>;
 
 /** One TASK_STATUS report. */
 export const StatusInfo = Type.Object({
@@ -183,15 +204,24 @@ export const StageOutline = Type.Array(
 );
 export type StageOutline = Static<typeof StageOutline>;
 
-/** An attempt in a run detail: the task run with its transitions and latest interim statuses. */
+/** An attempt in a run detail: the task run with its latest transitions and interim statuses. */
 export const AttemptInfo = Type.Object({
   ...TaskRunInfo.properties,
-  transitions: Type.Array(TransitionInfo),
-  statuses: Type.Array(StatusInfo, { description: 'TASK_STATUS reports, oldest first (the latest ones when many)' }),
+  transitions: Type.Array(TransitionInfo, {
+    description: 'its latest transitions (`transitions` of the query), oldest first; all: GET /v1/runs/:id/transitions',
+  }),
+  transitionCount: Type.Integer({ description: 'how many transitions it has in all' }),
+  statuses: Type.Array(StatusInfo, {
+    description:
+      'its latest TASK_STATUS reports (`statuses` of the query), oldest first; the others: GET …/tasks/:taskRunId/statuses',
+  }),
 });
 export type AttemptInfo = Static<typeof AttemptInfo>;
 
-/** `GET /v1/runs/:id`: a run with every attempt of every action, read in a bounded number of queries. */
+/**
+ * `GET /v1/runs/:id`: a run with every attempt of every action, read in a bounded number of
+ * queries, each attempt with only its latest statuses and transitions (the rest are paged).
+ */
 export const RunDetail = Type.Object({
   run: RunInfo,
   stages: StageOutline,
@@ -205,7 +235,10 @@ export const RunDetail = Type.Object({
       attempts: Type.Array(AttemptInfo),
     }),
   ),
-  transitions: Type.Array(TransitionInfo),
+  transitions: Type.Array(TransitionInfo, {
+    description: "the run's latest transitions (`transitions` of the query), oldest first",
+  }),
+  transitionCount: Type.Integer({ description: 'how many transitions the run itself has in all' }),
   outputs: Type.Record(Type.String(), Type.Record(Type.String(), Type.Unknown()), {
     description: 'action → output of its last attempt',
   }),
@@ -262,6 +295,72 @@ export const LogsQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** Query of `GET /v1/runs/:id`: how much history of each attempt it carries. */
+export const RunDetailQuery = Type.Object(
+  {
+    statuses: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 1000,
+        default: 20,
+        description: 'the latest N TASK_STATUS reports of each attempt',
+      }),
+    ),
+    transitions: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 1000,
+        default: 50,
+        description: 'the latest N transitions of the run and of each attempt',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Query of `GET /v1/runs/:id/tasks/:taskRunId/statuses`: a cursor (a seq) and a page size. */
+export const StatusesQuery = Type.Object(
+  {
+    after: Type.Optional(Type.Integer({ minimum: 0, description: 'the reports with seq > after, oldest first' })),
+    before: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: 'the latest reports with seq < before instead (paging back from the newest)',
+      }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  },
+  { additionalProperties: false },
+);
+
+/** A page of a task run's TASK_STATUS reports, oldest first. */
+export const StatusPage = Type.Object({
+  statuses: Type.Array(StatusInfo),
+  statusCount: Type.Integer({ description: 'reports stored in all' }),
+  dropped: Type.Integer({ description: 'reports not stored past the status caps' }),
+  taskState: TaskRunStateSchema,
+});
+export type StatusPage = Static<typeof StatusPage>;
+
+/** Query of `GET /v1/runs/:id/transitions`. */
+export const TransitionsQuery = Type.Object(
+  {
+    task: Type.Optional(
+      Type.String({ minLength: 1, description: "only this task run's (or the run's own, by its id)" }),
+    ),
+    cursor: Type.Optional(Type.String({ description: 'nextCursor of the previous page' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+/** A page of the transitions of a run and its task runs, oldest first. */
+export const TransitionPage = Type.Object({
+  transitions: Type.Array(RunTransitionInfo),
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'null on the last page' }),
+});
+export type TransitionPage = Static<typeof TransitionPage>;
 
 /** A page of a task run's log. */
 export const LogPage = Type.Object({

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LIMIT_NOTICE_PREFIX } from '../src/domain/task-run-limits.js';
 import { openStore } from '../src/store/open-store.js';
+import { writeChattyComponent } from './support/chatty-component.js';
+import { runCli } from './support/cli.js';
 import { startServe, stopServe, waitRunEnded, type ServeProcess } from './support/serve-process.js';
 
 /**
@@ -22,31 +24,13 @@ const CAPS = {
   PILOTAGE_TASK_MAX_LOG_BYTES: '64KiB',
 };
 
-const CHATTY = `
-const post = async (url, body) => {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(url.split('?')[0] + ' answered ' + res.status + ' ' + (await res.text()));
-};
-const env = process.env;
-await post(env.CO_COMPONENT_START, {});
-await post(env.CO_TASK_START, {});
-for (let i = 1; i <= ${REPORTS}; i++) {
-  await post(env.CO_TASK_STATUS, { message: 'report ' + i + ' ' + 'x'.repeat(480), progress: i / ${REPORTS}, output: { i } });
-}
-let text = '';
-for (let i = 1; i <= ${LOG_LINES}; i++) text += 'line ' + String(i).padStart(5, '0') + ' ' + 'y'.repeat(70) + '\\n';
-process.stdout.write(text);
-process.stdout.write('[COUT] tail=after-the-cap\\n');
-await post(env.CO_TASK_RESULT, { status: 'success', output: { kept: 'the result', reports: ${REPORTS} } });
-await post(env.CO_COMPONENT_STOP, {});
-`;
-
 describe('per task run caps on a real server (issue 12 item 4, scaled down)', () => {
   let dir: string;
   let server: ServeProcess | undefined;
+  let program: string;
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pilotage-limits-'));
-    await writeFile(join(dir, 'chatty.mjs'), CHATTY);
+    program = await writeChattyComponent(dir, { reports: REPORTS, logLines: LOG_LINES, padding: 480 });
   });
   after(async () => {
     if (server !== undefined) await stopServe(server);
@@ -62,7 +46,7 @@ stages:
   - name: s
     actions:
       - name: talk
-        run: node ${JSON.stringify(join(dir, 'chatty.mjs'))}
+        run: node ${JSON.stringify(program)}
 `;
     const applied = await server.api('POST', '/v1/workflows', workflow);
     assert.ok(applied.ok, await applied.text());
@@ -70,8 +54,31 @@ stages:
     const { id } = (await started.json()) as { id: string };
     const run = await waitRunEnded(server, id, 120_000);
     assert.equal(run.state, 'succeeded', server.output());
+
+    // the CLI on the server: counts under the attempt, the latest reports by pages, the notices in the log
+    const remote = { env: { PILOTAGE_SERVER: server.url, PILOTAGE_TOKEN: server.token } };
+    const shown = await runCli(['runs', 'show', id, '--statuses', '3'], remote);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, new RegExp(`statuses: 50 stored, ${REPORTS - 50} dropped past the cap`));
+    assert.match(shown.stdout, /log: \d+ lines \([\d.]+ KiB\) dropped past the cap/);
+    assert.deepEqual(
+      [...shown.stdout.matchAll(/^ +#(\d+) \S+ \d+% report \d+/gm)].map((m) => Number(m[1])),
+      [48, 49, 50],
+    );
+    const logs = await runCli(['runs', 'logs', id], remote);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.equal(logs.stdout.split('\n').filter((l) => l.includes(LIMIT_NOTICE_PREFIX)).length, 2);
     await stopServe(server);
     server = undefined;
+
+    // and on the local store
+    const local = await runCli(['runs', 'show', id, '--statuses', '2', '--db', join(dir, 'pilotage.db')]);
+    assert.equal(local.code, 0, local.stderr);
+    assert.match(local.stdout, new RegExp(`statuses: 50 stored, ${REPORTS - 50} dropped past the cap`));
+    assert.deepEqual(
+      [...local.stdout.matchAll(/^ +#(\d+) /gm)].map((m) => Number(m[1])),
+      [49, 50],
+    );
 
     const store = await openStore({ url: join(dir, 'pilotage.db') });
     try {

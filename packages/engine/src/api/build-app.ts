@@ -19,6 +19,7 @@ import { tokenRoutes } from './plugins/tokens.js';
 import { runRoutes } from './plugins/runs.js';
 import { replicaRoutes } from './plugins/replicas.js';
 import { runEventRoutes } from './plugins/run-events.js';
+import { runHistoryRoutes } from './plugins/run-history.js';
 import { schemaRoutes } from './plugins/schemas.js';
 import { sessionRoutes } from './plugins/session.js';
 import { secretRoutes } from './plugins/secrets.js';
@@ -133,6 +134,7 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Pr
       await v1.register(eventRoutes, { deps });
       await v1.register(runRoutes, { deps });
       await v1.register(runEventRoutes, { deps });
+      await v1.register(runHistoryRoutes, { deps });
       await v1.register(replicaRoutes, { deps });
       await v1.register(cacheRoutes, { deps });
       await v1.register(schemaRoutes, { deps });

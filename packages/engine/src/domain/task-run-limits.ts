@@ -41,7 +41,7 @@ export function limitNotice(kind: TaskRunLimitKind, limits: TaskRunLimits): stri
 }
 
 /** `64 MiB`, `1.5 KiB`, `300 B`. */
-function sizeText(bytes: number): string {
+export function sizeText(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;
   let unit = 0;

@@ -41,6 +41,8 @@ const task = (id: string, action: string, state: TaskRunInfo['state'], attempt =
   steps: {},
   matrix: null,
   childRunId: null,
+  statusCount: 0,
+  dropped: { statuses: 0, logLines: 0, logBytes: 0 },
   createdAt: 1,
   startedAt: null,
   endedAt: null,

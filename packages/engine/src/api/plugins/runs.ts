@@ -9,13 +9,15 @@ import type { Plan } from '../../plan/types.js';
 import type { RunRecord, Store } from '../../store/types.js';
 import type { ApiDeps } from '../api-deps.js';
 import { emptyBodyAsObject } from '../empty-body.js';
+import { decodeCursor, encodeCursor } from '../page-cursor.js';
 import { errorResponses, invalidFields } from '../error-reply.js';
 import { runDataFromBody } from '../run-data.js';
 import { seesServerInternals } from '../server-internals.js';
 import { traceParentOf } from '../trace-parent.js';
 import { rerunWorkspaceFrom } from '../../service/rerun-workspace.js';
 import { mustGetRun, mustGetTask } from '../run-lookup.js';
-import { logLineInfo, runInfo, stageOutline, statusInfo, taskRunInfo, transitionInfo } from '../run-views.js';
+import { DETAIL_STATUSES, DETAIL_TRANSITIONS, runDetail } from '../run-detail.js';
+import { logLineInfo, runInfo } from '../run-views.js';
 
 const { startRun, listRuns, getRun, taskLogs, cancelRun, rerun } = routes;
 
@@ -78,7 +80,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
       const limit = q.limit ?? 50;
       const createdAfter = q.createdAfter === undefined ? undefined : parseTime(q.createdAfter, 'createdAfter');
       const createdBefore = q.createdBefore === undefined ? undefined : parseTime(q.createdBefore, 'createdBefore');
-      const before = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+      const before = q.cursor === undefined ? undefined : decodeCursor('runs', q.cursor);
       const page = await store.runs.list({
         ...(q.workflow === undefined ? {} : { workflow: q.workflow }),
         ...(q.state === undefined ? {} : { state: q.state }),
@@ -93,7 +95,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
       const last = runs.at(-1);
       return {
         runs: runs.map(runInfo),
-        nextCursor: page.length > limit && last !== undefined ? encodeCursor(last.id) : null,
+        nextCursor: page.length > limit && last !== undefined ? encodeCursor('runs', last.id) : null,
       };
     },
   );
@@ -104,12 +106,19 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
       config: { scope: 'read' },
       schema: {
         tags: ['runs'],
-        summary: 'A run with every task run, attempt, status, transition and output',
+        summary: 'A run with every task run and attempt, its latest statuses and transitions, and outputs',
+        description:
+          'Each attempt carries its latest statuses and transitions (`statuses`, `transitions` of the query) and their counts; page the rest with `/tasks/:taskRunId/statuses` and `/transitions`, so the answer stays bounded however much a component reported.',
         params: getRun.params,
-        response: { ...getRun.response, ...errorResponses(401, 404) },
+        querystring: getRun.querystring,
+        response: { ...getRun.response, ...errorResponses(400, 401, 404) },
       },
     },
-    async (request) => runDetail(store, await mustGetRun(store, request.params.id), seesServerInternals(request)),
+    async (request) =>
+      runDetail(store, await mustGetRun(store, request.params.id), seesServerInternals(request), {
+        statuses: request.query.statuses ?? DETAIL_STATUSES,
+        transitions: request.query.transitions ?? DETAIL_TRANSITIONS,
+      }),
   );
 
   app.get(
@@ -203,67 +212,6 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
   );
 };
 
-/**
- * A run with every attempt of every action, its transitions and statuses, in four queries
- * whatever its number of task runs (run, task runs, transitions, statuses).
- */
-async function runDetail(
-  store: Store,
-  run: RunRecord,
-  internals: boolean,
-): Promise<Static<(typeof getRun.response)[200]>> {
-  const [tasks, transitions, statuses] = await Promise.all([
-    store.taskRuns.listByRun(run.id),
-    store.transitions.listForRun(run.id),
-    store.statuses.listForRun(run.id),
-  ]);
-  const transitionsOf = groupBy(transitions, (t) => t.entityId);
-  const statusesOf = groupBy(statuses, (s) => s.taskRunId);
-  const stages = stageOutline(run);
-  const byAction = groupBy(tasks, (t) => t.action);
-  const named = stages.flatMap((s) => s.actions.map((a) => ({ name: a.name, stage: s.name })));
-  for (const [action, attempts] of byAction) {
-    if (!named.some((n) => n.name === action)) named.push({ name: action, stage: attempts[0]!.stage });
-  }
-  const actions = named.map(({ name, stage }) => {
-    const attempts = [...(byAction.get(name) ?? [])].sort((a, b) => a.attempt - b.attempt || a.createdAt - b.createdAt);
-    return {
-      name,
-      stage,
-      state: attempts.at(-1)?.state ?? null,
-      attempts: attempts.map((task) => ({
-        ...taskRunInfo(task, internals),
-        transitions: (transitionsOf.get(task.id) ?? []).map(transitionInfo),
-        statuses: (statusesOf.get(task.id) ?? []).map(statusInfo),
-      })),
-    };
-  });
-  const outputs: Record<string, JsonObject> = {};
-  for (const action of actions) {
-    const last = action.attempts.at(-1);
-    if (last !== undefined) outputs[action.name] = last.output as JsonObject;
-  }
-  return {
-    run: runInfo(run),
-    stages,
-    actions,
-    transitions: (transitionsOf.get(run.id) ?? []).map(transitionInfo),
-    outputs,
-  };
-}
-
-/** `items` grouped by `key`, each group in the items' order. */
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const group = groups.get(k);
-    if (group === undefined) groups.set(k, [item]);
-    else group.push(item);
-  }
-  return groups;
-}
-
 /** The plan of a stored workflow version (latest when `version` is absent), if it exists. */
 async function storedPlan(store: Store, name: string, version: number | undefined): Promise<Plan | undefined> {
   const workflow = await store.workflows.get(name);
@@ -299,23 +247,4 @@ function parseTime(text: string, name: string): number {
     ]);
   }
   return ms;
-}
-
-const CURSOR_PREFIX = 'runs:';
-
-function encodeCursor(id: string): string {
-  return Buffer.from(CURSOR_PREFIX + id, 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!text.startsWith(CURSOR_PREFIX) || text.length === CURSOR_PREFIX.length) {
-    throw invalidFields([
-      {
-        field: 'querystring.cursor',
-        message: 'is not a cursor this server gave (use nextCursor of the previous page)',
-      },
-    ]);
-  }
-  return text.slice(CURSOR_PREFIX.length);
 }

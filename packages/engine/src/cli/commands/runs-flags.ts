@@ -1,3 +1,4 @@
+import { ValidationError } from '../../domain/errors.js';
 import type { TaskRunRecord } from '../../store/types.js';
 import type { ServerFlags } from '../with-server.js';
 
@@ -19,6 +20,21 @@ export interface ListFlags extends Flags {
   cursor?: string;
   /** only the child runs of this run (actions that `uses:` a workflow) */
   parent?: string;
+}
+
+/** `runs show` options. */
+export interface ShowFlags extends Flags {
+  full?: boolean;
+  /** how many of each attempt's latest TASK_STATUS reports to print */
+  statuses?: string;
+}
+
+/** `--statuses N` as a number (0 when absent); ValidationError for anything but a whole number ≥ 0. */
+export function statusCountFlag(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new ValidationError(`--statuses must be a whole number ≥ 0, got "${text}"`);
+  return n;
 }
 
 /** `runs logs` options. */

@@ -1,15 +1,17 @@
-import { routes, type LogLineInfo, type RunStreamEvent } from '@pilotage/api';
+import { routes, type LogLineInfo, type RunStreamEvent, type StatusInfo } from '@pilotage/api';
 import { ValidationError } from '../../domain/errors.js';
 import type { ApiClient } from '../api-client.js';
 import { print } from '../output.js';
 import { followRemoteRun } from '../remote-run.js';
-import { logPrefix, runHeader, runLine, taskBlock } from '../render/run-lines.js';
+import { logPrefix, runHeader, runLine, statusLine, taskBlock } from '../render/run-lines.js';
 import type { ViewTask } from '../render/run-view.js';
 import { followEvents } from '../sse-events.js';
 import { selectsTask, type ListFlags, type LogsFlags } from './runs-flags.js';
 
 /** Log lines per request. */
 const PAGE = 1000;
+/** TASK_STATUS reports per page (the API's most). */
+const STATUS_PAGE = 1000;
 
 type LogLine = LogLineInfo;
 
@@ -39,12 +41,41 @@ export async function listRemote(client: ApiClient, flags: ListFlags): Promise<v
 export async function showRemote(
   client: ApiClient,
   id: string,
-  flags: { json?: boolean; full?: boolean },
+  flags: { json?: boolean; full?: boolean; statuses: number },
 ): Promise<void> {
   const detail = await client.call(routes.getRun, { params: { id } });
   if (flags.json) return print(detail);
   for (const line of runHeader(detail.run, flags.full)) print(line);
-  for (const action of detail.actions) for (const task of action.attempts) print(taskBlock(task, flags.full));
+  for (const action of detail.actions) {
+    for (const task of action.attempts) {
+      print(taskBlock(task, flags.full));
+      for (const status of await latestStatuses(client, id, task, flags.statuses))
+        print(statusLine(status, flags.full));
+    }
+  }
+}
+
+/** A task run's latest `count` TASK_STATUS reports, oldest first, paged back from the newest. */
+async function latestStatuses(
+  client: ApiClient,
+  runId: string,
+  task: { readonly id: string; readonly statusCount: number },
+  count: number,
+): Promise<StatusInfo[]> {
+  const pages: StatusInfo[][] = [];
+  let left = Math.min(count, task.statusCount);
+  for (let before = task.statusCount + 1; left > 0;) {
+    const page = await client.call(routes.taskStatuses, {
+      params: { id: runId, taskRunId: task.id },
+      query: { before, limit: Math.min(left, STATUS_PAGE) },
+    });
+    const first = page.statuses[0];
+    if (first === undefined) break;
+    pages.unshift(page.statuses);
+    left -= page.statuses.length;
+    before = first.seq;
+  }
+  return pages.flat();
 }
 
 /** `runs cancel --server`. */

@@ -4,13 +4,20 @@ import { isRunEnded, RUN_STATES, type RunState } from '../../domain/states.js';
 import type { RunFilter, RunRecord, Store, TriggerInfo } from '../../store/types.js';
 import type { ApiClient } from '../api-client.js';
 import { print, reportError } from '../output.js';
-import { logPrefix, runHeader, runLine, taskBlock } from '../render/run-lines.js';
+import { logPrefix, runHeader, runLine, statusLine, taskBlock } from '../render/run-lines.js';
 import { connectionOptions, serverGiven, withServer } from '../with-server.js';
 import { withStore } from '../with-store.js';
 import { endAbandonedCliRuns } from '../abandoned-runs.js';
 import { configFrom } from '../runtime-flags.js';
 import { cancelRemote, listRemote, logsRemote, retryRemote, showRemote } from './runs-remote.js';
-import { selectsTask, type Flags, type ListFlags, type LogsFlags } from './runs-flags.js';
+import {
+  selectsTask,
+  statusCountFlag,
+  type Flags,
+  type ListFlags,
+  type LogsFlags,
+  type ShowFlags,
+} from './runs-flags.js';
 
 const TRIGGER_KINDS: readonly TriggerInfo['kind'][] = ['manual', 'cli', 'webhook', 'cdevent', 'cron', 'rerun', 'call'];
 
@@ -63,12 +70,14 @@ export function registerRuns(program: Command): void {
       .command('show')
       .description('a run with every task run, attempt, output and transition')
       .argument('<run-id>')
-      .option('--full', 'print long inputs, outputs and messages whole (they are cut at 1000 characters)'),
+      .option('--full', 'print long inputs, outputs and messages whole (they are cut at 1000 characters)')
+      .option('--statuses <n>', "print each attempt's latest N TASK_STATUS reports under it (read by pages)"),
     'read',
-  ).action((id: string, flags: Flags & { full?: boolean }) =>
+  ).action((id: string, flags: ShowFlags) =>
     target(flags, {
-      remote: (client) => showRemote(client, id, flags),
+      remote: (client) => showRemote(client, id, { ...flags, statuses: statusCountFlag(flags.statuses) }),
       local: async (store) => {
+        const statuses = statusCountFlag(flags.statuses);
         await endAbandonedCliRuns(store, configFrom({ db: flags.db }));
         const run = await mustGetRun(store, id);
         const tasks = await store.taskRuns.listByRun(run.id);
@@ -77,7 +86,13 @@ export function registerRuns(program: Command): void {
           return print({ run, tasks, transitions });
         }
         for (const line of runHeader(run, flags.full)) print(line);
-        for (const task of tasks) print(taskBlock(task, flags.full));
+        for (const task of tasks) {
+          print(taskBlock(task, flags.full));
+          if (statuses === 0) continue;
+          for (const status of await store.statuses.read(task.id, { before: Infinity, limit: statuses })) {
+            print(statusLine(status, flags.full));
+          }
+        }
       },
     }),
   );

@@ -1,4 +1,6 @@
+import type { StatusInfo } from '@pilotage/api';
 import { formatDurationMs } from '../../domain/duration.js';
+import { sizeText } from '../../domain/task-run-limits.js';
 import { CALL_COMPONENT_PREFIX } from '../../plan/compile-uses.js';
 import { look } from '../terminal.js';
 import type { ViewRun, ViewTask } from './run-view.js';
@@ -73,7 +75,32 @@ export function taskBlock(task: ViewTask, full = false): string {
   if (Object.keys(task.output).length > 0) lines.push(`    output: ${clip(JSON.stringify(task.output), full)}`);
   const steps = Object.keys(task.steps);
   if (steps.length > 0) lines.push(`    callbacks: ${steps.join(` ${look().glyphs.arrow} `)}`);
+  lines.push(...droppedLines(task));
   return lines.join('\n');
+}
+
+/**
+ * What a task run reported and the per task run caps dropped: `statuses: 60 stored, 40 dropped
+ * past the cap`, `log: 1200 lines (96.1 KiB) dropped past the cap`. Nothing for a quiet one.
+ */
+export function droppedLines(task: Pick<ViewTask, 'statusCount' | 'dropped'>): string[] {
+  const lines: string[] = [];
+  const { statuses, logLines, logBytes } = task.dropped;
+  if (task.statusCount > 0 || statuses > 0) {
+    const past = statuses > 0 ? `, ${statuses} dropped past the cap` : '';
+    lines.push(`    statuses: ${task.statusCount} stored${past}`);
+  }
+  if (logLines > 0) lines.push(`    log: ${logLines} lines (${sizeText(logBytes)}) dropped past the cap`);
+  return lines;
+}
+
+/** One TASK_STATUS report under its task run in `runs show --statuses`: `#12 10:04:05 40% message`. */
+export function statusLine(status: StatusInfo, full = false): string {
+  const time = new Date(status.at).toISOString().slice(11, 19);
+  const progress = status.progress === null ? '' : ` ${Math.round(status.progress * 100)}%`;
+  const message = status.message === null ? '' : ` ${clip(status.message, full)}`;
+  const output = status.output === null ? '' : ` ${clip(JSON.stringify(status.output), full)}`;
+  return `      #${status.seq} ${time}${progress}${message}${output}`;
 }
 
 /** The prefix of a log line: the action, and `#attempt` after the first. */

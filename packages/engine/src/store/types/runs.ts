@@ -174,4 +174,35 @@ export interface TransitionStore {
    * (a run view costs the same whatever its number of task runs).
    */
   listForRun(runId: string): Promise<TransitionRecord[]>;
+  /**
+   * The latest `count` transitions of the run and of each of its task runs (oldest first), and
+   * how many each has in all, in ONE query: a run view bounded whatever the history.
+   */
+  latestForRun(runId: string, count: number): Promise<LatestTransitions>;
+  /**
+   * A page of the transitions of a run and all its task runs (only `entityId`'s when given: the
+   * run's own id or one of its task runs'), oldest first, after the cursor `after` (the `next`
+   * of the previous page). `next` is null on the last page.
+   */
+  page(runId: string, query: TransitionPageQuery): Promise<TransitionPage>;
+}
+
+/** `TransitionStore.latestForRun`: the transitions, and entity id → how many it has in all. */
+export interface LatestTransitions {
+  readonly transitions: readonly TransitionRecord[];
+  readonly counts: ReadonlyMap<string, number>;
+}
+
+/** Which page of a run's transitions to read. */
+export interface TransitionPageQuery {
+  readonly entityId?: string;
+  /** a cursor: `next` of the previous page */
+  readonly after?: number;
+  readonly limit: number;
+}
+
+/** A page of transitions and the cursor of the next one (null: none). */
+export interface TransitionPage {
+  readonly transitions: readonly TransitionRecord[];
+  readonly next: number | null;
 }
