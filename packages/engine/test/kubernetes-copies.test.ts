@@ -192,6 +192,50 @@ stages:
       );
     });
 
+    test('a rerun from the failed action (the engine passes copyFrom): its claim is a copy of the failed run kept claim', async () => {
+      const yaml = `name: rerun-from-copy
+stages:
+  - name: build
+    actions:
+      - { name: writer, image: ${IMAGE}, run: 'echo "made by $CO_RUN_ID" > "$CO_WORKSPACE/artifact"' }
+  - name: check
+    actions:
+      - { name: reader, image: ${IMAGE}, run: 'test "$CO_RUN_ID" != "$(cat "$CO_WORKSPACE/.first-run")" || exit 1; echo "[COUT] artifact=$(cat "$CO_WORKSPACE/artifact")"', retries: 0 }
+`;
+      // the first run fails at the reader: it marks its workspace as the first run's, then fails
+      const failing = yaml.replace(
+        'test "$CO_RUN_ID" != "$(cat "$CO_WORKSPACE/.first-run")" || exit 1;',
+        'echo "$CO_RUN_ID" > "$CO_WORKSPACE/.first-run"; exit 1;',
+      );
+      const first = await h.run(failing);
+      assert.equal(first.run.state, 'failed', first.run.reason ?? '');
+      const claim = `pilotage-ws-${first.run.id.toLowerCase()}`;
+      const kept = await cluster.core.readNamespacedPersistentVolumeClaim({ name: claim, namespace: ns.name });
+      assert.equal(kept.metadata?.labels?.['pilotage.dev/kept'], 'true', 'the failed run workspace is kept');
+
+      const plan = await h.plan(yaml);
+      const started = await h.runtime.engine.startRun(
+        plan,
+        {},
+        {
+          trigger: { kind: 'manual', by: 'test' },
+          workspaceFrom: first.run.id,
+          reuse: new Map([['writer', first.byAction.get('writer')!]]),
+        },
+      );
+      const rerun = await h.runtime.engine.waitForRun(started.id);
+      assert.equal(rerun.state, 'succeeded', rerun.reason ?? '');
+      const tasks = await h.runtime.store.taskRuns.listByRun(rerun.id);
+      const reader = tasks.find((t) => t.action === 'reader')!;
+      // the writer did not run again: the artifact is the first run's, copied into the rerun claim
+      assert.deepEqual(reader.output, { artifact: `made by ${first.run.id}` });
+      assert.equal(
+        await readFile(join(ns.workspaceRoot, first.run.id, 'artifact'), 'utf8'),
+        `made by ${first.run.id}\n`,
+      );
+      await executor.releaseRun(first.run.id, { keep: false });
+    });
+
     test('copyFrom after a copy that never finished (a crash mid-copy): the claim is emptied and copied again', async () => {
       const source = newId();
       await executor.prepareRun({ runId: source, workflow: 'copies', actions: 2 });
