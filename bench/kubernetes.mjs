@@ -7,7 +7,7 @@
 // pods run by the podman-backed stand-in kubelet.
 //   node --import tsx bench/kubernetes.mjs   after `npm run build` (tsx: the test support is TypeScript)
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -166,9 +166,12 @@ try {
   for (const mode of modes) {
     const bares = [];
     const engines = [];
+    const loads = [];
     const requests = {};
     for (let round = 1; round <= rounds; round++) {
-      progress(`measuring ${mode.label}, ${n} actions, round ${round}/${rounds}...`);
+      // the machine is shared: the 1-minute load average at each round's start, printed beside it
+      loads.push(loadavg()[0]);
+      progress(`measuring ${mode.label}, ${n} actions, round ${round}/${rounds} (load ${fixed(loads.at(-1), 1)})...`);
       const bench = await plan(`bench-${mode.key}-${round}`, n, mode.concurrency);
       bares.push(await timeBareLoop(ns.name, n, mode.parallel, `${mode.key}-${round}`));
       const before = executor.requests();
@@ -179,7 +182,15 @@ try {
       }
     }
     const engine = [...engines].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(rounds / 2)];
-    results.push({ mode, bareMs: median(bares), engine, requests, bares, engines: engines.map((e) => e.wallMs) });
+    results.push({
+      mode,
+      bareMs: median(bares),
+      engine,
+      requests,
+      bares,
+      loads,
+      engines: engines.map((e) => e.wallMs),
+    });
   }
   const left = await ns.pods();
   if (left.length > 0) throw new Error(`pods left behind: ${left.join(', ')}`);
@@ -193,7 +204,11 @@ console.log(
   `Pilotage Kubernetes bench, ${new Date().toISOString().slice(0, 10)}: ${n} trivial actions per run, ` +
     `medians of ${rounds} alternating rounds`,
 );
-console.log(machineLine());
+console.log(
+  `${machineLine()}; load average at the end ${loadavg()
+    .map((x) => fixed(x, 1))
+    .join(' ')}`,
+);
 console.log(
   'engine: SQLite file store, kubernetes executor; bare: create a pod, wait until Succeeded (a shared watch), ' +
     `delete it, with the same client; real kube-apiserver 1.20, pods run by the podman stand-in kubelet; ` +
@@ -214,7 +229,8 @@ for (const r of results) {
 console.log(formatTable(rows));
 for (const r of results) {
   console.log(
-    `  ${r.mode.label} rounds: engine ${r.engines.map((x) => fixed(x, 0)).join(', ')}; bare ${r.bares.map((x) => fixed(x, 0)).join(', ')}`,
+    `  ${r.mode.label} rounds: engine ${r.engines.map((x) => fixed(x, 0)).join(', ')}; bare ${r.bares.map((x) => fixed(x, 0)).join(', ')}; ` +
+      `load at their start ${r.loads.map((x) => fixed(x, 1)).join(', ')}`,
   );
 }
 

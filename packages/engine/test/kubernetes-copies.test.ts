@@ -64,17 +64,9 @@ describe(
           },
         },
       });
-      executor = await createKubernetesExecutor({
-        access: { inCluster: false, kubeconfig: cluster.kubeconfig },
-        namespace: ns.name,
-        engineId: ns.engineId,
-        killGraceMs: 1000,
-        pullGraceMs: 3000,
-        defaultImage: IMAGE,
-        storage: { storageClass: ns.storageClass },
-        callbackUrl: ns.callbackUrl,
-        cacheClaim: { claim: CACHE_CLAIM, hostDir: cacheDir },
-      });
+      executor = await createKubernetesExecutor(
+        ns.executorOptions({ cacheClaim: { claim: CACHE_CLAIM, hostDir: cacheDir } }),
+      );
       h = await createHarness({
         executor: 'kubernetes',
         keepWorkspace: false,

@@ -44,16 +44,7 @@ describe('kubernetes executor lifecycle (real API server, stand-in kubelet)', { 
   before(async () => {
     if (skip) return;
     ns = await testNamespace(cluster, 'lifecycle');
-    executor = await createKubernetesExecutor({
-      access: { inCluster: false, kubeconfig: cluster.kubeconfig },
-      namespace: ns.name,
-      engineId: ns.engineId,
-      killGraceMs: 1000,
-      pullGraceMs: 3000,
-      defaultImage: IMAGE,
-      storage: { storageClass: ns.storageClass },
-      callbackUrl: ns.callbackUrl,
-    });
+    executor = await createKubernetesExecutor(ns.executorOptions());
     h = await createHarness({
       executor: 'kubernetes',
       keepWorkspace: false,

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import Docker from 'dockerode';
 import { newId } from '../../src/domain/ids.js';
+import type { KubernetesExecutorOptions } from '../../src/executor/kubernetes/kubernetes-executor.js';
 import { freeLoopbackPort } from '../../src/executor/shared/free-port.js';
 import { ensureTestImages, TEST_IMAGES } from './images.js';
 import { STAND_IN_FEATURES_ANNOTATION } from './k8s-stand-in/podman.js';
@@ -120,6 +121,8 @@ export interface TestNamespace {
   pods(runId?: string): Promise<string[]>;
   /** names of the workspace claims that exist in the namespace */
   claims(): Promise<string[]>;
+  /** options of a kubernetes executor of its own on this namespace (short graces), with `extra` */
+  executorOptions(extra?: Partial<KubernetesExecutorOptions>): KubernetesExecutorOptions;
   /** the engine configuration keys that run on this namespace (kubernetes executor) */
   config(extra?: Record<string, string | number | boolean>): Record<string, string | number | boolean>;
   /** delete everything in it, then it (the stand-in finalizes namespaces), and the StorageClass */
@@ -168,6 +171,19 @@ export async function testNamespace(cluster: TestCluster, prefix: string): Promi
     },
     async claims() {
       return names((await cluster.core.listNamespacedPersistentVolumeClaim({ namespace: name })).items);
+    },
+    executorOptions(extra = {}) {
+      return {
+        access: { inCluster: false, kubeconfig: cluster.kubeconfig },
+        namespace: name,
+        engineId,
+        killGraceMs: 1000,
+        pullGraceMs: 3000,
+        defaultImage: TEST_IMAGES.base,
+        storage: { storageClass },
+        callbackUrl: `http://127.0.0.1:${callbackPort}`,
+        ...extra,
+      };
     },
     config(extra = {}) {
       return {
