@@ -47,4 +47,24 @@ describe('the stderr tag wrapper (run by sh, as in a pod)', () => {
     assert.equal(code, 7);
     assert.equal(err, `${STDERR_MARK}stopping\n`);
   });
+
+  test('a SIGTERM soon after the start, many times at once: the exit status is always the component own', async () => {
+    // the wrapper's `wait` ends early on the trapped signal; when the component was already reaped
+    // by then, the early status (143) used to be taken for its own (1 run in 40 here, under busybox)
+    const runs = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        run(
+          withStderrTag([
+            'sh',
+            '-c',
+            `trap "echo stopping >&2; exit 7" TERM; sleep ${['0', '0.05', '0.2'][i % 3]}; echo ready; sleep 1 & wait`,
+          ]),
+        ),
+      ),
+    );
+    assert.deepEqual(
+      runs.map((r) => r.code),
+      runs.map(() => 7),
+    );
+  });
 });

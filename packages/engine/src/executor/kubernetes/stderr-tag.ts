@@ -24,7 +24,11 @@ const WRAPPER = [
   `"$@" 2>"$p" &`,
   `c=$!`,
   `[ -z "$t" ] || kill -TERM $c 2>/dev/null`,
-  `while :; do wait $c; s=$?; kill -0 $c 2>/dev/null || break; done`,
+  // a trapped signal ends `wait` early (status > 128) while the component may run on, or may
+  // already be gone (reaped, its status kept): wait again for its own status; 127 means it was
+  // already reported, so the status before it was its own
+  `s=`,
+  `while :; do t=; wait $c; w=$?; [ $w -eq 127 ] && [ -n "$s" ] && break; s=$w; [ -n "$t" ] && [ $w -gt 128 ] || break; done`,
   `wait $r; rm -f "$p"`,
   `exit $s`,
 ].join('\n');
