@@ -442,6 +442,7 @@ export class Engine {
     if (run.state === 'queued' && run.owner === null) {
       const at = this.ctx.clock();
       const next: RunRecord = { ...run, state: 'cancelled', reason: message, endedAt: at };
+      if (!this.started.has(run.id)) await this.resumeEvents(run);
       const rows = this.ctx.events.runFinished(next, 'cancel', message);
       if (await this.store.leases.cancelQueued(run.id, at, message, rows)) {
         if (rows.length > 0) outboxWritten(this.ctx, rows, this.started.get(run.id)?.span);
@@ -564,6 +565,8 @@ export class Engine {
     const ctx: EngineContext = { ...this.ctx, store: view };
     const plan = run.plan as unknown as Plan;
     this.carried.add(run.id, owner, view, async (carry) => {
+      // a run started elsewhere (another replica, a crashed process): its events go on its chain
+      if (started === undefined) await this.resumeEvents(run);
       const secrets = started?.secrets ?? (await this.secretsOf(run));
       const inputs = started?.inputs ?? (await this.inputsOf(run));
       const span = started?.span ?? this.runSpan(run, undefined, takenOver);
@@ -573,6 +576,13 @@ export class Engine {
       // a decision taken while nobody carried the run is read by the gate when it begins
       return execution.execute();
     });
+  }
+
+  /** Give the event builder the events already written for `run` (it links to them). */
+  private async resumeEvents(run: RunRecord): Promise<void> {
+    const { events } = this.ctx;
+    if (events.resume === undefined) return;
+    events.resume(run, await this.store.outbox.listByRun(run.id));
   }
 
   /**

@@ -3,7 +3,7 @@ import type { TraceContext } from '../domain/trace-context.js';
 import type { JsonObject, JsonValue } from '../domain/vocabulary.js';
 import type { Executor, LogLine } from '../executor/executor.js';
 import type { Plan } from '../plan/types.js';
-import type { NewOutboxEvent, RunRecord, StatusRecord, TaskRunRecord } from '../store/types.js';
+import type { NewOutboxEvent, OutboxRecord, RunRecord, StatusRecord, TaskRunRecord } from '../store/types.js';
 
 /**
  * What the engine needs from the outside, as narrow ports. Only main.ts (and tests) know the
@@ -19,6 +19,12 @@ export interface RunEventBuilder {
   taskFinished(run: RunRecord, task: TaskRunRecord, outcome: Outcome, errors: string | null): NewOutboxEvent[];
   /** A component-reported CDEvent (CO_CDEVENT), completed and validated; a string is an error. */
   componentEvent?(run: RunRecord, task: TaskRunRecord, event: JsonObject, at: number): NewOutboxEvent | string;
+  /**
+   * Take up a run whose earlier events another process (or an earlier life of this one) wrote,
+   * given those events in run order: its later events link to them and keep their `source` and
+   * URIs. The engine calls it before it carries a run it did not start.
+   */
+  resume?(run: RunRecord, written: readonly OutboxRecord[]): void;
 }
 
 /** Writes no events: for tests and for runs without sinks. */

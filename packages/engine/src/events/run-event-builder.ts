@@ -1,6 +1,6 @@
 import type { RunEventBuilder } from '../engine/ports.js';
 import type { JsonObject } from '../domain/vocabulary.js';
-import type { NewOutboxEvent, RunRecord, TaskRunRecord } from '../store/types.js';
+import type { NewOutboxEvent, OutboxRecord, RunRecord, TaskRunRecord } from '../store/types.js';
 import {
   buildPipelineRunFinished,
   buildPipelineRunQueued,
@@ -12,17 +12,21 @@ import {
 import { completeComponentEvent } from './component-event.js';
 import { parentLink } from './links.js';
 
-/** Event ids a run's later events link to. */
+/** Event ids a run's later events link to, and the engine URL its events are built on. */
 interface RunChain {
   last?: string;
   started?: string;
   readonly taskStarted: Map<string, string>;
+  /** the URL of the run's first event when another process wrote it (kept for the whole run) */
+  engineUrl?: string;
 }
 
 /**
  * The engine's `RunEventBuilder` over the CDEvents builders: one validated event per transition,
  * linked into its run's chain (PATH from the previous event, PARENT from a task run to its
- * run's `started` event). `engineUrl` is the advertised URL that `source` and `uri` are built on.
+ * run's `started` event). `engineUrl` is the advertised URL that `source` and `uri` are built on;
+ * a run taken up from another process (`resume`) keeps the URL of its first event instead, so a
+ * run's `source` and URIs never change mid-run.
  */
 export function createRunEventBuilder(engineUrl: string): RunEventBuilder {
   const chains = new Map<string, RunChain>();
@@ -35,7 +39,7 @@ export function createRunEventBuilder(engineUrl: string): RunEventBuilder {
     return chain;
   };
   const base = (run: RunRecord, at: number) => ({
-    engineUrl,
+    engineUrl: chains.get(run.id)?.engineUrl ?? engineUrl,
     workflow: run.workflow,
     runId: run.id,
     chainId: run.chainId,
@@ -105,10 +109,13 @@ export function createRunEventBuilder(engineUrl: string): RunEventBuilder {
       });
       return [toOutboxEvent(event as never, run.id)];
     },
+    resume(run, written) {
+      chains.set(run.id, chainFrom(run, written));
+    },
     componentEvent(run, task, event: JsonObject, at) {
       const taskRunEventId = chains.get(run.id)?.taskStarted.get(task.id);
       const completed = completeComponentEvent(event, {
-        engineUrl,
+        engineUrl: chains.get(run.id)?.engineUrl ?? engineUrl,
         workflow: run.workflow,
         runId: run.id,
         taskRunId: task.id,
@@ -120,4 +127,42 @@ export function createRunEventBuilder(engineUrl: string): RunEventBuilder {
       return toOutboxEvent(completed.event as never, run.id);
     },
   };
+}
+
+/** The kind of a run event type (`pipelinerun.started`…), or undefined for any other event. */
+function runEventKind(type: string): string | undefined {
+  return /^dev\.cdevents\.((?:pipelinerun|taskrun)\.\w+)\./.exec(type)?.[1];
+}
+
+/**
+ * Rebuild a run's chain from the events already written for it (in run order): the links its
+ * later events need, and the engine URL its first event was built on.
+ */
+function chainFrom(run: RunRecord, written: readonly OutboxRecord[]): RunChain {
+  const chain: RunChain = { taskStarted: new Map() };
+  for (const event of written) {
+    const payload = event.payload as { context?: { id?: unknown; source?: unknown }; subject?: { id?: unknown } };
+    const id = payload.context?.id;
+    const subject = payload.subject?.id;
+    if (typeof id !== 'string') continue;
+    const kind = runEventKind(event.type);
+    if (kind === 'pipelinerun.queued' || kind === 'pipelinerun.started') {
+      chain.last = id;
+      if (kind === 'pipelinerun.started') chain.started = id;
+      const source = payload.context?.source;
+      if (chain.engineUrl === undefined && typeof source === 'string')
+        chain.engineUrl = engineUrlOf(source, run.workflow);
+    } else if (kind === 'taskrun.started' && typeof subject === 'string') {
+      chain.taskStarted.set(subject, id);
+    } else if (kind === 'taskrun.finished' && typeof subject === 'string') {
+      chain.taskStarted.delete(subject);
+    }
+  }
+  return chain;
+}
+
+/** The engine URL a `source` (`workflowSource(engineUrl, workflow)`) was built on, if it was. */
+function engineUrlOf(source: string, workflow: string): string | undefined {
+  const suffix = `/workflows/${encodeURIComponent(workflow)}`;
+  return source.endsWith(suffix) ? source.slice(0, -suffix.length) : undefined;
 }
