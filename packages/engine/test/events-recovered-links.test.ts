@@ -73,7 +73,14 @@ function urls(value: unknown): string[] {
   return [];
 }
 
-test('a run killed with SIGKILL under `pilotage run` and finished by `pilotage serve` keeps one chain of events', async () => {
+/**
+ * `pilotage run` a four-action workflow on a fresh SQLite file, SIGKILL it while its second stage
+ * runs, let `finish` end the run from another process, and check the run's events form one chain.
+ */
+async function killThenFinish(
+  finish: (db: string, env: Record<string, string>, runId: string) => Promise<string>,
+  expectedState: string,
+): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'pilotage-recovered-links-'));
   try {
     const db = join(dir, 'pilotage.db');
@@ -115,8 +122,78 @@ test('a run killed with SIGKILL under `pilotage run` and finished by `pilotage s
       run.child.kill('SIGKILL');
       await new Promise((resolve) => run.child.once('exit', resolve));
 
-      const serve = pilotage(['serve', '--db', db, '--port', '0'], env);
-      const ended = await waitFor(
+      const output = await finish(db, env, runId);
+      const ended = await store.runs.get(runId);
+      assert.equal(ended?.state, expectedState, output);
+      assertOneChain(await store.outbox.listByRun(runId));
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A run's events as one chain: one source and URL base, and every link in place. */
+function assertOneChain(events: readonly OutboxRecord[]): void {
+  const byId = new Map(events.map((e) => [doc(e).context.id, e]));
+  const kinds = events.map(kind);
+  assert.equal(kinds[0], 'pipelinerun.queued');
+  assert.equal(kinds.at(-1), 'pipelinerun.finished');
+  assert.equal(kinds.filter((k) => k === 'pipelinerun.started').length, 1, kinds.join(' '));
+
+  // One source and one URL base for the whole run, whichever process wrote the event.
+  const source = doc(events[0]!).context.source;
+  const base = source.slice(0, source.indexOf('/workflows/'));
+  for (const e of events) {
+    assert.equal(doc(e).context.source, source, `${e.type} ${doc(e).context.id}: source`);
+    for (const url of urls(e.payload)) assert.ok(url.startsWith(`${base}/`), `${e.type}: ${url} under ${base}`);
+  }
+
+  const started = events.find((e) => kind(e) === 'pipelinerun.started')!;
+  const startedId = doc(started).context.id;
+  const linksOf = (e: OutboxRecord): Link[] => doc(e).context.links ?? [];
+  assert.deepEqual(linksOf(started), [{ linkType: 'PATH', from: { contextId: doc(events[0]!).context.id } }]);
+  const finished = events.at(-1)!;
+  assert.deepEqual(linksOf(finished), [
+    { linkType: 'PATH', from: { contextId: startedId } },
+    { linkType: 'END', from: { contextId: startedId } },
+  ]);
+  const taskStarted = new Map<string, string>();
+  for (const e of events) {
+    if (kind(e) === 'taskrun.started') {
+      assert.deepEqual(
+        linksOf(e),
+        [{ linkType: 'RELATION', linkKind: 'PARENT', target: { contextId: startedId } }],
+        `taskrun.started of ${doc(e).subject.id}`,
+      );
+      taskStarted.set(doc(e).subject.id, doc(e).context.id);
+    }
+    if (kind(e) === 'taskrun.finished') {
+      const from = taskStarted.get(doc(e).subject.id);
+      assert.ok(from !== undefined, `taskrun.finished of ${doc(e).subject.id} follows its started event`);
+      assert.deepEqual(
+        linksOf(e),
+        [{ linkType: 'PATH', from: { contextId: from } }],
+        `taskrun.finished of ${doc(e).subject.id}`,
+      );
+    }
+  }
+  // Every link points at an event of the run.
+  for (const e of events) {
+    for (const link of linksOf(e)) {
+      const to = link.from?.contextId ?? link.target?.contextId;
+      if (to !== undefined) assert.ok(byId.has(to), `${e.type} links to ${to}, an event of the run`);
+    }
+  }
+}
+
+test('a run killed with SIGKILL under `pilotage run` and finished by `pilotage serve` keeps one chain of events', async () => {
+  await killThenFinish(async (db, env, runId) => {
+    const serve = pilotage(['serve', '--db', db, '--port', '0'], env);
+    const store = await openStore({ url: db });
+    try {
+      await waitFor(
         'serve to finish the run',
         async () => {
           const r = await store.runs.get(runId);
@@ -126,65 +203,19 @@ test('a run killed with SIGKILL under `pilotage run` and finished by `pilotage s
       ).catch((error: unknown) => {
         throw new Error(`${String(error)}\n${serve.output()}`);
       });
-      serve.child.kill('SIGTERM');
-      await new Promise((resolve) => serve.child.once('exit', resolve));
-      assert.equal(ended.state, 'succeeded', serve.output());
-
-      const events = await store.outbox.listByRun(runId);
-      const byId = new Map(events.map((e) => [doc(e).context.id, e]));
-      const kinds = events.map(kind);
-      assert.equal(kinds[0], 'pipelinerun.queued');
-      assert.equal(kinds.at(-1), 'pipelinerun.finished');
-      assert.equal(kinds.filter((k) => k === 'pipelinerun.started').length, 1, kinds.join(' '));
-
-      // One source and one URL base for the whole run, whichever process wrote the event.
-      const source = doc(events[0]!).context.source;
-      const base = source.slice(0, source.indexOf('/workflows/'));
-      for (const e of events) {
-        assert.equal(doc(e).context.source, source, `${e.type} ${doc(e).context.id}: source`);
-        for (const url of urls(e.payload)) assert.ok(url.startsWith(`${base}/`), `${e.type}: ${url} under ${base}`);
-      }
-
-      const started = events.find((e) => kind(e) === 'pipelinerun.started')!;
-      const startedId = doc(started).context.id;
-      const linksOf = (e: OutboxRecord): Link[] => doc(e).context.links ?? [];
-      assert.deepEqual(linksOf(started), [{ linkType: 'PATH', from: { contextId: doc(events[0]!).context.id } }]);
-      const finished = events.at(-1)!;
-      assert.deepEqual(linksOf(finished), [
-        { linkType: 'PATH', from: { contextId: startedId } },
-        { linkType: 'END', from: { contextId: startedId } },
-      ]);
-      const taskStarted = new Map<string, string>();
-      for (const e of events) {
-        if (kind(e) === 'taskrun.started') {
-          assert.deepEqual(
-            linksOf(e),
-            [{ linkType: 'RELATION', linkKind: 'PARENT', target: { contextId: startedId } }],
-            `taskrun.started of ${doc(e).subject.id}`,
-          );
-          taskStarted.set(doc(e).subject.id, doc(e).context.id);
-        }
-        if (kind(e) === 'taskrun.finished') {
-          const from = taskStarted.get(doc(e).subject.id);
-          assert.ok(from !== undefined, `taskrun.finished of ${doc(e).subject.id} follows its started event`);
-          assert.deepEqual(
-            linksOf(e),
-            [{ linkType: 'PATH', from: { contextId: from } }],
-            `taskrun.finished of ${doc(e).subject.id}`,
-          );
-        }
-      }
-      // Every link points at an event of the run.
-      for (const e of events) {
-        for (const link of linksOf(e)) {
-          const to = link.from?.contextId ?? link.target?.contextId;
-          if (to !== undefined) assert.ok(byId.has(to), `${e.type} links to ${to}, an event of the run`);
-        }
-      }
     } finally {
       await store.close();
+      serve.child.kill('SIGTERM');
+      await new Promise((resolve) => serve.child.once('exit', resolve));
     }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+    return serve.output();
+  }, 'succeeded');
+});
+
+test('a run killed with SIGKILL under `pilotage run` and ended by a later `runs list` keeps one chain of events', async () => {
+  await killThenFinish(async (db, env) => {
+    const listed = pilotage(['runs', 'list', '--db', db, '--json'], env);
+    await new Promise((resolve) => listed.child.once('exit', resolve));
+    return listed.output();
+  }, 'errored');
 });

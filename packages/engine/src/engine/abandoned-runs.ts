@@ -57,6 +57,8 @@ async function endRun(deps: AbandonedRunsDeps, run: RunRecord, replica: ReplicaR
   const view = deps.store.ownedBy(replica.id);
   const reason = `the pilotage run process carrying it ended without finishing it (pid ${replica.pid} on ${replica.host}: killed or crashed)`;
   const at = deps.clock();
+  // its final events link to the ones the dead process wrote, with their source and URIs
+  deps.events.resume?.(run, await deps.store.outbox.listByRun(run.id));
   for (const task of await deps.store.taskRuns.listByRun(run.id)) {
     if (isTaskEnded(task.state)) continue;
     const patch = { reason: `lost: ${reason}`, endedAt: at };
