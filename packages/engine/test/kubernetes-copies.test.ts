@@ -228,6 +228,44 @@ stages:
       await executor.releaseRun(first.run.id, { keep: false });
     });
 
+    test('recovery leaves a copy pod at work alone (another replica may own it) and lists it once it ended', async () => {
+      const name = 'pilotage-copy-left-by-a-crash';
+      await cluster.core.createNamespacedPod({
+        namespace: ns.name,
+        body: {
+          metadata: {
+            name,
+            labels: {
+              'pilotage.dev/managed': 'true',
+              'pilotage.dev/engine-id': ns.engineId,
+              'pilotage.dev/run-id': newId(),
+              'pilotage.dev/role': 'copy',
+            },
+          },
+          spec: {
+            restartPolicy: 'Never',
+            containers: [{ name: 'component', image: IMAGE, imagePullPolicy: 'Never', command: ['sleep', '3'] }],
+          },
+        },
+      });
+      await eventually(
+        async () => {
+          const pod = await cluster.core.readNamespacedPod({ name, namespace: ns.name });
+          return pod.status?.phase === 'Running' ? true : undefined;
+        },
+        30_000,
+        'the copy pod running',
+      );
+      assert.ok(!(await executor.list()).some((ref) => ref.ref === name), 'not listed while it works');
+      const ended = await eventually(
+        async () => (await executor.list()).find((ref) => ref.ref === name),
+        30_000,
+        'listed once it ended',
+      );
+      assert.deepEqual(ended, { ref: name, runId: ended.runId, taskRunId: '', running: false });
+      await executor.destroy(name);
+    });
+
     test('copyFrom after a copy that never finished (a crash mid-copy): the claim is emptied and copied again', async () => {
       const source = newId();
       await executor.prepareRun({ runId: source, workflow: 'copies', actions: 2 });

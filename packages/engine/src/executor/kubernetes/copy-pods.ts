@@ -74,7 +74,7 @@ export class CopyPods {
     const pod: V1Pod = {
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name, namespace, labels: { ...this.settings.labels, [LABELS.runId]: runId } },
+      metadata: { name, namespace, labels: { ...this.settings.labels, [LABELS.runId]: runId, [LABELS.role]: 'copy' } },
       spec: {
         restartPolicy: 'Never',
         automountServiceAccountToken: false,

@@ -92,7 +92,8 @@ export interface KubernetesExecutor extends Executor {
  *   `destroy(ref)` deletes it (and its ConfigMaps);
  * - list/attach find pods by the labels `pilotage.dev/managed` and `pilotage.dev/engine-id`, so
  *   a restarted engine re-acquires what it started; list also reports ConfigMaps whose pod is
- *   gone, so that `destroy` reclaims them;
+ *   gone, so that `destroy` reclaims them, and copy pods once they ended (one at work may be
+ *   another replica's);
  * - run workspaces are claims (run-claims.ts); `listRuns` reports the claims left;
  * - every request goes through the client-side budget (QPS/burst).
  */
@@ -287,6 +288,9 @@ export async function createKubernetesExecutor(options: KubernetesExecutorOption
       for (const pod of pods.items) {
         const labels = pod.metadata?.labels ?? {};
         const phase = pod.status?.phase;
+        // a copy pod at work may be another replica's (replicas share the owner label): it ends by
+        // itself (activeDeadlineSeconds) and is listed, to be removed, once it has
+        if (labels[LABELS.role] === 'copy' && (phase === 'Pending' || phase === 'Running')) continue;
         refs.set(pod.metadata!.name!, {
           ref: pod.metadata!.name!,
           runId: labels[LABELS.runId] ?? '',

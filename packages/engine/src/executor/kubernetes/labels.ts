@@ -20,6 +20,8 @@ export const LABELS = {
   owner: 'pilotage.dev/owner',
   /** on a run's workspace claim: `true` when released with `keep` (recovery leaves it) */
   kept: 'pilotage.dev/kept',
+  /** `copy` on a copy pod (copy-pods.ts): no task run; `list()` leaves it alone while it runs */
+  role: 'pilotage.dev/role',
 } as const;
 
 /** Annotations (values a label cannot hold). */
