@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { machineLine, positiveEnv } from './common.mjs';
+import { loadNow, machineLine, positiveEnv } from './common.mjs';
 import { createBenchRuntime } from './engine-bench.mjs';
 import { fixed, formatTable } from './table.mjs';
 import { createApprovalService } from '../packages/engine/dist/service/approval-service.js';
@@ -69,6 +69,7 @@ async function cycle(count) {
 
 const rows = [];
 let baseline;
+const loadAtStart = loadNow();
 try {
   await cycle(20); // warm-up: every code path loaded and compiled once
   baseline = await settled();
@@ -88,6 +89,7 @@ try {
 
 console.log(`Memory of one engine process (SQLite file store, local executor), ${runs} runs per cycle, MB`);
 console.log(machineLine());
+console.log(`load average (1 min) ${loadAtStart} at the start, ${loadNow()} at the end`);
 console.log(
   formatTable([
     ['moment', 'RSS', 'V8 heap', 'heap used', 'external', 'RSS added'],

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { machineLine, median, positiveEnv } from './common.mjs';
+import { loadNow, machineLine, median, positiveEnv } from './common.mjs';
 import { fixed, formatTable } from './table.mjs';
 
 /** Issue 15, target 1: Pilotage's per-step cost at most this times the bare loop's. */
@@ -61,6 +61,8 @@ const dir = await mkdtemp(join(tmpdir(), 'pilotage-bench-peers-'));
 const children = new Set();
 const systems = [];
 const skipped = [];
+/** per system: the 1-minute load average as each of its rounds began */
+const loads = new Map();
 try {
   if (!ensureDebian('hyperfine', 'hyperfine')) throw new Error('hyperfine is missing and cannot be installed here');
   for (const make of [bashLoop, gnuMake, snakemake, nodeRed, pilotageRun, pilotageServe]) {
@@ -71,11 +73,13 @@ try {
     else systems.push(system);
   }
   const results = new Map(systems.map((s) => [s.key, Object.fromEntries(CELLS.map((c) => [c.key, []]))]));
+  for (const system of systems) loads.set(system.key, []);
   for (let round = 1; round <= rounds; round++) {
     // rotate the order so that no system always comes first after another's heavy round
     const order = systems.map((_, i) => systems[(i + round - 1) % systems.length]);
     for (const system of order) {
       progress(`round ${round}/${rounds}: ${system.label}...`);
+      loads.get(system.key).push(loadNow());
       const timed = await system.time();
       for (const cell of CELLS) results.get(system.key)[cell.key].push(timed[cell.key]);
     }
@@ -415,9 +419,10 @@ function report(results) {
   out(`${rounds} alternate round(s) of ${runsPerRound} run(s) per cell; median round; ms`);
   out();
   const rows = [
-    ['system', '1 step', 'seq per step', 'par per step', 'CPU 1 step', 'CPU seq/step', 'CPU par/step'],
+    ['system', 'load', '1 step', 'seq per step', 'par per step', 'CPU 1 step', 'CPU seq/step', 'CPU par/step'],
     ...systems.map((s) => [
       s.label,
+      loads.get(s.key).join(', '),
       fixed(mid(s.key, 'one', 'wallMs'), 0),
       fixed(perStep(s.key, 'seq', 'wallMs')),
       fixed(perStep(s.key, 'par', 'wallMs')),
@@ -428,6 +433,7 @@ function report(results) {
   ];
   out(formatTable(rows));
   out();
+  out('load: the 1-minute load average as each round of the system began (a shared machine).');
   out('per step = (T(N) - T(1)) / (N - 1). CPU: user + system of the command and its children (hyperfine),');
   out("or of the server process and the children it reaped (Node-RED, pilotage serve: the client's not counted).");
   for (const { label, why } of skipped) out(`skipped ${label}: ${why}`);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { readySpawner } from '../../../test/support/ready-spawner.js';
-import type { SpawnedProcess } from './spawner.js';
+import { createProcessStarter, type SpawnedProcess } from './spawner.js';
 import { findOrphanGroups } from './orphans.js';
 import { signalGroup } from './process-group.js';
 import { formatMark, PROCESS_MARK_ENV } from './process-mark.js';
@@ -58,6 +58,25 @@ test('a process started through the spawner: its own group, its env and cwd, all
 
     const killed = starter.start('sh', ['-c', 'kill -TERM $$'], tmpdir(), { PATH });
     assert.deepEqual((await outcome(killed)).close, [null, 'SIGTERM']);
+  } finally {
+    await starter.close();
+  }
+});
+
+test('a burst of starts while the spawner is starting: two more start directly, the rest wait for it', async () => {
+  const starter = createProcessStarter({ spawnerAfter: 1 });
+  try {
+    // all in one turn: the spawner is asked for by the second start and cannot have answered yet
+    const children = Array.from({ length: 8 }, () => starter.start('sh', ['-c', 'echo $PPID'], tmpdir(), { PATH }));
+    const parents = await Promise.all(children.map(async (child) => (await outcome(child)).stdout.toString().trim()));
+    const spawnerPid = starter.spawnerPid;
+    assert.notEqual(spawnerPid, undefined);
+    const direct = parents.filter((ppid) => Number(ppid) === process.pid).length;
+    assert.equal(direct, 4, 'the first, the one that asked for the spawner, and two while it was starting');
+    assert.deepEqual(
+      parents.slice(4).map(Number),
+      Array.from({ length: 4 }, () => spawnerPid),
+    );
   } finally {
     await starter.close();
   }

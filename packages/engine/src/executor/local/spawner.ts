@@ -31,6 +31,9 @@ export interface ProcessStarter {
   close(): Promise<void>;
 }
 
+/** While the spawner starts (~40 ms of Node start-up), at most this many processes start directly. */
+const DIRECT_WHILE_STARTING = 2;
+
 /** Options of `createProcessStarter`. */
 export interface ProcessStarterOptions {
   /**
@@ -50,13 +53,16 @@ export interface ProcessStarterOptions {
  * process (on another core when there is one), and streams each process's output and exit back.
  *
  * The spawner starts in the background once `spawnerAfter` processes were started; until it
- * answers, and for good if it dies, processes are started directly. A process the spawner was
+ * answers, the next DIRECT_WHILE_STARTING processes are started directly and later ones wait for
+ * it (a parallel stage's burst); if it dies, processes are started directly for good. A process the spawner was
  * carrying when it died is SIGKILLed with its group and ends with a line on its stderr saying so:
  * its exit could no longer be watched.
  */
 export function createProcessStarter(options: ProcessStarterOptions = {}): ProcessStarter {
   const spawnerAfter = options.spawnerAfter ?? 1;
   let direct = 0;
+  /** processes started directly since the spawner was asked for, before it answered */
+  let directWhileStarting = 0;
   let spawner: SpawnerClient | undefined;
   let lost = false;
   return {
@@ -65,7 +71,14 @@ export function createProcessStarter(options: ProcessStarterOptions = {}): Proce
     },
     start(file, args, cwd, env) {
       if (spawner?.ready === true) return spawner.start(file, args, cwd, env);
+      // A burst (a parallel stage) while the spawner is still starting waits for it, rather than
+      // forking every process from this large one; its requests queue in the spawner's stdin.
+      if (spawner !== undefined && directWhileStarting >= DIRECT_WHILE_STARTING) {
+        return spawner.start(file, args, cwd, env);
+      }
+      if (spawner !== undefined) directWhileStarting++;
       if (spawner === undefined && !lost && direct >= spawnerAfter) {
+        directWhileStarting = 0;
         spawner = new SpawnerClient((reason) => {
           lost = true;
           spawner = undefined;
@@ -99,20 +112,29 @@ class SpawnerClient {
       env: {},
       stdio: ['pipe', 'pipe', 'inherit'],
     });
-    this.#child.on('error', () => undefined);
+    let spawned = false;
+    let gone = false;
+    const lose = (reason: string): void => {
+      this.ready = false;
+      if (this.#closing || gone) return;
+      gone = true;
+      for (const remote of this.#live.values()) remote.lost(reason);
+      this.#live.clear();
+      onLost(reason);
+    };
+    // a spawner that could not start loses the starts queued for it (as one that died would)
+    this.#child.on('error', (error) => {
+      if (!spawned) lose(`the local executor's spawner process could not start (${error.message})`);
+    });
     this.#child.stdin?.on('error', () => undefined);
     this.#child.once('spawn', () => {
+      spawned = true;
       this.ready = !this.#closing;
       this.#holdLoop();
     });
     this.#child.stdout?.on('data', (chunk: Buffer) => this.#receive(chunk));
     this.#child.once('exit', (code, signal) => {
-      this.ready = false;
-      if (this.#closing) return;
-      const reason = `the local executor's spawner process ended (${signal ?? `exit code ${code}`})`;
-      for (const remote of this.#live.values()) remote.lost(reason);
-      this.#live.clear();
-      onLost(reason);
+      lose(`the local executor's spawner process ended (${signal ?? `exit code ${code}`})`);
     });
     this.#holdLoop();
   }
