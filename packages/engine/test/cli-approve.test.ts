@@ -44,6 +44,7 @@ async function runAndDecide(
   let waiting = '';
   const run = await runCli(['run', 'workflow.yaml', ...args], {
     cwd: dir,
+    env: { PILOTAGE_WORKSPACE_ROOT: join(dir, 'workspaces') },
     onStdout: (text) => {
       const commands = hintedCommands(text);
       if (commands !== undefined && decided === undefined) {
@@ -107,6 +108,7 @@ describe('approval stages in pilotage run: the waiting line, approve/reject --db
     let decided: Promise<CliResult> | undefined;
     const run = await runCli(['run', 'workflow.yaml', '--db', db, '--json'], {
       cwd: dir,
+      env: { PILOTAGE_WORKSPACE_ROOT: join(dir, 'workspaces') },
       onStdout: (text) => {
         const hint = text
           .split('\n')
@@ -131,6 +133,7 @@ describe('approval stages in pilotage run: the waiting line, approve/reject --db
   test('an in-memory store: the waiting line says no other process can decide', async () => {
     const run = await runCli(['run', 'workflow.yaml', '--db', ':memory:', '--plain'], {
       cwd: dir,
+      env: { PILOTAGE_WORKSPACE_ROOT: join(dir, 'workspaces') },
       onStdout: (text, kill) => {
         if (/waiting for approval/.test(text)) kill('SIGINT');
       },

@@ -1,7 +1,9 @@
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/types.js';
 import { EXIT, reportError } from './output.js';
+import type { ApiClient } from './api-client.js';
 import { configFrom } from './runtime-flags.js';
+import { serverGiven, withServer, type RemoteFlags } from './with-server.js';
 
 /**
  * Open the configured store (`--db` over PILOTAGE_DB), run `fn`, always close it. An error is
@@ -21,4 +23,24 @@ export async function withStore(
   } finally {
     await store?.close();
   }
+}
+
+/**
+ * Run `remote` against the server when one is given (`serverGiven`: `--server`, then `--db`,
+ * then PILOTAGE_SERVER), else `local` on the store; a command with no `local` needs a server.
+ * Errors are reported (JSON with `--json`) and set the exit code; `remote` may return an exit
+ * code of its own.
+ */
+export async function onServerOrStore(
+  flags: RemoteFlags & { readonly db?: string },
+  how: { remote: (client: ApiClient) => Promise<number | void>; local?: (store: Store) => Promise<void> },
+): Promise<void> {
+  let remote: boolean;
+  try {
+    remote = how.local === undefined || serverGiven(flags);
+  } catch (error) {
+    process.exitCode = reportError(error, flags.json === true);
+    return;
+  }
+  return remote ? withServer(flags, how.remote) : withStore(flags, how.local!);
 }

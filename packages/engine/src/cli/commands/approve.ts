@@ -5,9 +5,9 @@ import { createApprovalService, storeDecider, type RecordedDecision } from '../.
 import { endAbandonedCliRuns } from '../abandoned-runs.js';
 import { localUser } from '../local-user.js';
 import { configFrom } from '../runtime-flags.js';
-import { print, reportError } from '../output.js';
-import { connectionOptions, serverGiven, withServer, type RemoteFlags } from '../with-server.js';
-import { withStore } from '../with-store.js';
+import { print } from '../output.js';
+import { connectionOptions, type RemoteFlags } from '../with-server.js';
+import { onServerOrStore } from '../with-store.js';
 
 interface Flags extends RemoteFlags {
   db?: string;
@@ -38,35 +38,27 @@ export function registerApprove(program: Command): void {
       .option('--json', 'JSON output')
       .action(async (run: string, stage: string, flags: Flags) => {
         const approved = verb === 'approve';
-        let remote: boolean;
-        try {
-          remote = serverGiven(flags);
-        } catch (error) {
-          process.exitCode = reportError(error, flags.json === true);
-          return;
-        }
-        if (remote) {
-          await withServer(flags, async (client) => {
+        await onServerOrStore(flags, {
+          remote: async (client) => {
             const recorded = await client.call(approved ? routes.approveStage : routes.rejectStage, {
               params: { id: run, stage },
               body: flags.comment === undefined ? {} : { comment: flags.comment },
             });
             print(flags.json ? recorded : decisionLine(recorded));
-          });
-          return;
-        }
-        await withStore(flags, async (store) => {
-          // a run whose pilotage run process died is ended first: nobody would move its stage on
-          await endAbandonedCliRuns(store, configFrom({ db: flags.db }));
-          const approvals = createApprovalService({ store, engine: storeDecider(store) });
-          const recorded = await approvals.decide({
-            runId: run,
-            stage,
-            approved,
-            by: localUser(),
-            ...(flags.comment === undefined ? {} : { comment: flags.comment }),
-          });
-          print(flags.json ? recorded : decisionLine(recorded));
+          },
+          local: async (store) => {
+            // a run whose pilotage run process died is ended first: nobody would move its stage on
+            await endAbandonedCliRuns(store, configFrom({ db: flags.db }));
+            const approvals = createApprovalService({ store, engine: storeDecider(store) });
+            const recorded = await approvals.decide({
+              runId: run,
+              stage,
+              approved,
+              by: localUser(),
+              ...(flags.comment === undefined ? {} : { comment: flags.comment }),
+            });
+            print(flags.json ? recorded : decisionLine(recorded));
+          },
         });
       });
   }

@@ -2,11 +2,10 @@ import type { Command } from 'commander';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { isRunEnded, RUN_STATES, type RunState } from '../../domain/states.js';
 import type { RunFilter, RunRecord, Store, TriggerInfo } from '../../store/types.js';
-import type { ApiClient } from '../api-client.js';
-import { print, reportError } from '../output.js';
+import { print } from '../output.js';
 import { logPrefix, runHeader, runLine, statusLine, taskBlock } from '../render/run-lines.js';
-import { connectionOptions, serverGiven, withServer } from '../with-server.js';
-import { withStore } from '../with-store.js';
+import { connectionOptions } from '../with-server.js';
+import { onServerOrStore } from '../with-store.js';
 import { endAbandonedCliRuns } from '../abandoned-runs.js';
 import { configFrom } from '../runtime-flags.js';
 import { cancelRemote, listRemote, logsRemote, retryRemote, showRemote } from './runs-remote.js';
@@ -53,7 +52,7 @@ export function registerRuns(program: Command): void {
       .option('--cursor <cursor>', 'server: the next page (printed after each page)'),
     'read',
   ).action((flags: ListFlags) =>
-    target(flags, {
+    onServerOrStore(flags, {
       remote: (client) => listRemote(client, flags),
       local: async (store) => {
         await endAbandonedCliRuns(store, configFrom({ db: flags.db }));
@@ -74,7 +73,7 @@ export function registerRuns(program: Command): void {
       .option('--statuses <n>', "print each attempt's latest N TASK_STATUS reports under it (read by pages)"),
     'read',
   ).action((id: string, flags: ShowFlags) =>
-    target(flags, {
+    onServerOrStore(flags, {
       remote: (client) => showRemote(client, id, { ...flags, statuses: statusCountFlag(flags.statuses) }),
       local: async (store) => {
         const statuses = statusCountFlag(flags.statuses);
@@ -107,14 +106,14 @@ export function registerRuns(program: Command): void {
       .option('-f, --follow', 'keep printing until the run ends (over SSE with a server)'),
     'read',
   ).action((id: string, flags: LogsFlags) =>
-    target(flags, {
+    onServerOrStore(flags, {
       remote: (client) => logsRemote(client, id, flags),
       local: (store) => logsLocal(store, id, flags),
     }),
   );
 
   common(runs.command('cancel').description('cancel a run (needs a server)').argument('<run-id>'), 'run', false).action(
-    (id: string, flags: Flags) => target(flags, { remote: (client) => cancelRemote(client, id, flags) }),
+    (id: string, flags: Flags) => onServerOrStore(flags, { remote: (client) => cancelRemote(client, id, flags) }),
   );
 
   common(
@@ -134,27 +133,8 @@ export function registerRuns(program: Command): void {
     'run',
     false,
   ).action((id: string, flags: Flags & { from: string; emptyWorkspace?: boolean; follow?: boolean; plain?: boolean }) =>
-    target(flags, { remote: (client) => retryRemote(client, id, flags) }),
+    onServerOrStore(flags, { remote: (client) => retryRemote(client, id, flags) }),
   );
-}
-
-/**
- * Run `remote` against the server when one is given, else `local` on the store; a command with
- * no `local` needs a server. Errors are reported (JSON with `--json`) and set the exit code;
- * `remote` may return an exit code of its own.
- */
-async function target(
-  flags: Flags,
-  how: { remote: (client: ApiClient) => Promise<number | void>; local?: (store: Store) => Promise<void> },
-): Promise<void> {
-  let remote: boolean;
-  try {
-    remote = how.local === undefined || serverGiven(flags);
-  } catch (error) {
-    process.exitCode = reportError(error, flags.json === true);
-    return;
-  }
-  return remote ? withServer(flags, how.remote) : withStore(flags, how.local!);
 }
 
 function localFilter(flags: ListFlags): RunFilter {
