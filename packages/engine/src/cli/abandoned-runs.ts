@@ -1,7 +1,5 @@
-import { leaseAwareProcessAlive, replicaOptions } from '../cluster/replica-wiring.js';
 import type { Config } from '../config/config.js';
 import { messageOf } from '../domain/errors.js';
-import { endAbandonedRuns } from '../engine/abandoned-runs.js';
 import type { RunEventBuilder } from '../engine/ports.js';
 import type { RunRecord, Store } from '../store/types.js';
 
@@ -18,13 +16,21 @@ const warn = (message: string): void => void process.stderr.write(`warning: ${me
 /**
  * End the runs that `pilotage run` processes on this store left unfinished when they died
  * (`endAbandonedRuns`), saying so on stderr, then stop their local processes and remove their
- * containers (`reclaimLeftovers`). Cheap when there is nothing to end: one query.
+ * containers (`reclaimLeftovers`). Cheap when there is nothing to end: one query, nothing more loaded.
  */
 export async function endAbandonedCliRuns(
   store: Store,
   config: Config,
   parts: AbandonedRunsParts = {},
 ): Promise<RunRecord[]> {
+  // one query; the engine's modules load only when a pilotage run replica holds runs (runs list
+  // and show stay light: startup.test.ts)
+  const replicas = await store.replicas.list();
+  if (!replicas.some((replica) => replica.url === null && replica.runs > 0)) return [];
+  const [{ endAbandonedRuns }, { replicaOptions }] = await Promise.all([
+    import('../engine/abandoned-runs.js'),
+    import('../cluster/replica-wiring.js'),
+  ]);
   const events =
     parts.events ??
     (await import('../events/run-event-builder.js')).createRunEventBuilder(config.advertiseUrl ?? 'http://127.0.0.1');
@@ -50,11 +56,13 @@ export async function endAbandonedCliRuns(
 
 /** `reclaimLeftovers` through the executors `config` asks for, built for the purpose and closed after. */
 async function reclaimWithConfiguredExecutors(store: Store, config: Config): Promise<void> {
-  const [{ configuredExecutors }, { createExecutorSet }, { reclaimLeftovers }] = await Promise.all([
-    import('../executor/configured-executors.js'),
-    import('../executor/executor-set.js'),
-    import('../engine/reattach.js'),
-  ]);
+  const [{ configuredExecutors }, { createExecutorSet }, { reclaimLeftovers }, { leaseAwareProcessAlive }] =
+    await Promise.all([
+      import('../executor/configured-executors.js'),
+      import('../executor/executor-set.js'),
+      import('../engine/reattach.js'),
+      import('../cluster/replica-wiring.js'),
+    ]);
   const { executors, defaultName } = await configuredExecutors(config, {
     info: () => undefined,
     engineProcessAlive: leaseAwareProcessAlive(() => store.replicas),

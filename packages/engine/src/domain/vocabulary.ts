@@ -25,3 +25,6 @@ export type JsonSchema = { [key: string]: unknown } | boolean;
 export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** The component name approval task runs are recorded under (engine/approval-gate.ts). */
+export const APPROVAL_COMPONENT = 'builtin:approval@1';

@@ -14,8 +14,9 @@ export interface ApprovalDecision {
   readonly comment?: string;
 }
 
-/** The component name approval task runs are recorded under. */
-export const APPROVAL_COMPONENT = 'builtin:approval@1';
+import { APPROVAL_COMPONENT } from '../domain/vocabulary.js';
+
+export { APPROVAL_COMPONENT };
 
 /**
  * How a decision reads in the task run's message and reason, and in the run's reason:

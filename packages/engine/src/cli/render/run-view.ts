@@ -2,7 +2,7 @@ import { formatDurationMs } from '../../domain/duration.js';
 import type { RunInfo, StatusInfo, TaskRunInfo } from '@pilotage/api';
 import type { OutlineStage } from '../../plan/outline.js';
 import { lookOf, type Look } from '../terminal.js';
-import { APPROVAL_COMPONENT } from '../../engine/approval-gate.js';
+import { APPROVAL_COMPONENT } from '../../domain/vocabulary.js';
 
 /** A run as the view needs it: the API's (a store record fits). */
 export type ViewRun = RunInfo;
