@@ -58,7 +58,7 @@ stages:
   async function killedRun(db: string): Promise<{ runId: string; napPid: number }> {
     const run: CliResult = await runCli(['run', 'slow.yaml', '--db', db, '--plain'], {
       cwd: dir,
-      env: { PILOTAGE_WORKSPACE_ROOT: join(dir, 'workspaces') },
+      env: { PILOTAGE_WORKSPACE_ROOT: join(dir, 'workspaces'), PILOTAGE_WORKSPACE_RETENTION: '24h' },
       onStdout: (text, kill) => {
         if (/two\/nap running/.test(text)) kill('SIGKILL');
       },
@@ -84,7 +84,7 @@ stages:
   test('runs list ends it errored with the reason, stops what it left running and keeps its workspace', async () => {
     const db = join(dir, 'list.db');
     const { runId, napPid } = await killedRun(db);
-    const env = { PILOTAGE_WORKSPACE_ROOT: join(dir, 'workspaces') };
+    const env = { PILOTAGE_WORKSPACE_ROOT: join(dir, 'workspaces'), PILOTAGE_WORKSPACE_RETENTION: '24h' };
     const listed = await runCli(['runs', 'list', '--db', db, '--json'], { env });
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stderr, new RegExp(`ended run ${runId} \\(slow #1\\) as errored`));
@@ -115,7 +115,7 @@ stages:
     const { runId, napPid } = await killedRun(db);
     const later = await runCli(['run', 'hello.yaml', '--db', db, '--plain'], {
       cwd: dir,
-      env: { PILOTAGE_WORKSPACE_ROOT: join(dir, 'workspaces') },
+      env: { PILOTAGE_WORKSPACE_ROOT: join(dir, 'workspaces'), PILOTAGE_WORKSPACE_RETENTION: '24h' },
     });
     assert.equal(later.code, 0, later.stderr);
     assert.match(later.stderr, new RegExp(`ended run ${runId} \\(slow #1\\) as errored`));

@@ -58,7 +58,14 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
   return new Promise((resolve) => {
     const child = spawn(process.execPath, argv, {
       cwd: options.cwd ?? ROOT,
-      env: { ...base, LANG: 'C.UTF-8', XDG_CONFIG_HOME: NO_CONFIG_HOME, ...options.env },
+      env: {
+        ...base,
+        LANG: 'C.UTF-8',
+        XDG_CONFIG_HOME: NO_CONFIG_HOME,
+        // a failed run keeps its workspace (24h by default) in the shared data folder: not in tests
+        PILOTAGE_WORKSPACE_RETENTION: '0',
+        ...options.env,
+      },
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     child.stdin?.end(options.input);
