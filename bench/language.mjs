@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileWorkflow, createFileResolver } from '../packages/engine/dist/plan-files/load.js';
 import { machineLine, median, positiveEnv } from './common.mjs';
+import { fakeExecutor } from './fake-executor.mjs';
 import { createBenchRuntime, timeEngineRun } from './engine-bench.mjs';
 import { fixed, formatTable } from './table.mjs';
 
@@ -153,30 +154,6 @@ export async function languageBench(runtime, dir, rounds, progress) {
   console.log(
     `  a cache hit costs < ${MAX_CACHE_HIT_MS} ms (one hit, files included): ${fixed(hitCost)} ms ${verdict(hitCost < MAX_CACHE_HIT_MS)}`,
   );
-}
-
-/**
- * A fake executor (named `fake`) whose every component exits 0 at once, calling nothing and
- * starting no process: what is left of a run is the engine's own cost. Kept here, in the bench,
- * since no test needs one.
- */
-export function fakeExecutor() {
-  let next = 0;
-  return {
-    name: 'fake',
-    async start() {
-      const exited = Promise.resolve({ exitCode: 0 });
-      return { ref: `fake-${++next}`, facts: {}, wait: () => exited, kill: async () => undefined };
-    },
-    destroy: async () => undefined,
-    list: async () => [],
-    attach: async () => undefined,
-    prepareRun: async () => ({ mountPath: '/fake-workspace' }),
-    releaseRun: async () => undefined,
-    listRuns: async () => [],
-    callbackBaseUrl: (loopback) => loopback,
-    close: async () => undefined,
-  };
 }
 
 /**

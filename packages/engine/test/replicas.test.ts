@@ -361,3 +361,32 @@ test('replicas on one PostgreSQL: joining, callbacks, cancel, approvals and live
     },
   );
 });
+
+test('a replica with room carries the runs it receives itself; a full one leaves them to a replica with room', async (t) => {
+  const cluster: ReplicaCluster | undefined = await replicaCluster(t);
+  if (cluster === undefined) return;
+  const ctl = join(cluster.dir, 'ctl');
+  await mkdir(ctl);
+  const small = await cluster.start(0, { PILOTAGE_MAX_ACTIVE_RUNS: '1' });
+  const roomy = await cluster.start(1);
+  for (const yaml of workflows(ctl)) await json(await small.api('POST', '/v1/workflows', yaml));
+  const [smallId, roomyId] = [await replicaId(small), await replicaId(roomy)];
+
+  const first = await startRun(small, 'hold');
+  await waitFile(join(ctl, `started-${first}-1`));
+  assert.equal((await detail(roomy, first)).run.owner, smallId, 'the receiving replica had room');
+  // `small` is full now: its next run waits queued until a replica with room claims it
+  const second = await startRun(small, 'hold');
+  await waitFile(join(ctl, `started-${second}-1`));
+  assert.equal((await detail(small, second)).run.owner, roomyId, 'claimed by the replica with room');
+  const third = await startRun(roomy, 'hold');
+  await waitFile(join(ctl, `started-${third}-1`));
+  assert.equal((await detail(small, third)).run.owner, roomyId);
+
+  for (const id of [first, second, third]) await writeFile(join(ctl, `release-${id}`), '');
+  for (const id of [first, second, third]) {
+    const d = await until(small, id, ended, `run ${id} to end`);
+    assert.equal(d.run.state, 'succeeded', JSON.stringify(d));
+    assert.equal(d.actions[0]!.attempts.length, 1, 'one attempt');
+  }
+});

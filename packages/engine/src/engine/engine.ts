@@ -161,8 +161,9 @@ const STARTED_MEMORY_MS = 10 * 60_000;
 
 /**
  * The scheduler, one replica among those sharing its store. A run is recorded `queued` by
- * `startRun` on whichever replica receives the trigger; a replica with room claims it
- * (`RunLeaseStore.claimQueued`) and carries it out while its lease holds. Before `start()`, an
+ * `startRun` on whichever replica receives the trigger, which carries it out itself when it has
+ * room; otherwise a replica with room claims it (`RunLeaseStore.claimQueued`), and carries it
+ * out while its lease holds. Before `start()`, an
  * engine carries out only the runs it started itself (`pilotage run`, tests); after it, any
  * queued run, and the runs of replicas whose lease expired (`RunLeaseStore.takeOver`). Every
  * state change of a carried run goes through a store view owned by this replica, so a replica
@@ -189,6 +190,8 @@ export class Engine {
   private unsubscribeChanges: (() => void) | undefined;
   /** claims any queued run and takes over dead replicas' runs (after `start`) */
   private serving = false;
+  /** runs being recorded by `startRun` to be carried here: they take room before they are carried */
+  private receiving = 0;
   /** what the first round after `start` claimed or took over */
   private firstRound: RunRecord[] | undefined;
   private intentPoll: Promise<void> | undefined;
@@ -325,7 +328,9 @@ export class Engine {
 
   /**
    * Validate `data` against the plan's `inputs` (defaults applied) and record a `queued` run,
-   * which a replica with room then claims and carries out (this one, before `start()`). Throws
+   * carried out by this replica when it has room and nothing makes the run wait for a claim (no
+   * `maxRuns`, no concurrency group), else claimed by a replica with room (before `start()`, by
+   * this one only). Throws
    * ValidationError naming the field when the data does not match, UnavailableError when this
    * replica is stopping. The inputs are stored, answered and emitted with the run's secrets
    * masked (every form `Masker` knows); only the run's own actions see them as sent. When
@@ -348,10 +353,41 @@ export class Engine {
     if (group !== null && options.parent) await refuseCallersGroup(plan.name, group, options.parent, this.store.runs);
     const reuse = options.reuse !== undefined && options.reuse.size > 0 ? options.reuse : undefined;
     // Before `start()` a run without a cap is this engine's from the first moment: no replica
-    // serving the same store may take it (it could lack the secrets given here). A run with
-    // reused results is held while they are recorded, so no replica starts it before.
-    // A run of a concurrency group always goes through the claim, which decides the group.
-    const keep = (!this.serving || options.here === true) && plan.maxRuns === undefined && plan.group === undefined;
+    // serving the same store may take it (it could lack the secrets given here). After it, a
+    // replica with room carries the runs it receives too: recorded with this replica as owner
+    // in the same statement, they skip the claim (a notification every replica answers with a
+    // claim query, and a read of the secrets and inputs by whichever wins); a full replica
+    // queues them for any replica with room. A run with reused results is held while they are
+    // recorded, so no replica starts it before. A run with a cap or of a concurrency group
+    // always goes through the claim, which decides them.
+    const roomHere = this.maxActiveRuns - this.carried.busy() - this.receiving > 0;
+    const keep =
+      (!this.serving || options.here === true || roomHere) && plan.maxRuns === undefined && plan.group === undefined;
+    // counted as carried from now on, so that concurrent requests do not all take the last room
+    if (keep) this.receiving += 1;
+    try {
+      return await this.recordNewRun(plan, options, { id, inputs, masked, sealed, group, reuse, keep, me });
+    } finally {
+      if (keep) this.receiving -= 1;
+    }
+  }
+
+  /** `startRun`'s second half: record the run, then carry it out here (`keep`) or queue it for a claim. */
+  private async recordNewRun(
+    plan: Plan,
+    options: StartRunOptions,
+    prepared: {
+      readonly id: string;
+      readonly inputs: JsonObject;
+      readonly masked: JsonObject;
+      readonly sealed: string | undefined;
+      readonly group: string | null;
+      readonly reuse: ReadonlyMap<string, TaskRunRecord> | undefined;
+      readonly keep: boolean;
+      readonly me: string;
+    },
+  ): Promise<RunRecord> {
+    const { id, inputs, masked, sealed, group, reuse, keep, me } = prepared;
     const newRun = {
       id,
       workflow: plan.name,

@@ -21,16 +21,17 @@ export interface ServeProcess {
  * Start `pilotage serve --port 0` on the store and data dir `dir` (local executor, 1 s kill
  * grace), with `env` over this process's environment minus its PILOTAGE_* settings, and wait
  * until it listens. Its admin token is read from `dir/admin-token` unless `options.token` gives
- * one (a replica joining a store that already has tokens writes none). Rejects with its output when it exits first or takes over 30 s.
+ * one (a replica joining a store that already has tokens writes none); `options.script` runs
+ * another entry point than the built CLI with the same arguments (bench/replicas-fake-serve.mjs). Rejects with its output when it exits first or takes over 30 s.
  */
 export async function startServe(
   dir: string,
   env: Record<string, string> = {},
   args: string[] = [],
-  options: { readonly token?: string } = {},
+  options: { readonly token?: string; readonly script?: string } = {},
 ): Promise<ServeProcess> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PILOTAGE_')));
-  const child = spawn(process.execPath, [CLI_BUILT, 'serve', '--port', '0', ...args], {
+  const child = spawn(process.execPath, [options.script ?? CLI_BUILT, 'serve', '--port', '0', ...args], {
     cwd: ROOT,
     env: {
       ...inherited,
@@ -49,7 +50,10 @@ export async function startServe(
     child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
   );
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${text}`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`serve did not start:\n${text}`));
+    }, 30_000);
     const look = (): void => {
       const match = /pilotage serving on (http:\/\/[\d.:]+)/.exec(text);
       if (match?.[1] === undefined) return;

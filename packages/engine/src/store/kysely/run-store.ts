@@ -20,19 +20,68 @@ export class KyselyRunStore implements RunStore {
     const { dialect } = this.#ctx;
     return this.#ctx.use((db) =>
       db.transaction().execute(async (trx) => {
-        // The upsert locks the workflow's counter row until commit, so concurrent creates on
-        // PostgreSQL queue here and each gets the next number.
-        const counter = await trx
-          .insertInto('workflow_counters')
-          .values({ workflow: run.workflow, last_number: 1 })
-          .onConflict((oc) =>
-            oc.column('workflow').doUpdateSet({ last_number: sql`workflow_counters.last_number + 1` }),
-          )
-          .returning('last_number')
-          .executeTakeFirstOrThrow();
+        // The history row and the events first (they need no run number): the upsert below
+        // locks the workflow's counter row until commit, so that concurrent creates on
+        // PostgreSQL queue there and each gets the next number (no gaps: a failed create gives
+        // its number back). Taken last, the lock is held for two statements and the commit
+        // rather than for every write of the create: with several replicas starting runs of
+        // one workflow, creates queued on it for the whole transaction (bench/replicas.mjs).
+        await recordChange(
+          trx,
+          dialect,
+          { entityId: run.id, from: null, to: 'queued', at: run.createdAt, reason: null },
+          events,
+        );
+        const row = {
+          id: run.id,
+          workflow: run.workflow,
+          workflow_version: run.workflowVersion ?? null,
+          state: 'queued' as const,
+          previous_state: null,
+          inputs: dialect.encodeJson(run.inputs),
+          sealed_inputs: run.sealedInputs ?? null,
+          plan: dialect.encodeJson(run.plan),
+          trigger_info: dialect.encodeJson(run.trigger),
+          chain_id: run.chainId,
+          reason: null,
+          parent_run_id: run.parent?.runId ?? null,
+          parent_task_run_id: run.parent?.taskRunId ?? null,
+          concurrency_group: run.concurrencyGroup ?? null,
+          created_at: run.createdAt,
+          started_at: null,
+          ended_at: null,
+          owner: run.owner ?? null,
+          max_runs: run.maxRuns ?? null,
+          workspace_from: run.workspaceFrom ?? null,
+        };
+        const nextNumber = (db: typeof trx) =>
+          db
+            .insertInto('workflow_counters')
+            .values({ workflow: run.workflow, last_number: 1 })
+            .onConflict((oc) =>
+              oc.column('workflow').doUpdateSet({ last_number: sql`workflow_counters.last_number + 1` }),
+            )
+            .returning('last_number');
+        let number: number;
+        if (dialect.name === 'postgres') {
+          // one statement (a data-modifying WITH): the lock is held for it and the commit only
+          const inserted = await trx
+            .with('n', (db) => nextNumber(db as typeof trx))
+            .insertInto('runs')
+            .values((eb) => ({ ...row, number: eb.selectFrom('n').select('n.last_number') }))
+            .returning('number')
+            .executeTakeFirstOrThrow();
+          number = Number(inserted.number);
+        } else {
+          number = (await nextNumber(trx).executeTakeFirstOrThrow()).last_number;
+          await trx
+            .insertInto('runs')
+            .values({ ...row, number })
+            .execute();
+        }
         const record: RunRecord = {
           id: run.id,
-          number: counter.last_number,
+          number,
           workflow: run.workflow,
           workflowVersion: run.workflowVersion ?? null,
           state: 'queued',
@@ -50,38 +99,6 @@ export class KyselyRunStore implements RunStore {
           startedAt: null,
           endedAt: null,
         };
-        await trx
-          .insertInto('runs')
-          .values({
-            id: record.id,
-            workflow: record.workflow,
-            number: record.number,
-            workflow_version: record.workflowVersion,
-            state: record.state,
-            previous_state: null,
-            inputs: dialect.encodeJson(record.inputs),
-            sealed_inputs: run.sealedInputs ?? null,
-            plan: dialect.encodeJson(record.plan),
-            trigger_info: dialect.encodeJson(record.trigger),
-            chain_id: record.chainId,
-            reason: null,
-            parent_run_id: record.parent?.runId ?? null,
-            parent_task_run_id: record.parent?.taskRunId ?? null,
-            concurrency_group: record.concurrencyGroup,
-            created_at: record.createdAt,
-            started_at: null,
-            ended_at: null,
-            owner: record.owner,
-            max_runs: run.maxRuns ?? null,
-            workspace_from: record.workspace.from,
-          })
-          .execute();
-        await recordChange(
-          trx,
-          dialect,
-          { entityId: run.id, from: null, to: 'queued', at: run.createdAt, reason: null },
-          events,
-        );
         return record;
       }),
     );

@@ -7,6 +7,8 @@ import type { Change, ChangeFeed, ChangeKind } from '../types.js';
 export const CHANGE_CHANNEL = 'pilotage_changes';
 /** A notification's payload must stay under PostgreSQL's 8000 bytes. */
 const MAX_PAYLOAD_BYTES = 7000;
+/** How long published changes are gathered before one notification carries them, ms. */
+const FLUSH_MS = 10;
 /** Reconnect delays of the listening connection, ms. */
 const RECONNECT_MS = [250, 1000, 2000, 5000];
 
@@ -28,8 +30,9 @@ export interface PgChangeFeedOptions {
 
 /**
  * `ChangeFeed` over PostgreSQL `LISTEN`/`NOTIFY` on CHANGE_CHANNEL. Published changes are gathered
- * for one turn of the event loop, deduplicated, and sent as one `pg_notify` per ~7 KB of JSON
- * array; a failed send is dropped (subscribers poll too). One connection outside the pool
+ * for FLUSH_MS, deduplicated, and sent as one `pg_notify` per ~7 KB of JSON array (a busy
+ * replica sends one notification per 10 ms rather than one per event-loop turn: each is a round
+ * trip here and a wake-up of every replica); a failed send is dropped (subscribers poll too). One connection outside the pool
  * listens, opened with the first subscriber; when it breaks it is opened again (250 ms to 5 s
  * apart) and subscribers get a `resync`, since notifications sent meanwhile are lost.
  */
@@ -78,12 +81,12 @@ export function createPgChangeFeed(options: PgChangeFeedOptions): ChangeFeed & {
   const scheduleFlush = (): void => {
     if (flushing) return;
     flushing = true;
-    setImmediate(() => {
+    setTimeout(() => {
       void flush().finally(() => {
         flushing = false;
         if (pending.length > 0) scheduleFlush();
       });
-    });
+    }, FLUSH_MS);
   };
 
   const listen = async (): Promise<void> => {

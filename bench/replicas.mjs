@@ -1,0 +1,307 @@
+#!/usr/bin/env node
+// `npm run bench:replicas` (issue 11): runs per minute and task runs per second with 1, 2 and 3
+// real `pilotage serve` replicas on one throwaway PostgreSQL, with trivial local components
+// (`run: "true"`) and with the bench's fake executor (no process: the coordination ceiling alone).
+// See bench/README.md ("Replicas") for what each figure means.
+//   node --import tsx bench/replicas.mjs   after `npm run build` (tsx: the PostgreSQL helper is TypeScript)
+// BENCH_RUNS (default 600): one-action runs per measure; BENCH_FAN_RUNS (default 60): runs of the
+// eight-action workflow per measure; BENCH_CPU_PROF=<dir>: a CPU profile of each fake-executor
+// replica in <dir> (replicas-fake-serve.mjs; open them in Chrome's DevTools).
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { startPostgres } from '../packages/engine/test/support/postgres.ts';
+import { startServe, stopServe } from '../packages/engine/test/support/serve-process.ts';
+import { timeBareLoop } from './bare-loop.mjs';
+import { machineLine, positiveEnv } from './common.mjs';
+import { fixed, formatTable } from './table.mjs';
+
+/** Issue 11's targets. */
+const MIN_FAKE_RUNS_PER_MIN = 3000;
+/** 3 replicas "no slower than 1": their rate at least this share of one replica's (measurement noise) */
+const MIN_THREE_TO_ONE = 0.95;
+/** Argo Workflows' published figures, workflows per minute per controller (default, tuned). */
+const ARGO = [270, 810];
+/** The same HTTP clients as a load balancer in front of the replicas: requests in flight at once. */
+const SUBMITTERS = 16;
+const FAN = 8;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const runs = positiveEnv('BENCH_RUNS', 600);
+const fanRuns = positiveEnv('BENCH_FAN_RUNS', 60);
+const progress = (text) => process.stderr.write(`${text}\n`);
+const load = () => fixed(loadavg()[0]);
+
+const one = `apiVersion: pilotage.dev/v1
+kind: Workflow
+name: one
+stages:
+  - name: s
+    actions:
+      - { name: a, run: "true" }
+`;
+const fan = `apiVersion: pilotage.dev/v1
+kind: Workflow
+name: fan
+stages:
+  - name: s
+    actions:
+${Array.from({ length: FAN }, (_, i) => `      - { name: a${i + 1}, run: "true" }\n`).join('')}`;
+
+/** CPU time (user + system) process `pid` has used so far, ms; 0 when it is gone or on a system without /proc. */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The PostgreSQL server's processes: the postmaster (from its pid file) and its children (the backends). */
+function postgresPids(pgServer) {
+  const pidFile = join(pgServer.dir, 'data', 'postmaster.pid');
+  if (!existsSync(pidFile) || !existsSync('/proc')) return [];
+  const postmaster = readFileSync(pidFile, 'utf8').split('\n')[0];
+  const children = readdirSync('/proc').filter((entry) => {
+    if (!/^\d+$/.test(entry)) return false;
+    try {
+      return readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1] === postmaster;
+    } catch {
+      return false;
+    }
+  });
+  return [postmaster, ...children];
+}
+
+/** CPU used so far by the replicas and by PostgreSQL, ms. */
+function cpuNow(pgServer, replicas) {
+  return {
+    replicas: replicas.reduce((sum, s) => sum + cpuMs(s.child.pid), 0),
+    postgres: postgresPids(pgServer).reduce((sum, pid) => sum + cpuMs(pid), 0),
+  };
+}
+
+/**
+ * Start `count` runs of `workflow` through the live replicas in turn, SUBMITTERS at a time, and
+ * wait until all have ended. Returns the rates from the store's own times: from the first run's
+ * creation to the last one's end.
+ */
+async function measure(db, pgServer, replicas, workflow, count) {
+  const ids = [];
+  const cpuBefore = cpuNow(pgServer, replicas);
+  let next = 0;
+  const begin = performance.now();
+  await Promise.all(
+    Array.from({ length: SUBMITTERS }, async () => {
+      while (next < count) {
+        const server = replicas[next % replicas.length];
+        next += 1;
+        const response = await server.api('POST', `/v1/workflows/${workflow}/runs`, { data: {} });
+        const text = await response.text();
+        if (!response.ok) throw new Error(`start of a ${workflow} run: ${response.status} ${text}`);
+        ids.push(JSON.parse(text).id);
+      }
+    }),
+  );
+  const submitted = performance.now() - begin;
+  for (;;) {
+    const { rows } = await db.query(
+      `select count(*) filter (where state not in ('queued', 'running')) as ended,
+              count(*) filter (where state <> 'succeeded' and state not in ('queued', 'running')) as failed,
+              min(created_at) as first, max(ended_at) as last
+         from runs where id = any($1)`,
+      [ids],
+    );
+    const row = rows[0];
+    if (Number(row.ended) === count) {
+      if (Number(row.failed) > 0) throw new Error(`${row.failed} ${workflow} runs did not succeed`);
+      const tasks = await db.query(`select count(*) as n from task_runs where run_id = any($1)`, [ids]);
+      const seconds = (Number(row.last) - Number(row.first)) / 1000;
+      const cpuAfter = cpuNow(pgServer, replicas);
+      return {
+        replicaCpuMs: (cpuAfter.replicas - cpuBefore.replicas) / count,
+        postgresCpuMs: (cpuAfter.postgres - cpuBefore.postgres) / count,
+        runsPerMin: (count / seconds) * 60,
+        tasksPerSec: Number(tasks.rows[0].n) / seconds,
+        submitPerSec: count / (submitted / 1000),
+        load: load(),
+      };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * One executor's series on a database of its own: 1, 2, 3 replicas, then 2 and 1 again (each
+ * count measured twice but 3, so that load from elsewhere falls on all alike); the mean per count.
+ */
+async function series(pgServer, executor, dir) {
+  const url = await pgServer.createDatabase(`bench_${executor}`);
+  const script = executor === 'fake' ? join(here, 'replicas-fake-serve.mjs') : undefined;
+  const slots = [];
+  let token;
+  const start = async (i) => {
+    const data = join(dir, `${executor}-r${i}`);
+    await mkdir(data, { recursive: true });
+    const env = {
+      PILOTAGE_DB: url,
+      PILOTAGE_ENCRYPTION_KEY: 'bench-replicas-key',
+      // a CPU profile of each fake-executor replica, written where BENCH_CPU_PROF says
+      ...(process.env.BENCH_CPU_PROF === undefined ? {} : { BENCH_CPU_PROF: process.env.BENCH_CPU_PROF }),
+    };
+    slots[i] = await startServe(data, env, [], {
+      ...(token === undefined ? {} : { token }),
+      ...(script === undefined ? {} : { script }),
+    });
+    token ??= slots[i].token;
+  };
+  const db = new pg.Client({ connectionString: url });
+  const results = new Map();
+  try {
+    await start(0);
+    await db.connect();
+    for (const yaml of [one, fan]) {
+      const response = await slots[0].api('POST', '/v1/workflows', yaml);
+      if (!response.ok) throw new Error(`workflow: ${response.status} ${await response.text()}`);
+    }
+    // a warm-up, not counted: the first runs compile statements and fill caches
+    await measure(db, pgServer, slots, 'one', 50);
+    const order = [1, 2, 3, 2, 1];
+    for (const [step, count] of order.entries()) {
+      while (slots.filter(Boolean).length < count) await start(slots.filter(Boolean).length);
+      while (slots.filter(Boolean).length > count) {
+        const last = slots.filter(Boolean).length - 1;
+        await stopServe(slots[last]);
+        slots[last] = undefined;
+      }
+      const live = slots.filter(Boolean);
+      progress(`${executor}: ${count} replica(s), ${runs} one-action runs (${step + 1} of ${order.length})...`);
+      const single = await measure(db, pgServer, live, 'one', runs);
+      progress(`${executor}: ${count} replica(s), ${fanRuns} runs of ${FAN} parallel actions...`);
+      const wide = await measure(db, pgServer, live, 'fan', fanRuns);
+      results.set(count, [...(results.get(count) ?? []), { single, wide }]);
+    }
+  } finally {
+    await db.end().catch(() => undefined);
+    await Promise.all(slots.filter(Boolean).map((s) => stopServe(s)));
+  }
+  const mean = (list, pick) => list.reduce((sum, x) => sum + pick(x), 0) / list.length;
+  return new Map(
+    [...results].map(([count, list]) => [
+      count,
+      {
+        runsPerMin: mean(list, (x) => x.single.runsPerMin),
+        oneTasksPerSec: mean(list, (x) => x.single.tasksPerSec),
+        fanRunsPerMin: mean(list, (x) => x.wide.runsPerMin),
+        fanTasksPerSec: mean(list, (x) => x.wide.tasksPerSec),
+        submitPerSec: mean(list, (x) => x.single.submitPerSec),
+        replicaCpuMs: mean(list, (x) => x.single.replicaCpuMs),
+        postgresCpuMs: mean(list, (x) => x.single.postgresCpuMs),
+        load: list.map((x) => x.single.load).join(' / '),
+      },
+    ]),
+  );
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'pilotage-bench-replicas-'));
+console.log(`\nPilotage replicas bench (issue 11), ${new Date().toISOString().slice(0, 16)} UTC`);
+console.log(machineLine());
+console.log(
+  `load average at the start: ${loadavg()
+    .map((l) => fixed(l))
+    .join(', ')}`,
+);
+const pgServer = await startPostgres();
+let failed = false;
+try {
+  progress('bare limit: /bin/true spawned 200 at a time by node:child_process...');
+  const bareMs = await timeBareLoop({ file: '/bin/true', env: {}, cwd: dir, n: 200, parallel: true });
+  const bareLoad = load();
+  const bySeries = {};
+  for (const executor of ['fake', 'local']) bySeries[executor] = await series(pgServer, executor, dir);
+
+  const rows = [
+    [
+      'executor',
+      'replicas',
+      'runs/min (1 action)',
+      'task runs/s (1 action)',
+      `runs/min (${FAN} actions)`,
+      `task runs/s (${FAN} actions)`,
+      'x one replica',
+      'CPU ms/run: replicas',
+      'PostgreSQL',
+      'submitted/s',
+      'load (1 min)',
+    ],
+  ];
+  for (const executor of ['fake', 'local']) {
+    const results = bySeries[executor];
+    const base = results.get(1).runsPerMin;
+    for (const [count, r] of [...results].sort(([a], [b]) => a - b)) {
+      rows.push([
+        executor,
+        String(count),
+        fixed(r.runsPerMin, 0),
+        fixed(r.oneTasksPerSec, 1),
+        fixed(r.fanRunsPerMin, 0),
+        fixed(r.fanTasksPerSec, 1),
+        `${fixed(r.runsPerMin / base)}x`,
+        fixed(r.replicaCpuMs, 1),
+        fixed(r.postgresCpuMs, 1),
+        fixed(r.submitPerSec, 0),
+        r.load,
+      ]);
+    }
+  }
+  console.log(
+    `\nOne PostgreSQL (fsync off, as in the tests), every replica a \`pilotage serve\` process with default` +
+      ` settings; ${runs} one-action runs and ${fanRuns} runs of ${FAN} parallel actions per measure,` +
+      ` started through the replicas in turn (${SUBMITTERS} requests in flight); rates from the store's times` +
+      ` (first run created to last run ended); 1 and 2 replicas are the mean of two measures (before and after 3);` +
+      ` CPU per one-action run: user + system time of all replica processes and of PostgreSQL's, from /proc`,
+  );
+  console.log(formatTable(rows));
+  const bareRate = 200 / (bareMs / 1000);
+  console.log(
+    `\nbare limit (local): /bin/true spawned 200 at a time by node:child_process: ${fixed(bareRate, 0)} processes/s` +
+      ` (load ${bareLoad}); local, 3 replicas, ${FAN} actions: ${fixed(bySeries.local.get(3).fanTasksPerSec / bareRate)}x of it`,
+  );
+  console.log(
+    `Argo Workflows (published): ${ARGO[0]} workflows/min per controller by default, ${ARGO[1]} tuned;` +
+      ` fake, 1 replica: ${fixed(bySeries.fake.get(1).runsPerMin / ARGO[1], 1)}x the tuned figure;` +
+      ` local, 1 replica: ${fixed(bySeries.local.get(1).runsPerMin / ARGO[1], 1)}x`,
+  );
+  const verdict = (ok) => {
+    failed ||= !ok;
+    return ok ? 'met' : 'NOT MET';
+  };
+  console.log('\nTargets (issue 11):');
+  for (const executor of ['fake', 'local']) {
+    const results = bySeries[executor];
+    const ratio = results.get(3).runsPerMin / results.get(1).runsPerMin;
+    console.log(
+      `  ${executor}: 3 replicas no slower than 1 (≥ ${MIN_THREE_TO_ONE}x, within noise): ${fixed(ratio)}x ${verdict(ratio >= MIN_THREE_TO_ONE)}`,
+    );
+  }
+  const best = Math.max(...[...bySeries.fake.values()].map((r) => r.runsPerMin));
+  const atOne = bySeries.fake.get(1).runsPerMin;
+  console.log(
+    `  fake executor ≥ ${MIN_FAKE_RUNS_PER_MIN} runs/min of a one-action workflow: 1 replica ${fixed(atOne, 0)},` +
+      ` best ${fixed(best, 0)} ${verdict(best >= MIN_FAKE_RUNS_PER_MIN)}`,
+  );
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((l) => fixed(l))
+      .join(', ')}`,
+  );
+} finally {
+  await pgServer.stop();
+  await rm(dir, { recursive: true, force: true });
+}
+if (failed) process.exitCode = 1;
