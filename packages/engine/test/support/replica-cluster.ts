@@ -70,6 +70,8 @@ export async function replicaCluster(
     replica: (i) => slots[i],
     live: () => slots.filter((s): s is ServeProcess => s !== undefined),
     async start(i, extra = {}) {
+      // a failed test's background loops must not start replicas once the cluster is gone
+      assert.equal(closed, undefined, 'the cluster is closed');
       assert.equal(slots[i], undefined, `replica ${i} is already running`);
       const data = join(dir, `r${i}`);
       await mkdir(data, { recursive: true });
