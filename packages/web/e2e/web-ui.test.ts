@@ -410,6 +410,53 @@ ${after}
     );
   });
 
+  test('a task that reported past the status cap: the panel shows the latest, pages older ones, and says what was dropped', async () => {
+    const program = join(server.dir, 'chatty.mjs');
+    await writeFile(
+      program,
+      `const post = async (url, body) => {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) { console.error(url.split('?')[0], res.status, await res.text()); process.exit(3); }
+};
+await post(process.env.CO_COMPONENT_START, {});
+await post(process.env.CO_TASK_START, {});
+for (let i = 1; i <= 100; i++) await post(process.env.CO_TASK_STATUS, { message: 'tick ' + i, progress: i / 100 });
+`,
+    );
+    const source = `apiVersion: pilotage.dev/v1\nkind: Workflow\nname: e2e-chatty\nstages:\n  - name: talk\n    actions:\n      - name: talk\n        run: node ${JSON.stringify(program)}\n`;
+    const applied = await server.api('POST', '/v1/workflows', { source });
+    assert.ok(applied.status < 300, JSON.stringify(applied.body));
+    const started = await server.api('POST', '/v1/workflows/e2e-chatty/runs', {});
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    // opened once it ended, so the page starts from the run detail's latest 20 (not live reports)
+    for (let i = 0; i < 600; i++) {
+      if (!['queued', 'running'].includes((await server.api('GET', `/v1/runs/${started.body.id}`)).body.run.state))
+        break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await page.goto(`${server.url}/runs/${started.body.id}`);
+    await page.waitForSelector('.run-title [data-state="succeeded"]', WAIT);
+    await page.click('[data-action="talk"]');
+    await page.waitForSelector('.notice.dropped:has-text("40 TASK_STATUS reports")', WAIT);
+    await page.click('[role="tab"]:has-text("Statuses (60)")');
+    await page.waitForSelector(
+      '[data-testid="statuses-shown"]:has-text("Showing 20 of 60 stored; 40 more were dropped")',
+      WAIT,
+    );
+    const seqs = () => page.$$eval('.status-row td:first-child', (cells) => cells.map((c) => Number(c.textContent)));
+    assert.deepEqual((await seqs()).slice(0, 2), [60, 59], 'newest first');
+    await page.click('button:has-text("Load older (before #41)")');
+    await page.waitForSelector('[data-testid="statuses-shown"]:has-text("Showing 60 of 60")', WAIT);
+    assert.deepEqual(
+      await seqs(),
+      Array.from({ length: 60 }, (_, i) => 60 - i),
+    );
+    assert.equal(await page.$('button:has-text("Load older")'), null, 'nothing older to load');
+    await screenshot('task-statuses-capped');
+    await page.click('[role="tab"]:has-text("Log")');
+    await page.waitForSelector('.log-row:has-text("TASK_STATUS reports reached their cap of 60 reports")', WAIT);
+  });
+
   test('every other page renders without a console error, in both themes', async () => {
     for (const [path, name, ready] of [
       ['/workflows', 'workflows', '.table'],

@@ -487,7 +487,14 @@ export class TaskAttempt implements ContractListener {
           progress: body.progress ?? null,
           output: patch.output ?? null,
         });
-        this.task = { ...this.task, ...patch };
+        const { dropped } = this.task;
+        this.task = {
+          ...this.task,
+          ...patch,
+          ...(status.dropped
+            ? { dropped: { ...dropped, statuses: dropped.statuses + 1 } }
+            : { statusCount: Math.max(this.task.statusCount, status.seq) }),
+        };
         // a report past the status caps is not stored: live views get the task run's latest message
         this.ctx.emit(status.dropped ? { kind: 'task', task: this.task } : { kind: 'status', task: this.task, status });
         break;

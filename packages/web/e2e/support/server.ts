@@ -21,7 +21,8 @@ const CLI = fileURLToPath(new URL('../../../engine/dist/cli/main.js', import.met
 
 /**
  * Start `pilotage serve` (the built CLI, as a user runs it) on a free port with a fresh SQLite
- * store and data folder, the local executor, and the built UI; resolves once it serves.
+ * store and data folder, the local executor, and the built UI; resolves once it serves. A task
+ * run keeps at most 60 TASK_STATUS reports (PILOTAGE_TASK_MAX_STATUSES).
  */
 export async function startTestServer(): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'pilotage-web-e2e-'));
@@ -33,6 +34,8 @@ export async function startTestServer(): Promise<TestServer> {
       PILOTAGE_DB: join(dir, 'pilotage.db'),
       PILOTAGE_WORKSPACE_ROOT: join(dir, 'workspaces'),
       PILOTAGE_LOG_LEVEL: 'info',
+      // small, so the task panel's paging of a capped task is quick to show
+      PILOTAGE_TASK_MAX_STATUSES: '60',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,7 +1,7 @@
 import type { RunInfo, TaskRunInfo } from '@pilotage/api';
 import { describe, expect, test } from 'vitest';
 import { LogLines, visibleRange } from './log-lines';
-import { foldRunEvent, graphStages, stageState, waitingApproval, type RunModel } from './run-model';
+import { foldRunEvent, graphStages, LIVE_STATUSES, stageState, waitingApproval, type RunModel } from './run-model';
 
 const run = (state: RunInfo['state']): RunInfo => ({
   id: 'r1',
@@ -68,12 +68,39 @@ describe('the live run model', () => {
     expect(m.run.state).toBe('succeeded');
   });
 
+  const status = (seq: number) => ({ seq, at: seq, message: `m${seq}`, progress: null, output: null });
+
   test('statuses are kept once each, in seq order', () => {
-    const status = (seq: number) => ({ seq, at: seq, message: `m${seq}`, progress: null, output: null });
     let m = foldRunEvent(snapshot, { event: 'status', data: { task: task('t1', 'a', 'running'), status: status(2) } })!;
     m = foldRunEvent(m, { event: 'status', data: { task: task('t1', 'a', 'running'), status: status(1) } })!;
     m = foldRunEvent(m, { event: 'status', data: { task: task('t1', 'a', 'running'), status: status(2) } })!;
     expect(m.statuses.get('t1')!.map((s) => s.seq)).toEqual([1, 2]);
+  });
+
+  test('a chatty task keeps only its latest live statuses (older ones page in from the API)', () => {
+    let m = snapshot;
+    for (let seq = 1; seq <= LIVE_STATUSES + 50; seq++) {
+      m = foldRunEvent(m, { event: 'status', data: { task: task('t1', 'a', 'running'), status: status(seq) } })!;
+    }
+    const seqs = m.statuses.get('t1')!.map((s) => s.seq);
+    expect(seqs.length).toBe(LIVE_STATUSES);
+    expect([seqs[0], seqs.at(-1)]).toEqual([51, LIVE_STATUSES + 50]);
+  });
+
+  test('counts only grow: a live task event with older counts than the detail keeps the larger', () => {
+    const counted = {
+      ...task('t1', 'a', 'running'),
+      statusCount: 60,
+      dropped: { statuses: 40, logLines: 2, logBytes: 9 },
+    };
+    let m = foldRunEvent(snapshot, { event: 'task', data: { task: counted } })!;
+    m = foldRunEvent(m, { event: 'task', data: { task: task('t1', 'a', 'succeeded') } })!;
+    const t1 = m.tasks.get('t1')!;
+    expect([t1.state, t1.statusCount, t1.dropped]).toEqual([
+      'succeeded',
+      60,
+      { statuses: 40, logLines: 2, logBytes: 9 },
+    ]);
   });
 
   test('a running approval stage is waiting; stage states summarise their actions', () => {

@@ -15,6 +15,9 @@ export interface RunModel {
   readonly refused: readonly Extract<RunStreamEvent, { event: 'refused' }>['data'][];
 }
 
+/** Live TASK_STATUS reports kept per task run (the task panel pages older ones from the API). */
+export const LIVE_STATUSES = 200;
+
 const RANK: Record<string, number> = { pending: 0, starting: 1, running: 2 };
 const rank = (state: string): number => RANK[state] ?? 3;
 
@@ -68,10 +71,8 @@ export function foldRunEvent(model: RunModel | undefined, message: RunStreamEven
       const statuses = new Map(model.statuses);
       const list = statuses.get(task.id) ?? [];
       if (!list.some((s) => s.seq === status.seq)) {
-        statuses.set(
-          task.id,
-          [...list, status].sort((a, b) => a.seq - b.seq),
-        );
+        // the latest few only: a chatty task must not grow the page; older ones page in on demand
+        statuses.set(task.id, [...list, status].sort((a, b) => a.seq - b.seq).slice(-LIVE_STATUSES));
       }
       return { ...model, tasks, statuses };
     }
@@ -82,10 +83,24 @@ export function foldRunEvent(model: RunModel | undefined, message: RunStreamEven
   }
 }
 
-/** Of two versions of one task run, the one further along (the incoming one on a tie). */
+/**
+ * Of two versions of one task run, the one further along (the incoming one on a tie), with the
+ * larger of their counts: counts only grow, and a live event may carry older ones than the detail.
+ */
 function newer(current: TaskRunInfo | undefined, incoming: TaskRunInfo): TaskRunInfo {
   if (current === undefined) return incoming;
-  return rank(incoming.state) >= rank(current.state) ? incoming : current;
+  const chosen = rank(incoming.state) >= rank(current.state) ? incoming : current;
+  const most = (pick: (t: TaskRunInfo) => number | undefined): number =>
+    Math.max(pick(current) ?? 0, pick(incoming) ?? 0);
+  return {
+    ...chosen,
+    statusCount: most((t) => t.statusCount),
+    dropped: {
+      statuses: most((t) => t.dropped?.statuses),
+      logLines: most((t) => t.dropped?.logLines),
+      logBytes: most((t) => t.dropped?.logBytes),
+    },
+  };
 }
 
 /** The attempts of each action, oldest first. */

@@ -1,9 +1,10 @@
 import type { StatusInfo, TaskRunInfo } from '@pilotage/api';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { clockTime, dateTime, formatDuration } from '../common/format';
+import { dateTime, formatDuration } from '../common/format';
 import { EmptyState, JsonView, StateBadge, Tabs } from '../common/ui';
 import { LogViewer } from './log-viewer';
+import { TaskStatuses } from './task-statuses';
 
 type Tab = 'log' | 'data' | 'outputs' | 'statuses' | 'timeline' | 'executor';
 
@@ -83,6 +84,7 @@ export function TaskPanel({
             {task.reason && task.state !== 'succeeded' && <span className="reason">{task.reason}</span>}
           </div>
           {task.message && <p className="message">{task.message}</p>}
+          <DroppedNotice task={task} />
           <Tabs<Tab>
             label="Action details"
             value={tab}
@@ -91,7 +93,10 @@ export function TaskPanel({
               { id: 'log', label: 'Log' },
               { id: 'data', label: 'Event data' },
               { id: 'outputs', label: 'Outputs' },
-              { id: 'statuses', label: `Statuses (${statuses.get(task.id)?.length ?? 0})` },
+              {
+                id: 'statuses',
+                label: `Statuses (${Math.max(task.statusCount, statuses.get(task.id)?.at(-1)?.seq ?? 0)})`,
+              },
               { id: 'timeline', label: 'Timeline' },
               { id: 'executor', label: 'Executor' },
             ]}
@@ -100,7 +105,9 @@ export function TaskPanel({
             {tab === 'log' && <LogViewer key={task.id} runId={runId} task={task} />}
             {tab === 'data' && <JsonView value={task.eventData} empty="No event data." />}
             {tab === 'outputs' && <JsonView value={task.output} empty="No outputs reported." />}
-            {tab === 'statuses' && <Statuses list={statuses.get(task.id) ?? []} />}
+            {tab === 'statuses' && (
+              <TaskStatuses key={task.id} runId={runId} task={task} latest={statuses.get(task.id) ?? []} />
+            )}
             {tab === 'timeline' && <Timeline task={task} />}
             {tab === 'executor' && <Executor task={task} />}
           </div>
@@ -110,32 +117,29 @@ export function TaskPanel({
   );
 }
 
-function Statuses({ list }: { readonly list: readonly StatusInfo[] }) {
-  if (list.length === 0) return <p className="muted">No TASK_STATUS report.</p>;
+/**
+ * What the per task run caps dropped (docs/configuration.md, per task run limits): nothing when
+ * the component stayed under them.
+ */
+function DroppedNotice({ task }: { readonly task: TaskRunInfo }) {
+  const { statuses, logLines, logBytes } = task.dropped;
+  if (statuses === 0 && logLines === 0) return null;
+  const parts = [
+    statuses > 0 ? `${statuses} TASK_STATUS reports` : undefined,
+    logLines > 0 ? `${logLines} log lines (${bytesText(logBytes)})` : undefined,
+  ].filter((part) => part !== undefined);
   return (
-    <table className="table compact">
-      <thead>
-        <tr>
-          <th>#</th>
-          <th>At</th>
-          <th>Message</th>
-          <th>Progress</th>
-          <th>Output</th>
-        </tr>
-      </thead>
-      <tbody>
-        {[...list].reverse().map((s) => (
-          <tr key={s.seq}>
-            <td className="num">{s.seq}</td>
-            <td className="num">{clockTime(s.at)}</td>
-            <td>{s.message ?? ''}</td>
-            <td className="num">{s.progress === null ? '' : `${Math.round(s.progress * 100)}%`}</td>
-            <td>{s.output ? <code>{JSON.stringify(s.output)}</code> : ''}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <p className="notice dropped" role="status">
+      Past this task run&rsquo;s caps, {parts.join(' and ')} were not stored. The log says which cap was reached; the
+      outputs and the result are kept whole.
+    </p>
   );
+}
+
+function bytesText(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 }
 
 /** The five callbacks: when each was first seen, relative to the start; what is missing. */
