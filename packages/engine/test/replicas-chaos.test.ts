@@ -617,14 +617,8 @@ test(
       assert.equal(events.at(-1)!.type, 'dev.cdevents.pipelinerun.finished.0.3.0');
     }
     t.diagnostic(`${outOfOrder.length} of ${everyRun.length} runs had events delivered out of order`);
-    // Known gap (NOTES.md, docs/cdevents.md): when several replicas write one run's events (a
-    // callback applied by a replica that does not hold the run, a takeover), PostgreSQL sequence
-    // values are taken before commit, so a later-committed event can have a lower seq than one
-    // already delivered. Per-run order across replicas is issue 12 item 6's work.
-    await t.test(
-      'the events of each run reach the sink in the order they were written',
-      { todo: 'per-run order across replicas is not guaranteed yet (issue 12 item 6)' },
-      () => assert.deepEqual(outOfOrder, []),
-    );
+    // A run's outbox writes are serialised and delivered in that order (issue 11), also when
+    // several replicas write one run's events (relayed callbacks, takeovers).
+    assert.deepEqual(outOfOrder, [], 'the events of each run reach the sink in the order they were written');
   },
 );
