@@ -18,7 +18,7 @@ import { RunOutput } from '../render/run-output.js';
 import { writeRunSummary } from '../render/run-summary.js';
 import { isWaitingGate, RunView, type ViewTask } from '../render/run-view.js';
 import { decideCommands, decideHint } from '../approval-hint.js';
-import { ApprovalPrompts } from '../approval-prompts.js';
+import { ApprovalPromptQueue } from '../approval-prompt-queue.js';
 import { look } from '../terminal.js';
 import { callerTraceContext, configFrom } from '../runtime-flags.js';
 import { apiClient, connectionOptions, serverGiven } from '../with-server.js';
@@ -233,7 +233,7 @@ async function follow(runtime: Runtime, plan: Plan, data: JsonObject, flags: Run
   // on a terminal, a waiting approval stage is asked about; elsewhere the hint says what to run
   const prompts =
     process.stdin.isTTY === true && process.stdout.isTTY === true && flags.json !== true
-      ? new ApprovalPrompts({ engine, output, by: localUser(), input: process.stdin, terminal: process.stdout })
+      ? new ApprovalPromptQueue({ engine, output, by: localUser(), input: process.stdin, terminal: process.stdout })
       : undefined;
   const hinted = new Set<string>();
   const unsubscribe = engine.subscribe((update: EngineUpdate) => {

@@ -6,7 +6,7 @@ import type { RunOutput } from './render/run-output.js';
 import { isWaitingGate, type ViewTask } from './render/run-view.js';
 
 /** What the prompts need: the engine that carries the run, the output to pause, who answers. */
-export interface ApprovalPromptsDeps {
+export interface ApprovalPromptQueueDeps {
   readonly engine: Pick<Engine, 'decide'>;
   readonly output: Pick<RunOutput, 'pause' | 'resume'>;
   /** recorded as the approver (the OS user) */
@@ -22,13 +22,13 @@ export interface ApprovalPromptsDeps {
  * web UI), the stage's timeout or the run's end closes the question. Ctrl-C at the prompt cancels
  * the run, as it does elsewhere.
  */
-export class ApprovalPrompts {
+export class ApprovalPromptQueue {
   private readonly queue: ViewTask[] = [];
   private readonly seen = new Set<string>();
   private current: { readonly taskId: string; readonly stop: AbortController } | undefined;
   private closed = false;
 
-  constructor(private readonly deps: ApprovalPromptsDeps) {}
+  constructor(private readonly deps: ApprovalPromptQueueDeps) {}
 
   /** Fold an engine update in: a gate that starts waiting is queued; one that moved on is dropped. */
   apply(update: EngineUpdate): void {
