@@ -15,6 +15,8 @@ const KINDS: Readonly<Record<string, RegExp>> = {
   'CloudEvents SDK': /\/node_modules\/cloudevents\//,
   'JSON Schema compiler': /\/node_modules\/ajv\/dist\/(2020|ajv|core|compile)/,
   'live view renderer': /\/node_modules\/log-update\//,
+  // the API's route schemas (TypeBox, ~200 modules) and the client: only commands that call a server
+  'API client': /\/node_modules\/@sinclair\/typebox\/|\/packages\/api\/dist\/|\/dist\/cli\/api-client\.js/,
 };
 
 const loadedKinds = (modules: readonly string[], kinds: readonly string[]): Record<string, string[]> => {
@@ -62,7 +64,7 @@ describe('start-up: a command loads only what it uses (issue 15)', () => {
     );
   });
 
-  test('a local one-action pilotage run loads no web server, Docker client, OpenTelemetry, CloudEvents SDK, schema compiler or live renderer', async () => {
+  test('a local one-action pilotage run loads no web server, API client, Docker client, OpenTelemetry, CloudEvents SDK, schema compiler or live renderer', async () => {
     const result = await cliModules(['run', workflow, '--db', ':memory:']);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /one #1 succeeded/);
@@ -70,6 +72,7 @@ describe('start-up: a command loads only what it uses (issue 15)', () => {
       loadedKinds(result.modules, [
         'Docker',
         'web server',
+        'API client',
         'OpenTelemetry',
         'CloudEvents SDK',
         'JSON Schema compiler',
