@@ -2,7 +2,8 @@
 // `npm run bench`: the engine's per-task cost against the bare limit (node:child_process alone),
 // for trivial actions in the exit-code style and in the full five-callback style, run one after
 // the other and all at once. See bench/README.md for what each figure means.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,8 +68,23 @@ const allStyles = [
     component: join(here, 'components/sh-noop/component.yaml'),
     bare: { file: join(here, 'components/sh-noop/main.sh') },
   },
+  // The contract's own cost, measured where the component's runtime is not the bottleneck:
+  // components/greet-c compiled here with `cc`, speaking all five callbacks over one kept-alive
+  // connection (k), against the same binary with `--no-callbacks` (e, the exit-code style).
+  {
+    key: 'k',
+    label: 'five callbacks (C, one connection)',
+    compiled: { args: [] },
+    baseline: 'e',
+  },
+  {
+    key: 'e',
+    label: 'exit-code (C, exits 0)',
+    compiled: { args: ['--no-callbacks'] },
+  },
 ];
-const styles = pickStyles(process.env['BENCH_STYLES'] ?? 'a,b,n');
+const hasCc = commandWorks('cc', ['--version']);
+const styles = pickStyles(process.env['BENCH_STYLES'] ?? (hasCc ? 'a,b,n,k,e' : 'a,b,n'));
 const modes = [
   { key: 'seq', label: 'sequential', concurrency: () => 1, parallel: false },
   { key: 'par', label: 'parallel', concurrency: (count) => count, parallel: true },
@@ -80,8 +96,10 @@ const BASE_ENV = /^(PATH|HOME|LANG|LC_.*|TZ|TMPDIR|USER)$/;
 const bareEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => BASE_ENV.test(key)));
 
 const dir = await mkdtemp(join(tmpdir(), 'pilotage-bench-'));
+if (styles.some((style) => style.compiled !== undefined)) await compileGreetC(dir, styles);
 const runtime = await createBenchRuntime(dir, Math.max(n, WARMUP_N));
 const progress = (text) => process.stderr.write(`${text}\n`);
+if (!hasCc) progress('cc not found: the C styles (k, e), which measure the contract itself, are left out');
 const results = new Map();
 let traced;
 try {
@@ -159,7 +177,19 @@ console.log(machineLine());
 console.log('engine: SQLite file store, local executor, loopback callback server; times in ms\n');
 
 const rows = [
-  ['style', 'mode', 'load', 'rounds', 'engine', 'bare', 'engine/task', 'bare/task', 'overhead/task', 'engine/bare'],
+  [
+    'style',
+    'mode',
+    'load',
+    'rounds',
+    'engine',
+    'bare',
+    'engine/task',
+    'bare/task',
+    'overhead/task',
+    'engine/bare',
+    'engine CPU/task',
+  ],
 ];
 for (const r of results.values()) {
   rows.push([
@@ -173,19 +203,23 @@ for (const r of results.values()) {
     fixed(perTask(r.bareMs)),
     fixed(overhead(r)),
     `${fixed(ratio(r))}x`,
+    fixed(perTask(r.engine.cpuMs)),
   ]);
 }
 console.log(formatTable(rows));
 console.log(
   '\nengine: startRun to waitForRun resolving; bare: the same processes spawned by node:child_process alone ' +
     '(sequential: spawn, await exit, next; parallel: spawn all, await all); overhead/task = (engine - bare) / N; ' +
-    'with several rounds (alternating the styles), the median round of each; load: the 1-minute load average as the first and last rounds of the row began.',
+    'with several rounds (alternating the styles), the median round of each; load: the 1-minute load average as the first and last rounds of the row began; ' +
+    'engine CPU/task: user + system CPU time of this process (the engine) during that run, per task.',
 );
 
 // Like with like: a five-callback style against the exit-code style in the same runtime (a Node
 // script exiting 0 for the Node styles, busybox sh for wget), both under the engine, same run.
 const likeWithLike = (style, mode) =>
   perTask(get(style.key, mode).engine.wallMs - get(style.baseline, mode).engine.wallMs);
+const cpuLikeWithLike = (style, mode) =>
+  perTask(get(style.key, mode).engine.cpuMs - get(style.baseline, mode).engine.cpuMs);
 const paired = styles.filter((style) => style.baseline !== undefined && has(style.baseline));
 if (paired.length > 0) {
   console.log(
@@ -195,7 +229,8 @@ if (paired.length > 0) {
     const base = allStyles.find((s) => s.key === style.baseline);
     console.log(
       `  ${style.key} over ${base.key}, ${style.label} over ${base.label}: sequential ${fixed(likeWithLike(style, 'seq'))} ms, ` +
-        `parallel ${fixed(likeWithLike(style, 'par'))} ms`,
+        `parallel ${fixed(likeWithLike(style, 'par'))} ms; the engine's CPU (this process) ` +
+        `${fixed(cpuLikeWithLike(style, 'seq'))} / ${fixed(cpuLikeWithLike(style, 'par'))} ms`,
     );
   }
 }
@@ -280,15 +315,48 @@ if (traced !== undefined) {
 if (process.env['BENCH_LANGUAGE'] !== '0') await runLanguageBench();
 
 /**
- * BENCH_STYLES: comma-separated keys of `allStyles` (default `a,b,n`; `c` is the node:http
- * variant; `w` and `s` the busybox wget five-callback style and its exit-code baseline).
+ * BENCH_STYLES: comma-separated keys of `allStyles` (default `a,b,n,k,e`, without `k,e` when
+ * there is no `cc`; `c` is the node:http variant; `w` and `s` the busybox wget five-callback style
+ * and its exit-code baseline; `k` and `e` the C component with and without its callbacks).
  */
 function pickStyles(text) {
   const keys = text.split(',').map((key) => key.trim());
   const unknown = keys.filter((key) => !allStyles.some((style) => style.key === key));
   if (unknown.length > 0 || keys.length === 0) {
-    console.error(`BENCH_STYLES takes a comma-separated list of a, b, c, n, w, s; got ${JSON.stringify(text)}`);
+    console.error(`BENCH_STYLES takes a comma-separated list of a, b, c, n, w, s, k, e; got ${JSON.stringify(text)}`);
     process.exit(2);
   }
   return allStyles.filter((style) => keys.includes(style.key));
+}
+
+/**
+ * Compile components/greet-c into `folder` (with -O2, as a user would) and give each C style its
+ * component file there (the command `./greet` resolves against the component's folder) and its
+ * bare process: the same binary with the same arguments.
+ */
+async function compileGreetC(folder, chosen) {
+  const out = join(folder, 'greet-c');
+  await mkdir(out);
+  execFileSync('cc', ['-O2', '-o', join(out, 'greet'), join(here, '../components/greet-c/greet.c')], {
+    stdio: 'inherit',
+  });
+  for (const style of chosen.filter((s) => s.compiled !== undefined)) {
+    const { args } = style.compiled;
+    style.component = join(out, `${style.key}.component.yaml`);
+    style.bare = { file: join(out, 'greet'), args };
+    await writeFile(
+      style.component,
+      `apiVersion: pilotage.dev/v1\nkind: Component\nname: bench-greet-c-${style.key}\nversion: 1.0.0\n` +
+        `command: ${JSON.stringify(['./greet', ...args])}\n`,
+    );
+  }
+}
+
+function commandWorks(file, args) {
+  try {
+    execFileSync(file, args, { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -38,10 +38,18 @@ const OK: CallbackAnswer = { status: 200, body: { ok: true } };
  * The engine's view of one task run's callbacks: which steps were accepted, the result, and
  * whether the engine has ended it. Created by `CallbackRegistry.register`.
  *
- * Calls are processed one at a time in arrival order (a promise queue), so the listener sees
- * the steps in a consistent order and the sequence is checked against settled state. A step is
- * answered 200 only after the listener's promise resolved (durable before acknowledged); when the
- * listener rejects, the answer is 500 and the step is not marked seen, so a retry can succeed.
+ * Calls are processed in arrival order (a promise queue), so the listener sees the steps in a
+ * consistent order and the sequence is checked against settled state. A step is answered 200 only
+ * after the listener's promise resolved (durable before acknowledged); when the listener rejects,
+ * the answer is 500 and the step is not marked seen, so a retry can succeed.
+ *
+ * One exception to "one at a time": consecutive task-status calls are handed to the listener
+ * one after the other without waiting for the previous one to be stored, so that the store can
+ * write a component's queued reports in one transaction (issue 15: one task alone reaches the
+ * callback target). They cannot change the sequence for each other (a status needs task-start,
+ * and neither task-result nor component-stop may have been accepted; only a non-status call
+ * changes that), and every other call waits until each status handed over has been answered. The
+ * listener still sees them in arrival order, and each is answered only once it is stored.
  */
 export class ContractSession {
   readonly tokenHash: string;
@@ -53,7 +61,10 @@ export class ContractSession {
   readonly #seen = new Set<ContractStep>();
   #result: ResultBody | undefined;
   #endedState: string | undefined;
+  /** settles when the latest call may be followed: answered, or for a task-status handed over */
   #queue: Promise<unknown> = Promise.resolve();
+  /** the answers of the task-status calls handed to the listener and not yet answered */
+  readonly #statuses = new Set<Promise<CallbackAnswer>>();
 
   constructor(tokenHash: string, options: SessionOptions) {
     this.tokenHash = tokenHash;
@@ -118,7 +129,7 @@ export class ContractSession {
 
   /** Resolves when every call received so far has been answered. Never rejects. */
   settled(): Promise<void> {
-    return this.#queue.then(() => undefined);
+    return this.#queue.then(() => this.#statusesAnswered()).then(() => undefined);
   }
 
   /**
@@ -133,6 +144,7 @@ export class ContractSession {
         : this.#options.validateOutput;
     const parsed = parseStepBody(step, rawBody, validate);
     if (!parsed.ok) return Promise.resolve(this.#refused(step, badBody(parsed.message)));
+    if (parsed.value.step === 'task-status') return this.#enqueueStatus(parsed.value);
     return this.#enqueue(async () => this.#refused(step, await this.#accept(parsed.value)));
   }
 
@@ -142,23 +154,34 @@ export class ContractSession {
     return { status: 200, json: this.eventDataJson };
   }
 
-  async #accept(accepted: AcceptedStep): Promise<CallbackAnswer> {
+  /**
+   * Check `accepted` against the sequence and hand it to the listener: the promise of its answer.
+   * The check and the hand-over happen before this returns (a task-status's next call may follow
+   * at once); the answer settles once the listener has stored it. Never rejects.
+   */
+  #accept(accepted: AcceptedStep): Promise<CallbackAnswer> {
     const decision = checkSequence({ seen: this.#seen, result: this.#result, endedState: this.#endedState }, accepted);
-    if (decision.kind === 'repeat') return OK;
+    if (decision.kind === 'repeat') return Promise.resolve(OK);
     if (decision.kind === 'reject') {
-      return {
+      return Promise.resolve({
         status: 409,
         body: { ok: false, code: decision.code, message: decision.message, state: decision.state },
-      };
+      });
     }
+    let stored: Promise<void>;
     try {
-      await this.#options.listener.onStep(accepted, Date.now());
+      stored = this.#options.listener.onStep(accepted, Date.now());
     } catch {
-      return internal(accepted.step);
+      return Promise.resolve(internal(accepted.step));
     }
-    this.#seen.add(accepted.step);
-    if (accepted.step === 'task-result') this.#result = accepted.body;
-    return OK;
+    return stored.then(
+      () => {
+        this.#seen.add(accepted.step);
+        if (accepted.step === 'task-result') this.#result = accepted.body;
+        return OK;
+      },
+      () => internal(accepted.step),
+    );
   }
 
   /** Tell the listener about a refused call (400/409), then pass the answer on. */
@@ -209,10 +232,31 @@ export class ContractSession {
   }
 
   #enqueue(work: () => Promise<CallbackAnswer>): Promise<CallbackAnswer> {
-    // Each call starts when the previous one has answered; `work` never rejects, so neither does the chain.
-    const answer = this.#queue.then(work);
+    // Each call starts when the previous one has answered, and so has every task-status handed
+    // over before it; `work` never rejects, so neither does the chain.
+    const answer = this.#queue.then(() => this.#statusesAnswered()).then(work);
     this.#queue = answer;
     return answer;
+  }
+
+  /**
+   * A task-status waits only until the call before it was handed over (or answered), then is
+   * checked and handed to the listener; the next call may follow at once (see the class comment).
+   */
+  #enqueueStatus(accepted: AcceptedStep): Promise<CallbackAnswer> {
+    let answer: Promise<CallbackAnswer> = Promise.resolve(OK);
+    const handedOver = this.#queue.then(() => {
+      answer = this.#accept(accepted).then((reply) => this.#refused(accepted.step, reply));
+      this.#statuses.add(answer);
+      void answer.then(() => this.#statuses.delete(answer));
+    });
+    this.#queue = handedOver;
+    return handedOver.then(() => answer);
+  }
+
+  /** Settles once every task-status handed over so far has been answered (at once if none is). */
+  #statusesAnswered(): Promise<unknown> | undefined {
+    return this.#statuses.size === 0 ? undefined : Promise.all(this.#statuses);
   }
 }
 
