@@ -45,7 +45,7 @@ async function storeCron(store: Store, name: string, schedule: string, timezone?
     name,
     source: `# ${name} ${schedule}`,
     digest: `${name}-${schedule}-${timezone ?? ''}`,
-    plan: plan as unknown as JsonValue,
+    planJson: JSON.stringify(plan),
     at: Date.now(),
     by: null,
   });
@@ -237,7 +237,7 @@ stages:
         name: 'ticking',
         source: `${source}# seconds\n`,
         digest: 'seconds',
-        plan,
+        planJson: JSON.stringify(plan),
         at: Date.now(),
         by: null,
       });

@@ -1,6 +1,5 @@
 import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { JsonValue } from '../src/domain/vocabulary.js';
 import { compileWorkflow, createFileResolver } from '../src/plan-files/load.js';
 import type { Plan } from '../src/plan/types.js';
 import type { Store } from '../src/store/types.js';
@@ -71,7 +70,7 @@ export async function storeWorkflow(store: Store, workflow: WaitingWorkflow): Pr
     name: workflow.name,
     source: workflow.text,
     digest: `test-${workflow.name}`,
-    plan: workflow.plan as unknown as JsonValue,
+    planJson: JSON.stringify(workflow.plan),
     at: Date.now(),
     by: 'test',
   });

@@ -30,7 +30,7 @@ function apply(store: Store, name: string, source: string, at = 1_700_000_000_00
     name,
     source,
     digest: `digest-of-${source}`,
-    plan: { name, stages: [{ name: 's', actions: [] }], source },
+    planJson: JSON.stringify({ name, stages: [{ name: 's', actions: [] }], source }),
     at,
     by: 'tester',
   });
@@ -136,9 +136,13 @@ function registryCases(h: StoreHarness): void {
         version: 1,
         source: 'text one',
         digest: 'digest-of-text one',
-        plan: { name: 'build', stages: [{ name: 's', actions: [] }], source: 'text one' },
         createdAt: 1000,
         createdBy: 'tester',
+      });
+      assert.deepEqual((await store.workflows.getVersion('build', 1))?.plan, {
+        name: 'build',
+        stages: [{ name: 's', actions: [] }],
+        source: 'text one',
       });
       assert.deepEqual(await store.workflows.get('build'), {
         name: 'build',

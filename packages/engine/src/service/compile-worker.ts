@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { PlanError, type Issue } from '../domain/issue.js';
-import type { CompiledWithRegistry } from './compile-with-registry.js';
 import {
   registryVersions,
   type CompiledComponent,
+  type CompiledWorkflow,
   type FileCompiler,
   type RegistryNames,
   type RegistryVersions,
@@ -18,9 +18,15 @@ type Step = { readonly text: string; readonly file: string } & (
 /** A message to the compile thread. */
 export type CompileRequest = Step & { readonly id: number };
 
-/** Its answer: a result (as JSON text), the issues of a PlanError, or another error's message. */
+/**
+ * Its answer: a result (as JSON text; a compiled workflow as it is, its plan being text already),
+ * the issues of a PlanError, or another error's message.
+ */
 export type CompileResponse = { readonly id: number } & (
-  { readonly ok: string } | { readonly issues: readonly Issue[] } | { readonly error: string }
+  | { readonly ok: string }
+  | { readonly workflow: CompiledWorkflow }
+  | { readonly issues: readonly Issue[] }
+  | { readonly error: string }
 );
 
 /** The server's FileCompiler, and how to stop its thread. */
@@ -58,6 +64,7 @@ export function startCompileWorker(): CompileWorker {
       pending.delete(response.id);
       if ('issues' in response) call.reject(new PlanError(response.issues));
       else if ('error' in response) call.reject(new Error(response.error));
+      else if ('workflow' in response) call.resolve(response.workflow);
       else call.resolve(JSON.parse(response.ok));
     });
     started.on('error', (error) => {
@@ -83,7 +90,7 @@ export function startCompileWorker(): CompileWorker {
     async workflow(stores, text, file, expectName) {
       const names = await call<RegistryNames>({ op: 'names', text, file });
       const versions = await registryVersions(stores, names);
-      return call<CompiledWithRegistry>({
+      return call<CompiledWorkflow>({
         op: 'workflow',
         text,
         file,

@@ -10,12 +10,23 @@ import {
 import { parseSource, type ParsedSource } from '../plan/source-doc.js';
 import type { ResolvedComponent } from '../plan/types.js';
 import type { ComponentStore, WorkflowStore } from '../store/types.js';
-import { compileWithRegistry, type CompiledWithRegistry } from './compile-with-registry.js';
+import { compileWithRegistry } from './compile-with-registry.js';
 
 /** A component file compiled for registration: the component, and the JSON tree of its file. */
 export interface CompiledComponent {
   readonly component: ResolvedComponent;
   readonly spec: JsonObject;
+}
+
+/**
+ * A workflow compiled for the API: its plan as JSON text, which is what the store keeps (the
+ * server's event loop never parses or encodes a large plan: 4 MB for 10,000 actions), its name,
+ * and the warnings its component references raised.
+ */
+export interface CompiledWorkflow {
+  readonly name: string;
+  readonly planJson: string;
+  readonly warnings: readonly string[];
 }
 
 /**
@@ -29,7 +40,7 @@ export interface FileCompiler {
    * `compileWithRegistry` against the registered components and the stored workflows it names;
    * with `expectName`, a file whose `name:` differs is an issue at that line
    */
-  workflow(stores: RegistryStores, text: string, file: string, expectName?: string): Promise<CompiledWithRegistry>;
+  workflow(stores: RegistryStores, text: string, file: string, expectName?: string): Promise<CompiledWorkflow>;
   /** `parseComponent`, and the file's JSON tree */
   component(text: string, file: string): Promise<CompiledComponent>;
 }
@@ -74,14 +85,16 @@ export function compileSteps() {
         workflows: calledWorkflowNames(text, file, parsed),
       };
     },
-    workflow: (text: string, file: string, versions: RegistryVersions, expectName?: string) =>
-      compileWithRegistry(
+    workflow(text: string, file: string, versions: RegistryVersions, expectName?: string): CompiledWorkflow {
+      const { plan, warnings } = compileWithRegistry(
         createRegistryResolver(versions.entries, versions.workflows),
         text,
         file,
         expectName,
         parsedOnce(text, file),
-      ),
+      );
+      return { name: plan.name, planJson: JSON.stringify(plan), warnings };
+    },
     component: (text: string, file: string): CompiledComponent => ({
       component: parseComponent(text, file),
       spec: parseSource(text, file).value as JsonObject,

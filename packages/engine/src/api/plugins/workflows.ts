@@ -88,7 +88,8 @@ export const workflowRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
       async (request) => {
         const { source, file = 'workflow.yaml' } = readSourceBody(request.body, false);
         try {
-          const { plan, warnings } = await (deps.compiler ?? inProcessCompiler).workflow(deps.store, source, file);
+          const { planJson, warnings } = await (deps.compiler ?? inProcessCompiler).workflow(deps.store, source, file);
+          const plan = JSON.parse(planJson) as Plan;
           const shown = seesServerInternals(request) ? plan : withoutServerPaths(plan as unknown as JsonValue);
           return { valid: true, issues: [], name: plan.name, warnings: [...warnings], plan: shown };
         } catch (error) {
@@ -222,20 +223,25 @@ async function applyWorkflow(
 ): Promise<ApplyReply> {
   const defaultFile = urlName === undefined ? 'workflow.yaml' : `${urlName}.yaml`;
   const { source, file = defaultFile } = readSourceBody(request.body, false);
-  const { plan, warnings } = await (deps.compiler ?? inProcessCompiler).workflow(deps.store, source, file, urlName);
+  const { name, planJson, warnings } = await (deps.compiler ?? inProcessCompiler).workflow(
+    deps.store,
+    source,
+    file,
+    urlName,
+  );
   const digest = createHash('sha256').update(source).digest('hex');
   const { version, created } = await deps.store.workflows.apply({
-    name: plan.name,
+    name,
     source,
     digest,
-    plan: plan as unknown as JsonValue,
+    planJson,
     at: deps.clock(),
     by: request.principal?.name ?? null,
   });
-  if (created) request.log.info({ workflow: plan.name, version: version.version }, 'workflow applied');
-  const workflow = await deps.store.workflows.get(plan.name);
+  if (created) request.log.info({ workflow: name, version: version.version }, 'workflow applied');
+  const workflow = await deps.store.workflows.get(name);
   return {
-    name: plan.name,
+    name,
     version: version.version,
     digest,
     created,

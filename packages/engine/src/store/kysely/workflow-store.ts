@@ -1,6 +1,12 @@
 import { sql, type Selectable } from 'kysely';
 import type { JsonValue } from '../../domain/vocabulary.js';
-import type { NewWorkflowVersion, WorkflowRecord, WorkflowStore, WorkflowVersionRecord } from '../types.js';
+import type {
+  AppliedWorkflowVersion,
+  NewWorkflowVersion,
+  WorkflowRecord,
+  WorkflowStore,
+  WorkflowVersionRecord,
+} from '../types.js';
 import type { WorkflowsTable, WorkflowVersionsTable } from './schema.js';
 import type { StoreContext } from './store-context.js';
 
@@ -12,8 +18,7 @@ export class KyselyWorkflowStore implements WorkflowStore {
     this.#ctx = ctx;
   }
 
-  apply(input: NewWorkflowVersion): Promise<{ version: WorkflowVersionRecord; created: boolean }> {
-    const { dialect } = this.#ctx;
+  apply(input: NewWorkflowVersion): Promise<{ version: AppliedWorkflowVersion; created: boolean }> {
     return this.#ctx.use((db) =>
       db.transaction().execute(async (trx) => {
         // The upsert creates the workflow (version 0 until the insert below) or touches its row,
@@ -27,20 +32,20 @@ export class KyselyWorkflowStore implements WorkflowStore {
           .executeTakeFirstOrThrow();
         const latest = head.latest_version;
         if (latest > 0) {
+          // not the plan: a large one would be decoded for nothing
           const current = await trx
             .selectFrom('workflow_versions')
-            .selectAll()
+            .select(['name', 'version', 'source', 'digest', 'created_at', 'created_by'])
             .where('name', '=', input.name)
             .where('version', '=', latest)
             .executeTakeFirstOrThrow();
-          if (current.digest === input.digest) return { version: this.#version(current), created: false };
+          if (current.digest === input.digest) return { version: appliedVersion(current), created: false };
         }
-        const version: WorkflowVersionRecord = {
+        const version: AppliedWorkflowVersion = {
           name: input.name,
           version: latest + 1,
           source: input.source,
           digest: input.digest,
-          plan: input.plan,
           createdAt: input.at,
           createdBy: input.by,
         };
@@ -51,7 +56,7 @@ export class KyselyWorkflowStore implements WorkflowStore {
             version: version.version,
             source: version.source,
             digest: version.digest,
-            plan: dialect.encodeJson(version.plan),
+            plan: input.planJson,
             created_at: version.createdAt,
             created_by: version.createdBy,
           })
@@ -122,16 +127,19 @@ export class KyselyWorkflowStore implements WorkflowStore {
   }
 
   #version(row: Selectable<WorkflowVersionsTable>): WorkflowVersionRecord {
-    return {
-      name: row.name,
-      version: row.version,
-      source: row.source,
-      digest: row.digest,
-      plan: this.#ctx.dialect.decodeJson(row.plan) as JsonValue,
-      createdAt: row.created_at,
-      createdBy: row.created_by,
-    };
+    return { ...appliedVersion(row), plan: this.#ctx.dialect.decodeJson(row.plan) as JsonValue };
   }
+}
+
+function appliedVersion(row: Omit<Selectable<WorkflowVersionsTable>, 'plan'>): AppliedWorkflowVersion {
+  return {
+    name: row.name,
+    version: row.version,
+    source: row.source,
+    digest: row.digest,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+  };
 }
 
 function toWorkflow(row: Selectable<WorkflowsTable>): WorkflowRecord {

@@ -74,13 +74,16 @@ export interface NewWorkflowVersion {
   readonly source: string;
   /** sha256 of `source`, hex */
   readonly digest: string;
-  /** the compiled plan (JSON) */
-  readonly plan: JsonValue;
+  /** the compiled plan, as JSON text (a large plan is stored as the compiler wrote it, never re-encoded) */
+  readonly planJson: string;
   /** epoch ms */
   readonly at: number;
   /** the API token name (or `cli`) that applies it */
   readonly by: string | null;
 }
+
+/** A version as `apply` answers it: everything but the plan (which may be large). */
+export type AppliedWorkflowVersion = Omit<WorkflowVersionRecord, 'plan'>;
 
 /** Workflows under management and their immutable applied versions. */
 export interface WorkflowStore {
@@ -88,7 +91,7 @@ export interface WorkflowStore {
    * Store `source` as the next version of `name` (creating the workflow, enabled, if new), unless
    * its digest equals the latest version's: then nothing is written and `created` is false.
    */
-  apply(input: NewWorkflowVersion): Promise<{ version: WorkflowVersionRecord; created: boolean }>;
+  apply(input: NewWorkflowVersion): Promise<{ version: AppliedWorkflowVersion; created: boolean }>;
   get(name: string): Promise<WorkflowRecord | undefined>;
   list(): Promise<WorkflowRecord[]>;
   getVersion(name: string, version: number): Promise<WorkflowVersionRecord | undefined>;
