@@ -4,6 +4,9 @@ import type { ClaimedRun, RunLeaseStore } from '../store/types.js';
 /** Default backstop poll of the claimer (it is woken by notifications first), ms. */
 export const CLAIM_POLL_MS = 2000;
 
+/** Most runs taken over in one statement (more are taken in the rounds that follow). */
+export const TAKEOVER_BATCH = 100;
+
 /** Options of a `RunClaimer`. */
 export interface RunClaimerOptions {
   readonly leases: RunLeaseStore;
@@ -25,18 +28,24 @@ export interface RunClaimerOptions {
 }
 
 /**
- * The loop that finds this replica's work: queued runs to claim while it has room, and runs of
- * replicas whose lease expired to take over. It runs a round when kicked (a run was queued,
- * a run ended here, a notification), and on a slow poll as a backstop; one round at a time,
- * with kicks during a round making one more. Takeover runs only when asked (`takeOverSoon`: a
- * heartbeat, a replica let go of its runs) since it is a heavier query.
+ * The loop that finds this replica's work: runs of replicas whose lease expired to take over,
+ * then queued runs to claim, both only while it has room (`room`, from `maxActiveRuns`). It runs
+ * a round when kicked (a run was queued, a run ended here, a notification), and on a slow poll
+ * as a backstop; one round at a time, with kicks during a round making one more. Takeover is
+ * looked for when asked (`takeOverSoon`: a heartbeat, a replica let go of its runs), since it is
+ * a heavier query, and then in every round that has room until a takeover comes back short of
+ * its limit: runs left without a live owner because every replica was full are taken first as
+ * room frees, before any queued run, here or (at its next heartbeat) on any other replica.
  */
 export class RunClaimer {
   readonly #options: RunClaimerOptions;
   #timer: NodeJS.Timeout | undefined;
   #round: Promise<void> | undefined;
   #again = false;
+  /** a heartbeat or a replica letting go asked for a look at other replicas' runs */
   #takeOver = false;
+  /** runs without a live owner may be left (a takeover was cut short by room): taken before queued runs */
+  #orphansLeft = false;
   #stopped = true;
 
   constructor(options: RunClaimerOptions) {
@@ -97,12 +106,23 @@ export class RunClaimer {
   async #run(): Promise<void> {
     const { leases, owner, room, only, launch, warn } = this.#options;
     try {
-      if (this.#takeOver && this.#options.takesOver()) {
-        this.#takeOver = false;
-        await this.#options.releaseGone?.();
+      if (this.#options.takesOver()) {
+        if (this.#takeOver) {
+          this.#takeOver = false;
+          await this.#options.releaseGone?.();
+          this.#orphansLeft = true;
+        }
+        // Within room, as graphile-worker and Temporal take expired work only into free slots: a
+        // replica taking more than it may carry overloads itself and loses its own lease. What is
+        // left stays for any replica with room, and comes before queued runs here, so that new
+        // work never starves it.
         const me = owner();
-        // taken over whatever this replica's room: no run may stay without a live owner
-        if (me !== undefined) for (const claimed of await leases.takeOver(me, 1000)) launch(claimed, true);
+        const limit = Math.min(room(), TAKEOVER_BATCH);
+        if (this.#orphansLeft && me !== undefined && limit > 0) {
+          const taken = await leases.takeOver(me, limit);
+          this.#orphansLeft = taken.length >= limit;
+          for (const claimed of taken) launch(claimed, true);
+        }
       }
       for (;;) {
         const me = owner();

@@ -9,6 +9,7 @@ import { logStatusCases } from './log-status-cases.js';
 import { retentionCases } from './retention-cases.js';
 import { runCases } from './run-cases.js';
 import { taskRunCases } from './task-run-cases.js';
+import { takeoverRoomCases } from './takeover-room-cases.js';
 import { uiSessionCases } from './ui-session-cases.js';
 
 /** Every store test, for one dialect. Call inside a `describe` whose hooks set up and tear down `h`. */
@@ -21,6 +22,7 @@ export function defineStoreSuite(h: StoreHarness): void {
   eventOrderCases(h);
   lifetimeCases(h);
   leaseCases(h);
+  takeoverRoomCases(h);
   retentionCases(h);
   languageCases(h);
   uiSessionCases(h);

@@ -4,6 +4,7 @@ import { toRunRecord } from './run-row.js';
 import { moveRun } from './run-transition.js';
 import type { RunsTable, StoreSchema } from './schema.js';
 import type { StoreContext } from './store-context.js';
+import { withoutLiveLease } from './without-live-lease.js';
 
 /** States of a run that has not ended. */
 const UNENDED = ['queued', 'running'] as const;
@@ -210,24 +211,12 @@ export class KyselyRunLeaseStore implements RunLeaseStore {
   takeOver(owner: string, limit: number): Promise<ClaimedRun[]> {
     const { dialect } = this.#ctx;
     if (limit <= 0) return this.#ctx.use(async () => []);
-    const now = dialect.nowMs();
     return this.#ctx.use(async (db) => {
       const orphaned = (eb: ExpressionBuilder<StoreSchema, 'runs'>) =>
         eb.and([
           eb('runs.state', 'in', UNENDED),
           eb.or([
-            eb.and([
-              eb('runs.owner', 'is not', null),
-              eb.not(
-                eb.exists(
-                  eb
-                    .selectFrom('replicas')
-                    .select('replicas.id')
-                    .whereRef('replicas.id', '=', 'runs.owner')
-                    .where('replicas.expires_at', '>=', now),
-                ),
-              ),
-            ]),
+            eb.and([eb('runs.owner', 'is not', null), withoutLiveLease('runs.owner', dialect)]),
             // let go of while running (a replica that stopped, or lost its lease)
             eb.and([eb('runs.owner', 'is', null), eb('runs.state', '=', 'running')]),
           ]),

@@ -4,6 +4,7 @@ import { chunked } from './chunked.js';
 import type { StoreSchema } from './schema.js';
 import type { StoreContext } from './store-context.js';
 import { compiledOnce, parameterMarker as marker } from './compiled-statement.js';
+import { withoutLiveLease } from './without-live-lease.js';
 
 /**
  * `SlotStore` over Kysely (`parallel_slots`): taking a slot is one statement, `UPDATE … WHERE slot
@@ -40,18 +41,7 @@ export class KyselySlotStore implements SlotStore {
         3,
         () => {
           const free = (eb: ExpressionBuilder<StoreSchema, 'parallel_slots'>) =>
-            eb.or([
-              eb('parallel_slots.owner', 'is', null),
-              eb.not(
-                eb.exists(
-                  eb
-                    .selectFrom('replicas')
-                    .select('replicas.id')
-                    .whereRef('replicas.id', '=', 'parallel_slots.owner')
-                    .where('replicas.expires_at', '>=', now),
-                ),
-              ),
-            ]);
+            eb.or([eb('parallel_slots.owner', 'is', null), withoutLiveLease('parallel_slots.owner', dialect)]);
           return db
             .updateTable('parallel_slots')
             .set({ owner: marker(0), task_run_id: marker(1), taken_at: now })
