@@ -17,8 +17,20 @@ export interface RunEventBuilder {
   runFinished(run: RunRecord, outcome: Outcome, errors: string | null): NewOutboxEvent[];
   taskStarted(run: RunRecord, task: TaskRunRecord): NewOutboxEvent[];
   taskFinished(run: RunRecord, task: TaskRunRecord, outcome: Outcome, errors: string | null): NewOutboxEvent[];
-  /** A component-reported CDEvent (CO_CDEVENT), completed and validated; a string is an error. */
-  componentEvent?(run: RunRecord, task: TaskRunRecord, event: JsonObject, at: number): NewOutboxEvent | string;
+  /**
+   * A component-reported CDEvent (CO_CDEVENT), completed and validated; a string is an error.
+   * Linked to the task run's `taskrun.started` and built on the run's engine URL as this process
+   * knows them, or, given `written` (the run's events in run order, read from the store), as
+   * they stand there: what a replica that does not carry the run passes, so that the event is
+   * the one the run's holder would have built (nothing is kept of it here).
+   */
+  componentEvent?(
+    run: RunRecord,
+    task: TaskRunRecord,
+    event: JsonObject,
+    at: number,
+    written?: readonly OutboxRecord[],
+  ): NewOutboxEvent | string;
   /**
    * Take up a run whose earlier events another process (or an earlier life of this one) wrote,
    * given those events in run order: its later events link to them and keep their `source` and

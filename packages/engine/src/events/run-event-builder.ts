@@ -112,10 +112,12 @@ export function createRunEventBuilder(engineUrl: string): RunEventBuilder {
     resume(run, written) {
       chains.set(run.id, chainFrom(run, written));
     },
-    componentEvent(run, task, event: JsonObject, at) {
-      const taskRunEventId = chains.get(run.id)?.taskStarted.get(task.id);
+    componentEvent(run, task, event: JsonObject, at, written) {
+      // the holder's chain, or one rebuilt from the store (a replica relaying a callback), never kept
+      const chain = written === undefined ? chains.get(run.id) : chainFrom(run, written);
+      const taskRunEventId = chain?.taskStarted.get(task.id);
       const completed = completeComponentEvent(event, {
-        engineUrl: chains.get(run.id)?.engineUrl ?? engineUrl,
+        engineUrl: chain?.engineUrl ?? engineUrl,
         workflow: run.workflow,
         runId: run.id,
         taskRunId: task.id,

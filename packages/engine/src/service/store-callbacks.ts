@@ -202,7 +202,9 @@ export function createStoreCallbacks(deps: StoreCallbacksDeps): RemoteCallbacks 
       };
     }
     const masker = await maskerOf(run);
-    const built = build(run, task, masker.json(parsed.value), clock());
+    // built from the run's events in the store, as its holder builds it: same source, same links
+    const written = await store.outbox.listByRun(run.id);
+    const built = build(run, task, masker.json(parsed.value), clock(), written);
     if (typeof built === 'string') return { status: 400, body: { ok: false, code: 'BAD_BODY', message: built } };
     await store.outbox.append([built]);
     deps.eventsWritten();
