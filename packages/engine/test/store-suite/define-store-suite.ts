@@ -3,6 +3,7 @@ import { eventOrderCases } from './event-order-cases.js';
 import { languageCases } from './language-cases.js';
 import type { StoreHarness } from './harness.js';
 import { leaseCases } from './lease-cases.js';
+import { legacyEventCases } from './legacy-event-cases.js';
 import { lifetimeCases } from './lifetime-cases.js';
 import { limitCases } from './limit-cases.js';
 import { logStatusCases } from './log-status-cases.js';
@@ -20,6 +21,7 @@ export function defineStoreSuite(h: StoreHarness): void {
   limitCases(h);
   eventCases(h);
   eventOrderCases(h);
+  legacyEventCases(h);
   lifetimeCases(h);
   leaseCases(h);
   takeoverRoomCases(h);

@@ -35,7 +35,7 @@ export class KyselyOutboxStore implements OutboxStore {
         .selectFrom('outbox')
         .selectAll()
         .where('run_id', '=', runId)
-        .orderBy('run_seq')
+        // not by run_seq: rows of older replicas have none (null sorts first on SQLite, last on PostgreSQL)
         .orderBy('seq')
         .execute();
       return rows.map((r) => toOutboxRecord(r, this.#ctx.dialect));

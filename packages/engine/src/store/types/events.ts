@@ -35,7 +35,10 @@ export interface OutboxRecord extends NewOutboxEvent {
 export interface OutboxStore {
   /** Events with seq > afterSeq, oldest first. */
   listAfter(afterSeq: number, limit: number): Promise<OutboxRecord[]>;
-  /** A run's events in their run order (`runSeq`). */
+  /**
+   * A run's events in their run order: `seq` order, which is `runSeq` order for numbered events
+   * and the only order of those a replica older than `runSeq` (migration 0070) wrote without one.
+   */
   listByRun(runId: string): Promise<OutboxRecord[]>;
   /** Append events not tied to a state change (component-reported events). */
   append(events: readonly NewOutboxEvent[]): Promise<void>;
@@ -95,7 +98,9 @@ export interface DeliveryStore {
    * `pending` deliveries of `sink`, oldest event first, with their events (due or not), and the
    * state of the delivery to `sink` of the run's previous event (`runSeq - 1`): `missing` when
    * that event exists but has no delivery row for `sink` yet (a bounded `enqueueNew` missed it),
-   * null when there is no previous event (the first, one without a run, or one deleted).
+   * null when there is no previous event (the first, one without a run, or one deleted) and for
+   * an event without a `runSeq` (written by a replica older than migration 0070): those go in
+   * `eventSeq` order among their run's pending events and wait for nothing else.
    */
   listPending(sink: string, limit: number): Promise<PendingDelivery[]>;
   markDelivered(sink: string, eventSeq: number, at: number): Promise<void>;
