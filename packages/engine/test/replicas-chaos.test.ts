@@ -32,6 +32,8 @@ const GATED = 8;
 const CANCELLED = 4;
 const FOLLOWED = 3;
 const KILLS = 6;
+/** each replica's maxActiveRuns: below the runs in flight, so that replicas are full when one dies */
+const MAX_ACTIVE_RUNS = 60;
 const RERUNS = 3;
 /** the lease set below plus a margin for the takeover itself on a loaded machine */
 const ORPHAN_LIMIT_MS = 10_000 + 10_000;
@@ -207,17 +209,19 @@ async function slotMidAttempt(
 
 /**
  * Sample, until `stop()`, the runs `running` whose owner holds no live lease; resolves with the
- * longest time one stayed so, ms, those that stayed so over `limitMs`, and how many samples were
- * taken. Time is summed sample by
+ * longest time one stayed so, ms, those that stayed so over `limitMs`, how many samples were
+ * taken, and the most unended runs one live replica held at once (`mostHeld`: takeover is bounded
+ * by room, so at most `maxActiveRuns` plus the runs waiting at a gate). Time is summed sample by
  * sample, each step counting at most one second, so that a pause of the whole machine (the
  * sandbox's clock jumps) is not taken for a run left alone.
  */
 function watchOwners(
   store: Store,
   limitMs: number,
-): { stop(): Promise<{ longestMs: number; over: string[]; samples: number }> } {
+): { stop(): Promise<{ longestMs: number; over: string[]; samples: number; mostHeld: number }> } {
   let stopped = false;
   let samples = 0;
+  let mostHeld = 0;
   const since = new Map<string, number>();
   let longestMs = 0;
   const over = new Set<string>();
@@ -230,8 +234,13 @@ function watchOwners(
       last = now;
       try {
         const live = new Set((await store.replicas.list()).filter((r) => r.alive).map((r) => r.id));
-        const running = await store.runs.listByState(['running']);
+        const unended = await store.runs.listByState(['queued', 'running']);
+        const running = unended.filter((r) => r.state === 'running');
         const orphans = new Set(running.filter((r) => r.owner === null || !live.has(r.owner)).map((r) => r.id));
+        const held = new Map<string, number>();
+        for (const r of unended)
+          if (r.owner !== null && live.has(r.owner)) held.set(r.owner, (held.get(r.owner) ?? 0) + 1);
+        mostHeld = Math.max(mostHeld, ...held.values());
         for (const id of [...since.keys()]) if (!orphans.has(id)) since.delete(id);
         for (const id of orphans) {
           const alone = (since.get(id) ?? 0) + step;
@@ -249,7 +258,7 @@ function watchOwners(
     async stop() {
       stopped = true;
       await done;
-      return { longestMs, over: [...over], samples };
+      return { longestMs, over: [...over], samples, mostHeld };
     },
   };
 }
@@ -305,7 +314,7 @@ test(
     const cluster = await replicaCluster(t, {
       PILOTAGE_EVENT_SINKS: receiver.url,
       PILOTAGE_MAX_PARALLEL: '24',
-      PILOTAGE_MAX_ACTIVE_RUNS: '60',
+      PILOTAGE_MAX_ACTIVE_RUNS: String(MAX_ACTIVE_RUNS),
       // a lease long enough that a replica starved of CPU on a loaded machine keeps it (kills are
       // seen at once on this host); with 3 s, leases were lost and runs moved round and round
       PILOTAGE_HEARTBEAT: '500ms',
@@ -505,7 +514,13 @@ test(
     );
     const alone = await owners.stop();
     t.diagnostic(
-      `${midAttempt} kills mid-attempt; a run stayed running without a live owner for ${alone.longestMs} ms at most`,
+      `${midAttempt} kills mid-attempt; a run stayed running without a live owner for ${alone.longestMs} ms at most;` +
+        ` one replica held ${alone.mostHeld} unended runs at most (cap ${MAX_ACTIVE_RUNS} + ${GATED} at a gate)`,
+    );
+    // takeover bounded by room: a survivor never takes more than it may carry (it once took 188 with a cap of 60)
+    assert.ok(
+      alone.mostHeld <= MAX_ACTIVE_RUNS + GATED,
+      `one replica held ${alone.mostHeld} runs at once: over maxActiveRuns ${MAX_ACTIVE_RUNS} + ${GATED} gated`,
     );
     assert.ok(alone.samples > 10, `the owners were sampled during the chaos (${alone.samples} samples)`);
     assert.deepEqual(alone.over, [], `runs left running without a live owner over ${ORPHAN_LIMIT_MS} ms`);
