@@ -43,3 +43,10 @@ export function machineLine() {
 export function loadNow() {
   return fixed(loadavg()[0] ?? 0, 1);
 }
+
+/** `load average at the <when>: 1, 5 and 15 minutes`, the line a bench prints at its start and end. */
+export function loadLine(when) {
+  return `load average at the ${when}: ${loadavg()
+    .map((l) => fixed(l))
+    .join(', ')}`;
+}

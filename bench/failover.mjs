@@ -10,13 +10,13 @@
 // at its next heartbeat). See bench/README.md ("Issue 11", failover).
 //   node --import tsx bench/failover.mjs   after `npm run build` (tsx: the PostgreSQL helper is TypeScript)
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { startPostgres } from '../packages/engine/test/support/postgres.ts';
 import { startServe, stopServe } from '../packages/engine/test/support/serve-process.ts';
-import { machineLine, positiveEnv } from './common.mjs';
+import { loadLine, loadNow, machineLine, positiveEnv } from './common.mjs';
 import { fixed, formatTable } from './table.mjs';
 
 /** The issue's figure: with the defaults, a dead replica's runs move within about this, ms. */
@@ -27,7 +27,6 @@ const ACTION_MS = 8000;
 
 const runs = positiveEnv('BENCH_RUNS', 20);
 const progress = (text) => process.stderr.write(`${text}\n`);
-const load = () => fixed(loadavg()[0]);
 
 const workflow = `apiVersion: pilotage.dev/v1
 kind: Workflow
@@ -147,7 +146,7 @@ async function scenario(pgServer, dir, s, index) {
       heldMs: at.held,
       retriedMs: at.retried,
       endedMs: at.ended,
-      load: load(),
+      load: loadNow(),
     };
     return result;
   } finally {
@@ -160,11 +159,7 @@ async function scenario(pgServer, dir, s, index) {
 const dir = await mkdtemp(join(tmpdir(), 'pilotage-bench-failover-'));
 console.log(`\nPilotage failover bench (issue 11), ${new Date().toISOString().slice(0, 16)} UTC`);
 console.log(machineLine());
-console.log(
-  `load average at the start: ${loadavg()
-    .map((l) => fixed(l))
-    .join(', ')}`,
-);
+console.log(loadLine('start'));
 const pgServer = await startPostgres();
 let failed = false;
 try {
@@ -218,11 +213,7 @@ try {
     if (r.heldMs > s.boundMs + 1000) console.log(`  over its bound: ${s.name} (${fixed(r.heldMs / 1000, 1)} s)`);
   }
   if (defaults === undefined) failed = true;
-  console.log(
-    `load average at the end: ${loadavg()
-      .map((l) => fixed(l))
-      .join(', ')}`,
-  );
+  console.log(loadLine('end'));
 } finally {
   await pgServer.stop();
   await rm(dir, { recursive: true, force: true });
