@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import { RunClaimer } from '../../src/engine/run-claimer.js';
 import type { NewReplica, Store } from '../../src/store/types.js';
+import { newId } from '../../src/domain/ids.js';
 import { newRun } from './fixtures.js';
 import type { StoreHarness } from './harness.js';
 
@@ -132,6 +133,49 @@ export function takeoverRoomCases(h: StoreHarness): void {
       assert.deepEqual(only.claimed(), [waiting[0]]);
       assert.deepEqual(await store.leases.summary(), { unclaimed: 1, held: 4, orphaned: 0 });
       for (const id of lost) assert.equal((await store.runs.get(id))?.owner, 'only');
+    });
+
+    test('child runs (uses:) go with their caller, beyond room; only those of runs it holds', async (t) => {
+      const store = await h.fresh(t);
+      await store.replicas.register(replica('only'), LONG_MS);
+      await store.replicas.register(replica('other'), LONG_MS);
+      await store.replicas.register(replica('dead'), LONG_MS);
+      // ids in order: the caller is the oldest, so it is the one taken within room
+      const [caller, child, grandchild, loose, othersChild] = Array.from({ length: 5 }, () => newId()).sort();
+      const running = async (id: string, owner: string, parent?: string): Promise<void> => {
+        const run = newRun('build', {
+          id,
+          ...(parent === undefined ? {} : { parent: { runId: parent, taskRunId: 'x' } }),
+        });
+        await store.runs.create(run);
+        assert.equal((await store.leases.claimQueued(owner, { limit: 1, only: [id] })).length, 1);
+        assert.ok(await store.runs.transition(id, ['queued'], 'running', 1));
+      };
+      const othersCaller = (await store.runs.create(newRun())).id;
+      assert.equal((await store.leases.claimQueued('other', { limit: 1, only: [othersCaller] })).length, 1);
+      await running(caller!, 'dead');
+      await running(child!, 'dead', caller);
+      await running(grandchild!, 'dead', child);
+      await running(loose!, 'dead');
+      await running(othersChild!, 'dead', othersCaller);
+      await store.replicas.register(replica('dead'), 1);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.deepEqual(await store.leases.takeOverChildren('only'), [], 'it holds no caller yet');
+
+      const only = replicaOf(t, store, 'only', { value: 1 });
+      await only.start();
+      assert.deepEqual(only.taken(), [caller, child, grandchild], 'the caller within room, its children beyond it');
+      assert.equal((await store.runs.get(loose!))?.owner, 'dead', 'an unrelated run waits for room');
+      assert.equal(
+        (await store.runs.get(othersChild!))?.owner,
+        'dead',
+        "another replica's caller's child is not taken",
+      );
+      assert.deepEqual(
+        (await store.leases.takeOverChildren('other')).map((c) => c.run.id),
+        [othersChild],
+        'it goes with its own caller',
+      );
     });
 
     test('a replica at its cap takes nothing over, however many runs lost their owner', async (t) => {

@@ -1,13 +1,36 @@
-import { sql, type ExpressionBuilder, type Selectable, type Transaction } from 'kysely';
+import {
+  sql,
+  type Expression,
+  type ExpressionBuilder,
+  type Selectable,
+  type SelectQueryBuilder,
+  type SqlBool,
+  type Transaction,
+} from 'kysely';
 import type { ClaimedRun, ClaimScope, LeaseSummary, NewOutboxEvent, RunLeaseStore } from '../types.js';
 import { toRunRecord } from './run-row.js';
 import { moveRun } from './run-transition.js';
 import type { RunsTable, StoreSchema } from './schema.js';
 import type { StoreContext } from './store-context.js';
+import type { StoreDialect } from './store-dialect.js';
 import { withoutLiveLease } from './without-live-lease.js';
 
 /** States of a run that has not ended. */
 const UNENDED = ['queued', 'running'] as const;
+
+/**
+ * Runs to take over: not ended, and held by a replica without a live lease, or let go of while
+ * running (a replica that stopped, or lost its lease).
+ */
+function orphaned(eb: ExpressionBuilder<StoreSchema, 'runs'>, dialect: StoreDialect): Expression<SqlBool> {
+  return eb.and([
+    eb('runs.state', 'in', UNENDED),
+    eb.or([
+      eb.and([eb('runs.owner', 'is not', null), withoutLiveLease('runs.owner', dialect)]),
+      eb.and([eb('runs.owner', 'is', null), eb('runs.state', '=', 'running')]),
+    ]),
+  ]);
+}
 
 /**
  * `RunLeaseStore` over Kysely. Claims are single statements `UPDATE runs SET owner … WHERE id IN
@@ -209,28 +232,45 @@ export class KyselyRunLeaseStore implements RunLeaseStore {
   }
 
   takeOver(owner: string, limit: number): Promise<ClaimedRun[]> {
-    const { dialect } = this.#ctx;
     if (limit <= 0) return this.#ctx.use(async () => []);
+    return this.#take(owner, (eb, stillOrphaned) =>
+      eb.selectFrom('runs').select('runs.id').where(stillOrphaned).orderBy('runs.id').limit(limit),
+    );
+  }
+
+  takeOverChildren(owner: string): Promise<ClaimedRun[]> {
+    return this.#take(owner, (eb, stillOrphaned) =>
+      eb
+        .selectFrom('runs')
+        .select('runs.id')
+        .where(stillOrphaned)
+        .where('runs.parent_run_id', 'in', (sub) =>
+          sub
+            .selectFrom('runs as caller')
+            .select('caller.id')
+            .where('caller.owner', '=', owner)
+            .where('caller.state', 'in', UNENDED),
+        )
+        .orderBy('runs.id'),
+    );
+  }
+
+  /** Set `owner` on the runs `pick` selects that are still orphaned (locked rows skipped), oldest first. */
+  #take(
+    owner: string,
+    pick: (
+      eb: ExpressionBuilder<StoreSchema, 'runs'>,
+      stillOrphaned: (eb: ExpressionBuilder<StoreSchema, 'runs'>) => Expression<SqlBool>,
+    ) => SelectQueryBuilder<StoreSchema, 'runs', { id: string }>,
+  ): Promise<ClaimedRun[]> {
+    const { dialect } = this.#ctx;
+    const stillOrphaned = (eb: ExpressionBuilder<StoreSchema, 'runs'>) => orphaned(eb, dialect);
     return this.#ctx.use(async (db) => {
-      const orphaned = (eb: ExpressionBuilder<StoreSchema, 'runs'>) =>
-        eb.and([
-          eb('runs.state', 'in', UNENDED),
-          eb.or([
-            eb.and([eb('runs.owner', 'is not', null), withoutLiveLease('runs.owner', dialect)]),
-            // let go of while running (a replica that stopped, or lost its lease)
-            eb.and([eb('runs.owner', 'is', null), eb('runs.state', '=', 'running')]),
-          ]),
-        ]);
       const rows = await db
         .updateTable('runs')
         .set({ owner })
-        .where((eb) =>
-          dialect.inOnce(
-            'runs.id',
-            dialect.skipLocked(eb.selectFrom('runs').select('runs.id').where(orphaned).orderBy('runs.id').limit(limit)),
-          ),
-        )
-        .where(orphaned)
+        .where((eb) => dialect.inOnce('runs.id', dialect.skipLocked(pick(eb, stillOrphaned))))
+        .where(stillOrphaned)
         .returningAll()
         .execute();
       return sortById(rows.map((row) => this.#claimed(row)));
