@@ -9,7 +9,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, watch } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { loadNow, machineLine, median, positiveEnv, quantile } from './common.mjs';
+import { apiClient, cli, startServe as startServeChild, stopChild, until } from './serve-child.mjs';
 import { fixed, formatTable } from './table.mjs';
 
 /** The targets of issue 3. */
@@ -25,8 +25,6 @@ const MAX_START_P50_MS = 20;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-// BENCH_CLI: measure another build of the CLI (an experiment), default the built one
-const cli = process.env['BENCH_CLI'] ?? join(root, 'packages/engine/dist/cli/main.js');
 const durationS = positiveEnv('BENCH_DURATION', 10);
 const connections = positiveEnv('BENCH_CONNECTIONS', 16);
 const rounds = positiveEnv('BENCH_ROUNDS', 3);
@@ -97,28 +95,22 @@ function spawnPinned(args, env) {
 }
 
 async function startServe(folder) {
-  const port = await freePort();
   // BENCH_PROFILE=<folder>: the server writes a V8 CPU profile there when it stops
   const profile = process.env['BENCH_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE']}`] : [];
-  const { child, output } = spawnPinned([...profile, cli, 'serve', '--port', String(port)], {
-    PILOTAGE_DB: join(folder, 'pilotage.db'),
-    PILOTAGE_DATA_DIR: folder,
-    PILOTAGE_EXECUTOR: 'local',
-    PILOTAGE_LOG_LEVEL: 'warn',
-    PILOTAGE_SHUTDOWN_GRACE: '10s',
-    // the per-task caps (10,000 reports by default) would drop most of the bench's posts: lifted,
-    // so that every acknowledged post must be a stored row (the durability check)
-    PILOTAGE_TASK_MAX_STATUSES: '1000000000',
-    PILOTAGE_TASK_MAX_STATUS_BYTES: '1024GiB',
+  const started = await startServeChild({
+    folder,
+    nodeArgs: profile,
+    command: (file, argv) => (pinned ? ['taskset', ['-c', '0', file, ...argv]] : [file, argv]),
+    env: {
+      // the per-task caps (10,000 reports by default) would drop most of the bench's posts: lifted,
+      // so that every acknowledged post must be a stored row (the durability check)
+      PILOTAGE_TASK_MAX_STATUSES: '1000000000',
+      PILOTAGE_TASK_MAX_STATUS_BYTES: '1024GiB',
+    },
   });
-  const url = `http://127.0.0.1:${port}`;
-  // a request that arrives before the app is attached to the listening port gets no answer: time out
-  const ready = () => fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
-  await until(async () => (await ready())?.ok === true, 30_000, 'the server').catch((error) => {
-    throw new Error(`${error.message}; its output:\n${output()}`);
-  });
-  const token = (await readFile(join(folder, 'admin-token'), 'utf8')).trim();
-  return { child, url, token, output };
+  children.add(started.child);
+  started.child.once('exit', () => children.delete(started.child));
+  return started;
 }
 
 async function startBare() {
@@ -126,19 +118,6 @@ async function startBare() {
   let url;
   await until(async () => (url = /listening (\S+)/.exec(output())?.[1]) !== undefined, 30_000, 'bare Fastify');
   return { child, callbackUrl: `${url}/v1/callbacks/bare-token/task-status` };
-}
-
-function apiClient(base, token) {
-  return async (method, path, body, contentType = 'application/json') => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': contentType }) },
-      ...(body === undefined ? {} : { body }),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-    return text === '' ? undefined : JSON.parse(text);
-  };
 }
 
 /** (a): the bare route, one waiting task and `manyTasks` waiting tasks, in alternating rounds. */
@@ -493,31 +472,5 @@ function fileAppears(file) {
       watcher.close();
       resolve();
     }
-  });
-}
-
-async function until(check, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  return exited;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
   });
 }

@@ -12,6 +12,7 @@ import { ConfigError, messageOf } from './domain/errors.js';
 import { createApprovalService } from './service/approval-service.js';
 import { startCompileWorker, type CompileWorker } from './service/compile-worker.js';
 import { startCleanupJob, type CleanupJob } from './service/cleanup-job.js';
+import { startIdleMemoryTrim, type IdleMemoryTrim } from './service/idle-memory-trim.js';
 import { createCronScheduler, type CronScheduler } from './service/cron-scheduler.js';
 import { resolveEncryptionKey } from './service/encryption-key.js';
 import { cipherInputSeal } from './service/input-seal.js';
@@ -183,9 +184,11 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
       releaseWorkspace: (runId) => engine.releaseKeptWorkspace(runId),
       log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) },
     });
+    // after a burst of runs, V8's young generation is given back once the server is idle
+    const memory = startIdleMemoryTrim({ log: (m) => app.log.debug(m) });
     app.log.info(`pilotage serving on ${url} (executor ${runtime.executorName}, store ${runtime.store.dialect})`);
 
-    const parts: ServerParts = { config: effective, lifecycle, cron, cleanup, runtime, app, server, compiler };
+    const parts: ServerParts = { config: effective, lifecycle, cron, cleanup, memory, runtime, app, server, compiler };
     return { url, app, runtime, tokens, lifecycle, close: once(() => stopServer(parts)) };
   } catch (error) {
     await cron?.stop();
@@ -266,6 +269,7 @@ interface ServerParts {
   readonly lifecycle: Lifecycle;
   readonly cron: CronScheduler;
   readonly cleanup: CleanupJob;
+  readonly memory: IdleMemoryTrim;
   readonly runtime: Runtime;
   readonly app: FastifyInstance;
   readonly server: Server;
@@ -278,12 +282,14 @@ async function stopServer({
   lifecycle,
   cron,
   cleanup,
+  memory,
   runtime,
   app,
   server,
   compiler,
 }: ServerParts): Promise<void> {
   lifecycle.accepting = false;
+  memory.stop();
   await cron.stop();
   await cleanup.stop();
   const { engine } = runtime;

@@ -1,0 +1,106 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
+import { setTimeout as delay } from 'node:timers/promises';
+import { startIdleMemoryTrim, type IdleMemoryProbe } from './idle-memory-trim.js';
+
+const MIB = 2 ** 20;
+
+interface FakeState {
+  busy: number;
+  young: number;
+  heap: number;
+  /** what a collection leaves (when set) */
+  after?: { young: number; heap: number };
+}
+
+/** A probe whose answers the test sets; counts the collections asked for. */
+function fakeProbe(state: FakeState): IdleMemoryProbe & { collections: number } {
+  const probe = {
+    collections: 0,
+    youngBytes: () => state.young,
+    heapBytes: () => state.heap,
+    busySinceLastCall: () => state.busy,
+    collect() {
+      probe.collections += 1;
+      if (state.after !== undefined) Object.assign(state, state.after);
+    },
+  };
+  return probe;
+}
+
+const youngBytes = (): number => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_size;
+
+describe('startIdleMemoryTrim', () => {
+  test('collects only once the loop was idle and the young generation has grown; then leaves it alone', async () => {
+    const state: FakeState = { busy: 0.5, young: 32 * MIB, heap: 80 * MIB, after: { young: 1 * MIB, heap: 50 * MIB } };
+    const probe = fakeProbe(state);
+    const messages: string[] = [];
+    const trim = startIdleMemoryTrim({ checkMs: 5, probe, log: (m) => messages.push(m) });
+    try {
+      await delay(40);
+      assert.equal(probe.collections, 0, 'collected while busy');
+      state.busy = 0.01;
+      await delay(40);
+      assert.equal(probe.collections, 1, 'one collection once idle');
+      assert.equal(trim.collections, 1);
+      assert.match(messages[0] ?? '', /the V8 heap went from 80\.0 to 50\.0 MiB/);
+      await delay(40);
+      assert.equal(probe.collections, 1, 'collected again although nothing grew');
+    } finally {
+      trim.stop();
+    }
+  });
+
+  test('a heap grown 16 MiB past its size after the last trim is collected, a smaller growth is not', async () => {
+    const state: FakeState = { busy: 0, young: 1 * MIB, heap: 40 * MIB };
+    const probe = fakeProbe(state);
+    const trim = startIdleMemoryTrim({ checkMs: 5, probe });
+    try {
+      state.heap = 50 * MIB;
+      await delay(40);
+      assert.equal(probe.collections, 0, '10 MiB more is not growth enough');
+      state.heap = 57 * MIB;
+      state.after = { young: 1 * MIB, heap: 45 * MIB };
+      await delay(40);
+      assert.equal(probe.collections, 1);
+      // V8 gives more back later: the next growth is judged from the lowest size seen since
+      state.heap = 38 * MIB;
+      await delay(20);
+      state.heap = 50 * MIB;
+      await delay(40);
+      assert.equal(probe.collections, 1, '12 MiB over the lowest size is not growth enough');
+      state.heap = 55 * MIB;
+      await delay(40);
+      assert.equal(probe.collections, 2);
+      trim.stop();
+      state.young = 32 * MIB;
+      await delay(30);
+      assert.equal(probe.collections, 2, 'stop() ends it');
+    } finally {
+      trim.stop();
+    }
+  });
+
+  test('with V8: after a burst, an idle process gets its young generation back and its garbage collected', async () => {
+    // a burst whose objects survive a scavenge or two: V8 grows the young generation for it
+    let keep: object[] = [];
+    for (let i = 0; i < 3_000_000; i++) {
+      keep.push({ i, text: `item ${i}` });
+      if (keep.length > 200_000) keep = [];
+    }
+    keep = [];
+    const grown = youngBytes();
+    assert.ok(grown >= 8 * MIB, `the burst did not grow the young generation (${grown} bytes)`);
+    const trim = startIdleMemoryTrim({ checkMs: 500 });
+    try {
+      // V8 shrinks after a collection once its allocation rate over ~5 s is low: give it 60 s
+      for (let waited = 0; youngBytes() >= 8 * MIB && waited < 60_000; waited += 250) await delay(250);
+      assert.ok(youngBytes() < 8 * MIB, `still ${youngBytes()} bytes after ${trim.collections} collections`);
+      assert.ok(trim.collections >= 1);
+      assert.ok(getHeapStatistics().used_heap_size < 64 * MIB, 'the garbage of the burst was collected');
+    } finally {
+      trim.stop();
+    }
+  });
+});

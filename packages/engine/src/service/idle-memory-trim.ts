@@ -1,0 +1,124 @@
+import { performance } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+/** How often the server looks: V8 judges its allocation rate over the last 5 s, ms. */
+const CHECK_MS = 5_000;
+/** Below this share of the last interval spent running callbacks, the event loop counts as idle. */
+const IDLE_UTILIZATION = 0.05;
+/** A young generation at least this large has grown under load (it starts at 1 MiB), bytes. */
+const GROWN_YOUNG_BYTES = 8 * 2 ** 20;
+/** The whole heap this much above its size after the last trim (or at start) has grown, bytes. */
+const GROWN_HEAP_BYTES = 16 * 2 ** 20;
+
+/** What the trim reads and does; the defaults are V8's (tests give their own). */
+export interface IdleMemoryProbe {
+  /** bytes the young generation (V8's new space) holds reserved now */
+  youngBytes(): number;
+  /** bytes the whole V8 heap holds reserved now (every space) */
+  heapBytes(): number;
+  /** the share (0..1) of the time since the previous call the event loop spent busy */
+  busySinceLastCall(): number;
+  /** one minor collection (a scavenge), then one full collection */
+  collect(): void;
+}
+
+/** Options of `startIdleMemoryTrim`. */
+export interface IdleMemoryTrimOptions {
+  /** between looks, ms (default 5 000) */
+  readonly checkMs?: number;
+  /** told what each trim gave back */
+  readonly log?: (message: string) => void;
+  readonly probe?: IdleMemoryProbe;
+}
+
+/** A running trim; `stop()` ends it (its timer never holds the process open anyway). */
+export interface IdleMemoryTrim {
+  stop(): void;
+  /** how many times it collected */
+  readonly collections: number;
+}
+
+/**
+ * Give memory back once the server is idle (issue 15, target 6b: RSS returns to its baseline
+ * after runs end). Under a burst of runs V8's heap grows and stays grown: the young generation
+ * (its semi-spaces up to 16 MiB each) shrinks only after a collection made while the recent
+ * allocation rate is low, and old-space pages are given back by V8's memory reducer, which starts
+ * only after a full collection; an idle process allocates nothing, so neither ever happens.
+ * Every `checkMs` this looks: when the event loop was idle for the whole interval and the heap
+ * has grown (the young generation past its start size, or the whole heap 16 MiB past its size
+ * after the last trim), it runs a minor collection (V8 then shrinks the young generation) and a
+ * full one (the garbage of the burst goes, and V8's memory reducer gives the freed pages back a
+ * few seconds later). A full collection of the server's heap pauses it for a few tens of
+ * milliseconds, once per burst, only when nothing was happening. Nothing happens while the server
+ * is busy, and an idle server whose heap is back to its size is left alone.
+ */
+export function startIdleMemoryTrim(options: IdleMemoryTrimOptions = {}): IdleMemoryTrim {
+  const probe = options.probe ?? v8Probe();
+  let collections = 0;
+  let settled = probe.heapBytes();
+  probe.busySinceLastCall();
+  const timer = setInterval(() => {
+    if (probe.busySinceLastCall() >= IDLE_UTILIZATION) return;
+    const heap = probe.heapBytes();
+    settled = Math.min(settled, heap);
+    if (probe.youngBytes() < GROWN_YOUNG_BYTES && heap < settled + GROWN_HEAP_BYTES) return;
+    const began = performance.now();
+    probe.collect();
+    collections += 1;
+    settled = probe.heapBytes();
+    options.log?.(
+      `idle: collected in ${(performance.now() - began).toFixed(0)} ms; the V8 heap went from ` +
+        `${mib(heap)} to ${mib(settled)} MiB (more is given back over the next seconds)`,
+    );
+  }, options.checkMs ?? CHECK_MS);
+  timer.unref();
+  return {
+    stop: () => clearInterval(timer),
+    get collections() {
+      return collections;
+    },
+  };
+}
+
+/**
+ * The probe over this process's V8. The collection function is the one `--expose-gc` gives,
+ * taken from a fresh context with the flag set for that moment only, so that no `gc` global
+ * appears in the server's own context (and `node --expose-gc` works as well).
+ */
+function v8Probe(): IdleMemoryProbe {
+  const gc = exposedGc();
+  let last = performance.eventLoopUtilization();
+  return {
+    youngBytes: () => getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0,
+    heapBytes: () => getHeapStatistics().total_heap_size,
+    busySinceLastCall() {
+      const now = performance.eventLoopUtilization();
+      const busy = performance.eventLoopUtilization(now, last).utilization;
+      last = now;
+      return busy;
+    },
+    collect() {
+      gc({ type: 'minor' });
+      // no argument: a full, synchronous collection (Node 20's V8 reads no `type: 'major'` option)
+      gc();
+    },
+  };
+}
+
+type GcFunction = (options?: { readonly type: 'minor' }) => void;
+
+function exposedGc(): GcFunction {
+  const own = (globalThis as { gc?: GcFunction }).gc;
+  if (typeof own === 'function') return own;
+  setFlagsFromString('--expose-gc');
+  try {
+    return runInNewContext('gc') as GcFunction;
+  } finally {
+    setFlagsFromString('--no-expose-gc');
+  }
+}
+
+function mib(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(1);
+}
