@@ -7,7 +7,7 @@ export const CLAIM_POLL_MS = 2000;
 /** Most runs taken over in one statement (more are taken in the rounds that follow). */
 export const TAKEOVER_BATCH = 100;
 
-/** Levels of child runs taken over with their callers in one round (the rest at the next heartbeat). */
+/** Levels of child runs taken over with their callers in one round (deeper ones at the next heartbeat). */
 const MAX_CHILD_DEPTH = 8;
 
 /** Options of a `RunClaimer`. */
@@ -38,9 +38,9 @@ export interface RunClaimerOptions {
  * looked for when asked (`takeOverSoon`: a heartbeat, a replica let go of its runs), since it is
  * a heavier query, and then in every round that has room until a takeover comes back short of
  * its limit: runs left without a live owner because every replica was full are taken first as
- * room frees, before any queued run, here or (at its next heartbeat) on any other replica. The
- * child runs (`uses:`) of runs it holds are taken over with them, beyond room, as a child run
- * is started on its caller's replica.
+ * room frees, before any queued run, here or (at its next heartbeat) on any other replica. Runs
+ * that take no room are taken beyond it: those waiting at an approval gate, and the child runs
+ * (`uses:`) of runs this replica holds, as a child run is started on its caller's replica.
  */
 export class RunClaimer {
   readonly #options: RunClaimerOptions;
@@ -112,12 +112,12 @@ export class RunClaimer {
     const { leases, owner, room, only, launch, warn } = this.#options;
     try {
       if (this.#options.takesOver()) {
-        let children = false;
+        let beyond = false;
         if (this.#takeOver) {
           this.#takeOver = false;
           await this.#options.releaseGone?.();
           this.#orphansLeft = true;
-          children = true;
+          beyond = true;
         }
         // Within room, as graphile-worker and Temporal take expired work only into free slots: a
         // replica taking more than it may carry overloads itself and loses its own lease. What is
@@ -128,14 +128,14 @@ export class RunClaimer {
         if (this.#orphansLeft && me !== undefined && limit > 0) {
           const taken = await leases.takeOver(me, limit);
           this.#orphansLeft = taken.length >= limit;
-          children ||= taken.length > 0;
+          beyond ||= taken.length > 0;
           for (const claimed of taken) launch(claimed, true);
         }
-        // Beyond room: the child runs (`uses:`) of runs held here, and theirs, go with their
-        // callers (a caller waiting on a child nobody has room for would never end).
-        for (let depth = 0; children && me !== undefined && depth < MAX_CHILD_DEPTH; depth++) {
-          const taken = await leases.takeOverChildren(me);
-          children = taken.length > 0;
+        // Beyond room, what takes none: runs waiting at a gate, and the child runs (`uses:`) of
+        // runs held here, and theirs (a caller waiting on a child nobody has room for would never end).
+        for (let depth = 0; beyond && me !== undefined && depth < MAX_CHILD_DEPTH; depth++) {
+          const taken = await leases.takeOverBeyondRoom(me);
+          beyond = taken.length > 0;
           for (const claimed of taken) launch(claimed, true);
         }
       }

@@ -3,7 +3,8 @@ import { describe, test, type TestContext } from 'node:test';
 import { RunClaimer } from '../../src/engine/run-claimer.js';
 import type { NewReplica, Store } from '../../src/store/types.js';
 import { newId } from '../../src/domain/ids.js';
-import { newRun } from './fixtures.js';
+import { APPROVAL_COMPONENT } from '../../src/domain/vocabulary.js';
+import { newRun, newTaskRun } from './fixtures.js';
 import type { StoreHarness } from './harness.js';
 
 /** Long enough never to expire during a test, even across a VM pause. */
@@ -82,8 +83,9 @@ async function queued(store: Store, n: number): Promise<string[]> {
  * Takeover bounded by room (issue 11): a replica takes over a dead replica's runs only up to its
  * `maxActiveRuns`, as graphile-worker and Temporal take expired work only into free slots. The
  * rest stays without a live owner (`orphaned` in the lease summary) for any replica with room,
- * and goes before queued runs as room frees, so that it is never starved. The claimer (engine/)
- * over the real store of each dialect.
+ * and goes before queued runs as room frees, so that it is never starved. Runs that take no room
+ * (waiting at a gate, child runs of runs held) are taken beyond it. The claimer (engine/) over
+ * the real store of each dialect.
  */
 export function takeoverRoomCases(h: StoreHarness): void {
   describe('takeover bounded by room', () => {
@@ -160,7 +162,7 @@ export function takeoverRoomCases(h: StoreHarness): void {
       await running(othersChild!, 'dead', othersCaller);
       await store.replicas.register(replica('dead'), 1);
       await new Promise((resolve) => setTimeout(resolve, 20));
-      assert.deepEqual(await store.leases.takeOverChildren('only'), [], 'it holds no caller yet');
+      assert.deepEqual(await store.leases.takeOverBeyondRoom('only'), [], 'it holds no caller yet');
 
       const only = replicaOf(t, store, 'only', { value: 1 });
       await only.start();
@@ -172,10 +174,32 @@ export function takeoverRoomCases(h: StoreHarness): void {
         "another replica's caller's child is not taken",
       );
       assert.deepEqual(
-        (await store.leases.takeOverChildren('other')).map((c) => c.run.id),
+        (await store.leases.takeOverBeyondRoom('other')).map((c) => c.run.id),
         [othersChild],
         'it goes with its own caller',
       );
+    });
+
+    test('runs waiting at an undecided gate take no room: taken over beyond it', async (t) => {
+      const store = await h.fresh(t);
+      await store.replicas.register(replica('full'), LONG_MS);
+      const [waiting, decided, working] = await orphans(store, 3);
+      const gate = async (runId: string): Promise<string> => {
+        const task = await store.taskRuns.create(
+          newTaskRun(runId, { component: APPROVAL_COMPONENT, executor: 'none' }),
+        );
+        assert.ok(await store.taskRuns.transition(task.id, ['pending'], 'starting', 2));
+        assert.ok(await store.taskRuns.transition(task.id, ['starting'], 'running', 3));
+        return task.id;
+      };
+      await gate(waiting!);
+      await store.taskRuns.update(await gate(decided!), { result: 'success' });
+      await store.taskRuns.create(newTaskRun(working!));
+      const full = replicaOf(t, store, 'full', { value: 0 });
+      await full.start();
+      assert.deepEqual(full.taken(), [waiting], 'the run only waiting for a decision, though the replica is full');
+      assert.equal((await store.runs.get(decided!))?.owner, 'dead', 'a decided gate moves on: it waits for room');
+      assert.equal((await store.runs.get(working!))?.owner, 'dead');
     });
 
     test('a replica at its cap takes nothing over, however many runs lost their owner', async (t) => {

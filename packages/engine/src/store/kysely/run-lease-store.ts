@@ -7,6 +7,7 @@ import {
   type SqlBool,
   type Transaction,
 } from 'kysely';
+import { APPROVAL_COMPONENT } from '../../domain/vocabulary.js';
 import type { ClaimedRun, ClaimScope, LeaseSummary, NewOutboxEvent, RunLeaseStore } from '../types.js';
 import { toRunRecord } from './run-row.js';
 import { moveRun } from './run-transition.js';
@@ -238,18 +239,33 @@ export class KyselyRunLeaseStore implements RunLeaseStore {
     );
   }
 
-  takeOverChildren(owner: string): Promise<ClaimedRun[]> {
+  takeOverBeyondRoom(owner: string): Promise<ClaimedRun[]> {
     return this.#take(owner, (eb, stillOrphaned) =>
       eb
         .selectFrom('runs')
         .select('runs.id')
         .where(stillOrphaned)
-        .where('runs.parent_run_id', 'in', (sub) =>
-          sub
-            .selectFrom('runs as caller')
-            .select('caller.id')
-            .where('caller.owner', '=', owner)
-            .where('caller.state', 'in', UNENDED),
+        .where((w) =>
+          w.or([
+            w(
+              'runs.parent_run_id',
+              'in',
+              w
+                .selectFrom('runs as caller')
+                .select('caller.id')
+                .where('caller.owner', '=', owner)
+                .where('caller.state', 'in', UNENDED),
+            ),
+            w.exists(
+              w
+                .selectFrom('task_runs as gate')
+                .select('gate.id')
+                .whereRef('gate.run_id', '=', 'runs.id')
+                .where('gate.component', '=', APPROVAL_COMPONENT)
+                .where('gate.state', 'in', ['starting', 'running'])
+                .where('gate.result', 'is', null),
+            ),
+          ]),
         )
         .orderBy('runs.id'),
     );

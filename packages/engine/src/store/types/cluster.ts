@@ -101,12 +101,12 @@ export interface RunLeaseStore {
    */
   takeOver(owner: string, limit: number): Promise<ClaimedRun[]>;
   /**
-   * Take over, for `owner`, every run that `takeOver` would take whose parent run (`uses:`)
-   * `owner` holds, however many: a child run goes with its caller, as a child run is started on
-   * its caller's replica, so that a caller taken over within room never waits for ever on a
-   * child that no replica has room for.
+   * Take over, for `owner`, however many, the runs `takeOver` would take that take no room on a
+   * replica (`maxActiveRuns`): those waiting at an approval gate not yet decided, and the child
+   * runs (`uses:`) of runs `owner` holds (a child run is started on its caller's replica; a
+   * caller taken over within room would otherwise wait for ever on a child no full replica takes).
    */
-  takeOverChildren(owner: string): Promise<ClaimedRun[]>;
+  takeOverBeyondRoom(owner: string): Promise<ClaimedRun[]>;
   /** Let go of run `id` if `owner` holds it (and it has not ended), so any replica may take it. */
   release(id: string, owner: string): Promise<boolean>;
   /** Let go of every unended run `owner` holds (a graceful stop, a lost lease). Returns how many. */
