@@ -84,10 +84,12 @@ export function legacyEventCases(h: StoreHarness): void {
       const mixed = await store.runs.create(newRun());
       const old = await store.runs.create(newRun());
       const [e1, e2, e3, e4] = ['e1', 'e2', 'e3', 'e4'].map((type) => newEvent(mixed.id, type));
-      const [o1, o2] = ['o1', 'o2'].map((type) => newEvent(old.id, type));
+      const [o1, o2, o3] = ['o1', 'o2', 'o3'].map((type) => newEvent(old.id, type));
       await store.outbox.append([e1!]);
       await writeAsOlderReplica(t, h, url, [e2!, o1!, e3!, o2!]);
       await store.outbox.append([e4!]);
+      // a run an older replica began, carried on by a newer one: its first number is 1
+      await store.outbox.append([o3!]);
       const listed = await store.outbox.listByRun(mixed.id);
       assert.deepEqual(
         listed.map((e) => [e.type, e.runSeq]),
@@ -107,7 +109,15 @@ export function legacyEventCases(h: StoreHarness): void {
       );
       assert.deepEqual(
         sink.got.filter((e) => e.runId === old.id).map((e) => e.type),
-        ['o1', 'o2'],
+        ['o1', 'o2', 'o3'],
+      );
+      assert.deepEqual(
+        (await store.outbox.listByRun(old.id)).map((e) => [e.type, e.runSeq]),
+        [
+          ['o1', null],
+          ['o2', null],
+          ['o3', 1],
+        ],
       );
       assert.equal((await store.deliveries.listPending('hook', 10)).length, 0);
     });
