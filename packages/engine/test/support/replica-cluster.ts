@@ -28,6 +28,8 @@ export interface ReplicaCluster {
   api(method: string, path: string, body?: unknown, i?: number): Promise<Response>;
   /** Stop every replica (SIGTERM) and PostgreSQL, remove the folder. Safe to repeat. */
   close(): Promise<void>;
+  /** Whether `close` was called (the test ended): background loops stop on it. */
+  closed(): boolean;
 }
 
 /** Settings every replica of a test cluster shares: a short lease so that failover is quick. */
@@ -94,6 +96,7 @@ export async function replicaCluster(
       assert.ok(server !== undefined, 'no replica is running');
       return server.api(method, path, body);
     },
+    closed: () => closed !== undefined,
     close() {
       closed ??= (async () => {
         await Promise.all(cluster.live().map((s) => stopServe(s)));
