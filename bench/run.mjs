@@ -82,6 +82,18 @@ const allStyles = [
     label: 'exit-code (C, exits 0)',
     compiled: { args: ['--no-callbacks'] },
   },
+  // The same pair in bash alone (components/greet-bash: /dev/tcp, one connection, no process per call).
+  {
+    key: 't',
+    label: 'five callbacks (bash, one connection)',
+    script: { args: [] },
+    baseline: 'h',
+  },
+  {
+    key: 'h',
+    label: 'exit-code (bash, exits 0)',
+    script: { args: ['--no-callbacks'] },
+  },
 ];
 const hasCc = commandWorks('cc', ['--version']);
 const styles = pickStyles(process.env['BENCH_STYLES'] ?? (hasCc ? 'a,b,n,k,e' : 'a,b,n'));
@@ -97,6 +109,7 @@ const bareEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) =>
 
 const dir = await mkdtemp(join(tmpdir(), 'pilotage-bench-'));
 if (styles.some((style) => style.compiled !== undefined)) await compileGreetC(dir, styles);
+for (const style of styles.filter((s) => s.script !== undefined)) await greetBashStyle(dir, style);
 const runtime = await createBenchRuntime(dir, Math.max(n, WARMUP_N));
 const progress = (text) => process.stderr.write(`${text}\n`);
 if (!hasCc) progress('cc not found: the C styles (k, e), which measure the contract itself, are left out');
@@ -317,13 +330,16 @@ if (process.env['BENCH_LANGUAGE'] !== '0') await runLanguageBench();
 /**
  * BENCH_STYLES: comma-separated keys of `allStyles` (default `a,b,n,k,e`, without `k,e` when
  * there is no `cc`; `c` is the node:http variant; `w` and `s` the busybox wget five-callback style
- * and its exit-code baseline; `k` and `e` the C component with and without its callbacks).
+ * and its exit-code baseline; `k` and `e` the C component with and without its callbacks, `t` and
+ * `h` the bash one).
  */
 function pickStyles(text) {
   const keys = text.split(',').map((key) => key.trim());
   const unknown = keys.filter((key) => !allStyles.some((style) => style.key === key));
   if (unknown.length > 0 || keys.length === 0) {
-    console.error(`BENCH_STYLES takes a comma-separated list of a, b, c, n, w, s, k, e; got ${JSON.stringify(text)}`);
+    console.error(
+      `BENCH_STYLES takes a comma-separated list of a, b, c, n, w, s, k, e, t, h; got ${JSON.stringify(text)}`,
+    );
     process.exit(2);
   }
   return allStyles.filter((style) => keys.includes(style.key));
@@ -350,6 +366,19 @@ async function compileGreetC(folder, chosen) {
         `command: ${JSON.stringify(['./greet', ...args])}\n`,
     );
   }
+}
+
+/** A bash style: a component file in `folder` whose command is components/greet-bash's script. */
+async function greetBashStyle(folder, style) {
+  const script = join(here, '../components/greet-bash/greet.sh');
+  const { args } = style.script;
+  style.component = join(folder, `${style.key}.component.yaml`);
+  style.bare = { file: script, args };
+  await writeFile(
+    style.component,
+    `apiVersion: pilotage.dev/v1\nkind: Component\nname: bench-greet-bash-${style.key}\nversion: 1.0.0\n` +
+      `command: ${JSON.stringify([script, ...args])}\n`,
+  );
 }
 
 function commandWorks(file, args) {

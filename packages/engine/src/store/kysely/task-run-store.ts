@@ -243,16 +243,29 @@ export class KyselyTaskRunStore implements TaskRunStore {
 
   markStep(id: string, step: ContractStep, at: number): Promise<void> {
     const { dialect } = this.#ctx;
+    const guarded = this.#ctx.guard !== undefined;
+    const values = [at, id, ...(guarded ? [this.#ctx.guard] : [])];
     return this.#ctx.use(async (db) => {
       // One conditional update, so of two callbacks racing on the same step the first one wins.
-      const result = await db
-        .updateTable('task_runs')
-        .set({ steps: dialect.jsonWithNumber('steps', step, at) })
-        .where('id', '=', id)
-        .where(dialect.jsonLacksKey('steps', step))
-        .where(holdsTaskRun(this.#ctx))
-        .executeTakeFirst();
-      if (result.numUpdatedRows === 0n) await explainUnchanged(db, this.#ctx, id);
+      // Compiled once per step (the step is part of the SQL's JSON path): three callbacks of
+      // every task (component-start, task-start, component-stop) are this statement.
+      const result = await db.executeQuery(
+        compiledOnce(
+          dialect,
+          `task-run-mark-step:${step}:${guarded ? 'guarded' : ''}`,
+          values.length,
+          () =>
+            db
+              .updateTable('task_runs')
+              .set({ steps: dialect.jsonWithNumber('steps', step, marker(0) as unknown as number) })
+              .where('id', '=', marker(1))
+              .where(dialect.jsonLacksKey('steps', step))
+              .where(holdsTaskRun(this.#ctx, guarded ? marker(2) : undefined))
+              .compile(),
+          values,
+        ),
+      );
+      if ((result.numAffectedRows ?? 0n) === 0n) await explainUnchanged(db, this.#ctx, id);
     });
   }
 }
