@@ -6,8 +6,10 @@
 // until each one's lost attempt is retried, and until all have ended, and compares the first
 // figure with the bound the lease settings give. Scenarios: replicas as on two hosts (distinct
 // engine ids: only the lease's expiry tells the survivor), with the default heartbeat and lease
-// and with a short lease; and as on one host (same engine id: the survivor sees the dead process
-// at its next heartbeat). See bench/README.md ("Issue 11", failover).
+// and with a short lease; as on one host (same engine id: the survivor sees the dead process at
+// its next heartbeat); and on one host with the survivor already carrying its `maxActiveRuns`
+// (takeover within room: the dead one's runs wait until its own end). See bench/README.md
+// ("Issue 11", failover).
 //   node --import tsx bench/failover.mjs   after `npm run build` (tsx: the PostgreSQL helper is TypeScript)
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -52,7 +54,19 @@ const SCENARIOS = [
   },
   { name: 'two hosts, heartbeat 500 ms, lease 3 s', heartbeatMs: 500, leaseMs: 3000, oneHost: false },
   { name: 'one host, defaults (the dead process is seen)', heartbeatMs: 5000, leaseMs: 15_000, oneHost: true },
-].map((s) => ({ ...s, boundMs: s.oneHost ? s.heartbeatMs : s.leaseMs + s.heartbeatMs }));
+  // takeover within room: the survivor already carries maxActiveRuns runs of its own, so the dead
+  // one's wait until those end (at most one action later)
+  {
+    name: 'one host, defaults, survivor full (maxActiveRuns reached)',
+    heartbeatMs: 5000,
+    leaseMs: 15_000,
+    oneHost: true,
+    survivorFull: true,
+  },
+].map((s) => ({
+  ...s,
+  boundMs: (s.oneHost ? s.heartbeatMs : s.leaseMs + s.heartbeatMs) + (s.survivorFull ? ACTION_MS : 0),
+}));
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -82,6 +96,7 @@ async function scenario(pgServer, dir, s, index) {
     PILOTAGE_HEARTBEAT: `${s.heartbeatMs}ms`,
     PILOTAGE_LEASE_TTL: `${s.leaseMs}ms`,
     ...(s.oneHost ? {} : { PILOTAGE_ENGINE_ID: `bench-host-${name}` }),
+    ...(s.survivorFull ? { PILOTAGE_MAX_ACTIVE_RUNS: String(runs) } : {}),
   });
   const start = async (name, token) => {
     const data = join(dir, `${index}-${name}`);
@@ -108,6 +123,19 @@ async function scenario(pgServer, dir, s, index) {
       );
       return Number(rows[0].n) === runs ? true : undefined;
     }, 'the runs to run on the first replica');
+    const own = [];
+    if (s.survivorFull) {
+      for (let i = 0; i < runs; i++) {
+        own.push((await json(await survivor.api('POST', '/v1/workflows/failover/runs', { data: {} }))).id);
+      }
+      await until(async () => {
+        const { rows } = await db.query(
+          `select count(*) as n from task_runs where run_id = any($1) and state = 'running'`,
+          [own],
+        );
+        return Number(rows[0].n) === runs ? true : undefined;
+      }, 'the survivor to be full');
+    }
     // a moment into the heartbeat period, so that the kill does not always land just after a renewal
     await sleep(Math.random() * s.heartbeatMs);
     const { rows: leaseRows } = await db.query(
@@ -118,7 +146,7 @@ async function scenario(pgServer, dir, s, index) {
     victim.child.kill('SIGKILL');
     await victim.exited;
     // one loop over the store (one connection): when each milestone was first seen
-    const at = { held: undefined, retried: undefined, ended: undefined };
+    const at = { held: undefined, retried: undefined, ended: undefined, room: undefined };
     await until(async () => {
       const { rows } = await db.query(
         `select count(*) filter (where r.state not in ('queued', 'running')
@@ -132,6 +160,11 @@ async function scenario(pgServer, dir, s, index) {
       );
       const now = performance.now() - killedAt;
       const row = rows[0];
+      if (own.length > 0 && at.room === undefined) {
+        // the survivor's own runs ending: the room the dead replica's runs wait for
+        const mine = await db.query(`select count(*) as n from runs where id = any($1) and state = 'running'`, [own]);
+        if (Number(mine.rows[0].n) < runs) at.room = now;
+      }
       if (Number(row.held) === runs) at.held ??= now;
       if (Number(row.retried) === runs) at.retried ??= now;
       if (Number(row.ended) < runs) return undefined;
@@ -146,6 +179,7 @@ async function scenario(pgServer, dir, s, index) {
       heldMs: at.held,
       retriedMs: at.retried,
       endedMs: at.ended,
+      roomMs: at.room,
       load: loadNow(),
     };
     return result;
@@ -167,6 +201,7 @@ try {
     [
       'scenario',
       'lease left at the kill, s',
+      'survivor had room, s',
       'held by the survivor, s',
       'of which after the lease ran out, s',
       'bound, s',
@@ -183,6 +218,7 @@ try {
     rows.push([
       s.name,
       fixed(r.leaseLeftMs / 1000, 1),
+      r.roomMs === undefined ? 'at once' : fixed(r.roomMs / 1000, 1),
       fixed(r.heldMs / 1000, 1),
       s.oneHost ? '(not waited for)' : fixed((r.heldMs - r.leaseLeftMs) / 1000, 1),
       `≤ ${fixed(s.boundMs / 1000, 1)}`,
@@ -196,7 +232,8 @@ try {
       ` local executor) carried by the first, which is killed with kill -9 while they run; times from the kill,` +
       ` from polling the store every ${POLL_MS} ms. "held": every run's owner is the survivor with a live lease.` +
       ` Bound: lease + heartbeat on two hosts (the lease must run out, then the survivor's next heartbeat takes over),` +
-      ` the heartbeat on one host (the survivor sees the dead process); the runs then end one retried attempt later.`,
+      ` the heartbeat on one host (the survivor sees the dead process), plus one action when the survivor is full` +
+      ` (takeover within room: its own runs must end first); the runs then end one retried attempt later.`,
   );
   console.log(formatTable(rows));
   const verdict = (ok) => {
