@@ -14,13 +14,39 @@ interface FakeState {
   after?: { young: number; heap: number };
 }
 
-/** A probe whose answers the test sets; counts the collections asked for. */
-function fakeProbe(state: FakeState): IdleMemoryProbe & { collections: number } {
+/**
+ * A probe whose answers the test sets; counts the collections asked for. `looks(n)` resolves
+ * once the trim has looked `n` more times (it asks `busySinceLastCall` once a look), so the tests
+ * wait for looks, not for time.
+ */
+function fakeProbe(state: FakeState): IdleMemoryProbe & { collections: number; looks(n: number): Promise<void> } {
+  let looked = 0;
+  const waiting: { at: number; resolve: () => void }[] = [];
   const probe = {
     collections: 0,
+    looks: (n: number) =>
+      new Promise<void>((resolve) => {
+        // the trim's timer is unref'd: hold the process open meanwhile
+        const hold = setTimeout(() => undefined, 60_000);
+        waiting.push({
+          at: looked + n,
+          resolve: () => {
+            clearTimeout(hold);
+            resolve();
+          },
+        });
+      }),
     youngBytes: () => state.young,
     heapBytes: () => state.heap,
-    busySinceLastCall: () => state.busy,
+    busySinceLastCall: () => {
+      looked += 1;
+      // resolved after this look has been acted on
+      for (const w of waiting.filter((x) => x.at < looked)) {
+        waiting.splice(waiting.indexOf(w), 1);
+        setImmediate(w.resolve);
+      }
+      return state.busy;
+    },
     collect() {
       probe.collections += 1;
       if (state.after !== undefined) Object.assign(state, state.after);
@@ -38,15 +64,15 @@ describe('startIdleMemoryTrim', () => {
     const messages: string[] = [];
     const trim = startIdleMemoryTrim({ checkMs: 5, probe, log: (m) => messages.push(m) });
     try {
-      await delay(40);
+      await probe.looks(3);
       assert.equal(probe.collections, 0, 'collected while busy');
       state.busy = 0.01;
-      await delay(40);
+      await probe.looks(3);
       assert.equal(probe.collections, 1, 'one collection once idle');
       assert.equal(trim.collections, 1);
       assert.match(messages[0] ?? '', /the V8 heap went from 80\.0 to 50\.0 MiB/);
-      await delay(40);
-      assert.equal(probe.collections, 1, 'collected again although nothing grew');
+      await probe.looks(3);
+      assert.equal(probe.collections, 1, 'collected again although the heap is back to its size');
     } finally {
       trim.stop();
     }
@@ -58,25 +84,47 @@ describe('startIdleMemoryTrim', () => {
     const trim = startIdleMemoryTrim({ checkMs: 5, probe });
     try {
       state.heap = 50 * MIB;
-      await delay(40);
+      await probe.looks(3);
       assert.equal(probe.collections, 0, '10 MiB more is not growth enough');
       state.heap = 57 * MIB;
       state.after = { young: 1 * MIB, heap: 45 * MIB };
-      await delay(40);
+      await probe.looks(3);
       assert.equal(probe.collections, 1);
       // V8 gives more back later: the next growth is judged from the lowest size seen since
       state.heap = 38 * MIB;
-      await delay(20);
+      await probe.looks(2);
       state.heap = 50 * MIB;
-      await delay(40);
+      await probe.looks(3);
       assert.equal(probe.collections, 1, '12 MiB over the lowest size is not growth enough');
       state.heap = 55 * MIB;
-      await delay(40);
+      await probe.looks(3);
       assert.equal(probe.collections, 2);
       trim.stop();
       state.young = 32 * MIB;
       await delay(30);
       assert.equal(probe.collections, 2, 'stop() ends it');
+    } finally {
+      trim.stop();
+    }
+  });
+
+  test('a heap that stays grown is collected three times per idle stretch, then taken as its size', async () => {
+    const state: FakeState = { busy: 0, young: 1 * MIB, heap: 40 * MIB };
+    const probe = fakeProbe(state);
+    const trim = startIdleMemoryTrim({ checkMs: 5, probe });
+    try {
+      state.heap = 80 * MIB; // live data: collections give nothing back
+      await probe.looks(6);
+      assert.equal(probe.collections, 3, 'three tries in one idle stretch');
+      state.busy = 0.5;
+      await probe.looks(2);
+      state.busy = 0;
+      state.heap = 90 * MIB;
+      await probe.looks(3);
+      assert.equal(probe.collections, 3, '80 MiB became its size: 10 MiB more is not growth enough');
+      state.heap = 97 * MIB;
+      await probe.looks(3);
+      assert.ok(probe.collections > 3, 'grown 16 MiB past its new size');
     } finally {
       trim.stop();
     }

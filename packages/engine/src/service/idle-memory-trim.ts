@@ -8,8 +8,14 @@ const CHECK_MS = 5_000;
 const IDLE_UTILIZATION = 0.05;
 /** A young generation at least this large has grown under load (it starts at 1 MiB), bytes. */
 const GROWN_YOUNG_BYTES = 8 * 2 ** 20;
-/** The whole heap this much above its size after the last trim (or at start) has grown, bytes. */
+/** The whole heap this much above the smallest size it had has grown, bytes. */
 const GROWN_HEAP_BYTES = 16 * 2 ** 20;
+/**
+ * Collections per idle stretch at most: V8 often gives the young generation and the old pages
+ * back only at the second (its allocation rate must have been low for ~5 s); what stays after the
+ * last is taken as the heap's size from then on.
+ */
+const MAX_TRIES = 3;
 
 /** What the trim reads and does; the defaults are V8's (tests give their own). */
 export interface IdleMemoryProbe {
@@ -46,30 +52,43 @@ export interface IdleMemoryTrim {
  * allocation rate is low, and old-space pages are given back by V8's memory reducer, which starts
  * only after a full collection; an idle process allocates nothing, so neither ever happens.
  * Every `checkMs` this looks: when the event loop was idle for the whole interval and the heap
- * has grown (the young generation past its start size, or the whole heap 16 MiB past its size
- * after the last trim), it runs a minor collection (V8 then shrinks the young generation) and a
- * full one (the garbage of the burst goes, and V8's memory reducer gives the freed pages back a
- * few seconds later). A full collection of the server's heap pauses it for a few tens of
- * milliseconds, once per burst, only when nothing was happening. Nothing happens while the server
- * is busy, and an idle server whose heap is back to its size is left alone.
+ * has grown (the young generation past its start size, or the whole heap 16 MiB past the smallest
+ * size it had), it runs a minor collection (V8 then shrinks the young generation) and a full one
+ * (the garbage of the burst goes, and V8 gives the freed pages back), at most three times per idle
+ * stretch (busy again starts a new one): what the heap still holds after the third is its size
+ * from then on. A full collection of the server's heap pauses it for 20–50 ms, two or three times
+ * per burst, only when nothing was happening. An idle server whose heap is back to its size is
+ * left alone.
  */
 export function startIdleMemoryTrim(options: IdleMemoryTrimOptions = {}): IdleMemoryTrim {
   const probe = options.probe ?? v8Probe();
   let collections = 0;
-  let settled = probe.heapBytes();
+  /** the smallest the heap has been: what it should return to */
+  let lowest = probe.heapBytes();
+  /** collections in this idle stretch */
+  let tries = 0;
   probe.busySinceLastCall();
   const timer = setInterval(() => {
-    if (probe.busySinceLastCall() >= IDLE_UTILIZATION) return;
+    if (probe.busySinceLastCall() >= IDLE_UTILIZATION) {
+      tries = 0;
+      return;
+    }
     const heap = probe.heapBytes();
-    settled = Math.min(settled, heap);
-    if (probe.youngBytes() < GROWN_YOUNG_BYTES && heap < settled + GROWN_HEAP_BYTES) return;
+    lowest = Math.min(lowest, heap);
+    if (tries > MAX_TRIES || (probe.youngBytes() < GROWN_YOUNG_BYTES && heap < lowest + GROWN_HEAP_BYTES)) return;
+    if (tries === MAX_TRIES) {
+      // what stays after the last try is live: the heap's size from now on
+      lowest = heap;
+      tries += 1;
+      return;
+    }
     const began = performance.now();
     probe.collect();
     collections += 1;
-    settled = probe.heapBytes();
+    tries += 1;
     options.log?.(
       `idle: collected in ${(performance.now() - began).toFixed(0)} ms; the V8 heap went from ` +
-        `${mib(heap)} to ${mib(settled)} MiB (more is given back over the next seconds)`,
+        `${mib(heap)} to ${mib(probe.heapBytes())} MiB (more is given back over the next seconds)`,
     );
   }, options.checkMs ?? CHECK_MS);
   timer.unref();
