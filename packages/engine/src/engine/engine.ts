@@ -273,7 +273,7 @@ export class Engine {
     this.carried = new CarriedRuns({
       warn,
       ended: (run) => {
-        this.claimer.kick();
+        this.claimer.freed();
         if (run !== undefined && isRunEnded(run.state)) this.freed(run);
       },
     });
@@ -693,7 +693,7 @@ export class Engine {
         return;
       case 'freed':
         // this replica's own ends kick its claimer directly
-        if (change.origin !== this.lease.id) this.claimer.kick();
+        if (change.origin !== this.lease.id) this.claimer.freed();
         return;
       case 'released':
         if (this.serving) this.claimer.takeOverSoon();

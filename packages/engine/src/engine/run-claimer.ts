@@ -51,6 +51,10 @@ export class RunClaimer {
   #takeOver = false;
   /** runs without a live owner may be left (a takeover was cut short by room): taken before queued runs */
   #orphansLeft = false;
+  /** the last round saw no queued run nobody holds, and none was announced since: `freed` has nothing to do */
+  #queueEmpty = false;
+  /** counts the kicks that may announce a queued run (all but `freed`): a round ended by one cannot call the queue empty */
+  #announced = 0;
   #stopped = true;
 
   constructor(options: RunClaimerOptions) {
@@ -65,8 +69,26 @@ export class RunClaimer {
     this.kick();
   }
 
-  /** Run a round soon. */
+  /** Run a round soon (a run was queued, a notification, the poll): the queue may hold runs again. */
   kick(): void {
+    this.#announced += 1;
+    this.#queueEmpty = false;
+    this.#roundSoon();
+  }
+
+  /**
+   * A run ended, here or on another replica: a queued run may fit now (its workflow's `maxRuns`,
+   * its group, this replica's room). Nothing to do when the last round found no queued run and
+   * none was announced since, and no orphaned run waits for room: with three replicas every run
+   * end was three claim rounds (two statements each) that found nothing.
+   */
+  freed(): void {
+    if (this.#queueEmpty && !this.#orphansLeft) return;
+    this.#roundSoon();
+  }
+
+  /** Run a round soon; a kick during a round makes one more after it. */
+  #roundSoon(): void {
     if (this.#stopped) return;
     if (this.#round !== undefined) {
       this.#again = true;
@@ -77,7 +99,7 @@ export class RunClaimer {
       this.#round = undefined;
       if (this.#again) {
         this.#again = false;
-        this.kick();
+        this.#roundSoon();
       } else {
         this.#arm();
       }
@@ -139,6 +161,7 @@ export class RunClaimer {
           for (const claimed of taken) launch(claimed, true);
         }
       }
+      const announced = this.#announced;
       for (;;) {
         const me = owner();
         const limit = Math.min(room(), 100);
@@ -146,7 +169,13 @@ export class RunClaimer {
         if (me === undefined || limit <= 0 || (scope !== undefined && scope.length === 0)) return;
         const claimed = await leases.claimQueued(me, { limit, ...(scope === undefined ? {} : { only: scope }) });
         for (const run of claimed) launch(run, false);
-        if (claimed.length < limit) return;
+        if (claimed.length < limit) {
+          // (an engine carrying only its own runs keeps a round per run end: it has few)
+          if (scope === undefined && !(await leases.hasQueued()) && this.#announced === announced) {
+            this.#queueEmpty = true;
+          }
+          return;
+        }
       }
     } catch (error) {
       warn(`claiming runs: ${messageOf(error)}`);

@@ -11,6 +11,7 @@ import { retentionCases } from './retention-cases.js';
 import { runCases } from './run-cases.js';
 import { taskRunCases } from './task-run-cases.js';
 import { takeoverRoomCases } from './takeover-room-cases.js';
+import { claimRoundCases } from './claim-round-cases.js';
 import { uiSessionCases } from './ui-session-cases.js';
 
 /** Every store test, for one dialect. Call inside a `describe` whose hooks set up and tear down `h`. */
@@ -24,6 +25,7 @@ export function defineStoreSuite(h: StoreHarness): void {
   legacyEventCases(h);
   lifetimeCases(h);
   leaseCases(h);
+  claimRoundCases(h);
   takeoverRoomCases(h);
   retentionCases(h);
   languageCases(h);

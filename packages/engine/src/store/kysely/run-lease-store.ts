@@ -49,6 +49,19 @@ export class KyselyRunLeaseStore implements RunLeaseStore {
     this.#ctx = ctx;
   }
 
+  hasQueued(): Promise<boolean> {
+    return this.#ctx.use(async (db) => {
+      const row = await db
+        .selectFrom('runs')
+        .select('runs.id')
+        .where('runs.state', '=', 'queued')
+        .where('runs.owner', 'is', null)
+        .limit(1)
+        .executeTakeFirst();
+      return row !== undefined;
+    });
+  }
+
   claimQueued(owner: string, scope: ClaimScope): Promise<ClaimedRun[]> {
     const { dialect } = this.#ctx;
     const only = scope.only;

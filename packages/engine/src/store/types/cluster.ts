@@ -96,6 +96,12 @@ export interface RunLeaseStore {
    */
   claimQueued(owner: string, scope: ClaimScope): Promise<ClaimedRun[]>;
   /**
+   * Whether any run is queued that no replica holds (claimable now or waiting for its workflow's
+   * `maxRuns` or its concurrency group): a claimer that saw none skips the claim rounds a run's
+   * end would otherwise make, until a run is queued again.
+   */
+  hasQueued(): Promise<boolean>;
+  /**
    * Take over, for `owner`, at most `limit` runs that have not ended and whose holder's lease has
    * expired (or that a replica let go of while running), oldest first.
    */
