@@ -564,7 +564,8 @@ export class Engine {
   /** The replica's lease, registered once (and the change feed subscribed with it). */
   private async ensureLease(): Promise<string> {
     this.leaseStarted ??= (async () => {
-      this.unsubscribeChanges = this.store.changes.subscribe((change) => this.onChange(change));
+      // control changes only: live-view ones are heard while a live view follows something
+      this.unsubscribeChanges = this.store.changes.subscribe((change) => this.onChange(change), { controlOnly: true });
       const id = await this.lease.start();
       this.claimer.start();
       return id;

@@ -293,5 +293,60 @@ export function leaseCases(h: StoreHarness): void {
       assert.deepEqual(seen[0], { kind: 'task', runId: 'r2', taskRunId: 't2' });
       assert.deepEqual(seen[1], { kind: 'slot' });
     });
+
+    test('a control-only subscriber hears no live-view changes; a live subscriber hears them from when it subscribes', async (t) => {
+      const url = await h.freshUrl();
+      const writer = await h.open(t, url);
+      const reader = h.dialect === 'postgres' ? await h.open(t, url) : writer;
+      const control: Change[] = [];
+      const offControl = reader.changes.subscribe(
+        (change) => {
+          if (change.kind !== 'resync') control.push(change);
+        },
+        { controlOnly: true },
+      );
+      t.after(offControl);
+      const deadline = Date.now() + 10_000;
+      const until = async (done: () => boolean): Promise<void> => {
+        while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      };
+      // the listening connection is opened with the first subscriber: publish until one arrives
+      while (control.length === 0 && Date.now() < deadline) {
+        writer.changes.publish({ kind: 'queued', runId: 'r1' });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.ok(control.length > 0, 'the control subscriber hears a queued change');
+      control.length = 0;
+      writer.changes.publish({ kind: 'task', runId: 'r2', taskRunId: 't2' });
+      writer.changes.publish({ kind: 'log', runId: 'r2', taskRunId: 't2' });
+      writer.changes.publish({ kind: 'freed', runId: 'r2' });
+      await until(() => control.length > 0);
+      assert.deepEqual(control, [{ kind: 'freed', runId: 'r2' }], 'live-view changes are not given to it');
+
+      // a live subscriber: on PostgreSQL it gets a resync once its channel is listened to
+      const live: Change[] = [];
+      const offLive = reader.changes.subscribe((change) => live.push(change));
+      if (h.dialect === 'postgres') await until(() => live.some((c) => c.kind === 'resync'));
+      live.length = 0;
+      control.length = 0;
+      writer.changes.publish({ kind: 'run', runId: 'r3' });
+      writer.changes.publish({ kind: 'queued', runId: 'r4' });
+      await until(() => live.length >= 2 && control.length > 0);
+      assert.deepEqual(live, [
+        { kind: 'run', runId: 'r3' },
+        { kind: 'queued', runId: 'r4' },
+      ]);
+      assert.deepEqual(control, [{ kind: 'queued', runId: 'r4' }]);
+
+      // once the last live subscriber is gone, live-view changes stop (the control one still comes)
+      offLive();
+      live.length = 0;
+      control.length = 0;
+      writer.changes.publish({ kind: 'status', runId: 'r5', taskRunId: 't5' });
+      writer.changes.publish({ kind: 'intent', runId: 'r5' });
+      await until(() => control.length > 0);
+      assert.deepEqual(control, [{ kind: 'intent', runId: 'r5' }]);
+      assert.deepEqual(live, [], 'an unsubscribed listener hears nothing');
+    });
   });
 }

@@ -1,4 +1,4 @@
-import type { Change, ChangeFeed } from '../types.js';
+import { LIVE_CHANGES, type Change, type ChangeFeed } from '../types.js';
 
 /**
  * The change feed of a store no other process shares (SQLite): what is published goes to this
@@ -14,9 +14,14 @@ export function createLocalChangeFeed(): ChangeFeed & { close(): Promise<void> }
         for (const listener of [...listeners]) listener(change);
       });
     },
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+    subscribe(listener, options) {
+      const heard = options?.controlOnly
+        ? (change: Change): void => {
+            if (!LIVE_CHANGES.has(change.kind)) listener(change);
+          }
+        : listener;
+      listeners.add(heard);
+      return () => listeners.delete(heard);
     },
     close() {
       listeners.clear();

@@ -171,6 +171,20 @@ export interface SlotStore {
 export type ChangeKind =
   'queued' | 'freed' | 'released' | 'slot' | 'intent' | 'callback' | 'run' | 'task' | 'status' | 'log' | 'resync';
 
+/** The changes only live views need (`run`, `task`, `status`, `log`); the rest is control. */
+export const LIVE_CHANGES: ReadonlySet<ChangeKind> = new Set<ChangeKind>(['run', 'task', 'status', 'log']);
+
+/** Options of `ChangeFeed.subscribe`. */
+export interface SubscribeOptions {
+  /**
+   * Only control changes (every kind but LIVE_CHANGES, and `resync`): what a replica's claimer and
+   * run holder act on. On PostgreSQL a replica hears live changes only while a subscriber without
+   * this option exists (a live view: an SSE follower, a wait for a run), so an idle replica is not
+   * woken by every task of every other replica.
+   */
+  readonly controlOnly?: boolean;
+}
+
 /** One change, small enough for a notification: ids only, the store holds the rest. */
 export interface Change {
   readonly kind: ChangeKind;
@@ -181,10 +195,12 @@ export interface Change {
 }
 
 /**
- * Notifications between processes sharing the store. On PostgreSQL, `LISTEN`/`NOTIFY` on one
- * channel: `publish` batches what is published within a few milliseconds into one notification,
- * and a subscriber gets every change published by any process (its own included), at most once
- * and as soon as it commits, or a `resync` when its connection was lost. On SQLite (one process)
+ * Notifications between processes sharing the store. On PostgreSQL, `LISTEN`/`NOTIFY` on two
+ * channels (control and live changes): `publish` batches what is published within a few
+ * milliseconds into one notification per channel, and a subscriber gets every change published by
+ * any process (its own included), at most once and as soon as it commits, or a `resync` when its
+ * connection was lost (or, for a live subscriber, when the live channel was just listened to:
+ * changes published just before may have been missed). On SQLite (one process)
  * the changes go to this process's subscribers. Best effort: a missed change only delays the one
  * who waits for it, since everyone also polls slowly.
  */
@@ -192,8 +208,8 @@ export interface ChangeFeed {
   /** true when other processes may share the store (PostgreSQL) */
   readonly shared: boolean;
   publish(change: Change): void;
-  /** Receive every change; returns the function that stops it. */
-  subscribe(listener: (change: Change) => void): () => void;
+  /** Receive every change (or only control changes); returns the function that stops it. */
+  subscribe(listener: (change: Change) => void, options?: SubscribeOptions): () => void;
 }
 
 /** How many rows one retention pass deleted. */
