@@ -168,6 +168,20 @@ function registryCases(h: StoreHarness): void {
       });
     });
 
+    test('a version read again comes from memory, frozen (versions never change; a run start reads its own twice)', async (t) => {
+      const store = await h.fresh(t);
+      await apply(store, 'build', 'text one', 1000);
+      const first = await store.workflows.getVersion('build', 1);
+      const again = await store.workflows.getVersion('build', 1);
+      assert.ok(first !== undefined);
+      assert.equal(again, first, 'the same record, not a second read');
+      assert.ok(Object.isFrozen(first) && Object.isFrozen(first.plan), 'shared, so frozen');
+      assert.deepEqual(first.plan, { name: 'build', stages: [{ name: 's', actions: [] }], source: 'text one' });
+      assert.equal(await store.workflows.getVersion('build', 2), undefined, 'a version not applied yet is not cached');
+      await apply(store, 'build', 'text two', 2000);
+      assert.equal((await store.workflows.getVersion('build', 2))?.source, 'text two');
+    });
+
     test('applying the latest text again writes nothing; an older text makes a new version', async (t) => {
       const store = await h.fresh(t);
       await apply(store, 'build', 'a', 1000);

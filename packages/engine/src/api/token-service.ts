@@ -2,7 +2,7 @@ import { ForbiddenError, UnauthorizedError, ValidationError } from '../domain/er
 import { newId, newToken } from '../domain/ids.js';
 import { scopeAllows, type Scope } from '../domain/scopes.js';
 import { hashToken } from '../protocol/tokens.js';
-import type { ApiTokenRecord, ApiTokenStore } from '../store/types.js';
+import { TOKEN_TOUCH_INTERVAL_MS, type ApiTokenRecord, type ApiTokenStore } from '../store/types.js';
 
 /** Prefix of every API token, so secret scanners and people can tell one from other strings. */
 export const API_TOKEN_PREFIX = 'plt_';
@@ -42,7 +42,8 @@ export function createTokenService(tokens: ApiTokenStore, clock: () => number = 
         `token "${record.name}" has scope ${record.scopes.join(', ')}; this request needs ${needed}`,
       );
     }
-    await tokens.touch(record.id, now);
+    // the record says whether the store would write: a use within the interval costs no statement
+    if (record.lastUsedAt === null || record.lastUsedAt < now - TOKEN_TOUCH_INTERVAL_MS) await tokens.touch(record.id, now);
     return record;
   };
   return {

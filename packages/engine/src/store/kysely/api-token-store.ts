@@ -1,11 +1,8 @@
 import type { Selectable } from 'kysely';
 import type { Scope as TokenScope } from '../../domain/scopes.js';
-import type { ApiTokenRecord, ApiTokenStore } from '../types.js';
+import { TOKEN_TOUCH_INTERVAL_MS, type ApiTokenRecord, type ApiTokenStore } from '../types.js';
 import type { ApiTokensTable } from './schema.js';
 import type { StoreContext } from './store-context.js';
-
-/** Uses closer together than this are not written again (a token may serve thousands of calls). */
-const TOUCH_INTERVAL_MS = 60_000;
 
 /** `ApiTokenStore` over Kysely; see the interface for the contract. */
 export class KyselyApiTokenStore implements ApiTokenStore {
@@ -65,7 +62,7 @@ export class KyselyApiTokenStore implements ApiTokenStore {
         .updateTable('api_tokens')
         .set({ last_used_at: at })
         .where('id', '=', id)
-        .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at - TOUCH_INTERVAL_MS)]))
+        .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at - TOKEN_TOUCH_INTERVAL_MS)]))
         .execute();
     });
   }

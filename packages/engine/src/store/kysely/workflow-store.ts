@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { JsonValue } from '../../domain/vocabulary.js';
+import { deepFreeze } from '../../plan/json-access.js';
 import type {
   AppliedWorkflowVersion,
   NewWorkflowVersion,
@@ -10,9 +11,17 @@ import type {
 import type { WorkflowsTable, WorkflowVersionsTable } from './schema.js';
 import type { StoreContext } from './store-context.js';
 
+/** Workflow versions kept in memory by one store handle (their plans decoded). */
+const RECENT_VERSIONS = 64;
+
 /** `WorkflowStore` over Kysely; see the interface for the contract. */
 export class KyselyWorkflowStore implements WorkflowStore {
   readonly #ctx: StoreContext;
+  /**
+   * Versions read lately, frozen: a version never changes once applied, and every run start reads
+   * the one it runs (with its plan, decoded) two times; on PostgreSQL each read is a round trip.
+   */
+  readonly #recent = new Map<string, WorkflowVersionRecord>();
 
   constructor(ctx: StoreContext) {
     this.#ctx = ctx;
@@ -91,6 +100,9 @@ export class KyselyWorkflowStore implements WorkflowStore {
   }
 
   getVersion(name: string, version: number): Promise<WorkflowVersionRecord | undefined> {
+    const key = `${name}@${version}`;
+    const cached = this.#recent.get(key);
+    if (cached !== undefined) return Promise.resolve(cached);
     return this.#ctx.use(async (db) => {
       const row = await db
         .selectFrom('workflow_versions')
@@ -98,7 +110,11 @@ export class KyselyWorkflowStore implements WorkflowStore {
         .where('name', '=', name)
         .where('version', '=', version)
         .executeTakeFirst();
-      return row === undefined ? undefined : this.#version(row);
+      if (row === undefined) return undefined;
+      const record = deepFreeze(this.#version(row));
+      if (this.#recent.size >= RECENT_VERSIONS) this.#recent.delete(this.#recent.keys().next().value as string);
+      this.#recent.set(key, record);
+      return record;
     });
   }
 

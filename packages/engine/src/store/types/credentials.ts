@@ -2,6 +2,9 @@ import type { Scope } from '../../domain/scopes.js';
 
 /** The credentials area: the server's API tokens (hashed) and the secrets of workflows (encrypted). */
 
+/** A token's last use is written again only after this long (a token may serve thousands of calls), ms. */
+export const TOKEN_TOUCH_INTERVAL_MS = 60_000;
+
 /** A stored API token (its secret is never stored, only its sha256). */
 export interface ApiTokenRecord {
   readonly id: string;
@@ -23,7 +26,10 @@ export interface ApiTokenStore {
   list(): Promise<ApiTokenRecord[]>;
   /** Revoke by id; false when no such live token. */
   revoke(id: string, at: number): Promise<boolean>;
-  /** Record a use (at most one write per token a minute is enough; callers may call on every use). */
+  /**
+   * Record a use: written when the last recorded use is older than TOKEN_TOUCH_INTERVAL_MS
+   * (callers may call on every use, or skip the call when the record they read is recent).
+   */
   touch(id: string, at: number): Promise<void>;
   count(): Promise<number>;
 }
