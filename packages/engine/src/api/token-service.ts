@@ -43,7 +43,8 @@ export function createTokenService(tokens: ApiTokenStore, clock: () => number = 
       );
     }
     // the record says whether the store would write: a use within the interval costs no statement
-    if (record.lastUsedAt === null || record.lastUsedAt < now - TOKEN_TOUCH_INTERVAL_MS) await tokens.touch(record.id, now);
+    if (record.lastUsedAt === null || record.lastUsedAt < now - TOKEN_TOUCH_INTERVAL_MS)
+      await tokens.touch(record.id, now);
     return record;
   };
   return {
