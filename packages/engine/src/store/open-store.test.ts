@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ValidationError } from '../domain/errors.js';
 import { openStore } from './open-store.js';
+import { configureConnection, PAGE_CACHE_KIB } from './sqlite/open-sqlite.js';
 import { StoreError } from './store-error.js';
 
 let dir = '';
@@ -26,6 +27,26 @@ test('sqlite:PATH creates missing folders and the file, with WAL on', async () =
     assert.ok(existsSync(`${file}-wal`), 'journal_mode is WAL');
   } finally {
     await store.close();
+  }
+});
+
+test("a SQLite file's connection: WAL, foreign keys, and SQLite's own 2 MiB page cache (not better-sqlite3's 16)", async () => {
+  const { default: Database } = await import('better-sqlite3');
+  const file = join(dir, 'pragmas.db');
+  const raw = new Database(file);
+  const memory = new Database(':memory:');
+  try {
+    const before = Number(raw.pragma('cache_size', { simple: true }));
+    configureConnection(raw, file);
+    assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(raw.pragma('foreign_keys', { simple: true }), 1);
+    assert.equal(raw.pragma('cache_size', { simple: true }), -PAGE_CACHE_KIB);
+    assert.notEqual(before, -PAGE_CACHE_KIB, "better-sqlite3's build has another default");
+    configureConnection(memory, ':memory:');
+    assert.equal(memory.pragma('cache_size', { simple: true }), before, 'an in-memory database keeps its cache');
+  } finally {
+    raw.close();
+    memory.close();
   }
 });
 

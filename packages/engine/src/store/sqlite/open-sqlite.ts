@@ -18,6 +18,32 @@ const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 /** Size the WAL file is truncated to after a checkpoint, bytes. */
 const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
+/** SQLite's own page cache bound (2 MiB, as a negative KiB count); better-sqlite3 builds SQLite with 16 MiB. */
+export const PAGE_CACHE_KIB = 2000;
+
+/** What `configureConnection` needs of a better-sqlite3 connection. */
+interface Pragmas {
+  pragma(source: string): unknown;
+}
+
+/** The settings of every connection `openSqlite` opens to `path`. */
+export function configureConnection(raw: Pragmas, path: string): void {
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('synchronous = NORMAL');
+  // Checkpoint (copy the WAL into the database and fsync) every ~40 MiB of WAL instead of every
+  // ~4 MiB: a tenth of the fsyncs, which cost a third of each small commit's time at the
+  // default (bench/README.md, "The server"). The WAL file is cut back to 64 MiB after each.
+  raw.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+  raw.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+  raw.pragma('foreign_keys = ON');
+  raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // The page cache filled toward better-sqlite3's 16 MiB as the file grew, and a server's RSS never
+  // came back after runs ended (issue 15, target 6b: +9.6 to +25 MB; with 2 MiB +5 to +6 MB, the
+  // callback path within noise: bench/README.md). Pages read again come from the OS's file cache.
+  // Not for an in-memory database, whose pages live in that cache.
+  if (path !== ':memory:') raw.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
+}
+
 /**
  * Open (creating it and its folder if needed) and migrate (unless `options.migrate` is false)
  * the SQLite database at `path`,
@@ -37,15 +63,7 @@ export async function openSqlite(
   try {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     raw = new Database(path, { timeout: BUSY_TIMEOUT_MS });
-    raw.pragma('journal_mode = WAL');
-    raw.pragma('synchronous = NORMAL');
-    // Checkpoint (copy the WAL into the database and fsync) every ~40 MiB of WAL instead of every
-    // ~4 MiB: a tenth of the fsyncs, which cost a third of each small commit's time at the
-    // default (bench/README.md, "The server"). The WAL file is cut back to 64 MiB after each.
-    raw.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-    raw.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
-    raw.pragma('foreign_keys = ON');
-    raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    configureConnection(raw, path);
   } catch (error) {
     raw?.close();
     throw new StoreError(`could not open the SQLite database ${path}: ${String(error)}`, {
