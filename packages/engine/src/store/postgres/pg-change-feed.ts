@@ -33,9 +33,9 @@ export interface PgChangeFeedOptions {
 /**
  * `ChangeFeed` over PostgreSQL `LISTEN`/`NOTIFY`: control changes on CHANGE_CHANNEL, live-view
  * changes on LIVE_CHANNEL. Published changes are gathered for FLUSH_MS, deduplicated, and sent as
- * one `pg_notify` per channel and ~7 KB of JSON array (a busy replica sends one notification per
- * 10 ms rather than one per event-loop turn: each is a round trip here and a wake-up of every
- * listening replica); a failed send is dropped (subscribers poll too). One connection outside the
+ * one `pg_notify` per channel and ~7 KB of JSON array, all in one statement (a busy replica
+ * sends one per 10 ms rather than one per event-loop turn: each is a round trip here and a
+ * wake-up of every listening replica); a failed send is dropped (subscribers poll too). One connection outside the
  * pool listens, opened with the first subscriber; when it breaks it is opened again (250 ms to 5 s
  * apart) and subscribers get a `resync`, since notifications sent meanwhile are lost. It listens
  * on LIVE_CHANNEL only while a subscriber without `controlOnly` exists (session 4 measured
@@ -77,37 +77,32 @@ export function createPgChangeFeed(options: PgChangeFeedOptions): ChangeFeed & {
     const liveOnes = unique.filter((w) => LIVE_CHANGES.has(w.k));
     // the channel whose first change came first goes first (order holds within a channel)
     const liveFirst = unique[0] !== undefined && LIVE_CHANGES.has(unique[0].k);
-    for (const [channel, wires] of liveFirst
-      ? ([
-          [LIVE_CHANNEL, liveOnes],
-          [CHANGE_CHANNEL, control],
-        ] as const)
-      : ([
-          [CHANGE_CHANNEL, control],
-          [LIVE_CHANNEL, liveOnes],
-        ] as const)) {
-      await notify(channel, wires);
-    }
+    const notes = liveFirst
+      ? [...payloads(LIVE_CHANNEL, liveOnes), ...payloads(CHANGE_CHANNEL, control)]
+      : [...payloads(CHANGE_CHANNEL, control), ...payloads(LIVE_CHANNEL, liveOnes)];
+    if (notes.length === 0) return;
+    // one statement (one round trip) for both channels; NOTIFY keeps the order of the calls
+    const calls = notes.map(([channel, payload]) => sql`pg_notify(${channel}, ${payload})`);
+    await sql`select ${sql.join(calls)}`.execute(options.db).catch(() => undefined);
   };
 
-  /** Send `wires` on `channel`, one notification per ~MAX_PAYLOAD_BYTES. */
-  const notify = async (channel: string, wires: readonly Wire[]): Promise<void> => {
+  /** The notifications carrying `wires` on `channel`: [channel, JSON array of at most ~MAX_PAYLOAD_BYTES]. */
+  const payloads = (channel: string, wires: readonly Wire[]): [string, string][] => {
+    const out: [string, string][] = [];
     let chunk: Wire[] = [];
     let size = 2;
-    const send = async (): Promise<void> => {
-      if (chunk.length === 0) return;
-      const payload = JSON.stringify(chunk);
-      chunk = [];
-      size = 2;
-      await sql`select pg_notify(${channel}, ${payload})`.execute(options.db).catch(() => undefined);
-    };
     for (const wire of wires) {
       const length = Buffer.byteLength(JSON.stringify(wire)) + 1;
-      if (size + length > MAX_PAYLOAD_BYTES) await send();
+      if (size + length > MAX_PAYLOAD_BYTES && chunk.length > 0) {
+        out.push([channel, JSON.stringify(chunk)]);
+        chunk = [];
+        size = 2;
+      }
       chunk.push(wire);
       size += length;
     }
-    await send();
+    if (chunk.length > 0) out.push([channel, JSON.stringify(chunk)]);
+    return out;
   };
 
   /**
