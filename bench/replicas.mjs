@@ -9,6 +9,7 @@
 // replica in <dir> (replicas-fake-serve.mjs; open them in Chrome's DevTools). A shorter variant:
 // BENCH_REPLICAS (default 1,2,3,2,1): the replica counts measured in turn; BENCH_EXECUTORS
 // (default fake,local): which series run. The targets are judged only when 1 and 3 are measured.
+// The PG transactions/run column: commits and rollbacks of the bench database per one-action run.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -98,6 +99,17 @@ function cpuNow(pgServer, replicas) {
 }
 
 /**
+ * Transactions committed and rolled back so far in the bench's database (every statement outside
+ * a transaction is one; the bench's own polls are included, ~10 a second).
+ */
+async function transactions(db) {
+  const { rows } = await db.query(
+    `select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()`,
+  );
+  return Number(rows[0].n);
+}
+
+/**
  * Start `count` runs of `workflow` through the live replicas in turn, SUBMITTERS at a time, and
  * wait until all have ended. Returns the rates from the store's own times: from the first run's
  * creation to the last one's end.
@@ -105,6 +117,7 @@ function cpuNow(pgServer, replicas) {
 async function measure(db, pgServer, replicas, workflow, count) {
   const ids = [];
   const cpuBefore = cpuNow(pgServer, replicas);
+  const xactsBefore = await transactions(db);
   let next = 0;
   const begin = performance.now();
   await Promise.all(
@@ -134,7 +147,11 @@ async function measure(db, pgServer, replicas, workflow, count) {
       const tasks = await db.query(`select count(*) as n from task_runs where run_id = any($1)`, [ids]);
       const seconds = (Number(row.last) - Number(row.first)) / 1000;
       const cpuAfter = cpuNow(pgServer, replicas);
+      // backends report their counts when idle, at most a second late
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const xactsAfter = await transactions(db);
       return {
+        xactsPerRun: (xactsAfter - xactsBefore) / count,
         replicaCpuMs: (cpuAfter.replicas - cpuBefore.replicas) / count,
         postgresCpuMs: (cpuAfter.postgres - cpuBefore.postgres) / count,
         runsPerMin: (count / seconds) * 60,
@@ -212,6 +229,7 @@ async function series(pgServer, executor, dir) {
         submitPerSec: mean(list, (x) => x.single.submitPerSec),
         replicaCpuMs: mean(list, (x) => x.single.replicaCpuMs),
         postgresCpuMs: mean(list, (x) => x.single.postgresCpuMs),
+        xactsPerRun: mean(list, (x) => x.single.xactsPerRun),
         load: list.map((x) => x.single.load).join(' / '),
       },
     ]),
@@ -246,6 +264,7 @@ try {
       'x one replica',
       'CPU ms/run: replicas',
       'PostgreSQL',
+      'PG transactions/run',
       'submitted/s',
       'load (1 min)',
     ],
@@ -264,6 +283,7 @@ try {
         `${fixed(r.runsPerMin / base)}x`,
         fixed(r.replicaCpuMs, 1),
         fixed(r.postgresCpuMs, 1),
+        fixed(r.xactsPerRun, 1),
         fixed(r.submitPerSec, 0),
         r.load,
       ]);
