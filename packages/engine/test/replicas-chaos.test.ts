@@ -601,6 +601,9 @@ test(
       );
       assert.ok(
         before !== undefined && before.endedAt !== null && task.startedAt !== null && before.endedAt <= task.startedAt,
+        // said in full: it failed once (seed 102634, session 5) with the ledger's own order check passing
+        `${task.runId} ${task.action}: attempt ${task.attempt} started at ${task.startedAt} (${task.state}), attempt ` +
+          `${task.attempt - 1} ${before === undefined ? 'is missing' : `ended at ${before.endedAt} (${before.state}, ${before.reason ?? 'no reason'})`}`,
       );
     }
     t.diagnostic(`${tasks.length} task runs, ${retried} retried, ${retriedAfterKill} of them after a kill`);
