@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
 import { fixed } from './table.mjs';
 
@@ -49,4 +50,16 @@ export function loadLine(when) {
   return `load average at the ${when}: ${loadavg()
     .map((l) => fixed(l))
     .join(', ')}`;
+}
+
+/** A TCP port free on 127.0.0.1 now (the OS picks it; a probe server is opened and closed). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
 }

@@ -15,12 +15,11 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { loadNow, machineLine, median, positiveEnv } from './common.mjs';
+import { freePort, loadNow, machineLine, median, positiveEnv } from './common.mjs';
 import { fixed, formatTable } from './table.mjs';
 
 /** Issue 15, target 1: Pilotage's per-step cost at most this times the bare loop's. */
@@ -540,15 +539,4 @@ async function until(check, timeoutMs) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 }
