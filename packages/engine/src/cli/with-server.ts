@@ -3,9 +3,11 @@ import { PlanError, type Issue } from '../domain/issue.js';
 import { createApiClient, type ApiClient } from './api-client.js';
 import { EXIT, reportError } from './output.js';
 import { callerTraceHeaders, configFrom } from './runtime-flags.js';
-
-export { connectionOptions, serverGiven, serverOptions, type RemoteFlags, type ServerFlags } from './server-flags.js';
 import type { RemoteFlags, ServerFlags } from './server-flags.js';
+
+// the flags, for the commands that only talk to a server (a command that may run locally imports
+// them from server-flags.js, so as not to load the API client)
+export { connectionOptions, serverGiven, serverOptions, type RemoteFlags, type ServerFlags } from './server-flags.js';
 
 /** The client for `--server`/PILOTAGE_SERVER with `--token`/PILOTAGE_TOKEN; a ConfigError when no server is given. */
 export function apiClient(flags: ServerFlags): ApiClient {

@@ -7,6 +7,9 @@ export const CLAIM_POLL_MS = 2000;
 /** Most runs taken over in one statement (more are taken in the rounds that follow). */
 export const TAKEOVER_BATCH = 100;
 
+/** Most queued runs claimed in one statement (a round claims again while it fills its limit). */
+const CLAIM_BATCH = 100;
+
 /** Levels of child runs taken over with their callers in one round (deeper ones at the next heartbeat). */
 const MAX_CHILD_DEPTH = 8;
 
@@ -131,54 +134,63 @@ export class RunClaimer {
   }
 
   async #run(): Promise<void> {
-    const { leases, owner, room, only, launch, warn } = this.#options;
     try {
-      if (this.#options.takesOver()) {
-        let beyond = false;
-        if (this.#takeOver) {
-          this.#takeOver = false;
-          await this.#options.releaseGone?.();
-          this.#orphansLeft = true;
-          beyond = true;
-        }
-        // Within room, as graphile-worker and Temporal take expired work only into free slots: a
-        // replica taking more than it may carry overloads itself and loses its own lease. What is
-        // left stays for any replica with room, and comes before queued runs here, so that new
-        // work never starves it.
-        const me = owner();
-        const limit = Math.min(room(), TAKEOVER_BATCH);
-        if (this.#orphansLeft && me !== undefined && limit > 0) {
-          const taken = await leases.takeOver(me, limit);
-          this.#orphansLeft = taken.length >= limit;
-          beyond ||= taken.length > 0;
-          for (const claimed of taken) launch(claimed, true);
-        }
-        // Beyond room, what takes none: runs waiting at a gate, and the child runs (`uses:`) of
-        // runs held here, and theirs (a caller waiting on a child nobody has room for would never end).
-        for (let depth = 0; beyond && me !== undefined && depth < MAX_CHILD_DEPTH; depth++) {
-          const taken = await leases.takeOverBeyondRoom(me);
-          beyond = taken.length > 0;
-          for (const claimed of taken) launch(claimed, true);
-        }
-      }
-      const announced = this.#announced;
-      for (;;) {
-        const me = owner();
-        const limit = Math.min(room(), 100);
-        const scope = only();
-        if (me === undefined || limit <= 0 || (scope !== undefined && scope.length === 0)) return;
-        const claimed = await leases.claimQueued(me, { limit, ...(scope === undefined ? {} : { only: scope }) });
-        for (const run of claimed) launch(run, false);
-        if (claimed.length < limit) {
-          // (an engine carrying only its own runs keeps a round per run end: it has few)
-          if (scope === undefined && !(await leases.hasQueued()) && this.#announced === announced) {
-            this.#queueEmpty = true;
-          }
-          return;
-        }
-      }
+      if (this.#options.takesOver()) await this.#takeOverOrphans();
+      await this.#claimQueued();
     } catch (error) {
-      warn(`claiming runs: ${messageOf(error)}`);
+      this.#options.warn(`claiming runs: ${messageOf(error)}`);
+    }
+  }
+
+  /** Take over runs left without a live owner: within room, then what takes none. */
+  async #takeOverOrphans(): Promise<void> {
+    const { leases, owner, room, launch } = this.#options;
+    let beyond = false;
+    if (this.#takeOver) {
+      this.#takeOver = false;
+      await this.#options.releaseGone?.();
+      this.#orphansLeft = true;
+      beyond = true;
+    }
+    // Within room, as graphile-worker and Temporal take expired work only into free slots: a
+    // replica taking more than it may carry overloads itself and loses its own lease. What is
+    // left stays for any replica with room, and comes before queued runs here, so that new
+    // work never starves it.
+    const me = owner();
+    const limit = Math.min(room(), TAKEOVER_BATCH);
+    if (this.#orphansLeft && me !== undefined && limit > 0) {
+      const taken = await leases.takeOver(me, limit);
+      this.#orphansLeft = taken.length >= limit;
+      beyond ||= taken.length > 0;
+      for (const claimed of taken) launch(claimed, true);
+    }
+    // Beyond room, what takes none: runs waiting at a gate, and the child runs (`uses:`) of
+    // runs held here, and theirs (a caller waiting on a child nobody has room for would never end).
+    for (let depth = 0; beyond && me !== undefined && depth < MAX_CHILD_DEPTH; depth++) {
+      const taken = await leases.takeOverBeyondRoom(me);
+      beyond = taken.length > 0;
+      for (const claimed of taken) launch(claimed, true);
+    }
+  }
+
+  /** Claim queued runs while there is room; notes when the queue was found empty (see `freed`). */
+  async #claimQueued(): Promise<void> {
+    const { leases, owner, room, only, launch } = this.#options;
+    const announced = this.#announced;
+    for (;;) {
+      const me = owner();
+      const limit = Math.min(room(), CLAIM_BATCH);
+      const scope = only();
+      if (me === undefined || limit <= 0 || (scope !== undefined && scope.length === 0)) return;
+      const claimed = await leases.claimQueued(me, { limit, ...(scope === undefined ? {} : { only: scope }) });
+      for (const run of claimed) launch(run, false);
+      if (claimed.length < limit) {
+        // (an engine carrying only its own runs keeps a round per run end: it has few)
+        if (scope === undefined && !(await leases.hasQueued()) && this.#announced === announced) {
+          this.#queueEmpty = true;
+        }
+        return;
+      }
     }
   }
 }
