@@ -1,6 +1,6 @@
-import type { LogStore } from '../store/types.js';
+import type { LogStore, NewLogLine } from '../store/types.js';
 
-type PendingLine = { at: number; stream: 'stdout' | 'stderr'; line: string };
+type PendingLine = NewLogLine;
 
 /**
  * Batches a task run's log lines into the store: flushed every `intervalMs` or every
@@ -43,6 +43,21 @@ export class LogBuffer {
       }
     });
     return this.writing;
+  }
+
+  /**
+   * Hand over the lines not yet written, once the write under way (if any) has ended: the caller
+   * writes them in its own transaction (a task's end with its last lines, one commit). Lines a
+   * failed write left are among them; lines pushed later are flushed as before.
+   */
+  async take(): Promise<PendingLine[]> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.writing;
+    const lines = this.pending;
+    this.pending = [];
+    this.lastError = undefined;
+    return lines;
   }
 
   /** Flush everything; rejects if the last write failed. */

@@ -1,6 +1,6 @@
 import type { RunState, TaskRunState } from '../domain/states.js';
 import { outcomeOf } from '../domain/states.js';
-import type { NewOutboxEvent, RunPatch, RunRecord, TaskRunPatch, TaskRunRecord } from '../store/types.js';
+import type { NewLogLine, NewOutboxEvent, RunPatch, RunRecord, TaskRunPatch, TaskRunRecord } from '../store/types.js';
 import type { EngineContext } from './engine-context.js';
 import type { TraceSpan } from './ports.js';
 
@@ -28,10 +28,11 @@ export async function recordRunMove(
 }
 
 /**
- * Move a task run of `run` from one of `from` to `to`, with its CDEvents (`taskMoveEvents`) in
- * the same transaction, then wake the delivery worker and tell listeners; the CDEvents written
- * become events of `span`. Returns the moved record, or undefined (nothing recorded, nobody
- * told) when it was no longer in one of `from`.
+ * Move a task run of `run` from one of `from` to `to`, with its CDEvents (`taskMoveEvents`) and
+ * its last log lines `logs` (masked) in the same transaction, then wake the delivery worker and
+ * tell listeners; the CDEvents written become events of `span`. Returns the moved record, or
+ * undefined (nothing moved, nobody told; the lines are stored) when it was no longer in one of
+ * `from`.
  */
 export async function recordTaskMove(
   ctx: EngineContext,
@@ -41,10 +42,11 @@ export async function recordTaskMove(
   to: TaskRunState,
   patch: TaskRunPatch,
   span?: TraceSpan,
+  logs?: readonly NewLogLine[],
 ): Promise<TaskRunRecord | undefined> {
   const next = { ...task, ...definedOnly(patch), state: to } as TaskRunRecord;
   const rows = taskMoveEvents(ctx, run, next);
-  if (!(await ctx.store.taskRuns.transition(task.id, from, to, ctx.clock(), patch, rows))) return undefined;
+  if (!(await ctx.store.taskRuns.transition(task.id, from, to, ctx.clock(), patch, rows, logs))) return undefined;
   if (rows.length > 0) outboxWritten(ctx, rows, span);
   ctx.emit({ kind: 'task', task: next });
   return next;

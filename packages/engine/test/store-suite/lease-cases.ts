@@ -187,6 +187,17 @@ export function leaseCases(h: StoreHarness): void {
       await assert.rejects(old.taskRuns.markStep(task.id, 'task-start', 20), LeaseLostError);
       await assert.rejects(old.taskRuns.create(newTaskRun(runId)), LeaseLostError);
       await assert.rejects(old.logs.append(task.id, [{ at: 21, stream: 'stdout', line: 'late' }]), LeaseLostError);
+      await assert.rejects(
+        old.taskRuns.transition(task.id, ['starting'], 'failed', 22, {}, [], [{ at: 22, stream: 'stderr', line: 'x' }]),
+        LeaseLostError,
+        'an end with its last lines: neither lands',
+      );
+      await assert.rejects(
+        old.taskRuns.transition(task.id, ['pending'], 'failed', 22, {}, [], [{ at: 22, stream: 'stderr', line: 'x' }]),
+        LeaseLostError,
+        'nor do the lines of a move that would have missed',
+      );
+      await assert.rejects(old.taskRuns.create(newTaskRun(runId, { state: 'starting' })), LeaseLostError);
       assert.equal((await store.runs.get(runId))?.state, 'running');
       const now = await store.taskRuns.get(task.id);
       assert.equal(now?.state, 'starting');

@@ -37,6 +37,74 @@ export function taskRunCases(h: StoreHarness): void {
       await assert.rejects(store.taskRuns.create(newTaskRun(newId())), 'the run must exist');
     });
 
+    test('create ready to start: starting at once, its history pending then starting', async (t) => {
+      const store = await h.fresh(t);
+      const run = await store.runs.create(newRun());
+      const events = [newEvent(run.id, 'dev.cdevents.taskrun.queued')];
+      const task = await store.taskRuns.create(
+        newTaskRun(run.id, { state: 'starting', startingAt: 7, createdAt: 5 }),
+        events,
+      );
+      assert.equal(task.state, 'starting');
+      assert.deepEqual(await store.taskRuns.get(task.id), task);
+      assert.deepEqual(
+        (await store.transitions.list(task.id)).map((x) => [x.from, x.to, x.at]),
+        [
+          [null, 'pending', 5],
+          ['pending', 'starting', 7],
+        ],
+      );
+      assert.equal((await store.outbox.listByRun(run.id)).length, 1);
+      // it moves on as one created pending and moved would
+      assert.ok(await store.taskRuns.transition(task.id, ['starting'], 'running', 8, { startedAt: 8 }));
+    });
+
+    test('a move with the last log lines stores both in one write; a missed move still keeps the lines', async (t) => {
+      const store = await h.fresh(t);
+      const run = await store.runs.create(newRun());
+      const task = await store.taskRuns.create(newTaskRun(run.id, { state: 'starting', createdAt: 1 }));
+      assert.ok(await store.taskRuns.transition(task.id, ['starting'], 'running', 2));
+      await store.logs.append(task.id, [{ at: 3, stream: 'stdout', line: 'first' }]);
+      const last = [
+        { at: 4, stream: 'stdout' as const, line: 'second' },
+        { at: 5, stream: 'stderr' as const, line: 'third' },
+      ];
+      const finished = newEvent(run.id, 'dev.cdevents.taskrun.finished.0.3.0');
+      assert.ok(
+        await store.taskRuns.transition(task.id, ['running'], 'succeeded', 6, { exitCode: 0 }, [finished], last),
+      );
+      assert.deepEqual(
+        (await store.logs.read(task.id)).map((l) => [l.seq, l.stream, l.line]),
+        [
+          [1, 'stdout', 'first'],
+          [2, 'stdout', 'second'],
+          [3, 'stderr', 'third'],
+        ],
+      );
+      assert.equal((await store.taskRuns.get(task.id))?.state, 'succeeded');
+      assert.deepEqual(
+        (await store.outbox.listByRun(run.id)).map((e) => e.id),
+        [finished.id],
+      );
+      // the move misses (already ended): refused, the lines are the task run's all the same
+      const late = [{ at: 7, stream: 'stderr' as const, line: 'late' }];
+      assert.equal(
+        await store.taskRuns.transition(task.id, ['running'], 'failed', 7, {}, [newEvent(run.id)], late),
+        false,
+      );
+      assert.deepEqual(
+        (await store.logs.read(task.id)).map((l) => l.line),
+        ['first', 'second', 'third', 'late'],
+      );
+      assert.equal((await store.taskRuns.get(task.id))?.state, 'succeeded');
+      assert.equal((await store.outbox.listByRun(run.id)).length, 1, 'no event for a move refused');
+      await assert.rejects(
+        store.taskRuns.transition(newId(), ['running'], 'failed', 8, {}, [], late),
+        NotFoundError,
+        'lines of an unknown task run',
+      );
+    });
+
     test('getByTokenHash finds the task run owning the hash', async (t) => {
       const store = await h.fresh(t);
       const run = await store.runs.create(newRun());

@@ -1,12 +1,26 @@
 import type { TaskRunState } from '../../domain/states.js';
 import { NotFoundError } from '../../domain/errors.js';
 import type { JsonObject } from '../../domain/vocabulary.js';
-import type { ContractStep, NewOutboxEvent, NewTaskRun, TaskRunPatch, TaskRunRecord, TaskRunStore } from '../types.js';
+import type {
+  ContractStep,
+  NewLogLine,
+  NewOutboxEvent,
+  NewTaskRun,
+  TaskRunPatch,
+  TaskRunRecord,
+  TaskRunStore,
+} from '../types.js';
+import { appendLogLines } from './log-store.js';
 import { assertHoldsRun, explainUnchanged, holdsTaskRun } from './owner-guard.js';
 import { compiledOnce, parameterMarker as marker } from './compiled-statement.js';
 import { recordChange } from './record-change.js';
 import type { StoreContext } from './store-context.js';
 import { stepMarkedOnce, taskRunPatchColumns, toTaskRunRecord } from './task-run-row.js';
+
+/** The first transition of a task run created `starting`: it was `pending` from its creation. */
+function pendingAt(entityId: string, at: number) {
+  return { entityId, from: null, to: 'pending', at, reason: null };
+}
 
 /** `TaskRunStore` over Kysely; see the interface for the contract. */
 export class KyselyTaskRunStore implements TaskRunStore {
@@ -87,10 +101,19 @@ export class KyselyTaskRunStore implements TaskRunStore {
             columns.map((column) => row[column]),
           ),
         );
+        // created ready to start: its history shows it was pending first (as create + transition)
+        const starting = record.state === 'starting';
+        if (starting) await recordChange(trx, dialect, pendingAt(record.id, record.createdAt));
         await recordChange(
           trx,
           dialect,
-          { entityId: record.id, from: null, to: record.state, at: record.createdAt, reason: record.reason },
+          {
+            entityId: record.id,
+            from: starting ? 'pending' : null,
+            to: record.state,
+            at: starting ? (taskRun.startingAt ?? record.createdAt) : record.createdAt,
+            reason: record.reason,
+          },
           events,
         );
         return record;
@@ -139,6 +162,7 @@ export class KyselyTaskRunStore implements TaskRunStore {
     at: number,
     patch: TaskRunPatch = {},
     events: readonly NewOutboxEvent[] = [],
+    logs: readonly NewLogLine[] = [],
   ): Promise<boolean> {
     if (from.length === 0) return this.#ctx.use(() => Promise.resolve(false));
     const { dialect } = this.#ctx;
@@ -186,8 +210,12 @@ export class KyselyTaskRunStore implements TaskRunStore {
         ).rows[0];
         if (changed === undefined) {
           await explainUnchanged(trx, this.#ctx, id);
+          // the lines are the task run's whatever its state: kept (the run is still held)
+          if (logs.length > 0) await appendLogLines(trx, this.#ctx, id, logs);
           return false;
         }
+        // the row is locked and owner-checked by the update: the lines need no check of their own
+        if (logs.length > 0) await appendLogLines(trx, this.#ctx, id, logs);
         await recordChange(
           trx,
           dialect,

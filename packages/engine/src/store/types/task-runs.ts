@@ -80,8 +80,15 @@ export interface NewTaskRun {
   readonly executor: string;
   readonly tokenHash: string | null;
   readonly eventData: JsonValue;
-  /** initial state: `pending`, or `skipped` for an action whose `if:` was false */
-  readonly state?: 'pending' | 'skipped';
+  /**
+   * initial state: `pending`; `starting` for an attempt whose component starts at once (its
+   * history then records `pending` at `createdAt` and the move to `starting` at `startingAt`, as
+   * a create followed by a transition would, in one transaction); or `skipped` for an action
+   * whose `if:` was false
+   */
+  readonly state?: 'pending' | 'starting' | 'skipped';
+  /** when it moved to `starting` (with `state: 'starting'`; default `createdAt`) */
+  readonly startingAt?: number;
   readonly reason?: string | null;
   /**
    * the event data as sent, sealed (engine InputSeal), when `eventData` has secrets masked;
@@ -117,7 +124,12 @@ export interface TaskRunStore {
   sealedEventData(id: string): Promise<string | undefined>;
   /** All task runs of a run, in creation order. */
   listByRun(runId: string): Promise<TaskRunRecord[]>;
-  /** Compare-and-set state change, as `RunStore.transition`. */
+  /**
+   * Compare-and-set state change, as `RunStore.transition`. `logs`: the task run's last log
+   * lines (already masked), appended as `LogStore.append` does in the same transaction, before
+   * the events, so that a task's end and its last output commit together; they are appended
+   * even when the task run was not in one of `from` (the move alone is then refused).
+   */
   transition(
     id: string,
     from: readonly TaskRunState[],
@@ -125,6 +137,7 @@ export interface TaskRunStore {
     at: number,
     patch?: TaskRunPatch,
     events?: readonly NewOutboxEvent[],
+    logs?: readonly NewLogLine[],
   ): Promise<boolean>;
   /**
    * Apply `patch` without changing state (interim output, ref, facts). With `step`, the same
@@ -219,6 +232,13 @@ export interface LogRecord {
   readonly line: string;
 }
 
+/** One log line as given to the store. */
+export interface NewLogLine {
+  readonly at: number;
+  readonly stream: 'stdout' | 'stderr';
+  readonly line: string;
+}
+
 /** Log lines of task runs, numbered 1, 2, 3… per task run. */
 export interface LogStore {
   /**
@@ -226,10 +246,7 @@ export interface LogStore {
    * bytes cap, the lines that do not fit are dropped and counted (`TaskRunRecord.dropped`), the
    * first drop appending the notice line; every later line is dropped too. Owner-checked.
    */
-  append(
-    taskRunId: string,
-    lines: readonly { at: number; stream: 'stdout' | 'stderr'; line: string }[],
-  ): Promise<number>;
+  append(taskRunId: string, lines: readonly NewLogLine[]): Promise<number>;
   /** Lines with seq > afterSeq, at most `limit` (default 1000). */
   read(taskRunId: string, afterSeq?: number, limit?: number): Promise<LogRecord[]>;
   /** The last `count` lines. */
