@@ -340,7 +340,7 @@ export class KyselyRunLeaseStore implements RunLeaseStore {
       patch: { reason, endedAt: at },
       events,
     };
-    return this.#ctx.use((db) => db.transaction().execute((trx) => moveRun(trx, this.#ctx.dialect, move, 'nobody')));
+    return this.#ctx.use((db) => moveRun(db, this.#ctx.dialect, move, 'nobody'));
   }
 
   summary(): Promise<LeaseSummary> {

@@ -156,7 +156,7 @@ export class KyselyRunStore implements RunStore {
     const { guard, dialect } = this.#ctx;
     const move = { id, from, to, at, patch, events };
     const holder = guard === undefined ? 'anyone' : { owner: guard };
-    return this.#ctx.use((db) => db.transaction().execute((trx) => moveRun(trx, dialect, move, holder)));
+    return this.#ctx.use((db) => moveRun(db, dialect, move, holder));
   }
 
   listByState(states: readonly RunState[]): Promise<RunRecord[]> {

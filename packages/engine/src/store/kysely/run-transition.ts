@@ -1,8 +1,8 @@
-import type { Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { LeaseLostError } from '../../domain/errors.js';
 import type { RunState } from '../../domain/states.js';
 import type { NewOutboxEvent, RunPatch } from '../types.js';
-import { recordChange } from './record-change.js';
+import { moveAndRecord } from './move-and-record.js';
 import type { StoreSchema } from './schema.js';
 import type { StoreDialect } from './store-dialect.js';
 
@@ -20,7 +20,8 @@ export interface RunMove {
 }
 
 /**
- * Move a run as `move` says, inside `trx`: one compare-and-set update (state in `from`, and the
+ * Move a run as `move` says (in `db`'s transaction if it is one; as `moveAndRecord`, one
+ * statement on PostgreSQL): one compare-and-set update (state in `from`, and the
  * holder condition), then its transition row and events. False, having written nothing, when
  * the run was not in `from` (or, for `nobody`, was held); LeaseLostError when `holder` is a
  * replica that does not hold it. On PostgreSQL an update re-checks its conditions after waiting
@@ -28,14 +29,14 @@ export interface RunMove {
  * captures the state it replaced (SET sees the old row), so the transition row needs no read.
  */
 export async function moveRun(
-  trx: Transaction<StoreSchema>,
+  db: Kysely<StoreSchema>,
   dialect: StoreDialect,
   move: RunMove,
   holder: RunHolder,
 ): Promise<boolean> {
   const { id, from, to, at, patch } = move;
   if (from.length === 0) return false;
-  const changed = await trx
+  const update = db
     .updateTable('runs')
     .set((eb) => ({
       previous_state: eb.ref('state'),
@@ -54,19 +55,12 @@ export async function moveRun(
     .$if(holder === 'nobody', (qb) => qb.where('owner', 'is', null))
     .$if(typeof holder === 'object', (qb) => qb.where('owner', '=', typeof holder === 'object' ? holder.owner : ''))
     .returning('previous_state')
-    .executeTakeFirst();
-  if (changed === undefined) {
-    if (typeof holder === 'object') {
-      const row = await trx.selectFrom('runs').select('owner').where('id', '=', id).executeTakeFirst();
-      if (row !== undefined && row.owner !== holder.owner) throw LeaseLostError.heldBy(id, row.owner);
-    }
-    return false;
+    .compile();
+  const change = { entityId: id, to, at, reason: patch.reason ?? null };
+  if (await moveAndRecord(db, dialect, update, change, move.events)) return true;
+  if (typeof holder === 'object') {
+    const row = await db.selectFrom('runs').select('owner').where('id', '=', id).executeTakeFirst();
+    if (row !== undefined && row.owner !== holder.owner) throw LeaseLostError.heldBy(id, row.owner);
   }
-  await recordChange(
-    trx,
-    dialect,
-    { entityId: id, from: changed.previous_state, to, at, reason: patch.reason ?? null },
-    move.events,
-  );
-  return true;
+  return false;
 }

@@ -1,3 +1,4 @@
+import type { Kysely, Transaction } from 'kysely';
 import type { TaskRunState } from '../../domain/states.js';
 import { NotFoundError } from '../../domain/errors.js';
 import type { JsonObject } from '../../domain/vocabulary.js';
@@ -11,6 +12,8 @@ import type {
   TaskRunStore,
 } from '../types.js';
 import { appendLogLines } from './log-store.js';
+import { moveAndRecord, type MoveUpdate } from './move-and-record.js';
+import type { StoreSchema } from './schema.js';
 import { assertHoldsRun, explainUnchanged, holdsTaskRun } from './owner-guard.js';
 import { compiledOnce, parameterMarker as marker } from './compiled-statement.js';
 import { recordChange } from './record-change.js';
@@ -166,64 +169,57 @@ export class KyselyTaskRunStore implements TaskRunStore {
   ): Promise<boolean> {
     if (from.length === 0) return this.#ctx.use(() => Promise.resolve(false));
     const { dialect } = this.#ctx;
-    return this.#ctx.use((db) =>
-      db.transaction().execute(async (trx) => {
-        // Compare-and-set; see KyselyRunStore.transition for `previous_state`.
-        const set = taskRunPatchColumns(patch, dialect);
-        const columns = Object.keys(set) as (keyof typeof set)[];
-        const guarded = this.#ctx.guard !== undefined;
-        // one compiled statement per shape: the columns set, how many states it moves from, the guard
-        const values = [
-          ...columns.map((column) => set[column]),
-          to,
-          id,
-          ...from,
-          ...(guarded ? [this.#ctx.guard] : []),
-        ];
-        const changed = (
-          await trx.executeQuery(
-            compiledOnce(
-              dialect,
-              `task-run-move:${columns.join(',')}:${from.length}:${guarded ? 'guarded' : ''}`,
-              values.length,
-              () => {
-                let at = 0;
-                const next = () => marker(at++);
-                const markedSet = Object.fromEntries(columns.map((column) => [column, next()]));
-                const toState = next() as TaskRunState;
-                return trx
-                  .updateTable('task_runs')
-                  .set((eb) => ({ ...markedSet, previous_state: eb.ref('state'), state: toState }))
-                  .where('id', '=', next())
-                  .where(
-                    'state',
-                    'in',
-                    from.map(() => next() as TaskRunState),
-                  )
-                  .where(holdsTaskRun(this.#ctx, guarded ? next() : undefined))
-                  .returning('previous_state')
-                  .compile();
-              },
-              values,
-            ),
+    const change = { entityId: id, to, at, reason: patch.reason ?? null };
+    const move = async (db: Kysely<StoreSchema>): Promise<boolean> => {
+      const moved = await moveAndRecord(db, dialect, this.#moveStatement(db, id, from, to, patch), change, events);
+      if (!moved) await explainUnchanged(db, this.#ctx, id);
+      // the row is locked and owner-checked by the update (or the guard was explained): the lines
+      // need no check of their own, and are the task run's whether or not it moved
+      if (logs.length > 0) await appendLogLines(db as Transaction<StoreSchema>, this.#ctx, id, logs);
+      return moved;
+    };
+    return this.#ctx.use((db) => (logs.length === 0 ? move(db) : db.transaction().execute(move)));
+  }
+
+  /**
+   * The compare-and-set update of a move (see KyselyRunStore.transition for `previous_state`):
+   * one compiled statement per shape (the columns set, how many states it moves from, the guard).
+   */
+  #moveStatement(
+    db: Kysely<StoreSchema>,
+    id: string,
+    from: readonly TaskRunState[],
+    to: TaskRunState,
+    patch: TaskRunPatch,
+  ): MoveUpdate {
+    const { dialect } = this.#ctx;
+    const set = taskRunPatchColumns(patch, dialect);
+    const columns = Object.keys(set) as (keyof typeof set)[];
+    const guarded = this.#ctx.guard !== undefined;
+    const values = [...columns.map((column) => set[column]), to, id, ...from, ...(guarded ? [this.#ctx.guard] : [])];
+    return compiledOnce(
+      dialect,
+      `task-run-move:${columns.join(',')}:${from.length}:${guarded ? 'guarded' : ''}`,
+      values.length,
+      () => {
+        let at = 0;
+        const next = () => marker(at++);
+        const markedSet = Object.fromEntries(columns.map((column) => [column, next()]));
+        const toState = next() as TaskRunState;
+        return db
+          .updateTable('task_runs')
+          .set((eb) => ({ ...markedSet, previous_state: eb.ref('state'), state: toState }))
+          .where('id', '=', next())
+          .where(
+            'state',
+            'in',
+            from.map(() => next() as TaskRunState),
           )
-        ).rows[0];
-        if (changed === undefined) {
-          await explainUnchanged(trx, this.#ctx, id);
-          // the lines are the task run's whatever its state: kept (the run is still held)
-          if (logs.length > 0) await appendLogLines(trx, this.#ctx, id, logs);
-          return false;
-        }
-        // the row is locked and owner-checked by the update: the lines need no check of their own
-        if (logs.length > 0) await appendLogLines(trx, this.#ctx, id, logs);
-        await recordChange(
-          trx,
-          dialect,
-          { entityId: id, from: changed.previous_state, to, at, reason: patch.reason ?? null },
-          events,
-        );
-        return true;
-      }),
+          .where(holdsTaskRun(this.#ctx, guarded ? next() : undefined))
+          .returning('previous_state')
+          .compile();
+      },
+      values,
     );
   }
 
