@@ -1,9 +1,11 @@
-import { sql } from 'kysely';
+import { sql, type QueryCreator } from 'kysely';
 import { RUN_STATES, type RunState } from '../../domain/states.js';
 import type { NewOutboxEvent, NewRun, RunFilter, RunPatch, RunRecord, RunStore } from '../types.js';
+import { fitsOneStatement, writeAndRecord } from './move-and-record.js';
 import { recordChange } from './record-change.js';
 import { toRunRecord } from './run-row.js';
 import { moveRun } from './run-transition.js';
+import type { StoreSchema } from './schema.js';
 import type { StoreContext } from './store-context.js';
 
 const DEFAULT_LIMIT = 50;
@@ -18,55 +20,80 @@ export class KyselyRunStore implements RunStore {
 
   create(run: NewRun, events: readonly NewOutboxEvent[] = []): Promise<RunRecord> {
     const { dialect } = this.#ctx;
+    const row = {
+      id: run.id,
+      workflow: run.workflow,
+      workflow_version: run.workflowVersion ?? null,
+      state: 'queued' as const,
+      previous_state: null,
+      inputs: dialect.encodeJson(run.inputs),
+      sealed_inputs: run.sealedInputs ?? null,
+      plan: dialect.encodeJson(run.plan),
+      trigger_info: dialect.encodeJson(run.trigger),
+      chain_id: run.chainId,
+      reason: null,
+      parent_run_id: run.parent?.runId ?? null,
+      parent_task_run_id: run.parent?.taskRunId ?? null,
+      concurrency_group: run.concurrencyGroup ?? null,
+      created_at: run.createdAt,
+      started_at: null,
+      ended_at: null,
+      owner: run.owner ?? null,
+      max_runs: run.maxRuns ?? null,
+      workspace_from: run.workspaceFrom ?? null,
+    };
+    const recordOf = (number: number): RunRecord => ({
+      id: run.id,
+      number,
+      workflow: run.workflow,
+      workflowVersion: run.workflowVersion ?? null,
+      state: 'queued',
+      inputs: run.inputs,
+      plan: run.plan,
+      trigger: run.trigger,
+      chainId: run.chainId,
+      reason: null,
+      owner: run.owner ?? null,
+      outputs: null,
+      parent: run.parent ?? null,
+      concurrencyGroup: run.concurrencyGroup ?? null,
+      workspace: { from: run.workspaceFrom ?? null, state: null, expiresAt: null },
+      createdAt: run.createdAt,
+      startedAt: null,
+      endedAt: null,
+    });
+    const queued = { entityId: run.id, from: null, to: 'queued', at: run.createdAt, reason: null };
+    const nextNumber = (db: QueryCreator<StoreSchema>) =>
+      db
+        .insertInto('workflow_counters')
+        .values({ workflow: run.workflow, last_number: 1 })
+        .onConflict((oc) => oc.column('workflow').doUpdateSet({ last_number: sql`workflow_counters.last_number + 1` }))
+        .returning('last_number');
+    if (fitsOneStatement(dialect, events)) {
+      // ONE statement (writeAndRecord): the run's number is taken from its workflow's counter row
+      // (locked until the statement commits: concurrent creates queue there, each gets the next
+      // number, a failed create gives its number back), the run, its history row and its events
+      return this.#ctx.use(async (db) => {
+        const insert = db
+          .insertInto('runs')
+          .values({ ...row, number: sql<number>`(select last_number from n)` })
+          .returning('number')
+          .compile();
+        const prelude = { name: 'n', query: nextNumber(db).compile() };
+        const written = await writeAndRecord(db, dialect, insert, [queued], events, prelude);
+        if (written === undefined) throw new Error(`run ${run.id} was not created`);
+        return recordOf(Number(written.number));
+      });
+    }
     return this.#ctx.use((db) =>
       db.transaction().execute(async (trx) => {
-        // The history row and the events first (they need no run number): the upsert below
-        // locks the workflow's counter row until commit, so that concurrent creates on
-        // PostgreSQL queue there and each gets the next number (no gaps: a failed create gives
-        // its number back). Taken last, the lock is held for two statements and the commit
-        // rather than for every write of the create: with several replicas starting runs of
-        // one workflow, creates queued on it for the whole transaction (bench/replicas.mjs).
-        await recordChange(
-          trx,
-          dialect,
-          { entityId: run.id, from: null, to: 'queued', at: run.createdAt, reason: null },
-          events,
-        );
-        const row = {
-          id: run.id,
-          workflow: run.workflow,
-          workflow_version: run.workflowVersion ?? null,
-          state: 'queued' as const,
-          previous_state: null,
-          inputs: dialect.encodeJson(run.inputs),
-          sealed_inputs: run.sealedInputs ?? null,
-          plan: dialect.encodeJson(run.plan),
-          trigger_info: dialect.encodeJson(run.trigger),
-          chain_id: run.chainId,
-          reason: null,
-          parent_run_id: run.parent?.runId ?? null,
-          parent_task_run_id: run.parent?.taskRunId ?? null,
-          concurrency_group: run.concurrencyGroup ?? null,
-          created_at: run.createdAt,
-          started_at: null,
-          ended_at: null,
-          owner: run.owner ?? null,
-          max_runs: run.maxRuns ?? null,
-          workspace_from: run.workspaceFrom ?? null,
-        };
-        const nextNumber = (db: typeof trx) =>
-          db
-            .insertInto('workflow_counters')
-            .values({ workflow: run.workflow, last_number: 1 })
-            .onConflict((oc) =>
-              oc.column('workflow').doUpdateSet({ last_number: sql`workflow_counters.last_number + 1` }),
-            )
-            .returning('last_number');
+        await recordChange(trx, dialect, queued, events);
         let number: number;
         if (dialect.name === 'postgres') {
-          // one statement (a data-modifying WITH): the lock is held for it and the commit only
+          // events of other runs too (not one statement): the counter row is locked last, held
+          // for one statement and the commit
           const inserted = await trx
-            .with('n', (db) => nextNumber(db as typeof trx))
+            .with('n', nextNumber)
             .insertInto('runs')
             .values((eb) => ({ ...row, number: eb.selectFrom('n').select('n.last_number') }))
             .returning('number')
@@ -79,27 +106,7 @@ export class KyselyRunStore implements RunStore {
             .values({ ...row, number })
             .execute();
         }
-        const record: RunRecord = {
-          id: run.id,
-          number,
-          workflow: run.workflow,
-          workflowVersion: run.workflowVersion ?? null,
-          state: 'queued',
-          inputs: run.inputs,
-          plan: run.plan,
-          trigger: run.trigger,
-          chainId: run.chainId,
-          reason: null,
-          owner: run.owner ?? null,
-          outputs: null,
-          parent: run.parent ?? null,
-          concurrencyGroup: run.concurrencyGroup ?? null,
-          workspace: { from: run.workspaceFrom ?? null, state: null, expiresAt: null },
-          createdAt: run.createdAt,
-          startedAt: null,
-          endedAt: null,
-        };
-        return record;
+        return recordOf(number);
       }),
     );
   }

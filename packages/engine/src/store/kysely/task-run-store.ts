@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { CompiledQuery, Kysely, Transaction } from 'kysely';
 import type { TaskRunState } from '../../domain/states.js';
 import { NotFoundError } from '../../domain/errors.js';
 import type { JsonObject } from '../../domain/vocabulary.js';
@@ -12,11 +12,10 @@ import type {
   TaskRunStore,
 } from '../types.js';
 import { appendLogLines } from './log-store.js';
-import { moveAndRecord, type MoveUpdate } from './move-and-record.js';
+import { moveAndRecord, writeAndRecord, type MoveUpdate } from './move-and-record.js';
 import type { StoreSchema } from './schema.js';
 import { assertHoldsRun, explainUnchanged, holdsTaskRun } from './owner-guard.js';
 import { compiledOnce, parameterMarker as marker } from './compiled-statement.js';
-import { recordChange } from './record-change.js';
 import type { StoreContext } from './store-context.js';
 import { stepMarkedOnce, taskRunPatchColumns, toTaskRunRecord } from './task-run-row.js';
 
@@ -61,66 +60,89 @@ export class KyselyTaskRunStore implements TaskRunStore {
       startedAt: null,
       endedAt: null,
     };
-    return this.#ctx.use((db) =>
-      db.transaction().execute(async (trx) => {
-        await assertHoldsRun(trx, this.#ctx, record.runId);
-        const row = {
-          id: record.id,
-          run_id: record.runId,
-          stage: record.stage,
-          action: record.action,
-          attempt: record.attempt,
-          state: record.state,
-          previous_state: null,
-          component: record.component,
-          executor: record.executor,
-          token_hash: record.tokenHash,
-          event_data: dialect.encodeJson(record.eventData),
-          output: dialect.encodeJson(record.output),
-          result: null,
-          message: null,
-          reason: record.reason,
-          exit_code: null,
-          ref: null,
-          facts: dialect.encodeJson(record.facts),
-          steps: dialect.encodeJson(record.steps),
-          sealed_event_data: taskRun.sealedEventData ?? null,
-          matrix: record.matrix === null ? null : dialect.encodeJson(record.matrix),
-          created_at: record.createdAt,
-          started_at: null,
-          ended_at: null,
-        };
-        const columns = Object.keys(row) as (keyof typeof row)[];
-        await trx.executeQuery(
-          compiledOnce(
-            dialect,
-            'task-run-insert',
-            columns.length,
-            () =>
-              trx
-                .insertInto('task_runs')
-                .values(Object.fromEntries(columns.map((column, i) => [column, marker(i)])) as unknown as typeof row)
-                .compile(),
-            columns.map((column) => row[column]),
-          ),
-        );
-        // created ready to start: its history shows it was pending first (as create + transition)
-        const starting = record.state === 'starting';
-        if (starting) await recordChange(trx, dialect, pendingAt(record.id, record.createdAt));
-        await recordChange(
-          trx,
-          dialect,
-          {
-            entityId: record.id,
-            from: starting ? 'pending' : null,
-            to: record.state,
-            at: starting ? (taskRun.startingAt ?? record.createdAt) : record.createdAt,
-            reason: record.reason,
-          },
-          events,
-        );
-        return record;
-      }),
+    const row = {
+      id: record.id,
+      run_id: record.runId,
+      stage: record.stage,
+      action: record.action,
+      attempt: record.attempt,
+      state: record.state,
+      previous_state: null,
+      component: record.component,
+      executor: record.executor,
+      token_hash: record.tokenHash,
+      event_data: dialect.encodeJson(record.eventData),
+      output: dialect.encodeJson(record.output),
+      result: null,
+      message: null,
+      reason: record.reason,
+      exit_code: null,
+      ref: null,
+      facts: dialect.encodeJson(record.facts),
+      steps: dialect.encodeJson(record.steps),
+      sealed_event_data: taskRun.sealedEventData ?? null,
+      matrix: record.matrix === null ? null : dialect.encodeJson(record.matrix),
+      created_at: record.createdAt,
+      started_at: null,
+      ended_at: null,
+    };
+    // created ready to start: its history shows it was pending first (as create + transition)
+    const starting = record.state === 'starting';
+    const changes = [
+      ...(starting ? [pendingAt(record.id, record.createdAt)] : []),
+      {
+        entityId: record.id,
+        from: starting ? 'pending' : null,
+        to: record.state,
+        at: starting ? (taskRun.startingAt ?? record.createdAt) : record.createdAt,
+        reason: record.reason,
+      },
+    ];
+    return this.#ctx.use(async (db) => {
+      try {
+        await writeAndRecord(db, dialect, this.#insertStatement(db, row), changes, events);
+      } catch (error) {
+        // refused by the owner guard (no run id to insert), or the run does not exist: say which
+        await db.transaction().execute((trx) => assertHoldsRun(trx, this.#ctx, record.runId));
+        throw error;
+      }
+      return record;
+    });
+  }
+
+  /**
+   * The insert of a task run (compiled once). Under an owner guard its `run_id` is read from the
+   * run's row only while the replica holds it (share-locked on PostgreSQL, as `assertHoldsRun`):
+   * when it does not, `run_id` is null and the insert fails on its NOT NULL constraint, so the
+   * check and the insert are one statement.
+   */
+  #insertStatement(db: Kysely<StoreSchema>, row: Record<string, unknown>): CompiledQuery<{ id: string }> {
+    const { dialect, guard } = this.#ctx;
+    const columns = Object.keys(row);
+    const values = [...columns.map((column) => row[column]), ...(guard === undefined ? [] : [guard])];
+    return compiledOnce(
+      dialect,
+      `task-run-insert:${guard === undefined ? '' : 'guarded'}`,
+      values.length,
+      () =>
+        db
+          .insertInto('task_runs')
+          .values((eb) => {
+            const marked: Record<string, unknown> = Object.fromEntries(columns.map((column, i) => [column, marker(i)]));
+            if (guard !== undefined) {
+              marked['run_id'] = dialect.forShare(
+                eb
+                  .selectFrom('runs')
+                  .select('runs.id')
+                  .where('runs.id', '=', marker(columns.indexOf('run_id')))
+                  .where('runs.owner', '=', marker(columns.length)),
+              );
+            }
+            return marked as never;
+          })
+          .returning('id')
+          .compile(),
+      values,
     );
   }
 
