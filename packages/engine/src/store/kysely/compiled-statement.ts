@@ -53,8 +53,28 @@ export function compiledOnce<R>(
   }
   let bound = shapes.get(key);
   if (bound === undefined) {
-    bound = bindCompiled(compile(), arity) as (values: readonly unknown[]) => CompiledQuery<unknown>;
+    const compiled = compile();
+    markReused(compiled.sql);
+    bound = bindCompiled(compiled, arity) as (values: readonly unknown[]) => CompiledQuery<unknown>;
     shapes.set(key, bound);
   }
   return bound(values) as CompiledQuery<R>;
+}
+
+/** SQL texts sent again and again (a bounded set: one per statement shape), with their names. */
+const reusedTexts = new Map<string, string>();
+
+/**
+ * Mark `sql` as the text of a statement that is sent again and again (compiled once per shape):
+ * a driver that can (PostgreSQL) keeps it prepared on each connection (`reusedStatementName`)
+ * instead of having the server parse and plan it at every call. Only texts from a bounded set of
+ * shapes may be marked: each is kept on every connection for the connection's life.
+ */
+export function markReused(sql: string): void {
+  if (!reusedTexts.has(sql)) reusedTexts.set(sql, `pilotage_${reusedTexts.size.toString(36)}`);
+}
+
+/** The name to prepare `sql` under when it was marked reused, else undefined. */
+export function reusedStatementName(sql: string): string | undefined {
+  return reusedTexts.get(sql);
 }

@@ -1,5 +1,6 @@
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { NewOutboxEvent } from '../types.js';
+import { markReused } from './compiled-statement.js';
 import { recordChange, type ChangeToRecord } from './record-change.js';
 import type { StoreSchema } from './schema.js';
 import type { StoreDialect } from './store-dialect.js';
@@ -141,6 +142,7 @@ function oneStatement<R>(
     }
     text += ' select * from moved';
     statementTexts.set(key, text);
+    markReused(text);
   }
   return CompiledQuery.raw(text, parameters) as CompiledQuery<R>;
 }

@@ -9,6 +9,7 @@ import { StoreError } from '../store-error.js';
 import type { Store } from '../types.js';
 import { createPgChangeFeed } from './pg-change-feed.js';
 import { postgresDialect } from './postgres-dialect.js';
+import { preparingReused } from './preparing-reused.js';
 
 /** OID of `int8`/`bigint`: timestamps, identity columns and `count(*)`. */
 const INT8_OID = 20;
@@ -37,6 +38,7 @@ export async function openPostgres(
   // An idle client whose connection dies emits 'error' on the pool; the pool drops that client
   // and the next query opens a new one. Without a listener the process would crash.
   pool.on('error', () => undefined);
+  pool.on('connect', preparingReused);
   const db = new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
     try {
