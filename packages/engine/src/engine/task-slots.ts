@@ -16,7 +16,7 @@ export const SPARE_SLOT_MS = 50;
 /** The engine's cap on task attempts running at once. */
 export interface TaskSlots {
   /** Wait for a slot; resolves with the function that gives it back (call it once). */
-  acquire(taskRunId?: string): Promise<() => void>;
+  acquire(): Promise<() => void>;
   /** Something may have given a slot back elsewhere (a notification): try again now. */
   wake(): void;
   /** Give back at once the slots kept for a next attempt (the engine is closing). */
@@ -50,23 +50,34 @@ export function createClusterSlots(options: ClusterSlotsOptions): TaskSlots {
   let wakeUp: (() => void) | undefined;
   /** one store waiter at a time: the head of the local line */
   let head = Promise.resolve();
-  /** store slots no attempt uses now, kept for the next one */
-  const spare: { owner: string; slot: number; timer: NodeJS.Timeout }[] = [];
+  /** store slots no attempt uses now, kept for the next one until `until` */
+  const spare: { owner: string; slot: number; until: number; timer: NodeJS.Timeout }[] = [];
+  /** attempts past the local cap waiting for a store slot (the head included) */
+  let waiting = 0;
 
-  const giveBack = (owner: string, slot: number): Promise<void> =>
-    options.store.release(owner, slot).then(
+  const giveBack = (owner: string, slots: readonly number[]): Promise<void> =>
+    options.store.releaseSome(owner, slots).then(
       () => options.released(),
-      (error: unknown) => options.warn(`task slots: could not give slot ${slot} back: ${messageOf(error)}`),
+      (error: unknown) =>
+        options.warn(`task slots: could not give slots ${slots.join(', ')} back: ${messageOf(error)}`),
     );
+  /** Give back, in one write per owner, every spare slot due within a tenth of SPARE_SLOT_MS. */
+  const giveBackDue = (): void => {
+    const due = Date.now() + SPARE_SLOT_MS / 10;
+    const byOwner = new Map<string, number[]>();
+    for (let i = spare.length - 1; i >= 0; i--) {
+      const kept = spare[i]!;
+      if (kept.until > due) continue;
+      clearTimeout(kept.timer);
+      spare.splice(i, 1);
+      byOwner.set(kept.owner, [...(byOwner.get(kept.owner) ?? []), kept.slot]);
+    }
+    for (const [owner, slots] of byOwner) void giveBack(owner, slots);
+  };
   const keepSpare = (owner: string, slot: number): void => {
-    const timer = setTimeout(() => {
-      const at = spare.findIndex((s) => s.timer === timer);
-      if (at < 0) return;
-      spare.splice(at, 1);
-      void giveBack(owner, slot);
-    }, SPARE_SLOT_MS);
+    const timer = setTimeout(giveBackDue, SPARE_SLOT_MS);
     timer.unref();
-    spare.push({ owner, slot, timer });
+    spare.push({ owner, slot, until: Date.now() + SPARE_SLOT_MS, timer });
     // a waiter here for a slot held elsewhere takes this one now
     wakeUp?.();
   };
@@ -75,7 +86,7 @@ export function createClusterSlots(options: ClusterSlotsOptions): TaskSlots {
     for (let kept = spare.pop(); kept !== undefined; kept = spare.pop()) {
       clearTimeout(kept.timer);
       if (kept.owner === owner) return { owner, slot: kept.slot };
-      void giveBack(kept.owner, kept.slot);
+      void giveBack(kept.owner, [kept.slot]);
     }
     return undefined;
   };
@@ -91,14 +102,20 @@ export function createClusterSlots(options: ClusterSlotsOptions): TaskSlots {
       wakeUp = done;
     });
 
-  const take = async (taskRunId: string): Promise<{ owner: string; slot: number } | undefined> => {
+  const take = async (): Promise<{ owner: string; slot: number } | undefined> => {
     for (;;) {
       const owner = options.owner();
       if (owner !== undefined) {
         const kept = takeSpare(owner);
         if (kept !== undefined) return kept;
         try {
-          const slot = await options.store.acquire(owner, taskRunId, options.limit);
+          // a burst (a parallel stage) takes the slots of the attempts waiting behind in one write
+          const [slot, ...more] = await options.store.acquireSome(
+            owner,
+            options.limit,
+            Math.min(waiting, options.limit),
+          );
+          for (const extra of more) keepSpare(owner, extra);
           if (slot !== undefined) return { owner, slot };
         } catch (error) {
           options.warn(`task slots: ${messageOf(error)}; going on with this replica's own cap`);
@@ -110,11 +127,12 @@ export function createClusterSlots(options: ClusterSlotsOptions): TaskSlots {
   };
 
   return {
-    async acquire(taskRunId = '') {
+    async acquire() {
       const releaseLocal = await local.acquire();
       let held: { owner: string; slot: number } | undefined;
+      waiting += 1;
       try {
-        const turn = head.then(() => take(taskRunId));
+        const turn = head.then(() => take());
         head = turn.then(
           () => undefined,
           () => undefined,
@@ -123,6 +141,8 @@ export function createClusterSlots(options: ClusterSlotsOptions): TaskSlots {
       } catch (error) {
         releaseLocal();
         throw error;
+      } finally {
+        waiting -= 1;
       }
       let released = false;
       return () => {
@@ -139,7 +159,15 @@ export function createClusterSlots(options: ClusterSlotsOptions): TaskSlots {
     async close() {
       const kept = spare.splice(0);
       for (const { timer } of kept) clearTimeout(timer);
-      await Promise.all(kept.map(({ owner, slot }) => giveBack(owner, slot)));
+      const owners = new Set(kept.map((k) => k.owner));
+      await Promise.all(
+        [...owners].map((owner) =>
+          giveBack(
+            owner,
+            kept.filter((k) => k.owner === owner).map((k) => k.slot),
+          ),
+        ),
+      );
     },
   };
 }

@@ -279,6 +279,21 @@ export function leaseCases(h: StoreHarness): void {
       assert.equal(await store.slots.acquire('b', 't6', 4), 3, 'a larger limit adds slots');
     });
 
+    test('task slots in bulk: several taken in one write, as many as are free; given back in one', async (t) => {
+      const store = await h.fresh(t);
+      await store.replicas.register(replica('a'), LONG_MS);
+      await store.replicas.register(replica('b'), LONG_MS);
+      assert.deepEqual(await store.slots.acquireSome('a', 5, 3), [0, 1, 2]);
+      assert.deepEqual(await store.slots.acquireSome('b', 5, 4), [3, 4], 'only two left');
+      assert.deepEqual(await store.slots.acquireSome('b', 5, 1), [], 'none left');
+      assert.equal(await store.slots.held(), 5);
+      await store.slots.releaseSome('b', [0, 1, 3]);
+      assert.equal(await store.slots.held(), 4, 'only the holder gives a slot back: b gave back 3');
+      await store.slots.releaseSome('a', [0, 1]);
+      assert.deepEqual(await store.slots.acquireSome('b', 5, 5), [0, 1, 3]);
+      assert.deepEqual(await store.slots.acquireSome('a', 5, 0), []);
+    });
+
     test('a change published on one connection reaches every subscriber sharing the store', async (t) => {
       const url = await h.freshUrl();
       const writer = await h.open(t, url);

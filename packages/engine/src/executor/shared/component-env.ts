@@ -50,14 +50,27 @@ export function componentEnv(
   spec: Pick<TaskSpec, 'env' | 'passEnv'>,
   policy: ComponentEnvPolicy,
 ): Record<string, string> {
-  const allowed = [...policy.base, ...policy.passEnv, ...(spec.passEnv ?? [])].map(globMatcher);
-  const neverPassed = globMatcher(NEVER_PASSED_ENV);
+  const allowed = [...policy.base, ...policy.passEnv, ...(spec.passEnv ?? [])].map(cachedMatcher);
+  const neverPassed = cachedMatcher(NEVER_PASSED_ENV);
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(policy.engineEnv)) {
     if (value === undefined || neverPassed(name)) continue;
     if (allowed.some((matches) => matches(name))) env[name] = value;
   }
   return Object.assign(env, spec.env);
+}
+
+/** Matchers already built, by pattern: a component's start need not compile its patterns again. */
+const matchers = new Map<string, (name: string) => boolean>();
+
+/** `globMatcher(pattern)`, built once per pattern (the set of patterns is the configuration's). */
+function cachedMatcher(pattern: string): (name: string) => boolean {
+  let matcher = matchers.get(pattern);
+  if (matcher === undefined) {
+    matcher = globMatcher(pattern);
+    matchers.set(pattern, matcher);
+  }
+  return matcher;
 }
 
 /** A predicate for one allow-list entry; `*` matches any run of characters, the rest is literal. */

@@ -9,7 +9,7 @@ import { withoutLiveLease } from './without-live-lease.js';
 /**
  * `SlotStore` over Kysely (`parallel_slots`): taking a slot is one statement, `UPDATE … WHERE slot
  * = (SELECT … FOR UPDATE SKIP LOCKED)`, so replicas taking slots together never wait on each
- * other. Rows are created on demand up to the largest `limit` asked for.
+ * other; several are taken (and given back) in one statement as well. Rows are created on demand up to the largest `limit` asked for.
  */
 export class KyselySlotStore implements SlotStore {
   readonly #ctx: StoreContext;
@@ -20,8 +20,18 @@ export class KyselySlotStore implements SlotStore {
     this.#ctx = ctx;
   }
 
-  acquire(owner: string, taskRunId: string, limit: number): Promise<number | undefined> {
+  async acquire(owner: string, taskRunId: string, limit: number): Promise<number | undefined> {
+    return (await this.#take(owner, taskRunId, limit, 1))[0];
+  }
+
+  acquireSome(owner: string, limit: number, count: number): Promise<number[]> {
+    return this.#take(owner, '', limit, Math.max(0, Math.floor(count)));
+  }
+
+  /** Up to `count` free slots among the first `limit` for `owner`, in one statement. */
+  #take(owner: string, taskRunId: string, limit: number, count: number): Promise<number[]> {
     const { dialect } = this.#ctx;
+    if (count === 0) return this.#ctx.use(() => Promise.resolve([]));
     const now = dialect.nowMs();
     return this.#ctx.use(async (db) => {
       if (this.#rows < limit) {
@@ -38,7 +48,7 @@ export class KyselySlotStore implements SlotStore {
       const statement = compiledOnce(
         dialect,
         'slot-acquire',
-        3,
+        4,
         () => {
           const free = (eb: ExpressionBuilder<StoreSchema, 'parallel_slots'>) =>
             eb.or([eb('parallel_slots.owner', 'is', null), withoutLiveLease('parallel_slots.owner', dialect)]);
@@ -55,7 +65,7 @@ export class KyselySlotStore implements SlotStore {
                     .where('parallel_slots.slot', '<', marker(2) as unknown as number)
                     .where(free)
                     .orderBy('parallel_slots.slot')
-                    .limit(1),
+                    .limit(marker(3) as unknown as number),
                 ),
               ),
             )
@@ -63,10 +73,25 @@ export class KyselySlotStore implements SlotStore {
             .returning('slot')
             .compile();
         },
-        [owner, taskRunId, limit],
+        [owner, taskRunId, limit, count],
       );
-      const row = (await db.executeQuery(statement)).rows[0];
-      return row?.slot;
+      const { rows } = await db.executeQuery(statement);
+      return rows.map((row) => row.slot).sort((a, b) => a - b);
+    });
+  }
+
+  releaseSome(owner: string, slots: readonly number[]): Promise<void> {
+    if (slots.length <= 1)
+      return slots.length === 0 ? this.#ctx.use(() => Promise.resolve()) : this.release(owner, slots[0]!);
+    return this.#ctx.use(async (db) => {
+      for (const batch of chunked(slots, 500)) {
+        await db
+          .updateTable('parallel_slots')
+          .set({ owner: null, task_run_id: null, taken_at: null })
+          .where('slot', 'in', batch)
+          .where('owner', '=', owner)
+          .execute();
+      }
     });
   }
 

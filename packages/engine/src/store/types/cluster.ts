@@ -148,8 +148,16 @@ export interface SlotStore {
    * when all `limit` are held.
    */
   acquire(owner: string, taskRunId: string, limit: number): Promise<number | undefined>;
+  /**
+   * Take up to `count` free slots among the first `limit` for `owner` (as `acquire`), in one
+   * write: what a burst of attempts waiting at once takes. Resolves with their numbers, in
+   * order; fewer (none) when fewer are free.
+   */
+  acquireSome(owner: string, limit: number, count: number): Promise<number[]>;
   /** Give slot `slot` back, if `owner` still holds it. */
   release(owner: string, slot: number): Promise<void>;
+  /** Give back each of `slots` that `owner` still holds, in one write. */
+  releaseSome(owner: string, slots: readonly number[]): Promise<void>;
   /** How many slots live replicas hold now. */
   held(): Promise<number>;
 }
