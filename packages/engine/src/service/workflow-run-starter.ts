@@ -3,7 +3,7 @@ import type { TraceContext } from '../domain/trace-context.js';
 import type { JsonValue } from '../domain/vocabulary.js';
 import type { Engine } from '../engine/engine.js';
 import type { Plan } from '../plan/types.js';
-import type { RunRecord, Store, TaskRunRecord, TriggerInfo } from '../store/types.js';
+import type { RunRecord, Store, TaskRunRecord, TriggerInfo, WorkflowRecord } from '../store/types.js';
 
 /** What starts a run of a stored workflow. */
 export interface StartWorkflowRun {
@@ -21,6 +21,8 @@ export interface StartWorkflowRun {
   readonly workspaceFrom?: string;
   /** the trace of the request that started it (its `traceparent`), which the run's spans join */
   readonly traceParent?: TraceContext;
+  /** the workflow's record as the caller has just read it (not read again); default: read here */
+  readonly record?: WorkflowRecord;
 }
 
 /**
@@ -49,7 +51,7 @@ export function createWorkflowRunStarter(deps: WorkflowRunStarterDeps): Workflow
   return {
     async start(input) {
       if (!deps.accepting()) throw new UnavailableError('the server is shutting down and starts no new runs');
-      const workflow = await deps.store.workflows.get(input.workflow);
+      const workflow = input.record ?? (await deps.store.workflows.get(input.workflow));
       if (workflow === undefined) {
         throw new NotFoundError(`workflow ${input.workflow} not found; apply it first (pilotage workflow apply FILE)`);
       }

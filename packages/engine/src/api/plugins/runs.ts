@@ -6,7 +6,7 @@ import { isRunEnded } from '../../domain/states.js';
 import type { JsonObject, JsonSchema } from '../../domain/vocabulary.js';
 import { reusableResults } from '../../engine/reuse.js';
 import type { Plan } from '../../plan/types.js';
-import type { RunRecord, Store } from '../../store/types.js';
+import type { RunRecord, Store, WorkflowRecord } from '../../store/types.js';
 import type { ApiDeps } from '../api-deps.js';
 import { emptyBodyAsObject } from '../empty-body.js';
 import { decodeCursor, encodeCursor } from '../page-cursor.js';
@@ -46,7 +46,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
     async (request, reply) => {
       const { name } = request.params;
       const body: Static<typeof startRun.body> = request.body;
-      const plan = await storedPlan(store, name, body.version);
+      const { record, plan } = await storedPlan(store, name, body.version);
       const data = runDataFromBody(
         plan?.inputs as JsonSchema | undefined,
         body.data as JsonObject | undefined,
@@ -58,6 +58,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
         data,
         trigger: { kind: 'manual', by: request.principal?.name ?? 'unknown' },
         ...traceParentOf(request.headers),
+        ...(record === undefined ? {} : { record }),
       });
       return reply.code(201).send(runInfo(run));
     },
@@ -212,12 +213,16 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
   );
 };
 
-/** The plan of a stored workflow version (latest when `version` is absent), if it exists. */
-async function storedPlan(store: Store, name: string, version: number | undefined): Promise<Plan | undefined> {
-  const workflow = await store.workflows.get(name);
-  if (workflow === undefined) return undefined;
-  const stored = await store.workflows.getVersion(name, version ?? workflow.latestVersion);
-  return stored?.plan as unknown as Plan | undefined;
+/** A stored workflow's record and the plan of its version `version` (default latest), if they exist. */
+async function storedPlan(
+  store: Store,
+  name: string,
+  version: number | undefined,
+): Promise<{ readonly record?: WorkflowRecord; readonly plan?: Plan }> {
+  const record = await store.workflows.get(name);
+  if (record === undefined) return {};
+  const stored = await store.workflows.getVersion(name, version ?? record.latestVersion);
+  return stored === undefined ? { record } : { record, plan: stored.plan as unknown as Plan };
 }
 
 /** The stored workflow version an ended run ran; ConflictError when it cannot be rerun. */
