@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import pg from 'pg';
 import { markReused } from '../src/store/kysely/compiled-statement.js';
+import { preparedSetting } from '../src/store/postgres/open-postgres.js';
 import { preparingReused } from '../src/store/postgres/preparing-reused.js';
 import { findPostgresBinaries, startPostgres } from './support/postgres.js';
 
@@ -35,4 +36,16 @@ test('a reused statement is prepared once per connection; others are not prepare
     [reused],
     'only the reused statement is prepared, once',
   );
+});
+
+test('?pilotage_prepare=off turns prepared statements off and is not passed to the server', () => {
+  assert.deepEqual(preparedSetting('postgres://u:p@db:5432/pilotage?pilotage_prepare=off&sslmode=require'), {
+    connectionString: 'postgres://u:p@db:5432/pilotage?sslmode=require',
+    prepare: false,
+  });
+  assert.deepEqual(preparedSetting('postgres://db/pilotage'), {
+    connectionString: 'postgres://db/pilotage',
+    prepare: true,
+  });
+  assert.equal(preparedSetting('postgres://db/pilotage?pilotage_prepare=on').prepare, true);
 });

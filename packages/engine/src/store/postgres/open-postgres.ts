@@ -11,6 +11,28 @@ import { createPgChangeFeed } from './pg-change-feed.js';
 import { postgresDialect } from './postgres-dialect.js';
 import { preparingReused } from './preparing-reused.js';
 
+/** The URL parameter that turns prepared statements off (`?pilotage_prepare=off`: PgBouncer's transaction mode before 1.21). */
+export const PREPARE_PARAMETER = 'pilotage_prepare';
+
+/**
+ * `url` without the `pilotage_prepare` parameter, and whether reused statements are prepared on
+ * each connection (`preparingReused`; default yes). `off` (or `false`, `0`) sends every statement
+ * unnamed: for a connection pooler that does not keep prepared statements across transactions.
+ */
+export function preparedSetting(url: string): { readonly connectionString: string; readonly prepare: boolean } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { connectionString: url, prepare: true };
+  }
+  const value = parsed.searchParams.get(PREPARE_PARAMETER);
+  if (value === null) return { connectionString: url, prepare: true };
+  parsed.searchParams.delete(PREPARE_PARAMETER);
+  const off = ['off', 'false', '0', 'no'].includes(value.toLowerCase());
+  return { connectionString: parsed.toString(), prepare: !off };
+}
+
 /** OID of `int8`/`bigint`: timestamps, identity columns and `count(*)`. */
 const INT8_OID = 20;
 
@@ -25,8 +47,9 @@ export async function openPostgres(
   options: { readonly migrate?: boolean; readonly limits?: Partial<TaskRunLimits> } = {},
 ): Promise<Store & AsyncDisposable> {
   const { default: pg } = await import('pg');
+  const { connectionString, prepare } = preparedSetting(url);
   const config: PoolConfig = {
-    connectionString: url,
+    connectionString,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8_OID && format !== 'binary'
@@ -38,7 +61,7 @@ export async function openPostgres(
   // An idle client whose connection dies emits 'error' on the pool; the pool drops that client
   // and the next query opens a new one. Without a listener the process would crash.
   pool.on('error', () => undefined);
-  pool.on('connect', preparingReused);
+  if (prepare) pool.on('connect', preparingReused);
   const db = new Kysely<StoreSchema>({ dialect: new PostgresDialect({ pool }) });
   try {
     try {
