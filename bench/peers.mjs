@@ -2,6 +2,8 @@
 // `npm run bench:peers` (opt-in): Pilotage's per-step cost beside its peers' (issue 15, target 1).
 // Every system runs N steps of `sh -c 'echo x'`, one at a time (sequential) and all at once
 // (parallel), and one step alone; per-step cost = (T(N) - T(1)) / (N - 1). Systems:
+//  - a Node spawn loop: the same steps spawned from a small fresh Node process by
+//    node:child_process as the local executor does (the floor of an engine written in Node);
 //  - a bare bash loop (the limit), GNU make and Snakemake (Debian packages; installed with apt-get
 //    when missing and this process is root), timed by hyperfine (also from Debian);
 //  - Node-RED (installed from npm into a temp folder, never into the project's dependencies),
@@ -64,7 +66,7 @@ const skipped = [];
 const loads = new Map();
 try {
   if (!ensureDebian('hyperfine', 'hyperfine')) throw new Error('hyperfine is missing and cannot be installed here');
-  for (const make of [bashLoop, gnuMake, snakemake, nodeRed, pilotageRun, pilotageServe]) {
+  for (const make of [bashLoop, nodeLoop, gnuMake, snakemake, nodeRed, pilotageRun, pilotageServe]) {
     const system = await make();
     if (only !== undefined && !only.includes(system.key)) continue;
     const missing = await system.prepare?.();
@@ -103,6 +105,45 @@ function bashLoop() {
       ? `bash -c 'for i in $(seq ${steps}); do sh -c "echo x" & done; wait'`
       : `bash -c 'for i in $(seq ${steps}); do sh -c "echo x"; done'`;
   return hyperfineSystem('bash', 'bare bash loop (the limit)', loop);
+}
+
+/**
+ * The same steps spawned by a small, fresh Node process with nothing but node:child_process, as
+ * the local executor starts a component (its own process group, stdin closed, stdout and stderr
+ * piped and read to the end, done at 'close'): the floor of any engine that starts processes from
+ * Node. Its per step beside the bash loop's says how much of the 1.5x target Node itself uses.
+ */
+function nodeLoop() {
+  const script = join(dir, 'node-loop.cjs');
+  const system = hyperfineSystem(
+    'node',
+    "Node spawn loop (a Node engine's floor)",
+    (steps, parallel) => `${process.execPath} ${script} ${steps} ${parallel ? 'par' : 'seq'}`,
+  );
+  return {
+    ...system,
+    async prepare() {
+      await writeFile(
+        script,
+        [
+          "const { spawn } = require('node:child_process');",
+          'const [steps, mode] = [Number(process.argv[2]), process.argv[3]];',
+          'const one = () => new Promise((resolve, reject) => {',
+          `  const child = spawn('sh', ['-c', 'echo x'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });`,
+          '  child.stdout.resume();',
+          '  child.stderr.resume();',
+          "  child.once('error', reject);",
+          "  child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`exit ${code}`))));",
+          '});',
+          '(async () => {',
+          "  if (mode === 'par') await Promise.all(Array.from({ length: steps }, one));",
+          '  else for (let i = 0; i < steps; i++) await one();',
+          '})().catch((error) => { console.error(error); process.exit(1); });',
+          '',
+        ].join('\n'),
+      );
+    },
+  };
 }
 
 function gnuMake() {
@@ -461,6 +502,8 @@ function report(results) {
           const theirs = perStep(peer, cell, what);
           parts.push(`${peer} ${fixed(theirs)} ms ${verdict(mine < theirs)}`);
         }
+        // not a target: how far Node's own spawning already is from the bare loop
+        if (has('node')) parts.push(`(Node spawn loop: ${fixed(perStep('node', cell, what) / bare)}x)`);
         out(`  ${label}, ${mode}, ${unit}: ${parts.join('; ')}`);
       }
     }
