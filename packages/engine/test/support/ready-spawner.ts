@@ -5,7 +5,7 @@ import { createProcessStarter, type ProcessStarter } from '../../src/executor/lo
 /** A process starter whose next start goes through its spawner process (started and answering). */
 export async function readySpawner(): Promise<ProcessStarter> {
   const starter = createProcessStarter({ spawnerAfter: 0 });
-  // the first start is direct, and sets the spawner going
+  // the spawner is starting (spawnerAfter 0); a start meanwhile is direct
   const first = starter.start('true', [], tmpdir(), {});
   await new Promise((resolve) => first.once('close', resolve));
   for (let i = 0; starter.spawnerPid === undefined; i++) {

@@ -87,6 +87,11 @@ export function registerRun(program: Command): void {
     });
 }
 
+/** How many actions `plan` has (a matrix counts once). */
+function actionCount(plan: Plan): number {
+  return plan.stages.reduce((sum, stage) => sum + stage.actions.length, 0);
+}
+
 async function runCommand(file: string, flags: RunFlags): Promise<number> {
   let runtime: Runtime | undefined;
   // chosen now, so that the --events sinks know the run's events from its very first one
@@ -117,6 +122,8 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
         secrets,
         warn: (message) => process.stderr.write(`warning: ${message}\n`),
         sinks: await runOnlySinks(flags.events, runId),
+        // several actions on local processes: the spawner starts now, ready by the first of them
+        ...(config.executor === 'local' && actionCount(plan) > 1 ? { localSpawnerAfter: 0 } : {}),
       },
     );
     const { engine } = runtime;

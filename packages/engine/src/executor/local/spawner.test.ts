@@ -82,6 +82,20 @@ test('a burst of starts while the spawner is starting: two start directly, the r
   }
 });
 
+test('spawnerAfter 0: the spawner starts at once, and the first process goes through it once it answers', async () => {
+  const starter = createProcessStarter({ spawnerAfter: 0 });
+  try {
+    for (let i = 0; starter.spawnerPid === undefined; i++) {
+      assert.ok(i < 500, 'the spawner answered within 10 s without any start');
+      await delay(20);
+    }
+    const parent = Number((await outcome(starter.start('sh', ['-c', 'echo $PPID'], tmpdir(), { PATH }))).stdout);
+    assert.equal(parent, starter.spawnerPid);
+  } finally {
+    await starter.close();
+  }
+});
+
 test('one start after another while the spawner is starting: each starts directly, none waits for it', async () => {
   const starter = createProcessStarter({ spawnerAfter: 1 });
   try {

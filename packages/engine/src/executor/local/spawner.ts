@@ -42,7 +42,8 @@ const DIRECT_WHILE_STARTING = 2;
 export interface ProcessStarterOptions {
   /**
    * start the spawner process once this many processes were started directly (default 1: from
-   * the second on, so that a one-action `pilotage run` never pays for it); Infinity: never
+   * the second on, so that a one-action `pilotage run` never pays for it); 0: at once, while the
+   * caller prepares (a `pilotage run` of several actions: ready by its first one); Infinity: never
    */
   readonly spawnerAfter?: number;
   /** told once if the spawner process dies; later starts are direct */
@@ -69,6 +70,15 @@ export function createProcessStarter(options: ProcessStarterOptions = {}): Proce
   let directLive = 0;
   let spawner: SpawnerClient | undefined;
   let lost = false;
+  const askForSpawner = (): void => {
+    if (lost) return;
+    spawner = new SpawnerClient((reason) => {
+      lost = true;
+      spawner = undefined;
+      options.onSpawnerLost?.(reason);
+    });
+  };
+  if (spawnerAfter <= 0) askForSpawner();
   return {
     get spawnerPid() {
       return spawner?.ready === true ? spawner.pid : undefined;
@@ -80,13 +90,7 @@ export function createProcessStarter(options: ProcessStarterOptions = {}): Proce
       if (spawner !== undefined && directLive >= DIRECT_WHILE_STARTING) {
         return spawner.start(file, args, cwd, env);
       }
-      if (spawner === undefined && !lost && direct >= spawnerAfter) {
-        spawner = new SpawnerClient((reason) => {
-          lost = true;
-          spawner = undefined;
-          options.onSpawnerLost?.(reason);
-        });
-      }
+      if (spawner === undefined && direct >= spawnerAfter) askForSpawner();
       direct++;
       const child = spawn(file, [...args], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       directLive++;
