@@ -140,7 +140,7 @@ describe('no token and no secret in any server log line (log level trace)', () =
     assert.ok(clientError !== undefined, 'the malformed request was logged (trace)');
     assert.match(clientError, /HPE_INVALID_HEADER_TOKEN/);
     assert.doesNotMatch(clientError, /rawPacket/);
-    assert.match(h.logText(), /incoming request/);
+    assert.match(h.logText(), /request completed/);
     assert.match(h.logText(), /\/v1\/tokens\?token=\[redacted\]&secret=\[redacted\]/);
   });
 
