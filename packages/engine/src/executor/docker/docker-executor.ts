@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import Docker from 'dockerode';
 import type { ContainerInspectInfo, DockerOptions } from 'dockerode';
 import { ExecutorError } from '../../domain/errors.js';
+import { snapshotEnv } from '../shared/component-env.js';
 import { DOCKER_DEFAULTS } from './docker-defaults.js';
 import type { PullPolicy } from '../../plan/types.js';
 import {
@@ -109,7 +110,7 @@ export function createDockerExecutor(options: DockerExecutorOptions): DockerExec
   setMaxListeners(0, closing.signal);
   let limits: Promise<{ memory: boolean; cpu: boolean }> | undefined;
   // Containers get no base of the engine's environment: their image sets PATH, HOME and the rest.
-  const envPolicy = { engineEnv: options.engineEnv ?? process.env, base: [], passEnv: options.passEnv ?? [] };
+  const envPolicy = { engineEnv: snapshotEnv(options.engineEnv), base: [], passEnv: options.passEnv ?? [] };
   /** refs started by this instance → whether the container is all there is to remove */
   const simple = new Map<string, boolean>();
 

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { ExecutorError } from '../../domain/errors.js';
 import type { Executor, LogLine, RunningRef, TaskHandle, TaskSpec } from '../executor.js';
-import { componentEnv, LOCAL_BASE_ENV } from '../shared/component-env.js';
+import { componentEnv, LOCAL_BASE_ENV, snapshotEnv } from '../shared/component-env.js';
 import { freeLoopbackPort } from '../shared/free-port.js';
 import { createHostWorkspaces, type HostWorkspaces } from '../shared/host-workspaces.js';
 import { LocalTask } from './local-task.js';
@@ -75,7 +75,7 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
   const orphans = new Map<string, OrphanGroup>();
   const engineProcess = options.engineProcess ?? currentEngineProcess();
   const envPolicy = {
-    engineEnv: options.engineEnv ?? process.env,
+    engineEnv: snapshotEnv(options.engineEnv),
     base: LOCAL_BASE_ENV,
     passEnv: options.passEnv ?? [],
   };

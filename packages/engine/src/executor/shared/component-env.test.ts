@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { componentEnv, globMatcher, INHERIT_NOTHING, LOCAL_BASE_ENV } from './component-env.js';
+import { componentEnv, globMatcher, INHERIT_NOTHING, LOCAL_BASE_ENV, snapshotEnv } from './component-env.js';
 
 const engineEnv = {
   PATH: '/usr/bin:/bin',
@@ -92,4 +92,28 @@ describe('globMatcher', () => {
       assert.equal(globMatcher(pattern)(name), matches);
     });
   }
+});
+
+test('a snapshot of the engine env gives the same environment every time, computed once per passEnv', () => {
+  const live: Record<string, string> = { PATH: '/bin', LC_ALL: 'C', SECRET: 's', PILOTAGE_KEY: 'k' };
+  const snapshot = snapshotEnv(live);
+  assert.ok(Object.isFrozen(snapshot));
+  const policy = { engineEnv: snapshot, base: ['PATH', 'LC_*'], passEnv: [] };
+  const first = componentEnv({ env: { CO_X: '1' } }, policy);
+  live['PATH'] = '/changed';
+  const second = componentEnv({ env: { CO_X: '2' } }, policy);
+  assert.deepEqual(first, { PATH: '/bin', LC_ALL: 'C', CO_X: '1' });
+  assert.deepEqual(second, { PATH: '/bin', LC_ALL: 'C', CO_X: '2' }, 'the snapshot, not the live env');
+  second['PATH'] = 'mutated by a caller';
+  assert.equal(componentEnv({}, policy)['PATH'], '/bin', 'each result is a new object');
+  assert.deepEqual(componentEnv({ passEnv: ['SECRET', 'PILOTAGE_*'] }, policy), {
+    PATH: '/bin',
+    LC_ALL: 'C',
+    SECRET: 's',
+  });
+  // a live environment (not frozen) is read at every call
+  const livePolicy = { engineEnv: live, base: ['PATH'], passEnv: [] };
+  assert.equal(componentEnv({}, livePolicy)['PATH'], '/changed');
+  live['PATH'] = '/again';
+  assert.equal(componentEnv({}, livePolicy)['PATH'], '/again');
 });

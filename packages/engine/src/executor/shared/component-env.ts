@@ -50,14 +50,45 @@ export function componentEnv(
   spec: Pick<TaskSpec, 'env' | 'passEnv'>,
   policy: ComponentEnvPolicy,
 ): Record<string, string> {
-  const allowed = [...policy.base, ...policy.passEnv, ...(spec.passEnv ?? [])].map(cachedMatcher);
+  return Object.assign({}, inheritedEnv(policy, spec.passEnv ?? []), spec.env);
+}
+
+/**
+ * Per policy whose engine environment is frozen (a snapshot: `snapshotEnv`), the inherited part
+ * by the spec's `passEnv`: the same for every task of a workflow, and reading every variable of
+ * the environment per task cost more than the rest of building it.
+ */
+const inheritedByPolicy = new WeakMap<ComponentEnvPolicy, Map<string, Readonly<Record<string, string>>>>();
+
+/** Rules 1 and 2: what of the engine's environment a component with `passEnv` inherits. */
+function inheritedEnv(policy: ComponentEnvPolicy, passEnv: readonly string[]): Readonly<Record<string, string>> {
+  const cacheable = Object.isFrozen(policy.engineEnv);
+  const key = passEnv.join('\u0000');
+  const cached = cacheable ? inheritedByPolicy.get(policy)?.get(key) : undefined;
+  if (cached !== undefined) return cached;
+  const allowed = [...policy.base, ...policy.passEnv, ...passEnv].map(cachedMatcher);
   const neverPassed = cachedMatcher(NEVER_PASSED_ENV);
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(policy.engineEnv)) {
     if (value === undefined || neverPassed(name)) continue;
     if (allowed.some((matches) => matches(name))) env[name] = value;
   }
-  return Object.assign(env, spec.env);
+  if (cacheable) {
+    let byKey = inheritedByPolicy.get(policy);
+    if (byKey === undefined) inheritedByPolicy.set(policy, (byKey = new Map()));
+    byKey.set(key, Object.freeze(env));
+  }
+  return env;
+}
+
+/**
+ * A frozen copy of `env` (default this process's): an executor's engine environment as it was
+ * when the executor was made, so that what components inherit is computed once per `passEnv`.
+ */
+export function snapshotEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Readonly<Record<string, string | undefined>> {
+  return Object.isFrozen(env) ? env : Object.freeze({ ...env });
 }
 
 /** Matchers already built, by pattern: a component's start need not compile its patterns again. */
