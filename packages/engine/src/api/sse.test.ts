@@ -58,3 +58,14 @@ test('a client gone before the flush gets nothing more, and its callbacks run', 
   assert.deepEqual(writes(), []);
   assert.equal(closed, 1);
 });
+
+test('a backlog past 64 KiB is written at once, without waiting', () => {
+  const { reply, writes } = recordingReply();
+  const stream = openSse(reply, 60_000);
+  const line = 'x'.repeat(1000);
+  for (let i = 0; i < 70; i++) stream.send('log', { line });
+  assert.equal(writes().length, 1, 'written when it passed 64 KiB');
+  assert.ok(writes()[0]!.length > 64 * 1024);
+  stream.end();
+  assert.equal(writes().length, 2, 'the rest at the end');
+});

@@ -12,6 +12,9 @@ export const SSE_HEARTBEAT_MS = 15_000;
  */
 export const SSE_COALESCE_MS = 10;
 
+/** Pending events past this many characters are written at once (a snapshot, a log backlog). */
+const COALESCE_MAX_CHARS = 64 * 1024;
+
 /** A client that lets this much unsent output pile up is dropped (it can resume), bytes. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
@@ -58,6 +61,7 @@ export function openSse<E extends EventSchemas = EventSchemas>(
   const beats: (() => void)[] = [];
   /** events not yet written, and the timer that writes them */
   let pending: string[] = [];
+  let pendingChars = 0;
   let flushTimer: NodeJS.Timeout | undefined;
   const close = (): void => {
     if (!open) return;
@@ -65,6 +69,7 @@ export function openSse<E extends EventSchemas = EventSchemas>(
     clearInterval(heartbeat);
     clearTimeout(flushTimer);
     pending = [];
+    pendingChars = 0;
     for (const fn of closers.splice(0)) fn();
   };
   const flush = (): void => {
@@ -73,6 +78,7 @@ export function openSse<E extends EventSchemas = EventSchemas>(
     if (!open || pending.length === 0) return;
     const text = pending.length === 1 ? pending[0]! : pending.join('');
     pending = [];
+    pendingChars = 0;
     raw.write(text);
     if (raw.writableLength > MAX_BUFFERED_BYTES) {
       close();
@@ -96,8 +102,11 @@ export function openSse<E extends EventSchemas = EventSchemas>(
     send(event, data, id) {
       if (!open) return;
       const head = id === undefined ? '' : `id: ${String(id)}\n`;
-      pending.push(`${head}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      flushTimer ??= setTimeout(flush, SSE_COALESCE_MS);
+      const text = `${head}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+      pending.push(text);
+      pendingChars += text.length;
+      if (pendingChars > COALESCE_MAX_CHARS) flush();
+      else flushTimer ??= setTimeout(flush, SSE_COALESCE_MS);
     },
     end() {
       if (!open) return;
