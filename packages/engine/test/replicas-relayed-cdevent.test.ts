@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startReceiver } from './events-test-server.js';
@@ -65,7 +65,9 @@ stages:
   const [idA, idB] = [await replicaId(a), await replicaId(b)];
   const other = owner === idA ? b : a;
   assert.ok(owner === idA || owner === idB, `held by a replica of the cluster: ${owner}`);
-  await writeFile(join(ctl, `other-${runId}`), other.url);
+  // written whole, then renamed: the component must never read the file created but still empty
+  await writeFile(join(ctl, `other-${runId}.part`), other.url);
+  await rename(join(ctl, `other-${runId}.part`), join(ctl, `other-${runId}`));
 
   const events = await eventually(
     async () => {

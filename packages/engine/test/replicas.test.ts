@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { eventually } from './support/harness.js';
@@ -194,7 +194,10 @@ test('replicas on one PostgreSQL: joining, callbacks, cancel, approvals and live
     const runId = await startRun(servers[0]!, 'relay');
     const held = await until(servers[0]!, runId, (d) => d.run.owner !== null && d.run.state === 'running', 'a holder');
     const { other } = await holderAndOther(servers, held.run.owner!);
-    await writeFile(join(ctl, `target-${runId}`), other.url);
+    // written whole, then renamed: the component waits for the name, and must never read it
+    // created but still empty (it did once, under load: an empty URL, wget failed, exit 7)
+    await writeFile(join(ctl, `target-${runId}.part`), other.url);
+    await rename(join(ctl, `target-${runId}.part`), join(ctl, `target-${runId}`));
     const d = await until(other, runId, ended, 'the relay run to end');
     assert.equal(d.run.state, 'succeeded', JSON.stringify(d));
     const attempt = d.actions[0]!.attempts[0]!;
