@@ -4,9 +4,11 @@
 // (`run: "true"`) and with the bench's fake executor (no process: the coordination ceiling alone).
 // See bench/README.md ("Replicas") for what each figure means.
 //   node --import tsx bench/replicas.mjs   after `npm run build` (tsx: the PostgreSQL helper is TypeScript)
-// BENCH_RUNS (default 600): one-action runs per measure; BENCH_FAN_RUNS (default 60): runs of the
-// eight-action workflow per measure; BENCH_CPU_PROF=<dir>: a CPU profile of each fake-executor
-// replica in <dir> (replicas-fake-serve.mjs; open them in Chrome's DevTools). A shorter variant:
+// BENCH_RUNS (default 1500): one-action runs per measure; BENCH_FAN_RUNS (default 60): runs of the
+// eight-action workflow per measure; BENCH_WARM_RUNS (default 2000): one-action runs through each
+// newly started replica, not counted, before the next measure (see `warmUp`);
+// BENCH_CPU_PROF=<dir>: a CPU profile of each fake-executor replica in <dir>
+// (replicas-fake-serve.mjs; open them in Chrome's DevTools). A shorter variant:
 // BENCH_REPLICAS (default 1,2,3,2,1): the replica counts measured in turn; BENCH_EXECUTORS
 // (default fake,local): which series run. The targets are judged only when 1 and 3 are measured.
 // The PG transactions/run column: commits and rollbacks of the bench database per one-action run.
@@ -34,7 +36,8 @@ const SUBMITTERS = 16;
 const FAN = 8;
 
 const here = dirname(fileURLToPath(import.meta.url));
-const runs = positiveEnv('BENCH_RUNS', 600);
+const runs = positiveEnv('BENCH_RUNS', 1500);
+const warmRuns = positiveEnv('BENCH_WARM_RUNS', 2000);
 const listEnv = (name, fallback) => (process.env[name] ?? fallback).split(',').map((x) => x.trim());
 const order = listEnv('BENCH_REPLICAS', '1,2,3,2,1').map((x) => {
   const count = Number(x);
@@ -165,6 +168,20 @@ async function measure(db, pgServer, replicas, workflow, count) {
 }
 
 /**
+ * Runs not counted, through the replicas started since the last measure only (`warmRuns`
+ * one-action runs and a few eight-action ones each), so that every measure sees replicas in their
+ * steady state. A replica just started runs its hot paths interpreted until V8 has compiled and
+ * optimised them, and its heap grows to its working size: its CPU per fake run goes from ~3.4 ms
+ * over its first 500 runs to ~1.6 ms after ~2,000 (measured). Measures of 600 runs right after
+ * starting replicas counted that start-up as cost per run: two fresh replicas of three made the
+ * three 0.69x of one warm replica, where warm ones gave 0.78x–1.00x in repeated measures.
+ */
+async function warmUp(db, pgServer, fresh) {
+  await measure(db, pgServer, fresh, 'one', warmRuns * fresh.length);
+  await measure(db, pgServer, fresh, 'fan', 20 * fresh.length);
+}
+
+/**
  * One executor's series on a database of its own: 1, 2, 3 replicas, then 2 and 1 again (each
  * count measured twice but 3, so that load from elsewhere falls on all alike); the mean per count.
  */
@@ -197,16 +214,23 @@ async function series(pgServer, executor, dir) {
       const response = await slots[0].api('POST', '/v1/workflows', yaml);
       if (!response.ok) throw new Error(`workflow: ${response.status} ${await response.text()}`);
     }
-    // a warm-up, not counted: the first runs compile statements and fill caches
-    await measure(db, pgServer, slots, 'one', 50);
+    const fresh = [slots[0]];
     for (const [step, count] of order.entries()) {
-      while (slots.filter(Boolean).length < count) await start(slots.filter(Boolean).length);
+      while (slots.filter(Boolean).length < count) {
+        const i = slots.filter(Boolean).length;
+        await start(i);
+        fresh.push(slots[i]);
+      }
       while (slots.filter(Boolean).length > count) {
         const last = slots.filter(Boolean).length - 1;
         await stopServe(slots[last]);
         slots[last] = undefined;
       }
       const live = slots.filter(Boolean);
+      if (fresh.length > 0) {
+        progress(`${executor}: warming up ${fresh.length} new replica(s), ${warmRuns} runs each, not counted...`);
+        await warmUp(db, pgServer, fresh.splice(0));
+      }
       progress(`${executor}: ${count} replica(s), ${runs} one-action runs (${step + 1} of ${order.length})...`);
       const single = await measure(db, pgServer, live, 'one', runs);
       progress(`${executor}: ${count} replica(s), ${fanRuns} runs of ${FAN} parallel actions...`);
@@ -292,7 +316,8 @@ try {
   console.log(
     `\nOne PostgreSQL (fsync off, as in the tests), every replica a \`pilotage serve\` process with default` +
       ` settings; ${runs} one-action runs and ${fanRuns} runs of ${FAN} parallel actions per measure,` +
-      ` started through the replicas in turn (${SUBMITTERS} requests in flight); rates from the store's times` +
+      ` started through the replicas in turn (${SUBMITTERS} requests in flight), after ${warmRuns} runs through each newly` +
+      ` started replica, not counted (a fresh replica reaches its steady CPU per run over its first ~2,000); rates from the store's times` +
       ` (first run created to last run ended); 1 and 2 replicas are the mean of two measures (before and after 3);` +
       ` CPU per one-action run: user + system time of all replica processes and of PostgreSQL's, from /proc`,
   );
