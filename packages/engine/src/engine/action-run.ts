@@ -112,11 +112,17 @@ async function runAttempt(
   if (action.uses) return new ChildRunAttempt(host.ctx, input, calledWorkflow(host, action)).run();
   const releaseRun = await host.slots.acquire();
   const releaseEngine = await host.ctx.slots.acquire();
-  try {
-    return await new TaskAttempt(host.ctx, input).run();
-  } finally {
+  let held = true;
+  const release = (): void => {
+    if (!held) return;
+    held = false;
     releaseEngine();
     releaseRun();
+  };
+  try {
+    return await new TaskAttempt(host.ctx, { ...input, componentEnded: release }).run();
+  } finally {
+    release();
   }
 }
 

@@ -62,6 +62,11 @@ export interface AttemptInput {
   readonly span: TraceSpan;
   /** its combination, when the action has a matrix (recorded on the task run) */
   readonly matrix?: MatrixPlace;
+  /**
+   * Called once, when the component has ended (before its end is recorded): it gives back the
+   * attempt's places under the run's and the engine's `maxParallel`, which count components running.
+   */
+  readonly componentEnded?: () => void;
 }
 
 /**
@@ -378,11 +383,19 @@ export class TaskAttempt implements ContractListener {
       'pilotage.exit.reason': exit.reason,
       'pilotage.exit.oom_killed': exit.oomKilled,
     });
+    // The task run ended when its component did: that is its end time, and its places go back
+    // now. An action that was waiting for one starts (recorded, then started) before this end is
+    // written: its component starts while the end's transaction runs, instead of after it.
+    const endedAt = ctx.clock();
+    if (input.componentEnded !== undefined) {
+      input.componentEnded();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     // a callback still being recorded when the process exited counts
     await this.session?.settled();
     await this.absorbStored();
     // the last lines are written with the task run's end, in its transaction
-    const outcome = await this.conclude(exit, await this.logs.take());
+    const outcome = await this.conclude(exit, await this.logs.take(), endedAt);
     await tracedStep(this.span, 'teardown', () => destroy(handle.ref)).catch((error: unknown) =>
       ctx.warn(`could not clean up ${handle.ref}: ${messageOf(error)}`),
     );
@@ -398,7 +411,7 @@ export class TaskAttempt implements ContractListener {
     }
   }
 
-  private async conclude(exit: ExitInfo, lastLines: readonly NewLogLine[]): Promise<AttemptOutcome> {
+  private async conclude(exit: ExitInfo, lastLines: readonly NewLogLine[], endedAt: number): Promise<AttemptOutcome> {
     const session = this.session!;
     const component = this.input.action.component;
     const effectiveExit: ExitInfo = this.tornDown && exit.exitCode === null ? { exitCode: 0 } : exit;
@@ -442,7 +455,7 @@ export class TaskAttempt implements ContractListener {
         message: message === null || message === undefined ? null : this.input.masker.text(message),
         reason,
         exitCode: exit.exitCode,
-        endedAt: this.ctx.clock(),
+        endedAt,
       },
       lastLines,
     );
