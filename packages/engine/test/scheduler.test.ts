@@ -48,6 +48,27 @@ stages:
     assert.ok(b!.startedAt! >= a!.endedAt!, 'the second started after the first ended');
   });
 
+  test('a place under concurrency frees when the component ends: the next action starts before that end is written', async () => {
+    const { run, byAction } = await h.run(`name: handover
+concurrency: 1
+stages:
+  - name: only
+    actions:
+      - { name: a, run: "true" }
+      - { name: b, run: "true" }
+`);
+    assert.equal(run.state, 'succeeded');
+    const [first, second] = [byAction.get('a')!, byAction.get('b')!].sort((x, y) => x.startedAt! - y.startedAt!);
+    // the end time is the component's, so the two never overlap in the record
+    assert.ok(second!.startedAt! >= first!.endedAt!, 'the second started after the first ended');
+    const history = await h.runtime.store.transitions.listForRun(run.id);
+    const index = (id: string, to: string) => history.findIndex((t) => t.entityId === id && t.to === to);
+    const firstEnd = index(first!.id, 'succeeded');
+    const secondStart = index(second!.id, 'starting');
+    assert.ok(firstEnd >= 0 && secondStart >= 0, 'both moves are recorded');
+    assert.ok(secondStart < firstEnd, "the second was recorded starting before the first's end was written");
+  });
+
   test('if: false skips an action; outputs flow to later stages', async () => {
     const { run, byAction } = await h.run(
       `name: flow
