@@ -8,7 +8,7 @@ import { PlanError, type Issue } from '../domain/issue.js';
 import { compileWorkflow } from '../plan/compile-workflow.js';
 import { checkNoCycle } from '../plan/compile-uses.js';
 import { isPathRef, type CalledWorkflow, type ComponentResolver } from '../plan/component-resolver.js';
-import { didYouMean } from '../plan/did-you-mean.js';
+import { didYouMean, quoteForMessage } from '../plan/did-you-mean.js';
 import { asArray, asRecord, asString } from '../plan/json-access.js';
 import { parseComponent } from '../plan/parse-component.js';
 import { parseSource, type ParsedSource } from '../plan/source-doc.js';
@@ -185,7 +185,8 @@ export function checkFiles(
         }
       } else {
         const hint = typeof kind === 'string' ? didYouMean(kind, ['Workflow', 'Component']) : '';
-        const found = kind === undefined ? 'no kind' : JSON.stringify(kind);
+        const found =
+          kind === undefined ? 'no kind' : typeof kind === 'string' ? quoteForMessage(kind) : JSON.stringify(kind);
         issues.push(
           source.issue(
             kind === undefined ? [] : ['kind'],

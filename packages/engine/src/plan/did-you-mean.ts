@@ -21,18 +21,24 @@ export function editDistance(a: string, b: string): number {
   return rows[a.length]?.[b.length] ?? 0;
 }
 
+/** Most edits a typo may be from what was meant (see `closestMatch`). */
+const MAX_EDITS = 3;
+
 /**
  * The candidate closest to `word`, if it is close enough to be a plausible typo: at most a third
  * of the longer word's length in edits (at least 1, at most 3), compared case-insensitively.
- * Ties go to the first candidate, so callers list candidates in their natural order.
+ * Ties go to the first candidate, so callers list candidates in their natural order. A candidate
+ * whose length differs by more than 3 is never measured (it is further than that): the distance
+ * costs the product of the two lengths, and a 1 MB word took seconds.
  */
 export function closestMatch(word: string, candidates: Iterable<string>): string | undefined {
   const lower = word.toLowerCase();
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of candidates) {
+    if (Math.abs(lower.length - candidate.length) > MAX_EDITS) continue;
     const distance = editDistance(lower, candidate.toLowerCase());
-    const allowed = Math.min(3, Math.max(1, Math.floor(Math.max(word.length, candidate.length) / 3)));
+    const allowed = Math.min(MAX_EDITS, Math.max(1, Math.floor(Math.max(word.length, candidate.length) / 3)));
     if (distance <= allowed && distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
@@ -45,4 +51,14 @@ export function closestMatch(word: string, candidates: Iterable<string>): string
 export function didYouMean(word: string, candidates: Iterable<string>): string {
   const match = closestMatch(word, candidates);
   return match === undefined ? '' : ` (did you mean "${match}"?)`;
+}
+
+/**
+ * `text` as a JSON string for a message: whole up to `max` characters, else its start and end
+ * around an ellipsis, with its length (a value pasted by mistake can be megabytes long).
+ */
+export function quoteForMessage(text: string, max = 80): string {
+  if (text.length <= max) return JSON.stringify(text);
+  const half = Math.floor((max - 1) / 2);
+  return `${JSON.stringify(`${text.slice(0, half)}…${text.slice(-half)}`)} (${text.length} characters)`;
 }

@@ -5,7 +5,7 @@ import {
   type CelDeclaration,
   type CheckingEnvironment,
 } from './cel-environment.js';
-import { didYouMean } from './did-you-mean.js';
+import { didYouMean, quoteForMessage } from './did-you-mean.js';
 
 /** What an earlier (or later) action looks like to expressions. */
 export interface ActionInfo {
@@ -125,7 +125,7 @@ export class ExpressionChecker {
       if (unknown !== undefined) {
         return failed(
           offset,
-          `unknown name "${unknown}"${didYouMean(unknown, this.#roots)}; expressions here can read ${this.#roots.join(', ')}`,
+          `unknown name ${quoteForMessage(unknown)}${didYouMean(unknown, this.#roots)}; expressions here can read ${this.#roots.join(', ')}`,
         );
       }
       const hint =
