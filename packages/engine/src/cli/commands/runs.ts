@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { isRunEnded, RUN_STATES, type RunState } from '../../domain/states.js';
 import type { RunFilter, RunRecord, Store, TriggerInfo } from '../../store/types.js';
 import { print } from '../output.js';
@@ -7,6 +7,7 @@ import { logPrefix, runHeader, runLine, statusLine, taskBlock } from '../render/
 import { connectionOptions } from '../with-server.js';
 import { onServerOrStore } from '../with-store.js';
 import { endAbandonedCliRuns } from '../abandoned-runs.js';
+import { localUser } from '../local-user.js';
 import { configFrom } from '../runtime-flags.js';
 import { cancelRemote, listRemote, logsRemote, retryRemote, showRemote } from './runs-remote.js';
 import {
@@ -23,7 +24,8 @@ const TRIGGER_KINDS: readonly TriggerInfo['kind'][] = ['manual', 'cli', 'webhook
 /**
  * `pilotage runs list|show|logs|cancel|retry`. With a server (`--server URL` or PILOTAGE_SERVER,
  * token `--token`/PILOTAGE_TOKEN) they use its API, `logs -f` following over SSE; otherwise
- * list/show/logs read the local store (`--db`/PILOTAGE_DB), and cancel/retry need a server.
+ * list/show/logs read the local store (`--db`/PILOTAGE_DB), cancel records the cancel there for
+ * the process carrying the run, and retry needs a server.
  */
 export function registerRuns(program: Command): void {
   const runs = program.command('runs').description('inspect, cancel and rerun runs (local store, or a server)');
@@ -112,8 +114,14 @@ export function registerRuns(program: Command): void {
     }),
   );
 
-  common(runs.command('cancel').description('cancel a run (needs a server)').argument('<run-id>'), 'run', false).action(
-    (id: string, flags: Flags) => onServerOrStore(flags, { remote: (client) => cancelRemote(client, id, flags) }),
+  common(
+    runs.command('cancel').description('cancel a run (local store, or a server)').argument('<run-id>'),
+    'run',
+  ).action((id: string, flags: Flags) =>
+    onServerOrStore(flags, {
+      remote: (client) => cancelRemote(client, id, flags),
+      local: (store) => cancelLocal(store, id, flags),
+    }),
   );
 
   common(
@@ -134,6 +142,42 @@ export function registerRuns(program: Command): void {
     false,
   ).action((id: string, flags: Flags & { from: string; emptyWorkspace?: boolean; follow?: boolean; plain?: boolean }) =>
     onServerOrStore(flags, { remote: (client) => retryRemote(client, id, flags) }),
+  );
+}
+
+/** How long `runs cancel` on a local store waits to see the run end: the carrying process's heartbeat is 5 s. */
+const LOCAL_CANCEL_WAIT_MS = 10_000;
+
+/**
+ * `runs cancel` on a local store: the cancel is recorded in the store (as a server records one
+ * for a run another replica carries), and the process that carries the run (`pilotage run`,
+ * `serve`) stops its components and ends it `cancelled` at its next heartbeat; this command waits
+ * up to 10 s to show that. A run whose `pilotage run` process died is ended first (as errored).
+ */
+async function cancelLocal(store: Store, id: string, flags: Flags): Promise<void> {
+  await endAbandonedCliRuns(store, configFrom({ db: flags.db }));
+  const run = await store.runs.get(id);
+  if (run === undefined) throw new NotFoundError(`run ${id} not found`);
+  const ended = (state: RunState) => new ConflictError(`run ${id} has already ended (${state})`);
+  if (isRunEnded(run.state)) throw ended(run.state);
+  if (!(await store.leases.requestCancel(id, `cancelled by ${localUser()}`))) {
+    throw ended((await store.runs.get(id))?.state ?? run.state);
+  }
+  const deadline = Date.now() + LOCAL_CANCEL_WAIT_MS;
+  let now = run;
+  while (!isRunEnded(now.state) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    now = (await store.runs.get(id)) ?? now;
+  }
+  if (flags.json) {
+    const { plan: _plan, ...shown } = now;
+    return print(shown);
+  }
+  const name = `${now.workflow} #${now.number} (run ${now.id})`;
+  print(
+    isRunEnded(now.state)
+      ? `${name} ${now.state}${now.reason === null ? '' : `: ${now.reason}`}`
+      : `cancel of ${name} recorded; the process carrying it (pilotage run, serve) has not acted on it yet: it does at its next heartbeat`,
   );
 }
 
