@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { closestMatch, didYouMean, editDistance, quoteForMessage } from './did-you-mean.js';
+import { closestMatch, didYouMean, editDistance } from './did-you-mean.js';
 
 describe('editDistance', () => {
   const cases: [string, string, number][] = [
@@ -41,16 +41,5 @@ describe('closestMatch on a huge word', () => {
     // the length filter keeps what is within three edits
     assert.equal(closestMatch('stagesxyz', ['stages']), 'stages');
     assert.equal(closestMatch('stagesxyzw', ['stages']), undefined);
-  });
-});
-
-describe('quoteForMessage', () => {
-  test('quotes a short text whole', () => {
-    assert.equal(quoteForMessage('Pipeline'), '"Pipeline"');
-  });
-  test('cuts a long text in the middle and gives its length', () => {
-    const text = `start${'y'.repeat(1_000_000)}end`;
-    const quoted = quoteForMessage(text, 21);
-    assert.equal(quoted, `"startyyyyy…yyyyyyyend" (1000008 characters)`);
   });
 });

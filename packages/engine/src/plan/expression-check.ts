@@ -5,7 +5,8 @@ import {
   type CelDeclaration,
   type CheckingEnvironment,
 } from './cel-environment.js';
-import { didYouMean, quoteForMessage } from './did-you-mean.js';
+import { didYouMean } from './did-you-mean.js';
+import { quoteForMessage } from './quote.js';
 
 /** What an earlier (or later) action looks like to expressions. */
 export interface ActionInfo {

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { isRunEnded, RUN_STATES, type RunState } from '../../domain/states.js';
@@ -158,15 +159,15 @@ async function cancelLocal(store: Store, id: string, flags: Flags): Promise<void
   await endAbandonedCliRuns(store, configFrom({ db: flags.db }));
   const run = await store.runs.get(id);
   if (run === undefined) throw new NotFoundError(`run ${id} not found`);
-  const ended = (state: RunState) => new ConflictError(`run ${id} has already ended (${state})`);
-  if (isRunEnded(run.state)) throw ended(run.state);
+  const alreadyEnded = (state: RunState) => new ConflictError(`run ${id} has already ended (${state})`);
+  if (isRunEnded(run.state)) throw alreadyEnded(run.state);
   if (!(await store.leases.requestCancel(id, `cancelled by ${localUser()}`))) {
-    throw ended((await store.runs.get(id))?.state ?? run.state);
+    throw alreadyEnded((await store.runs.get(id))?.state ?? run.state);
   }
   const deadline = Date.now() + LOCAL_CANCEL_WAIT_MS;
   let now = run;
   while (!isRunEnded(now.state) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await delay(200);
     now = (await store.runs.get(id)) ?? now;
   }
   if (flags.json) {
