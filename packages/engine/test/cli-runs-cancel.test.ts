@@ -4,7 +4,9 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli, type CliResult } from './support/cli.js';
-import { processesOfRun } from './support/harness.js';
+import { eventually, processesOfRun } from './support/harness.js';
+import { findPostgresBinaries, startPostgres, type PostgresServer } from './support/postgres.js';
+import { startServe, stopServe, type ServeProcess } from './support/serve-process.js';
 
 const WORKFLOW = `apiVersion: pilotage.dev/v1
 kind: Workflow
@@ -76,5 +78,49 @@ describe('runs cancel on a local store: recorded in the store, acted on by the p
     const result = await runCli(['runs', 'cancel', '01NOSUCHRUN0000000000000000', '--db', join(dir, 'cancel.db')]);
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /run 01NOSUCHRUN0000000000000000 not found/);
+  });
+});
+
+describe('runs cancel on a PostgreSQL store: the holder hears of it at once', () => {
+  let server: PostgresServer | undefined;
+  let dir: string;
+  let serve: ServeProcess | undefined;
+  before(async (t) => {
+    const binaries = await findPostgresBinaries();
+    if ('missing' in binaries) {
+      if (process.env['CI'] === 'true') assert.fail(`postgres not installed: ${binaries.missing}`);
+      t.skip?.(binaries.missing);
+      return;
+    }
+    server = await startPostgres();
+    dir = await mkdtemp(join(tmpdir(), 'pilotage-cancel-pg-'));
+  });
+  after(async () => {
+    if (serve !== undefined) await stopServe(serve);
+    await server?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a serve replica whose heartbeat is a minute away stops the run within the command wait', async (t) => {
+    if (server === undefined) return t.skip('postgres not installed');
+    const db = await server.createDatabase('cancel');
+    // only the notification can reach it in time: its next heartbeat is 60 s away
+    serve = await startServe(dir, { PILOTAGE_DB: db, PILOTAGE_HEARTBEAT: '60s', PILOTAGE_LEASE_TTL: '120s' });
+    assert.ok((await serve.api('POST', '/v1/workflows', WORKFLOW)).ok);
+    const started = await serve.api('POST', '/v1/workflows/slow/runs', { data: {} });
+    const { id } = (await started.json()) as { id: string };
+    await eventually(
+      async () => ((await processesOfRun(id)).length > 0 ? true : undefined),
+      30_000,
+      'the component to run',
+    );
+    const result = await runCli(['runs', 'cancel', id, '--db', db]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, new RegExp(`slow #1 \\(run ${id}\\) cancelled: cancelled by ${ME}`));
+    await eventually(
+      async () => ((await processesOfRun(id)).length === 0 ? true : undefined),
+      10_000,
+      'the component to stop',
+    );
   });
 });

@@ -152,8 +152,8 @@ const LOCAL_CANCEL_WAIT_MS = 10_000;
 /**
  * `runs cancel` on a local store: the cancel is recorded in the store (as a server records one
  * for a run another replica carries), and the process that carries the run (`pilotage run`,
- * `serve`) stops its components and ends it `cancelled` at its next heartbeat; this command waits
- * up to 10 s to show that. A run whose `pilotage run` process died is ended first (as errored).
+ * `serve`) stops its components and ends it `cancelled`: at once on PostgreSQL (a notification),
+ * at its next heartbeat on SQLite; this command waits up to 10 s to show that. A run whose `pilotage run` process died is ended first (as errored).
  */
 async function cancelLocal(store: Store, id: string, flags: Flags): Promise<void> {
   await endAbandonedCliRuns(store, configFrom({ db: flags.db }));
@@ -164,6 +164,8 @@ async function cancelLocal(store: Store, id: string, flags: Flags): Promise<void
   if (!(await store.leases.requestCancel(id, `cancelled by ${localUser()}`))) {
     throw alreadyEnded((await store.runs.get(id))?.state ?? run.state);
   }
+  // as the engine and `pilotage approve --db` do: on PostgreSQL the holder hears of it at once
+  store.changes.publish({ kind: 'intent', runId: id });
   const deadline = Date.now() + LOCAL_CANCEL_WAIT_MS;
   let now = run;
   while (!isRunEnded(now.state) && Date.now() < deadline) {
