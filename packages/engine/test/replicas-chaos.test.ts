@@ -549,7 +549,10 @@ test(
       const run = (await store.runs.get(id))!;
       assert.equal(run.state, 'succeeded', `run ${id}: ${run.state} ${run.reason ?? ''}`);
     }
-    for (const id of victims) assert.equal((await store.runs.get(id))?.state, 'cancelled');
+    for (const id of victims) {
+      const run = (await store.runs.get(id))!;
+      assert.equal(run.state, 'cancelled', `victim ${id}: ${run.state} ${run.reason ?? ''}`);
+    }
     for (const followed of await Promise.all(followers)) assert.equal(followed.state, 'succeeded');
 
     // the ledger: each successful attempt's effect once; no attempt after a later one began
