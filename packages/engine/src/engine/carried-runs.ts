@@ -16,8 +16,12 @@ export interface CarriedRun {
 interface Entry extends CarriedRun {
   done: Promise<RunRecord | undefined>;
   execution: RunExecution | undefined;
-  /** a cancel asked before the execution existed */
+  /** the first cancel's reason, if one was asked */
   cancel: string | undefined;
+  /** how many cancels were asked (at most two count: the second stops the finally stages) */
+  cancels: number;
+  /** how many of them its execution was given */
+  applied: number;
   /** let go before the execution existed */
   abandoned: string | undefined;
 }
@@ -27,6 +31,22 @@ export interface CarriedRunsOptions {
   /** a run stopped being carried here (room for another); `run` is its final record, if it ended */
   readonly ended: (run: RunRecord | undefined) => void;
   readonly warn: (message: string) => void;
+}
+
+/** The first cancel stops the run, the second its finally stages: more change nothing. */
+const MAX_CANCELS = 2;
+
+/**
+ * Give a run's execution, once it exists, the cancels asked that it has not been given (with
+ * `reason`, else the first cancel's).
+ */
+function applyCancels(entry: Entry, reason = entry.cancel): void {
+  const { execution } = entry;
+  if (execution === undefined || reason === undefined) return;
+  while (entry.applied < entry.cancels) {
+    entry.applied += 1;
+    execution.cancel(reason);
+  }
 }
 
 /**
@@ -64,13 +84,15 @@ export class CarriedRuns {
       done: Promise.resolve(undefined),
       execution: undefined,
       cancel: undefined,
+      cancels: 0,
+      applied: 0,
       abandoned: undefined,
     };
     this.#runs.set(id, entry);
     const carry = (execution: RunExecution): void => {
       entry.execution = execution;
       if (entry.abandoned !== undefined) execution.abandon(entry.abandoned);
-      else if (entry.cancel !== undefined) execution.cancel(entry.cancel);
+      else applyCancels(entry);
     };
     entry.done = body(carry)
       .catch((error: unknown) => {
@@ -99,12 +121,17 @@ export class CarriedRuns {
     return count;
   }
 
-  /** Cancel run `id` if it is carried here; false otherwise. */
-  cancel(id: string, reason: string): boolean {
+  /**
+   * Cancel run `id` if it is carried here; false otherwise. `count` is how many cancels the store
+   * holds for it (`RunLeaseStore.requestCancel`): the execution is given each one once, however
+   * often the store is read. Without `count`, one more than it was given (a cancel not recorded).
+   */
+  cancel(id: string, reason: string, count?: number): boolean {
     const entry = this.#runs.get(id);
     if (entry === undefined) return false;
-    if (entry.execution === undefined) entry.cancel ??= reason;
-    else entry.execution.cancel(reason);
+    entry.cancel ??= reason;
+    entry.cancels = Math.min(MAX_CANCELS, Math.max(entry.cancels, count ?? entry.applied + 1));
+    applyCancels(entry, reason);
     return true;
   }
 

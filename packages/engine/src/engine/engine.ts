@@ -428,7 +428,7 @@ export class Engine {
       await cancelGroupPeers(run, this.store.runs, (runId, message) => cancelIfRunning(this, runId, message));
     }
     if (keep) {
-      this.launch({ run, cancelRequested: null }, false);
+      this.launch({ run, cancelRequested: null, cancels: 0 }, false);
       return run;
     }
     if (reuse !== undefined) await this.store.leases.release(run.id, me);
@@ -467,11 +467,21 @@ export class Engine {
 
   /**
    * Cancel a run, on any replica: running components are stopped and nothing more starts. A run
-   * nobody has claimed ends `cancelled` at once; a run another replica carries gets the cancel
-   * recorded in the store, and its holder acts on it. ConflictError when it has already ended.
+   * nobody has claimed ends `cancelled` at once. Otherwise the cancel is recorded in the store,
+   * and the run's holder acts on it (this replica at once, another when told or at its next
+   * heartbeat), as does a replica that takes the run over. Each request counts once: a second
+   * one stops the finally stages too. ConflictError when it has already ended.
    */
   async cancelRun(runId: string, message = 'cancelled by request'): Promise<void> {
-    if (this.carried.cancel(runId, message)) return;
+    if (this.carried.get(runId) !== undefined) {
+      // recorded first, so that a replica taking the run over (this one dies) cancels it too
+      const count = await this.store.leases.requestCancel(runId, message);
+      if (count === 0) throw new ConflictError(`run ${runId} has already ended`);
+      if (this.carried.cancel(runId, message, count)) return;
+      // let go meanwhile: its next holder acts on the recorded intent
+      this.store.changes.publish({ kind: 'intent', runId, ...this.origin() });
+      return;
+    }
     const run = await this.store.runs.get(runId);
     if (!run) throw new NotFoundError(`run ${runId} not found`);
     if (isRunEnded(run.state)) throw new ConflictError(`run ${runId} has already ended (${run.state})`);
@@ -490,11 +500,12 @@ export class Engine {
       }
     }
     // claimed meanwhile, or carried by another replica: its holder acts on the recorded intent
-    if (!(await this.store.leases.requestCancel(runId, message))) {
+    const count = await this.store.leases.requestCancel(runId, message);
+    if (count === 0) {
       const now = await this.store.runs.get(runId);
       throw new ConflictError(`run ${runId} has already ended (${now?.state ?? 'gone'})`);
     }
-    if (this.carried.cancel(runId, message)) return;
+    if (this.carried.cancel(runId, message, count)) return;
     this.store.changes.publish({ kind: 'intent', runId, ...this.origin() });
   }
 
@@ -609,7 +620,7 @@ export class Engine {
       const span = started?.span ?? this.runSpan(run, undefined, takenOver);
       const execution = new RunExecution(ctx, run, plan, { ...this.globalSecrets, ...secrets }, span, inputs);
       carry(execution);
-      if (claimed.cancelRequested !== null) execution.cancel(claimed.cancelRequested);
+      if (claimed.cancelRequested !== null) this.carried.cancel(run.id, claimed.cancelRequested, claimed.cancels);
       // a decision taken while nobody carried the run is read by the gate when it begins
       return execution.execute();
     });
@@ -737,7 +748,9 @@ export class Engine {
     if (me === undefined || this.intentPoll !== undefined || this.carried.size === 0) return;
     this.intentPoll = (async () => {
       try {
-        for (const { runId, reason } of await this.store.leases.cancelRequests(me)) this.carried.cancel(runId, reason);
+        for (const { runId, reason, count } of await this.store.leases.cancelRequests(me)) {
+          this.carried.cancel(runId, reason, count);
+        }
         for (const { runId, taskRunId } of await this.store.leases.decidedGates(me)) {
           this.carried.refreshGate(runId, taskRunId);
         }

@@ -150,11 +150,13 @@ export function leaseCases(h: StoreHarness): void {
       const ended = await heldRun(store, 'dead');
       assert.ok(await store.runs.transition(ended, ['queued'], 'cancelled', 5));
       assert.deepEqual(await store.leases.takeOver('taker', 10), [], 'no steal before the lease expires');
+      // the dead holder had recorded a cancel asked of it: whoever takes the run over acts on it
+      assert.equal(await store.leases.requestCancel(lost, 'asked of the dead holder'), 1);
       await expired(store, 'dead');
       const taken = await store.leases.takeOver('taker', 10);
       assert.deepEqual(
-        taken.map((c) => [c.run.id, c.run.owner, c.run.state]),
-        [[lost, 'taker', 'running']],
+        taken.map((c) => [c.run.id, c.run.owner, c.run.state, c.cancelRequested, c.cancels]),
+        [[lost, 'taker', 'running', 'asked of the dead holder', 1]],
       );
       assert.equal((await store.runs.get(kept))?.owner, 'live');
       assert.equal((await store.runs.get(ended))?.owner, 'dead', 'an ended run keeps who ended it');
@@ -230,10 +232,16 @@ export function leaseCases(h: StoreHarness): void {
       assert.equal((await store.runs.get(free.id))?.state, 'cancelled');
       const held = await heldRun(store, 'a');
       assert.equal(await store.leases.cancelQueued(held, 6, 'stop'), false, 'a claimed run is its holder’s to cancel');
-      assert.equal(await store.leases.requestCancel(held, 'first'), true);
-      assert.equal(await store.leases.requestCancel(held, 'second'), true);
-      assert.deepEqual(await store.leases.cancelRequests('a'), [{ runId: held, reason: 'first' }]);
-      assert.equal(await store.leases.requestCancel(free.id, 'late'), false, 'an ended run takes no cancel');
+      assert.equal(await store.leases.requestCancel(held, 'first'), 1);
+      assert.deepEqual(await store.leases.cancelRequests('a'), [{ runId: held, reason: 'first', count: 1 }]);
+      assert.deepEqual(
+        await store.leases.cancelRequests('a'),
+        [{ runId: held, reason: 'first', count: 1 }],
+        'reading them does not use them up (every heartbeat reads them)',
+      );
+      assert.equal(await store.leases.requestCancel(held, 'second'), 2, 'each request counts');
+      assert.deepEqual(await store.leases.cancelRequests('a'), [{ runId: held, reason: 'first', count: 2 }]);
+      assert.equal(await store.leases.requestCancel(free.id, 'late'), 0, 'an ended run takes no cancel');
       // a gate (executor none) decided on any replica, found by its holder
       const owned = store.ownedBy('a');
       assert.ok(await owned.runs.transition(held, ['queued'], 'running', 7));

@@ -23,6 +23,7 @@ import { connectionOptions, serverGiven } from '../server-flags.js';
 import type { Sink } from '../../events/sinks/sink.js';
 import { expireWorkspaces } from '../../service/cleanup-job.js';
 import { newId } from '../../domain/ids.js';
+import { cancelIfRunning } from '../../engine/child-runs.js';
 
 interface RunFlags {
   input: string[];
@@ -200,7 +201,10 @@ async function follow(runtime: Runtime, plan: Plan, data: JsonObject, flags: Run
   output.start();
   let run: RunRecord | undefined;
   const interrupt = cancelOnInterrupt(
-    () => void engine.cancelRun(run!.id, 'cancelled: interrupted (SIGINT)'),
+    () =>
+      void cancelIfRunning(engine, run!.id, 'cancelled: interrupted (SIGINT)').catch((error: unknown) =>
+        process.stderr.write(`warning: could not cancel the run: ${messageOf(error)}\n`),
+      ),
     () => run !== undefined,
   );
   try {

@@ -8,7 +8,7 @@ import {
   type Transaction,
 } from 'kysely';
 import { APPROVAL_COMPONENT } from '../../domain/vocabulary.js';
-import type { ClaimedRun, ClaimScope, LeaseSummary, NewOutboxEvent, RunLeaseStore } from '../types.js';
+import type { CancelRequest, ClaimedRun, ClaimScope, LeaseSummary, NewOutboxEvent, RunLeaseStore } from '../types.js';
 import { toRunRecord } from './run-row.js';
 import { moveRun } from './run-transition.js';
 import type { RunsTable, StoreSchema } from './schema.js';
@@ -378,29 +378,33 @@ export class KyselyRunLeaseStore implements RunLeaseStore {
     });
   }
 
-  requestCancel(id: string, reason: string): Promise<boolean> {
+  requestCancel(id: string, reason: string): Promise<number> {
     return this.#ctx.use(async (db) => {
-      const result = await db
+      const row = await db
         .updateTable('runs')
-        .set({ cancel_requested: sql<string>`coalesce(cancel_requested, ${reason})` })
+        .set({
+          cancel_requested: sql<string>`coalesce(cancel_requested, ${reason})`,
+          cancel_count: sql<number>`cancel_count + 1`,
+        })
         .where('id', '=', id)
         .where('state', 'in', UNENDED)
+        .returning('cancel_count')
         .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
+      return row === undefined ? 0 : Number(row.cancel_count);
     });
   }
 
-  cancelRequests(owner: string): Promise<{ runId: string; reason: string }[]> {
+  cancelRequests(owner: string): Promise<CancelRequest[]> {
     return this.#ctx.use(async (db) => {
       const rows = await db
         .selectFrom('runs')
-        .select(['id', 'cancel_requested'])
+        .select(['id', 'cancel_requested', 'cancel_count'])
         .where('owner', '=', owner)
         .where('state', 'in', UNENDED)
         .where('cancel_requested', 'is not', null)
         .orderBy('id')
         .execute();
-      return rows.map((r) => ({ runId: r.id, reason: r.cancel_requested ?? '' }));
+      return rows.map((r) => ({ runId: r.id, reason: r.cancel_requested ?? '', count: cancelsOf(r) }));
     });
   }
 
@@ -422,8 +426,17 @@ export class KyselyRunLeaseStore implements RunLeaseStore {
   }
 
   #claimed(row: Selectable<RunsTable>): ClaimedRun {
-    return { run: toRunRecord(row, this.#ctx.dialect), cancelRequested: row.cancel_requested };
+    return {
+      run: toRunRecord(row, this.#ctx.dialect),
+      cancelRequested: row.cancel_requested,
+      cancels: row.cancel_requested === null ? 0 : cancelsOf(row),
+    };
   }
+}
+
+/** How many cancels a run with `cancel_requested` set has had (one recorded by a replica before 0072 counts). */
+function cancelsOf(row: Pick<Selectable<RunsTable>, 'cancel_count'>): number {
+  return Math.max(1, Number(row.cancel_count));
 }
 
 function sortById(claimed: ClaimedRun[]): ClaimedRun[] {

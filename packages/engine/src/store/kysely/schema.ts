@@ -47,6 +47,8 @@ export interface RunsTable {
   max_runs: ColumnType<number | null, number | null | undefined, number | null>;
   /** a cancel asked on any replica, its reason (0060) */
   cancel_requested: ColumnType<string | null, string | null | undefined, string | null>;
+  /** how many times a cancel was asked (0072): the holder acts on each once */
+  cancel_count: ColumnType<number, number | undefined, number>;
   /** what is left of its workspace once it ended: NULL, `kept`, `expired` (0015) */
   workspace_state: ColumnType<WorkspaceState | null, WorkspaceState | null | undefined, WorkspaceState | null>;
   /** when a kept workspace expires; NULL: kept until removed by hand (0015) */

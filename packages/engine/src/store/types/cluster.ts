@@ -64,6 +64,16 @@ export interface ClaimedRun {
   readonly run: RunRecord;
   /** the reason of a cancel requested on any replica (`RunLeaseStore.requestCancel`), if any */
   readonly cancelRequested: string | null;
+  /** how many cancels were requested (≥ 1 when `cancelRequested` is set) */
+  readonly cancels: number;
+}
+
+/** The cancels asked for a run: the first one's reason, and how many (`RunLeaseStore.requestCancel`). */
+export interface CancelRequest {
+  readonly runId: string;
+  readonly reason: string;
+  /** ≥ 1: the first stops the run, a second its finally stages too */
+  readonly count: number;
 }
 
 /** Which runs `claimQueued` may take. */
@@ -118,10 +128,11 @@ export interface RunLeaseStore {
   /** Let go of every unended run `owner` holds (a graceful stop, a lost lease). Returns how many. */
   releaseAll(owner: string): Promise<number>;
   /**
-   * Record a cancel of run `id` asked on any replica, for its holder to act on; the first reason
-   * stays. False when the run has ended (or does not exist).
+   * Record a cancel of run `id` asked on any replica (its holder included), for its holder (and
+   * whoever takes it over) to act on; the first reason stays. Returns how many cancels have now
+   * been asked; 0 when the run has ended (or does not exist).
    */
-  requestCancel(id: string, reason: string): Promise<boolean>;
+  requestCancel(id: string, reason: string): Promise<number>;
   /**
    * Move run `id` from `queued` to `cancelled` while no replica holds it, with its transition
    * and `events` (one transaction): a cancel of a run nobody has claimed. False when it was
@@ -130,8 +141,8 @@ export interface RunLeaseStore {
   cancelQueued(id: string, at: number, reason: string, events?: readonly NewOutboxEvent[]): Promise<boolean>;
   /** How the unended runs stand between replicas, for `pilotage db status`. */
   summary(): Promise<LeaseSummary>;
-  /** The unended runs `owner` holds that have a cancel requested, with its reason. */
-  cancelRequests(owner: string): Promise<{ readonly runId: string; readonly reason: string }[]>;
+  /** The unended runs `owner` holds that have a cancel requested, with its reason and count. */
+  cancelRequests(owner: string): Promise<CancelRequest[]>;
   /**
    * The `running` task runs that hold no process (executor `none`: approval stages) of running
    * runs `owner` holds, whose result was recorded (a decision taken on any replica) but that
