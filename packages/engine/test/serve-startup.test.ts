@@ -45,6 +45,9 @@ test(
       for (const status of statuses) assert.ok([0, 200, 503].includes(status), `unexpected status ${status}`);
       child.kill('SIGTERM');
       assert.equal(await exit, 0, stderr);
+      // at log level warn a clean start and stop print nothing: no deprecation or other warning
+      // of Node or a library (Fastify 5.12 warned of its `disableRequestLogging` option)
+      assert.doesNotMatch(stderr, /warning|deprecat/i, stderr);
     } finally {
       if (exited === undefined) child.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });

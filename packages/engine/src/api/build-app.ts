@@ -2,7 +2,7 @@ import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { refuseForbiddenKeys } from '../domain/json-text.js';
 import { callbackRoutes } from '../protocol/routes.js';
 import type { ApiDeps } from './api-deps.js';
@@ -62,7 +62,7 @@ export async function buildApp(deps: ApiDeps, options: BuildAppOptions = {}): Pr
     ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
     forceCloseConnections: true,
     // one access-log line per request, at its end (below), instead of Fastify's two
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     clientErrorHandler,
     // refused by the preValidation hook below instead, with the field's name
     onProtoPoisoning: 'ignore',
