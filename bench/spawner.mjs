@@ -18,12 +18,18 @@ const modes = [
   { label: 'parallel', concurrency: n, parallel: true },
 ];
 
-// Two engines in this one process, so both fork from the same memory: one never uses the
-// spawner (spawnerAfter: Infinity), the other does from its second process on (the default).
-const dirs = [await mkdtemp(join(tmpdir(), 'pilotage-bench-a-')), await mkdtemp(join(tmpdir(), 'pilotage-bench-b-'))];
+// Three engines in this one process, so all start processes from the same memory: the default
+// (posix_spawn through the native addon), one that forks itself (child_process, never the
+// spawner: spawnerAfter Infinity), and one through the spawner process (as where the addon
+// could not be built).
+const dirs = await Promise.all(['a', 'b', 'c'].map((x) => mkdtemp(join(tmpdir(), `pilotage-bench-${x}-`))));
 const variants = [
-  { label: 'direct spawn', runtime: await createBenchRuntime(dirs[0], n, {}, { localSpawnerAfter: Infinity }) },
-  { label: 'spawner process', runtime: await createBenchRuntime(dirs[1], n, {}, {}) },
+  { label: 'native posix_spawn', runtime: await createBenchRuntime(dirs[2], n, {}, {}) },
+  {
+    label: 'direct spawn',
+    runtime: await createBenchRuntime(dirs[0], n, {}, { localSpawnerAfter: Infinity, localNative: false }),
+  },
+  { label: 'spawner process', runtime: await createBenchRuntime(dirs[1], n, {}, { localNative: false }) },
 ];
 const results = new Map();
 try {
@@ -76,7 +82,7 @@ function record(mode, label, { wallMs, cpuMs }) {
 }
 
 console.log(
-  `The local executor's spawner process against direct spawn: ${n} exit-code actions (/bin/true), ${rounds} rounds`,
+  `The local executor's native posix_spawn, spawner process and direct spawn: ${n} exit-code actions (/bin/true), ${rounds} rounds`,
 );
 console.log(machineLine());
 const rows = [...results.values()].map((entry) => {
@@ -96,11 +102,13 @@ console.log(
 );
 for (const mode of modes) {
   const direct = results.get(`${mode.label}\u0000direct spawn`);
-  const spawner = results.get(`${mode.label}\u0000spawner process`);
-  const pairs = direct.wall.map((value, i) => spawner.wall[i] / value);
-  const cpuPairs = direct.cpu.map((value, i) => spawner.cpu[i] / value);
-  console.log(
-    `${mode.label}: spawner/direct wall ${fixed(median(pairs), 2)}x (per round ${pairs.map((p) => fixed(p, 2)).join(', ')}), ` +
-      `engine CPU ${fixed(median(cpuPairs), 2)}x`,
-  );
+  for (const label of ['spawner process', 'native posix_spawn']) {
+    const other = results.get(`${mode.label}\u0000${label}`);
+    const pairs = direct.wall.map((value, i) => other.wall[i] / value);
+    const cpuPairs = direct.cpu.map((value, i) => other.cpu[i] / value);
+    console.log(
+      `${mode.label}: ${label}/direct wall ${fixed(median(pairs), 2)}x (per round ${pairs.map((p) => fixed(p, 2)).join(', ')}), ` +
+        `engine CPU ${fixed(median(cpuPairs), 2)}x`,
+    );
+  }
 }

@@ -63,6 +63,8 @@ export interface RuntimeOptions {
   readonly executors?: readonly Executor[];
   /** the local executor's `spawnerAfter` (bench/spawner.mjs compares Infinity, never, with the default) */
   readonly localSpawnerAfter?: number;
+  /** the local executor's `native`: false starts processes without the native addon (bench/spawner.mjs) */
+  readonly localNative?: boolean;
   readonly warn?: (message: string) => void;
   /**
    * Component callbacks are served by the caller at this base URL (`pilotage serve` mounts them
@@ -129,6 +131,7 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
       info: warn,
       engineProcessAlive: leaseAwareProcessAlive(() => store.replicas),
       ...(options.localSpawnerAfter === undefined ? {} : { spawnerAfter: options.localSpawnerAfter }),
+      ...(options.localNative === undefined ? {} : { native: options.localNative }),
     });
     executors.push(...configured.executors, ...(options.executors ?? []));
     const defaultName = configured.defaultName;

@@ -40,6 +40,8 @@ export interface ExecutorSetup {
   readonly engineProcessAlive?: (identity: string) => Promise<boolean>;
   /** the local executor's `spawnerAfter` (see LocalExecutorOptions) */
   readonly spawnerAfter?: number;
+  /** the local executor's `native` (see LocalExecutorOptions) */
+  readonly native?: boolean;
 }
 
 /**
@@ -76,6 +78,7 @@ export async function configuredExecutors(config: Config, setup: ExecutorSetup =
     workspaces,
     ...(setup.engineProcessAlive === undefined ? {} : { engineProcessAlive: setup.engineProcessAlive }),
     ...(setup.spawnerAfter === undefined ? {} : { spawnerAfter: setup.spawnerAfter }),
+    ...(setup.native === undefined ? {} : { native: setup.native }),
   });
   const { dockerEnv, candidates } = dockerEndpointsOf(config);
   const secrets = setup.secrets ?? config.secrets;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createLocalExecutor } from './local-executor.js';
-import { readySpawner } from '../../../test/support/ready-spawner.js';
+import { nativeStarter, readySpawner } from '../../../test/support/ready-spawner.js';
 import { STDIO_DRAIN_MS } from './local-task.js';
 import type { Executor, LogLine, TaskHandle, TaskSpec } from '../executor.js';
 import type { ResolvedComponent } from '../../plan/types.js';
@@ -49,7 +49,7 @@ function firstPid(lines: LogLine[]): Promise<number> {
   })();
 }
 
-for (const mode of ['direct', 'through the spawner process'] as const)
+for (const mode of ['with the native addon (posix_spawn)', 'direct', 'through the spawner process'] as const)
   describe(`local executor, processes started ${mode}`, () => {
     let executor: Executor;
     let workspace: string;
@@ -85,8 +85,11 @@ for (const mode of ['direct', 'through the spawner process'] as const)
       lines.filter((l) => l.stream === stream).map((l) => l.line);
 
     before(async () => {
-      if (mode === 'direct') executor = createLocalExecutor({ killGraceMs: 3000, spawnerAfter: Infinity });
-      else executor = createLocalExecutor({ killGraceMs: 3000, starter: await readySpawner() });
+      if (mode === 'direct')
+        executor = createLocalExecutor({ killGraceMs: 3000, spawnerAfter: Infinity, native: false });
+      else if (mode === 'through the spawner process')
+        executor = createLocalExecutor({ killGraceMs: 3000, starter: await readySpawner() });
+      else executor = createLocalExecutor({ killGraceMs: 3000, starter: nativeStarter() });
       workspace = await mkdtemp(join(tmpdir(), 'pilotage-ws-'));
       componentDir = await mkdtemp(join(tmpdir(), 'pilotage-comp-'));
     });

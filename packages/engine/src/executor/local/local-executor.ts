@@ -38,7 +38,12 @@ export interface LocalExecutorOptions {
    * (spawner.ts: forking this large process costs more as it grows); default 1, Infinity: never
    */
   readonly spawnerAfter?: number;
-  /** how processes are started (tests); default `createProcessStarter({ spawnerAfter })`; closed by `close()` */
+  /**
+   * start processes with the native addon when it was built (native-spawn.ts); default true.
+   * false: through the spawner process (`spawnerAfter`), as where the addon could not be built
+   */
+  readonly native?: boolean;
+  /** how processes are started (tests); default `createProcessStarter({ spawnerAfter, native })`; closed by `close()` */
   readonly starter?: ProcessStarter;
 }
 
@@ -84,6 +89,7 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
     options.starter ??
     createProcessStarter({
       ...(options.spawnerAfter === undefined ? {} : { spawnerAfter: options.spawnerAfter }),
+      ...(options.native === undefined ? {} : { native: options.native }),
       onSpawnerLost: (reason) => process.emitWarning(`${reason}; processes are now started directly`),
     });
 

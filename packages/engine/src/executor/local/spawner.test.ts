@@ -64,7 +64,7 @@ test('a process started through the spawner: its own group, its env and cwd, all
 });
 
 test('a burst of starts while the spawner is starting: two start directly, the rest wait for it', async () => {
-  const starter = createProcessStarter({ spawnerAfter: 1 });
+  const starter = createProcessStarter({ spawnerAfter: 1, native: false });
   try {
     // all in one turn: the spawner is asked for by the second start and cannot have answered yet
     const children = Array.from({ length: 8 }, () => starter.start('sh', ['-c', 'echo $PPID'], tmpdir(), { PATH }));
@@ -83,7 +83,7 @@ test('a burst of starts while the spawner is starting: two start directly, the r
 });
 
 test('spawnerAfter 0: the spawner starts at once, and the first process goes through it once it answers', async () => {
-  const starter = createProcessStarter({ spawnerAfter: 0 });
+  const starter = createProcessStarter({ spawnerAfter: 0, native: false });
   try {
     for (let i = 0; starter.spawnerPid === undefined; i++) {
       assert.ok(i < 500, 'the spawner answered within 10 s without any start');
@@ -97,7 +97,7 @@ test('spawnerAfter 0: the spawner starts at once, and the first process goes thr
 });
 
 test('one start after another while the spawner is starting: each starts directly, none waits for it', async () => {
-  const starter = createProcessStarter({ spawnerAfter: 1 });
+  const starter = createProcessStarter({ spawnerAfter: 1, native: false });
   try {
     let whileStarting = 0;
     for (let i = 0; i < 20; i++) {
@@ -188,7 +188,7 @@ test('the engine dying ends the spawner; what it started runs on with its mark, 
   // a stand-in engine: a Node process that starts `sleep` through its spawner, then is SIGKILLed
   const script = `
     import { createProcessStarter } from ${JSON.stringify(new URL('./spawner.ts', import.meta.url).pathname)};
-    const starter = createProcessStarter({ spawnerAfter: 0 });
+    const starter = createProcessStarter({ spawnerAfter: 0, native: false });
     await new Promise((resolve) => starter.start('true', [], '/', {}).once('close', resolve));
     while (starter.spawnerPid === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
     const child = starter.start('sleep', ['300'], '/', ${JSON.stringify({ PATH, [PROCESS_MARK_ENV]: mark })});

@@ -2,34 +2,11 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { finished, Readable } from 'node:stream';
+import { createNativeStarter, nativeSpawnAddon } from './native-spawn.js';
+import type { ProcessStarter, SpawnedProcess } from './process-starter.js';
+
+export type { ProcessStarter, SpawnedProcess } from './process-starter.js';
 import { FRAME, FRAME_HEADER_BYTES, spawnerSource, type SpawnerRequest } from './spawner-program.js';
-
-/**
- * What the local executor needs of a started process: what `LocalTask` reads of a ChildProcess
- * (`pid`, `stdout`, `stderr`, the `exit` and `close` events) and the `spawn`/`error` pair that
- * tells whether it started.
- */
-export interface SpawnedProcess {
-  readonly pid?: number | undefined;
-  readonly stdout: Readable | null;
-  readonly stderr: Readable | null;
-  once(event: 'spawn', listener: () => void): unknown;
-  once(event: 'error', listener: (error: NodeJS.ErrnoException) => void): unknown;
-  once(event: 'exit' | 'close', listener: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-  off(event: 'spawn', listener: () => void): unknown;
-  off(event: 'error', listener: (error: NodeJS.ErrnoException) => void): unknown;
-}
-
-/** How the local executor starts a component's process. */
-export interface ProcessStarter {
-  /** Start `file` with `args` in its own process group, stdin closed, stdout and stderr piped. */
-  start(file: string, args: readonly string[], cwd: string, env: Record<string, string>): SpawnedProcess;
-  /** the spawner's pid while the next start goes through it (tests, diagnostics) */
-  readonly spawnerPid: number | undefined;
-  /** Stop the spawner process, if any, and wait for it to exit (the processes it started are not touched). */
-  close(): Promise<void>;
-}
 
 /**
  * While the spawner starts (~40 ms of Node start-up), processes start directly as long as fewer
@@ -48,10 +25,17 @@ export interface ProcessStarterOptions {
   readonly spawnerAfter?: number;
   /** told once if the spawner process dies; later starts are direct */
   readonly onSpawnerLost?: (reason: string) => void;
+  /**
+   * start every process with the native addon when it was built (native-spawn.ts; default
+   * true); the other options then do not apply
+   */
+  readonly native?: boolean;
 }
 
 /**
- * Starts processes directly (`child_process.spawn` in this process) or through a small spawner
+ * Starts processes with the native addon when it was built (native-spawn.ts: posix_spawn, whose
+ * cost does not grow with this process's memory, and no process in between). Without it:
+ * directly (`child_process.spawn` in this process) or through a small spawner
  * process (spawner-program.ts). Why: `spawn` forks this process, and the fork's cost grows with
  * the parent's memory: measured here, 0.8 ms from a 50 MB Node process, 5 ms from 92 MB, 8 ms from
  * 270 MB, all of it on the engine's main thread. The spawner stays small, forks in its own
@@ -64,6 +48,7 @@ export interface ProcessStarterOptions {
  * its exit could no longer be watched.
  */
 export function createProcessStarter(options: ProcessStarterOptions = {}): ProcessStarter {
+  if (options.native !== false && nativeSpawnAddon() !== undefined) return createNativeStarter();
   const spawnerAfter = options.spawnerAfter ?? 1;
   let direct = 0;
   /** processes started directly that are still running */
@@ -80,6 +65,7 @@ export function createProcessStarter(options: ProcessStarterOptions = {}): Proce
   };
   if (spawnerAfter <= 0) askForSpawner();
   return {
+    kind: 'spawner',
     get spawnerPid() {
       return spawner?.ready === true ? spawner.pid : undefined;
     },

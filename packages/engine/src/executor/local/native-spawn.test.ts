@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { nativeStarter } from '../../../test/support/ready-spawner.js';
+import { findExecutable } from './native-spawn.js';
+import type { ProcessStarter, SpawnedProcess } from './spawner.js';
+
+/**
+ * What the native starter (posix_spawn, native/spawn.c) must do beyond the local executor's
+ * suite (local-executor.test.ts runs it in every mode): what a component inherits of the
+ * engine process, reaping among Node's own children, and the event loop while one runs.
+ */
+
+let dir: string;
+let starter: ProcessStarter;
+before(async () => {
+  starter = nativeStarter();
+  dir = await mkdtemp(join(tmpdir(), 'pilotage-native-'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+const PATH = '/usr/local/bin:/usr/bin:/bin';
+
+/** Start `script` with sh; resolves with its stdout and how it ended. */
+async function run(
+  script: string,
+  env: Record<string, string> = { PATH },
+): Promise<{ out: string; code: number | null; signal: NodeJS.Signals | null; pid: number }> {
+  const child: SpawnedProcess = starter.start('sh', ['-c', script], dir, env);
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.resume();
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.once('close', (c, s) => resolve([c, s])),
+  );
+  return { out, code, signal, pid: child.pid! };
+}
+
+test('a component gets no signal ignored or blocked, and no more of the engine’s fds than child_process gives', async () => {
+  // Node ignores SIGPIPE and SIGXFSZ: a component must not inherit that (`yes | head` would never end)
+  const { out, code } = await run(`grep -E '^Sig(Ign|Blk):' /proc/self/status`);
+  assert.equal(code, 0, out);
+  assert.match(out, /^SigBlk:\s+0+$/m);
+  const ignored = BigInt(`0x${/^SigIgn:\s+([0-9a-f]+)$/m.exec(out)![1]!}`);
+  // glibc's posix_spawn leaves its two internal signals (32, 33: below SIGRTMIN, which no program
+  // may use for itself) ignored, as in every child of posix_spawn (Rust's Command, for one)
+  const internal = (1n << 31n) | (1n << 32n);
+  assert.equal(ignored & ~internal, 0n, `ignored signals: ${ignored.toString(16)}`);
+
+  const listing = 'ls /proc/self/fd | sort -n | tr "\\n" " "';
+  const native = (await run(listing)).out;
+  const node = spawn('sh', ['-c', listing], {
+    cwd: dir,
+    env: { PATH },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let direct = '';
+  node.stdout.on('data', (chunk: Buffer) => (direct += chunk.toString()));
+  await new Promise((resolve) => node.once('close', resolve));
+  assert.equal(native, direct, 'the same open fds as a process child_process starts');
+  assert.match(native, /^0 1 2 /);
+});
+
+test('it leads its own session and process group; this process is its parent', async () => {
+  const { out } = await run(`echo "$$ $(ps -o pgid= -p $$) $(ps -o sid= -p $$) $PPID"`);
+  const [pid, pgid, sid, ppid] = out.trim().split(/\s+/).map(Number);
+  assert.equal(pgid, pid);
+  assert.equal(sid, pid);
+  assert.equal(ppid, process.pid);
+});
+
+test('exit codes and signals are reported as a ChildProcess reports them', async () => {
+  assert.deepEqual((await run('exit 7')).code, 7);
+  const killed = await run('kill -TERM $$');
+  assert.equal(killed.code, null);
+  assert.equal(killed.signal, 'SIGTERM');
+});
+
+test('many at once: each is reaped with its own exit code, beside ChildProcesses of child_process', async () => {
+  const node = spawn('sh', ['-c', 'sleep 0.05; exit 3']);
+  const nodeExit = new Promise((resolve) => node.once('exit', resolve));
+  const codes = await Promise.all(Array.from({ length: 40 }, (_, i) => run(`exit ${i}`).then((r) => r.code)));
+  assert.deepEqual(
+    codes,
+    Array.from({ length: 40 }, (_, i) => i),
+  );
+  assert.equal(await nodeExit, 3, 'libuv still reaps its own children');
+});
+
+test('a bare name is found on the PATH of the component’s environment; a script without #! runs with sh', async () => {
+  const bin = join(dir, 'bin');
+  await writeFile(join(dir, 'plain'), 'echo plain "$1"\n');
+  await chmod(join(dir, 'plain'), 0o755);
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(bin);
+  await writeFile(join(bin, 'hello'), '#!/bin/sh\necho "hello $1"\n');
+  await chmod(join(bin, 'hello'), 0o755);
+  assert.equal(findExecutable('hello', { PATH: `${bin}:${PATH}` }, dir), join(bin, 'hello'));
+  assert.equal((findExecutable('hello', { PATH }, dir) as NodeJS.ErrnoException).code, 'ENOENT');
+  assert.equal(findExecutable('./plain', {}, dir), join(dir, 'plain'));
+
+  const child = starter.start('hello', ['you'], dir, { PATH: `${bin}:${PATH}` });
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  await new Promise((resolve) => child.once('close', resolve));
+  assert.equal(out, 'hello you\n');
+
+  const plain = starter.start('./plain', ['x'], dir, { PATH });
+  let plainOut = '';
+  plain.stdout?.on('data', (chunk: Buffer) => (plainOut += chunk.toString()));
+  await new Promise((resolve) => plain.once('close', resolve));
+  assert.equal(plainOut, 'plain x\n');
+});
+
+test('a running process holds the event loop open, as a ChildProcess does', async () => {
+  // a process whose only pending work is the component: it must wait for its end
+  const source = `
+    const { createNativeStarter } = await import(${JSON.stringify(new URL('./native-spawn.ts', import.meta.url).pathname)});
+    const child = createNativeStarter().start('sh', ['-c', 'sleep 0.3; exit 5'], '/', { PATH: '/usr/bin:/bin' });
+    child.stdout.resume();
+    child.stderr.resume();
+    child.once('close', (code) => console.log('closed', code));`;
+  const node = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', source], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  node.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise((resolve) => node.once('exit', resolve));
+  assert.equal(code, 0);
+  assert.equal(out.trim(), 'closed 5');
+});
