@@ -35,6 +35,54 @@ stages:
     );
   });
 
+  test('a component that ends at once has its running written with its end; a longer one is running while it runs', async () => {
+    const seen = new Map<string, string[]>();
+    const off = h.runtime.engine.subscribe((update) => {
+      if (update.kind !== 'task') return;
+      const states = seen.get(update.task.action) ?? [];
+      states.push(update.task.state);
+      seen.set(update.task.action, states);
+    });
+    try {
+      const { run, byAction } = await h.run(`name: merged
+stages:
+  - name: only
+    actions:
+      - { name: quick, run: "true" }
+      - { name: slow, run: "sleep 0.3" }
+`);
+      assert.equal(run.state, 'succeeded');
+      // one write from starting to succeeded: nobody was told of a running quick
+      assert.deepEqual(seen.get('quick'), ['starting', 'succeeded']);
+      assert.deepEqual(seen.get('slow'), ['starting', 'running', 'succeeded']);
+      for (const name of ['quick', 'slow']) {
+        const task = byAction.get(name)!;
+        const history = await h.runtime.store.transitions.list(task.id);
+        assert.deepEqual(
+          history.map((x) => x.to),
+          ['pending', 'starting', 'running', 'succeeded'],
+          `${name}: the history as if each move were written apart`,
+        );
+        // written with the end: at its start exactly; written apart: when written, just after
+        if (name === 'quick') assert.equal(history[2]!.at, task.startedAt, `${name}: running at its start`);
+        else assert.ok(Math.abs(history[2]!.at - task.startedAt!) < 100, `${name}: running at its start`);
+        assert.ok(history[3]!.at >= task.endedAt!);
+        assert.ok(task.startedAt! <= task.endedAt!);
+        assert.notEqual(task.ref, null, `${name}: its ref is recorded`);
+        const events = (await h.runtime.store.outbox.listByRun(run.id)).filter((e) =>
+          JSON.stringify(e.payload).includes(task.id),
+        );
+        assert.deepEqual(
+          events.map((e) => e.type.split('.').slice(2, 4).join('.')),
+          ['taskrun.started', 'taskrun.finished'],
+          `${name}: its CDEvents, in order`,
+        );
+      }
+    } finally {
+      off();
+    }
+  });
+
   test('concurrency caps how many actions of a run run at once', async () => {
     const { byAction } = await h.run(`name: capped
 concurrency: 1

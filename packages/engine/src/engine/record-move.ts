@@ -30,7 +30,10 @@ export async function recordRunMove(
 /**
  * Move a task run of `run` from one of `from` to `to`, with its CDEvents (`taskMoveEvents`) and
  * its last log lines `logs` (masked) in the same transaction, then wake the delivery worker and
- * tell listeners; the CDEvents written become events of `span`. Returns the moved record, or
+ * tell listeners; the CDEvents written become events of `span`. `through`: a state it passed
+ * through without a write of its own (`running`, for a component that ended before it was
+ * recorded), entered at `through.at` with `through.patch`: its transition and its CDEvents come
+ * first, in the same write, as if it had been recorded then. Returns the moved record, or
  * undefined (nothing moved, nobody told; the lines are stored) when it was no longer in one of
  * `from`.
  */
@@ -43,10 +46,16 @@ export async function recordTaskMove(
   patch: TaskRunPatch,
   span?: TraceSpan,
   logs?: readonly NewLogLine[],
+  through?: { readonly state: TaskRunState; readonly at: number; readonly patch: TaskRunPatch },
 ): Promise<TaskRunRecord | undefined> {
-  const next = { ...task, ...definedOnly(patch), state: to } as TaskRunRecord;
-  const rows = taskMoveEvents(ctx, run, next);
-  if (!(await ctx.store.taskRuns.transition(task.id, from, to, ctx.clock(), patch, rows, logs))) return undefined;
+  const passed =
+    through === undefined ? task : ({ ...task, ...definedOnly(through.patch), state: through.state } as TaskRunRecord);
+  const next = { ...passed, ...definedOnly(patch), state: to } as TaskRunRecord;
+  const rows = [...(through === undefined ? [] : taskMoveEvents(ctx, run, passed)), ...taskMoveEvents(ctx, run, next)];
+  const written = through === undefined ? patch : { ...through.patch, ...patch };
+  const passedThrough = through === undefined ? undefined : { state: through.state, at: through.at };
+  if (!(await ctx.store.taskRuns.transition(task.id, from, to, ctx.clock(), written, rows, logs, passedThrough)))
+    return undefined;
   if (rows.length > 0) outboxWritten(ctx, rows, span);
   ctx.emit({ kind: 'task', task: next });
   return next;

@@ -86,6 +86,8 @@ export class TaskAttempt implements ContractListener {
   private engineFailure: string | undefined;
   private stopTimer: NodeJS.Timeout | undefined;
   private span: TraceSpan = NO_SPAN;
+  /** `running` of a component that ended before it was written: written with its end */
+  private unrecordedRunning: TaskRunPatch | undefined;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -213,11 +215,15 @@ export class TaskAttempt implements ContractListener {
       this.session.end('errored');
       return this.finishEarly('starting', 'errored', `could not start: ${messageOf(error)}`);
     }
-    await this.move(['starting'], 'running', {
+    const running: TaskRunPatch = {
       ref: handle.ref,
       facts: this.factsOf(handle, executor.name),
       startedAt: ctx.clock(),
-    });
+    };
+    // A component that ends within RECORD_RUNNING_AFTER_MS has its `running` recorded with its
+    // end, in one write (history and CDEvents as if written apart): one write less per short step.
+    if (await endsWithin(handle, RECORD_RUNNING_AFTER_MS)) this.unrecordedRunning = running;
+    else await this.move(['starting'], 'running', running);
     return this.watch(handle, executor.destroy.bind(executor));
   }
 
@@ -446,8 +452,9 @@ export class TaskAttempt implements ContractListener {
     }
     session.end(state);
     const message = verdict.message ?? this.task.message;
+    const running = this.unrecordedRunning;
     await this.move(
-      ['running'],
+      [running === undefined ? 'running' : 'starting'],
       state,
       {
         output: this.input.masker.json(verdict.output),
@@ -458,6 +465,7 @@ export class TaskAttempt implements ContractListener {
         endedAt,
       },
       lastLines,
+      running === undefined ? undefined : { state: 'running', at: running.startedAt!, patch: running },
     );
     return { state, output: verdict.output, taskRunId: this.task.id };
   }
@@ -486,8 +494,9 @@ export class TaskAttempt implements ContractListener {
     to: TaskRunState,
     patch: TaskRunPatch,
     logs?: readonly NewLogLine[],
+    through?: Parameters<typeof recordTaskMove>[8],
   ): Promise<void> {
-    const next = await recordTaskMove(this.ctx, this.input.run, this.task, from, to, patch, this.span, logs);
+    const next = await recordTaskMove(this.ctx, this.input.run, this.task, from, to, patch, this.span, logs, through);
     if (!next) throw new Error(`task run ${this.task.id} was not in ${from.join('|')} when moving to ${to}`);
     this.task = next;
   }
@@ -633,4 +642,22 @@ export class TaskAttempt implements ContractListener {
       await handle.kill('endpoint push failed', this.ctx.killGraceMs);
     }
   }
+}
+
+/**
+ * How long a started component may run before its `running` is written on its own; one that ends
+ * sooner has it written with its end (one write less per short step). Meanwhile the store shows
+ * it `starting`, which recovery treats as `running` (engine/reattach.ts).
+ */
+export const RECORD_RUNNING_AFTER_MS = 5;
+
+/** Whether `handle`'s component ends within `ms` (waiting no longer). */
+function endsWithin(handle: TaskHandle, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void handle.wait().then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }

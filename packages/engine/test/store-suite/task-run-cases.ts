@@ -105,6 +105,55 @@ export function taskRunCases(h: StoreHarness): void {
       );
     });
 
+    test('a move through a state not written on its own: both transitions, both events in order, one write', async (t) => {
+      const store = await h.fresh(t);
+      const run = await store.runs.create(newRun());
+      const task = await store.taskRuns.create(newTaskRun(run.id, { state: 'starting', startingAt: 2, createdAt: 1 }));
+      const started = newEvent(run.id, 'dev.cdevents.taskrun.started.0.3.0');
+      const finished = newEvent(run.id, 'dev.cdevents.taskrun.finished.0.3.0');
+      const patch = { ref: '42', startedAt: 3, exitCode: 0, endedAt: 4 };
+      const last = [{ at: 4, stream: 'stdout' as const, line: 'x' }];
+      // refused from a state it is not in: nothing written but the lines
+      assert.equal(
+        await store.taskRuns.transition(task.id, ['running'], 'succeeded', 4, patch, [started, finished], [], {
+          state: 'running',
+          at: 3,
+        }),
+        false,
+      );
+      assert.ok(
+        await store.taskRuns.transition(task.id, ['starting'], 'succeeded', 4, patch, [started, finished], last, {
+          state: 'running',
+          at: 3,
+        }),
+      );
+      const moved = await store.taskRuns.get(task.id);
+      assert.deepEqual(
+        [moved?.state, moved?.ref, moved?.startedAt, moved?.endedAt, moved?.exitCode],
+        ['succeeded', '42', 3, 4, 0],
+      );
+      assert.deepEqual(
+        (await store.transitions.list(task.id)).map((x) => [x.from, x.to, x.at]),
+        [
+          [null, 'pending', 1],
+          ['pending', 'starting', 2],
+          ['starting', 'running', 3],
+          ['running', 'succeeded', 4],
+        ],
+      );
+      assert.deepEqual(
+        (await store.outbox.listByRun(run.id)).map((e) => [e.id, e.runSeq]),
+        [
+          [started.id, 1],
+          [finished.id, 2],
+        ],
+      );
+      assert.deepEqual(
+        (await store.logs.read(task.id)).map((l) => l.line),
+        ['x'],
+      );
+    });
+
     test('getByTokenHash finds the task run owning the hash', async (t) => {
       const store = await h.fresh(t);
       const run = await store.runs.create(newRun());

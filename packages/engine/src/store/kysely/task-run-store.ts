@@ -7,12 +7,13 @@ import type {
   NewLogLine,
   NewOutboxEvent,
   NewTaskRun,
+  PassedThrough,
   TaskRunPatch,
   TaskRunRecord,
   TaskRunStore,
 } from '../types.js';
 import { appendLogLines } from './log-store.js';
-import { moveAndRecord, writeAndRecord, type MoveUpdate } from './move-and-record.js';
+import { writeAndRecord, type MoveUpdate, type RecordedChange } from './move-and-record.js';
 import type { StoreSchema } from './schema.js';
 import { assertHoldsRun, explainUnchanged, holdsTaskRun } from './owner-guard.js';
 import { compiledOnce, parameterMarker as marker } from './compiled-statement.js';
@@ -188,12 +189,22 @@ export class KyselyTaskRunStore implements TaskRunStore {
     patch: TaskRunPatch = {},
     events: readonly NewOutboxEvent[] = [],
     logs: readonly NewLogLine[] = [],
+    through?: PassedThrough,
   ): Promise<boolean> {
     if (from.length === 0) return this.#ctx.use(() => Promise.resolve(false));
     const { dialect } = this.#ctx;
-    const change = { entityId: id, to, at, reason: patch.reason ?? null };
+    const reason = patch.reason ?? null;
+    const changes: RecordedChange[] =
+      through === undefined
+        ? [{ entityId: id, to, at, reason }]
+        : [
+            { entityId: id, to: through.state, at: through.at, reason: null },
+            { entityId: id, from: through.state, to, at, reason },
+          ];
     const move = async (db: Kysely<StoreSchema>): Promise<boolean> => {
-      const moved = await moveAndRecord(db, dialect, this.#moveStatement(db, id, from, to, patch), change, events);
+      const moved =
+        (await writeAndRecord(db, dialect, this.#moveStatement(db, id, from, to, patch), changes, events)) !==
+        undefined;
       if (!moved) await explainUnchanged(db, this.#ctx, id);
       // the row is locked and owner-checked by the update (or the guard was explained): the lines
       // need no check of their own, and are the task run's whether or not it moved

@@ -113,6 +113,13 @@ export interface TaskRunPatch {
   readonly endedAt?: number;
 }
 
+/** A state a task run passed through without a write of its own (`TaskRunStore.transition`). */
+export interface PassedThrough {
+  readonly state: TaskRunState;
+  /** when it entered that state (epoch ms) */
+  readonly at: number;
+}
+
 /** Task runs: creation, compare-and-set state changes, interim updates, contract steps. */
 export interface TaskRunStore {
   /** Record a new task run. Writes `events` in the same transaction. */
@@ -129,6 +136,10 @@ export interface TaskRunStore {
    * lines (already masked), appended as `LogStore.append` does in the same transaction, before
    * the events, so that a task's end and its last output commit together; they are appended
    * even when the task run was not in one of `from` (the move alone is then refused).
+   * `through`: a state it passed through on the way that was not recorded on its own (a
+   * component that ended before its `running` was written): its transition row (at
+   * `through.at`) comes before the one to `to`, in the same write; `events` then hold both
+   * moves' events, in order.
    */
   transition(
     id: string,
@@ -138,6 +149,7 @@ export interface TaskRunStore {
     patch?: TaskRunPatch,
     events?: readonly NewOutboxEvent[],
     logs?: readonly NewLogLine[],
+    through?: PassedThrough,
   ): Promise<boolean>;
   /**
    * Apply `patch` without changing state (interim output, ref, facts). With `step`, the same
