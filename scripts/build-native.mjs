@@ -7,7 +7,7 @@
 //   node scripts/build-native.mjs --force   build anyway
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 // binding.gyp sits in native/, not at the package's root, so that npm never runs node-gyp at
 // install time on its own (a failure there would fail `npm install` on a machine without cc)
@@ -19,9 +19,16 @@ const mtime = (path) => statSync(path).mtimeMs;
 const upToDate = existsSync(addon) && sources.every((source) => mtime(source) <= mtime(addon));
 if (upToDate && !process.argv.includes('--force')) process.exit(0);
 
-// npm gives its scripts its own node-gyp (and the settings it reads, such as nodedir)
-const nodeGyp = process.env['npm_config_node_gyp'];
-const command = nodeGyp ? [process.execPath, [nodeGyp, 'rebuild']] : ['node-gyp', ['rebuild']];
+// npm gives its scripts its own node-gyp (and the settings it reads, such as nodedir); run by
+// hand, the node-gyp of the npm beside this node, and this node's own headers when it has them
+const prefix = dirname(dirname(process.execPath));
+const bundled = join(prefix, 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+const nodeGyp = process.env['npm_config_node_gyp'] ?? (existsSync(bundled) ? bundled : undefined);
+const args = ['rebuild'];
+if (process.env['npm_config_nodedir'] === undefined && existsSync(join(prefix, 'include', 'node', 'node_api.h'))) {
+  args.push(`--nodedir=${prefix}`);
+}
+const command = nodeGyp ? [process.execPath, [nodeGyp, ...args]] : ['node-gyp', args];
 const started = Date.now();
 const result = spawnSync(command[0], command[1], { cwd: native, encoding: 'utf8' });
 if (result.status === 0) {

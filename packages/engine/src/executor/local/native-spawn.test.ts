@@ -107,13 +107,16 @@ test('a bare name is found on the PATH of the component’s environment; a scrip
   assert.equal((findExecutable('hello', { PATH }, dir) as NodeJS.ErrnoException).code, 'ENOENT');
   assert.equal(findExecutable('./plain', {}, dir), join(dir, 'plain'));
 
+  // like LocalTask, a reader takes both streams: `close` waits for both to end
   const child = starter.start('hello', ['you'], dir, { PATH: `${bin}:${PATH}` });
+  child.stderr?.resume();
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   await new Promise((resolve) => child.once('close', resolve));
   assert.equal(out, 'hello you\n');
 
   const plain = starter.start('./plain', ['x'], dir, { PATH });
+  plain.stderr?.resume();
   let plainOut = '';
   plain.stdout?.on('data', (chunk: Buffer) => (plainOut += chunk.toString()));
   await new Promise((resolve) => plain.once('close', resolve));

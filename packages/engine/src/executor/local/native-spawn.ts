@@ -2,15 +2,24 @@ import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { delimiter, isAbsolute, resolve } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 import type { ProcessStarter, SpawnedProcess } from './process-starter.js';
 
 /** The addon native/spawn.c builds (see there): posix_spawn, and waitpid for one child. */
 interface SpawnAddon {
-  /** [pid, stdoutFd, stderrFd], or [-errno] when it could not start */
-  spawn(file: string, argv: readonly string[], envp: readonly string[], cwd: string): number[];
+  /**
+   * Start it on libuv's thread pool; `done` gets [pid, stdoutFd, stderrFd], or [-errno] when it
+   * could not start, on the main thread.
+   */
+  spawn(
+    file: string,
+    argv: readonly string[],
+    envp: readonly string[],
+    cwd: string,
+    done: (started: number[]) => void,
+  ): void;
   /** undefined while `pid` runs, else [exitCode (-1: a signal ended it), signalNumber (0: none)] */
   reap(pid: number): [number, number] | undefined;
 }
@@ -89,7 +98,7 @@ export function findExecutable(
   if (file.includes('/')) return isAbsolute(file) ? file : resolve(cwd, file);
   let denied = false;
   for (const dir of (env['PATH'] ?? '/usr/bin:/bin').split(delimiter)) {
-    const candidate = resolve(cwd, join(dir === '' ? '.' : dir, file));
+    const candidate = dir.startsWith('/') ? `${dir}/${file}` : resolve(cwd, dir === '' ? '.' : dir, file);
     // no exception for the directories that do not hold it (most of them, on every start)
     if (statSync(candidate, { throwIfNoEntry: false })?.isFile() !== true) continue;
     try {
@@ -113,8 +122,9 @@ function spawnError(file: string, code: string, errno?: number): NodeJS.ErrnoExc
 
 /**
  * A process started with the addon, seen as the local executor sees a ChildProcess: `spawn` or
- * `error` in a later turn, `exit` once it is reaped, `close` once it has exited and both pipes
- * were read to their end (or destroyed).
+ * `error` in a later turn (the start runs on libuv's thread pool), `exit` once it is reaped,
+ * `close` once it has exited and both pipes were read to their end (or destroyed). Its output
+ * streams exist at once, as a ChildProcess's do, and are fed from the pipes once it runs.
  */
 class NativeProcess extends EventEmitter implements SpawnedProcess {
   pid: number | undefined;
@@ -122,33 +132,32 @@ class NativeProcess extends EventEmitter implements SpawnedProcess {
   readonly stderr: Readable;
   #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   #open = 2;
+  /** the pipe behind each output stream, once it runs */
+  readonly #sockets = new Map<Readable, Socket>();
 
   constructor(file: string, args: readonly string[], cwd: string, env: Record<string, string>) {
     super();
+    this.stdout = this.#stream();
+    this.stderr = this.#stream();
     const path = findExecutable(file, env, cwd);
-    let started: number[] | undefined;
-    if (!(path instanceof Error)) {
-      const addon = nativeSpawnAddon()!;
-      const envp = Object.entries(env).map(([name, value]) => `${name}=${value}`);
-      started = addon.spawn(path, [file, ...args], envp, cwd);
-      // an executable file that is no program (a script without #!): run by the shell, as
-      // execvp (and so Node's spawn) does
-      if (started[0] === -osConstants.errno.ENOEXEC) started = addon.spawn('/bin/sh', ['sh', path, ...args], envp, cwd);
-    }
-    if (started === undefined || started.length !== 3) {
-      const error =
-        path instanceof Error ? path : spawnError(file, ERRNO_NAMES.get(-started![0]!) ?? 'UNKNOWN', -started![0]!);
-      this.stdout = Readable.from([]);
-      this.stderr = Readable.from([]);
-      process.nextTick(() => this.emit('error', error));
+    if (path instanceof Error) {
+      this.#failed(path);
       return;
     }
-    const [pid, out, err] = started as [number, number, number];
-    this.pid = pid;
-    this.stdout = this.#pipe(out);
-    this.stderr = this.#pipe(err);
-    watch(pid, this);
-    process.nextTick(() => this.emit('spawn'));
+    const addon = nativeSpawnAddon()!;
+    const envp = Object.entries(env).map(([name, value]) => `${name}=${value}`);
+    const started = (result: number[], retried: boolean): void => {
+      // an executable file that is no program (a script without #!): run by the shell, as
+      // execvp (and so Node's spawn) does
+      if (result[0] === -osConstants.errno.ENOEXEC && !retried) {
+        addon.spawn('/bin/sh', ['sh', path, ...args], envp, cwd, (again) => started(again, true));
+      } else if (result.length !== 3) {
+        this.#failed(spawnError(file, ERRNO_NAMES.get(-result[0]!) ?? 'UNKNOWN', -result[0]!));
+      } else {
+        this.#running(result as [number, number, number]);
+      }
+    };
+    addon.spawn(path, [file, ...args], envp, cwd, (result) => started(result, false));
   }
 
   /** Reaped: it exited with `code`, or `signal` ended it. */
@@ -158,13 +167,48 @@ class NativeProcess extends EventEmitter implements SpawnedProcess {
     this.#closeIfDone();
   }
 
-  #pipe(fd: number): Readable {
-    const socket = new Socket({ fd, readable: true, writable: false });
-    socket.once('close', () => {
+  #running([pid, out, err]: [number, number, number]): void {
+    this.pid = pid;
+    this.#feed(out, this.stdout);
+    this.#feed(err, this.stderr);
+    watch(pid, this);
+    this.emit('spawn');
+  }
+
+  #failed(error: NodeJS.ErrnoException): void {
+    this.stdout.push(null);
+    this.stderr.push(null);
+    process.nextTick(() => this.emit('error', error));
+  }
+
+  /** A stream the pipe's bytes are pushed into; destroying it stops reading the pipe. */
+  #stream(): Readable {
+    const sockets = this.#sockets;
+    const stream: Readable = new Readable({
+      read() {},
+      destroy(error, callback) {
+        sockets.get(stream)?.destroy();
+        callback(error);
+      },
+    });
+    stream.once('close', () => {
       this.#open -= 1;
       this.#closeIfDone();
     });
-    return socket;
+    return stream;
+  }
+
+  #feed(fd: number, stream: Readable): void {
+    const socket = new Socket({ fd, readable: true, writable: false });
+    this.#sockets.set(stream, socket);
+    if (stream.destroyed) {
+      socket.destroy();
+      return;
+    }
+    socket.on('data', (chunk: Buffer) => stream.push(chunk));
+    socket.once('end', () => stream.push(null));
+    // a pipe that breaks ends its stream as its end would
+    socket.once('error', () => stream.push(null));
   }
 
   #closeIfDone(): void {
