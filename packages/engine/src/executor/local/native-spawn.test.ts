@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { nativeStarter } from '../../../test/support/ready-spawner.js';
 import { findExecutable } from './native-spawn.js';
+import { createProcessStarter } from './spawner.js';
 import type { ProcessStarter, SpawnedProcess } from './spawner.js';
 
 /**
@@ -139,4 +140,11 @@ test('a running process holds the event loop open, as a ChildProcess does', asyn
   const code = await new Promise((resolve) => node.once('exit', resolve));
   assert.equal(code, 0);
   assert.equal(out.trim(), 'closed 5');
+});
+
+test('the local executor’s default starter is the native one where the addon is built; native: false keeps the spawner', async () => {
+  assert.equal(createProcessStarter().kind, 'native');
+  const fallback = createProcessStarter({ native: false });
+  assert.equal(fallback.kind, 'spawner');
+  await fallback.close();
 });
