@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { eventually } from './support/harness.js';
+import { json, replicaId, runDetail, runEnded, runWhen, waitFile, type RunDetailBase } from './support/replica-api.js';
 import { replicaCluster } from './support/replica-cluster.js';
 import type { ServeProcess } from './support/serve-process.js';
 
@@ -35,31 +34,11 @@ finally:
 `;
 }
 
-interface RunDetail {
-  run: { id: string; state: string; owner: string | null; reason: string | null };
+interface RunDetail extends RunDetailBase {
   actions: { name: string; attempts: { attempt: number; state: string; reason: string | null }[] }[];
 }
 
-async function json<T>(response: Response): Promise<T> {
-  const text = await response.text();
-  assert.ok(response.ok, `${response.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
-
-function detail(server: ServeProcess, runId: string): Promise<RunDetail> {
-  return server.api('GET', `/v1/runs/${runId}`).then((r) => json<RunDetail>(r));
-}
-
-async function replicaId(server: ServeProcess): Promise<string> {
-  const replicas = await json<{ id: string; self: boolean }[]>(await server.api('GET', '/v1/replicas'));
-  return replicas.find((r) => r.self)!.id;
-}
-
-async function waitFile(path: string): Promise<void> {
-  await eventually(async () => (existsSync(path) ? true : undefined), 60_000, `${path} to appear`);
-}
-
-const ended = (d: RunDetail): boolean => ['succeeded', 'failed', 'errored', 'cancelled'].includes(d.run.state);
+const detail = (server: ServeProcess, runId: string): Promise<RunDetail> => runDetail<RunDetail>(server, runId);
 
 function attempts(d: RunDetail): string {
   return d.actions.map((a) => `${a.name}: ${a.attempts.map((x) => `${x.attempt} ${x.state}`).join(', ')}`).join('; ');
@@ -95,14 +74,7 @@ test('a cancel is recorded in the store and acted on once, by the holder and by 
       // the holder reads the store's intents at every heartbeat (250 ms): let several go by
       await new Promise((resolve) => setTimeout(resolve, 1500));
       await writeFile(join(ctl, `release-${runId}`), '');
-      const d = await eventually(
-        async () => {
-          const now = await detail(other, runId);
-          return ended(now) ? now : undefined;
-        },
-        60_000,
-        'the run to end',
-      );
+      const d = await runWhen<RunDetail>(other, runId, runEnded, 'the run to end');
       assert.equal(d.run.state, 'cancelled', `${d.run.state} ${d.run.reason ?? ''}; ${attempts(d)}`);
       const clean = d.actions.find((a) => a.name === 'clean')!;
       assert.deepEqual(
@@ -127,14 +99,7 @@ test('a cancel is recorded in the store and acted on once, by the holder and by 
       // the survivor takes the run over, stops the orphaned finally attempt and runs it again
       await waitFile(join(ctl, `tidy-${runId}-2`));
       await writeFile(join(ctl, `release-${runId}`), '');
-      const d = await eventually(
-        async () => {
-          const now = await detail(survivor, runId);
-          return ended(now) ? now : undefined;
-        },
-        60_000,
-        'the run taken over to end',
-      );
+      const d = await runWhen<RunDetail>(survivor, runId, runEnded, 'the run taken over to end');
       assert.equal(d.run.owner, ids[1 - holder], 'the survivor carried it to its end');
       assert.equal(d.run.state, 'cancelled', `${d.run.state} ${d.run.reason ?? ''}; ${attempts(d)}`);
       assert.match(d.run.reason ?? '', /cancelled by/);

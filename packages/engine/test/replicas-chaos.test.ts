@@ -8,6 +8,7 @@ import { startReceiver, type TestReceiver } from './events-test-server.js';
 import { eventually } from './support/harness.js';
 import { replicaCluster, type ReplicaCluster } from './support/replica-cluster.js';
 import type { ServeProcess } from './support/serve-process.js';
+import { json } from './support/replica-api.js';
 
 /**
  * Issue 11's test with real processes: three `pilotage serve` replicas on one real PostgreSQL
@@ -147,12 +148,6 @@ function parseLedger(text: string): Line[] {
       const [kind, run, action, attempt, ...rest] = line.split(' ');
       return { kind: kind!, run: run!, action: action!, attempt: Number(attempt), rest: rest.join(' ') };
     });
-}
-
-async function json<T>(response: Response): Promise<T> {
-  const text = await response.text();
-  assert.ok(response.ok, `${response.status}: ${text}`);
-  return JSON.parse(text) as T;
 }
 
 /** Refuse to go on once the cluster is closed: a failed test's background loops end with it. */

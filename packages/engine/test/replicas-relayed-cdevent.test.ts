@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { startReceiver } from './events-test-server.js';
 import { eventually } from './support/harness.js';
 import { replicaCluster } from './support/replica-cluster.js';
-import type { ServeProcess } from './support/serve-process.js';
+import { json, replicaId } from './support/replica-api.js';
 
 /**
  * A CDEvent a component reports (`CO_CDEVENT`) through a replica that does not hold its run is
@@ -18,17 +18,6 @@ import type { ServeProcess } from './support/serve-process.js';
 interface DeliveredEvent {
   context: { id: string; type: string; source: string; chainId?: string; links?: unknown[] };
   subject: { id: string };
-}
-
-async function json<T>(response: Response): Promise<T> {
-  const text = await response.text();
-  assert.ok(response.ok, `${response.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
-
-async function replicaId(server: ServeProcess): Promise<string> {
-  const replicas = await json<{ id: string; self: boolean }[]>(await server.api('GET', '/v1/replicas'));
-  return replicas.find((r) => r.self)!.id;
 }
 
 test('a CDEvent relayed through a replica that does not hold the run is the one its holder builds', async (t) => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { eventually } from './support/harness.js';
+import { json, replicaId, runDetail, runEnded, runWhen, waitFile, type RunDetailBase } from './support/replica-api.js';
 import { replicaCluster, type ReplicaCluster } from './support/replica-cluster.js';
 import type { ServeProcess } from './support/serve-process.js';
 
@@ -60,8 +60,7 @@ stages:
   return [hold, relay, gate];
 }
 
-interface RunDetail {
-  run: { id: string; state: string; owner: string | null; reason: string | null };
+interface RunDetail extends RunDetailBase {
   actions: {
     name: string;
     attempts: {
@@ -77,44 +76,21 @@ interface RunDetail {
   }[];
 }
 
-async function json<T>(response: Response): Promise<T> {
-  const text = await response.text();
-  assert.ok(response.ok, `${response.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
-
 async function startRun(server: ServeProcess, workflow: string): Promise<string> {
   return (await json<{ id: string }>(await server.api('POST', `/v1/workflows/${workflow}/runs`, { data: {} }))).id;
 }
 
-function detail(server: ServeProcess, runId: string): Promise<RunDetail> {
-  return server.api('GET', `/v1/runs/${runId}`).then((r) => json<RunDetail>(r));
-}
-
-async function replicaId(server: ServeProcess): Promise<string> {
-  const replicas = await json<{ id: string; self: boolean }[]>(await server.api('GET', '/v1/replicas'));
-  const self = replicas.find((r) => r.self);
-  assert.ok(self !== undefined, 'a replica lists itself');
-  return self.id;
-}
+const detail = (server: ServeProcess, runId: string): Promise<RunDetail> => runDetail<RunDetail>(server, runId);
 
 /** The run's detail once `done` says so (asked of `server`). */
-function until(server: ServeProcess, runId: string, done: (d: RunDetail) => boolean, what: string): Promise<RunDetail> {
-  return eventually(
-    async () => {
-      const d = await detail(server, runId);
-      return done(d) ? d : undefined;
-    },
-    60_000,
-    what,
-  );
-}
+const until = (
+  server: ServeProcess,
+  runId: string,
+  done: (d: RunDetail) => boolean,
+  what: string,
+): Promise<RunDetail> => runWhen<RunDetail>(server, runId, done, what);
 
-const ended = (d: RunDetail): boolean => ['succeeded', 'failed', 'errored', 'cancelled'].includes(d.run.state);
-
-async function waitFile(path: string): Promise<void> {
-  await eventually(async () => (existsSync(path) ? true : undefined), 60_000, `${path} to appear`);
-}
+const ended = runEnded;
 
 /** Live processes whose environment holds every one of `vars`. */
 async function processesWith(vars: string[]): Promise<number[]> {
