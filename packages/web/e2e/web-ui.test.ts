@@ -7,6 +7,16 @@ import type { Page } from 'playwright-core';
 import { chromiumAvailable, launchBrowser, type TestBrowser } from './support/browser.js';
 import { registerFixtures, startTestServer, type TestServer } from './support/server.js';
 
+// The page.evaluate callbacks below run in the browser: these are its globals, as far as they use
+// them (this file is type-checked for Node, without the DOM library, which would change Node's types)
+declare const document: any;
+declare const window: any;
+declare const localStorage: { clear(): void };
+declare const sessionStorage: { clear(): void };
+declare const DataTransfer: any;
+declare const ClipboardEvent: any;
+type HTMLOptionElement = { readonly disabled: boolean };
+
 /**
  * The web UI end to end, in real headless Chromium against a real `pilotage serve` (built CLI,
  * SQLite, local executor) on a free port: sign in; build a two-stage workflow in the editor by

@@ -29,6 +29,9 @@ function task(action: string, attempt: number, state: TaskRunState): TaskRunReco
     createdAt: counter,
     startedAt: counter,
     endedAt: counter,
+    matrix: null,
+    statusCount: 0,
+    dropped: { statuses: 0, logLines: 0, logBytes: 0 },
   };
 }
 

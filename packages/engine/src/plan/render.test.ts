@@ -8,7 +8,7 @@ import type { Expression, ExpressionContext } from './types.js';
 const ctx: ExpressionContext = {
   inputs: { repo: 'https://example.com/x.git', ref: 'main', shards: 3, ratio: 0.5, tags: ['a', 'b'], meta: { n: 1 } },
   actions: { clone: { outputs: { commit: 'abc123', size: 42 }, status: 'succeeded' } },
-  run: { id: '01J', number: 7, workflow: 'build' },
+  run: { id: '01J', number: 7, workflow: 'build', status: 'running' },
   env: { HOME: '/home/ci' },
   secrets: { TOKEN: 's3cret' },
 };

@@ -193,7 +193,7 @@ export function eventOrderCases(h: StoreHarness): void {
       assert.equal(secondDone, false, 'the second writer of the run waits for the first to commit');
       const sink = recordingSink();
       await deliver(a, sink);
-      assert.deepEqual(sink.got, [], 'nothing of the run is delivered while its earliest write is open');
+      assert.equal(sink.got.length, 0, 'nothing of the run is delivered while its earliest write is open');
 
       await raw.query('select pg_advisory_unlock(4242)');
       await Promise.all([first, second]);

@@ -120,7 +120,7 @@ test('exit is told after spawn, in a later turn: a listener attached once the sp
     for (let i = 0; i < 50; i++) {
       const child = starter.start('sh', ['-c', 'echo x'], tmpdir(), { PATH });
       child.stdout?.resume();
-      await new Promise((resolve) => child.once('spawn', resolve));
+      await new Promise<void>((resolve) => child.once('spawn', () => resolve()));
       const exited = new Promise((resolve) => child.once('exit', resolve));
       const late = delay(5000, 'no exit event');
       assert.equal(await Promise.race([exited.then(() => 'exit'), late]), 'exit', `process ${i}`);
@@ -147,7 +147,7 @@ test('if the spawner dies, the processes it carried are killed and end saying wh
   const spawnerPid = starter.spawnerPid!;
   try {
     const child = starter.start('sh', ['-c', 'echo up; exec sleep 60'], tmpdir(), { PATH });
-    await new Promise((resolve) => child.once('spawn', resolve));
+    await new Promise<void>((resolve) => child.once('spawn', () => resolve()));
     const result = outcome(child);
     // its first line has come through before the spawner dies
     await new Promise((resolve) => child.stdout?.once('data', resolve));
@@ -172,7 +172,7 @@ test('close() ends the spawner and waits for it; the processes it started run on
   const starter = await readySpawner();
   const spawnerPid = starter.spawnerPid!;
   const child = starter.start('sh', ['-c', 'sleep 0.3; echo done'], tmpdir(), { PATH });
-  await new Promise((resolve) => child.once('spawn', resolve));
+  await new Promise<void>((resolve) => child.once('spawn', () => resolve()));
   const pid = child.pid!;
   await starter.close();
   assert.equal(existsAlive(spawnerPid), false);

@@ -105,15 +105,15 @@ test('a snapshot of the engine env gives the same environment every time, comput
   assert.deepEqual(first, { PATH: '/bin', LC_ALL: 'C', CO_X: '1' });
   assert.deepEqual(second, { PATH: '/bin', LC_ALL: 'C', CO_X: '2' }, 'the snapshot, not the live env');
   second['PATH'] = 'mutated by a caller';
-  assert.equal(componentEnv({}, policy)['PATH'], '/bin', 'each result is a new object');
-  assert.deepEqual(componentEnv({ passEnv: ['SECRET', 'PILOTAGE_*'] }, policy), {
+  assert.equal(componentEnv({ env: {} }, policy)['PATH'], '/bin', 'each result is a new object');
+  assert.deepEqual(componentEnv({ env: {}, passEnv: ['SECRET', 'PILOTAGE_*'] }, policy), {
     PATH: '/bin',
     LC_ALL: 'C',
     SECRET: 's',
   });
   // a live environment (not frozen) is read at every call
   const livePolicy = { engineEnv: live, base: ['PATH'], passEnv: [] };
-  assert.equal(componentEnv({}, livePolicy)['PATH'], '/changed');
+  assert.equal(componentEnv({ env: {} }, livePolicy)['PATH'], '/changed');
   live['PATH'] = '/again';
-  assert.equal(componentEnv({}, livePolicy)['PATH'], '/again');
+  assert.equal(componentEnv({ env: {} }, livePolicy)['PATH'], '/again');
 });
