@@ -110,6 +110,61 @@ stages:
     assert.doesNotMatch(shown.stderr, /ended run/, 'once');
   });
 
+  test('a run its process was waiting for (queued behind maxRuns) ends too; the run ahead of it goes on', async () => {
+    const db = join(dir, 'queued.db');
+    await writeFile(
+      join(dir, 'capped.yaml'),
+      `apiVersion: pilotage.dev/v1
+kind: Workflow
+name: capped
+maxRuns: 1
+stages:
+  - name: one
+    actions:
+      - { name: nap, run: exec sleep 300 }
+`,
+    );
+    const env = { PILOTAGE_WORKSPACE_ROOT: join(dir, 'workspaces') };
+    let stopFirst: ((signal: NodeJS.Signals) => void) | undefined;
+    let firstRuns!: () => void;
+    const firstRunning = new Promise<void>((resolve) => (firstRuns = resolve));
+    const first = runCli(['run', 'capped.yaml', '--db', db, '--plain'], {
+      cwd: dir,
+      env,
+      onStdout: (text, kill) => {
+        stopFirst = kill;
+        if (/one\/nap running/.test(text)) firstRuns();
+      },
+    });
+    try {
+      await firstRunning;
+      // the second run waits for the first (maxRuns: 1): its process is killed while it waits
+      const second = await runCli(['run', 'capped.yaml', '--db', db, '--plain'], {
+        cwd: dir,
+        env,
+        onStdout: (text, kill) => {
+          if (/run capped #2 queued/.test(text)) kill('SIGKILL');
+        },
+      });
+      assert.equal(second.code, null, `killed: ${second.stdout}${second.stderr}`);
+      const listed = await runCli(['runs', 'list', '--db', db, '--json'], { env });
+      assert.equal(listed.code, 0, listed.stderr);
+      const runs = (JSON.parse(listed.stdout) as { runs: any[] }).runs;
+      const byNumber = new Map(runs.map((r) => [r.number, r]));
+      assert.equal(byNumber.get(2)?.state, 'errored', JSON.stringify(runs));
+      assert.match(
+        byNumber.get(2)?.reason ?? '',
+        /the pilotage run process waiting to carry it ended before it could start \(pid \d+ on .*: killed or crashed\)/,
+      );
+      assert.match(listed.stderr, /ended run \S+ \(capped #2\) as errored/);
+      assert.equal(byNumber.get(1)?.state, 'running', 'the run ahead of it, whose process lives, goes on');
+    } finally {
+      stopFirst?.('SIGINT');
+      const ended = await first;
+      assert.equal(ended.code, 130, `${ended.stdout}${ended.stderr}`);
+    }
+  });
+
   test('a later pilotage run ends it first, then runs its own workflow', async () => {
     const db = join(dir, 'run.db');
     const { runId, napPid } = await killedRun(db);

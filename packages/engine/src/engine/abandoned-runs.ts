@@ -19,7 +19,7 @@ export interface AbandonedRunsDeps {
 
 /**
  * End the runs that a `pilotage run` process left unfinished when it died (a `kill -9`, a crash,
- * a closed terminal). Such a process is a replica that serves no API (`url` null): its lease
+ * a closed terminal), queued ones it waited for included (`NewRun.waiter`). Such a process is a replica that serves no API (`url` null): its lease
  * expires when it dies, and no other `pilotage run` carries its runs on, since it held their
  * `--secret` values and its terminal, and the user is no longer waiting for it. Each run it held
  * (its child runs too) ends `errored` with a reason naming the process, every task run that had
@@ -30,14 +30,28 @@ export interface AbandonedRunsDeps {
  * next `serve` to resume. Resolves with the runs ended; failures are warned.
  */
 export async function endAbandonedRuns(deps: AbandonedRunsDeps): Promise<RunRecord[]> {
+  const waited = await deps.store.leases.waitedQueued();
+  const waiters = new Set(waited.map((w) => w.waiter));
   const dead = new Map<string, ReplicaRecord>();
   for (const replica of await deps.store.replicas.list()) {
-    if (replica.url !== null || replica.runs === 0) continue;
+    if (replica.url !== null || (replica.runs === 0 && !waiters.has(replica.id))) continue;
     if (replica.alive && !(deps.isGone !== undefined && (await deps.isGone(replica)))) continue;
     dead.set(replica.id, replica);
   }
   if (dead.size === 0) return [];
   const ended: RunRecord[] = [];
+  // the queued runs a dead process waited for: nobody holds them, nobody else may claim them
+  for (const { runId, waiter } of waited) {
+    const replica = dead.get(waiter);
+    const run = replica === undefined ? undefined : await deps.store.runs.get(runId);
+    if (replica === undefined || run === undefined) continue;
+    try {
+      const done = await endWaited(deps, run, replica);
+      if (done !== undefined) ended.push(done);
+    } catch (error) {
+      deps.warn(`run ${run.id}: could not end it: ${messageOf(error)}`);
+    }
+  }
   for (const run of await deps.store.runs.listByState(['queued', 'running'])) {
     const replica = run.owner === null ? undefined : dead.get(run.owner);
     if (replica === undefined) continue;
@@ -50,6 +64,23 @@ export async function endAbandonedRuns(deps: AbandonedRunsDeps): Promise<RunReco
     }
   }
   return ended;
+}
+
+/** End queued `run`, which dead `pilotage run` process `replica` waited to claim. */
+async function endWaited(
+  deps: AbandonedRunsDeps,
+  run: RunRecord,
+  replica: ReplicaRecord,
+): Promise<RunRecord | undefined> {
+  const reason = `the pilotage run process waiting to carry it ended before it could start (pid ${replica.pid} on ${replica.host}: killed or crashed)`;
+  const at = deps.clock();
+  deps.events.resume?.(run, await deps.store.outbox.listByRun(run.id));
+  const next = movedRun(run, 'errored', { reason, endedAt: at });
+  const events = deps.events.runFinished(next, outcomeOf('errored') ?? 'error', reason);
+  if (!(await deps.store.leases.endQueued(run.id, 'errored', at, reason, events))) return undefined;
+  deps.store.changes.publish({ kind: 'run', runId: run.id });
+  deps.store.changes.publish({ kind: 'freed', runId: run.id });
+  return next;
 }
 
 /** End `run`, held by dead replica `replica`, and the task runs of it that had not ended. */

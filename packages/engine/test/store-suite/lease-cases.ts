@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LeaseLostError } from '../../src/domain/errors.js';
 import type { Change, NewReplica, Store } from '../../src/store/types.js';
-import { newRun, newTaskRun } from './fixtures.js';
+import { newEvent, newRun, newTaskRun } from './fixtures.js';
 import type { StoreHarness } from './harness.js';
 
 /** Long enough never to expire during a test, even across a VM pause. */
@@ -137,6 +137,49 @@ export function leaseCases(h: StoreHarness): void {
       );
       assert.deepEqual(await store.leases.claimQueued('b', { limit: 5 }), [], 'r3 waits: the cap is full again');
       assert.equal((await store.runs.get(r3!.id))?.owner, null);
+    });
+
+    test('a run a pilotage run process waits for is claimed by it alone, and can be ended while queued', async (t) => {
+      const store = await h.fresh(t);
+      await store.replicas.register(replica('cli'), LONG_MS);
+      await store.replicas.register(replica('serve'), LONG_MS);
+      const waited = await store.runs.create(newRun('capped', { maxRuns: 1, waiter: 'cli', createdAt: 1 }));
+      const grouped = await store.runs.create(
+        newRun('grouped', { concurrencyGroup: 'g', waiter: 'cli', createdAt: 2 }),
+      );
+      const plain = await store.runs.create(newRun('plain', { waiter: 'cli', createdAt: 3 }));
+      const free = await store.runs.create(newRun('free', { createdAt: 4 }));
+      assert.deepEqual(
+        await store.leases.waitedQueued(),
+        [waited.id, grouped.id, plain.id].sort().map((runId) => ({ runId, waiter: 'cli' })),
+      );
+      // another replica takes what anyone may, never what the process waits for
+      assert.deepEqual(
+        (await store.leases.claimQueued('serve', { limit: 10 })).map((c) => c.run.id),
+        [free.id],
+      );
+      assert.deepEqual(
+        (await store.leases.claimQueued('cli', { limit: 10, only: [waited.id, grouped.id] }))
+          .map((c) => c.run.id)
+          .sort(),
+        [waited.id, grouped.id].sort(),
+      );
+      assert.deepEqual(
+        (await store.leases.waitedQueued()).map((w) => w.runId),
+        [plain.id],
+        'a claimed run is no longer waited for',
+      );
+      // the process died: its queued run ends, once, with its events
+      const event = newEvent(plain.id, 'dev.cdevents.pipelinerun.finished.0.3.0');
+      assert.equal(await store.leases.endQueued(plain.id, 'errored', 9, 'its process died', [event]), true);
+      assert.equal(await store.leases.endQueued(plain.id, 'errored', 9, 'again'), false);
+      const ended = await store.runs.get(plain.id);
+      assert.deepEqual([ended?.state, ended?.reason, ended?.endedAt], ['errored', 'its process died', 9]);
+      assert.deepEqual(
+        (await store.outbox.listByRun(plain.id)).map((e) => e.id),
+        [event.id],
+      );
+      assert.deepEqual(await store.leases.waitedQueued(), []);
     });
 
     test('runs of an expired or released replica are taken over; a live replica keeps its own', async (t) => {

@@ -71,6 +71,8 @@ export class KyselyRunLeaseStore implements RunLeaseStore {
         eb.and([
           eb('runs.state', '=', 'queued'),
           eb('runs.owner', 'is', null),
+          // a run a `pilotage run` process waits for is that process's to claim
+          eb.or([eb('runs.waiter', 'is', null), eb('runs.waiter', '=', owner)]),
           ...(only === undefined ? [] : [eb('runs.id', 'in', only)]),
         ]);
       // runs without a cap: one statement
@@ -332,15 +334,32 @@ export class KyselyRunLeaseStore implements RunLeaseStore {
   }
 
   cancelQueued(id: string, at: number, reason: string, events: readonly NewOutboxEvent[] = []): Promise<boolean> {
-    const move = {
-      id,
-      from: ['queued'] as const,
-      to: 'cancelled' as const,
-      at,
-      patch: { reason, endedAt: at },
-      events,
-    };
+    return this.endQueued(id, 'cancelled', at, reason, events);
+  }
+
+  endQueued(
+    id: string,
+    to: 'cancelled' | 'errored',
+    at: number,
+    reason: string,
+    events: readonly NewOutboxEvent[] = [],
+  ): Promise<boolean> {
+    const move = { id, from: ['queued'] as const, to, at, patch: { reason, endedAt: at }, events };
     return this.#ctx.use((db) => moveRun(db, this.#ctx.dialect, move, 'nobody'));
+  }
+
+  waitedQueued(): Promise<{ readonly runId: string; readonly waiter: string }[]> {
+    return this.#ctx.use(async (db) => {
+      const rows = await db
+        .selectFrom('runs')
+        .select(['id', 'waiter'])
+        .where('state', '=', 'queued')
+        .where('owner', 'is', null)
+        .where('waiter', 'is not', null)
+        .orderBy('id')
+        .execute();
+      return rows.map((r) => ({ runId: r.id, waiter: r.waiter ?? '' }));
+    });
   }
 
   summary(): Promise<LeaseSummary> {

@@ -41,6 +41,7 @@ export class KyselyRunStore implements RunStore {
       owner: run.owner ?? null,
       max_runs: run.maxRuns ?? null,
       workspace_from: run.workspaceFrom ?? null,
+      waiter: run.waiter ?? null,
     };
     const recordOf = (number: number): RunRecord => ({
       id: run.id,

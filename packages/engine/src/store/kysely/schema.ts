@@ -49,6 +49,8 @@ export interface RunsTable {
   cancel_requested: ColumnType<string | null, string | null | undefined, string | null>;
   /** how many times a cancel was asked (0072): the holder acts on each once */
   cancel_count: ColumnType<number, number | undefined, number>;
+  /** the `pilotage run` replica waiting to carry it while queued (0073): only it claims it */
+  waiter: ColumnType<string | null, string | null | undefined, string | null>;
   /** what is left of its workspace once it ended: NULL, `kept`, `expired` (0015) */
   workspace_state: ColumnType<WorkspaceState | null, WorkspaceState | null | undefined, WorkspaceState | null>;
   /** when a kept workspace expires; NULL: kept until removed by hand (0015) */

@@ -14,6 +14,7 @@ import { replicaProcessMigration } from './0062-replica-process.js';
 import { runEventOrderMigration } from './0070-run-event-order.js';
 import { deliveryRetryWindowMigration } from './0071-delivery-retry-window.js';
 import { cancelCountMigration } from './0072-cancel-count.js';
+import { runWaiterMigration } from './0073-run-waiter.js';
 import { matrixMigration } from './0040-matrix.js';
 import { childRunsMigration } from './0041-child-runs.js';
 import { actionCacheMigration } from './0042-action-cache.js';
@@ -47,6 +48,7 @@ export class StaticMigrationProvider implements MigrationProvider {
       '0070-run-event-order': runEventOrderMigration(this.#dialect),
       '0071-delivery-retry-window': deliveryRetryWindowMigration(this.#dialect),
       '0072-cancel-count': cancelCountMigration(this.#dialect),
+      '0073-run-waiter': runWaiterMigration(this.#dialect),
       '0040-matrix': matrixMigration(this.#dialect),
       '0041-child-runs': childRunsMigration(this.#dialect),
       '0042-action-cache': actionCacheMigration(this.#dialect),

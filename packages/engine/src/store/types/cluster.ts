@@ -139,6 +139,19 @@ export interface RunLeaseStore {
    * claimed meanwhile, or was not queued.
    */
   cancelQueued(id: string, at: number, reason: string, events?: readonly NewOutboxEvent[]): Promise<boolean>;
+  /**
+   * As `cancelQueued`, to `to`: a queued run nobody holds ends (`errored`: the `pilotage run`
+   * process waiting for it died). False when it was claimed meanwhile, or was not queued.
+   */
+  endQueued(
+    id: string,
+    to: 'cancelled' | 'errored',
+    at: number,
+    reason: string,
+    events?: readonly NewOutboxEvent[],
+  ): Promise<boolean>;
+  /** The queued runs nobody holds that a `pilotage run` process waits for (`NewRun.waiter`), by id. */
+  waitedQueued(): Promise<{ readonly runId: string; readonly waiter: string }[]>;
   /** How the unended runs stand between replicas, for `pilotage db status`. */
   summary(): Promise<LeaseSummary>;
   /** The unended runs `owner` holds that have a cancel requested, with its reason and count. */

@@ -92,6 +92,11 @@ export interface NewRun {
   readonly maxRuns?: number | null;
   /** held from the start by this replica (a rerun recording its reused results); absent: queued for any */
   readonly owner?: string | null;
+  /**
+   * queued for this replica alone (a `pilotage run` process that waits to carry it): no other
+   * replica claims it, and it ends with that process (`RunLeaseStore.waitedQueued`); absent: any
+   */
+  readonly waiter?: string | null;
   /** the run whose kept workspace this one starts from (`RunScope.copyFrom`); absent: an empty one */
   readonly workspaceFrom?: string | null;
 }
