@@ -330,8 +330,8 @@ export class Engine {
    * Validate `data` against the plan's `inputs` (defaults applied) and record a `queued` run,
    * carried out by this replica when it has room and nothing makes the run wait for a claim (no
    * `maxRuns`, no concurrency group), else claimed by a replica with room (before `start()`, by
-   * this one only; from an engine that serves nothing, `pilotage run`, by this one only: its
-   * `waiter`, ended with it if it dies first, engine/abandoned-runs.ts). Throws
+   * this one only; a top-level run from an engine that serves nothing, `pilotage run`, by this one
+   * only: its `waiter`, ended with it if it dies first, engine/abandoned-runs.ts). Throws
    * ValidationError naming the field when the data does not match, UnavailableError when this
    * replica is stopping. The inputs are stored, answered and emitted with the run's secrets
    * masked (every form `Masker` knows); only the run's own actions see them as sent. When
@@ -401,7 +401,8 @@ export class Engine {
       maxRuns: plan.maxRuns ?? null,
       owner: keep || reuse !== undefined ? me : null,
       // queued by an engine that serves nothing (`pilotage run`): its own to claim, ended with it
-      waiter: keep || reuse !== undefined || this.serving ? null : me,
+      // (a child run stays claimable by any replica with room, as its caller's replica may be full)
+      waiter: keep || reuse !== undefined || this.serving || options.parent !== undefined ? null : me,
       parent: options.parent ?? null,
       concurrencyGroup: group,
       workspaceFrom: options.workspaceFrom ?? null,
