@@ -148,3 +148,11 @@ test('the local executor’s default starter is the native one where the addon i
   assert.equal(fallback.kind, 'spawner');
   await fallback.close();
 });
+
+test('a NUL byte in a value is refused at once, as Node’s spawn refuses it, never cut short', () => {
+  assert.throws(
+    () => starter.start('sh', ['-c', 'echo'], dir, { PATH, CO_DATA: 'a\0b' }),
+    (error: NodeJS.ErrnoException) => error.code === 'ERR_INVALID_ARG_VALUE' && /CO_DATA/.test(error.message),
+  );
+  assert.throws(() => starter.start('sh', ['-c', 'echo a\0b'], dir, { PATH }), /args\[1\]/);
+});

@@ -137,6 +137,8 @@ class NativeProcess extends EventEmitter implements SpawnedProcess {
 
   constructor(file: string, args: readonly string[], cwd: string, env: Record<string, string>) {
     super();
+    // C strings end at a NUL byte: refused, as Node's spawn refuses them, rather than cut short
+    refuseNulBytes({ file, cwd }, args, env);
     this.stdout = this.#stream();
     this.stderr = this.#stream();
     const path = findExecutable(file, env, cwd);
@@ -214,6 +216,27 @@ class NativeProcess extends EventEmitter implements SpawnedProcess {
   #closeIfDone(): void {
     if (this.#exit !== undefined && this.#open === 0) this.emit('close', this.#exit.code, this.#exit.signal);
   }
+}
+
+/** Throws Node's own ERR_INVALID_ARG_VALUE (a TypeError) for a NUL byte in any string given. */
+function refuseNulBytes(
+  named: Readonly<Record<string, string>>,
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+): void {
+  const fields: [string, string][] = [
+    ...Object.entries(named),
+    ...args.map((arg, i): [string, string] => [`args[${i}]`, arg]),
+    ...Object.entries(env).flatMap(([name, value]): [string, string][] => [
+      [`env key ${name.replaceAll('\0', '\\0')}`, name],
+      [`env['${name.replaceAll('\0', '\\0')}']`, value],
+    ]),
+  ];
+  const bad = fields.find(([, text]) => text.includes('\0'));
+  if (bad === undefined) return;
+  throw Object.assign(new TypeError(`The argument '${bad[0]}' must be a string without null bytes`), {
+    code: 'ERR_INVALID_ARG_VALUE',
+  });
 }
 
 /**
