@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli, type CliResult } from './support/cli.js';
 import { eventually, processesOfRun } from './support/harness.js';
-import { findPostgresBinaries, startPostgres, type PostgresServer } from './support/postgres.js';
+import { startPostgresUnlessMissing, type PostgresServer } from './support/postgres.js';
 import { startServe, stopServe, type ServeProcess } from './support/serve-process.js';
 
 const WORKFLOW = `apiVersion: pilotage.dev/v1
@@ -85,16 +85,10 @@ describe('runs cancel on a PostgreSQL store: the holder hears of it at once', ()
   let server: PostgresServer | undefined;
   let dir: string;
   let serve: ServeProcess | undefined;
-  before(async (t) => {
-    const binaries = await findPostgresBinaries();
-    if ('missing' in binaries) {
-      if (process.env['CI'] === 'true') assert.fail(`postgres not installed: ${binaries.missing}`);
-      // a hook of a describe gets a suite's context, which has no skip (a test's has)
-      (t as { skip?: (message: string) => void }).skip?.(binaries.missing);
-      return;
-    }
-    server = await startPostgres();
-    dir = await mkdtemp(join(tmpdir(), 'pilotage-cancel-pg-'));
+  before(async () => {
+    // without PostgreSQL (outside CI) each test skips itself
+    server = await startPostgresUnlessMissing();
+    if (server !== undefined) dir = await mkdtemp(join(tmpdir(), 'pilotage-cancel-pg-'));
   });
   after(async () => {
     if (serve !== undefined) await stopServe(serve);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { CLI_BUILT, runCli } from './support/cli.js';
-import { findPostgresBinaries, startPostgres, type PostgresServer } from './support/postgres.js';
+import { startPostgresUnlessMissing, type PostgresServer } from './support/postgres.js';
 import { startServe, stopServe } from './support/serve-process.js';
 
 /** `pilotage db migrate|status` as processes, on SQLite and on a real PostgreSQL. */
@@ -50,16 +50,10 @@ describe('pilotage db on SQLite', () => {
 describe('pilotage db on PostgreSQL', () => {
   let server: PostgresServer | undefined;
   let dir: string;
-  before(async (t) => {
-    const binaries = await findPostgresBinaries();
-    if ('missing' in binaries) {
-      if (process.env['CI'] === 'true') assert.fail(`postgres not installed: ${binaries.missing}`);
-      // a hook of a describe gets a suite's context, which has no skip (a test's has)
-      (t as { skip?: (message: string) => void }).skip?.(binaries.missing);
-      return;
-    }
-    server = await startPostgres();
-    dir = await mkdtemp(join(tmpdir(), 'pilotage-db-pg-'));
+  before(async () => {
+    // without PostgreSQL (outside CI) each test skips itself
+    server = await startPostgresUnlessMissing();
+    if (server !== undefined) dir = await mkdtemp(join(tmpdir(), 'pilotage-db-pg-'));
   });
   after(async () => {
     await server?.stop();

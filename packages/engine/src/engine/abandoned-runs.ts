@@ -19,9 +19,10 @@ export interface AbandonedRunsDeps {
 
 /**
  * End the runs that a `pilotage run` process left unfinished when it died (a `kill -9`, a crash,
- * a closed terminal), queued ones it waited for included (`NewRun.waiter`). Such a process is a replica that serves no API (`url` null): its lease
- * expires when it dies, and no other `pilotage run` carries its runs on, since it held their
- * `--secret` values and its terminal, and the user is no longer waiting for it. Each run it held
+ * a closed terminal), queued ones it waited for included (`NewRun.waiter`). Such a process is a
+ * replica that serves no API (`url` null): its lease expires when it dies, and no other
+ * `pilotage run` carries its runs on, since it held their `--secret` values and its terminal, and
+ * the user is no longer waiting for it. Each run it held
  * (its child runs too) ends `errored` with a reason naming the process, every task run that had
  * not ended ends `errored` (`lost`), with their CDEvents, and the run's workspace is kept for a
  * rerun like any run that did not succeed. The writes go through the dead replica's owner check,

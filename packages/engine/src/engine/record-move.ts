@@ -1,6 +1,14 @@
 import type { RunState, TaskRunState } from '../domain/states.js';
 import { outcomeOf } from '../domain/states.js';
-import type { NewLogLine, NewOutboxEvent, RunPatch, RunRecord, TaskRunPatch, TaskRunRecord } from '../store/types.js';
+import type {
+  NewLogLine,
+  NewOutboxEvent,
+  PassedThrough,
+  RunPatch,
+  RunRecord,
+  TaskRunPatch,
+  TaskRunRecord,
+} from '../store/types.js';
 import type { EngineContext } from './engine-context.js';
 import type { TraceSpan } from './ports.js';
 
@@ -27,6 +35,11 @@ export async function recordRunMove(
   return next;
 }
 
+/** A state a task run passed through without a write of its own, and what it recorded there. */
+export interface PassedThroughMove extends PassedThrough {
+  readonly patch: TaskRunPatch;
+}
+
 /**
  * Move a task run of `run` from one of `from` to `to`, with its CDEvents (`taskMoveEvents`) and
  * its last log lines `logs` (masked) in the same transaction, then wake the delivery worker and
@@ -46,15 +59,14 @@ export async function recordTaskMove(
   patch: TaskRunPatch,
   span?: TraceSpan,
   logs?: readonly NewLogLine[],
-  through?: { readonly state: TaskRunState; readonly at: number; readonly patch: TaskRunPatch },
+  through?: PassedThroughMove,
 ): Promise<TaskRunRecord | undefined> {
   const passed =
     through === undefined ? task : ({ ...task, ...definedOnly(through.patch), state: through.state } as TaskRunRecord);
   const next = { ...passed, ...definedOnly(patch), state: to } as TaskRunRecord;
   const rows = [...(through === undefined ? [] : taskMoveEvents(ctx, run, passed)), ...taskMoveEvents(ctx, run, next)];
   const written = through === undefined ? patch : { ...through.patch, ...patch };
-  const passedThrough = through === undefined ? undefined : { state: through.state, at: through.at };
-  if (!(await ctx.store.taskRuns.transition(task.id, from, to, ctx.clock(), written, rows, logs, passedThrough)))
+  if (!(await ctx.store.taskRuns.transition(task.id, from, to, ctx.clock(), written, rows, logs, through)))
     return undefined;
   if (rows.length > 0) outboxWritten(ctx, rows, span);
   ctx.emit({ kind: 'task', task: next });

@@ -17,7 +17,7 @@ import type { MatrixPlace, NewLogLine, RunRecord, TaskRunPatch, TaskRunRecord } 
 import type { Cancellation, StopReason } from './cancellation.js';
 import type { EngineContext } from './engine-context.js';
 import { LogBuffer } from './log-buffer.js';
-import { recordTaskMove } from './record-move.js';
+import { recordTaskMove, type PassedThroughMove } from './record-move.js';
 import { eventDataSealId, NO_SPAN, type TraceSpan } from './ports.js';
 import { endSpanAs, tracedStep } from './trace-span.js';
 import { setLongTimeout } from '../domain/long-timer.js';
@@ -87,7 +87,7 @@ export class TaskAttempt implements ContractListener {
   private stopTimer: NodeJS.Timeout | undefined;
   private span: TraceSpan = NO_SPAN;
   /** `running` of a component that ended before it was written: written with its end */
-  private unrecordedRunning: TaskRunPatch | undefined;
+  private unrecordedRunning: PassedThroughMove | undefined;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -215,15 +215,15 @@ export class TaskAttempt implements ContractListener {
       this.session.end('errored');
       return this.finishEarly('starting', 'errored', `could not start: ${messageOf(error)}`);
     }
-    const running: TaskRunPatch = {
-      ref: handle.ref,
-      facts: this.factsOf(handle, executor.name),
-      startedAt: ctx.clock(),
-    };
+    const startedAt = ctx.clock();
+    const running: TaskRunPatch = { ref: handle.ref, facts: this.factsOf(handle, executor.name), startedAt };
     // A component that ends within RECORD_RUNNING_AFTER_MS has its `running` recorded with its
     // end, in one write (history and CDEvents as if written apart): one write less per short step.
-    if (await endsWithin(handle, RECORD_RUNNING_AFTER_MS)) this.unrecordedRunning = running;
-    else await this.move(['starting'], 'running', running);
+    if (await endsWithin(handle, RECORD_RUNNING_AFTER_MS)) {
+      this.unrecordedRunning = { state: 'running', at: startedAt, patch: running };
+    } else {
+      await this.move(['starting'], 'running', running);
+    }
     return this.watch(handle, executor.destroy.bind(executor));
   }
 
@@ -452,9 +452,9 @@ export class TaskAttempt implements ContractListener {
     }
     session.end(state);
     const message = verdict.message ?? this.task.message;
-    const running = this.unrecordedRunning;
+    const through = this.unrecordedRunning;
     await this.move(
-      [running === undefined ? 'running' : 'starting'],
+      [through === undefined ? 'running' : 'starting'],
       state,
       {
         output: this.input.masker.json(verdict.output),
@@ -465,7 +465,7 @@ export class TaskAttempt implements ContractListener {
         endedAt,
       },
       lastLines,
-      running === undefined ? undefined : { state: 'running', at: running.startedAt!, patch: running },
+      through,
     );
     return { state, output: verdict.output, taskRunId: this.task.id };
   }
@@ -494,7 +494,7 @@ export class TaskAttempt implements ContractListener {
     to: TaskRunState,
     patch: TaskRunPatch,
     logs?: readonly NewLogLine[],
-    through?: Parameters<typeof recordTaskMove>[8],
+    through?: PassedThroughMove,
   ): Promise<void> {
     const next = await recordTaskMove(this.ctx, this.input.run, this.task, from, to, patch, this.span, logs, through);
     if (!next) throw new Error(`task run ${this.task.id} was not in ${from.join('|')} when moving to ${to}`);

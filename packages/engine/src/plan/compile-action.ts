@@ -62,7 +62,7 @@ export function actionComponent(
       version: '0.0.0',
       image: asString(action.image),
       command: ['sh', '-c', script],
-      dir: folderOf(file),
+      dir: resolve(dirname(file)),
       strict: false,
       env: {},
       volumes: [],
@@ -230,13 +230,4 @@ function retryPolicy(value: JsonValue | undefined, path: FieldPath, issues: Issu
     );
   }
   return policy;
-}
-
-let lastFolder: { readonly key: string; readonly dir: string } | undefined;
-
-/** The absolute folder of workflow file `file` (asked once per inline action: the last answer is kept). */
-function folderOf(file: string): string {
-  const key = `${process.cwd()}\0${file}`;
-  if (lastFolder?.key !== key) lastFolder = { key, dir: resolve(dirname(file)) };
-  return lastFolder.dir;
 }

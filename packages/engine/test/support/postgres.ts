@@ -88,6 +88,18 @@ async function chownTree(path: string, uid: number, gid: number): Promise<void> 
 }
 
 /**
+ * A PostgreSQL server for a suite's `before` hook (`startPostgres`), or undefined when the
+ * binaries are missing, so that its tests skip themselves; under CI (`CI=true`) a missing
+ * PostgreSQL fails instead.
+ */
+export async function startPostgresUnlessMissing(): Promise<PostgresServer | undefined> {
+  const binaries = await findPostgresBinaries();
+  if (!('missing' in binaries)) return startPostgres();
+  if (process.env['CI'] === 'true') throw new Error(`postgres not installed: ${binaries.missing}`);
+  return undefined;
+}
+
+/**
  * Start a PostgreSQL server for tests: `initdb` into a new temp dir, `pg_ctl start` on a free
  * localhost port with its unix socket in the temp dir, trust auth, durability settings off for
  * speed, and one database (`pilotage_test`) created. Throws when the binaries are missing (call

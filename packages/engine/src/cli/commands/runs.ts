@@ -153,7 +153,8 @@ const LOCAL_CANCEL_WAIT_MS = 10_000;
  * `runs cancel` on a local store: the cancel is recorded in the store (as a server records one
  * for a run another replica carries), and the process that carries the run (`pilotage run`,
  * `serve`) stops its components and ends it `cancelled`: at once on PostgreSQL (a notification),
- * at its next heartbeat on SQLite; this command waits up to 10 s to show that. A run whose `pilotage run` process died is ended first (as errored).
+ * at its next heartbeat on SQLite; this command waits up to 10 s to show that. A run whose
+ * `pilotage run` process died is ended first (as errored).
  */
 async function cancelLocal(store: Store, id: string, flags: Flags): Promise<void> {
   await endAbandonedCliRuns(store, configFrom({ db: flags.db }));

@@ -5,6 +5,7 @@ import { constants as osConstants } from 'node:os';
 import { delimiter, isAbsolute, resolve } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
+import { getSystemErrorName } from 'node:util';
 import type { ProcessStarter, SpawnedProcess } from './process-starter.js';
 
 /** The addon native/spawn.c builds (see there): posix_spawn, and waitpid for one child. */
@@ -45,7 +46,6 @@ export function nativeSpawnAddon(): SpawnAddon | undefined {
   return addon;
 }
 
-const ERRNO_NAMES = new Map(Object.entries(osConstants.errno).map(([name, number]) => [number, name]));
 const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, number]) => [number, name]));
 
 /** Processes started here that have not been reaped, by pid. */
@@ -154,7 +154,7 @@ class NativeProcess extends EventEmitter implements SpawnedProcess {
       if (result[0] === -osConstants.errno.ENOEXEC && !retried) {
         addon.spawn('/bin/sh', ['sh', path, ...args], envp, cwd, (again) => started(again, true));
       } else if (result.length !== 3) {
-        this.#failed(spawnError(file, ERRNO_NAMES.get(-result[0]!) ?? 'UNKNOWN', -result[0]!));
+        this.#failed(spawnError(file, getSystemErrorName(result[0]!), -result[0]!));
       } else {
         this.#running(result as [number, number, number]);
       }
@@ -224,19 +224,19 @@ function refuseNulBytes(
   args: readonly string[],
   env: Readonly<Record<string, string>>,
 ): void {
-  const fields: [string, string][] = [
-    ...Object.entries(named),
-    ...args.map((arg, i): [string, string] => [`args[${i}]`, arg]),
-    ...Object.entries(env).flatMap(([name, value]): [string, string][] => [
-      [`env key ${name.replaceAll('\0', '\\0')}`, name],
-      [`env['${name.replaceAll('\0', '\\0')}']`, value],
-    ]),
-  ];
-  const bad = fields.find(([, text]) => text.includes('\0'));
-  if (bad === undefined) return;
-  throw Object.assign(new TypeError(`The argument '${bad[0]}' must be a string without null bytes`), {
-    code: 'ERR_INVALID_ARG_VALUE',
-  });
+  const refuse = (what: string, text: string): void => {
+    if (!text.includes('\0')) return;
+    throw Object.assign(new TypeError(`The argument '${what}' must be a string without null bytes`), {
+      code: 'ERR_INVALID_ARG_VALUE',
+    });
+  };
+  for (const [what, text] of Object.entries(named)) refuse(what, text);
+  args.forEach((arg, i) => refuse(`args[${i}]`, arg));
+  for (const [name, value] of Object.entries(env)) {
+    const shown = name.replaceAll('\0', '\\0');
+    refuse(`env key ${shown}`, name);
+    refuse(`env['${shown}']`, value);
+  }
 }
 
 /**

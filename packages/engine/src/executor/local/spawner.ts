@@ -4,9 +4,9 @@ import { EventEmitter } from 'node:events';
 import { finished, Readable } from 'node:stream';
 import { createNativeStarter, nativeSpawnAddon } from './native-spawn.js';
 import type { ProcessStarter, SpawnedProcess } from './process-starter.js';
+import { FRAME, FRAME_HEADER_BYTES, spawnerSource, type SpawnerRequest } from './spawner-program.js';
 
 export type { ProcessStarter, SpawnedProcess } from './process-starter.js';
-import { FRAME, FRAME_HEADER_BYTES, spawnerSource, type SpawnerRequest } from './spawner-program.js';
 
 /**
  * While the spawner starts (~40 ms of Node start-up), processes start directly as long as fewer
