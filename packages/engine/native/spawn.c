@@ -7,7 +7,7 @@
  * (a parallel stage: the children compete for the CPU) took ~0.5 ms each: so it runs on a thread
  * of libuv's pool, never on the engine's main thread.
  *
- * Two functions:
+ * Three functions:
  * - spawn(file, argv, envp, cwd, done): starts it on the thread pool; calls done([pid, stdoutFd,
  *   stderrFd]) or done([-errno]) on the main thread. `file` is a path (the caller looks bare
  *   names up on the child's PATH); the child leads a new session (setsid: its own process
@@ -16,6 +16,10 @@
  *   environment `envp` ("NAME=value" strings) and nothing else of this process.
  * - reap(pid) -> undefined while it runs, else [exitCode, signalNumber] (exitCode -1 when a signal
  *   ended it, signalNumber 0 when none did; [-1, 0] when `pid` is not a child of this process).
+ * - signal(pid, signalNumber) -> 0, or the errno kill(2) failed with (ESRCH: no such process or
+ *   group; a negative pid names a group). process.kill throws instead, and building that error
+ *   (a stack trace) cost more than the call: the local executor asks after every component's exit
+ *   whether its group is gone, and the answer is usually no such group.
  *
  * Built by scripts/build-native.mjs with node-gyp when a C compiler is there; the local executor
  * falls back to its spawner process without it.
@@ -226,12 +230,28 @@ static napi_value Reap(napi_env env, napi_callback_info info) {
   return number_array(env, values, 2);
 }
 
+static napi_value Signal(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value args[2];
+  int32_t pid = 0, number = -1;
+  if (napi_get_cb_info(env, info, &argc, args, NULL, NULL) != napi_ok || argc != 2 ||
+      napi_get_value_int32(env, args[0], &pid) != napi_ok || pid == 0 || pid == -1 ||
+      napi_get_value_int32(env, args[1], &number) != napi_ok || number < 0 || number >= NSIG) {
+    napi_throw_type_error(env, NULL, "signal(pid, signalNumber): a pid or negated group id, and a signal number");
+    return NULL;
+  }
+  napi_value result;
+  napi_create_int32(env, kill(pid, number) == 0 ? 0 : errno, &result);
+  return result;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"spawn", NULL, Spawn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reap", NULL, Reap, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"signal", NULL, Signal, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  napi_define_properties(env, exports, 2, functions);
+  napi_define_properties(env, exports, 3, functions);
   return exports;
 }
 

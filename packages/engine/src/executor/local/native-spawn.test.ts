@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { nativeStarter } from '../../../test/support/ready-spawner.js';
-import { findExecutable } from './native-spawn.js';
+import { findExecutable, nativeSpawnAddon } from './native-spawn.js';
+import { signalGroup } from './process-group.js';
 import { createProcessStarter } from './spawner.js';
 import type { ProcessStarter, SpawnedProcess } from './spawner.js';
 
@@ -155,4 +156,25 @@ test('a NUL byte in a value is refused at once, as Node’s spawn refuses it, ne
     (error: NodeJS.ErrnoException) => error.code === 'ERR_INVALID_ARG_VALUE' && /CO_DATA/.test(error.message),
   );
   assert.throws(() => starter.start('sh', ['-c', 'echo a\0b'], dir, { PATH }), /args\[1\]/);
+});
+
+test('signalGroup answers through the addon without throwing: true while the group lives, false once it is gone', async () => {
+  // sleep itself leads the group: no grandchild left a zombie for kill(-pgid, 0) to find
+  const child = starter.start('sleep', ['30'], dir, { PATH });
+  child.stdout?.resume();
+  child.stderr?.resume();
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', reject);
+  });
+  const pgid = child.pid!;
+  const closed = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.once('close', (_code, signal) => resolve(signal)),
+  );
+  assert.equal(signalGroup(pgid, 0), true);
+  assert.equal(signalGroup(pgid, 'SIGTERM'), true);
+  assert.equal(await closed, 'SIGTERM');
+  assert.equal(signalGroup(pgid, 0), false);
+  assert.equal(signalGroup(pgid, 'SIGKILL'), false);
+  assert.throws(() => nativeSpawnAddon()!.signal(-pgid, 4096), TypeError);
 });

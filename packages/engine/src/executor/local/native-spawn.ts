@@ -23,6 +23,8 @@ interface SpawnAddon {
   ): void;
   /** undefined while `pid` runs, else [exitCode (-1: a signal ended it), signalNumber (0: none)] */
   reap(pid: number): [number, number] | undefined;
+  /** kill(2): 0, or the errno it failed with (a negative pid names a process group) */
+  signal(pid: number, signalNumber: number): number;
 }
 
 /** Where node-gyp leaves the addon, from this file in `src/` or `dist/`. */

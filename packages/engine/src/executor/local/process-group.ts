@@ -1,11 +1,26 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
+import { getSystemErrorName } from 'node:util';
+import { nativeSpawnAddon } from './native-spawn.js';
 
 /**
  * Send `signal` to every process of group `pgid` (a detached child's pid). Returns false when
  * the group no longer exists (ESRCH) or is not ours (EPERM); other errors are thrown.
  */
 export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  const addon = nativeSpawnAddon();
+  if (addon !== undefined) {
+    // without an exception (and its stack trace) for the usual answer: no such group
+    const errno = addon.signal(-pgid, signal === 0 ? 0 : osConstants.signals[signal]);
+    if (errno === 0) return true;
+    if (errno === osConstants.errno.ESRCH || errno === osConstants.errno.EPERM) return false;
+    throw Object.assign(new Error(`kill ${getSystemErrorName(-errno)}`), {
+      code: getSystemErrorName(-errno),
+      errno: -errno,
+      syscall: 'kill',
+    });
+  }
   try {
     process.kill(-pgid, signal);
     return true;

@@ -39,8 +39,12 @@ export function createKyselyStore(
   dialect: StoreDialect,
   changes: ChangeFeed & { close(): Promise<void> },
   limits?: Partial<TaskRunLimits>,
+  commitSoon?: () => void,
 ): Store & AsyncDisposable {
-  const root = new StoreContext(db, dialect, limits === undefined ? {} : { limits });
+  const root = new StoreContext(db, dialect, {
+    ...(limits === undefined ? {} : { limits }),
+    ...(commitSoon === undefined ? {} : { commitSoon }),
+  });
   const close = async (): Promise<void> => {
     await changes.close();
     await root.close();

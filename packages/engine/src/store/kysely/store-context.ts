@@ -10,6 +10,7 @@ interface Shared {
   readonly db: Kysely<StoreSchema>;
   readonly inFlight: Set<Promise<unknown>>;
   readonly limits: TaskRunLimits;
+  readonly commitSoon: () => void;
   closing: Promise<void> | undefined;
 }
 
@@ -40,7 +41,12 @@ export class StoreContext {
   constructor(
     db: Kysely<StoreSchema>,
     dialect: StoreDialect,
-    options: { readonly guard?: string; readonly shared?: Shared; readonly limits?: Partial<TaskRunLimits> } = {},
+    options: {
+      readonly guard?: string;
+      readonly shared?: Shared;
+      readonly limits?: Partial<TaskRunLimits>;
+      readonly commitSoon?: () => void;
+    } = {},
   ) {
     this.dialect = dialect;
     this.guard = options.guard;
@@ -48,6 +54,7 @@ export class StoreContext {
       db,
       inFlight: new Set(),
       limits: effectiveLimits(options.limits),
+      commitSoon: options.commitSoon ?? (() => undefined),
       closing: undefined,
     };
   }
@@ -55,6 +62,14 @@ export class StoreContext {
   /** The per task run caps every writer of this store enforces (0 in the options is a huge bound here). */
   get limits(): TaskRunLimits {
     return this.#shared.limits;
+  }
+
+  /**
+   * Ask for the write just requested (through `use`) to be committed without waiting for the
+   * writes of the rest of the loop's turn, where the store groups them (SQLite: group-commit.ts).
+   */
+  commitSoon(): void {
+    this.#shared.commitSoon();
   }
 
   /** A context on the same connections whose run writes are checked against `owner`. */

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import type { TaskRunLimits } from '../../domain/task-run-limits.js';
 import { createKyselyStore } from '../kysely/kysely-store.js';
 import { createLocalChangeFeed } from '../kysely/local-change-feed.js';
@@ -8,6 +8,7 @@ import type { StoreSchema } from '../kysely/schema.js';
 import { migrate } from '../migrations/migrate.js';
 import { StoreError } from '../store-error.js';
 import type { Store } from '../types.js';
+import { GroupCommitDialect, GroupCommitDriver } from './group-commit.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 import { cachedStatements } from './statement-cache.js';
 
@@ -70,12 +71,14 @@ export async function openSqlite(
       cause: error,
     });
   }
-  const db = new Kysely<StoreSchema>({ dialect: new SqliteDialect({ database: cachedStatements(raw) }) });
+  const driver = new GroupCommitDriver(raw, cachedStatements(raw));
+  const db = new Kysely<StoreSchema>({ dialect: new GroupCommitDialect(driver) });
   try {
     if (options.migrate !== false) await migrate(db as Kysely<unknown>, sqliteDialect);
   } catch (error) {
     await db.destroy();
     throw error;
   }
-  return createKyselyStore(db, sqliteDialect, createLocalChangeFeed(), options.limits);
+  driver.group();
+  return createKyselyStore(db, sqliteDialect, createLocalChangeFeed(), options.limits, () => driver.commitSoon());
 }

@@ -1,37 +1,32 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { SqliteDatabase, SqliteStatement } from 'kysely';
+import type { PreparedStatements } from './group-commit.js';
 
 const MAX_STATEMENTS = 256;
 
 /**
- * better-sqlite3 as Kysely's `SqliteDatabase`, with two changes:
- * - prepared statements are kept (least recently used out first), since Kysely prepares every
- *   query afresh and the same few dozen statements run all the time;
- * - Kysely's `begin` becomes `begin immediate`: the transaction takes the write lock up front,
- *   waiting up to `busy_timeout`, instead of failing with SQLITE_BUSY when a read lock must be
- *   upgraded while another process (a second `pilotage` on the same file) writes.
+ * better-sqlite3's prepared statements, kept (least recently used out first): Kysely prepares
+ * every query afresh, and the same few dozen statements run all the time.
  */
-export function cachedStatements(db: Database): SqliteDatabase {
+export function cachedStatements(db: Database): PreparedStatements {
   const cache = new Map<string, Statement>();
   return {
     close: () => {
       cache.clear();
       db.close();
     },
-    prepare(sql: string): SqliteStatement {
-      const text = sql === 'begin' ? 'begin immediate' : sql;
-      let stmt = cache.get(text);
+    prepare(sql: string): Statement {
+      let stmt = cache.get(sql);
       if (stmt === undefined) {
-        stmt = db.prepare(text);
+        stmt = db.prepare(sql);
         if (cache.size >= MAX_STATEMENTS) {
           const oldest = cache.keys().next();
           if (oldest.done !== true) cache.delete(oldest.value);
         }
       } else {
-        cache.delete(text);
+        cache.delete(sql);
       }
-      cache.set(text, stmt);
-      return stmt as unknown as SqliteStatement;
+      cache.set(sql, stmt);
+      return stmt;
     },
   };
 }

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { Kysely, sql } from 'kysely';
+import { GroupCommitDialect, GroupCommitDriver } from './group-commit.js';
+import { cachedStatements } from './statement-cache.js';
+
+interface Schema {
+  items: { id: number; parent: number | null };
+}
+
+/** A Kysely on a real SQLite file through the grouping driver, counting the commits it sends. */
+function open(path: string): { db: Kysely<Schema>; driver: GroupCommitDriver; commits: () => number } {
+  const raw = new Database(path);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('foreign_keys = ON');
+  const statements = cachedStatements(raw);
+  let commits = 0;
+  const driver = new GroupCommitDriver(raw, {
+    prepare(text) {
+      if (text === 'commit') commits += 1;
+      return statements.prepare(text);
+    },
+    close: () => statements.close(),
+  });
+  driver.group();
+  return { db: new Kysely<Schema>({ dialect: new GroupCommitDialect(driver) }), driver, commits: () => commits };
+}
+
+/** What another connection (another process, say) sees in the file. */
+function committedIds(path: string): number[] {
+  const other = new Database(path, { readonly: true });
+  try {
+    return (other.prepare('select id from items order by id').all() as { id: number }[]).map((r) => r.id);
+  } finally {
+    other.close();
+  }
+}
+
+const insert = (db: Kysely<Schema>, id: number, parent: number | null = null) =>
+  db.insertInto('items').values({ id, parent }).execute();
+
+describe('SQLite group commit', () => {
+  let dir: string;
+  let path: string;
+  let n = 0;
+  let store: ReturnType<typeof open>;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pilotage-group-commit-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A fresh file with the table: each case its own. */
+  async function fresh(): Promise<void> {
+    path = join(dir, `store-${++n}.db`);
+    store = open(path);
+    // deferred: a dangling parent is found at COMMIT, the way to make a commit fail
+    await sql`create table items (id integer primary key, parent integer references items(id) deferrable initially deferred)`.execute(
+      store.db,
+    );
+  }
+
+  it('commits the transactions of one turn together, each resolved once it is in the file', async () => {
+    await fresh();
+    const before = store.commits();
+    const seen: number[][] = [];
+    await Promise.all(
+      [1, 2, 3].map((id) =>
+        store.db
+          .transaction()
+          .execute((trx) => insert(trx, id))
+          .then(() => seen.push(committedIds(path))),
+      ),
+    );
+    assert.equal(store.commits() - before, 1);
+    // each caller, when its promise resolved, found every write of the group in the file
+    assert.deepEqual(seen, [
+      [1, 2, 3],
+      [1, 2, 3],
+      [1, 2, 3],
+    ]);
+    await store.db.destroy();
+  });
+
+  it('a write outside a transaction joins the group and resolves after its commit', async () => {
+    await fresh();
+    const before = store.commits();
+    await Promise.all([insert(store.db, 1), store.db.transaction().execute((trx) => insert(trx, 2))]);
+    assert.equal(store.commits() - before, 1);
+    assert.deepEqual(committedIds(path), [1, 2]);
+    await store.db.destroy();
+  });
+
+  it('a transaction that fails is undone alone; the others of its group are kept', async () => {
+    await fresh();
+    const failing = store.db.transaction().execute(async (trx) => {
+      await insert(trx, 2);
+      throw new Error('changed my mind');
+    });
+    const kept = store.db.transaction().execute((trx) => insert(trx, 1));
+    const later = store.db.transaction().execute((trx) => insert(trx, 3));
+    await assert.rejects(failing, /changed my mind/);
+    await Promise.all([kept, later]);
+    assert.deepEqual(committedIds(path), [1, 3]);
+    await store.db.destroy();
+  });
+
+  it('a commit that fails fails every write of its group, and the next group goes on', async () => {
+    await fresh();
+    const dangling = store.db.transaction().execute((trx) => insert(trx, 1, 99));
+    const innocent = insert(store.db, 2);
+    await assert.rejects(dangling, /FOREIGN KEY constraint failed/);
+    await assert.rejects(innocent, /FOREIGN KEY constraint failed/);
+    assert.deepEqual(committedIds(path), []);
+    await store.db.transaction().execute((trx) => insert(trx, 3));
+    assert.deepEqual(committedIds(path), [3]);
+    await store.db.destroy();
+  });
+
+  it('commitSoon commits before the end of the turn', async () => {
+    await fresh();
+    for (const soon of [true, false]) {
+      let turnEnded = false;
+      setImmediate(() => (turnEnded = true));
+      const written = insert(store.db, soon ? 1 : 2);
+      if (soon) store.driver.commitSoon();
+      await written;
+      assert.equal(turnEnded, !soon, soon ? 'with commitSoon' : 'without');
+    }
+    assert.deepEqual(committedIds(path), [1, 2]);
+    await store.db.destroy();
+  });
+
+  it('reads see the writes of the group before it commits, and wait for nothing', async () => {
+    await fresh();
+    const written = insert(store.db, 1);
+    const read = await store.db.selectFrom('items').select('id').execute();
+    assert.deepEqual(read, [{ id: 1 }]);
+    assert.deepEqual(committedIds(path), [], 'not committed yet when the read answered');
+    await written;
+    assert.deepEqual(committedIds(path), [1]);
+    await store.db.destroy();
+  });
+
+  it('destroy commits the group under way', async () => {
+    await fresh();
+    const written = insert(store.db, 1);
+    await store.db.destroy();
+    await written;
+    assert.deepEqual(committedIds(path), [1]);
+  });
+});

@@ -1,0 +1,273 @@
+import type { Database, Statement } from 'better-sqlite3';
+import {
+  CompiledQuery,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type Kysely,
+  type QueryCompiler,
+  type QueryResult,
+} from 'kysely';
+
+/** What the driver needs of the statement cache (statement-cache.ts). */
+export interface PreparedStatements {
+  prepare(sql: string): Statement;
+  close(): void;
+}
+
+/** The savepoint each Kysely transaction runs in, inside the group's transaction. */
+const TRANSACTION = 'pilotage_grouped';
+
+/** A first-come, first-served lock: who waits longest goes next. */
+class FifoLock {
+  #held = false;
+  readonly #waiting: (() => void)[] = [];
+
+  lock(): Promise<void> {
+    if (!this.#held) {
+      this.#held = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  unlock(): void {
+    const next = this.#waiting.shift();
+    if (next === undefined) this.#held = false;
+    else next();
+  }
+}
+
+/** The transaction that the writes of one turn of the event loop share, until its commit. */
+interface Group {
+  readonly committed: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+function newGroup(): Group {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const committed = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // every writer of the group awaits it; none may be left to crash the process
+  committed.catch(() => undefined);
+  return { committed, resolve, reject };
+}
+
+/**
+ * better-sqlite3 behind Kysely, with group commit: the writes made in one turn of the event loop
+ * (each Kysely transaction in a savepoint of its own, each write outside one as it is) share one
+ * SQLite transaction, committed once at the end of that turn (`setImmediate`). A write's promise
+ * (its transaction's, or its statement's) resolves only after that commit, so what a caller acts
+ * on is in the file, as with a commit of its own; a transaction that fails rolls back to its
+ * savepoint and takes nothing else with it; a commit that fails fails every write of the group.
+ *
+ * Why: each SQLite commit writes every page it touched to the WAL. A step of a workflow is two
+ * writes (the next task run's creation, the last one's end) touching the same pages, and a
+ * parallel stage ends many task runs at once: one commit for all of them writes each shared page
+ * once (bench/README.md, "Session 9").
+ *
+ * One connection, as Kysely's own SQLite driver: queries and transactions of this process take
+ * turns (a FIFO lock); never nest a store call inside a transaction, it would wait for itself.
+ * Grouping starts with `group()`, after migrations (which run as Kysely's driver runs them).
+ * Kysely's savepoints (`trx.savepoint`) are not offered: the store does not use them.
+ */
+export class GroupCommitDriver implements Driver {
+  readonly #db: Database;
+  readonly #statements: PreparedStatements;
+  readonly #lock = new FifoLock();
+  readonly #connection: DatabaseConnection;
+  #grouping = false;
+  #group: Group | undefined;
+  /** the lock holder is inside a Kysely transaction (its savepoint, or its own begin) */
+  #inTransaction = false;
+  /** what the lock holder's caller must wait for once it lets go: the commit of its writes */
+  #commitOfHolder: Promise<void> | undefined;
+  #closed = false;
+  /** a writer waits to start a component on its commit: the next release commits the group */
+  #hurried = false;
+
+  constructor(db: Database, statements: PreparedStatements) {
+    this.#db = db;
+    this.#statements = statements;
+    this.#connection = {
+      executeQuery: <R>(query: CompiledQuery) => Promise.resolve(this.#execute<R>(query)),
+      streamQuery: <R>(query: CompiledQuery) => this.#stream<R>(query),
+    };
+  }
+
+  /** From now on, writes share a transaction per turn of the event loop. */
+  group(): void {
+    this.#grouping = true;
+  }
+
+  /**
+   * Commit the group as soon as the writers already in line (the caller's among them) have had
+   * their turn, not at the end of the loop's turn: for a write something waits on, such as a task
+   * run's creation before its component starts.
+   */
+  commitSoon(): void {
+    this.#hurried = true;
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    await this.#lock.lock();
+    return this.#connection;
+  }
+
+  async beginTransaction(): Promise<void> {
+    if (this.#grouping) {
+      this.#joinGroup();
+      this.#run(`savepoint ${TRANSACTION}`);
+    } else {
+      // the write lock up front, waiting up to busy_timeout, rather than SQLITE_BUSY on the upgrade
+      this.#run('begin immediate');
+    }
+    this.#inTransaction = true;
+  }
+
+  async commitTransaction(): Promise<void> {
+    this.#inTransaction = false;
+    if (!this.#grouping) {
+      this.#run('commit');
+      return;
+    }
+    this.#run(`release ${TRANSACTION}`);
+    this.#commitOfHolder = this.#group?.committed;
+  }
+
+  async rollbackTransaction(): Promise<void> {
+    this.#inTransaction = false;
+    if (!this.#grouping) {
+      if (this.#db.inTransaction) this.#run('rollback');
+      return;
+    }
+    if (this.#db.inTransaction) {
+      this.#run(`rollback to ${TRANSACTION}`);
+      this.#run(`release ${TRANSACTION}`);
+    } else {
+      this.#groupLost(new Error('SQLite rolled the transaction back'));
+    }
+  }
+
+  async releaseConnection(): Promise<void> {
+    const commit = this.#commitOfHolder;
+    this.#commitOfHolder = undefined;
+    this.#lock.unlock();
+    if (this.#hurried && this.#group !== undefined) {
+      this.#hurried = false;
+      void this.#flush(this.#group);
+    }
+    // the next in line goes on (and joins the group) while this caller waits for the commit
+    if (commit !== undefined) await commit;
+  }
+
+  async destroy(): Promise<void> {
+    await this.#lock.lock();
+    try {
+      this.#commitGroup();
+    } finally {
+      this.#closed = true;
+      this.#statements.close();
+      this.#lock.unlock();
+    }
+  }
+
+  #execute<R>(query: CompiledQuery): QueryResult<R> {
+    const stmt = this.#statements.prepare(query.sql);
+    // a write outside a transaction joins the group too, and its caller waits for its commit
+    if (this.#grouping && !this.#inTransaction && !stmt.readonly) {
+      this.#joinGroup();
+      this.#commitOfHolder = this.#group?.committed;
+    }
+    try {
+      if (stmt.reader) return { rows: stmt.all(query.parameters) as R[] };
+      const { changes, lastInsertRowid } = stmt.run(query.parameters);
+      return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+    } catch (error) {
+      // a statement that fails is undone alone, unless SQLite had to end the whole transaction
+      if (this.#group !== undefined && !this.#db.inTransaction) this.#groupLost(error);
+      throw error;
+    }
+  }
+
+  async *#stream<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    const stmt = this.#statements.prepare(query.sql);
+    if (!stmt.reader) throw new Error('the SQLite driver streams only queries that return rows');
+    for (const row of stmt.iterate(query.parameters)) yield { rows: [row as R] };
+  }
+
+  #run(text: string): void {
+    this.#statements.prepare(text).run();
+  }
+
+  /** Open the turn's transaction if it is not open yet; its commit comes once the turn's writes are in. */
+  #joinGroup(): void {
+    if (this.#group !== undefined) return;
+    this.#run('begin immediate');
+    const group = newGroup();
+    this.#group = group;
+    setImmediate(() => void this.#flush(group));
+  }
+
+  /** Commit `group` once the writers already in line have had their turn (unless it is gone: committed soon, or lost). */
+  async #flush(group: Group): Promise<void> {
+    await this.#lock.lock();
+    try {
+      if (!this.#closed && this.#group === group) this.#commitGroup();
+    } finally {
+      this.#lock.unlock();
+    }
+  }
+
+  #commitGroup(): void {
+    const group = this.#group;
+    if (group === undefined) return;
+    this.#group = undefined;
+    try {
+      this.#run('commit');
+      group.resolve();
+    } catch (error) {
+      if (this.#db.inTransaction) this.#run('rollback');
+      group.reject(error);
+    }
+  }
+
+  /** SQLite ended the group's transaction on an error: none of its writes are in the file. */
+  #groupLost(error: unknown): void {
+    const group = this.#group;
+    this.#group = undefined;
+    group?.reject(error);
+  }
+}
+
+/** Kysely's SQLite dialect on a `GroupCommitDriver`. */
+export class GroupCommitDialect implements Dialect {
+  constructor(private readonly driver: GroupCommitDriver) {}
+
+  createDriver(): Driver {
+    return this.driver;
+  }
+
+  createQueryCompiler(): QueryCompiler {
+    return new SqliteQueryCompiler();
+  }
+
+  createAdapter(): DialectAdapter {
+    return new SqliteAdapter();
+  }
+
+  createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new SqliteIntrospector(db);
+  }
+}
