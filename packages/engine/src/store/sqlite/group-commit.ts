@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
+import type { CompiledQuery } from 'kysely';
 import {
-  CompiledQuery,
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
