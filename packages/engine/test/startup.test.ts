@@ -87,6 +87,22 @@ describe('start-up: a command loads only what it uses (issue 15)', () => {
     assert.ok(!result.modules.some((m) => m.includes('/node_modules/kysely/')), 'not from its 262 files');
   });
 
+  test('a run on an up-to-date store loads no migration, and of semver only the functions it calls', async () => {
+    const db = join(dir, 'kept.db');
+    const migrations = (modules: readonly string[]): string[] =>
+      modules.filter((m) => /\/dist\/store\/migrations\/\d{4}-/.test(m));
+    const first = await cliModules(['run', workflow, '--db', db]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.ok(migrations(first.modules).length > 0, 'a new store is migrated');
+    const again = await cliModules(['run', workflow, '--db', db]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(migrations(again.modules), []);
+    assert.ok(
+      !again.modules.some((m) => m.endsWith('/node_modules/semver/index.js')),
+      "semver's index loads its ~50 files",
+    );
+  });
+
   test('runs list does not load the runner: no executor, no callback server', async () => {
     const result = await cliModules(['runs', 'list', '--db', join(dir, 'none.db')]);
     assert.equal(result.code, 0, result.stderr);

@@ -73,7 +73,7 @@ export function createKyselyStore(
     slots: new KyselySlotStore(ctx),
     changes,
     schema: {
-      status: () => schemaStatus(db as Kysely<unknown>, dialect),
+      status: () => schemaStatus(db as Kysely<unknown>),
       migrate: () => migrate(db as Kysely<unknown>, dialect),
     },
     retention: new KyselyRetentionStore(ctx),

@@ -2,7 +2,7 @@ import { Migrator, sql, type Kysely } from 'kysely';
 import { StoreError } from '../store-error.js';
 import type { StoreDialect } from '../kysely/store-dialect.js';
 import type { SchemaStatus } from '../types.js';
-import { StaticMigrationProvider } from './migration-provider.js';
+import { MIGRATION_NAMES, StaticMigrationProvider } from './migration-provider.js';
 
 const MIGRATION_TABLE = 'pilotage_migrations';
 
@@ -22,8 +22,8 @@ function migrator(db: Kysely<unknown>, dialect: StoreDialect): Migrator {
  * Which migrations the database has, compared with this engine's: applied, still to apply, and
  * applied by a newer engine (unknown here). Changes nothing.
  */
-export async function schemaStatus(db: Kysely<unknown>, dialect: StoreDialect): Promise<SchemaStatus> {
-  const known = Object.keys(await new StaticMigrationProvider(dialect).getMigrations()).sort();
+export async function schemaStatus(db: Kysely<unknown>): Promise<SchemaStatus> {
+  const known = [...MIGRATION_NAMES].sort();
   let executed: string[] = [];
   try {
     const rows = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)} order by name`.execute(db);
@@ -50,13 +50,15 @@ export async function schemaStatus(db: Kysely<unknown>, dialect: StoreDialect): 
  * `StoreError` naming the migration that failed.
  */
 export async function migrate(db: Kysely<unknown>, dialect: StoreDialect): Promise<string[]> {
-  const before = await schemaStatus(db, dialect);
+  const before = await schemaStatus(db);
   if (before.newer.length > 0) {
     if (before.pending.length === 0) return [];
     throw new StoreError(
       `the ${dialect.name} store was migrated by a newer engine (${before.newer.join(', ')}) and lacks migrations of this one (${before.pending.join(', ')}); run the newer engine's pilotage db migrate, or restore a backup taken before the upgrade`,
     );
   }
+  // up to date (every start but the first after an upgrade): nothing to lock or to load
+  if (before.pending.length === 0) return [];
   const { error, results } = await migrator(db, dialect).migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
