@@ -1,9 +1,7 @@
 import { resolve } from 'node:path';
 import type { TaskRunLimits } from '../domain/task-run-limits.js';
-import { openPostgres } from './postgres/open-postgres.js';
 import { parseStoreUrl } from './parse-store-url.js';
 import { StoreError } from './store-error.js';
-import { openSqlite } from './sqlite/open-sqlite.js';
 import type { Store } from './types.js';
 
 /** Options of `openStore`. */
@@ -38,10 +36,15 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     migrate: options.migrate === 'apply' || options.migrate === undefined,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
   };
-  const store =
-    location.kind === 'postgres'
-      ? await openPostgres(location.url, opened)
-      : await openSqlite(location.path === ':memory:' ? location.path : resolve(location.path), opened);
+  // each dialect's modules load only when its store is opened
+  let store: Store;
+  if (location.kind === 'postgres') {
+    const { openPostgres } = await import('./postgres/open-postgres.js');
+    store = await openPostgres(location.url, opened);
+  } else {
+    const { openSqlite } = await import('./sqlite/open-sqlite.js');
+    store = await openSqlite(location.path === ':memory:' ? location.path : resolve(location.path), opened);
+  }
   if (options.migrate === 'check') {
     try {
       const { pending } = await store.schema.status();
