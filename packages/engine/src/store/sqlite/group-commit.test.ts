@@ -146,6 +146,25 @@ describe('SQLite group commit', () => {
     await store.db.destroy();
   });
 
+  it('two connections to one file in one process take turns instead of waiting inside SQLite for each other', async () => {
+    await fresh();
+    const second = open(path);
+    const started = Date.now();
+    // the first opens its group (the file's write lock); the second's write comes in the same turn
+    const first = insert(store.db, 1);
+    const other = second.db.transaction().execute(async (trx) => {
+      await insert(trx, 2);
+      // the first connection's group was committed before this one's turn: its row is visible
+      return trx.selectFrom('items').select('id').orderBy('id').execute();
+    });
+    assert.deepEqual(await other, [{ id: 1 }, { id: 2 }]);
+    await first;
+    assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms: waited for SQLite's busy timeout`);
+    assert.deepEqual(committedIds(path), [1, 2]);
+    await second.db.destroy();
+    await store.db.destroy();
+  });
+
   it('destroy commits the group under way', async () => {
     await fresh();
     const written = insert(store.db, 1);

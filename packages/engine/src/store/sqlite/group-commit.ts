@@ -43,6 +43,35 @@ class FifoLock {
   }
 }
 
+/**
+ * What the drivers of one database file in this process share: whose turn it is, and which of
+ * them holds the file's write lock for its open group. Two connections to one file in one process
+ * (two stores, as some tests and tools open) must not wait for each other's lock inside SQLite:
+ * better-sqlite3 waits there synchronously, so the holder's commit (a later turn of this same
+ * event loop) could never come. They take turns here instead, and a driver whose turn comes while
+ * another's group is open commits that group first.
+ */
+interface SharedFile {
+  readonly lock: FifoLock;
+  grouped: GroupCommitDriver | undefined;
+  users: number;
+}
+
+const files = new Map<string, SharedFile>();
+
+/** The shared state of the file `db` opened (an in-memory database is its connection's own). */
+function sharedFile(db: Database): { readonly key: string | undefined; readonly file: SharedFile } {
+  const key = db.memory ? undefined : db.name;
+  const file = (key === undefined ? undefined : files.get(key)) ?? {
+    lock: new FifoLock(),
+    grouped: undefined,
+    users: 0,
+  };
+  file.users += 1;
+  if (key !== undefined) files.set(key, file);
+  return { key, file };
+}
+
 /** The transaction that the writes of one turn of the event loop share, until its commit. */
 interface Group {
   readonly committed: Promise<void>;
@@ -83,7 +112,8 @@ function newGroup(): Group {
 export class GroupCommitDriver implements Driver {
   readonly #db: Database;
   readonly #statements: PreparedStatements;
-  readonly #lock = new FifoLock();
+  readonly #file: SharedFile;
+  readonly #fileKey: string | undefined;
   readonly #connection: DatabaseConnection;
   #grouping = false;
   #group: Group | undefined;
@@ -98,6 +128,9 @@ export class GroupCommitDriver implements Driver {
   constructor(db: Database, statements: PreparedStatements) {
     this.#db = db;
     this.#statements = statements;
+    const { key, file } = sharedFile(db);
+    this.#fileKey = key;
+    this.#file = file;
     this.#connection = {
       executeQuery: <R>(query: CompiledQuery) => Promise.resolve(this.#execute<R>(query)),
       streamQuery: <R>(query: CompiledQuery) => this.#stream<R>(query),
@@ -121,7 +154,8 @@ export class GroupCommitDriver implements Driver {
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    await this.#lock.lock();
+    await this.#file.lock.lock();
+    this.#takeFile();
     return this.#connection;
   }
 
@@ -163,7 +197,7 @@ export class GroupCommitDriver implements Driver {
   async releaseConnection(): Promise<void> {
     const commit = this.#commitOfHolder;
     this.#commitOfHolder = undefined;
-    this.#lock.unlock();
+    this.#file.lock.unlock();
     if (this.#hurried && this.#group !== undefined) {
       this.#hurried = false;
       void this.#flush(this.#group);
@@ -173,14 +207,22 @@ export class GroupCommitDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
-    await this.#lock.lock();
+    await this.#file.lock.lock();
     try {
       this.#commitGroup();
     } finally {
       this.#closed = true;
       this.#statements.close();
-      this.#lock.unlock();
+      this.#file.users -= 1;
+      if (this.#file.users === 0 && this.#fileKey !== undefined) files.delete(this.#fileKey);
+      this.#file.lock.unlock();
     }
+  }
+
+  /** This driver's turn on the file: another connection's open group is committed first. */
+  #takeFile(): void {
+    const other = this.#file.grouped;
+    if (other !== undefined && other !== this) other.#commitGroup();
   }
 
   #execute<R>(query: CompiledQuery): QueryResult<R> {
@@ -217,16 +259,17 @@ export class GroupCommitDriver implements Driver {
     this.#run('begin immediate');
     const group = newGroup();
     this.#group = group;
+    this.#file.grouped = this;
     setImmediate(() => void this.#flush(group));
   }
 
   /** Commit `group` once the writers already in line have had their turn (unless it is gone: committed soon, or lost). */
   async #flush(group: Group): Promise<void> {
-    await this.#lock.lock();
+    await this.#file.lock.lock();
     try {
       if (!this.#closed && this.#group === group) this.#commitGroup();
     } finally {
-      this.#lock.unlock();
+      this.#file.lock.unlock();
     }
   }
 
@@ -234,6 +277,7 @@ export class GroupCommitDriver implements Driver {
     const group = this.#group;
     if (group === undefined) return;
     this.#group = undefined;
+    if (this.#file.grouped === this) this.#file.grouped = undefined;
     try {
       this.#run('commit');
       group.resolve();
@@ -247,6 +291,7 @@ export class GroupCommitDriver implements Driver {
   #groupLost(error: unknown): void {
     const group = this.#group;
     this.#group = undefined;
+    if (this.#file.grouped === this) this.#file.grouped = undefined;
     group?.reject(error);
   }
 }
