@@ -7,7 +7,7 @@
  * (a parallel stage: the children compete for the CPU) took ~0.5 ms each: so it runs on a thread
  * of libuv's pool, never on the engine's main thread.
  *
- * Three functions:
+ * Four functions:
  * - spawn(file, argv, envp, cwd, done): starts it on the thread pool; calls done([pid, stdoutFd,
  *   stderrFd]) or done([-errno]) on the main thread. `file` is a path (the caller looks bare
  *   names up on the child's PATH); the child leads a new session (setsid: its own process
@@ -16,6 +16,9 @@
  *   environment `envp` ("NAME=value" strings) and nothing else of this process.
  * - reap(pid) -> undefined while it runs, else [exitCode, signalNumber] (exitCode -1 when a signal
  *   ended it, signalNumber 0 when none did; [-1, 0] when `pid` is not a child of this process).
+ * - waitable() -> the pid of a child of this process that has exited and is not yet reaped, left
+ *   as it is (waitid with WNOWAIT), or 0 when there is none: one call per exit tells which child
+ *   ended, where asking each running child (reap) costs a call per running child per exit.
  * - signal(pid, signalNumber) -> 0, or the errno kill(2) failed with (ESRCH: no such process or
  *   group; a negative pid names a group). process.kill throws instead, and building that error
  *   (a stack trace) cost more than the call: the local executor asks after every component's exit
@@ -230,6 +233,17 @@ static napi_value Reap(napi_env env, napi_callback_info info) {
   return number_array(env, values, 2);
 }
 
+static napi_value Waitable(napi_env env, napi_callback_info info) {
+  (void)info;
+  siginfo_t info_of = {0};
+  int result;
+  do result = waitid(P_ALL, 0, &info_of, WEXITED | WNOHANG | WNOWAIT);
+  while (result == -1 && errno == EINTR);
+  napi_value pid;
+  napi_create_int32(env, result == 0 ? info_of.si_pid : 0, &pid);
+  return pid;
+}
+
 static napi_value Signal(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value args[2];
@@ -249,9 +263,10 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"spawn", NULL, Spawn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reap", NULL, Reap, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"waitable", NULL, Waitable, NULL, NULL, NULL, napi_enumerable, NULL},
       {"signal", NULL, Signal, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  napi_define_properties(env, exports, 3, functions);
+  napi_define_properties(env, exports, 4, functions);
   return exports;
 }
 

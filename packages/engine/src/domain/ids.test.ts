@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { newId, pooledRandom } from './ids.js';
+import { newId, newToken, pooledRandom } from './ids.js';
 
 const CROCKFORD = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
@@ -23,4 +23,22 @@ test('pooledRandom is uniform over the 32 characters a ULID draws from, across p
   // 1,000 expected each (standard deviation about 31): a stuck pool, or a source that skips or
   // favours characters, falls far outside these bounds
   counts.forEach((count, char) => assert.ok(count > 800 && count < 1200, `character ${char} drawn ${count} times`));
+});
+
+test('newToken gives distinct 256-bit base64url tokens, never reusing bytes across pool refills', () => {
+  // 1,000 tokens draw the 4 KiB token pool about 8 times over
+  const tokens = Array.from({ length: 1_000 }, () => newToken());
+  assert.equal(new Set(tokens).size, tokens.length);
+  const chunks = new Set<string>();
+  for (const token of tokens) {
+    assert.match(token, /^[A-Za-z0-9_-]{43}$/);
+    const bytes = Buffer.from(token, 'base64url');
+    assert.equal(bytes.length, 32);
+    // no 8-byte run of one token appears in another: bytes are not served twice
+    for (let i = 0; i < 32; i += 8) {
+      const chunk = bytes.subarray(i, i + 8).toString('hex');
+      assert.ok(!chunks.has(chunk), 'a token reused bytes of an earlier one');
+      chunks.add(chunk);
+    }
+  }
 });

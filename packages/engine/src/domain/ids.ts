@@ -1,4 +1,4 @@
-import { randomBytes, randomFillSync } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulidx';
 
 /** Random bytes drawn from the system at once (16 a ULID: 256 ids a draw). */
@@ -27,7 +27,22 @@ export function newId(): string {
   return nextUlid();
 }
 
-/** A new unguessable token (256 bits, base64url): per-task-run callback tokens, API tokens. */
+const TOKEN_BYTES = 32;
+/** Tokens' own pool (never shared with ids): 128 tokens a draw. */
+const tokenPool = Buffer.alloc(POOL_BYTES);
+let nextToken = POOL_BYTES;
+
+/**
+ * A new unguessable token (256 bits, base64url): per-task-run callback tokens, API tokens. Each
+ * token's bytes are used once, from a pool refilled by one `randomFillSync` per 128 tokens
+ * (`randomBytes(32)` per token cost ~20 µs of every task's start).
+ */
 export function newToken(): string {
-  return randomBytes(32).toString('base64url');
+  if (nextToken === POOL_BYTES) {
+    randomFillSync(tokenPool);
+    nextToken = 0;
+  }
+  const token = tokenPool.toString('base64url', nextToken, nextToken + TOKEN_BYTES);
+  nextToken += TOKEN_BYTES;
+  return token;
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { closeSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -177,4 +178,24 @@ test('signalGroup answers through the addon without throwing: true while the gro
   assert.equal(signalGroup(pgid, 0), false);
   assert.equal(signalGroup(pgid, 'SIGKILL'), false);
   assert.throws(() => nativeSpawnAddon()!.signal(-pgid, 4096), TypeError);
+});
+
+test('waitable names a child that has ended and leaves it to reap', async () => {
+  const addon = nativeSpawnAddon()!;
+  const started = await new Promise<number[]>((resolve) =>
+    addon.spawn('/bin/sh', ['sh', '-c', 'exit 3'], [], dir, resolve),
+  );
+  assert.equal(started.length, 3, `could not start: ${started[0]}`);
+  const [pid, out, err] = started as [number, number, number];
+  closeSync(out);
+  closeSync(err);
+  let named = 0;
+  for (let tries = 0; named !== pid && tries < 200; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    named = addon.waitable();
+  }
+  assert.equal(named, pid);
+  assert.equal(addon.waitable(), pid, 'still there: naming it did not reap it');
+  assert.deepEqual(addon.reap(pid), [3, 0]);
+  assert.equal(addon.waitable(), 0);
 });
