@@ -15,7 +15,7 @@ import { machineLine, median, positiveEnv } from './common.mjs';
 import { fixed, formatTable } from './table.mjs';
 
 /** Issue 15, target 2: ms. */
-const TARGETS = { version: 150, run: 300 };
+const TARGETS = { version: 150, run: 300, runMemory: 300 };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = process.env['BENCH_CLI'] ?? join(root, 'packages/engine/dist/cli/main.js');
@@ -31,7 +31,14 @@ const commands = [
   { key: 'node', label: 'node -e 0', args: ['-e', '0'] },
   { key: 'version', label: 'pilotage --version', args: [cli, '--version'] },
   { key: 'help', label: 'pilotage --help', args: [cli, '--help'] },
-  { key: 'run', label: 'pilotage run (one action)', args: [cli, 'run', workflow, '--db', ':memory:', '--plain'] },
+  // as a user runs it: its default store, a SQLite file under XDG_DATA_HOME, up to date after round 0
+  { key: 'run', label: 'pilotage run (one action)', args: [cli, 'run', workflow, '--plain'] },
+  // an empty in-memory store each time: every migration runs too (the figure before session 9)
+  {
+    key: 'runMemory',
+    label: 'pilotage run (one action, --db :memory:)',
+    args: [cli, 'run', workflow, '--db', ':memory:', '--plain'],
+  },
   { key: 'list', label: 'pilotage runs list', args: [cli, 'runs', 'list', '--db', join(dir, 'empty.db')] },
 ];
 const times = Object.fromEntries(commands.map((c) => [c.key, []]));
@@ -79,7 +86,7 @@ console.log(
 );
 const verdict = (ok) => (ok ? 'met' : 'NOT MET');
 console.log('\nTargets (issue 15, target 2), wall time (median; minimum) and CPU time (median):');
-for (const key of ['version', 'run']) {
+for (const key of ['version', 'run', 'runMemory']) {
   const label = commands.find((c) => c.key === key).label;
   const cpuMs = median(cpu[key]);
   console.log(
