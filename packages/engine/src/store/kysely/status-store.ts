@@ -215,6 +215,8 @@ export class KyselyStatusStore implements StatusStore {
       on === undefined ? this.#ctx.use(fn) : fn(on);
     return use((db) => {
       const hot = (this.#statements ??= compileStatusStatements(db, dialect, limits));
+      // gathered for a turn already (`#enqueue`), and each report's caller waits for its answer
+      this.#ctx.commitSoon();
       return db.transaction().execute(async (trx) => {
         const records: StatusRecord[] = new Array<StatusRecord>(statuses.length);
         for (const { s, i } of order) {

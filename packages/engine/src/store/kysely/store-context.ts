@@ -65,7 +65,7 @@ export class StoreContext {
   }
 
   /**
-   * Ask for the write just requested (through `use`) to be committed without waiting for the
+   * Ask for the next write (call this just before it) to be committed without waiting for the
    * writes of the rest of the loop's turn, where the store groups them (SQLite: group-commit.ts).
    */
   commitSoon(): void {

@@ -101,10 +101,9 @@ export class KyselyTaskRunStore implements TaskRunStore {
     ];
     return this.#ctx.use(async (db) => {
       try {
-        const written = writeAndRecord(db, dialect, this.#insertStatement(db, row), changes, events);
         // a component starts once this is in: not grouped with the rest of the loop's turn
         this.#ctx.commitSoon();
-        await written;
+        await writeAndRecord(db, dialect, this.#insertStatement(db, row), changes, events);
       } catch (error) {
         // refused by the owner guard (no run id to insert), or the run does not exist: say which
         await db.transaction().execute((trx) => assertHoldsRun(trx, this.#ctx, record.runId));

@@ -102,8 +102,14 @@ describe('SQLite group commit', () => {
       throw new Error('changed my mind');
     });
     const kept = store.db.transaction().execute((trx) => insert(trx, 1));
+    // not the group's first: rolled back to its savepoint
+    const failingLater = store.db.transaction().execute(async (trx) => {
+      await insert(trx, 4);
+      throw new Error('me too');
+    });
     const later = store.db.transaction().execute((trx) => insert(trx, 3));
     await assert.rejects(failing, /changed my mind/);
+    await assert.rejects(failingLater, /me too/);
     await Promise.all([kept, later]);
     assert.deepEqual(committedIds(path), [1, 3]);
     await store.db.destroy();
@@ -121,14 +127,28 @@ describe('SQLite group commit', () => {
     await store.db.destroy();
   });
 
+  it('a transaction committed soon and alone fails when its commit fails', async () => {
+    await fresh();
+    store.driver.commitSoon();
+    await assert.rejects(
+      store.db.transaction().execute((trx) => insert(trx, 1, 99)),
+      /FOREIGN KEY constraint failed/,
+    );
+    assert.deepEqual(committedIds(path), []);
+    store.driver.commitSoon();
+    await store.db.transaction().execute((trx) => insert(trx, 2));
+    assert.deepEqual(committedIds(path), [2]);
+    await store.db.destroy();
+  });
+
   it('commitSoon commits before the end of the turn', async () => {
     await fresh();
     for (const soon of [true, false]) {
       let turnEnded = false;
       setImmediate(() => (turnEnded = true));
-      const written = insert(store.db, soon ? 1 : 2);
+      // just before the write it is for
       if (soon) store.driver.commitSoon();
-      await written;
+      await insert(store.db, soon ? 1 : 2);
       assert.equal(turnEnded, !soon, soon ? 'with commitSoon' : 'without');
     }
     assert.deepEqual(committedIds(path), [1, 2]);

@@ -38,6 +38,9 @@ export function configureConnection(raw: Pragmas, path: string): void {
   raw.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   raw.pragma('foreign_keys = ON');
   raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // a transaction grouped behind another runs in a savepoint (group-commit.ts), whose sub-journal
+  // of the pages it changes is a temporary file by default: in memory, no write per page
+  raw.pragma('temp_store = MEMORY');
   // The page cache filled toward better-sqlite3's 16 MiB as the file grew, and a server's RSS never
   // came back after runs ended (issue 15, target 6b: +9.6 to +25 MB; with 2 MiB +5 to +6 MB, the
   // callback path within noise: bench/README.md). Pages read again come from the OS's file cache.
