@@ -97,8 +97,9 @@ function newGroup(): Group {
 
 /**
  * better-sqlite3 behind Kysely, with group commit: the writes made in one turn of the event loop
- * (each Kysely transaction in a savepoint of its own, each write outside one as it is) share one
- * SQLite transaction, committed once at the end of that turn (`setImmediate`). A write's promise
+ * (each Kysely transaction but the group's first in a savepoint of its own, each write outside
+ * one as it is) share one SQLite transaction, committed once at the end of that turn
+ * (`setImmediate`), or sooner when asked (`commitSoon`). A write's promise
  * (its transaction's, or its statement's) resolves only after that commit, so what a caller acts
  * on is in the file, as with a commit of its own; a transaction that fails rolls back to its
  * savepoint and takes nothing else with it; a commit that fails fails every write of the group.
