@@ -324,7 +324,11 @@ export class GroupCommitDriver implements Driver {
       this.#run('commit');
       group.resolve();
     } catch (error) {
-      if (this.#db.inTransaction) this.#run('rollback');
+      try {
+        if (this.#db.inTransaction) this.#run('rollback');
+      } catch {
+        // the commit's error is the one to report; SQLite ends the transaction on close anyway
+      }
       group.reject(error);
     }
   }
