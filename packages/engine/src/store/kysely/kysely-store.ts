@@ -32,19 +32,16 @@ import { KyselyWorkflowStore } from './workflow-store.js';
  * `close()` closes the feed, waits for calls under way, then destroys `db`; later calls reject
  * with `StoreClosedError`. `ownedBy` views share them.
  * `[Symbol.asyncDispose]` closes it too. `limits`: the per task run caps (TASK_RUN_LIMIT_DEFAULTS
- * for those not given; 0: no cap).
+ * for those not given; 0: no cap); `commitSoon`: the driver's, where it groups commits
+ * (`StoreContext.commitSoon`).
  */
 export function createKyselyStore(
   db: Kysely<StoreSchema>,
   dialect: StoreDialect,
   changes: ChangeFeed & { close(): Promise<void> },
-  limits?: Partial<TaskRunLimits>,
-  commitSoon?: () => void,
+  options: { readonly limits?: Partial<TaskRunLimits>; readonly commitSoon?: () => void } = {},
 ): Store & AsyncDisposable {
-  const root = new StoreContext(db, dialect, {
-    ...(limits === undefined ? {} : { limits }),
-    ...(commitSoon === undefined ? {} : { commitSoon }),
-  });
+  const root = new StoreContext(db, dialect, options);
   const close = async (): Promise<void> => {
     await changes.close();
     await root.close();

@@ -51,14 +51,13 @@ export async function schemaStatus(db: Kysely<unknown>): Promise<SchemaStatus> {
  */
 export async function migrate(db: Kysely<unknown>, dialect: StoreDialect): Promise<string[]> {
   const before = await schemaStatus(db);
+  // up to date, or migrated further by a newer engine (a rollout): nothing to lock or to load
+  if (before.pending.length === 0) return [];
   if (before.newer.length > 0) {
-    if (before.pending.length === 0) return [];
     throw new StoreError(
       `the ${dialect.name} store was migrated by a newer engine (${before.newer.join(', ')}) and lacks migrations of this one (${before.pending.join(', ')}); run the newer engine's pilotage db migrate, or restore a backup taken before the upgrade`,
     );
   }
-  // up to date (every start but the first after an upgrade): nothing to lock or to load
-  if (before.pending.length === 0) return [];
   const { error, results } = await migrator(db, dialect).migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;

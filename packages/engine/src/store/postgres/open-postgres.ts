@@ -87,5 +87,5 @@ export async function openPostgres(
       return client;
     },
   });
-  return createKyselyStore(db, postgresDialect, changes, options.limits);
+  return createKyselyStore(db, postgresDialect, changes, options);
 }

@@ -1,9 +1,9 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { CompiledQuery } from 'kysely';
 import {
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
+  type CompiledQuery,
   type DatabaseConnection,
   type DatabaseIntrospector,
   type Dialect,
@@ -316,10 +316,8 @@ export class GroupCommitDriver implements Driver {
   }
 
   #commitGroup(): void {
-    const group = this.#group;
+    const group = this.#detachGroup();
     if (group === undefined) return;
-    this.#group = undefined;
-    if (this.#file.grouped === this) this.#file.grouped = undefined;
     try {
       this.#run('commit');
       group.resolve();
@@ -335,10 +333,15 @@ export class GroupCommitDriver implements Driver {
 
   /** SQLite ended the group's transaction on an error: none of its writes are in the file. */
   #groupLost(error: unknown): void {
+    this.#detachGroup()?.reject(error);
+  }
+
+  /** The open group, which is this driver's and the file's no more. */
+  #detachGroup(): Group | undefined {
     const group = this.#group;
     this.#group = undefined;
     if (this.#file.grouped === this) this.#file.grouped = undefined;
-    group?.reject(error);
+    return group;
   }
 }
 

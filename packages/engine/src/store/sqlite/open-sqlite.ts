@@ -83,5 +83,8 @@ export async function openSqlite(
     throw error;
   }
   driver.group();
-  return createKyselyStore(db, sqliteDialect, createLocalChangeFeed(), options.limits, () => driver.commitSoon());
+  return createKyselyStore(db, sqliteDialect, createLocalChangeFeed(), {
+    ...options,
+    commitSoon: () => driver.commitSoon(),
+  });
 }
