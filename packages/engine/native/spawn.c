@@ -7,7 +7,7 @@
  * (a parallel stage: the children compete for the CPU) took ~0.5 ms each: so it runs on a thread
  * of libuv's pool, never on the engine's main thread.
  *
- * Four functions:
+ * Five functions:
  * - spawn(file, argv, envp, cwd, done): starts it on the thread pool; calls done([pid, stdoutFd,
  *   stderrFd]) or done([-errno]) on the main thread. `file` is a path (the caller looks bare
  *   names up on the child's PATH); the child leads a new session (setsid: its own process
@@ -24,6 +24,11 @@
  *   (a stack trace) cost more than the call: the local executor asks after every component's exit
  *   whether its group is gone, and the answer is usually no such group.
  *
+ * - exec(file, argv, envp) -> replaces this process with `file` (execve: same pid, the standard
+ *   streams kept, other descriptors as their close-on-exec flag says), every signal unblocked
+ *   first; returns the errno it failed with, this process then going on as before. `pilotage serve` uses it once, at start, to
+ *   run again with a Node flag that only a process start can set (src/cli/serve-v8-flags.ts).
+ *
  * Built by scripts/build-native.mjs with node-gyp when a C compiler is there; the local executor
  * falls back to its spawner process without it.
  */
@@ -31,6 +36,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -259,14 +265,54 @@ static napi_value Signal(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value Exec(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value args[3];
+  if (napi_get_cb_info(env, info, &argc, args, NULL, NULL) != napi_ok || argc != 3) {
+    napi_throw_type_error(env, NULL, "exec(file, argv, envp)");
+    return NULL;
+  }
+  char *file = string_of(env, args[0]);
+  char **argv = strings_of(env, args[1]);
+  char **envp = strings_of(env, args[2]);
+  if (file == NULL || argv == NULL || envp == NULL) {
+    free(file);
+    free_strings(argv);
+    free_strings(envp);
+    napi_throw_type_error(env, NULL, "exec(file, argv, envp): a string and two arrays of strings");
+    return NULL;
+  }
+  /* the new program keeps the standard streams (under Node they are marked close-on-exec: the
+     new Node found /dev/null there) and starts with no signal blocked, whatever this thread had
+     blocked */
+  int stdio_flags[3];
+  for (int fd = 0; fd < 3; fd++)
+    if ((stdio_flags[fd] = fcntl(fd, F_GETFD)) != -1) fcntl(fd, F_SETFD, stdio_flags[fd] & ~FD_CLOEXEC);
+  sigset_t none, before;
+  sigemptyset(&none);
+  pthread_sigmask(SIG_SETMASK, &none, &before);
+  execve(file, argv, envp);
+  int failure = errno;
+  pthread_sigmask(SIG_SETMASK, &before, NULL);
+  for (int fd = 0; fd < 3; fd++)
+    if (stdio_flags[fd] != -1) fcntl(fd, F_SETFD, stdio_flags[fd]);
+  free(file);
+  free_strings(argv);
+  free_strings(envp);
+  napi_value result;
+  napi_create_int32(env, failure, &result);
+  return result;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"spawn", NULL, Spawn, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reap", NULL, Reap, NULL, NULL, NULL, napi_enumerable, NULL},
       {"waitable", NULL, Waitable, NULL, NULL, NULL, napi_enumerable, NULL},
       {"signal", NULL, Signal, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"exec", NULL, Exec, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  napi_define_properties(env, exports, 4, functions);
+  napi_define_properties(env, exports, 5, functions);
   return exports;
 }
 

@@ -12,6 +12,8 @@ interface FakeState {
   heap: number;
   /** what a collection leaves (when set) */
   after?: { young: number; heap: number };
+  /** when set, the busy share the n-th call of busySinceLastCall answers (1: the trim's start) */
+  busyAt?: (call: number) => number;
 }
 
 /**
@@ -19,11 +21,15 @@ interface FakeState {
  * once the trim has looked `n` more times (it asks `busySinceLastCall` once a look), so the tests
  * wait for looks, not for time.
  */
-function fakeProbe(state: FakeState): IdleMemoryProbe & { collections: number; looks(n: number): Promise<void> } {
+function fakeProbe(
+  state: FakeState,
+): IdleMemoryProbe & { collections: number; collectedAt: number[]; looks(n: number): Promise<void> } {
   let looked = 0;
   const waiting: { at: number; resolve: () => void }[] = [];
   const probe = {
     collections: 0,
+    /** the call of busySinceLastCall whose look collected, for each collection */
+    collectedAt: [] as number[],
     looks: (n: number) =>
       new Promise<void>((resolve) => {
         // the trim's timer is unref'd: hold the process open meanwhile
@@ -45,10 +51,11 @@ function fakeProbe(state: FakeState): IdleMemoryProbe & { collections: number; l
         waiting.splice(waiting.indexOf(w), 1);
         setImmediate(w.resolve);
       }
-      return state.busy;
+      return state.busyAt?.(looked) ?? state.busy;
     },
     collect() {
       probe.collections += 1;
+      probe.collectedAt.push(looked);
       if (state.after !== undefined) Object.assign(state, state.after);
     },
   };
@@ -62,7 +69,7 @@ describe('startIdleMemoryTrim', () => {
     const state: FakeState = { busy: 0.5, young: 32 * MIB, heap: 80 * MIB, after: { young: 1 * MIB, heap: 50 * MIB } };
     const probe = fakeProbe(state);
     const messages: string[] = [];
-    const trim = startIdleMemoryTrim({ checkMs: 5, probe, log: (m) => messages.push(m) });
+    const trim = startIdleMemoryTrim({ checkMs: 5, idleLooks: 1, probe, log: (m) => messages.push(m) });
     try {
       await probe.looks(3);
       assert.equal(probe.collections, 0, 'collected while busy');
@@ -81,7 +88,7 @@ describe('startIdleMemoryTrim', () => {
   test('a heap grown 16 MiB past its size after the last trim is collected, a smaller growth is not', async () => {
     const state: FakeState = { busy: 0, young: 1 * MIB, heap: 40 * MIB };
     const probe = fakeProbe(state);
-    const trim = startIdleMemoryTrim({ checkMs: 5, probe });
+    const trim = startIdleMemoryTrim({ checkMs: 5, idleLooks: 1, probe });
     try {
       state.heap = 50 * MIB;
       await probe.looks(3);
@@ -111,7 +118,7 @@ describe('startIdleMemoryTrim', () => {
   test('a heap that stays grown is collected three times per idle stretch, then taken as its size', async () => {
     const state: FakeState = { busy: 0, young: 1 * MIB, heap: 40 * MIB };
     const probe = fakeProbe(state);
-    const trim = startIdleMemoryTrim({ checkMs: 5, probe });
+    const trim = startIdleMemoryTrim({ checkMs: 5, idleLooks: 1, probe });
     try {
       state.heap = 80 * MIB; // live data: collections give nothing back
       await probe.looks(6);
@@ -125,6 +132,21 @@ describe('startIdleMemoryTrim', () => {
       state.heap = 97 * MIB;
       await probe.looks(3);
       assert.ok(probe.collections > 3, 'grown 16 MiB past its new size');
+    } finally {
+      trim.stop();
+    }
+  });
+
+  test('by default it collects after 6 idle looks in a row (a busy one starts again), then every 6 idle looks, 3 times', async () => {
+    // call 1 is the trim's start; looks are calls 2, 3…; the loop is busy at call 5 only
+    const state: FakeState = { busy: 0, young: 32 * MIB, heap: 80 * MIB, busyAt: (call) => (call === 5 ? 0.5 : 0.01) };
+    const probe = fakeProbe(state);
+    const trim = startIdleMemoryTrim({ checkMs: 5, probe });
+    try {
+      await probe.looks(30);
+      // idle looks 6–11: the first collection; 12–17 and 18–23 the next; the heap stays grown,
+      // so after the third its size is taken as it is
+      assert.deepEqual(probe.collectedAt, [11, 17, 23]);
     } finally {
       trim.stop();
     }

@@ -2,8 +2,16 @@ import { performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-/** How often the server looks: V8 judges its allocation rate over the last 5 s, ms. */
-const CHECK_MS = 5_000;
+/** How often the server looks, ms. */
+const LOOK_MS = 1_000;
+/**
+ * Looks in a row with an idle event loop before the first collection, and between two. V8 shrinks
+ * the young generation at a collection only when its allocation rate over the last 5 s (measured
+ * between collections) is low: at exactly 5 s the window still reached back into the burst about
+ * half the time, so 6. Counted from when the server went idle (a fixed 5 s timer made the first
+ * collection come 5–10 s after, and the young generation back 10–15 s after).
+ */
+const IDLE_LOOKS = 6;
 /** Below this share of the last interval spent running callbacks, the event loop counts as idle. */
 const IDLE_UTILIZATION = 0.05;
 /** A young generation at least this large has grown under load (it starts at 1 MiB), bytes. */
@@ -25,14 +33,16 @@ export interface IdleMemoryProbe {
   heapBytes(): number;
   /** the share (0..1) of the time since the previous call the event loop spent busy */
   busySinceLastCall(): number;
-  /** one minor collection (a scavenge), then one full collection */
+  /** one minor collection (a scavenge), then one full collection; its own time counts as idle */
   collect(): void;
 }
 
 /** Options of `startIdleMemoryTrim`. */
 export interface IdleMemoryTrimOptions {
-  /** between looks, ms (default 5 000) */
+  /** between looks, ms (default 1 000) */
   readonly checkMs?: number;
+  /** idle looks in a row before a collection, and between two (default 6) */
+  readonly idleLooks?: number;
   /** told what each trim gave back */
   readonly log?: (message: string) => void;
   readonly probe?: IdleMemoryProbe;
@@ -51,13 +61,13 @@ export interface IdleMemoryTrim {
  * (its semi-spaces up to 16 MiB each) shrinks only after a collection made while the recent
  * allocation rate is low, and old-space pages are given back by V8's memory reducer, which starts
  * only after a full collection; an idle process allocates nothing, so neither ever happens.
- * Every `checkMs` this looks: when the event loop was idle for the whole interval and the heap
+ * Every second this looks: once the event loop has been idle for 6 s in a row and the heap
  * has grown (the young generation past its start size, or the whole heap 16 MiB past the smallest
  * size it had), it runs a minor collection (V8 then shrinks the young generation) and a full one
- * (the garbage of the burst goes, and V8 gives the freed pages back), at most three times per idle
- * stretch (busy again starts a new one): what the heap still holds after the third is its size
- * from then on. A full collection of the server's heap pauses it for 20–50 ms, two or three times
- * per burst, only when nothing was happening. An idle server whose heap is back to its size is
+ * (the garbage of the burst goes, and V8 gives the freed pages back), again every 6 s while the
+ * heap stays grown, at most three times per idle stretch (busy again starts a new one): what the
+ * heap still holds after the third is its size from then on. A full collection of the server's
+ * heap pauses it for 20–50 ms, two or three times per burst, only when nothing was happening. An idle server whose heap is back to its size is
  * left alone.
  */
 export function startIdleMemoryTrim(options: IdleMemoryTrimOptions = {}): IdleMemoryTrim {
@@ -67,12 +77,18 @@ export function startIdleMemoryTrim(options: IdleMemoryTrimOptions = {}): IdleMe
   let lowest = probe.heapBytes();
   /** collections in this idle stretch */
   let tries = 0;
+  /** idle looks in a row since the stretch began or the last collection */
+  let idle = 0;
+  const idleLooks = options.idleLooks ?? IDLE_LOOKS;
   probe.busySinceLastCall();
   const timer = setInterval(() => {
     if (probe.busySinceLastCall() >= IDLE_UTILIZATION) {
       tries = 0;
+      idle = 0;
       return;
     }
+    idle += 1;
+    if (idle < idleLooks) return;
     const heap = probe.heapBytes();
     lowest = Math.min(lowest, heap);
     if (tries > MAX_TRIES || (probe.youngBytes() < GROWN_YOUNG_BYTES && heap < lowest + GROWN_HEAP_BYTES)) return;
@@ -86,11 +102,12 @@ export function startIdleMemoryTrim(options: IdleMemoryTrimOptions = {}): IdleMe
     probe.collect();
     collections += 1;
     tries += 1;
+    idle = 0;
     options.log?.(
       `idle: collected in ${(performance.now() - began).toFixed(0)} ms; the V8 heap went from ` +
         `${mib(heap)} to ${mib(probe.heapBytes())} MiB (more is given back over the next seconds)`,
     );
-  }, options.checkMs ?? CHECK_MS);
+  }, options.checkMs ?? LOOK_MS);
   timer.unref();
   return {
     stop: () => clearInterval(timer),
@@ -121,6 +138,8 @@ function v8Probe(): IdleMemoryProbe {
       gc({ type: 'minor' });
       // no argument: a full, synchronous collection (Node 20's V8 reads no `type: 'major'` option)
       gc();
+      // the next look judges the server's own work: a collection of 50 ms is 5% of a second
+      last = performance.eventLoopUtilization();
     },
   };
 }

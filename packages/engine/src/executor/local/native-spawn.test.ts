@@ -199,3 +199,27 @@ test('waitable names a child that has ended and leaves it to reap', async () => 
   assert.deepEqual(addon.reap(pid), [3, 0]);
   assert.equal(addon.waitable(), 0);
 });
+
+test('exec replaces the process in place: the same pid, the standard streams kept, no signal blocked; a failure returns its errno', async () => {
+  const addonPath = new URL('../../../native/build/Release/pilotage_spawn.node', import.meta.url).pathname;
+  // a Node process prints its pid, blocks SIGUSR1, and execs sh, which prints its own pid and
+  // its blocked signals on the same stdout; the failed exec before it must change nothing
+  const script = `
+    const addon = require(${JSON.stringify(addonPath)});
+    const failed = addon.exec('/nonexistent/program', ['x'], []);
+    process.stdout.write('pid ' + process.pid + ' failed ' + failed + '\\n', () => {
+      addon.exec('/bin/sh', ['sh', '-c', 'echo pid $$; grep SigBlk /proc/$$/status; echo err >&2'], ['PATH=/usr/bin:/bin']);
+    });`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, err);
+  const [first, second, blocked] = out.trim().split('\n');
+  assert.equal(first, `pid ${child.pid} failed 2`, out); // ENOENT, and the process went on
+  assert.equal(second, `pid ${child.pid}`, out); // sh is the same process, writing to the same pipe
+  assert.match(blocked ?? '', /^SigBlk:\s+0+$/, out);
+  assert.equal(err, 'err\n'); // stderr kept too
+});

@@ -27,6 +27,8 @@ interface SpawnAddon {
   waitable(): number;
   /** kill(2): 0, or the errno it failed with (a negative pid names a process group) */
   signal(pid: number, signalNumber: number): number;
+  /** execve(2) with every signal unblocked: returns only when it failed, with the errno */
+  exec(file: string, argv: readonly string[], envp: readonly string[]): number;
 }
 
 /** Where node-gyp leaves the addon, from this file in `src/` or `dist/`. */
