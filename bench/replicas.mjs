@@ -9,7 +9,7 @@
 // newly started replica, not counted, before the next measure (see `warmUp`);
 // BENCH_CPU_PROF=<dir>: a CPU profile of each fake-executor replica in <dir>
 // (replicas-fake-serve.mjs; open them in Chrome's DevTools). A shorter variant:
-// BENCH_REPLICAS (default 1,2,3,2,1): the replica counts measured in turn; BENCH_EXECUTORS
+// BENCH_REPLICAS (default 1,2,3,3,2,1): the replica counts measured in turn; BENCH_EXECUTORS
 // (default fake,local): which series run. The targets are judged only when 1 and 3 are measured.
 // The PG transactions/run column: commits and rollbacks of the bench database per one-action run.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -39,7 +39,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const runs = positiveEnv('BENCH_RUNS', 1500);
 const warmRuns = positiveEnv('BENCH_WARM_RUNS', 2000);
 const listEnv = (name, fallback) => (process.env[name] ?? fallback).split(',').map((x) => x.trim());
-const order = listEnv('BENCH_REPLICAS', '1,2,3,2,1').map((x) => {
+const order = listEnv('BENCH_REPLICAS', '1,2,3,3,2,1').map((x) => {
   const count = Number(x);
   if (!Number.isInteger(count) || count < 1) throw new Error(`BENCH_REPLICAS: ${x} is not a replica count`);
   return count;
@@ -182,8 +182,9 @@ async function warmUp(db, pgServer, fresh) {
 }
 
 /**
- * One executor's series on a database of its own: 1, 2, 3 replicas, then 2 and 1 again (each
- * count measured twice but 3, so that load from elsewhere falls on all alike); the mean per count.
+ * One executor's series on a database of its own: 1, 2, 3 replicas, then 3, 2 and 1 again (each
+ * count measured twice, in an order whose middle is the same from both ends, so that load
+ * from elsewhere rising or falling over the series falls on every count alike); the mean per count.
  */
 async function series(pgServer, executor, dir) {
   const url = await pgServer.createDatabase(`bench_${executor}`);
@@ -318,7 +319,7 @@ try {
       ` settings; ${runs} one-action runs and ${fanRuns} runs of ${FAN} parallel actions per measure,` +
       ` started through the replicas in turn (${SUBMITTERS} requests in flight), after ${warmRuns} runs through each newly` +
       ` started replica, not counted (a fresh replica reaches its steady CPU per run over its first ~2,000); rates from the store's times` +
-      ` (first run created to last run ended); 1 and 2 replicas are the mean of two measures (before and after 3);` +
+      ` (first run created to last run ended); each count the mean of its measures (1, 2, 3, 3, 2, 1);` +
       ` CPU per one-action run: user + system time of all replica processes and of PostgreSQL's, from /proc`,
   );
   console.log(formatTable(rows));
