@@ -26,8 +26,9 @@
  *
  * - exec(file, argv, envp) -> replaces this process with `file` (execve: same pid, the standard
  *   streams kept, other descriptors as their close-on-exec flag says), every signal unblocked
- *   first; returns the errno it failed with, this process then going on as before. `pilotage serve` uses it once, at start, to
- *   run again with a Node flag that only a process start can set (src/cli/serve-v8-flags.ts).
+ *   first; returns the errno it failed with, this process then going on as before. `pilotage
+ *   serve` uses it once, at start, to run again with V8 flags that only a process start can set
+ *   (src/cli/serve-v8-flags.ts).
  *
  * Built by scripts/build-native.mjs with node-gyp when a C compiler is there; the local executor
  * falls back to its spawner process without it.
@@ -39,6 +40,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -77,6 +79,15 @@ static char **strings_of(napi_env env, napi_value array) {
     }
   }
   return list;
+}
+
+/* The call's `count` arguments into `args`; false, with a TypeError naming `usage`, when it was
+   given another number of them. */
+static bool arguments_of(napi_env env, napi_callback_info info, size_t count, napi_value *args, const char *usage) {
+  size_t given = count;
+  if (napi_get_cb_info(env, info, &given, args, NULL, NULL) == napi_ok && given == count) return true;
+  napi_throw_type_error(env, NULL, usage);
+  return false;
 }
 
 static napi_value number_array(napi_env env, const double *values, size_t count) {
@@ -185,12 +196,8 @@ static void complete_start(napi_env env, napi_status status, void *data) {
 }
 
 static napi_value Spawn(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value args[5];
-  if (napi_get_cb_info(env, info, &argc, args, NULL, NULL) != napi_ok || argc != 5) {
-    napi_throw_type_error(env, NULL, "spawn(file, argv, envp, cwd, done)");
-    return NULL;
-  }
+  if (!arguments_of(env, info, 5, args, "spawn(file, argv, envp, cwd, done)")) return NULL;
   Start *job = calloc(1, sizeof(Start));
   if (job == NULL) {
     napi_throw_error(env, "ENOMEM", "spawn: out of memory");
@@ -266,12 +273,8 @@ static napi_value Signal(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Exec(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value args[3];
-  if (napi_get_cb_info(env, info, &argc, args, NULL, NULL) != napi_ok || argc != 3) {
-    napi_throw_type_error(env, NULL, "exec(file, argv, envp)");
-    return NULL;
-  }
+  if (!arguments_of(env, info, 3, args, "exec(file, argv, envp)")) return NULL;
   char *file = string_of(env, args[0]);
   char **argv = strings_of(env, args[1]);
   char **envp = strings_of(env, args[2]);

@@ -202,13 +202,14 @@ test('waitable names a child that has ended and leaves it to reap', async () => 
 
 test('exec replaces the process in place: the same pid, the standard streams kept, no signal blocked; a failure returns its errno', async () => {
   const addonPath = new URL('../../../native/build/Release/pilotage_spawn.node', import.meta.url).pathname;
-  // a Node process prints its pid, blocks SIGUSR1, and execs sh, which prints its own pid and
-  // its blocked signals on the same stdout; the failed exec before it must change nothing
+  // a Node process prints its pid and execs sh, which prints its own pid and its blocked signals
+  // on the same stdout (read with builtins only: while sh starts a command, dash blocks every
+  // signal for a moment); the failed exec before it must change nothing
   const script = `
     const addon = require(${JSON.stringify(addonPath)});
     const failed = addon.exec('/nonexistent/program', ['x'], []);
     process.stdout.write('pid ' + process.pid + ' failed ' + failed + '\\n', () => {
-      addon.exec('/bin/sh', ['sh', '-c', 'echo pid $$; grep SigBlk /proc/$$/status; echo err >&2'], ['PATH=/usr/bin:/bin']);
+      addon.exec('/bin/sh', ['sh', '-c', 'echo pid $$; while read -r line; do case $line in SigBlk*) echo $line;; esac; done < /proc/$$/status; echo err >&2'], ['PATH=/usr/bin:/bin']);
     });`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
