@@ -2,8 +2,8 @@
 import { EXIT } from './output.js';
 import { buildProgram, invokedCommand } from './program.js';
 
-// `pilotage serve` runs with its own V8 flags unless Node's flags name a pool size (serve-v8-flags.ts):
-// decided first, before anything of this process is set up, since it starts the process again
+// `pilotage serve` runs with its own V8 flags unless Node's flags name a pool size
+// (serve-v8-flags.ts): decided first, before anything is set up, since it starts the process again
 if (invokedCommand(process.argv.slice(2)) === 'serve') {
   const { execWithServeV8Flags } = await import('./serve-v8-flags.js');
   await execWithServeV8Flags((message) => process.stderr.write(`pilotage: ${message}\n`));
