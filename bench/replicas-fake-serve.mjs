@@ -8,14 +8,14 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
-import { configFrom } from '../packages/engine/dist/cli/runtime-flags.js';
 import { execWithServeV8Flags } from '../packages/engine/dist/cli/serve-v8-flags.js';
-import { startServer } from '../packages/engine/dist/serve.js';
-import { fakeExecutor } from './fake-executor.mjs';
 
-// the V8 flags `pilotage serve` runs with (src/cli/serve-v8-flags.ts): first, since
-// it starts this process again
+// the V8 flags `pilotage serve` runs with (src/cli/serve-v8-flags.ts): first, since it starts
+// this process again; the server's modules are loaded after it, once
 await execWithServeV8Flags((message) => console.error(message));
+const { configFrom } = await import('../packages/engine/dist/cli/runtime-flags.js');
+const { startServer } = await import('../packages/engine/dist/serve.js');
+const { fakeExecutor } = await import('./fake-executor.mjs');
 
 // BENCH_CPU_PROF=<dir>: a CPU profile of this replica, written to <dir> when it stops (node's
 // --cpu-prof is refused in NODE_OPTIONS, and the bench starts this script through a helper)

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { SERVE_V8_FLAGS } from '../src/cli/serve-v8-flags.js';
 import { CLI_BUILT } from './support/cli.js';
 import { startServe, stopServe } from './support/serve-process.js';
 
@@ -43,7 +44,8 @@ test(
     // startServe reads "pilotage serving on" from the stdout it gave: the re-run process kept it
     const own = await serveWith({});
     assert.ok(own.answers);
-    for (const flag of ['--v8-pool-size=1', '--single-threaded-gc']) {
+    assert.deepEqual(SERVE_V8_FLAGS, ['--v8-pool-size=1', '--single-threaded-gc']);
+    for (const flag of SERVE_V8_FLAGS) {
       assert.ok(own.args.includes(flag), own.args.join(' '));
       assert.ok(own.args.indexOf(flag) < own.args.indexOf(CLI_BUILT), 'a Node flag, before the script');
     }

@@ -1,7 +1,7 @@
 import { getSystemErrorName } from 'node:util';
 
 /** The Node flag that sizes V8's pool of background threads (GC, compilation). */
-export const V8_POOL_FLAG = '--v8-pool-size';
+const V8_POOL_FLAG = '--v8-pool-size';
 
 /**
  * The V8 flags `pilotage serve` runs with unless Node's flags name a pool size: one background
@@ -40,7 +40,7 @@ export function withNodeFlags(
  * where busy processes outnumber cores (replicas beside PostgreSQL; a container whose CPU limit is
  * below the machine's) their GC work competes with the work itself and costs more CPU in all than
  * the same collection done on the main thread. Three replicas on two cores spent 3.7–4.0 ms of
- * replica CPU per fake run with Node's defaults, 3.2–3.4 ms with these flags.
+ * replica CPU per fake run with Node's defaults, 3.0–3.4 ms with these flags.
  *
  * Returns when nothing was done: the flag is there (this process is the re-run one, or the
  * operator chose), the native addon is not built (no C compiler: serve then runs with Node's

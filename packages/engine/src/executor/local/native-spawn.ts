@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { getSystemErrorName } from 'node:util';
 import type { ProcessStarter, SpawnedProcess } from './process-starter.js';
 
-/** The addon native/spawn.c builds (see there): posix_spawn, and waitpid for one child. */
+/** The addon native/spawn.c builds (see there): posix_spawn, waitpid and waitid, kill, execve. */
 interface SpawnAddon {
   /**
    * Start it on libuv's thread pool; `done` gets [pid, stdoutFd, stderrFd], or [-errno] when it
