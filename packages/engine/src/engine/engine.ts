@@ -154,6 +154,8 @@ interface Started {
   /** the run's span, begun when it was queued; ended by its execution, or when forgotten */
   readonly span: TraceSpan;
   readonly at: number;
+  /** recorded with task runs already (reused results of an earlier run) */
+  readonly reused: boolean;
 }
 
 /** Runs started here but not claimed within this long are forgotten (another replica took them), ms. */
@@ -426,7 +428,13 @@ export class Engine {
     const span = this.runSpan(run, options.traceParent);
     if (queuedEvents.length > 0) outboxWritten(this.ctx, queuedEvents, span);
     this.emit({ kind: 'run', run });
-    this.remember(run.id, { secrets: options.secrets ?? {}, inputs, span, at: this.ctx.clock() });
+    this.remember(run.id, {
+      secrets: options.secrets ?? {},
+      inputs,
+      span,
+      at: this.ctx.clock(),
+      reused: reuse !== undefined,
+    });
     if (reuse !== undefined) await recordReused({ ...this.ctx, store: this.store.ownedBy(me) }, run, plan, reuse);
     if (plan.group?.cancelInProgress && run.concurrencyGroup !== null) {
       await cancelGroupPeers(run, this.store.runs, (runId, message) => cancelIfRunning(this, runId, message));
@@ -626,7 +634,7 @@ export class Engine {
       carry(execution);
       if (claimed.cancelRequested !== null) this.carried.cancel(run.id, claimed.cancelRequested, claimed.cancels);
       // a decision taken while nobody carried the run is read by the gate when it begins
-      return execution.execute();
+      return execution.execute({ recordedHere: started !== undefined && !started.reused });
     });
   }
 

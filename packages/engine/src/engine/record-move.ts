@@ -48,7 +48,7 @@ export interface PassedThroughMove extends PassedThrough {
  * recorded), entered at `through.at` with `through.patch`: its transition and its CDEvents come
  * first, in the same write, as if it had been recorded then. Returns the moved record, or
  * undefined (nothing moved, nobody told; the lines are stored) when it was no longer in one of
- * `from`.
+ * `from` (or, with `steps`, held another number of recorded contract steps: `TaskRunStore.transition`).
  */
 export async function recordTaskMove(
   ctx: EngineContext,
@@ -60,13 +60,14 @@ export async function recordTaskMove(
   span?: TraceSpan,
   logs?: readonly NewLogLine[],
   through?: PassedThroughMove,
+  steps?: number,
 ): Promise<TaskRunRecord | undefined> {
   const passed =
     through === undefined ? task : ({ ...task, ...definedOnly(through.patch), state: through.state } as TaskRunRecord);
   const next = { ...passed, ...definedOnly(patch), state: to } as TaskRunRecord;
   const rows = [...(through === undefined ? [] : taskMoveEvents(ctx, run, passed)), ...taskMoveEvents(ctx, run, next)];
   const written = through === undefined ? patch : { ...through.patch, ...patch };
-  if (!(await ctx.store.taskRuns.transition(task.id, from, to, ctx.clock(), written, rows, logs, through)))
+  if (!(await ctx.store.taskRuns.transition(task.id, from, to, ctx.clock(), written, rows, logs, through, steps)))
     return undefined;
   if (rows.length > 0) outboxWritten(ctx, rows, span);
   ctx.emit({ kind: 'task', task: next });

@@ -135,8 +135,11 @@ export class RunExecution implements RunHost {
     endSpanAs(this.span, run.state, run.reason);
   }
 
-  /** Carry the run to its end and return its final record. */
-  async execute(): Promise<RunRecord> {
+  /**
+   * Carry the run to its end and return its final record. `recordedHere`: this engine recorded
+   * the run, with no task run (no reused results): while it is still queued it has none to read.
+   */
+  async execute(options: { readonly recordedHere?: boolean } = {}): Promise<RunRecord> {
     const { ctx } = this;
     const cancelRunTimeout =
       this.plan.timeoutMs === undefined
@@ -146,8 +149,12 @@ export class RunExecution implements RunHost {
             this.plan.timeoutMs - (ctx.clock() - (this.record.startedAt ?? ctx.clock())),
           );
     try {
-      this.existing = await ctx.store.taskRuns.listByRun(this.record.id);
-      if (this.record.state === 'queued') {
+      const unstarted = this.record.state === 'queued';
+      // a run recorded here and never started has no task run yet: one statement less per run
+      if (!(unstarted && options.recordedHere === true)) {
+        this.existing = await ctx.store.taskRuns.listByRun(this.record.id);
+      }
+      if (unstarted) {
         const startedAt = ctx.clock();
         await this.moveRun(['queued'], 'running', { startedAt }, (r) => ctx.events.runStarted(r));
       }

@@ -105,6 +105,14 @@ export class ContractSession {
   }
 
   /**
+   * The task run ends in `state` after all: its end, decided after `end`, was decided again once
+   * steps that another replica recorded meanwhile were taken in (`absorb`).
+   */
+  endAgain(state: string): void {
+    if (this.#endedState !== undefined) this.#endedState = state;
+  }
+
+  /**
    * Take in the steps (and the result) that the store holds for this task run but this session
    * has not seen: callbacks applied through the store by another replica (service/
    * store-callbacks.ts). In the call queue, so after the calls under way. The listener's

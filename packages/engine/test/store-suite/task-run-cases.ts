@@ -236,6 +236,50 @@ export function taskRunCases(h: StoreHarness): void {
       assert.equal((await store.outbox.listByRun(run.id)).length, 1);
     });
 
+    test('a move that names how many steps it knows goes only while the store holds that many', async (t) => {
+      const store = await h.fresh(t);
+      const run = await store.runs.create(newRun());
+      const task = await store.taskRuns.create(newTaskRun(run.id, { state: 'starting', createdAt: 1 }));
+      assert.ok(await store.taskRuns.transition(task.id, ['starting'], 'running', 2));
+      await store.taskRuns.markStep(task.id, 'component-start', 3);
+      // another replica recorded a result the mover has not seen: three steps, not one
+      await store.taskRuns.markStep(task.id, 'task-start', 4);
+      await store.taskRuns.update(task.id, { result: 'failure' }, { step: 'task-result', at: 5 });
+      const lines = [{ at: 6, stream: 'stdout' as const, line: 'last' }];
+      const end = [newEvent(run.id, 'dev.cdevents.taskrun.finished.0.3.0')];
+      assert.equal(
+        await store.taskRuns.transition(
+          task.id,
+          ['running'],
+          'succeeded',
+          7,
+          { exitCode: 0 },
+          end,
+          lines,
+          undefined,
+          1,
+        ),
+        false,
+      );
+      let stored = await store.taskRuns.get(task.id);
+      assert.equal(stored?.state, 'running', 'refused: nothing moved');
+      assert.equal((await store.outbox.listByRun(run.id)).length, 0, 'nor any event written');
+      assert.deepEqual(
+        (await store.logs.read(task.id)).map((l) => l.line),
+        ['last'],
+        'the last lines are kept all the same',
+      );
+      assert.ok(
+        await store.taskRuns.transition(task.id, ['running'], 'failed', 8, { exitCode: 0 }, end, [], undefined, 3),
+      );
+      stored = await store.taskRuns.get(task.id);
+      assert.deepEqual([stored?.state, stored?.result], ['failed', 'failure']);
+      assert.equal((await store.outbox.listByRun(run.id)).length, 1);
+      // a task run with no step recorded counts none
+      const fresh = await store.taskRuns.create(newTaskRun(run.id, { state: 'starting', createdAt: 9 }));
+      assert.ok(await store.taskRuns.transition(fresh.id, ['starting'], 'succeeded', 10, {}, [], [], undefined, 0));
+    });
+
     test('update patches without changing state; null clears; unknown id throws', async (t) => {
       const store = await h.fresh(t);
       const run = await store.runs.create(newRun());

@@ -24,6 +24,8 @@ export interface StoreDialect {
   jsonWithNumber(column: string, key: string, value: number): RawBuilder<string>;
   /** SQL: true when the JSON object in `column` has no `key`. */
   jsonLacksKey(column: string, key: string): RawBuilder<boolean>;
+  /** SQL: how many keys the JSON object in `column` has. */
+  jsonKeyCount(column: string): RawBuilder<number>;
   /** SQL: the text of `key` in the JSON object in `column` (SQL NULL when it has no such key). */
   jsonText(column: string, key: string): RawBuilder<string>;
   /**

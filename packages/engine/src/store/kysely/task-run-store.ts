@@ -192,6 +192,7 @@ export class KyselyTaskRunStore implements TaskRunStore {
     events: readonly NewOutboxEvent[] = [],
     logs: readonly NewLogLine[] = [],
     through?: PassedThrough,
+    steps?: number,
   ): Promise<boolean> {
     if (from.length === 0) return this.#ctx.use(() => Promise.resolve(false));
     const { dialect } = this.#ctx;
@@ -205,7 +206,7 @@ export class KyselyTaskRunStore implements TaskRunStore {
           ];
     const move = async (db: Kysely<StoreSchema>): Promise<boolean> => {
       const moved =
-        (await writeAndRecord(db, dialect, this.#moveStatement(db, id, from, to, patch), changes, events)) !==
+        (await writeAndRecord(db, dialect, this.#moveStatement(db, id, from, to, patch, steps), changes, events)) !==
         undefined;
       if (!moved) await explainUnchanged(db, this.#ctx, id);
       // the row is locked and owner-checked by the update (or the guard was explained): the lines
@@ -218,7 +219,7 @@ export class KyselyTaskRunStore implements TaskRunStore {
 
   /**
    * The compare-and-set update of a move (see KyselyRunStore.transition for `previous_state`):
-   * one compiled statement per shape (the columns set, how many states it moves from, the guard).
+   * one compiled statement per shape (the columns set, how many states it moves from, the guards).
    */
   #moveStatement(
     db: Kysely<StoreSchema>,
@@ -226,33 +227,47 @@ export class KyselyTaskRunStore implements TaskRunStore {
     from: readonly TaskRunState[],
     to: TaskRunState,
     patch: TaskRunPatch,
+    steps: number | undefined,
   ): MoveUpdate {
     const { dialect } = this.#ctx;
     const set = taskRunPatchColumns(patch, dialect);
     const columns = Object.keys(set) as (keyof typeof set)[];
     const guarded = this.#ctx.guard !== undefined;
-    const values = [...columns.map((column) => set[column]), to, id, ...from, ...(guarded ? [this.#ctx.guard] : [])];
+    const values = [
+      ...columns.map((column) => set[column]),
+      to,
+      id,
+      ...from,
+      ...(guarded ? [this.#ctx.guard] : []),
+      ...(steps === undefined ? [] : [steps]),
+    ];
     return compiledOnce(
       dialect,
-      `task-run-move:${columns.join(',')}:${from.length}:${guarded ? 'guarded' : ''}`,
+      `task-run-move:${columns.join(',')}:${from.length}:${guarded ? 'guarded' : ''}:${steps === undefined ? '' : 'steps'}`,
       values.length,
       () => {
         let at = 0;
         const next = () => marker(at++);
         const markedSet = Object.fromEntries(columns.map((column) => [column, next()]));
         const toState = next() as TaskRunState;
-        return db
-          .updateTable('task_runs')
-          .set((eb) => ({ ...markedSet, previous_state: eb.ref('state'), state: toState }))
-          .where('id', '=', next())
-          .where(
-            'state',
-            'in',
-            from.map(() => next() as TaskRunState),
-          )
-          .where(holdsTaskRun(this.#ctx, guarded ? next() : undefined))
-          .returning('previous_state')
-          .compile();
+        return (
+          db
+            .updateTable('task_runs')
+            .set((eb) => ({ ...markedSet, previous_state: eb.ref('state'), state: toState }))
+            .where('id', '=', next())
+            .where(
+              'state',
+              'in',
+              from.map(() => next() as TaskRunState),
+            )
+            .where(holdsTaskRun(this.#ctx, guarded ? next() : undefined))
+            // refused when another replica recorded a step the caller has not seen
+            .$if(steps !== undefined, (update) =>
+              update.where(dialect.jsonKeyCount('steps'), '=', next() as unknown as number),
+            )
+            .returning('previous_state')
+            .compile()
+        );
       },
       values,
     );

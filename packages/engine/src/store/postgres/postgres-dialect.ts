@@ -16,6 +16,7 @@ export const postgresDialect: StoreDialect = {
   jsonWithNumber: (column, key, value) =>
     sql<string>`${sql.ref(column)} || jsonb_build_object(${key}::text, ${value}::bigint)`,
   jsonLacksKey: (column, key) => sql<boolean>`(${sql.ref(column)} -> ${key}::text) is null`,
+  jsonKeyCount: (column) => sql<number>`(select count(*) from jsonb_object_keys(${sql.ref(column)}))`,
   jsonText: (column, key) => sql<string>`${sql.ref(column)} ->> ${key}::text`,
   // clock_timestamp(), not now(): now() is the transaction's start, which a long one leaves behind
   nowMs: () => sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`,

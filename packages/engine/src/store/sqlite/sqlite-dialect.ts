@@ -16,6 +16,7 @@ export const sqliteDialect: StoreDialect = {
   decodeJson: (raw) => (typeof raw === 'string' ? JSON.parse(raw) : raw),
   jsonWithNumber: (column, key, value) => sql<string>`json_set(${sql.ref(column)}, ${keyPath(key)}, ${value})`,
   jsonLacksKey: (column, key) => sql<boolean>`json_type(${sql.ref(column)}, ${keyPath(key)}) is null`,
+  jsonKeyCount: (column) => sql<number>`(select count(*) from json_each(${sql.ref(column)}))`,
   jsonText: (column, key) => sql<string>`json_extract(${sql.ref(column)}, ${keyPath(key)})`,
   nowMs: () => sql<number>`cast(unixepoch('subsec') * 1000 as integer)`,
   // one writer at a time: a transaction's reads cannot be overtaken, so no row locks are needed

@@ -139,7 +139,10 @@ export interface TaskRunStore {
    * `through`: a state it passed through on the way that was not recorded on its own (a
    * component that ended before its `running` was written): its transition row (at
    * `through.at`) comes before the one to `to`, in the same write; `events` then hold both
-   * moves' events, in order.
+   * moves' events, in order. `steps`: how many contract steps the caller knows to be recorded
+   * (`steps` keys): the move is refused (false) when the store holds another number, so that a
+   * holder concluding a task run learns in the same statement whether another replica recorded a
+   * callback of it meanwhile (service/store-callbacks.ts), instead of reading it first.
    */
   transition(
     id: string,
@@ -150,6 +153,7 @@ export interface TaskRunStore {
     events?: readonly NewOutboxEvent[],
     logs?: readonly NewLogLine[],
     through?: PassedThrough,
+    steps?: number,
   ): Promise<boolean>;
   /**
    * Apply `patch` without changing state (interim output, ref, facts). With `step`, the same
