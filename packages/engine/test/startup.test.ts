@@ -87,16 +87,20 @@ describe('start-up: a command loads only what it uses (issue 15)', () => {
     assert.ok(!result.modules.some((m) => m.includes('/node_modules/kysely/')), 'not from its 262 files');
   });
 
-  test('a run on an up-to-date store loads no migration, and of semver only the functions it calls', async () => {
+  test('a run loads no migration, and of semver only the functions it calls; the generated schema only for a new store', async () => {
     const db = join(dir, 'kept.db');
     const migrations = (modules: readonly string[]): string[] =>
       modules.filter((m) => /\/dist\/store\/migrations\/\d{4}-/.test(m));
+    const schema = (modules: readonly string[]): boolean =>
+      modules.some((m) => m.endsWith('/dist/store/sqlite/fresh-schema.generated.js'));
     const first = await cliModules(['run', workflow, '--db', db]);
     assert.equal(first.code, 0, first.stderr);
-    assert.ok(migrations(first.modules).length > 0, 'a new store is migrated');
+    assert.deepEqual(migrations(first.modules), [], 'a new store gets the schema at once');
+    assert.ok(schema(first.modules), 'from the generated snapshot');
     const again = await cliModules(['run', workflow, '--db', db]);
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual(migrations(again.modules), []);
+    assert.ok(!schema(again.modules), 'an up-to-date store needs no snapshot');
     assert.ok(
       !again.modules.some((m) => m.endsWith('/node_modules/semver/index.js')),
       "semver's index loads its ~50 files",

@@ -4,7 +4,8 @@ import type { StoreDialect } from '../kysely/store-dialect.js';
 import type { SchemaStatus } from '../types.js';
 import { MIGRATION_NAMES, StaticMigrationProvider } from './migration-provider.js';
 
-const MIGRATION_TABLE = 'pilotage_migrations';
+/** The table where the migrator records the migrations applied. */
+export const MIGRATION_TABLE = 'pilotage_migrations';
 
 function migrator(db: Kysely<unknown>, dialect: StoreDialect): Migrator {
   return new Migrator({

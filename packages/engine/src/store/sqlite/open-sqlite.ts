@@ -9,6 +9,7 @@ import { migrate } from '../migrations/migrate.js';
 import { StoreError } from '../store-error.js';
 import type { Store } from '../types.js';
 import { GroupCommitDialect, GroupCommitDriver } from './group-commit.js';
+import { applyFreshSchema } from './fresh-schema.js';
 import { sqliteDialect } from './sqlite-dialect.js';
 import { cachedStatements } from './statement-cache.js';
 
@@ -77,7 +78,12 @@ export async function openSqlite(
   const driver = new GroupCommitDriver(raw, cachedStatements(raw));
   const db = new Kysely<StoreSchema>({ dialect: new GroupCommitDialect(driver) });
   try {
-    if (options.migrate !== false) await migrate(db as Kysely<unknown>, sqliteDialect);
+    if (options.migrate !== false) {
+      // an empty database gets the schema at once; one made by another engine, or a process
+      // that just created it, goes through the migrations, which find what is left to apply
+      await applyFreshSchema(raw, async () => (await import('./fresh-schema.generated.js')).FRESH_SCHEMA);
+      await migrate(db as Kysely<unknown>, sqliteDialect);
+    }
   } catch (error) {
     await db.destroy();
     throw error;
