@@ -6,7 +6,9 @@ type Listed = readonly [name: string, load: (dialect: StoreDialect) => Promise<M
 
 /**
  * The migrations, listed in code so a bundled or installed engine never scans the filesystem.
- * Names sort in the order they apply; never rename or edit one that has shipped, add the next.
+ * Names sort in the order they apply; never rename or edit one that has shipped, add the next,
+ * then regenerate the snapshot an empty SQLite store starts from
+ * (`node --import tsx scripts/generate-sqlite-schema.mjs`; a test fails until then).
  * Each module is imported when its migration runs: an up-to-date store (every start but the first
  * after an upgrade) loads none of them.
  */
