@@ -126,7 +126,8 @@ export function createRunEventBuilder(engineUrl: string): RunEventBuilder {
         ...(taskRunEventId ? { taskRunEventId } : {}),
       });
       if (!completed.ok) return completed.errors.map((e) => `${e.path || '/'}: ${e.message}`).join('; ');
-      return toOutboxEvent(completed.event as never, run.id);
+      // the component's own JSON, detached from the request it came in
+      return toOutboxEvent(JSON.parse(JSON.stringify(completed.event)) as never, run.id);
     },
   };
 }
