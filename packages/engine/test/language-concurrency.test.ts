@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RunRecord } from '../src/store/types.js';
 import { createHarness, eventually, type Harness } from './support/harness.js';
-import { findPostgresBinaries, startPostgres, type PostgresServer } from './support/postgres.js';
+import { postgresForSuite, startPostgres, type PostgresServer } from './support/postgres.js';
 
 // a deploy that holds until a flag file (named by the run's input) appears
 const GROUPED = (cancelInProgress = false) => `name: deploy
@@ -102,15 +102,7 @@ describe(
   'concurrency groups and child runs across two engines on one PostgreSQL store',
   { concurrency: false },
   async () => {
-    const binaries = await findPostgresBinaries();
-    if ('missing' in binaries) {
-      test('postgres is installed', (t) => {
-        const why = `postgres not installed: ${binaries.missing}`;
-        if (process.env['CI'] === 'true') assert.fail(why);
-        t.skip(why);
-      });
-      return;
-    }
+    if (!(await postgresForSuite())) return;
     const slow = { heartbeatMs: 60_000, leaseTtlMs: 180_000 };
     let pg: PostgresServer;
     let one: Harness;

@@ -6,7 +6,7 @@ import { NO_EVENTS } from '../src/engine/ports.js';
 import { createStoreCallbacks } from '../src/service/store-callbacks.js';
 import type { ChangeFeed, Store, TaskRunRecord } from '../src/store/types.js';
 import { createHarness, eventually, type Harness } from './support/harness.js';
-import { findPostgresBinaries, startPostgres, type PostgresServer } from './support/postgres.js';
+import { postgresForSuite, startPostgres, type PostgresServer } from './support/postgres.js';
 
 // one action that holds until a flag file (named by the run's input) appears, calling nothing
 const WAITING = `name: waiting
@@ -31,15 +31,7 @@ const SILENT: ChangeFeed = { shared: true, publish: () => undefined, subscribe: 
  * the same database, silenced so the race is certain.
  */
 describe('a callback another replica recorded just before the component exited', { concurrency: false }, async () => {
-  const binaries = await findPostgresBinaries();
-  if ('missing' in binaries) {
-    test('postgres is installed', (t) => {
-      const why = `postgres not installed: ${binaries.missing}`;
-      if (process.env['CI'] === 'true') assert.fail(why);
-      t.skip(why);
-    });
-    return;
-  }
+  if (!(await postgresForSuite())) return;
   let pg: PostgresServer;
   let h: Harness;
   before(async () => {

@@ -4,6 +4,7 @@ import { chown, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { test } from 'node:test';
 import { promisify } from 'node:util';
 import pg from 'pg';
 
@@ -97,6 +98,22 @@ export async function startPostgresUnlessMissing(): Promise<PostgresServer | und
   if (!('missing' in binaries)) return startPostgres();
   if (process.env['CI'] === 'true') throw new Error(`postgres not installed: ${binaries.missing}`);
   return undefined;
+}
+
+/**
+ * Inside a `describe` that needs PostgreSQL: true when its binaries are here. When they are not,
+ * it adds a test "postgres is installed" that fails under CI (a missing service is a failure
+ * there) and is skipped elsewhere, and resolves false: the suite then defines nothing else.
+ */
+export async function postgresForSuite(): Promise<boolean> {
+  const binaries = await findPostgresBinaries();
+  if (!('missing' in binaries)) return true;
+  test('postgres is installed', (t) => {
+    const why = `postgres not installed: ${binaries.missing}`;
+    if (process.env['CI'] === 'true') throw new Error(why);
+    t.skip(why);
+  });
+  return false;
 }
 
 /**
