@@ -1,10 +1,27 @@
+import { ConflictError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
+import { isRunEnded } from '../domain/states.js';
 import type { Plan } from '../plan/types.js';
 import type { RunRecord, TaskRunRecord } from '../store/types.js';
 import type { EngineContext } from './engine-context.js';
 
 /** Where a rerun starts: `failed` reuses what succeeded, `start` runs everything again. */
 export type RerunFrom = 'failed' | 'start';
+
+/**
+ * Refuse a rerun of `run` from `from` that cannot be (ConflictError): the run has not ended, or
+ * it succeeded and a rerun from the failed action would have nothing to run.
+ */
+export function assertRerunnable(run: RunRecord, from: RerunFrom): void {
+  if (!isRunEnded(run.state)) {
+    throw new ConflictError(`run ${run.id} is still ${run.state}; wait for its end or cancel it first`);
+  }
+  if (from === 'failed' && run.state === 'succeeded') {
+    throw new ConflictError(
+      `run ${run.id} succeeded: nothing failed to rerun; rerun from the start (--from start; API: "from": "start") to run it all again`,
+    );
+  }
+}
 
 /**
  * The results a rerun of an ended run reuses, by action name: with `failed`, the last attempt of

@@ -4,7 +4,7 @@ import type { Static } from '@sinclair/typebox';
 import { ConflictError } from '../../domain/errors.js';
 import { isRunEnded } from '../../domain/states.js';
 import type { JsonObject, JsonSchema } from '../../domain/vocabulary.js';
-import { reusableResults } from '../../engine/reuse.js';
+import { assertRerunnable, reusableResults } from '../../engine/reuse.js';
 import type { Plan } from '../../plan/types.js';
 import type { RunRecord, Store, WorkflowRecord } from '../../store/types.js';
 import type { ApiDeps } from '../api-deps.js';
@@ -187,12 +187,8 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (ap
     async (request, reply) => {
       const old = await mustGetRun(store, request.params.id);
       const from = request.body.from ?? 'failed';
+      assertRerunnable(old, from);
       const version = await rerunnableVersion(store, old);
-      if (from === 'failed' && old.state === 'succeeded') {
-        throw new ConflictError(
-          `run ${old.id} succeeded: nothing failed to rerun; rerun with from "start" to run it all again`,
-        );
-      }
       const reuse = reusableResults(await store.taskRuns.listByRun(old.id), from);
       const workspaceFrom = rerunWorkspaceFrom(old, {
         from,
@@ -225,11 +221,8 @@ async function storedPlan(
   return stored === undefined ? { record } : { record, plan: stored.plan as unknown as Plan };
 }
 
-/** The stored workflow version an ended run ran; ConflictError when it cannot be rerun. */
+/** The stored workflow version an ended run ran; ConflictError when it was not one stored here. */
 async function rerunnableVersion(store: Store, run: RunRecord): Promise<number> {
-  if (!isRunEnded(run.state)) {
-    throw new ConflictError(`run ${run.id} is still ${run.state}; wait for its end or cancel it first`);
-  }
   const version = Number(run.workflowVersion);
   const local =
     run.trigger.kind === 'cli' ||
@@ -238,7 +231,7 @@ async function rerunnableVersion(store: Store, run: RunRecord): Promise<number> 
     (await store.workflows.getVersion(run.workflow, version)) === undefined;
   if (local) {
     throw new ConflictError(
-      `run ${run.id} was not started from a workflow stored on this server (pilotage run FILE runs it locally); run the file again, or apply it (pilotage workflow apply) and start it here`,
+      `run ${run.id} was not started from a workflow stored on this server (pilotage run FILE runs it locally); retry it on its store (pilotage runs retry ${run.id} --db …), run the file again, or apply it (pilotage workflow apply) and start it here`,
     );
   }
   return version;

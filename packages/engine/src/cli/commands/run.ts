@@ -6,6 +6,7 @@ import { loadWorkflowFile } from '../../plan-files/load.js';
 import { planOutline } from '../../plan/outline.js';
 import type { Plan } from '../../plan/types.js';
 import { createRuntime, type Runtime } from '../../main.js';
+import type { StartRunOptions } from '../../engine/engine.js';
 import type { RunRecord } from '../../store/types.js';
 import { cancelOnInterrupt } from '../interrupt.js';
 import { localUser } from '../local-user.js';
@@ -94,12 +95,46 @@ function actionCount(plan: Plan): number {
 }
 
 async function runCommand(file: string, flags: RunFlags): Promise<number> {
+  let start: LocalStart;
+  try {
+    const plan = loadWorkflowFile(file);
+    const data = parseRunData({ ...(flags.data ? { data: flags.data } : {}), inputs: flags.input }, plan.inputs);
+    start = { plan, data, options: { trigger: { kind: 'cli', by: localUser() } } };
+  } catch (error) {
+    return reportError(error, flags.json === true);
+  }
+  // several actions on local processes: the spawner starts now, ready by the first of them
+  return runHere(flags, () => Promise.resolve(start), actionCount(start.plan) > 1);
+}
+
+/** What a command runs here: the plan, its data, and how the run is recorded (trigger, reuse…). */
+export interface LocalStart {
+  readonly plan: Plan;
+  readonly data: JsonObject;
+  readonly options: Omit<StartRunOptions, 'id' | 'traceParent'>;
+}
+
+/** The flags of a run carried by this process (`pilotage run FILE`, `runs retry` on a local store). */
+export type LocalRunFlags = Pick<
+  RunFlags,
+  'db' | 'executor' | 'json' | 'plain' | 'logs' | 'keepWorkspace' | 'secret' | 'events' | 'passEnv'
+>;
+
+/**
+ * Carry a run in this process on the local store, with the live view, and return the exit code:
+ * open the runtime (with `--secret`, `--events`, `--pass-env`…), end what dead `pilotage run`
+ * processes left on the store, then start what `prepare` gives (it may read the store) and
+ * follow it to its end. `spawnerEarly`: start the local spawner now (several actions).
+ */
+export async function runHere(
+  flags: LocalRunFlags,
+  prepare: (runtime: Runtime) => Promise<LocalStart>,
+  spawnerEarly = false,
+): Promise<number> {
   let runtime: Runtime | undefined;
   // chosen now, so that the --events sinks know the run's events from its very first one
   const runId = newId();
   try {
-    const plan = loadWorkflowFile(file);
-    const data = parseRunData({ ...(flags.data ? { data: flags.data } : {}), inputs: flags.input }, plan.inputs);
     const secrets = Object.fromEntries(
       flags.secret.map((pair) => {
         const eq = pair.indexOf('=');
@@ -123,8 +158,7 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
         secrets,
         warn: (message) => process.stderr.write(`warning: ${message}\n`),
         sinks: await runOnlySinks(flags.events, runId),
-        // several actions on local processes: the spawner starts now, ready by the first of them
-        ...(config.executor === 'local' && actionCount(plan) > 1 ? { localSpawnerAfter: 0 } : {}),
+        ...(config.executor === 'local' && spawnerEarly ? { localSpawnerAfter: 0 } : {}),
       },
     );
     const { engine } = runtime;
@@ -132,7 +166,8 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
       events: runtime.events,
       reclaim: () => engine.reclaimLeftovers(),
     });
-    const result = await follow(runtime, plan, data, flags, runId);
+    const start = await prepare(runtime);
+    const result = await follow(runtime, start, flags, runId);
     await expireOldWorkspaces(runtime);
     return result;
   } catch (error) {
@@ -178,8 +213,9 @@ async function runOnlySinks(targets: readonly string[], runId: string): Promise<
   });
 }
 
-async function follow(runtime: Runtime, plan: Plan, data: JsonObject, flags: RunFlags, runId: string): Promise<number> {
+async function follow(runtime: Runtime, start: LocalStart, flags: LocalRunFlags, runId: string): Promise<number> {
   const { engine } = runtime;
+  const { plan, data } = start;
   const where = { db: runtime.config.db };
   const hint = (task: ViewTask): string => decideHint(task.runId, task.stage, where);
   const output = await RunOutput.open(new RunView({ name: plan.name, stages: planOutline(plan) }, look(), hint), flags);
@@ -210,8 +246,8 @@ async function follow(runtime: Runtime, plan: Plan, data: JsonObject, flags: Run
   try {
     const traceParent = callerTraceContext();
     run = await engine.startRun(plan, data, {
+      ...start.options,
       id: runId,
-      trigger: { kind: 'cli', by: localUser() },
       ...(traceParent === undefined ? {} : { traceParent }),
     });
     const final = await engine.waitForRun(run.id);
@@ -244,5 +280,5 @@ async function follow(runtime: Runtime, plan: Plan, data: JsonObject, flags: Run
 function keptNote(run: RunRecord): string {
   const { state, expiresAt } = run.workspace;
   if (state !== 'kept') return '';
-  return `\nworkspace kept ${expiresAt === null ? 'until removed by hand' : `until ${new Date(expiresAt).toISOString()}`} for a rerun (pilotage runs retry ${run.id}, through a server on this store)`;
+  return `\nworkspace kept ${expiresAt === null ? 'until removed by hand' : `until ${new Date(expiresAt).toISOString()}`} for a rerun (pilotage runs retry ${run.id})`;
 }

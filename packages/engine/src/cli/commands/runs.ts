@@ -3,9 +3,9 @@ import type { Command } from 'commander';
 import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { isRunEnded, RUN_STATES, type RunState } from '../../domain/states.js';
 import type { RunFilter, RunRecord, Store, TriggerInfo } from '../../store/types.js';
-import { print } from '../output.js';
+import { print, reportError } from '../output.js';
 import { logPrefix, runHeader, runLine, statusLine, taskBlock } from '../render/run-lines.js';
-import { connectionOptions } from '../with-server.js';
+import { connectionOptions, serverGiven } from '../with-server.js';
 import { onServerOrStore } from '../with-store.js';
 import { endAbandonedCliRuns } from '../abandoned-runs.js';
 import { localUser } from '../local-user.js';
@@ -26,7 +26,7 @@ const TRIGGER_KINDS: readonly TriggerInfo['kind'][] = ['manual', 'cli', 'webhook
  * `pilotage runs list|show|logs|cancel|retry`. With a server (`--server URL` or PILOTAGE_SERVER,
  * token `--token`/PILOTAGE_TOKEN) they use its API, `logs -f` following over SSE; otherwise
  * list/show/logs read the local store (`--db`/PILOTAGE_DB), cancel records the cancel there for
- * the process carrying the run, and retry needs a server.
+ * the process carrying the run, and retry carries the rerun in this process.
  */
 export function registerRuns(program: Command): void {
   const runs = program.command('runs').description('inspect, cancel and rerun runs (local store, or a server)');
@@ -125,11 +125,12 @@ export function registerRuns(program: Command): void {
     }),
   );
 
+  const collect = (value: string, previous: string[]) => [...previous, value];
   common(
     runs
       .command('retry')
       .description(
-        'rerun an ended run (needs a server): from the failed action, reusing what succeeded, or from the start',
+        'rerun an ended run: from the failed action, reusing what succeeded, or from the start (on a server, or here on the local store)',
       )
       .argument('<run-id>')
       .option('--from <where>', 'failed (reuse what succeeded) or start', 'failed')
@@ -137,13 +138,48 @@ export function registerRuns(program: Command): void {
         '--empty-workspace',
         "start with an empty workspace, not a copy of the failed run's kept one (needed once it expired)",
       )
-      .option('-f, --follow', 'follow the new run with the live view; exit code = its result')
-      .option('--plain', 'with --follow: one line per event even on a terminal'),
+      .option('-f, --follow', 'server: follow the new run with the live view; exit code = its result')
+      .option('--plain', 'one line per event even on a terminal')
+      .option(
+        '--secret <NAME=value>',
+        'local store: a secret for the rerun, masked everywhere (repeatable)',
+        collect,
+        [],
+      )
+      .option('--executor <name>', 'local store: default executor (local, docker, kubernetes or auto)')
+      .option('--pass-env <NAME>', 'local store: let components inherit this variable (repeatable)', collect, [])
+      .option('--keep-workspace', 'local store: keep the run workspace folder after the run'),
     'run',
-    false,
-  ).action((id: string, flags: Flags & { from: string; emptyWorkspace?: boolean; follow?: boolean; plain?: boolean }) =>
-    onServerOrStore(flags, { remote: (client) => retryRemote(client, id, flags) }),
-  );
+  ).action((id: string, flags: RetryFlags) => retry(id, flags));
+}
+
+type RetryFlags = Flags & {
+  from: string;
+  emptyWorkspace?: boolean;
+  follow?: boolean;
+  plain?: boolean;
+  secret: string[];
+  executor?: string;
+  passEnv: string[];
+  keepWorkspace?: boolean;
+};
+
+/**
+ * `runs retry`: through the server when one is given (the same rule as the other commands);
+ * else carried here on the local store, like `pilotage run`, followed to its end
+ * (`retry-local.ts`, loaded only then: it needs the runner).
+ */
+async function retry(id: string, flags: RetryFlags): Promise<void> {
+  let remote: boolean;
+  try {
+    remote = serverGiven(flags);
+  } catch (error) {
+    process.exitCode = reportError(error, flags.json === true);
+    return;
+  }
+  if (remote) return onServerOrStore(flags, { remote: (client) => retryRemote(client, id, flags) });
+  const { retryLocal } = await import('./retry-local.js');
+  process.exitCode = await retryLocal(id, { ...flags, events: [] });
 }
 
 /** How long `runs cancel` on a local store waits to see the run end: the carrying process's heartbeat is 5 s. */
