@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { reportError } from './output.js';
 import { configFrom } from './runtime-flags.js';
 
 /** Flags of a command that talks to a server. */
@@ -44,4 +45,19 @@ export function serverGiven(flags: ServerFlags & { readonly db?: string }): bool
   if (flags.server !== undefined && flags.server !== '') return true;
   if (flags.db !== undefined) return false;
   return configFrom({}).server !== undefined;
+}
+
+/**
+ * `serverGiven(flags)` for a command's action: undefined once a bad setting it met (such as an
+ * unreadable config file) is reported (as JSON with `--json`) and the exit code set.
+ */
+export function serverChosen(
+  flags: ServerFlags & { readonly db?: string; readonly json?: boolean },
+): boolean | undefined {
+  try {
+    return serverGiven(flags);
+  } catch (error) {
+    process.exitCode = reportError(error, flags.json === true);
+    return undefined;
+  }
 }

@@ -3,7 +3,8 @@ import type { Store } from '../store/types.js';
 import { EXIT, reportError } from './output.js';
 import type { ApiClient } from './api-client.js';
 import { configFrom } from './runtime-flags.js';
-import { serverGiven, withServer, type RemoteFlags } from './with-server.js';
+import { serverChosen } from './server-flags.js';
+import { withServer, type RemoteFlags } from './with-server.js';
 
 /**
  * Open the configured store (`--db` over PILOTAGE_DB), run `fn`, always close it. An error is
@@ -35,12 +36,7 @@ export async function onServerOrStore(
   flags: RemoteFlags & { readonly db?: string },
   how: { remote: (client: ApiClient) => Promise<number | void>; local?: (store: Store) => Promise<void> },
 ): Promise<void> {
-  let remote: boolean;
-  try {
-    remote = how.local === undefined || serverGiven(flags);
-  } catch (error) {
-    process.exitCode = reportError(error, flags.json === true);
-    return;
-  }
+  const remote = how.local === undefined || serverChosen(flags);
+  if (remote === undefined) return;
   return remote ? withServer(flags, how.remote) : withStore(flags, how.local!);
 }

@@ -20,7 +20,7 @@ import { decideCommands, decideHint } from '../approval-hint.js';
 import { ApprovalPromptQueue } from '../approval-prompt-queue.js';
 import { look } from '../terminal.js';
 import { callerTraceContext, configFrom } from '../runtime-flags.js';
-import { connectionOptions, serverGiven } from '../server-flags.js';
+import { connectionOptions, serverChosen } from '../server-flags.js';
 import type { Sink } from '../../events/sinks/sink.js';
 import { expireWorkspaces } from '../../service/cleanup-job.js';
 import { newId } from '../../domain/ids.js';
@@ -76,13 +76,8 @@ export function registerRun(program: Command): void {
   connectionOptions(command, 'run', 'run on this Pilotage server instead (PILOTAGE_SERVER)')
     .option('--workflow-version <n>', 'with --server: a stored version (default the latest)')
     .action(async (workflow: string, flags: RunFlags) => {
-      let remote: boolean;
-      try {
-        remote = serverGiven(flags);
-      } catch (error) {
-        process.exitCode = reportError(error, flags.json === true);
-        return;
-      }
+      const remote = serverChosen(flags);
+      if (remote === undefined) return;
       process.exitCode = remote
         ? await (await import('./run-on-server.js')).runOnServer(workflow, flags)
         : await runCommand(workflow, flags);

@@ -3,9 +3,10 @@ import type { Command } from 'commander';
 import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { isRunEnded, RUN_STATES, type RunState } from '../../domain/states.js';
 import type { RunFilter, RunRecord, Store, TriggerInfo } from '../../store/types.js';
-import { print, reportError } from '../output.js';
+import { print } from '../output.js';
 import { logPrefix, runHeader, runLine, statusLine, taskBlock } from '../render/run-lines.js';
-import { connectionOptions, serverGiven } from '../with-server.js';
+import { serverChosen } from '../server-flags.js';
+import { connectionOptions } from '../with-server.js';
 import { onServerOrStore } from '../with-store.js';
 import { endAbandonedCliRuns } from '../abandoned-runs.js';
 import { localUser } from '../local-user.js';
@@ -170,13 +171,8 @@ type RetryFlags = Flags & {
  * (`retry-local.ts`, loaded only then: it needs the runner).
  */
 async function retry(id: string, flags: RetryFlags): Promise<void> {
-  let remote: boolean;
-  try {
-    remote = serverGiven(flags);
-  } catch (error) {
-    process.exitCode = reportError(error, flags.json === true);
-    return;
-  }
+  const remote = serverChosen(flags);
+  if (remote === undefined) return;
   if (remote) return onServerOrStore(flags, { remote: (client) => retryRemote(client, id, flags) });
   const { retryLocal } = await import('./retry-local.js');
   process.exitCode = await retryLocal(id, { ...flags, events: [] });
