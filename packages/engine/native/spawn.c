@@ -7,7 +7,7 @@
  * (a parallel stage: the children compete for the CPU) took ~0.5 ms each: so it runs on a thread
  * of libuv's pool, never on the engine's main thread.
  *
- * Five functions:
+ * Six functions:
  * - spawn(file, argv, envp, cwd, done): starts it on the thread pool; calls done([pid, stdoutFd,
  *   stderrFd]) or done([-errno]) on the main thread. `file` is a path (the caller looks bare
  *   names up on the child's PATH); the child leads a new session (setsid: its own process
@@ -24,6 +24,11 @@
  *   (a stack trace) cost more than the call: the local executor asks after every component's exit
  *   whether its group is gone, and the answer is usually no such group.
  *
+ * - trim() -> true when the C allocator gave memory back: malloc_trim(0) on glibc (false
+ *   elsewhere). glibc keeps what is freed in its arenas; the server's idle trim
+ *   (service/idle-memory-trim.ts) calls it after its collections, once the buffers freed with
+ *   the burst's garbage (sockets, SQLite's, V8's array buffers) are back in those arenas.
+ *
  * - exec(file, argv, envp) -> replaces this process with `file` (execve: same pid, the standard
  *   streams kept, other descriptors as their close-on-exec flag says), every signal unblocked
  *   first; returns the errno it failed with, this process then going on as before. `pilotage
@@ -36,6 +41,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <node_api.h>
 #include <pthread.h>
 #include <signal.h>
@@ -307,6 +315,17 @@ static napi_value Exec(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value Trim(napi_env env, napi_callback_info info) {
+  (void)info;
+  bool released = false;
+#ifdef __GLIBC__
+  released = malloc_trim(0) == 1;
+#endif
+  napi_value result;
+  napi_get_boolean(env, released, &result);
+  return result;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"spawn", NULL, Spawn, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -314,8 +333,9 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"waitable", NULL, Waitable, NULL, NULL, NULL, napi_enumerable, NULL},
       {"signal", NULL, Signal, NULL, NULL, NULL, napi_enumerable, NULL},
       {"exec", NULL, Exec, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"trim", NULL, Trim, NULL, NULL, NULL, napi_enumerable, NULL},
   };
-  napi_define_properties(env, exports, 5, functions);
+  napi_define_properties(env, exports, 6, functions);
   return exports;
 }
 

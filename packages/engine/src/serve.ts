@@ -6,6 +6,7 @@ import pino, { type Logger } from 'pino';
 import type { ApiDeps, Lifecycle } from './api/api-deps.js';
 import { buildApp } from './api/build-app.js';
 import { loggerOptions } from './api/logger-options.js';
+import { nativeSpawnAddon } from './executor/local/native-spawn.js';
 import { createTokenService, type TokenService } from './api/token-service.js';
 import type { Config } from './config/config.js';
 import { ConfigError, messageOf } from './domain/errors.js';
@@ -185,7 +186,11 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
       log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) },
     });
     // after a burst of runs, V8's young generation is given back once the server is idle
-    const memory = startIdleMemoryTrim({ log: (m) => app.log.debug(m) });
+    const addon = nativeSpawnAddon();
+    const memory = startIdleMemoryTrim({
+      log: (m) => app.log.debug(m),
+      ...(addon === undefined ? {} : { trimAllocator: () => addon.trim() }),
+    });
     app.log.info(`pilotage serving on ${url} (executor ${runtime.executorName}, store ${runtime.store.dialect})`);
 
     const parts: ServerParts = { config: effective, lifecycle, cron, cleanup, memory, runtime, app, server, compiler };

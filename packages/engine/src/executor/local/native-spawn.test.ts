@@ -5,6 +5,8 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { nativeStarter } from '../../../test/support/ready-spawner.js';
 import { findExecutable, nativeSpawnAddon } from './native-spawn.js';
 import { signalGroup } from './process-group.js';
@@ -224,3 +226,30 @@ test('exec replaces the process in place: the same pid, the standard streams kep
   assert.match(blocked ?? '', /^SigBlk:\s+0+$/, out);
   assert.equal(err, 'err\n'); // stderr kept too
 });
+
+test('trim gives the C allocator’s free memory back to the system (glibc)', (t) => {
+  const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header
+    ?.glibcVersionRuntime;
+  if (glibc === undefined) return t.skip('malloc_trim is glibc’s: elsewhere trim() answers false');
+  const addon = nativeSpawnAddon()!;
+  // 2,000 buffers of 64 KiB: below glibc's mmap threshold, so they come from (and go back to) its arenas
+  let buffers: Buffer[] | undefined = Array.from({ length: 2000 }, () => Buffer.allocUnsafeSlow(64 * 1024).fill(1));
+  assert.equal(buffers.length, 2000);
+  buffers = undefined;
+  collectGarbage();
+  collectGarbage();
+  const mib = (): number => process.memoryUsage.rss() / 2 ** 20;
+  const before = mib();
+  assert.equal(addon.trim(), true);
+  assert.ok(before - mib() > 50, `RSS went from ${before.toFixed(0)} to ${mib().toFixed(0)} MiB`);
+});
+
+/** A full collection, with `gc` taken from a fresh context (no `--expose-gc` global here). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  try {
+    (runInNewContext('gc') as () => void)();
+  } finally {
+    setFlagsFromString('--no-expose-gc');
+  }
+}

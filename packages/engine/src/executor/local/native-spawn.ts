@@ -29,6 +29,8 @@ interface SpawnAddon {
   signal(pid: number, signalNumber: number): number;
   /** execve(2) with every signal unblocked: returns only when it failed, with the errno */
   exec(file: string, argv: readonly string[], envp: readonly string[]): number;
+  /** malloc_trim(0) on glibc: true when the C allocator gave memory back (false elsewhere) */
+  trim(): boolean;
 }
 
 /** Where node-gyp leaves the addon, from this file in `src/` or `dist/`. */
