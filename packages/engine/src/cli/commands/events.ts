@@ -13,6 +13,7 @@ import { EXIT, print, reportError } from '../output.js';
 import { configFrom } from '../runtime-flags.js';
 import { connectionOptions, serverGiven, withServer, type RemoteFlags } from '../with-server.js';
 import { withStore } from '../with-store.js';
+import { repeated } from '../repeated-option.js';
 
 interface Flags extends RemoteFlags {
   db?: string;
@@ -45,7 +46,6 @@ interface RunEvent {
 
 const STATES: readonly DeliveryState[] = ['pending', 'delivered', 'dead'];
 const SERVER_HELP = 'ask this server instead of a local store (PILOTAGE_SERVER)';
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 /**
  * `pilotage events list|redeliver|deliver`: the CDEvents outbox and its delivery state per sink.
@@ -124,7 +124,12 @@ export function registerEvents(program: Command): void {
   events
     .command('deliver')
     .description('send the pending deliveries of the local store to sinks now, then exit (1 if some remain)')
-    .option('--events <stdout|file.jsonl|url>', 'a sink, named as with pilotage run --events (repeatable)', collect, [])
+    .option(
+      '--events <stdout|file.jsonl|url>',
+      'a sink, named as with pilotage run --events (repeatable)',
+      repeated,
+      [],
+    )
     .option('--timeout <duration>', 'give up after this long (retries follow the usual backoff)', '30s')
     .option('--db <path|url>', 'local store (PILOTAGE_DB)')
     .option('--json', 'JSON output')

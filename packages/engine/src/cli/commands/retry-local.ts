@@ -1,8 +1,9 @@
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
-import { assertRerunnable, reusableResults, type RerunFrom } from '../../engine/reuse.js';
+import { assertRerunnable, reusableResults } from '../../engine/reuse.js';
 import type { Plan } from '../../plan/types.js';
 import { rerunWorkspaceFrom } from '../../service/rerun-workspace.js';
 import { localUser } from '../local-user.js';
+import { reportError } from '../output.js';
 import { runHere, type LocalRunFlags } from './run.js';
 
 /** The flags of `runs retry` on a local store. */
@@ -19,12 +20,13 @@ export interface RetryLocalFlags extends LocalRunFlags {
  * run's kept workspace, as a server's rerun does (engine/reuse.ts, service/rerun-workspace.ts).
  * `--secret` values are never stored: give them again.
  */
-export function retryLocal(id: string, flags: RetryLocalFlags): Promise<number> {
+export async function retryLocal(id: string, flags: RetryLocalFlags): Promise<number> {
+  const from = flags.from;
+  // checked before anything is opened
+  if (from !== 'failed' && from !== 'start') {
+    return reportError(new ValidationError(`--from must be failed or start, got "${from}"`), flags.json === true);
+  }
   return runHere(flags, async ({ store, engine }) => {
-    if (flags.from !== 'failed' && flags.from !== 'start') {
-      throw new ValidationError(`--from must be failed or start, got "${flags.from}"`);
-    }
-    const from: RerunFrom = flags.from;
     const old = await store.runs.get(id);
     if (old === undefined) throw new NotFoundError(`run ${id} not found`);
     assertRerunnable(old, from);

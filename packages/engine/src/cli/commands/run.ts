@@ -20,6 +20,8 @@ import { decideCommands, decideHint } from '../approval-hint.js';
 import { ApprovalPromptQueue } from '../approval-prompt-queue.js';
 import { look } from '../terminal.js';
 import { callerTraceContext, configFrom } from '../runtime-flags.js';
+import { localRunOptions } from '../local-run-options.js';
+import { repeated } from '../repeated-option.js';
 import { connectionOptions, serverChosen } from '../server-flags.js';
 import type { Sink } from '../../events/sinks/sink.js';
 import { expireWorkspaces } from '../../service/cleanup-job.js';
@@ -43,8 +45,6 @@ interface RunFlags {
   workflowVersion?: string;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
 /**
  * `pilotage run WORKFLOW.yaml`: run a workflow here, show it live, exit 0 only on success.
  * With a server (`--server URL` or PILOTAGE_SERVER), `WORKFLOW` names a workflow stored there:
@@ -57,19 +57,11 @@ export function registerRun(program: Command): void {
       'run a workflow locally (embedded store, live progress; exit code = result), or on a server with --server',
     )
     .argument('<workflow>', 'workflow file (YAML or JSON); with --server, the name of a workflow stored there')
-    .option('-i, --input <name=value>', 'an input value (repeatable)', collect, [])
+    .option('-i, --input <name=value>', 'an input value (repeatable)', repeated, [])
     .option('-d, --data <json|@file>', 'the whole event data as JSON, or @file')
-    .option('--db <path|url>', 'store: SQLite file, :memory: or postgres:// URL')
-    .option('--executor <name>', 'default executor: local, docker, kubernetes or auto')
-    .option('--secret <NAME=value>', 'a secret for this run, masked everywhere (repeatable)', collect, [])
-    .option('--events <stdout|file.jsonl|url>', "deliver the run's CDEvents there too (repeatable)", collect, [])
-    .option(
-      '--pass-env <NAME>',
-      "let components inherit this variable of this process's environment (a name or a glob such as AWS_*; repeatable; PILOTAGE_PASS_ENV)",
-      collect,
-      [],
-    )
-    .option('--keep-workspace', 'keep the run workspace folder after the run')
+    .option('--db <path|url>', 'store: SQLite file, :memory: or postgres:// URL');
+  localRunOptions(command)
+    .option('--events <stdout|file.jsonl|url>', "deliver the run's CDEvents there too (repeatable)", repeated, [])
     .option('--plain', 'one line per event even on a terminal')
     .option('--json', 'machine output: one JSON object per line')
     .option('--no-logs', "with --json: leave the components' log lines out");

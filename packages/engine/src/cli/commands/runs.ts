@@ -5,6 +5,8 @@ import { isRunEnded, RUN_STATES, type RunState } from '../../domain/states.js';
 import type { RunFilter, RunRecord, Store, TriggerInfo } from '../../store/types.js';
 import { print } from '../output.js';
 import { logPrefix, runHeader, runLine, statusLine, taskBlock } from '../render/run-lines.js';
+import { localRunOptions } from '../local-run-options.js';
+import type { RetryLocalFlags } from './retry-local.js';
 import { serverChosen } from '../server-flags.js';
 import { connectionOptions } from '../with-server.js';
 import { onServerOrStore } from '../with-store.js';
@@ -126,44 +128,28 @@ export function registerRuns(program: Command): void {
     }),
   );
 
-  const collect = (value: string, previous: string[]) => [...previous, value];
   common(
-    runs
-      .command('retry')
-      .description(
-        'rerun an ended run: from the failed action, reusing what succeeded, or from the start (on a server, or here on the local store)',
-      )
-      .argument('<run-id>')
-      .option('--from <where>', 'failed (reuse what succeeded) or start', 'failed')
-      .option(
-        '--empty-workspace',
-        "start with an empty workspace, not a copy of the failed run's kept one (needed once it expired)",
-      )
-      .option('-f, --follow', 'server: follow the new run with the live view; exit code = its result')
-      .option('--plain', 'one line per event even on a terminal')
-      .option(
-        '--secret <NAME=value>',
-        'local store: a secret for the rerun, masked everywhere (repeatable)',
-        collect,
-        [],
-      )
-      .option('--executor <name>', 'local store: default executor (local, docker, kubernetes or auto)')
-      .option('--pass-env <NAME>', 'local store: let components inherit this variable (repeatable)', collect, [])
-      .option('--keep-workspace', 'local store: keep the run workspace folder after the run'),
+    localRunOptions(
+      runs
+        .command('retry')
+        .description(
+          'rerun an ended run: from the failed action, reusing what succeeded, or from the start (on a server, or here on the local store)',
+        )
+        .argument('<run-id>')
+        .option('--from <where>', 'failed (reuse what succeeded) or start', 'failed')
+        .option(
+          '--empty-workspace',
+          "start with an empty workspace, not a copy of the failed run's kept one (needed once it expired)",
+        )
+        .option('-f, --follow', 'server: follow the new run with the live view; exit code = its result')
+        .option('--plain', 'one line per event even on a terminal'),
+      'local store: ',
+    ),
     'run',
   ).action((id: string, flags: RetryFlags) => retry(id, flags));
 }
 
-type RetryFlags = Flags & {
-  from: string;
-  emptyWorkspace?: boolean;
-  follow?: boolean;
-  plain?: boolean;
-  secret: string[];
-  executor?: string;
-  passEnv: string[];
-  keepWorkspace?: boolean;
-};
+type RetryFlags = Flags & Omit<RetryLocalFlags, 'events'> & { follow?: boolean };
 
 /**
  * `runs retry`: through the server when one is given (the same rule as the other commands);

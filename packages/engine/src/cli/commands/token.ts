@@ -5,13 +5,12 @@ import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import { isScope, type Scope } from '../../domain/scopes.js';
 import { print } from '../output.js';
 import { withStore } from '../with-store.js';
+import { repeated } from '../repeated-option.js';
 
 interface Flags {
   db?: string;
   json?: boolean;
 }
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** `pilotage token create|list|revoke`: API tokens, written straight to the store. */
 export function registerToken(program: Command): void {
@@ -20,7 +19,7 @@ export function registerToken(program: Command): void {
     .command('create')
     .description('create an API token; it is printed once and never stored')
     .requiredOption('--name <name>', 'who or what it is for')
-    .option('--scope <scope>', 'read, run or admin (repeatable; each includes the ones before)', collect, [])
+    .option('--scope <scope>', 'read, run or admin (repeatable; each includes the ones before)', repeated, [])
     .option('--ttl <duration>', 'lifetime such as 30d; default no expiry')
     .option('--db <path|url>', 'store (PILOTAGE_DB)')
     .option('--json', 'JSON output')
