@@ -18,11 +18,21 @@ export function median(values) {
  * else ends the bench with exit code 2 and a message naming the variable.
  */
 export function positiveEnv(name, fallback) {
+  return wholeEnv(name, fallback, 1);
+}
+
+/** As `positiveEnv`, 0 allowed. */
+export function nonNegativeEnv(name, fallback) {
+  return wholeEnv(name, fallback, 0);
+}
+
+function wholeEnv(name, fallback, least) {
   const text = process.env[name];
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`${name} must be a positive whole number, got ${JSON.stringify(text)}`);
+  if (!Number.isInteger(value) || value < least) {
+    const what = least === 1 ? 'a positive whole number' : `a whole number of at least ${least}`;
+    console.error(`${name} must be ${what}, got ${JSON.stringify(text)}`);
     process.exit(2);
   }
   return value;

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { freePort, loadNow, machineLine, median, positiveEnv } from './common.mjs';
+import { freePort, loadNow, machineLine, median, nonNegativeEnv, positiveEnv } from './common.mjs';
 import { fixed, formatTable } from './table.mjs';
 
 /** Issue 15, target 1: Pilotage's per-step cost at most this times the bare loop's. */
@@ -36,6 +36,9 @@ const cli = process.env['BENCH_CLI'] ?? join(root, 'packages/engine/dist/cli/mai
 const n = positiveEnv('BENCH_N', 100);
 const rounds = positiveEnv('BENCH_ROUNDS', 3);
 const runsPerRound = positiveEnv('BENCH_RUNS', 2);
+// A server (Node-RED, pilotage serve) runs each cell this many times before it is timed: it is
+// measured as it is used, long running, its JIT settled (bench/README.md, "Peers"). 0: timed cold.
+const warmRuns = nonNegativeEnv('BENCH_WARM_RUNS', 20);
 // BENCH_SYSTEMS: a comma-separated subset of the systems' keys (default: all)
 const only = process.env['BENCH_SYSTEMS']?.split(',').map((key) => key.trim());
 // Node-RED is kept between runs of the bench here (installing it takes about a minute)
@@ -64,6 +67,8 @@ const systems = [];
 const skipped = [];
 /** per system: the 1-minute load average as each of its rounds began */
 const loads = new Map();
+/** per warmed server: the wall time of its first run of each cell after it started, ms */
+const firstRuns = new Map();
 try {
   if (!ensureDebian('hyperfine', 'hyperfine')) throw new Error('hyperfine is missing and cannot be installed here');
   for (const make of [bashLoop, nodeLoop, gnuMake, snakemake, nodeRed, pilotageRun, pilotageServe]) {
@@ -75,6 +80,10 @@ try {
   }
   const results = new Map(systems.map((s) => [s.key, Object.fromEntries(CELLS.map((c) => [c.key, []]))]));
   for (const system of systems) loads.set(system.key, []);
+  for (const system of systems.filter((s) => s.warm !== undefined && warmRuns > 0)) {
+    progress(`warming ${system.label} (${warmRuns} runs of each cell)...`);
+    firstRuns.set(system.key, await system.warm(warmRuns));
+  }
   for (let round = 1; round <= rounds; round++) {
     // rotate the order so that no system always comes first after another's heavy round
     const order = systems.map((_, i) => systems[(i + round - 1) % systems.length]);
@@ -261,6 +270,9 @@ async function nodeRed() {
         if (answer.status !== 200) throw new Error(`Node-RED answered ${answer.status}: ${answer.body}`);
       };
     },
+    warm(runs) {
+      return warmServer(runs, (cell) => this.trigger(cell));
+    },
     time() {
       return timeServer(server.child.pid, (cell) => this.trigger(cell));
     },
@@ -303,17 +315,21 @@ async function pilotageServe() {
         if (applied.status >= 300) throw new Error(`applying serve-${cell.key}: ${applied.status} ${applied.body}`);
       }
     },
+    warm(runs) {
+      return warmServer(runs, (cell) => this.trigger(cell));
+    },
     time() {
-      return timeServer(server.child.pid, async (cell) => {
-        const started = await api('POST', `/v1/workflows/serve-${cell.key}/runs`, '{"data":{}}');
-        if (started.status !== 201) throw new Error(`starting a run: ${started.status} ${started.body}`);
-        const { id } = JSON.parse(started.body);
-        // the stream sends a snapshot, the updates, then `end` and closes
-        const stream = await api('GET', `/v1/runs/${id}/events`);
-        const end = /event: end\ndata: (.*)\n/.exec(stream.body);
-        const state = end === null ? undefined : JSON.parse(end[1]).run.state;
-        if (state !== 'succeeded') throw new Error(`run ${id} ended ${state ?? 'without an end event'}`);
-      });
+      return timeServer(server.child.pid, (cell) => this.trigger(cell));
+    },
+    async trigger(cell) {
+      const started = await api('POST', `/v1/workflows/serve-${cell.key}/runs`, '{"data":{}}');
+      if (started.status !== 201) throw new Error(`starting a run: ${started.status} ${started.body}`);
+      const { id } = JSON.parse(started.body);
+      // the stream sends a snapshot, the updates, then `end` and closes
+      const stream = await api('GET', `/v1/runs/${id}/events`);
+      const end = /event: end\ndata: (.*)\n/.exec(stream.body);
+      const state = end === null ? undefined : JSON.parse(end[1]).run.state;
+      if (state !== 'succeeded') throw new Error(`run ${id} ended ${state ?? 'without an end event'}`);
     },
     async close() {
       if (server !== undefined) await stopChild(server.child);
@@ -364,6 +380,23 @@ async function timeServer(pid, trigger) {
     };
   }
   return timed;
+}
+
+/**
+ * Runs each cell `runs` times before a server is timed (the first run of a cell after the server
+ * started is several times slower than its settled cost: code not yet compiled by the JIT).
+ * Returns the wall time of each cell's first run, ms.
+ */
+async function warmServer(runs, trigger) {
+  const first = {};
+  for (const cell of CELLS) {
+    for (let i = 0; i < runs; i++) {
+      const begin = performance.now();
+      await trigger(cell);
+      if (i === 0) first[cell.key] = performance.now() - begin;
+    }
+  }
+  return first;
 }
 
 function cellKey(steps, parallel) {
@@ -476,6 +509,15 @@ function report(results) {
   out('load: the 1-minute load average as each round of the system began (a shared machine).');
   out('per step = (T(N) - T(1)) / (N - 1). CPU: user + system of the command and its children (hyperfine),');
   out("or of the server process and the children it reaped (Node-RED, pilotage serve: the client's not counted).");
+  if (firstRuns.size > 0) {
+    out(`Servers are timed warm, after ${warmRuns} runs of each cell. Their first run after start (wall, ms):`);
+    for (const [key, first] of firstRuns) {
+      const label = systems.find((s) => s.key === key).label;
+      out(
+        `  ${label}: 1 step ${fixed(first.one, 0)}, ${n} in sequence ${fixed(first.seq, 0)}, ${n} at once ${fixed(first.par, 0)}`,
+      );
+    }
+  }
   for (const { label, why } of skipped) out(`skipped ${label}: ${why}`);
 
   const has = (key) => results.has(key);

@@ -1,5 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { PlanError, type Issue } from '../domain/issue.js';
+import { startWorkerThread } from '../worker-thread.js';
 import {
   registryVersions,
   type CompiledComponent,
@@ -57,7 +58,7 @@ export function startCompileWorker(): CompileWorker {
 
   const thread = (): Worker => {
     if (worker !== undefined) return worker;
-    const started = spawnThread();
+    const started = startWorkerThread(import.meta.url, 'compile-worker-thread');
     started.on('message', (response: CompileResponse) => {
       const call = pending.get(response.id);
       if (call === undefined) return;
@@ -106,14 +107,4 @@ export function startCompileWorker(): CompileWorker {
       failAll(new Error('the compile thread was stopped'));
     },
   };
-}
-
-// From the build, the thread's module is a .js beside this one. From the sources (tests through
-// tsx), it is a .ts, which a worker loads only once tsx's loader is registered in that thread.
-function spawnThread(): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(`./compile-worker-thread.${fromSource ? 'ts' : 'js'}`, import.meta.url);
-  if (!fromSource) return new Worker(entry);
-  const code = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(code, { eval: true });
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { pbkdf2 } from 'node:crypto';
 import { closeSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,8 @@ before(async () => {
 after(() => rm(dir, { recursive: true, force: true }));
 
 const PATH = '/usr/local/bin:/usr/bin:/bin';
+/** a password for pbkdf2 jobs that hold threads of libuv's pool */
+const POOL_HOLD = 'hold';
 
 /** Start `script` with sh; resolves with its stdout and how it ended. */
 async function run(
@@ -100,6 +103,34 @@ test('many at once: each is reaped with its own exit code, beside ChildProcesses
   assert.equal(await nodeExit, 3, 'libuv still reaps its own children');
 });
 
+test('a start alone does not wait for the thread pool; a burst goes on while the pool is busy', async () => {
+  // every thread of libuv's pool busy for a while (UV_THREADPOOL_SIZE, 4 by default)
+  const threads = Number(process.env['UV_THREADPOOL_SIZE'] ?? 4);
+  let aThreadFreeAt = 0;
+  const busy = Promise.all(
+    Array.from(
+      { length: threads },
+      () =>
+        new Promise<void>((resolve) =>
+          pbkdf2(POOL_HOLD, 'salt', 400_000, 32, 'sha256', () => {
+            aThreadFreeAt ||= performance.now();
+            resolve();
+          }),
+        ),
+    ),
+  );
+  const alone = await run('echo alone');
+  assert.equal(alone.out, 'alone\n');
+  assert.equal(aThreadFreeAt, 0, 'the lone start ran and ended while every thread of the pool was busy');
+  // two at once: the second waits for the pool, and still starts and ends right
+  const both = await Promise.all([run('exit 4'), run('exit 5')]);
+  assert.deepEqual(
+    both.map((r) => r.code),
+    [4, 5],
+  );
+  await busy;
+});
+
 test('a bare name is found on the PATH of the component’s environment; a script without #! runs with sh', async () => {
   const bin = join(dir, 'bin');
   await writeFile(join(dir, 'plain'), 'echo plain "$1"\n');
@@ -111,6 +142,14 @@ test('a bare name is found on the PATH of the component’s environment; a scrip
   assert.equal(findExecutable('hello', { PATH: `${bin}:${PATH}` }, dir), join(bin, 'hello'));
   assert.equal((findExecutable('hello', { PATH }, dir) as NodeJS.ErrnoException).code, 'ENOENT');
   assert.equal(findExecutable('./plain', {}, dir), join(dir, 'plain'));
+  // execvp's search: a directory or a file it may not run is passed over; only such a file: EACCES
+  const other = join(dir, 'other');
+  await mkdir(join(other, 'hello'), { recursive: true });
+  await writeFile(join(dir, 'hello'), 'echo not executable\n');
+  assert.equal(findExecutable('hello', { PATH: `${other}:${dir}:${bin}` }, dir), join(bin, 'hello'));
+  assert.equal((findExecutable('hello', { PATH: `${other}:${dir}` }, dir) as NodeJS.ErrnoException).code, 'EACCES');
+  // a relative entry is taken from the working directory
+  assert.equal(findExecutable('hello', { PATH: 'bin' }, dir), join(bin, 'hello'));
 
   // like LocalTask, a reader takes both streams: `close` waits for both to end
   const child = starter.start('hello', ['you'], dir, { PATH: `${bin}:${PATH}` });

@@ -20,6 +20,12 @@ export interface PreparedStatements {
   close(): void;
 }
 
+/** What is told of the driver's commits (the WAL checkpointer), and closed with it. */
+export interface CommitWatcher {
+  committed(): void;
+  close(): Promise<void>;
+}
+
 /** The savepoint each Kysely transaction runs in, inside the group's transaction. */
 const TRANSACTION = 'pilotage_grouped';
 
@@ -140,10 +146,13 @@ export class GroupCommitDriver implements Driver {
   #hurryFrom: number | undefined;
   /** the number of the lock holder's turn */
   #holderTurn = -1;
+  readonly #watcher: CommitWatcher | undefined;
 
-  constructor(db: Database, statements: PreparedStatements) {
+  /** `watcher`: told after each commit, and closed before the connection (wal-checkpointer.ts). */
+  constructor(db: Database, statements: PreparedStatements, watcher?: CommitWatcher) {
     this.#db = db;
     this.#statements = statements;
+    this.#watcher = watcher;
     const { key, file } = sharedFile(db);
     this.#fileKey = key;
     this.#file = file;
@@ -190,7 +199,7 @@ export class GroupCommitDriver implements Driver {
   async commitTransaction(): Promise<void> {
     this.#inTransaction = false;
     if (!this.#grouping) {
-      this.#run('commit');
+      this.#commit();
       return;
     }
     if (this.#alone && this.#hurriedHolder()) {
@@ -244,6 +253,7 @@ export class GroupCommitDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
+    await this.#watcher?.close();
     await this.#file.lock.lock();
     try {
       this.#commitGroup();
@@ -290,6 +300,11 @@ export class GroupCommitDriver implements Driver {
     this.#statements.prepare(text).run();
   }
 
+  #commit(): void {
+    this.#run('commit');
+    this.#watcher?.committed();
+  }
+
   /**
    * Open the turn's transaction if it is not open yet (then true); its commit comes once the
    * turn's writes are in.
@@ -319,7 +334,7 @@ export class GroupCommitDriver implements Driver {
     const group = this.#detachGroup();
     if (group === undefined) return;
     try {
-      this.#run('commit');
+      this.#commit();
       group.resolve();
     } catch (error) {
       try {

@@ -11,6 +11,7 @@ import type { Store } from '../types.js';
 import { GroupCommitDialect, GroupCommitDriver } from './group-commit.js';
 import { applyFreshSchema } from './fresh-schema.js';
 import { sqliteDialect } from './sqlite-dialect.js';
+import { createWalCheckpointer } from './wal-checkpointer.js';
 import { cachedStatements } from './statement-cache.js';
 
 /** How long a writer waits for another process's write lock before SQLITE_BUSY. */
@@ -35,6 +36,8 @@ export function configureConnection(raw: Pragmas, path: string): void {
   // Checkpoint (copy the WAL into the database and fsync) every ~40 MiB of WAL instead of every
   // ~4 MiB: a tenth of the fsyncs, which cost a third of each small commit's time at the
   // default (bench/README.md, "The server"). The WAL file is cut back to 64 MiB after each.
+  // `openSqlite` copies a file's WAL back on a thread before that (wal-checkpointer.ts): these
+  // are what remains when that thread cannot keep up or failed.
   raw.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   raw.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   raw.pragma('foreign_keys = ON');
@@ -75,7 +78,16 @@ export async function openSqlite(
       cause: error,
     });
   }
-  const driver = new GroupCommitDriver(raw, cachedStatements(raw));
+  // a file's WAL is copied back on a thread of its own, not in the middle of a commit
+  const checkpointer =
+    path === ':memory:'
+      ? undefined
+      : createWalCheckpointer({
+          path,
+          busyTimeoutMs: BUSY_TIMEOUT_MS,
+          warn: (message) => process.emitWarning(message),
+        });
+  const driver = new GroupCommitDriver(raw, cachedStatements(raw), checkpointer);
   const db = new Kysely<StoreSchema>({ dialect: new GroupCommitDialect(driver) });
   try {
     if (options.migrate !== false) {

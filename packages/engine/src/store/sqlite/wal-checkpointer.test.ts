@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { createWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
+
+/**
+ * The WAL checkpoint thread, on real SQLite files with a real worker thread. The connection that
+ * commits never checkpoints here (its own threshold is out of reach): the database file grows
+ * only when the thread copies the WAL back.
+ */
+
+let dir: string;
+before(() => (dir = mkdtempSync(join(tmpdir(), 'pilotage-wal-'))));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A WAL database whose `write` commits 8 KiB at a time, telling each commit to `checkpointer`. */
+function database(name: string): {
+  path: string;
+  write: (commits: number, checkpointer: WalCheckpointer) => void;
+  close: () => void;
+} {
+  const path = join(dir, name);
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('wal_autocheckpoint = 1000000');
+  db.exec('create table items (body text not null)');
+  const insert = db.prepare('insert into items (body) values (?)');
+  return {
+    path,
+    write(commits, checkpointer) {
+      for (let i = 0; i < commits; i++) {
+        insert.run('x'.repeat(8192));
+        checkpointer.committed();
+      }
+    },
+    close: () => db.close(),
+  };
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+    await delay(10);
+  }
+}
+
+const fileSize = (path: string): number => statSync(path).size;
+
+describe('WAL checkpointer', () => {
+  it('copies the WAL back on its thread after enough commits, not before', async () => {
+    const db = database('grows.db');
+    const checkpointer = createWalCheckpointer({
+      path: db.path,
+      busyTimeoutMs: 1000,
+      afterCommits: 16,
+      everyMs: 10,
+    });
+    try {
+      const empty = fileSize(db.path);
+      db.write(8, checkpointer); // fewer commits than it waits for
+      await delay(100);
+      assert.equal(checkpointer.threadRunning, false);
+      assert.equal(fileSize(db.path), empty, 'nothing copied back yet');
+      db.write(64, checkpointer);
+      await until(() => fileSize(db.path) > 64 * 8192, 'the database file holds the rows');
+      assert.equal(checkpointer.threadRunning, true);
+      // later commits are copied back too, the WAL file staying as it is
+      const before = fileSize(db.path);
+      db.write(64, checkpointer);
+      await until(() => fileSize(db.path) > before + 256 * 1024, 'the later rows are copied back');
+    } finally {
+      await checkpointer.close();
+      db.close();
+    }
+    assert.equal(checkpointer.threadRunning, false, 'close stops the thread');
+  });
+
+  it('stops its thread when commits stop, and starts it again with the next ones', async () => {
+    const db = database('idle.db');
+    const checkpointer = createWalCheckpointer({
+      path: db.path,
+      busyTimeoutMs: 1000,
+      afterCommits: 8,
+      everyMs: 10,
+      idleMs: 100,
+    });
+    try {
+      db.write(16, checkpointer);
+      await until(() => checkpointer.threadRunning, 'the thread runs');
+      await until(() => !checkpointer.threadRunning, 'the idle thread stopped');
+      const before = fileSize(db.path);
+      db.write(16, checkpointer);
+      await until(() => fileSize(db.path) > before, 'the new rows are copied back by a new thread');
+    } finally {
+      await checkpointer.close();
+      db.close();
+    }
+  });
+
+  it('warns once when its thread fails, then leaves checkpoints to the connection', async () => {
+    const warnings: string[] = [];
+    const missing = join(dir, 'missing.db');
+    const checkpointer = createWalCheckpointer({
+      path: missing,
+      busyTimeoutMs: 1000,
+      afterCommits: 0,
+      everyMs: 10,
+      warn: (message) => warnings.push(message),
+    });
+    try {
+      checkpointer.committed();
+      await until(() => warnings.length > 0, 'the failure is told');
+      assert.match(warnings[0]!, /WAL checkpoint thread of .*missing\.db failed/);
+      assert.equal(checkpointer.threadRunning, false);
+      checkpointer.committed();
+      await delay(100);
+      assert.equal(warnings.length, 1);
+      assert.equal(checkpointer.threadRunning, false, 'no thread is started again');
+    } finally {
+      await checkpointer.close();
+    }
+  });
+});

@@ -1,0 +1,128 @@
+import type { Worker } from 'node:worker_threads';
+import { messageOf } from '../../domain/errors.js';
+import { startWorkerThread } from '../../worker-thread.js';
+
+/**
+ * Commits of this process after which its WAL is copied back on a thread of its own (about 2,000
+ * pages of the engine's writes; the WAL file's size says nothing: it keeps its largest size).
+ */
+export const CHECKPOINT_AFTER_COMMITS = 256;
+/** Between two checkpoints asked for while commits go on, at least, ms. */
+export const CHECKPOINT_EVERY_MS = 250;
+/** The thread stops when no commit came for this long (its memory goes back), ms. */
+export const CHECKPOINT_THREAD_IDLE_MS = 5000;
+
+/** Copies a database file's WAL back into it on a thread, as commits grow it. */
+export interface WalCheckpointer {
+  /** A commit was made: the WAL may need copying back. Cheap: call it after every commit. */
+  committed(): void;
+  /** whether its thread runs now (it starts with the first checkpoint, stops when idle) */
+  readonly threadRunning: boolean;
+  /** Stop its thread. Safe to repeat. */
+  close(): Promise<void>;
+}
+
+export interface WalCheckpointerOptions {
+  /** the database file (not `:memory:`) */
+  readonly path: string;
+  readonly busyTimeoutMs: number;
+  readonly afterCommits?: number;
+  readonly everyMs?: number;
+  readonly idleMs?: number;
+  /** told once when the thread fails: from then on, the connection's own checkpoints are left */
+  readonly warn?: (message: string) => void;
+}
+
+/**
+ * Checkpoints of a WAL database made off the thread that commits. SQLite's own (every
+ * `wal_autocheckpoint` pages, in the commit that crosses it) copy ~40 MB back and fsync in the
+ * middle of one write of the engine's event loop: 30 ms, once in ~450 sequential steps. Here a
+ * thread with its own connection copies it back (`wal_checkpoint(PASSIVE)`, which neither waits
+ * for nor blocks the writer) at most every `everyMs` while commits go on, so the connection's own
+ * threshold is not reached. The thread starts after `afterCommits` commits of this process (a
+ * small `pilotage run` never starts it) and stops after `idleMs` without commits. If it fails,
+ * the connection's own checkpoints remain, as without it.
+ */
+export function createWalCheckpointer(options: WalCheckpointerOptions): WalCheckpointer {
+  const afterCommits = options.afterCommits ?? CHECKPOINT_AFTER_COMMITS;
+  const everyMs = options.everyMs ?? CHECKPOINT_EVERY_MS;
+  const idleMs = options.idleMs ?? CHECKPOINT_THREAD_IDLE_MS;
+  let worker: Worker | undefined;
+  /** a checkpoint asked for and not answered yet */
+  let asked = false;
+  /** the next look at the WAL, when commits came since the last */
+  let look: NodeJS.Timeout | undefined;
+  let idle: NodeJS.Timeout | undefined;
+  let lastCommitAt = 0;
+  let commits = 0;
+  let stopped = false;
+
+  const stopThread = async (): Promise<void> => {
+    const stopping = worker;
+    worker = undefined;
+    asked = false;
+    if (stopping !== undefined) await stopping.terminate();
+  };
+
+  const thread = (): Worker => {
+    if (worker !== undefined) return worker;
+    const started = startWorkerThread(import.meta.url, 'wal-checkpoint-thread', {
+      workerData: { path: options.path, busyTimeoutMs: options.busyTimeoutMs },
+    });
+    // it never holds the process open: the store's close stops it
+    started.unref();
+    started.on('message', () => (asked = false));
+    started.on('error', (error) => {
+      stopped = true;
+      if (worker === started) worker = undefined;
+      options.warn?.(
+        `the WAL checkpoint thread of ${options.path} failed (${messageOf(error)}); SQLite checkpoints in the commits again`,
+      );
+    });
+    started.on('exit', () => {
+      if (worker === started) worker = undefined;
+      asked = false;
+    });
+    worker = started;
+    return started;
+  };
+
+  const lookNow = (): void => {
+    look = undefined;
+    if (stopped || asked) return;
+    if (worker === undefined && commits < afterCommits) return;
+    asked = true;
+    thread().postMessage('checkpoint');
+    if (idle === undefined) {
+      idle = setInterval(() => {
+        // never while a checkpoint is under way (a thread takes a while to start)
+        if (asked || Date.now() - lastCommitAt < idleMs) return;
+        clearInterval(idle);
+        idle = undefined;
+        void stopThread();
+      }, idleMs);
+      idle.unref();
+    }
+  };
+
+  return {
+    committed() {
+      lastCommitAt = Date.now();
+      commits += 1;
+      if (look !== undefined || stopped) return;
+      look = setTimeout(lookNow, everyMs);
+      look.unref();
+    },
+    get threadRunning() {
+      return worker !== undefined;
+    },
+    async close() {
+      stopped = true;
+      clearTimeout(look);
+      clearInterval(idle);
+      look = undefined;
+      idle = undefined;
+      await stopThread();
+    },
+  };
+}
