@@ -70,7 +70,9 @@ export function createClusterSlots(options: ClusterSlotsOptions): TaskSlots {
       if (kept.until > due) continue;
       clearTimeout(kept.timer);
       spare.splice(i, 1);
-      byOwner.set(kept.owner, [...(byOwner.get(kept.owner) ?? []), kept.slot]);
+      const slots = byOwner.get(kept.owner);
+      if (slots === undefined) byOwner.set(kept.owner, [kept.slot]);
+      else slots.push(kept.slot);
     }
     for (const [owner, slots] of byOwner) void giveBack(owner, slots);
   };

@@ -219,7 +219,10 @@ const MAX_ARG_STRLEN = 131_072;
 
 /** The first variable whose `NAME=value` string exec would refuse, with its size in bytes (with the NUL). */
 function oversizedVariable(env: Record<string, string>): { name: string; bytes: number } | undefined {
-  for (const [name, value] of Object.entries(env)) {
+  for (const name of Object.keys(env)) {
+    const value = env[name]!;
+    // a UTF-16 unit is at most 3 bytes of UTF-8: most variables are measured without encoding
+    if ((name.length + value.length) * 3 + 2 <= MAX_ARG_STRLEN) continue;
     const bytes = Buffer.byteLength(name) + 1 + Buffer.byteLength(value) + 1;
     if (bytes > MAX_ARG_STRLEN) return { name, bytes };
   }

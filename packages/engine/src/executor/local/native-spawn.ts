@@ -167,8 +167,7 @@ class NativeProcess extends EventEmitter implements SpawnedProcess {
 
   constructor(file: string, args: readonly string[], cwd: string, env: Record<string, string>) {
     super();
-    // C strings end at a NUL byte: refused, as Node's spawn refuses them, rather than cut short
-    refuseNulBytes({ file, cwd }, args, env);
+    const envp = environmentBlock({ file, cwd }, args, env);
     this.stdout = this.#stream();
     this.stderr = this.#stream();
     const path = findExecutable(file, env, cwd);
@@ -177,7 +176,6 @@ class NativeProcess extends EventEmitter implements SpawnedProcess {
       return;
     }
     const addon = nativeSpawnAddon()!;
-    const envp = Object.entries(env).map(([name, value]) => `${name}=${value}`);
     const started = (result: number[], retried: boolean): void => {
       // an executable file that is no program (a script without #!): run by the shell, as
       // execvp (and so Node's spawn) does
@@ -261,25 +259,37 @@ class NativeProcess extends EventEmitter implements SpawnedProcess {
   }
 }
 
-/** Throws Node's own ERR_INVALID_ARG_VALUE (a TypeError) for a NUL byte in any string given. */
-function refuseNulBytes(
+/**
+ * The child's environment as "NAME=value" strings. C strings end at a NUL byte: one in any string
+ * given is refused with Node's own ERR_INVALID_ARG_VALUE (a TypeError), as Node's spawn refuses
+ * it, rather than cut short. One pass over the environment (this runs at every start).
+ */
+function environmentBlock(
   named: Readonly<Record<string, string>>,
   args: readonly string[],
   env: Readonly<Record<string, string>>,
-): void {
-  const refuse = (what: string, text: string): void => {
-    if (!text.includes('\0')) return;
-    throw Object.assign(new TypeError(`The argument '${what}' must be a string without null bytes`), {
-      code: 'ERR_INVALID_ARG_VALUE',
-    });
-  };
-  for (const [what, text] of Object.entries(named)) refuse(what, text);
-  args.forEach((arg, i) => refuse(`args[${i}]`, arg));
-  for (const [name, value] of Object.entries(env)) {
-    const shown = name.replaceAll('\0', '\\0');
-    refuse(`env key ${shown}`, name);
-    refuse(`env['${shown}']`, value);
+): string[] {
+  for (const what of Object.keys(named)) refuseNul(what, named[what]!);
+  for (let i = 0; i < args.length; i++) refuseNul(`args[${i}]`, args[i]!);
+  const block: string[] = [];
+  for (const name of Object.keys(env)) {
+    const value = env[name]!;
+    const entry = `${name}=${value}`;
+    if (entry.includes('\0')) {
+      const shown = name.replaceAll('\0', '\\0');
+      refuseNul(`env key ${shown}`, name);
+      refuseNul(`env['${shown}']`, value);
+    }
+    block.push(entry);
   }
+  return block;
+}
+
+function refuseNul(what: string, text: string): void {
+  if (!text.includes('\0')) return;
+  throw Object.assign(new TypeError(`The argument '${what}' must be a string without null bytes`), {
+    code: 'ERR_INVALID_ARG_VALUE',
+  });
 }
 
 /**
