@@ -9,8 +9,15 @@ export const CHANGE_CHANNEL = 'pilotage_changes';
 export const LIVE_CHANNEL = 'pilotage_live';
 /** A notification's payload must stay under PostgreSQL's 8000 bytes. */
 const MAX_PAYLOAD_BYTES = 7000;
-/** How long published changes are gathered before one notification carries them, ms. */
+/** How long published control changes are gathered before one notification carries them, ms. */
 const FLUSH_MS = 10;
+/**
+ * The same for live-view changes alone, ms: they feed other replicas' live streams (people
+ * watching), where 100 ms is not seen, and a busy replica sent one statement per 10 ms for them,
+ * each a round trip and a wake-up of PostgreSQL (bench:replicas, session 12). Pending live
+ * changes go out with the next control change's notification, whichever comes first.
+ */
+export const LIVE_FLUSH_MS = 100;
 /** Reconnect delays of the listening connection, ms. */
 const RECONNECT_MS = [250, 1000, 2000, 5000];
 
@@ -28,14 +35,16 @@ export interface PgChangeFeedOptions {
   readonly db: Kysely<unknown>;
   /** opens the listening connection (one, outside the pool) */
   readonly connect: () => Promise<Client>;
+  /** how long live-view changes alone are gathered, ms (default LIVE_FLUSH_MS) */
+  readonly liveFlushMs?: number;
 }
 
 /**
  * `ChangeFeed` over PostgreSQL `LISTEN`/`NOTIFY`: control changes on CHANGE_CHANNEL, live-view
- * changes on LIVE_CHANNEL. Published changes are gathered for FLUSH_MS, deduplicated, and sent as
- * one `pg_notify` per channel and ~7 KB of JSON array, all in one statement (a busy replica
- * sends one per 10 ms rather than one per event-loop turn: each is a round trip here and a
- * wake-up of every listening replica); a failed send is dropped (subscribers poll too). One connection outside the
+ * changes on LIVE_CHANNEL. Published changes are gathered for FLUSH_MS (LIVE_FLUSH_MS while only
+ * live-view changes are pending), deduplicated, and sent as one `pg_notify` per channel and ~7 KB
+ * of JSON array, all in one statement (a busy replica sends one per 10 ms rather than one per
+ * event-loop turn: each is a round trip here and a wake-up of every listening replica); a failed send is dropped (subscribers poll too). One connection outside the
  * pool listens, opened with the first subscriber; when it breaks it is opened again (250 ms to 5 s
  * apart) and subscribers get a `resync`, since notifications sent meanwhile are lost. It listens
  * on LIVE_CHANNEL only while a subscriber without `controlOnly` exists (session 4 measured
@@ -50,7 +59,12 @@ export function createPgChangeFeed(options: PgChangeFeedOptions): ChangeFeed & {
   /** whether the current connection listens on LIVE_CHANNEL (its LISTEN/UNLISTEN sent) */
   let hearingLive = false;
   let pending: Wire[] = [];
+  /** whether `pending` holds a control change (it then goes out after FLUSH_MS) */
+  let pendingControl = false;
   let flushing = false;
+  let flushTimer: NodeJS.Timeout | undefined;
+  /** when the scheduled flush runs (Date.now() ms) */
+  let flushAt = Infinity;
   let client: Client | undefined;
   let connecting: Promise<void> | undefined;
   let closed = false;
@@ -72,6 +86,7 @@ export function createPgChangeFeed(options: PgChangeFeedOptions): ChangeFeed & {
   const flush = async (): Promise<void> => {
     const batch = pending;
     pending = [];
+    pendingControl = false;
     const unique = [...new Map(batch.map((w) => [JSON.stringify(w), w])).values()];
     const control = unique.filter((w) => !LIVE_CHANGES.has(w.k));
     const liveOnes = unique.filter((w) => LIVE_CHANGES.has(w.k));
@@ -122,15 +137,22 @@ export function createPgChangeFeed(options: PgChangeFeedOptions): ChangeFeed & {
     );
   };
 
+  /** Flush after FLUSH_MS when a control change is pending, else after LIVE_FLUSH_MS; one at a time. */
   const scheduleFlush = (): void => {
-    if (flushing) return;
-    flushing = true;
-    setTimeout(() => {
+    if (flushing || pending.length === 0) return;
+    const wait = pendingControl ? FLUSH_MS : (options.liveFlushMs ?? LIVE_FLUSH_MS);
+    if (flushTimer !== undefined && flushAt <= Date.now() + wait) return;
+    clearTimeout(flushTimer);
+    flushAt = Date.now() + wait;
+    flushTimer = setTimeout(() => {
+      flushTimer = undefined;
+      flushAt = Infinity;
+      flushing = true;
       void flush().finally(() => {
         flushing = false;
-        if (pending.length > 0) scheduleFlush();
+        scheduleFlush();
       });
-    }, FLUSH_MS);
+    }, wait);
   };
 
   const listen = async (): Promise<void> => {
@@ -211,6 +233,7 @@ export function createPgChangeFeed(options: PgChangeFeedOptions): ChangeFeed & {
         ...(change.taskRunId === undefined ? {} : { t: change.taskRunId }),
         ...(change.origin === undefined ? {} : { o: change.origin }),
       });
+      if (!LIVE_CHANGES.has(change.kind)) pendingControl = true;
       scheduleFlush();
     },
     subscribe(listener, subscribeOptions) {
@@ -233,6 +256,7 @@ export function createPgChangeFeed(options: PgChangeFeedOptions): ChangeFeed & {
       listeners.clear();
       live = 0;
       clearTimeout(retryTimer);
+      clearTimeout(flushTimer);
       await connecting;
       if (pending.length > 0) await flush();
       const last = client;
