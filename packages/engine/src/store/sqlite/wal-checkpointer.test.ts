@@ -80,7 +80,7 @@ describe('WAL checkpointer', () => {
     assert.equal(checkpointer.threadRunning, false, 'close stops the thread');
   });
 
-  it('stops its thread when commits stop, and starts it again with the next ones', async () => {
+  it('stops its thread when commits (nearly) stop, and starts it again with the next ones', async () => {
     const db = database('idle.db');
     const checkpointer = createWalCheckpointer({
       path: db.path,
@@ -92,7 +92,13 @@ describe('WAL checkpointer', () => {
     try {
       db.write(16, checkpointer);
       await until(() => checkpointer.threadRunning, 'the thread runs');
-      await until(() => !checkpointer.threadRunning, 'the idle thread stopped');
+      // a commit now and then (a server's heartbeat) does not keep it
+      const trickle = setInterval(() => db.write(1, checkpointer), 40);
+      try {
+        await until(() => !checkpointer.threadRunning, 'the idle thread stopped');
+      } finally {
+        clearInterval(trickle);
+      }
       const before = fileSize(db.path);
       db.write(16, checkpointer);
       await until(() => fileSize(db.path) > before, 'the new rows are copied back by a new thread');

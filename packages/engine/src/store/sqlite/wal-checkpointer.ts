@@ -9,8 +9,13 @@ import { startWorkerThread } from '../../worker-thread.js';
 export const CHECKPOINT_AFTER_COMMITS = 256;
 /** Between two checkpoints asked for while commits go on, at least, ms. */
 export const CHECKPOINT_EVERY_MS = 250;
-/** The thread stops when no commit came for this long (its memory goes back), ms. */
+/**
+ * The thread stops once fewer than CHECKPOINT_QUIET_COMMITS commits came in this long (its memory
+ * goes back; a server's heartbeat still commits now and then), ms.
+ */
 export const CHECKPOINT_THREAD_IDLE_MS = 5000;
+/** Commits per CHECKPOINT_THREAD_IDLE_MS under which the thread is idle. */
+export const CHECKPOINT_QUIET_COMMITS = 8;
 
 /** Copies a database file's WAL back into it on a thread, as commits grow it. */
 export interface WalCheckpointer {
@@ -40,7 +45,7 @@ export interface WalCheckpointerOptions {
  * thread with its own connection copies it back (`wal_checkpoint(PASSIVE)`, which neither waits
  * for nor blocks the writer) at most every `everyMs` while commits go on, so the connection's own
  * threshold is not reached. The thread starts after `afterCommits` commits of this process (a
- * small `pilotage run` never starts it) and stops after `idleMs` without commits. If it fails,
+ * small `pilotage run` never starts it) and stops after `idleMs` with next to no commits. If it fails,
  * the connection's own checkpoints remain, as without it.
  */
 export function createWalCheckpointer(options: WalCheckpointerOptions): WalCheckpointer {
@@ -53,8 +58,11 @@ export function createWalCheckpointer(options: WalCheckpointerOptions): WalCheck
   /** the next look at the WAL, when commits came since the last */
   let look: NodeJS.Timeout | undefined;
   let idle: NodeJS.Timeout | undefined;
-  let lastCommitAt = 0;
   let commits = 0;
+  /** `commits` when the thread last stopped (it starts again `afterCommits` later) */
+  let commitsWhenStopped = 0;
+  /** `commits` at the last idle check */
+  let commitsWhenChecked = 0;
   let stopped = false;
 
   const stopThread = async (): Promise<void> => {
@@ -68,6 +76,8 @@ export function createWalCheckpointer(options: WalCheckpointerOptions): WalCheck
     if (worker !== undefined) return worker;
     const started = startWorkerThread(import.meta.url, 'wal-checkpoint-thread', {
       workerData: { path: options.path, busyTimeoutMs: options.busyTimeoutMs },
+      // it holds a connection and answers a message now and then: little memory
+      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 32, stackSizeMb: 1 },
     });
     // it never holds the process open: the store's close stops it
     started.unref();
@@ -90,15 +100,19 @@ export function createWalCheckpointer(options: WalCheckpointerOptions): WalCheck
   const lookNow = (): void => {
     look = undefined;
     if (stopped || asked) return;
-    if (worker === undefined && commits < afterCommits) return;
+    if (worker === undefined && commits - commitsWhenStopped < afterCommits) return;
     asked = true;
     thread().postMessage('checkpoint');
     if (idle === undefined) {
+      commitsWhenChecked = commits;
       idle = setInterval(() => {
         // never while a checkpoint is under way (a thread takes a while to start)
-        if (asked || Date.now() - lastCommitAt < idleMs) return;
+        const recent = commits - commitsWhenChecked;
+        commitsWhenChecked = commits;
+        if (asked || recent >= CHECKPOINT_QUIET_COMMITS) return;
         clearInterval(idle);
         idle = undefined;
+        commitsWhenStopped = commits;
         void stopThread();
       }, idleMs);
       idle.unref();
@@ -107,7 +121,6 @@ export function createWalCheckpointer(options: WalCheckpointerOptions): WalCheck
 
   return {
     committed() {
-      lastCommitAt = Date.now();
       commits += 1;
       if (look !== undefined || stopped) return;
       look = setTimeout(lookNow, everyMs);
