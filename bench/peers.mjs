@@ -36,9 +36,12 @@ const cli = process.env['BENCH_CLI'] ?? join(root, 'packages/engine/dist/cli/mai
 const n = positiveEnv('BENCH_N', 100);
 const rounds = positiveEnv('BENCH_ROUNDS', 3);
 const runsPerRound = positiveEnv('BENCH_RUNS', 2);
-// A server (Node-RED, pilotage serve) runs each cell this many times before it is timed: it is
-// measured as it is used, long running, its JIT settled (bench/README.md, "Peers"). 0: timed cold.
+// A server (Node-RED, pilotage serve) runs each cell this many times after it starts, and
+// BENCH_REWARM_RUNS times again just before each of its timed rounds (the other systems' rounds
+// leave it idle for seconds): it is measured as a busy server is, its JIT settled and its memory
+// not given back (bench/README.md, "Peers"). 0 and 0: timed as it comes.
 const warmRuns = nonNegativeEnv('BENCH_WARM_RUNS', 20);
+const rewarmRuns = nonNegativeEnv('BENCH_REWARM_RUNS', 5);
 // BENCH_SYSTEMS: a comma-separated subset of the systems' keys (default: all)
 const only = process.env['BENCH_SYSTEMS']?.split(',').map((key) => key.trim());
 // Node-RED is kept between runs of the bench here (installing it takes about a minute)
@@ -89,6 +92,7 @@ try {
     const order = systems.map((_, i) => systems[(i + round - 1) % systems.length]);
     for (const system of order) {
       progress(`round ${round}/${rounds}: ${system.label}...`);
+      if (system.warm !== undefined && rewarmRuns > 0) await system.warm(rewarmRuns);
       loads.get(system.key).push(loadNow());
       const timed = await system.time();
       for (const cell of CELLS) results.get(system.key)[cell.key].push(timed[cell.key]);
@@ -510,7 +514,10 @@ function report(results) {
   out('per step = (T(N) - T(1)) / (N - 1). CPU: user + system of the command and its children (hyperfine),');
   out("or of the server process and the children it reaped (Node-RED, pilotage serve: the client's not counted).");
   if (firstRuns.size > 0) {
-    out(`Servers are timed warm, after ${warmRuns} runs of each cell. Their first run after start (wall, ms):`);
+    out(
+      `Servers are timed warm: ${warmRuns} runs of each cell after start, ${rewarmRuns} more before each round. ` +
+        'Their first run after start (wall, ms):',
+    );
     for (const [key, first] of firstRuns) {
       const label = systems.find((s) => s.key === key).label;
       out(

@@ -108,6 +108,30 @@ describe('WAL checkpointer', () => {
     }
   });
 
+  it('short bursts apart from each other never start it', async () => {
+    const db = database('bursts.db');
+    const checkpointer = createWalCheckpointer({
+      path: db.path,
+      busyTimeoutMs: 1000,
+      afterCommits: 8,
+      everyMs: 10,
+      idleMs: 100,
+    });
+    try {
+      for (let i = 0; i < 5; i++) {
+        db.write(6, checkpointer);
+        await delay(150);
+        assert.equal(checkpointer.threadRunning, false);
+      }
+      // 30 commits in all, never 8 in one burst; 8 at once start it
+      db.write(8, checkpointer);
+      await until(() => checkpointer.threadRunning, 'a burst of 8 starts the thread');
+    } finally {
+      await checkpointer.close();
+      db.close();
+    }
+  });
+
   it('warns once when its thread fails, then leaves checkpoints to the connection', async () => {
     const warnings: string[] = [];
     const missing = join(dir, 'missing.db');

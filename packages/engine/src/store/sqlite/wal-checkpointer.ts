@@ -3,10 +3,12 @@ import { messageOf } from '../../domain/errors.js';
 import { startWorkerThread } from '../../worker-thread.js';
 
 /**
- * Commits of this process after which its WAL is copied back on a thread of its own (about 2,000
- * pages of the engine's writes; the WAL file's size says nothing: it keeps its largest size).
+ * Commits of one burst (commits with no pause of CHECKPOINT_THREAD_IDLE_MS between them) after
+ * which the WAL is copied back on a thread of its own: a sustained load (about 1,000 sequential
+ * steps). A shorter burst leaves the checkpoints to SQLite, in its commits, rather than pay for
+ * starting the thread (~40 ms of CPU, bench/README.md "Session 12").
  */
-export const CHECKPOINT_AFTER_COMMITS = 256;
+export const CHECKPOINT_AFTER_COMMITS = 2000;
 /** Between two checkpoints asked for while commits go on, at least, ms. */
 export const CHECKPOINT_EVERY_MS = 250;
 /**
@@ -44,8 +46,9 @@ export interface WalCheckpointerOptions {
  * middle of one write of the engine's event loop: 30 ms, once in ~450 sequential steps. Here a
  * thread with its own connection copies it back (`wal_checkpoint(PASSIVE)`, which neither waits
  * for nor blocks the writer) at most every `everyMs` while commits go on, so the connection's own
- * threshold is not reached. The thread starts after `afterCommits` commits of this process (a
- * small `pilotage run` never starts it) and stops after `idleMs` with next to no commits. If it fails,
+ * threshold is not reached. The thread starts once a burst of commits reaches `afterCommits` (a
+ * sustained load; a small `pilotage run` never starts it) and stops after `idleMs` with next to
+ * no commits. If it fails,
  * the connection's own checkpoints remain, as without it.
  */
 export function createWalCheckpointer(options: WalCheckpointerOptions): WalCheckpointer {
@@ -59,8 +62,9 @@ export function createWalCheckpointer(options: WalCheckpointerOptions): WalCheck
   let look: NodeJS.Timeout | undefined;
   let idle: NodeJS.Timeout | undefined;
   let commits = 0;
-  /** `commits` when the thread last stopped (it starts again `afterCommits` later) */
-  let commitsWhenStopped = 0;
+  /** commits since the last pause of `idleMs` */
+  let burst = 0;
+  let lastCommitAt = 0;
   /** `commits` at the last idle check */
   let commitsWhenChecked = 0;
   let stopped = false;
@@ -100,7 +104,7 @@ export function createWalCheckpointer(options: WalCheckpointerOptions): WalCheck
   const lookNow = (): void => {
     look = undefined;
     if (stopped || asked) return;
-    if (worker === undefined && commits - commitsWhenStopped < afterCommits) return;
+    if (worker === undefined && burst < afterCommits) return;
     asked = true;
     thread().postMessage('checkpoint');
     if (idle === undefined) {
@@ -112,7 +116,7 @@ export function createWalCheckpointer(options: WalCheckpointerOptions): WalCheck
         if (asked || recent >= CHECKPOINT_QUIET_COMMITS) return;
         clearInterval(idle);
         idle = undefined;
-        commitsWhenStopped = commits;
+        burst = 0;
         void stopThread();
       }, idleMs);
       idle.unref();
@@ -121,7 +125,11 @@ export function createWalCheckpointer(options: WalCheckpointerOptions): WalCheck
 
   return {
     committed() {
+      const now = Date.now();
+      if (now - lastCommitAt >= idleMs) burst = 0;
+      lastCommitAt = now;
       commits += 1;
+      burst += 1;
       if (look !== undefined || stopped) return;
       look = setTimeout(lookNow, everyMs);
       look.unref();
