@@ -189,32 +189,26 @@ static void execute_start(napi_env env, void *data) {
   job->failure = start(job->file, job->argv, job->envp, job->cwd, &job->pid, job->out, job->err);
 }
 
+/* What a start answers: [pid, stdoutFd, stderrFd], or [-errno]. */
+static napi_value answer_of(napi_env env, const Start *job, int failure) {
+  double values[3] = {job->pid, job->out[0], job->err[0]};
+  if (failure == 0) return number_array(env, values, 3);
+  values[0] = -failure;
+  return number_array(env, values, 1);
+}
+
 static void complete_start(napi_env env, napi_status status, void *data) {
   Start *job = data;
-  double values[3] = {0, 0, 0};
-  size_t count = 3;
-  if (status != napi_ok) {
-    values[0] = -ECANCELED;
-    count = 1;
-  } else if (job->failure != 0) {
-    values[0] = -job->failure;
-    count = 1;
-  } else {
-    values[0] = job->pid;
-    values[1] = job->out[0];
-    values[2] = job->err[0];
-  }
   napi_value done, global, result;
   if (napi_get_reference_value(env, job->done, &done) == napi_ok && napi_get_global(env, &global) == napi_ok) {
-    result = number_array(env, values, count);
+    result = answer_of(env, job, status != napi_ok ? ECANCELED : job->failure);
     napi_call_function(env, global, done, 1, &result, NULL);
   }
   free_start(env, job);
 }
 
-static napi_value Spawn(napi_env env, napi_callback_info info) {
-  napi_value args[5];
-  if (!arguments_of(env, info, 5, args, "spawn(file, argv, envp, cwd, done)")) return NULL;
+/* A start of args[0..3] (file, argv, envp, cwd); NULL, having thrown `usage`, when they are not that. */
+static Start *start_of(napi_env env, const napi_value *args, const char *usage) {
   Start *job = calloc(1, sizeof(Start));
   if (job == NULL) {
     napi_throw_error(env, "ENOMEM", "spawn: out of memory");
@@ -224,13 +218,26 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
   job->argv = strings_of(env, args[1]);
   job->envp = strings_of(env, args[2]);
   job->cwd = string_of(env, args[3]);
-  napi_value name;
-  if (job->file == NULL || job->argv == NULL || job->envp == NULL || job->cwd == NULL ||
-      napi_create_reference(env, args[4], 1, &job->done) != napi_ok) {
+  if (job->file == NULL || job->argv == NULL || job->envp == NULL || job->cwd == NULL) {
     free_start(env, job);
-    napi_throw_type_error(env, NULL, "spawn(file, argv, envp, cwd, done): strings, arrays of strings, a function");
+    napi_throw_type_error(env, NULL, usage);
     return NULL;
   }
+  return job;
+}
+
+static napi_value Spawn(napi_env env, napi_callback_info info) {
+  napi_value args[5];
+  if (!arguments_of(env, info, 5, args, "spawn(file, argv, envp, cwd, done)")) return NULL;
+  const char *usage = "spawn(file, argv, envp, cwd, done): strings, arrays of strings, a function";
+  Start *job = start_of(env, args, usage);
+  if (job == NULL) return NULL;
+  if (napi_create_reference(env, args[4], 1, &job->done) != napi_ok) {
+    free_start(env, job);
+    napi_throw_type_error(env, NULL, usage);
+    return NULL;
+  }
+  napi_value name;
   if (napi_create_string_utf8(env, "pilotage_spawn", NAPI_AUTO_LENGTH, &name) != napi_ok ||
       napi_create_async_work(env, NULL, name, execute_start, complete_start, job, &job->work) != napi_ok ||
       napi_queue_async_work(env, job->work) != napi_ok) {
@@ -244,35 +251,12 @@ static napi_value Spawn(napi_env env, napi_callback_info info) {
 static napi_value SpawnNow(napi_env env, napi_callback_info info) {
   napi_value args[4];
   if (!arguments_of(env, info, 4, args, "spawnNow(file, argv, envp, cwd)")) return NULL;
-  char *file = string_of(env, args[0]);
-  char **argv = strings_of(env, args[1]);
-  char **envp = strings_of(env, args[2]);
-  char *cwd = string_of(env, args[3]);
-  double values[3] = {0, 0, 0};
-  size_t count = 0;
-  if (file != NULL && argv != NULL && envp != NULL && cwd != NULL) {
-    pid_t pid;
-    int out[2], err[2];
-    int failure = start(file, argv, envp, cwd, &pid, out, err);
-    if (failure != 0) {
-      values[0] = -failure;
-      count = 1;
-    } else {
-      values[0] = pid;
-      values[1] = out[0];
-      values[2] = err[0];
-      count = 3;
-    }
-  }
-  free(file);
-  free(cwd);
-  free_strings(argv);
-  free_strings(envp);
-  if (count == 0) {
-    napi_throw_type_error(env, NULL, "spawnNow(file, argv, envp, cwd): strings and arrays of strings");
-    return NULL;
-  }
-  return number_array(env, values, count);
+  Start *job = start_of(env, args, "spawnNow(file, argv, envp, cwd): strings and arrays of strings");
+  if (job == NULL) return NULL;
+  execute_start(env, job);
+  napi_value result = answer_of(env, job, job->failure);
+  free_start(env, job);
+  return result;
 }
 
 static napi_value Reap(napi_env env, napi_callback_info info) {

@@ -51,6 +51,11 @@ async function until(check: () => boolean, what: string, timeoutMs = 10_000): Pr
 
 const fileSize = (path: string): number => statSync(path).size;
 
+/** A checkpointer of `db` quick enough for a test: asked every 10 ms, idle after 100 ms. */
+function quickCheckpointer(path: string, afterCommits: number): WalCheckpointer {
+  return createWalCheckpointer({ path, busyTimeoutMs: 1000, afterCommits, everyMs: 10, idleMs: 100 });
+}
+
 describe('WAL checkpointer', () => {
   it('copies the WAL back on its thread after enough commits, not before', async () => {
     const db = database('grows.db');
@@ -82,13 +87,7 @@ describe('WAL checkpointer', () => {
 
   it('stops its thread when commits (nearly) stop, and starts it again with the next ones', async () => {
     const db = database('idle.db');
-    const checkpointer = createWalCheckpointer({
-      path: db.path,
-      busyTimeoutMs: 1000,
-      afterCommits: 8,
-      everyMs: 10,
-      idleMs: 100,
-    });
+    const checkpointer = quickCheckpointer(db.path, 8);
     try {
       db.write(16, checkpointer);
       await until(() => checkpointer.threadRunning, 'the thread runs');
@@ -110,13 +109,7 @@ describe('WAL checkpointer', () => {
 
   it('short bursts apart from each other never start it', async () => {
     const db = database('bursts.db');
-    const checkpointer = createWalCheckpointer({
-      path: db.path,
-      busyTimeoutMs: 1000,
-      afterCommits: 8,
-      everyMs: 10,
-      idleMs: 100,
-    });
+    const checkpointer = quickCheckpointer(db.path, 8);
     try {
       for (let i = 0; i < 5; i++) {
         db.write(6, checkpointer);
