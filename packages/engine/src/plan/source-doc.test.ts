@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { Alias } from 'yaml';
 import { formatIssue } from '../domain/issue.js';
 import { parseSource } from './source-doc.js';
 
@@ -24,6 +25,25 @@ describe('parseSource', () => {
     assert.deepEqual(cyclic.issues.map(formatIssue), [
       'f.yaml:1:9: a[0]: alias refers to an unknown or enclosing anchor',
     ]);
+  });
+
+  test('looks each alias up once, however often its anchored block is expanded (an alias bomb)', (t) => {
+    // the YAML library walks the whole document for each lookup: once per alias, not per expansion
+    const lookup = t.mock.method(Alias.prototype, 'resolve');
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 5; i++) {
+      const name = String.fromCharCode(97 + i);
+      levels.push(
+        `${name}: &${name} [${Array(10)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(', ')}]`,
+      );
+    }
+    const { value, issues } = parseSource(`${levels.join('\n')}\n`, 'bomb.yaml');
+    assert.deepEqual(issues, []);
+    // 10 + 100 + 1,000 + 10,000 + 100,000 values "x", under the cap of values per file
+    assert.equal(JSON.stringify(value).match(/"x"/g)?.length, 111_110);
+    assert.equal(lookup.mock.callCount(), 40, 'one lookup for each of the 40 aliases written');
   });
 
   test('reports duplicate keys, complex keys and values JSON cannot hold', () => {

@@ -135,6 +135,12 @@ class Converter {
   #count = 0;
   /** the collections being converted, outermost first: an alias to one of them is a cycle */
   readonly #ancestors: Node[] = [];
+  /**
+   * Each alias's anchored node, looked up once: the YAML library walks the whole document for
+   * every lookup, and an alias inside an anchored block is met again at each expansion (an alias
+   * bomb: seconds of walks before the value cap stopped it).
+   */
+  readonly #targets = new Map<Alias, Node | undefined>();
 
   constructor(
     private readonly doc: Document,
@@ -172,7 +178,11 @@ class Converter {
   }
 
   private convertAlias(node: Alias, path: FieldPath, key: Span | undefined): JsonValue {
-    const target = node.resolve(this.doc) as Node | undefined;
+    let target = this.#targets.get(node);
+    if (target === undefined && !this.#targets.has(node)) {
+      target = node.resolve(this.doc) as Node | undefined;
+      this.#targets.set(node, target);
+    }
     if (target === undefined || this.#ancestors.includes(target)) {
       this.report(path, 'alias refers to an unknown or enclosing anchor');
       return null;
