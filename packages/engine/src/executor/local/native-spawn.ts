@@ -196,7 +196,13 @@ class NativeProcess extends EventEmitter implements SpawnedProcess {
     // thread, as Node's own spawn does: the pool's two thread hand-offs cost more than the wait
     // for exec (~0.2 ms). Under a burst, on the pool, so that the engine goes on meanwhile.
     if (starting === 1 && live.size === 0) {
-      const result = addon.spawnNow(path, [file, ...args], envp, cwd);
+      let result: number[];
+      try {
+        result = addon.spawnNow(path, [file, ...args], envp, cwd);
+      } catch (error) {
+        starting -= 1;
+        throw error;
+      }
       process.nextTick(answered, result);
     } else {
       addon.spawn(path, [file, ...args], envp, cwd, answered);

@@ -23,7 +23,7 @@ export const CHECKPOINT_QUIET_COMMITS = 8;
 export interface WalCheckpointer {
   /** A commit was made: the WAL may need copying back. Cheap: call it after every commit. */
   committed(): void;
-  /** whether its thread runs now (it starts with the first checkpoint, stops when idle) */
+  /** whether its thread runs now (it starts with a sustained load's first checkpoint, stops when idle) */
   readonly threadRunning: boolean;
   /** Stop its thread. Safe to repeat. */
   close(): Promise<void>;
@@ -48,8 +48,7 @@ export interface WalCheckpointerOptions {
  * for nor blocks the writer) at most every `everyMs` while commits go on, so the connection's own
  * threshold is not reached. The thread starts once a burst of commits reaches `afterCommits` (a
  * sustained load; a small `pilotage run` never starts it) and stops after `idleMs` with next to
- * no commits. If it fails,
- * the connection's own checkpoints remain, as without it.
+ * no commits. If it fails, the connection's own checkpoints remain, as without it.
  */
 export function createWalCheckpointer(options: WalCheckpointerOptions): WalCheckpointer {
   const afterCommits = options.afterCommits ?? CHECKPOINT_AFTER_COMMITS;
