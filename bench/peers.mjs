@@ -274,12 +274,7 @@ async function nodeRed() {
         if (answer.status !== 200) throw new Error(`Node-RED answered ${answer.status}: ${answer.body}`);
       };
     },
-    warm(runs) {
-      return warmServer(runs, (cell) => this.trigger(cell));
-    },
-    time() {
-      return timeServer(server.child.pid, (cell) => this.trigger(cell));
-    },
+    ...serverTiming(() => server.child.pid),
     async close() {
       if (server !== undefined) await stopChild(server.child);
     },
@@ -319,12 +314,7 @@ async function pilotageServe() {
         if (applied.status >= 300) throw new Error(`applying serve-${cell.key}: ${applied.status} ${applied.body}`);
       }
     },
-    warm(runs) {
-      return warmServer(runs, (cell) => this.trigger(cell));
-    },
-    time() {
-      return timeServer(server.child.pid, (cell) => this.trigger(cell));
-    },
+    ...serverTiming(() => server.child.pid),
     async trigger(cell) {
       const started = await api('POST', `/v1/workflows/serve-${cell.key}/runs`, '{"data":{}}');
       if (started.status !== 201) throw new Error(`starting a run: ${started.status} ${started.body}`);
@@ -384,6 +374,21 @@ async function timeServer(pid, trigger) {
     };
   }
   return timed;
+}
+
+/**
+ * `warm` and `time` of a server system: its `trigger(cell)` runs one cell through the server,
+ * whose process is `pid()` (the CPU it and its reaped children used is counted).
+ */
+function serverTiming(pid) {
+  return {
+    warm(runs) {
+      return warmServer(runs, (cell) => this.trigger(cell));
+    },
+    time() {
+      return timeServer(pid(), (cell) => this.trigger(cell));
+    },
+  };
 }
 
 /**

@@ -178,11 +178,8 @@ class Converter {
   }
 
   private convertAlias(node: Alias, path: FieldPath, key: Span | undefined): JsonValue {
-    let target = this.#targets.get(node);
-    if (target === undefined && !this.#targets.has(node)) {
-      target = node.resolve(this.doc) as Node | undefined;
-      this.#targets.set(node, target);
-    }
+    if (!this.#targets.has(node)) this.#targets.set(node, node.resolve(this.doc) as Node | undefined);
+    const target = this.#targets.get(node);
     if (target === undefined || this.#ancestors.includes(target)) {
       this.report(path, 'alias refers to an unknown or enclosing anchor');
       return null;

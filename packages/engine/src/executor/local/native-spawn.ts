@@ -152,8 +152,8 @@ function spawnError(file: string, code: string, errno?: number): NodeJS.ErrnoExc
 /**
  * A process started with the addon, seen as the local executor sees a ChildProcess: `spawn` or
  * `error` in a later turn (the start runs on libuv's thread pool, or at once when it is alone,
- * answered at the next tick), `exit` once it is reaped,
- * `close` once it has exited and both pipes were read to their end (or destroyed). Its output
+ * answered at the next tick), `exit` once it is reaped, `close` once it has exited and both
+ * pipes were read to their end (or destroyed). Its output
  * streams exist at once, as a ChildProcess's do, and are fed from the pipes once it runs.
  */
 class NativeProcess extends EventEmitter implements SpawnedProcess {
@@ -176,6 +176,7 @@ class NativeProcess extends EventEmitter implements SpawnedProcess {
       return;
     }
     const addon = nativeSpawnAddon()!;
+    const argv = [file, ...args];
     const started = (result: number[], retried: boolean): void => {
       // an executable file that is no program (a script without #!): run by the shell, as
       // execvp (and so Node's spawn) does
@@ -198,14 +199,14 @@ class NativeProcess extends EventEmitter implements SpawnedProcess {
     if (starting === 1 && live.size === 0) {
       let result: number[];
       try {
-        result = addon.spawnNow(path, [file, ...args], envp, cwd);
+        result = addon.spawnNow(path, argv, envp, cwd);
       } catch (error) {
         starting -= 1;
         throw error;
       }
       process.nextTick(answered, result);
     } else {
-      addon.spawn(path, [file, ...args], envp, cwd, answered);
+      addon.spawn(path, argv, envp, cwd, answered);
     }
   }
 

@@ -17,7 +17,7 @@ const FLUSH_MS = 10;
  * each a round trip and a wake-up of PostgreSQL (bench:replicas, session 12). Pending live
  * changes go out with the next control change's notification, whichever comes first.
  */
-export const LIVE_FLUSH_MS = 100;
+const LIVE_FLUSH_MS = 100;
 /** Reconnect delays of the listening connection, ms. */
 const RECONNECT_MS = [250, 1000, 2000, 5000];
 
@@ -44,9 +44,10 @@ export interface PgChangeFeedOptions {
  * changes on LIVE_CHANNEL. Published changes are gathered for FLUSH_MS (LIVE_FLUSH_MS while only
  * live-view changes are pending), deduplicated, and sent as one `pg_notify` per channel and ~7 KB
  * of JSON array, all in one statement (a busy replica sends one per 10 ms rather than one per
- * event-loop turn: each is a round trip here and a wake-up of every listening replica); a failed send is dropped (subscribers poll too). One connection outside the
- * pool listens, opened with the first subscriber; when it breaks it is opened again (250 ms to 5 s
- * apart) and subscribers get a `resync`, since notifications sent meanwhile are lost. It listens
+ * event-loop turn: each is a round trip here and a wake-up of every listening replica); a failed
+ * send is dropped (subscribers poll too). One connection outside the pool listens, opened with
+ * the first subscriber; when it breaks it is opened again (250 ms to 5 s apart) and subscribers
+ * get a `resync`, since notifications sent meanwhile are lost. It listens
  * on LIVE_CHANNEL only while a subscriber without `controlOnly` exists (session 4 measured
  * ~0.6 ms of CPU per run on each idle replica that heard every task of the others), and those
  * subscribers get a `resync` once the `LISTEN` is in, for what was sent before it.

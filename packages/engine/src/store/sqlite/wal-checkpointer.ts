@@ -60,12 +60,11 @@ export function createWalCheckpointer(options: WalCheckpointerOptions): WalCheck
   /** the next look at the WAL, when commits came since the last */
   let look: NodeJS.Timeout | undefined;
   let idle: NodeJS.Timeout | undefined;
-  let commits = 0;
   /** commits since the last pause of `idleMs` */
   let burst = 0;
   let lastCommitAt = 0;
-  /** `commits` at the last idle check */
-  let commitsWhenChecked = 0;
+  /** commits since the last idle check */
+  let sinceCheck = 0;
   let stopped = false;
 
   const stopThread = async (): Promise<void> => {
@@ -107,11 +106,11 @@ export function createWalCheckpointer(options: WalCheckpointerOptions): WalCheck
     asked = true;
     thread().postMessage('checkpoint');
     if (idle === undefined) {
-      commitsWhenChecked = commits;
+      sinceCheck = 0;
       idle = setInterval(() => {
+        const recent = sinceCheck;
+        sinceCheck = 0;
         // never while a checkpoint is under way (a thread takes a while to start)
-        const recent = commits - commitsWhenChecked;
-        commitsWhenChecked = commits;
         if (asked || recent >= CHECKPOINT_QUIET_COMMITS) return;
         clearInterval(idle);
         idle = undefined;
@@ -127,7 +126,7 @@ export function createWalCheckpointer(options: WalCheckpointerOptions): WalCheck
       const now = Date.now();
       if (now - lastCommitAt >= idleMs) burst = 0;
       lastCommitAt = now;
-      commits += 1;
+      sinceCheck += 1;
       burst += 1;
       if (look !== undefined || stopped) return;
       look = setTimeout(lookNow, everyMs);
