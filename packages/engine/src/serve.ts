@@ -50,6 +50,8 @@ export interface ServeOptions extends Omit<RuntimeOptions, 'callbackServedAt'> {
   readonly cronPollMs?: number;
   /** folder of the built web UI served at `/` (default: the installed `@pilotage/web`'s; false: none) */
   readonly uiDir?: string | false;
+  /** how often SSE streams send a heartbeat and run streams read their run again, ms (default 15 000) */
+  readonly sseHeartbeatMs?: number;
 }
 
 /**
@@ -145,6 +147,7 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
       approvals: createApprovalService({ store: runtime.store, engine: runtime.engine }),
       compiler,
       clock: Date.now,
+      ...(options.sseHeartbeatMs === undefined ? {} : { sseHeartbeatMs: options.sseHeartbeatMs }),
     };
     let fastifyHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
     const app = await buildApp(deps, {

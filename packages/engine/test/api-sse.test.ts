@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { after, before, describe, test } from 'node:test';
 import { createApiClient } from '../src/cli/api-client.js';
 import { sseEvents, type SseEvent } from '../src/cli/sse-events.js';
@@ -47,10 +48,14 @@ async function readUntil(
   seen: SseEvent[] = [],
   timeoutMs = 20_000,
 ): Promise<SseEvent[]> {
-  const deadline = setTimeout(() => void iterator.return(undefined), timeoutMs);
+  // (a generator's `return()` waits for the pending `next()`: the deadline races it instead)
+  let deadline: NodeJS.Timeout | undefined;
+  const expired = new Promise<IteratorResult<SseEvent>>((resolve) => {
+    deadline = setTimeout(() => resolve({ done: true, value: undefined }), timeoutMs);
+  });
   try {
     for (;;) {
-      const next = await iterator.next();
+      const next = await Promise.race([iterator.next(), expired]);
       if (next.done) return seen;
       seen.push(next.value);
       if (stop(next.value)) return seen;
@@ -265,5 +270,69 @@ describe('live updates over SSE (real HTTP)', () => {
     }
     await writeFile(gate, '');
     await waitForEnd(h, started.body.id);
+  });
+});
+
+describe('a run stream reads its run again at each heartbeat (real HTTP, real SQLite file)', () => {
+  let h: ApiHarness;
+  let reader: string;
+  before(async () => {
+    h = await createApiHarness({ options: { sseHeartbeatMs: 150 } });
+    reader = await h.token('read');
+    await applyWorkflow(
+      h,
+      'held',
+      `inputs: { type: object, properties: { gate: { type: string } } }
+stages:
+  - name: work
+    actions:
+      - name: wait
+        with: "\${{ inputs }}"
+        run: while [ ! -f "$CO_INPUT_GATE" ]; do sleep 0.05; done
+`,
+    );
+  });
+  after(async () => h.close());
+
+  test('a change written by another process with no notification shows at the next heartbeat, once', async () => {
+    const gate = join(h.dir, 'gate-held');
+    const started = await h.call('POST', '/v1/workflows/held/runs', { body: { data: { gate } } });
+    assert.equal(started.status, 201);
+    const runId = started.body.id as string;
+    const stream = await createApiClient(h.server.url, reader).stream(`/v1/runs/${runId}/events`);
+    const iterator = sseEvents(stream);
+    const isRunning = (e: SseEvent) =>
+      (e.event === 'snapshot' && (e.data as any).tasks.some((t: any) => t.state === 'running')) ||
+      (e.event === 'task' && (e.data as any).task.state === 'running');
+    const events = await readUntil(iterator, isRunning);
+    assert.ok(events.some(isRunning), JSON.stringify(events));
+    // another process (a replica whose notification was lost) records a later state: this
+    // server's engine and change feed know nothing of it
+    const other = new Database(join(h.dir, 'pilotage.db'));
+    try {
+      other.pragma('busy_timeout = 5000');
+      const changed = other
+        .prepare(
+          "update task_runs set state = 'succeeded', previous_state = state where run_id = ? and action = 'wait'",
+        )
+        .run(runId);
+      assert.equal(changed.changes, 1);
+    } finally {
+      other.close();
+    }
+    const seen = await readUntil(iterator, (e) => e.event === 'task' && (e.data as any).task.state === 'succeeded');
+    assert.equal(seen.at(-1)?.event, 'task', `the next heartbeat shows the change: ${JSON.stringify(seen)}`);
+    assert.equal((seen.at(-1)!.data as any).task.state, 'succeeded');
+    // later heartbeats (four or so) send nothing more for what the stream already shows
+    const later: SseEvent[] = [];
+    const reading = readUntil(iterator, () => false, later).catch(() => later);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    assert.deepEqual(
+      later.filter((e) => e.event === 'task'),
+      [],
+    );
+    (stream as unknown as { destroy(): void }).destroy();
+    await reading;
+    await writeFile(gate, '');
   });
 });

@@ -40,4 +40,6 @@ export interface ApiDeps {
   readonly compiler?: FileCompiler;
   /** epoch ms; tests may pin it */
   readonly clock: () => number;
+  /** how often SSE streams send a heartbeat, ms (default SSE_HEARTBEAT_MS; tests shorten it) */
+  readonly sseHeartbeatMs?: number;
 }

@@ -40,7 +40,9 @@ function eventStream(spec: RouteSpec) {
  *   event id = seq) from `?after=SEQ` or the `Last-Event-ID` header (which wins: a reconnecting
  *   client resumes where it was), then `end` ({state}) once the task run has ended and every
  *   line was sent.
- * Both send a `: ping` comment every 15 s. Log lines and outputs are stored masked already.
+ * Each sends a `: ping` comment every 15 s; at each, the run stream reads the run and its task
+ * runs again, so a change whose notification was lost shows within 15 s.
+ * Log lines and outputs are stored masked already.
  */
 export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (app, { deps }) => {
   const { store, engine } = deps;
@@ -56,7 +58,7 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
       },
     },
     (_request, reply) => {
-      const sse = openSse<typeof runsEvents.events>(reply);
+      const sse = openSse<typeof runsEvents.events>(reply, deps.sseHeartbeatMs);
       const unsubscribe = followRuns(deps, (update) => {
         if (update.kind === 'resync') sse.send('resync', {});
         else sse.send('run', { run: runInfo(update.run) });
@@ -81,7 +83,7 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
       await mustGetRun(store, runId);
       const internals = seesServerInternals(request);
       const taskView = (task: Parameters<typeof taskRunInfo>[0]) => taskRunInfo(task, internals);
-      const sse = openSse<typeof runEvents.events>(reply);
+      const sse = openSse<typeof runEvents.events>(reply, deps.sseHeartbeatMs);
       // subscribe before reading the snapshot so nothing between the two is lost; what arrives
       // meanwhile is replayed after it, minus what the snapshot already shows as further along
       const buffered: EngineUpdate[] = [];
@@ -142,15 +144,21 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
         sse.end();
         return;
       }
-      // safety net: a run carried out elsewhere (or an update missed) still ends the stream
+      // safety net: a change missed (another replica's notification lost, or never sent because
+      // that replica died just after its commit) is read at the next heartbeat: the run's end,
+      // and what its task runs reached (only what is further along is sent)
       sse.onHeartbeat(() => {
-        void store.runs.get(runId).then(
-          (run) => {
-            if (run !== undefined && isRunEnded(run.state) && sse.open) deliver({ kind: 'run', run });
-          },
-          () => undefined,
-        );
+        void catchUp().catch(() => undefined);
       });
+      const catchUp = async (): Promise<void> => {
+        const run = await store.runs.get(runId);
+        for (const task of await store.taskRuns.listByRun(runId)) {
+          if (sse.open && taskStateRank(task.state) > (taskRanks.get(task.id) ?? -1)) deliver({ kind: 'task', task });
+        }
+        if (run !== undefined && sse.open && (isRunEnded(run.state) || runStateRank(run.state) > runRank.value)) {
+          deliver({ kind: 'run', run });
+        }
+      };
     },
   );
 
@@ -170,7 +178,7 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
       const { id, taskRunId } = request.params;
       const task = await mustGetTask(store, id, taskRunId);
       let seq = resumeFrom(request.headers['last-event-id'], request.query.after ?? 0);
-      const sse = openSse<typeof taskLogStream.events>(reply);
+      const sse = openSse<typeof taskLogStream.events>(reply, deps.sseHeartbeatMs);
       // `poked`: something changed since the last read (a wake-up between a read and the wait
       // is not lost); `wake` ends the current wait early
       let poked = false;

@@ -18,8 +18,13 @@ const FLUSH_MS = 10;
  * changes go out with the next control change's notification, whichever comes first.
  */
 const LIVE_FLUSH_MS = 100;
-/** Reconnect delays of the listening connection, ms. */
+/** Reconnect delays of the listening connection, and retry delays of a failed send, ms. */
 const RECONNECT_MS = [250, 1000, 2000, 5000];
+/**
+ * Changes kept for a send that keeps failing (PostgreSQL unreachable from the pool) before they
+ * are given up for one `resync`: every replica then reads what it follows again.
+ */
+const MAX_PENDING = 10_000;
 
 /** A change as it travels: short keys. */
 interface Wire {
@@ -37,6 +42,10 @@ export interface PgChangeFeedOptions {
   readonly connect: () => Promise<Client>;
   /** how long live-view changes alone are gathered, ms (default LIVE_FLUSH_MS) */
   readonly liveFlushMs?: number;
+  /** retry delays of a failed send, ms (default RECONNECT_MS; the last repeats) */
+  readonly retryMs?: readonly number[];
+  /** most changes kept while sends fail (default MAX_PENDING) */
+  readonly maxPending?: number;
 }
 
 /**
@@ -44,8 +53,10 @@ export interface PgChangeFeedOptions {
  * changes on LIVE_CHANNEL. Published changes are gathered for FLUSH_MS (LIVE_FLUSH_MS while only
  * live-view changes are pending), deduplicated, and sent as one `pg_notify` per channel and ~7 KB
  * of JSON array, all in one statement (a busy replica sends one per 10 ms rather than one per
- * event-loop turn: each is a round trip here and a wake-up of every listening replica); a failed
- * send is dropped (subscribers poll too). One connection outside the pool listens, opened with
+ * event-loop turn: each is a round trip here and a wake-up of every listening replica). A failed
+ * send is tried again (250 ms to 5 s apart) with what was published meanwhile after it, in
+ * order; past MAX_PENDING changes they are given up for one `resync` change, which every
+ * subscriber of every replica gets (and reads again). One connection outside the pool listens, opened with
  * the first subscriber; when it breaks it is opened again (250 ms to 5 s apart) and subscribers
  * get a `resync`, since notifications sent meanwhile are lost. It listens
  * on LIVE_CHANNEL only while a subscriber without `controlOnly` exists (session 4 measured
@@ -62,7 +73,10 @@ export function createPgChangeFeed(options: PgChangeFeedOptions): ChangeFeed & {
   let pending: Wire[] = [];
   /** whether `pending` holds a control change (it then goes out after FLUSH_MS) */
   let pendingControl = false;
-  let flushing = false;
+  /** the send under way, if any */
+  let flushing: Promise<void> | undefined;
+  /** failed sends in a row */
+  let sendFailures = 0;
   let flushTimer: NodeJS.Timeout | undefined;
   /** when the scheduled flush runs (Date.now() ms) */
   let flushAt = Infinity;
@@ -84,7 +98,8 @@ export function createPgChangeFeed(options: PgChangeFeedOptions): ChangeFeed & {
     }
   };
 
-  const flush = async (): Promise<void> => {
+  /** Send what is pending; false when the send failed (the changes are pending again, first). */
+  const flush = async (): Promise<boolean> => {
     const batch = pending;
     pending = [];
     pendingControl = false;
@@ -96,10 +111,23 @@ export function createPgChangeFeed(options: PgChangeFeedOptions): ChangeFeed & {
     const notes = liveFirst
       ? [...payloads(LIVE_CHANNEL, liveOnes), ...payloads(CHANGE_CHANNEL, control)]
       : [...payloads(CHANGE_CHANNEL, control), ...payloads(LIVE_CHANNEL, liveOnes)];
-    if (notes.length === 0) return;
+    if (notes.length === 0) return true;
     // one statement (one round trip) for both channels; NOTIFY keeps the order of the calls
     const calls = notes.map(([channel, payload]) => sql`pg_notify(${channel}, ${payload})`);
-    await sql`select ${sql.join(calls)}`.execute(options.db).catch(() => undefined);
+    try {
+      await sql`select ${sql.join(calls)}`.execute(options.db);
+      return true;
+    } catch {
+      keepForRetry(unique);
+      return false;
+    }
+  };
+
+  /** Put a batch that failed back before what was published since; too many: one `resync`. */
+  const keepForRetry = (batch: readonly Wire[]): void => {
+    pending = [...batch, ...pending];
+    if (pending.length > (options.maxPending ?? MAX_PENDING)) pending = [{ k: 'resync' }];
+    pendingControl = pending.some((w) => !LIVE_CHANGES.has(w.k));
   };
 
   /** The notifications carrying `wires` on `channel`: [channel, JSON array of at most ~MAX_PAYLOAD_BYTES]. */
@@ -138,19 +166,28 @@ export function createPgChangeFeed(options: PgChangeFeedOptions): ChangeFeed & {
     );
   };
 
-  /** Flush after FLUSH_MS when a control change is pending, else after LIVE_FLUSH_MS; one at a time. */
+  /**
+   * Flush after FLUSH_MS when a control change is pending, else after LIVE_FLUSH_MS, or after a
+   * retry delay when the last send failed; one at a time.
+   */
   const scheduleFlush = (): void => {
-    if (flushing || pending.length === 0) return;
-    const wait = pendingControl ? FLUSH_MS : (options.liveFlushMs ?? LIVE_FLUSH_MS);
+    if (flushing !== undefined || pending.length === 0 || closed) return;
+    const retries = options.retryMs ?? RECONNECT_MS;
+    const wait =
+      sendFailures > 0
+        ? (retries[Math.min(sendFailures, retries.length) - 1] ?? 5000)
+        : pendingControl
+          ? FLUSH_MS
+          : (options.liveFlushMs ?? LIVE_FLUSH_MS);
     if (flushTimer !== undefined && flushAt <= Date.now() + wait) return;
     clearTimeout(flushTimer);
     flushAt = Date.now() + wait;
     flushTimer = setTimeout(() => {
       flushTimer = undefined;
       flushAt = Infinity;
-      flushing = true;
-      void flush().finally(() => {
-        flushing = false;
+      flushing = flush().then((sent) => {
+        sendFailures = sent ? 0 : sendFailures + 1;
+        flushing = undefined;
         scheduleFlush();
       });
     }, wait);
@@ -259,6 +296,7 @@ export function createPgChangeFeed(options: PgChangeFeedOptions): ChangeFeed & {
       clearTimeout(retryTimer);
       clearTimeout(flushTimer);
       await connecting;
+      await flushing;
       if (pending.length > 0) await flush();
       const last = client;
       client = undefined;

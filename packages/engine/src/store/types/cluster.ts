@@ -233,8 +233,10 @@ export interface Change {
  * any process (its own included), at most once and as soon as it commits, or a `resync` when its
  * connection was lost (or, for a live subscriber, when the live channel was just listened to:
  * changes published just before may have been missed). On SQLite (one process)
- * the changes go to this process's subscribers. Best effort: a missed change only delays the one
- * who waits for it, since everyone also polls slowly.
+ * the changes go to this process's subscribers. A failed send is sent again. Best effort still
+ * (a process that dies between its commit and its send never sends): a missed change only delays
+ * the one who waits for it, since everyone also polls slowly (claimers, run streams at each
+ * heartbeat).
  */
 export interface ChangeFeed {
   /** true when other processes may share the store (PostgreSQL) */
