@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { createApiClient } from '../src/cli/api-client.js';
 import { sseEvents, type SseEvent } from '../src/cli/sse-events.js';
@@ -273,7 +274,23 @@ describe('live updates over SSE (real HTTP)', () => {
   });
 });
 
-describe('a run stream reads its run again at each heartbeat (real HTTP, real SQLite file)', () => {
+/**
+ * Run `statement` with `parameter` on the SQLite file `db` from another Node process (the server
+ * runs in this one: a write from here would wait on the server's open transaction while keeping
+ * it from committing); the number of rows it changed.
+ */
+async function writeFromAnotherProcess(db: string, statement: string, parameter: string): Promise<number> {
+  const script = `const db = new (require('better-sqlite3'))(process.argv[1]);
+db.pragma('busy_timeout = 10000');
+process.stdout.write(String(db.prepare(process.argv[2]).run(process.argv[3]).changes));
+db.close();`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['-e', script, db, statement, parameter], {
+    cwd: import.meta.dirname,
+  });
+  return Number(stdout);
+}
+
+describe('run streams read their runs again at each heartbeat (real HTTP, real SQLite file)', () => {
   let h: ApiHarness;
   let reader: string;
   before(async () => {
@@ -308,18 +325,12 @@ stages:
     assert.ok(events.some(isRunning), JSON.stringify(events));
     // another process (a replica whose notification was lost) records a later state: this
     // server's engine and change feed know nothing of it
-    const other = new Database(join(h.dir, 'pilotage.db'));
-    try {
-      other.pragma('busy_timeout = 5000');
-      const changed = other
-        .prepare(
-          "update task_runs set state = 'succeeded', previous_state = state where run_id = ? and action = 'wait'",
-        )
-        .run(runId);
-      assert.equal(changed.changes, 1);
-    } finally {
-      other.close();
-    }
+    const changed = await writeFromAnotherProcess(
+      join(h.dir, 'pilotage.db'),
+      "update task_runs set state = 'succeeded', previous_state = state where run_id = ? and action = 'wait'",
+      runId,
+    );
+    assert.equal(changed, 1);
     const seen = await readUntil(iterator, (e) => e.event === 'task' && (e.data as any).task.state === 'succeeded');
     assert.equal(seen.at(-1)?.event, 'task', `the next heartbeat shows the change: ${JSON.stringify(seen)}`);
     assert.equal((seen.at(-1)!.data as any).task.state, 'succeeded');
@@ -333,6 +344,30 @@ stages:
     );
     (stream as unknown as { destroy(): void }).destroy();
     await reading;
+    await writeFile(gate, '');
+  });
+
+  test('the run list stream reads the unfinished runs it showed again at each heartbeat', async () => {
+    const stream = await createApiClient(h.server.url, reader).stream('/v1/runs/events');
+    const iterator = sseEvents(stream);
+    const gate = join(h.dir, 'gate-list-held');
+    const started = await h.call('POST', '/v1/workflows/held/runs', { body: { data: { gate } } });
+    assert.equal(started.status, 201);
+    const runId = started.body.id as string;
+    const stateOf = (e: SseEvent) =>
+      e.event === 'run' && (e.data as any).run.id === runId ? (e.data as any).run.state : '';
+    await readUntil(iterator, (e) => stateOf(e) === 'running');
+    // another process ends the run, and its notification is lost
+    const changed = await writeFromAnotherProcess(
+      join(h.dir, 'pilotage.db'),
+      "update runs set state = 'failed' where id = ?",
+      runId,
+    );
+    assert.equal(changed, 1);
+    const seen = await readUntil(iterator, (e) => stateOf(e) === 'failed');
+    const last = seen.at(-1);
+    assert.equal(last && stateOf(last), 'failed', `the next heartbeat shows the change: ${JSON.stringify(seen)}`);
+    (stream as unknown as { destroy(): void }).destroy();
     await writeFile(gate, '');
   });
 });

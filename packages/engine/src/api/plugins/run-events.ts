@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { eventStreamContent, routes, type RouteSpec } from '@pilotage/api';
 import { isRunEnded, isTaskEnded, type RunState, type TaskRunState } from '../../domain/states.js';
 import type { EngineUpdate } from '../../engine/ports.js';
+import type { RunRecord } from '../../store/types.js';
 import type { ApiDeps } from '../api-deps.js';
 import { errorResponses, invalidFields } from '../error-reply.js';
 import { mustGetRun, mustGetTask } from '../run-lookup.js';
@@ -14,6 +15,8 @@ import { openSse } from '../sse.js';
 const LOG_PAGE = 500;
 /** While a task runs, how often the store is read even without a wake-up, ms. */
 const LOG_POLL_MS = 1000;
+/** Most unfinished runs a run-list stream reads again at each heartbeat (the latest it showed). */
+const LIST_CATCH_UP = 100;
 /** After a `log` update, how long to wait for the log buffer's batch to reach the store, ms. */
 const LOG_FLUSH_WAIT_MS = 150;
 
@@ -40,8 +43,9 @@ function eventStream(spec: RouteSpec) {
  *   event id = seq) from `?after=SEQ` or the `Last-Event-ID` header (which wins: a reconnecting
  *   client resumes where it was), then `end` ({state}) once the task run has ended and every
  *   line was sent.
- * Each sends a `: ping` comment every 15 s; at each, the run stream reads the run and its task
- * runs again, so a change whose notification was lost shows within 15 s.
+ * Each sends a `: ping` comment every 15 s; at each, a run's stream reads the run and its task
+ * runs again, and the list stream the (latest 100) unfinished runs it showed, so that a change
+ * whose notification was lost shows within 15 s.
  * Log lines and outputs are stored masked already.
  */
 export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (app, { deps }) => {
@@ -59,11 +63,33 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
     },
     (_request, reply) => {
       const sse = openSse<typeof runsEvents.events>(reply, deps.sseHeartbeatMs);
+      /** the unfinished runs this stream showed, with the rank of the state it showed (oldest first) */
+      const shown = new Map<string, number>();
+      const send = (run: RunRecord): void => {
+        const rank = runStateRank(run.state);
+        if (rank < (shown.get(run.id) ?? -1)) return;
+        shown.delete(run.id);
+        if (!isRunEnded(run.state)) shown.set(run.id, rank);
+        if (shown.size > LIST_CATCH_UP) shown.delete(shown.keys().next().value as string);
+        sse.send('run', { run: runInfo(run) });
+      };
       const unsubscribe = followRuns(deps, (update) => {
         if (update.kind === 'resync') sse.send('resync', {});
-        else sse.send('run', { run: runInfo(update.run) });
+        else send(update.run);
       });
       sse.onClose(unsubscribe);
+      // safety net, as for one run's stream: the unfinished runs it showed are read again at each
+      // heartbeat, and sent when further along (a change whose notification was lost)
+      sse.onHeartbeat(() => {
+        void (async () => {
+          for (const [id, rank] of [...shown]) {
+            const run = await store.runs.get(id);
+            if (!sse.open) return;
+            if (run === undefined) shown.delete(id);
+            else if (runStateRank(run.state) > rank) send(run);
+          }
+        })().catch(() => undefined);
+      });
     },
   );
 
