@@ -119,12 +119,19 @@ export async function createRuntime(config: Config, options: RuntimeOptions = {}
           );
     const sinks = [...configuredSinks, ...(options.sinks ?? [])];
     if (sinks.length > 0) {
-      const [{ startDeliveryWorker }, { localLeaseIdentity }] = await Promise.all([
+      const [{ startDeliveryWorker }, { localLeaseIdentity }, { circuitMessage }] = await Promise.all([
         import('./events/delivery-worker.js'),
         import('./events/sink-lease.js'),
+        import('./events/sink-circuit.js'),
       ]);
       const lease = { store: store.sinkLeases, ...localLeaseIdentity(config.engineId) };
-      delivery = startDeliveryWorker({ deliveries: store.deliveries, sinks, lease, ...deliverySettings(config) });
+      delivery = startDeliveryWorker({
+        deliveries: store.deliveries,
+        sinks,
+        lease,
+        ...deliverySettings(config),
+        onCircuit: (sink, state, error) => warn(circuitMessage(sink, state, error)),
+      });
     }
     const configured = await configuredExecutors(config, {
       secrets: { ...config.secrets, ...options.secrets },

@@ -354,6 +354,54 @@ describe('delivery worker on a real SQLite store and a real HTTP sink', () => {
     });
   });
 
+  test('a sink answering 503: its circuit opens after 5 failures, one probe per wait; once back, all go at once', async () => {
+    await withStore(async (ctx) => {
+      const port = await freePort();
+      const receiver = await startReceiver(port);
+      ctx.receivers.push(receiver);
+      const seen = acceptedIds(receiver);
+      let requests = 0;
+      let down = true;
+      seen.install(() => {
+        requests += 1;
+        return down ? 503 : 200;
+      });
+      const changes: string[] = [];
+      const worker = startDeliveryWorker({
+        deliveries: ctx.store.deliveries,
+        sinks: [httpSink({ url: `http://127.0.0.1:${port}/events`, name: 'hook', timeoutMs: 2000 })],
+        backoff: { initialMs: 20, factor: 2, maxMs: 200 },
+        pollMs: 40,
+        onCircuit: (sink, state) => changes.push(`${sink} ${state}`),
+      });
+      ctx.workers.push(worker);
+      // twenty runs, each one event: twenty heads, each retried on its own backoff without a circuit
+      const t0 = Date.now();
+      const events = Array.from({ length: 20 }, (_, i) => runEvents(`run-${i}`, t0)[0]!);
+      await ctx.store.outbox.append(events);
+      worker.kick();
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // without it: ~20 heads x 1.5 s / 200 ms = ~150 requests; with it: 5, then a probe per wait
+      assert.ok(requests >= 5 && requests <= 30, `${requests} requests to a sink answering 503`);
+      assert.deepEqual(changes, ['hook opened']);
+      const rows = await ctx.store.deliveries.list({ sink: 'hook', limit: 100 });
+      assert.equal(rows.length, 20);
+      assert.ok(
+        rows.every((d) => d.state === 'pending' && d.attempts > 0),
+        'every due head failed (sent or not), none lost or dead',
+      );
+      assert.ok(rows.some((d) => /not sent: the sink is unavailable/.test(d.lastError ?? '')));
+
+      down = false;
+      const back = Date.now();
+      await waitFor('every event delivered', () => seen.accepted.length === 20, 5000);
+      // within the longest wait (200 ms) and a poll or two, not each event's own backoff
+      assert.ok(Date.now() - back < 1500, `${Date.now() - back} ms`);
+      assert.deepEqual(changes, ['hook opened', 'hook closed']);
+      assert.deepEqual([...seen.accepted].sort(), events.map((e) => e.id).sort());
+    });
+  });
+
   test('sink names must be unique', () => {
     const s: Sink = { name: 'same', accepts: () => true, send: async () => undefined };
     assert.throws(() => startDeliveryWorker({ deliveries: {} as Store['deliveries'], sinks: [s, s] }), /named "same"/);

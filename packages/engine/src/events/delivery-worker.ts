@@ -1,5 +1,6 @@
 import type { DeliveryStore, OutboxRecord, PendingDelivery as Pending } from '../store/types.js';
 import { backoffDelayMs, DELIVERY_DEFAULTS, type DeliveryBackoff } from './delivery-backoff.js';
+import { SinkCircuit } from './sink-circuit.js';
 import { createSinkLeaseHolder, type SinkLeaseOptions } from './sink-lease-holder.js';
 import type { Sink } from './sinks/sink.js';
 
@@ -26,6 +27,11 @@ export interface DeliveryWorkerOptions {
   readonly now?: () => number;
   /** a store error in the background loop (default: printed to stderr); the loop goes on */
   readonly onError?: (error: unknown) => void;
+  /**
+   * told when a sink's circuit opens (sends in a row found it unavailable: nothing is sent to it
+   * but one probe now and then) or closes again (a send got through); `error` is the last failure
+   */
+  readonly onCircuit?: (sink: string, state: 'opened' | 'closed', error: unknown) => void;
   /** called after each successful delivery (metrics, benchmarks) */
   readonly onDelivered?: (sink: string, event: OutboxRecord, at: number) => void;
   /**
@@ -58,6 +64,9 @@ export interface DeliveryWorker {
 const ENQUEUE_WINDOW = 1000;
 /** How often a pass looks at the whole outbox for events without a delivery row, ms. */
 const FULL_SCAN_MS = 30_000;
+
+/** Why a due event was not sent: its sink's circuit is open (recorded as the attempt's error). */
+const CIRCUIT_OPEN = 'not sent: the sink is unavailable (its last sends failed); tried again with the next probe';
 
 /** What one pass over all sinks left behind. */
 interface PassResult {
@@ -106,6 +115,13 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   const leases = createSinkLeaseHolder(options.lease, now);
   /** per sink: the highest event seq seen pending, and when the whole outbox was last scanned */
   const scans = new Map(sinks.map((sink) => [sink.name, { highWater: 0, fullAt: -Infinity }]));
+  /** per sink: its circuit breaker (first wait twice the first backoff, the longest the cap) */
+  const circuits = new Map(
+    sinks.map((sink) => [
+      sink.name,
+      new SinkCircuit({ firstWaitMs: backoff.initialMs * 2, maxWaitMs: backoff.maxMs, now }),
+    ]),
+  );
 
   /**
    * Create delivery rows for new events: near the highest seq seen (cheap: the per-row check
@@ -176,14 +192,34 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
         await store.markDelivered(sink.name, d.eventSeq, at);
         continue;
       }
-      try {
-        await sink.send(d.event);
-      } catch (error) {
+      // While the sink's circuit is open, a due event is not sent but failed as if it had been
+      // (it ages toward the retry window as before), and comes due again with the next probe.
+      const circuit = circuits.get(sink.name)!;
+      let turn = circuit.take();
+      // a probe out: its outcome decides (the sink back: every lane sends at once)
+      for (let probe = circuit.probeSettled(); turn === 'wait' && probe !== undefined; probe = circuit.probeSettled()) {
+        await probe;
+        turn = circuit.take();
+      }
+      const held = turn === 'wait';
+      let failure: { readonly error: unknown } | undefined;
+      if (held) {
+        failure = { error: new Error(CIRCUIT_OPEN) };
+      } else {
+        try {
+          await sink.send(d.event);
+        } catch (error) {
+          failure = { error };
+        }
+        const changed = circuit.settle(failure);
+        if (changed !== undefined) options.onCircuit?.(sink.name, changed, failure?.error);
+      }
+      if (failure !== undefined) {
         const failedAt = now();
         const attempts = d.attempts + 1;
         const dead = attempts >= maxAttempts || failedAt - (d.firstFailedAt ?? failedAt) >= retryWindowMs;
-        const nextAt = failedAt + backoffDelayMs(backoff, attempts);
-        await store.markFailed(sink.name, d.eventSeq, describe(error), nextAt, dead, failedAt);
+        const nextAt = held ? circuit.retryAt : failedAt + backoffDelayMs(backoff, attempts);
+        await store.markFailed(sink.name, d.eventSeq, describe(failure.error), nextAt, dead, failedAt);
         if (!dead) return { left: items.length - i, nextAt };
         // A dead letter holds its run's later events back: they become dead letters too.
         if (d.runId !== null) {
