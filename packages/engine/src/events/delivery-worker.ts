@@ -203,7 +203,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       }
       const held = turn === 'wait';
       let failure: { readonly error: unknown } | undefined;
-      if (held) {
+      if (turn === 'wait') {
         failure = { error: new Error(CIRCUIT_OPEN) };
       } else {
         try {
@@ -211,7 +211,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
         } catch (error) {
           failure = { error };
         }
-        const changed = circuit.settle(failure);
+        const changed = circuit.settle(turn, failure);
         if (changed !== undefined) options.onCircuit?.(sink.name, changed, failure?.error);
       }
       if (failure !== undefined) {

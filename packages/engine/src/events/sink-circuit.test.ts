@@ -14,10 +14,10 @@ function circuit() {
 describe('SinkCircuit', () => {
   it('opens after the failures in a row, waits, lets one probe through, doubles the wait up to the cap', async () => {
     const { clock, c } = circuit();
-    assert.equal(c.settle(down), undefined);
-    assert.equal(c.settle(status(503)), undefined);
+    assert.equal(c.settle('send', down), undefined);
+    assert.equal(c.settle('send', status(503)), undefined);
     assert.equal(c.take(), 'send');
-    assert.equal(c.settle(status(429)), 'opened');
+    assert.equal(c.settle('send', status(429)), 'opened');
     assert.ok(c.open);
     assert.equal(c.take(), 'wait');
     assert.equal(c.retryAt, 1_100);
@@ -26,42 +26,52 @@ describe('SinkCircuit', () => {
     assert.equal(c.take(), 'wait', 'one probe at a time');
     const probed = c.probeSettled();
     assert.ok(probed !== undefined);
-    assert.equal(c.settle(down), undefined, 'still open: not told again');
+    assert.equal(c.settle('probe', down), undefined, 'still open: not told again');
     await probed;
     assert.equal(c.probeSettled(), undefined);
     assert.equal(c.retryAt, 1_300);
     clock.now = 1_300;
     assert.equal(c.take(), 'probe');
-    c.settle(status(502));
+    c.settle('probe', status(502));
     assert.equal(c.retryAt, 1_300 + 350, 'capped');
   });
 
   it('closes when a probe gets through, or when the sink refuses one event (it answers)', () => {
     const { clock, c } = circuit();
-    for (let i = 0; i < 3; i++) c.settle(down);
+    for (let i = 0; i < 3; i++) c.settle('send', down);
     clock.now += 100;
     assert.equal(c.take(), 'probe');
-    assert.equal(c.settle(undefined), 'closed');
+    assert.equal(c.settle('probe', undefined), 'closed');
     assert.equal(c.take(), 'send');
-    for (let i = 0; i < 3; i++) c.settle(down);
+    for (let i = 0; i < 3; i++) c.settle('send', down);
     clock.now += 100;
-    c.take();
-    assert.equal(c.settle(status(400)), 'closed');
+    assert.equal(c.take(), 'probe');
+    assert.equal(c.settle('probe', status(400)), 'closed');
     assert.ok(!c.open);
+  });
+
+  it('a send that was out before it opened does not end the probe', () => {
+    const { clock, c } = circuit();
+    for (let i = 0; i < 3; i++) c.settle('send', down);
+    clock.now += 100;
+    assert.equal(c.take(), 'probe');
+    assert.equal(c.settle('send', down), undefined);
+    assert.equal(c.take(), 'wait', 'the probe is still out');
+    assert.ok(c.probeSettled() !== undefined);
   });
 
   it('counts only failures in a row, and only those that say the sink is unavailable', () => {
     const { c } = circuit();
-    c.settle(down);
-    c.settle(down);
-    c.settle(undefined);
-    c.settle(down);
-    c.settle(status(404));
-    c.settle(down);
-    c.settle(down);
+    c.settle('send', down);
+    c.settle('send', down);
+    c.settle('send', undefined);
+    c.settle('send', down);
+    c.settle('send', status(404));
+    c.settle('send', down);
+    c.settle('send', down);
     assert.ok(!c.open);
     // an error that is not the sink's answer (a file sink's full disk) counts too
-    assert.equal(c.settle({ error: new Error('disk full') }), 'opened');
+    assert.equal(c.settle('send', { error: new Error('disk full') }), 'opened');
   });
 
   it('a message without the credentials of a URL', () => {

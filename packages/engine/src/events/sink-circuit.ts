@@ -65,14 +65,16 @@ export class SinkCircuit {
   }
 
   /**
-   * Report a send's outcome (`failure` undefined: it got through). Returns 'opened' or 'closed'
-   * when the circuit changed, else undefined.
+   * Report the outcome of a send `take()` let go as `turn` (`failure` undefined: it got through).
+   * Returns 'opened' or 'closed' when the circuit changed, else undefined.
    */
-  settle(failure: { readonly error: unknown } | undefined): 'opened' | 'closed' | undefined {
-    const probe = this.#probing;
-    this.#probing = false;
-    this.#settleProbe?.();
-    this.#settleProbe = undefined;
+  settle(turn: 'send' | 'probe', failure: { readonly error: unknown } | undefined): 'opened' | 'closed' | undefined {
+    const probe = turn === 'probe';
+    if (probe) {
+      this.#probing = false;
+      this.#settleProbe?.();
+      this.#settleProbe = undefined;
+    }
     if (failure === undefined || !unavailable(failure.error)) {
       this.#failures = 0;
       if (!this.open) return undefined;
