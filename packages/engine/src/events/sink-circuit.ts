@@ -107,9 +107,10 @@ function unavailable(error: unknown): boolean {
  * `user:password@` of a URL in the sink's name or the error hidden.
  */
 export function circuitMessage(sink: string, state: 'opened' | 'closed', error: unknown): string {
+  const why = error instanceof Error ? error.message : String(error);
   const text =
     state === 'opened'
-      ? `events sink ${sink} is unavailable (${error instanceof Error ? error.message : String(error)}): its events wait, and one is tried now and then`
+      ? `events sink ${sink} is unavailable (${why}): its events wait, and one is tried now and then`
       : `events sink ${sink} answers again: its events go on`;
   return text.replace(/\/\/[^/@\s]+@/g, '//***@');
 }

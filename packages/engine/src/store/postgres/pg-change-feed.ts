@@ -56,9 +56,9 @@ export interface PgChangeFeedOptions {
  * event-loop turn: each is a round trip here and a wake-up of every listening replica). A failed
  * send is tried again (250 ms to 5 s apart) with what was published meanwhile after it, in
  * order; past MAX_PENDING changes they are given up for one `resync` change, which every
- * subscriber of every replica gets (and reads again). One connection outside the pool listens, opened with
- * the first subscriber; when it breaks it is opened again (250 ms to 5 s apart) and subscribers
- * get a `resync`, since notifications sent meanwhile are lost. It listens
+ * subscriber of every replica gets (and reads again). One connection outside the pool listens,
+ * opened with the first subscriber; when it breaks it is opened again (250 ms to 5 s apart) and
+ * subscribers get a `resync`, since notifications sent meanwhile are lost. It listens
  * on LIVE_CHANNEL only while a subscriber without `controlOnly` exists (session 4 measured
  * ~0.6 ms of CPU per run on each idle replica that heard every task of the others), and those
  * subscribers get a `resync` once the `LISTEN` is in, for what was sent before it.
