@@ -197,11 +197,10 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       const circuit = circuits.get(sink.name)!;
       let turn = circuit.take();
       // a probe out: its outcome decides (the sink back: every lane sends at once)
-      for (let probe = circuit.probeSettled(); turn === 'wait' && probe !== undefined; probe = circuit.probeSettled()) {
-        await probe;
+      while (turn === 'wait' && circuit.probeSettled() !== undefined) {
+        await circuit.probeSettled();
         turn = circuit.take();
       }
-      const held = turn === 'wait';
       let failure: { readonly error: unknown } | undefined;
       if (turn === 'wait') {
         failure = { error: new Error(CIRCUIT_OPEN) };
@@ -218,7 +217,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
         const failedAt = now();
         const attempts = d.attempts + 1;
         const dead = attempts >= maxAttempts || failedAt - (d.firstFailedAt ?? failedAt) >= retryWindowMs;
-        const nextAt = held ? circuit.retryAt : failedAt + backoffDelayMs(backoff, attempts);
+        const nextAt = turn === 'wait' ? circuit.retryAt : failedAt + backoffDelayMs(backoff, attempts);
         await store.markFailed(sink.name, d.eventSeq, describe(failure.error), nextAt, dead, failedAt);
         if (!dead) return { left: items.length - i, nextAt };
         // A dead letter holds its run's later events back: they become dead letters too.

@@ -68,7 +68,10 @@ export class SinkCircuit {
    * Report the outcome of a send `take()` let go as `turn` (`failure` undefined: it got through).
    * Returns 'opened' or 'closed' when the circuit changed, else undefined.
    */
-  settle(turn: 'send' | 'probe', failure: { readonly error: unknown } | undefined): 'opened' | 'closed' | undefined {
+  settle(
+    turn: Exclude<CircuitTurn, 'wait'>,
+    failure: { readonly error: unknown } | undefined,
+  ): 'opened' | 'closed' | undefined {
     const probe = turn === 'probe';
     if (probe) {
       this.#probing = false;

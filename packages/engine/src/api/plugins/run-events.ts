@@ -181,7 +181,8 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
         for (const task of await store.taskRuns.listByRun(runId)) {
           if (sse.open && taskStateRank(task.state) > (taskRanks.get(task.id) ?? -1)) deliver({ kind: 'task', task });
         }
-        if (run !== undefined && sse.open && (isRunEnded(run.state) || runStateRank(run.state) > runRank.value)) {
+        // an ended run ranks above every state a stream still open has shown
+        if (run !== undefined && sse.open && runStateRank(run.state) > runRank.value) {
           deliver({ kind: 'run', run });
         }
       };
