@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { createApiClient } from '../src/cli/api-client.js';
 import { sseEvents, type SseEvent } from '../src/cli/sse-events.js';
+import { newId } from '../src/domain/ids.js';
 import { applyWorkflow, waitForEnd, waitForRun } from './api-runs-support.js';
 import { createApiHarness, type ApiHarness } from './support/api-harness.js';
 
@@ -368,6 +369,43 @@ stages:
     const last = seen.at(-1);
     assert.equal(last && stateOf(last), 'failed', `the next heartbeat shows the change: ${JSON.stringify(seen)}`);
     (stream as unknown as { destroy(): void }).destroy();
+    await writeFile(gate, '');
+  });
+
+  test('the run list stream shows at the next heartbeat a run it never heard of, once', async () => {
+    const stream = await createApiClient(h.server.url, reader).stream('/v1/runs/events');
+    const iterator = sseEvents(stream);
+    const gate = join(h.dir, 'gate-list-unheard');
+    const started = await h.call('POST', '/v1/workflows/held/runs', { body: { data: { gate } } });
+    assert.equal(started.status, 201);
+    const template = started.body.id as string;
+    const runOf = (e: SseEvent, id: string) => e.event === 'run' && (e.data as any).run.id === id;
+    await readUntil(iterator, (e) => runOf(e, template) && (e.data as any).run.state === 'running');
+    // another process (a replica whose notifications were all lost) records a run, already ended:
+    // this server's engine and change feed know nothing of it
+    const unheard = newId();
+    const inserted = await writeFromAnotherProcess(
+      join(h.dir, 'pilotage.db'),
+      `insert into runs (id, workflow, number, workflow_version, state, inputs, plan, trigger_info, chain_id, created_at, ended_at)
+       select '${unheard}', workflow, number + 1000, workflow_version, 'failed', inputs, plan, trigger_info, chain_id,
+              created_at, created_at from runs where id = ?`,
+      template,
+    );
+    assert.equal(inserted, 1);
+    const seen = await readUntil(iterator, (e) => runOf(e, unheard));
+    const last = seen.at(-1)!;
+    assert.ok(runOf(last, unheard), `the next heartbeat shows the run: ${JSON.stringify(seen)}`);
+    assert.equal((last.data as any).run.state, 'failed');
+    // later heartbeats (four or so) send it no more
+    const later: SseEvent[] = [];
+    const reading = readUntil(iterator, () => false, later).catch(() => later);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    assert.deepEqual(
+      later.filter((e) => runOf(e, unheard)),
+      [],
+    );
+    (stream as unknown as { destroy(): void }).destroy();
+    await reading;
     await writeFile(gate, '');
   });
 });

@@ -15,8 +15,19 @@ import { openSse } from '../sse.js';
 const LOG_PAGE = 500;
 /** While a task runs, how often the store is read even without a wake-up, ms. */
 const LOG_POLL_MS = 1000;
-/** Most unfinished runs a run-list stream reads again at each heartbeat (the latest it showed). */
+/**
+ * Most runs a run-list stream reads again at each heartbeat: the latest unfinished ones it showed,
+ * and the latest created since it opened.
+ */
 const LIST_CATCH_UP = 100;
+/** Runs a run-list stream remembers having sent (the latest), so a heartbeat sends none twice. */
+const LIST_SENT_MEMORY = 1000;
+/**
+ * How far before a run-list stream opened a run may have been created and still be one it must
+ * show, ms: another replica's clock may be this far behind (what was created earlier is in the
+ * `GET /v1/runs` a client reads after opening the stream).
+ */
+const LIST_CLOCK_SKEW_MS = 60_000;
 /** After a `log` update, how long to wait for the log buffer's batch to reach the store, ms. */
 const LOG_FLUSH_WAIT_MS = 150;
 
@@ -44,8 +55,9 @@ function eventStream(spec: RouteSpec) {
  *   client resumes where it was), then `end` ({state}) once the task run has ended and every
  *   line was sent.
  * Each sends a `: ping` comment every 15 s; at each, a run's stream reads the run and its task
- * runs again, and the list stream the (latest 100) unfinished runs it showed, so that a change
- * whose notification was lost shows within 15 s.
+ * runs again, and the list stream the (latest 100) unfinished runs it showed and the latest 100
+ * created since it opened, so that a change whose notification was lost (even a whole run's)
+ * shows within 15 s.
  * Log lines and outputs are stored masked already.
  */
 export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = async (app, { deps }) => {
@@ -63,31 +75,45 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
     },
     (_request, reply) => {
       const sse = openSse<typeof runsEvents.events>(reply, deps.sseHeartbeatMs);
-      /** the unfinished runs this stream showed, with the rank of the state it showed (oldest first) */
-      const shown = new Map<string, number>();
+      const openedAt = Date.now();
+      /** the runs this stream sent (the latest), with the rank of the state each was sent in, oldest first */
+      const sent = new Map<string, number>();
       const send = (run: RunRecord): void => {
         const rank = runStateRank(run.state);
-        if (rank < (shown.get(run.id) ?? -1)) return;
-        shown.delete(run.id);
-        if (!isRunEnded(run.state)) shown.set(run.id, rank);
-        if (shown.size > LIST_CATCH_UP) shown.delete(shown.keys().next().value as string);
+        if (rank < (sent.get(run.id) ?? -1)) return;
+        sent.delete(run.id);
+        sent.set(run.id, rank);
+        if (sent.size > LIST_SENT_MEMORY) sent.delete(sent.keys().next().value as string);
         sse.send('run', { run: runInfo(run) });
+      };
+      /** `run`, when this stream has not sent it yet, or only in an earlier state */
+      const sendIfFurther = (run: RunRecord): void => {
+        if (runStateRank(run.state) > (sent.get(run.id) ?? -1)) send(run);
       };
       const unsubscribe = followRuns(deps, (update) => {
         if (update.kind === 'resync') sse.send('resync', {});
         else send(update.run);
       });
       sse.onClose(unsubscribe);
-      // safety net, as for one run's stream: the unfinished runs it showed are read again at each
-      // heartbeat, and sent when further along (a change whose notification was lost)
+      // safety net, as for one run's stream: a change whose notification was lost (or never sent:
+      // its replica died just after the commit) shows at the next heartbeat. The latest unfinished
+      // runs the stream showed are read again, and so are the latest runs created since it opened,
+      // which shows a run it never heard of at all; only what is further along is sent.
       sse.onHeartbeat(() => {
         void (async () => {
-          for (const [id, rank] of [...shown]) {
+          const unfinished = [...sent].filter(([, rank]) => rank < ENDED_RANK).slice(-LIST_CATCH_UP);
+          for (const [id] of unfinished) {
             const run = await store.runs.get(id);
             if (!sse.open) return;
-            if (run === undefined) shown.delete(id);
-            else if (runStateRank(run.state) > rank) send(run);
+            if (run === undefined) sent.delete(id);
+            else sendIfFurther(run);
           }
+          const created = await store.runs.list({
+            createdAfter: openedAt - LIST_CLOCK_SKEW_MS,
+            limit: LIST_CATCH_UP,
+          });
+          // oldest first, as they happened
+          for (const run of created.reverse()) if (sse.open) sendIfFurther(run);
         })().catch(() => undefined);
       });
     },
@@ -274,8 +300,11 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
 };
 
 /** Order of run states, so a late-replayed update never shows a run going backwards. */
+/** The rank of every ended state of a run (above `queued` and `running`). */
+const ENDED_RANK = 2;
+
 function runStateRank(state: RunState): number {
-  return state === 'queued' ? 0 : state === 'running' ? 1 : 2;
+  return state === 'queued' ? 0 : state === 'running' ? 1 : ENDED_RANK;
 }
 
 function taskStateRank(state: TaskRunState): number {
