@@ -5,7 +5,7 @@
 // sources, and the tests run from them through tsx, keep importing the packages themselves; the
 // bundles are the same code in fewer files (see bench/README.md, "Start-up"). Fails when a
 // compiled module imports a name a bundle does not export, or a bundled package some other way.
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -16,12 +16,17 @@ const dist = join(engine, 'dist');
 /**
  * Each bundle and the specifiers it stands for: `'*'` re-exports all of one, a list only those
  * names. Specifiers of one package share one bundle, so its classes stay one (`instanceof`).
+ * A `.cjs` bundle is CommonJS, for a package that src/plan/on-first-use.ts loads with `require`
+ * when first used (CEL has no CommonJS build of its own): its `require('specifier')` calls are
+ * pointed at the bundle, which holds what each of its specifiers exports.
  */
 export const BUNDLES = {
   'kysely.js': { kysely: '*' },
   'yaml.js': { yaml: '*' },
-  'cel-js.js': { '@marcbachmann/cel-js': '*', '@marcbachmann/cel-js/evaluator': ['Duration', 'UnsignedInt'] },
+  'cel-js.cjs': { '@marcbachmann/cel-js': '*', '@marcbachmann/cel-js/evaluator': ['Duration', 'UnsignedInt'] },
 };
+
+const isCommonJs = (file) => file.endsWith('.cjs');
 
 async function bundle(file, specifiers) {
   const contents = Object.entries(specifiers)
@@ -32,7 +37,7 @@ async function bundle(file, specifiers) {
   await build({
     stdin: { contents, resolveDir: engine, loader: 'js' },
     bundle: true,
-    format: 'esm',
+    format: isCommonJs(file) ? 'cjs' : 'esm',
     // the packages' ES module builds (yaml's `node` condition is CommonJS, whose named exports a
     // bundle could not re-export); Node's built-ins stay imports
     platform: 'neutral',
@@ -78,11 +83,11 @@ async function rewrite() {
     for (const [bundleFile, specifiers] of Object.entries(BUNDLES)) {
       let target = relative(dirname(file), join(dist, 'vendor', bundleFile));
       if (!target.startsWith('.')) target = `./${target}`;
+      // how a compiled module names it: `import … from` or `import()` for an ES module bundle,
+      // `require()` for a CommonJS one
+      const call = isCommonJs(bundleFile) ? 'require\\(\\s*' : 'from\\s*|import\\(\\s*';
       for (const specifier of Object.keys(specifiers)) {
-        next = next.replace(
-          new RegExp(`(from\\s*|import\\(\\s*)(['"])${escape(specifier)}\\2`, 'g'),
-          `$1$2${target}$2`,
-        );
+        next = next.replace(new RegExp(`(${call})(['"])${escape(specifier)}\\2`, 'g'), `$1$2${target}$2`);
       }
       for (const match of next.matchAll(
         new RegExp(`import\\s*\\{([^}]*)\\}\\s*from\\s*(['"])${escape(target)}\\2`, 'g'),
@@ -107,7 +112,7 @@ async function rewrite() {
       ),
     ];
     for (const pkg of bundledPackages) {
-      if (new RegExp(`(from\\s*|import\\(\\s*)(['"])${escape(pkg)}(/[^'"]*)?\\2`).test(next)) {
+      if (new RegExp(`(from\\s*|import\\(\\s*|require\\(\\s*)(['"])${escape(pkg)}(/[^'"]*)?\\2`).test(next)) {
         problems.push(`${relative(dist, file)} imports ${pkg} outside its bundle: add the specifier to BUNDLES`);
       }
     }
@@ -123,6 +128,8 @@ async function rewrite() {
   return changed;
 }
 
+// only this script writes there: a bundle no longer listed goes
+rmSync(join(dist, 'vendor'), { recursive: true, force: true });
 for (const [file, specifiers] of Object.entries(BUNDLES)) await bundle(file, specifiers);
 const changed = await rewrite();
 console.log(`bundled ${Object.keys(BUNDLES).join(', ')} into dist/vendor (${changed} compiled modules rewritten)`);

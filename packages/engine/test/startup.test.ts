@@ -17,6 +17,11 @@ const KINDS: Readonly<Record<string, RegExp>> = {
   'live view renderer': /\/node_modules\/log-update\//,
   // the API's route schemas (TypeBox, ~200 modules) and the client: only commands that call a server
   'API client': /\/node_modules\/@sinclair\/typebox\/|\/packages\/api\/dist\/|\/dist\/cli\/api-client\.js/,
+  // the libraries of workflow features (plan/on-first-use.ts): loaded when a workflow uses one
+  CEL: /\/vendor\/cel-js|\/node_modules\/@marcbachmann\/cel-js\//,
+  RE2: /\/node_modules\/re2js\//,
+  cron: /\/node_modules\/croner\//,
+  semver: /\/node_modules\/semver\//,
 };
 
 const loadedKinds = (modules: readonly string[], kinds: readonly string[]): Record<string, string[]> => {
@@ -64,7 +69,7 @@ describe('start-up: a command loads only what it uses (issue 15)', () => {
     );
   });
 
-  test('a local one-action pilotage run loads no web server, API client, Docker client, OpenTelemetry, CloudEvents SDK, schema compiler or live renderer', async () => {
+  test('a local one-action pilotage run loads no web server, API client, Docker client, OpenTelemetry, CloudEvents SDK, schema compiler, live renderer, nor the libraries of features it does not use', async () => {
     const result = await cliModules(['run', workflow, '--db', ':memory:']);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /one #1 succeeded/);
@@ -77,6 +82,10 @@ describe('start-up: a command loads only what it uses (issue 15)', () => {
         'CloudEvents SDK',
         'JSON Schema compiler',
         'live view renderer',
+        'CEL',
+        'RE2',
+        'cron',
+        'semver',
       ]),
       {},
     );
@@ -104,6 +113,37 @@ describe('start-up: a command loads only what it uses (issue 15)', () => {
     assert.ok(
       !again.modules.some((m) => m.endsWith('/node_modules/semver/index.js')),
       "semver's index loads its ~50 files",
+    );
+  });
+
+  test('a workflow that uses expressions, a pattern and a schedule loads CEL, RE2 and croner when it needs them', async () => {
+    const file = join(dir, 'features.yaml');
+    await writeFile(
+      file,
+      `apiVersion: pilotage.dev/v1
+kind: Workflow
+name: features
+triggers:
+  - cron: "0 3 * * *"
+inputs:
+  type: object
+  properties: { who: { type: string, pattern: "^[a-z]+$", default: "ada" } }
+stages:
+  - name: s
+    actions:
+      - name: greet
+        if: \${{ size(inputs.who) > 1 }}
+        env: { WHO: "\${{ inputs.who }}" }
+        run: echo "hello $WHO"
+`,
+    );
+    const result = await cliModules(['run', file, '--db', ':memory:', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /"line":"hello ada"/, 'the expressions were evaluated, from the bundle');
+    assert.deepEqual(Object.keys(loadedKinds(result.modules, ['CEL', 'RE2', 'cron'])), ['CEL', 'RE2', 'cron']);
+    assert.ok(
+      result.modules.some((m) => m.endsWith('/vendor/cel-js.cjs')),
+      `CEL from its CommonJS bundle: ${loadedKinds(result.modules, ['CEL']).CEL}`,
     );
   });
 

@@ -1,4 +1,5 @@
-import { Environment, type EnvironmentOptions } from '@marcbachmann/cel-js';
+import type { Environment, EnvironmentOptions } from '@marcbachmann/cel-js';
+import { celJs } from './on-first-use.js';
 import type { RunStatus } from './types.js';
 
 /** The status functions an action's `if:` may call (and nothing else may). */
@@ -52,7 +53,7 @@ export const EXPRESSION_LIMITS = {
  * checking and run-time evaluation both use it, so they agree on what exists.
  */
 export function newCelEnvironment(options: EnvironmentOptions = {}): Environment {
-  return new Environment({
+  return new (celJs().Environment)({
     homogeneousAggregateLiterals: false,
     enableOptionalTypes: true,
     limits: EXPRESSION_LIMITS,
@@ -70,7 +71,10 @@ export function newCelEnvironment(options: EnvironmentOptions = {}): Environment
 /** A CEL type string (`string`, `list<int>`, `map<string, dyn>`), or an object of named fields. */
 export type CelDeclaration = string | { readonly [field: string]: CelDeclaration };
 
-/** A CEL environment for checking, and how to write its type names in messages. */
+/**
+ * A CEL environment for checking, and how to write its type names in messages. `env` is built
+ * when first read: a workflow without expressions never loads CEL (on-first-use.ts).
+ */
 export interface CheckingEnvironment {
   readonly env: Environment;
   /** `text` (a CEL error summary) with each object type's internal name replaced by its shape */
@@ -89,32 +93,38 @@ export interface CheckingEnvironment {
  * object keeps its root's name (`$actions`).
  */
 export function celEnvironmentFor(declarations: Readonly<Record<string, CelDeclaration>>): CheckingEnvironment {
-  const env = newCelEnvironment();
-  const byShape = new Map<string, string>();
   const shapeOf = new Map<string, string>();
-  const typeOf = (declaration: CelDeclaration, rootName?: string): string => {
-    if (typeof declaration === 'string') return declaration;
-    const fields: Record<string, string> = {};
-    for (const [field, inner] of Object.entries(declaration)) fields[field] = typeOf(inner);
-    if (rootName !== undefined) {
-      env.registerType({ name: rootName, schema: fields });
-      return rootName;
+  let env: Environment | undefined;
+  const build = (): Environment => {
+    const built = newCelEnvironment();
+    const byShape = new Map<string, string>();
+    const typeOf = (declaration: CelDeclaration, rootName?: string): string => {
+      if (typeof declaration === 'string') return declaration;
+      const fields: Record<string, string> = {};
+      for (const [field, inner] of Object.entries(declaration)) fields[field] = typeOf(inner);
+      if (rootName !== undefined) {
+        built.registerType({ name: rootName, schema: fields });
+        return rootName;
+      }
+      const shape = shapeText(fields, shapeOf);
+      let name = byShape.get(shape);
+      if (name === undefined) {
+        name = `$object${byShape.size + 1}`;
+        built.registerType({ name, schema: fields });
+        byShape.set(shape, name);
+        shapeOf.set(name, shape);
+      }
+      return name;
+    };
+    for (const [name, declaration] of Object.entries(declarations)) {
+      built.registerVariable(name, typeOf(declaration, `$${name}`));
     }
-    const shape = shapeText(fields, shapeOf);
-    let name = byShape.get(shape);
-    if (name === undefined) {
-      name = `$object${byShape.size + 1}`;
-      env.registerType({ name, schema: fields });
-      byShape.set(shape, name);
-      shapeOf.set(name, shape);
-    }
-    return name;
+    return built;
   };
-  for (const [name, declaration] of Object.entries(declarations)) {
-    env.registerVariable(name, typeOf(declaration, `$${name}`));
-  }
   return {
-    env,
+    get env() {
+      return (env ??= build());
+    },
     readable: (text) => (shapeOf.size === 0 ? text : text.replace(/\$object\d+/g, (name) => shapeOf.get(name) ?? name)),
   };
 }

@@ -1,5 +1,4 @@
-import { Optional } from '@marcbachmann/cel-js';
-import { Duration, UnsignedInt } from '@marcbachmann/cel-js/evaluator';
+import { celJs, celValues } from './on-first-use.js';
 import type { JsonValue } from '../domain/vocabulary.js';
 
 /**
@@ -42,21 +41,23 @@ export function fromCel(value: unknown): JsonValue {
       break;
   }
   if (Array.isArray(value)) return value.map(fromCel);
-  if (value instanceof UnsignedInt) return safeNumber(value.value);
-  if (value instanceof Duration) return value.toString();
-  if (value instanceof Date) return value.toISOString();
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  if (value instanceof Optional) return value.hasValue() ? fromCel(value.value()) : null;
-  if (value instanceof Map) {
-    const out: Record<string, JsonValue> = {};
-    for (const [key, child] of value) out[String(key)] = fromCel(child);
-    return out;
-  }
   if (isPlainObject(value)) {
     const out: Record<string, JsonValue> = {};
     for (const [key, child] of Object.entries(value)) out[key] = fromCel(child);
     return out;
   }
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (value instanceof Map) {
+    const out: Record<string, JsonValue> = {};
+    for (const [key, child] of value) out[String(key)] = fromCel(child);
+    return out;
+  }
+  // CEL's own classes last: what reaches here came from an evaluation, which loaded CEL already
+  const { UnsignedInt, Duration } = celValues();
+  if (value instanceof UnsignedInt) return safeNumber(value.value);
+  if (value instanceof Duration) return value.toString();
+  if (value instanceof celJs().Optional) return value.hasValue() ? fromCel(value.value()) : null;
   throw new NotJsonError(`a value of type ${Object.prototype.toString.call(value)} has no JSON form`);
 }
 

@@ -1,4 +1,4 @@
-import { Cron } from 'croner';
+import { croner } from './on-first-use.js';
 
 const MACROS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
@@ -52,7 +52,7 @@ export function cronProblem(schedule: string): string | undefined {
 
 // croner (what the server schedules with) finds no next time: `0 0 31 2 *`, `0 0 31 4 *`
 function neverFires(schedule: string): boolean {
-  const cron = new Cron(schedule, { paused: true });
+  const cron = new (croner().Cron)(schedule, { paused: true });
   try {
     return cron.nextRun() === null;
   } finally {

@@ -1,4 +1,4 @@
-import { ParseError, type ASTNode } from '@marcbachmann/cel-js';
+import type { ASTNode } from '@marcbachmann/cel-js';
 import {
   celEnvironmentFor,
   STATUS_FUNCTIONS,
@@ -6,6 +6,7 @@ import {
   type CheckingEnvironment,
 } from './cel-environment.js';
 import { didYouMean } from './did-you-mean.js';
+import { celJs } from './on-first-use.js';
 import { quoteForMessage } from './quote.js';
 
 /** What an earlier (or later) action looks like to expressions. */
@@ -103,7 +104,7 @@ export class ExpressionChecker {
     try {
       parsed = this.#env.env.parse(source);
     } catch (error) {
-      if (!(error instanceof ParseError)) throw error;
+      if (!(error instanceof celJs().ParseError)) throw error;
       const summary =
         error.summary === 'Unexpected token: EOF'
           ? 'unexpected end of the expression'

@@ -1,5 +1,5 @@
 import type { RegExpEngine } from 'ajv/dist/types/index.js';
-import { RE2JS } from 're2js';
+import { re2js } from './on-first-use.js';
 
 /**
  * The regular expressions of user-written JSON Schemas (`pattern`, `patternProperties`), run by
@@ -11,7 +11,7 @@ import { RE2JS } from 're2js';
  */
 export const linearRegExp: RegExpEngine = Object.assign(
   (pattern: string): { test(text: string): boolean; toString(): string } => {
-    const compiled = RE2JS.compile(toRe2Syntax(pattern));
+    const compiled = re2js().RE2JS.compile(toRe2Syntax(pattern));
     return {
       test: (text: string) => compiled.matcher(text).find(),
       // Ajv shares compiled patterns by this text: it must differ from pattern to pattern
@@ -25,7 +25,7 @@ export const linearRegExp: RegExpEngine = Object.assign(
 /** Why RE2 cannot run `pattern` (a look-around, a backreference…), or undefined when it can. */
 export function unsupportedPattern(pattern: string): string | undefined {
   try {
-    RE2JS.compile(toRe2Syntax(pattern));
+    re2js().RE2JS.compile(toRe2Syntax(pattern));
     return undefined;
   } catch (error) {
     return (error instanceof Error ? error.message : String(error)).replace(/^error parsing regexp: /, '');

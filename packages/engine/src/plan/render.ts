@@ -1,4 +1,4 @@
-import type { ParseResult } from '@marcbachmann/cel-js';
+import type { Environment, ParseResult } from '@marcbachmann/cel-js';
 import { newCelEnvironment, withRunStatus } from './cel-environment.js';
 import { ValidationError } from '../domain/errors.js';
 import type { JsonValue } from '../domain/vocabulary.js';
@@ -7,7 +7,7 @@ import type { Expression, ExpressionContext, RunStatus, Template } from './types
 
 // Every expression was parsed and type-checked when its plan was compiled; at run time all
 // names are dynamic and values carry their own types.
-const runtime = newCelEnvironment({ unlistedVariablesAreDyn: true });
+let runtime: Environment | undefined;
 const parsed = new Map<string, ParseResult>();
 const PARSE_CACHE_LIMIT = 2000;
 const converted = new WeakMap<object, Record<string, unknown>>();
@@ -93,7 +93,7 @@ function evaluate(expression: Expression, variables: Record<string, unknown>): J
 function program(source: string): ParseResult {
   let compiled = parsed.get(source);
   if (compiled === undefined) {
-    compiled = runtime.parse(source);
+    compiled = (runtime ??= newCelEnvironment({ unlistedVariablesAreDyn: true })).parse(source);
     if (parsed.size >= PARSE_CACHE_LIMIT) parsed.delete(parsed.keys().next().value as string);
     parsed.set(source, compiled);
   }

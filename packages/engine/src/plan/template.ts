@@ -1,5 +1,6 @@
-import { ParseError } from '@marcbachmann/cel-js';
+import type { Environment } from '@marcbachmann/cel-js';
 import { newCelEnvironment } from './cel-environment.js';
+import { celJs } from './on-first-use.js';
 import { ValidationError } from '../domain/errors.js';
 import type { JsonValue } from '../domain/vocabulary.js';
 import { hasExpression, splitExpressions, type SplitError } from './expression-text.js';
@@ -78,7 +79,7 @@ export function containsExpression(value: JsonValue): boolean {
   return false;
 }
 
-const syntaxOnly = newCelEnvironment({ unlistedVariablesAreDyn: true });
+let syntaxOnly: Environment | undefined;
 
 /**
  * Compile a JSON value into a Template outside a workflow file (an ad-hoc template from the
@@ -94,9 +95,9 @@ export function compileTemplate(value: JsonValue, at = '<template>'): Template {
   if (problem) throw new ValidationError(`${at}: ${problem.error.message}`);
   for (const { expr } of found) {
     try {
-      syntaxOnly.parse(expr.source);
+      (syntaxOnly ??= newCelEnvironment({ unlistedVariablesAreDyn: true })).parse(expr.source);
     } catch (error) {
-      if (error instanceof ParseError)
+      if (error instanceof celJs().ParseError)
         throw new ValidationError(`${at}: invalid expression \`${expr.source}\`: ${error.summary}`);
       throw error;
     }

@@ -6,11 +6,7 @@
  * workflow may write (no `>=1`, no `1 - 2`, no `v1.2.0`). Pure; the registry resolver
  * (registry-resolver.ts) and the component store sort with it.
  */
-// one module per function: the package's index loads all ~50 of its files (~10 ms of every start)
-import semverCompare from 'semver/functions/compare.js';
-import semverParse from 'semver/functions/parse.js';
-import semverSatisfies from 'semver/functions/satisfies.js';
-import semverMaxSatisfying from 'semver/ranges/max-satisfying.js';
+import { semver } from './on-first-use.js';
 
 /** A parsed semantic version. `prerelease` is empty for a release. */
 export interface SemVer {
@@ -32,7 +28,7 @@ const VERSION = new RegExp(
 export function parseVersion(text: string): SemVer | undefined {
   // semver.parse forgives a leading `v` or `=` and spaces; a component version may not have them
   if (!VERSION.test(text)) return undefined;
-  const parsed = semverParse(text);
+  const parsed = semver().parse(text);
   if (parsed === null) return undefined;
   return { major: parsed.major, minor: parsed.minor, patch: parsed.patch, prerelease: parsed.prerelease, text };
 }
@@ -42,7 +38,7 @@ export function parseVersion(text: string): SemVer | undefined {
  * when `a > b`. A prerelease sorts before its release (`1.0.0-rc.1 < 1.0.0`).
  */
 export function compareSemVer(a: SemVer, b: SemVer): number {
-  return semverCompare(a.text, b.text);
+  return semver().compare(a.text, b.text);
 }
 
 /**
@@ -130,14 +126,14 @@ export function parseRange(text: string): VersionRange | undefined {
  */
 export function satisfies(candidate: SemVer, range: VersionRange): boolean {
   if (range.kind === 'exact') return candidate.text === range.text;
-  return semverSatisfies(candidate.text, semverRange(range));
+  return semver().satisfies(candidate.text, semverRange(range));
 }
 
 /** The highest of `versions` (texts) that satisfies `range`, or undefined. Texts that are not versions are ignored. */
 export function maxSatisfying(versions: readonly string[], range: VersionRange): string | undefined {
   const valid = versions.filter((text) => parseVersion(text) !== undefined);
   if (range.kind === 'exact') return valid.find((text) => text === range.text);
-  return semverMaxSatisfying(valid, semverRange(range)) ?? undefined;
+  return semver().maxSatisfying(valid, semverRange(range)) ?? undefined;
 }
 
 // `[min, below)` in semver's range syntax

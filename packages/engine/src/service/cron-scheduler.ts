@@ -1,4 +1,5 @@
-import { Cron } from 'croner';
+import type { Cron } from 'croner';
+import { croner } from '../plan/on-first-use.js';
 import { messageOf } from '../domain/errors.js';
 import type { Plan, PlanTrigger } from '../plan/types.js';
 import type { Store } from '../store/types.js';
@@ -90,7 +91,7 @@ export function createCronScheduler(deps: CronSchedulerDeps): CronScheduler {
       if (entries.has(key)) continue;
       let cron: Cron;
       try {
-        cron = new Cron(want.schedule, { timezone: want.timezone, paused: true });
+        cron = new (croner().Cron)(want.schedule, { timezone: want.timezone, paused: true });
         cron.nextRun(new Date(now));
       } catch (error) {
         log.warn(
