@@ -17,7 +17,8 @@ const BY_TYPE: Readonly<Record<RunEventType, StandaloneValidate>> = {
 /**
  * Check an event the engine built itself (one of the five run and task-run types) against its
  * official CDEvents v0.5.1 schema, with validators compiled ahead of time
- * (scripts/generate-run-event-validators.mjs): no schema is compiled while a run goes. An invalid
+ * (scripts/generate-run-event-validators.mjs): no schema is compiled while a run goes; formats
+ * (URI, date-time) are checked for their shape (ajv-formats' fast forms). An invalid
  * event is a bug in Pilotage, never something to send: it throws, as `assertValidCdevent` does,
  * an `INTERNAL` error whose `details` are the issues.
  */
