@@ -32,7 +32,7 @@ const CLOCK_TICKS_PER_S = 100;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const cli = process.env['BENCH_CLI'] ?? join(root, 'packages/engine/dist/cli/main.js');
+const cli = process.env['BENCH_CLI'] ?? join(root, 'packages/engine/dist/bundle/pilotage.js');
 const n = positiveEnv('BENCH_N', 100);
 const rounds = positiveEnv('BENCH_ROUNDS', 3);
 const runsPerRound = positiveEnv('BENCH_RUNS', 2);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The built CLI (BENCH_CLI: another build of it, for an A/B). */
-export const cli = process.env['BENCH_CLI'] ?? join(root, 'packages/engine/dist/cli/main.js');
+export const cli = process.env['BENCH_CLI'] ?? join(root, 'packages/engine/dist/bundle/pilotage.js');
 
 /**
  * Start `pilotage serve` on a free loopback port with its store and data in `folder` (SQLite,

@@ -18,7 +18,7 @@ import { fixed, formatTable } from './table.mjs';
 const TARGETS = { version: 150, run: 300, runMemory: 300 };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = process.env['BENCH_CLI'] ?? join(root, 'packages/engine/dist/cli/main.js');
+const cli = process.env['BENCH_CLI'] ?? join(root, 'packages/engine/dist/bundle/pilotage.js');
 const rounds = positiveEnv('BENCH_ROUNDS', 15);
 const dir = await mkdtemp(join(tmpdir(), 'pilotage-startup-'));
 const workflow = join(dir, 'one.yaml');

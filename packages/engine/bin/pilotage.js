@@ -4,7 +4,8 @@
 // missing one made `npx pilotage` ask the registry for a stranger's package instead).
 import { existsSync } from 'node:fs';
 
-const main = new URL('../dist/cli/main.js', import.meta.url);
+// the command as one bundle (scripts/bundle-cli.mjs): a few files to load instead of ~260
+const main = new URL('../dist/bundle/pilotage.js', import.meta.url);
 if (!existsSync(main)) {
   process.stderr.write('pilotage is not built yet: run `npm run build` at the root of the repository.\n');
   process.exit(2);

@@ -147,6 +147,31 @@ stages:
     );
   });
 
+  test('the command as it ships is one bundle: it loads a few of its files, none of dist/ one by one, and the same packages', async () => {
+    const ownFiles = (modules: readonly string[]) => modules.filter((m) => m.includes('/packages/engine/dist/'));
+    const version = await cliModules(['--version'], { bundled: true });
+    assert.equal(version.code, 0, version.stderr);
+    assert.equal(version.stdout.trim(), '0.1.0');
+    assert.deepEqual(loadedKinds(version.modules, Object.keys(KINDS)), {});
+    const run = await cliModules(['run', workflow, '--db', ':memory:'], { bundled: true });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /one #1 succeeded/);
+    const own = ownFiles(run.modules);
+    assert.deepEqual(
+      own.filter((m) => !m.includes('/dist/bundle/')),
+      [],
+      'nothing of dist/ but the bundle',
+    );
+    const unbundled = await cliModules(['run', workflow, '--db', ':memory:']);
+    assert.ok(
+      3 * own.length < ownFiles(unbundled.modules).length,
+      `the bundle's ${own.length} files against ${ownFiles(unbundled.modules).length} modules`,
+    );
+    const packages = (modules: readonly string[]) =>
+      [...new Set(modules.map((m) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(m)?.[1]).filter(Boolean))].sort();
+    assert.deepEqual(packages(run.modules), packages(unbundled.modules), 'the same packages as the modules');
+  });
+
   test('runs list does not load the runner: no executor, no callback server', async () => {
     const result = await cliModules(['runs', 'list', '--db', join(dir, 'none.db')]);
     assert.equal(result.code, 0, result.stderr);

@@ -1,11 +1,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import { PilotageError } from '../domain/errors.js';
 import { isJsonObject } from '../domain/vocabulary.js';
 import { newAjv2020 } from '../plan/load-ajv.js';
+import { packagePath } from '../package-folder.js';
 import { toIssues } from './cdevent-issues.js';
 import {
   CDEVENTS_SPEC_VERSION,
@@ -22,7 +22,7 @@ import {
  */
 
 /** Folder of the vendored schemas (same relative place from `src/events` and `dist/events`). */
-export const CDEVENTS_SCHEMA_DIR = fileURLToPath(new URL('../../schemas/cdevents/', import.meta.url));
+export const CDEVENTS_SCHEMA_DIR = packagePath('schemas', 'cdevents');
 
 /** A set of compiled validators. `createCdeventValidator` makes isolated ones (tests). */
 export interface CdeventValidator {

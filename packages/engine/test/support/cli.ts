@@ -4,8 +4,13 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-/** The built CLI (`npm test` builds first) and its sources (run through tsx). */
-export const CLI_BUILT = join(ROOT, 'packages/engine/dist/cli/main.js');
+/**
+ * The built CLI as it ships, one bundle (scripts/bundle-cli.mjs; `npm test` builds first), and
+ * its sources (run through tsx).
+ */
+export const CLI_BUILT = join(ROOT, 'packages/engine/dist/bundle/pilotage.js');
+/** The same built command as tsc wrote it, one file a module: what test/startup.test.ts inspects. */
+export const CLI_MODULES = join(ROOT, 'packages/engine/dist/cli/main.js');
 export const CLI_SOURCE = join(ROOT, 'packages/engine/src/cli/main.ts');
 
 /** How a CLI process ended and what it wrote. */

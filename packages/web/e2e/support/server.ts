@@ -17,7 +17,7 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-const CLI = fileURLToPath(new URL('../../../engine/dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../../engine/dist/bundle/pilotage.js', import.meta.url));
 
 /**
  * Start `pilotage serve` (the built CLI, as a user runs it) on a free port with a fresh SQLite

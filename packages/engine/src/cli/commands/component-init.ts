@@ -1,9 +1,9 @@
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ConflictError, ValidationError } from '../../domain/errors.js';
 import { NAME_PATTERN } from '../../plan/schema-defs.js';
+import { packagePath } from '../../package-folder.js';
 import { EXIT, print, reportError } from '../output.js';
 
 /** The languages `pilotage component init` scaffolds, and the base image of each. */
@@ -20,7 +20,7 @@ export type InitLanguage = keyof typeof INIT_LANGUAGES;
  * dist). Their placeholders are TEMPLATE_NAME, TEMPLATE_VERSION, TEMPLATE_IMAGE and
  * TEMPLATE_BASE: plain words, so that the files stay valid YAML, shell, Python… for the tools.
  */
-const TEMPLATES = fileURLToPath(new URL('../../../templates/component/', import.meta.url));
+const TEMPLATES = packagePath('templates', 'component');
 
 /** Options of `initComponent`. */
 export interface InitOptions {

@@ -5,6 +5,7 @@ import { delimiter, isAbsolute, resolve } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { Readable } from 'node:stream';
 import { getSystemErrorName } from 'node:util';
+import { packagePath } from '../../package-folder.js';
 import type { ProcessStarter, SpawnedProcess } from './process-starter.js';
 
 /** The addon native/spawn.c builds (see there): posix_spawn, waitpid and waitid, kill, execve. */
@@ -39,8 +40,8 @@ interface SpawnAddon {
   trim(): boolean;
 }
 
-/** Where node-gyp leaves the addon, from this file in `src/` or `dist/`. */
-const ADDON_PATH = '../../../native/build/Release/pilotage_spawn.node';
+/** Where node-gyp leaves the addon, in the package. */
+const ADDON_PATH = ['native', 'build', 'Release', 'pilotage_spawn.node'];
 
 let addon: SpawnAddon | undefined | null = null;
 
@@ -52,7 +53,7 @@ let addon: SpawnAddon | undefined | null = null;
 export function nativeSpawnAddon(): SpawnAddon | undefined {
   if (addon === null) {
     try {
-      addon = createRequire(import.meta.url)(ADDON_PATH) as SpawnAddon;
+      addon = createRequire(import.meta.url)(packagePath(...ADDON_PATH)) as SpawnAddon;
     } catch {
       addon = undefined;
     }
