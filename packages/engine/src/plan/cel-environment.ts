@@ -68,6 +68,17 @@ export function newCelEnvironment(options: EnvironmentOptions = {}): Environment
     .registerFunction('always(): bool', () => true);
 }
 
+let dynamic: Environment | undefined;
+
+/**
+ * The environment where every name is dynamic: run-time evaluation (whose expressions were
+ * type-checked when their plan was compiled; values carry their own types) and the syntax check of
+ * an ad-hoc template. One, built on first use.
+ */
+export function dynamicCelEnvironment(): Environment {
+  return (dynamic ??= newCelEnvironment({ unlistedVariablesAreDyn: true }));
+}
+
 /** A CEL type string (`string`, `list<int>`, `map<string, dyn>`), or an object of named fields. */
 export type CelDeclaration = string | { readonly [field: string]: CelDeclaration };
 

@@ -1,8 +1,8 @@
 /**
  * The libraries of workflow features that not every workflow uses, loaded the first time one is
  * needed instead of when Pilotage starts: CEL (`${{ }}` expressions and `if:`), RE2 (`pattern` in
- * a JSON Schema), croner (`schedule` triggers) and semver (component version ranges). Together
- * they are ~40 ms of a cold start (bench/README.md, "Session 14"): a `pilotage run` of a
+ * a JSON Schema), croner (`cron` triggers) and semver (component version ranges). Together
+ * they were ~30 ms of a cold start (bench/README.md, "Session 14"): a `pilotage run` of a
  * workflow with none of them never loads them.
  *
  * Loaded with `require`, which answers at once, so that the code using them stays synchronous:

@@ -1,13 +1,10 @@
-import type { Environment, ParseResult } from '@marcbachmann/cel-js';
-import { newCelEnvironment, withRunStatus } from './cel-environment.js';
+import type { ParseResult } from '@marcbachmann/cel-js';
+import { dynamicCelEnvironment, withRunStatus } from './cel-environment.js';
 import { ValidationError } from '../domain/errors.js';
 import type { JsonValue } from '../domain/vocabulary.js';
 import { fromCel, toCel } from './cel-value.js';
 import type { Expression, ExpressionContext, RunStatus, Template } from './types.js';
 
-// Every expression was parsed and type-checked when its plan was compiled; at run time all
-// names are dynamic and values carry their own types.
-let runtime: Environment | undefined;
 const parsed = new Map<string, ParseResult>();
 const PARSE_CACHE_LIMIT = 2000;
 const converted = new WeakMap<object, Record<string, unknown>>();
@@ -93,7 +90,7 @@ function evaluate(expression: Expression, variables: Record<string, unknown>): J
 function program(source: string): ParseResult {
   let compiled = parsed.get(source);
   if (compiled === undefined) {
-    compiled = (runtime ??= newCelEnvironment({ unlistedVariablesAreDyn: true })).parse(source);
+    compiled = dynamicCelEnvironment().parse(source);
     if (parsed.size >= PARSE_CACHE_LIMIT) parsed.delete(parsed.keys().next().value as string);
     parsed.set(source, compiled);
   }

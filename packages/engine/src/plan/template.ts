@@ -1,5 +1,4 @@
-import type { Environment } from '@marcbachmann/cel-js';
-import { newCelEnvironment } from './cel-environment.js';
+import { dynamicCelEnvironment } from './cel-environment.js';
 import { celJs } from './on-first-use.js';
 import { ValidationError } from '../domain/errors.js';
 import type { JsonValue } from '../domain/vocabulary.js';
@@ -79,8 +78,6 @@ export function containsExpression(value: JsonValue): boolean {
   return false;
 }
 
-let syntaxOnly: Environment | undefined;
-
 /**
  * Compile a JSON value into a Template outside a workflow file (an ad-hoc template from the
  * CLI or API). Every expression gets `at` as its position. Expressions are parsed, not
@@ -95,7 +92,7 @@ export function compileTemplate(value: JsonValue, at = '<template>'): Template {
   if (problem) throw new ValidationError(`${at}: ${problem.error.message}`);
   for (const { expr } of found) {
     try {
-      (syntaxOnly ??= newCelEnvironment({ unlistedVariablesAreDyn: true })).parse(expr.source);
+      dynamicCelEnvironment().parse(expr.source);
     } catch (error) {
       if (error instanceof celJs().ParseError)
         throw new ValidationError(`${at}: invalid expression \`${expr.source}\`: ${error.summary}`);
