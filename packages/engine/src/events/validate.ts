@@ -21,7 +21,7 @@ import {
  * and each event type's validator is compiled the first time an event of that type is seen.
  */
 
-/** Folder of the vendored schemas (same relative place from `src/events` and `dist/events`). */
+/** Folder of the vendored schemas, in the package (package-folder.ts). */
 export const CDEVENTS_SCHEMA_DIR = packagePath('schemas', 'cdevents');
 
 /** A set of compiled validators. `createCdeventValidator` makes isolated ones (tests). */

@@ -299,10 +299,10 @@ export const runEventRoutes: FastifyPluginAsyncTypebox<{ deps: ApiDeps }> = asyn
   );
 };
 
-/** Order of run states, so a late-replayed update never shows a run going backwards. */
 /** The rank of every ended state of a run (above `queued` and `running`). */
 const ENDED_RANK = 2;
 
+/** Order of run states, so a late-replayed update never shows a run going backwards. */
 function runStateRank(state: RunState): number {
   return state === 'queued' ? 0 : state === 'running' ? 1 : ENDED_RANK;
 }

@@ -16,8 +16,8 @@ export const INIT_LANGUAGES = {
 export type InitLanguage = keyof typeof INIT_LANGUAGES;
 
 /**
- * Where the scaffolds live: packages/engine/templates/component/<lang>/ (same depth from src and
- * dist). Their placeholders are TEMPLATE_NAME, TEMPLATE_VERSION, TEMPLATE_IMAGE and
+ * Where the scaffolds live: packages/engine/templates/component/<lang>/ (found from src/, dist/ or
+ * the bundle: package-folder.ts). Their placeholders are TEMPLATE_NAME, TEMPLATE_VERSION, TEMPLATE_IMAGE and
  * TEMPLATE_BASE: plain words, so that the files stay valid YAML, shell, Python… for the tools.
  */
 const TEMPLATES = packagePath('templates', 'component');
