@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const dist = fileURLToPath(new URL('../packages/engine/dist/', import.meta.url));
-export const BUNDLE_DIR = join(dist, 'bundle');
+const BUNDLE_DIR = join(dist, 'bundle');
 
 /** The bundle's entries: the command, and the modules worker threads run. */
 const ENTRIES = {

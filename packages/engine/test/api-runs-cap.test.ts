@@ -4,20 +4,12 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { newId } from '../src/domain/ids.js';
 import type { JsonValue } from '../src/domain/vocabulary.js';
-import { applyWorkflow, waitForEnd, waitForRun } from './api-runs-support.js';
+import { applyWorkflow, GATED_WORKFLOW, waitForEnd, waitForRun } from './api-runs-support.js';
 import { createApiHarness, type ApiHarness } from './support/api-harness.js';
 import { createHarness, type Harness } from './support/harness.js';
 
 // each run waits for its own gate file
-const GATED = `maxRuns: 1
-inputs: { type: object, required: [gate], properties: { gate: { type: string } } }
-stages:
-  - name: wait
-    actions:
-      - name: block
-        with: "\${{ inputs }}"
-        run: while [ ! -f "$CO_INPUT_GATE" ]; do sleep 0.05; done
-`;
+const GATED = `maxRuns: 1\n${GATED_WORKFLOW}`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -12,6 +12,19 @@ export async function applyWorkflow(h: ApiHarness, name: string, yaml: string): 
   return answer.body.version as number;
 }
 
+/**
+ * A workflow for `applyWorkflow` whose one action (stage `wait`, action `block`) runs until the
+ * file its `gate` input names exists: a run held running for as long as a test needs.
+ */
+export const GATED_WORKFLOW = `inputs: { type: object, properties: { gate: { type: string } } }
+stages:
+  - name: wait
+    actions:
+      - name: block
+        with: "\${{ inputs }}"
+        run: while [ ! -f "$CO_INPUT_GATE" ]; do sleep 0.05; done
+`;
+
 /** Poll the API until `check` passes on GET /v1/runs/:id (detail), at most `timeoutMs`. */
 export async function waitForRun(
   h: ApiHarness,

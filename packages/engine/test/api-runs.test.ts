@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { applyWorkflow, waitForEnd, waitForRun } from './api-runs-support.js';
+import { applyWorkflow, GATED_WORKFLOW, waitForEnd, waitForRun } from './api-runs-support.js';
 import { createApiHarness, type ApiHarness } from './support/api-harness.js';
 
 describe('runs API: start, list, get, logs, cancel', () => {
@@ -35,18 +35,7 @@ stages:
         run: echo "bye"
 `,
     );
-    await applyWorkflow(
-      h,
-      'waits',
-      `inputs: { type: object, properties: { gate: { type: string } } }
-stages:
-  - name: wait
-    actions:
-      - name: block
-        with: "\${{ inputs }}"
-        run: while [ ! -f "$CO_INPUT_GATE" ]; do sleep 0.05; done
-`,
-    );
+    await applyWorkflow(h, 'waits', GATED_WORKFLOW);
   });
   after(async () => h.close());
 

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { createApiClient } from '../src/cli/api-client.js';
 import { sseEvents, type SseEvent } from '../src/cli/sse-events.js';
 import { newId } from '../src/domain/ids.js';
-import { applyWorkflow, waitForEnd, waitForRun } from './api-runs-support.js';
+import { applyWorkflow, GATED_WORKFLOW, waitForEnd, waitForRun } from './api-runs-support.js';
 import { createApiHarness, type ApiHarness } from './support/api-harness.js';
 
 const LIVE = `inputs: { type: object, properties: { gate: { type: string } } }
@@ -297,20 +297,31 @@ describe('run streams read their runs again at each heartbeat (real HTTP, real S
   before(async () => {
     h = await createApiHarness({ options: { sseHeartbeatMs: 150 } });
     reader = await h.token('read');
-    await applyWorkflow(
-      h,
-      'held',
-      `inputs: { type: object, properties: { gate: { type: string } } }
-stages:
-  - name: work
-    actions:
-      - name: wait
-        with: "\${{ inputs }}"
-        run: while [ ! -f "$CO_INPUT_GATE" ]; do sleep 0.05; done
-`,
-    );
+    await applyWorkflow(h, 'held', GATED_WORKFLOW);
   });
   after(async () => h.close());
+
+  /** `run` events of run `id` */
+  const runEventOf = (e: SseEvent, id: string): boolean => e.event === 'run' && (e.data as any).run.id === id;
+
+  /**
+   * The run list stream, once it showed a `held` run (waiting for its gate file `gateName`)
+   * running; `end` closes the stream and lets the run finish.
+   */
+  const listStreamWithHeldRun = async (gateName: string) => {
+    const stream = await createApiClient(h.server.url, reader).stream('/v1/runs/events');
+    const iterator = sseEvents(stream);
+    const gate = join(h.dir, gateName);
+    const started = await h.call('POST', '/v1/workflows/held/runs', { body: { data: { gate } } });
+    assert.equal(started.status, 201);
+    const runId = started.body.id as string;
+    await readUntil(iterator, (e) => runEventOf(e, runId) && (e.data as any).run.state === 'running');
+    const end = async (): Promise<void> => {
+      (stream as unknown as { destroy(): void }).destroy();
+      await writeFile(gate, '');
+    };
+    return { iterator, runId, end };
+  };
 
   test('a change written by another process with no notification shows at the next heartbeat, once', async () => {
     const gate = join(h.dir, 'gate-held');
@@ -328,7 +339,7 @@ stages:
     // server's engine and change feed know nothing of it
     const changed = await writeFromAnotherProcess(
       join(h.dir, 'pilotage.db'),
-      "update task_runs set state = 'succeeded', previous_state = state where run_id = ? and action = 'wait'",
+      "update task_runs set state = 'succeeded', previous_state = state where run_id = ? and action = 'block'",
       runId,
     );
     assert.equal(changed, 1);
@@ -349,15 +360,8 @@ stages:
   });
 
   test('the run list stream reads the unfinished runs it showed again at each heartbeat', async () => {
-    const stream = await createApiClient(h.server.url, reader).stream('/v1/runs/events');
-    const iterator = sseEvents(stream);
-    const gate = join(h.dir, 'gate-list-held');
-    const started = await h.call('POST', '/v1/workflows/held/runs', { body: { data: { gate } } });
-    assert.equal(started.status, 201);
-    const runId = started.body.id as string;
-    const stateOf = (e: SseEvent) =>
-      e.event === 'run' && (e.data as any).run.id === runId ? (e.data as any).run.state : '';
-    await readUntil(iterator, (e) => stateOf(e) === 'running');
+    const { iterator, runId, end } = await listStreamWithHeldRun('gate-list-held');
+    const stateOf = (e: SseEvent) => (runEventOf(e, runId) ? (e.data as any).run.state : '');
     // another process ends the run, and its notification is lost
     const changed = await writeFromAnotherProcess(
       join(h.dir, 'pilotage.db'),
@@ -368,19 +372,11 @@ stages:
     const seen = await readUntil(iterator, (e) => stateOf(e) === 'failed');
     const last = seen.at(-1);
     assert.equal(last && stateOf(last), 'failed', `the next heartbeat shows the change: ${JSON.stringify(seen)}`);
-    (stream as unknown as { destroy(): void }).destroy();
-    await writeFile(gate, '');
+    await end();
   });
 
   test('the run list stream shows at the next heartbeat a run it never heard of, once', async () => {
-    const stream = await createApiClient(h.server.url, reader).stream('/v1/runs/events');
-    const iterator = sseEvents(stream);
-    const gate = join(h.dir, 'gate-list-unheard');
-    const started = await h.call('POST', '/v1/workflows/held/runs', { body: { data: { gate } } });
-    assert.equal(started.status, 201);
-    const template = started.body.id as string;
-    const runOf = (e: SseEvent, id: string) => e.event === 'run' && (e.data as any).run.id === id;
-    await readUntil(iterator, (e) => runOf(e, template) && (e.data as any).run.state === 'running');
+    const { iterator, runId: template, end } = await listStreamWithHeldRun('gate-list-unheard');
     // another process (a replica whose notifications were all lost) records a run, already ended:
     // this server's engine and change feed know nothing of it
     const unheard = newId();
@@ -392,20 +388,19 @@ stages:
       template,
     );
     assert.equal(inserted, 1);
-    const seen = await readUntil(iterator, (e) => runOf(e, unheard));
+    const seen = await readUntil(iterator, (e) => runEventOf(e, unheard));
     const last = seen.at(-1)!;
-    assert.ok(runOf(last, unheard), `the next heartbeat shows the run: ${JSON.stringify(seen)}`);
+    assert.ok(runEventOf(last, unheard), `the next heartbeat shows the run: ${JSON.stringify(seen)}`);
     assert.equal((last.data as any).run.state, 'failed');
     // later heartbeats (four or so) send it no more
     const later: SseEvent[] = [];
     const reading = readUntil(iterator, () => false, later).catch(() => later);
     await new Promise((resolve) => setTimeout(resolve, 700));
     assert.deepEqual(
-      later.filter((e) => runOf(e, unheard)),
+      later.filter((e) => runEventOf(e, unheard)),
       [],
     );
-    (stream as unknown as { destroy(): void }).destroy();
+    await end();
     await reading;
-    await writeFile(gate, '');
   });
 });
