@@ -22,7 +22,7 @@ const dist = join(engine, 'dist');
  */
 export const BUNDLES = {
   'kysely.js': { kysely: '*' },
-  'yaml.js': { yaml: '*' },
+  'yaml.cjs': { yaml: '*' },
   'cel-js.cjs': { '@marcbachmann/cel-js': '*', '@marcbachmann/cel-js/evaluator': ['Duration', 'UnsignedInt'] },
 };
 

@@ -22,6 +22,8 @@ const KINDS: Readonly<Record<string, RegExp>> = {
   RE2: /\/node_modules\/re2js\//,
   cron: /\/node_modules\/croner\//,
   semver: /\/node_modules\/semver\//,
+  // the full YAML parser: only for a file that plan/common-yaml.ts leaves to it (an anchor, a tag…)
+  'YAML parser': /\/vendor\/yaml\.c?js|\/node_modules\/yaml\//,
 };
 
 const loadedKinds = (modules: readonly string[], kinds: readonly string[]): Record<string, string[]> => {
@@ -86,6 +88,7 @@ describe('start-up: a command loads only what it uses (issue 15)', () => {
         'RE2',
         'cron',
         'semver',
+        'YAML parser',
       ]),
       {},
     );
@@ -145,6 +148,20 @@ stages:
       result.modules.some((m) => m.endsWith('/vendor/cel-js.cjs')),
       `CEL from its CommonJS bundle: ${loadedKinds(result.modules, ['CEL']).CEL}`,
     );
+  });
+
+  test('a workflow the common YAML reader leaves over (an anchor) is read by the full YAML parser, from its bundle', async () => {
+    const file = join(dir, 'anchors.yaml');
+    await writeFile(
+      file,
+      'apiVersion: pilotage.dev/v1\nkind: Workflow\nname: anchors\nstages:\n  - name: s\n    actions:\n      - &greet { name: a, run: "echo hi" }\n      - { name: b, run: "echo again" }\n',
+    );
+    const result = await cliModules(['run', file, '--db', ':memory:']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /anchors #1 succeeded/);
+    assert.deepEqual(loadedKinds(result.modules, ['YAML parser']), {
+      'YAML parser': [result.modules.find((m) => m.endsWith('/vendor/yaml.cjs'))],
+    });
   });
 
   test('the command as it ships is one bundle: it loads a few of its files, none of dist/ one by one, and the same packages', async () => {

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import type { Node } from 'yaml';
 import { ConfigError } from '../domain/errors.js';
 import { didYouMean } from '../plan/did-you-mean.js';
+import { yamlParser } from '../plan/on-first-use.js';
 import { CONFIG_ENV, loadConfig, type Overrides } from './config.js';
 import { pilotagePaths } from './xdg-paths.js';
 
@@ -57,6 +58,7 @@ function checkValue(key: string, value: Overrides[keyof Overrides], where: strin
 
 /** Parse a config file's text; `file` is only used in messages. */
 export function parseConfigText(text: string, file: string): Overrides {
+  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = yamlParser();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const at = (node: Node | null | undefined): string => {

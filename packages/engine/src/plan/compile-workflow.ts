@@ -191,7 +191,7 @@ class WorkflowCompiler {
   // a version written as a YAML number (`1.10`) is kept as written, not as the float 1.1
   private versionText(value: Json): string | undefined {
     if (typeof value === 'string') return value;
-    const span = this.issues.source.valueSpan(['version']);
+    const span = value !== null && typeof value === 'object' ? undefined : this.issues.source.valueSpan(['version']);
     return span === undefined ? scalarString(value) : this.issues.source.text.slice(span.start, span.end);
   }
 

@@ -20,6 +20,7 @@ import type semverCompare from 'semver/functions/compare.js';
 import type semverParse from 'semver/functions/parse.js';
 import type semverSatisfies from 'semver/functions/satisfies.js';
 import type semverMaxSatisfying from 'semver/ranges/max-satisfying.js';
+import type * as Yaml from 'yaml';
 
 const require = createRequire(import.meta.url);
 
@@ -51,3 +52,6 @@ export const semver = onFirstUse(() => ({
   satisfies: require('semver/functions/satisfies.js') as typeof semverSatisfies,
   maxSatisfying: require('semver/ranges/max-satisfying.js') as typeof semverMaxSatisfying,
 }));
+
+/** The full YAML parser, for the files that plan/common-yaml.ts does not read (and their errors). */
+export const yamlParser = onFirstUse(() => require('yaml') as typeof Yaml);

@@ -1,4 +1,3 @@
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Alias, Document, Node } from 'yaml';
 import type { Issue } from '../domain/issue.js';
 import {
@@ -9,23 +8,17 @@ import {
   MAX_JSON_DEPTH,
 } from '../domain/json-text.js';
 import type { JsonValue } from '../domain/vocabulary.js';
+import { readCommonYaml } from './common-yaml.js';
 import { formatPath, pathKey, type FieldPath } from './field-path.js';
+import { yamlParser } from './on-first-use.js';
+import type { Location, Span } from './source-span.js';
 
-/** A range of character offsets in the file text (`end` exclusive). */
-export interface Span {
-  readonly start: number;
-  readonly end: number;
-}
+export type { Span } from './source-span.js';
 
 /** A 1-based line and column. */
 export interface Position {
   readonly line: number;
   readonly column: number;
-}
-
-interface Location {
-  readonly value: Span;
-  readonly key?: Span;
 }
 
 // Alias expansion can multiply a small file into a huge tree ("billion laughs"); a workflow never
@@ -40,13 +33,13 @@ const MAX_VALUES = 200_000;
 export class SourceDoc {
   readonly file: string;
   readonly text: string;
-  readonly #lines: LineCounter;
   readonly #locations: Map<string, Location>;
+  /** where each line starts, found the first time a position is asked for */
+  #lineStarts: number[] | undefined;
 
-  constructor(file: string, text: string, lines: LineCounter, locations: Map<string, Location>) {
+  constructor(file: string, text: string, locations: Map<string, Location>) {
     this.file = file;
     this.text = text;
-    this.#lines = lines;
     this.#locations = locations;
   }
 
@@ -66,8 +59,15 @@ export class SourceDoc {
 
   /** Line and column of a character offset. */
   positionAt(offset: number): Position {
-    const { line, col } = this.#lines.linePos(offset);
-    return { line, column: col };
+    const starts = (this.#lineStarts ??= lineStarts(this.text));
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (starts[middle]! <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return { line: low + 1, column: offset - starts[low]! + 1 };
   }
 
   /** The span of the value at `path`, if it was written in the file. */
@@ -98,20 +98,30 @@ export interface ParsedSource {
  * documents is an error.
  */
 export function parseSource(text: string, file: string): ParsedSource {
-  const lines = new LineCounter();
   // the YAML parser recurses per level of nesting: refuse what would only overflow its stack
   if (jsonTextTooDeep(text)) {
-    const source = new SourceDoc(file, text, lines, new Map());
-    lines.addNewLine(0);
+    const source = new SourceDoc(file, text, new Map());
     return {
       value: undefined,
       source,
       issues: [{ file, line: 1, column: 1, path: '', message: `the file ${depthMessage()}` }],
     };
   }
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
+  // the common case, read ~10x faster; anything else (and every problem) goes to the full parser
+  const common = readCommonYaml(text, MAX_VALUES);
+  if (common !== undefined)
+    return { value: common.value, source: new SourceDoc(file, text, common.locations), issues: [] };
+  return parseWithYamlLibrary(text, file);
+}
+
+/**
+ * `parseSource` with the full YAML parser only: what plan/common-yaml.ts must agree with. (Not
+ * depth-checked: call `parseSource`.)
+ */
+export function parseWithYamlLibrary(text: string, file: string): ParsedSource {
+  const doc = yamlParser().parseDocument(text, { prettyErrors: false, uniqueKeys: false });
   const locations = new Map<string, Location>();
-  const source = new SourceDoc(file, text, lines, locations);
+  const source = new SourceDoc(file, text, locations);
   const issues: Issue[] = [];
   const seen = new Set<string>();
   for (const problem of [...doc.errors, ...doc.warnings]) {
@@ -160,6 +170,7 @@ class Converter {
       this.report(path.slice(0, MAX_JSON_DEPTH), `the file ${depthMessage()}`);
       return null;
     }
+    const { isAlias, isMap, isScalar, isSeq } = yamlParser();
     if (isAlias(node)) return this.convertAlias(node, path, key);
     if (isScalar(node)) return this.convertScalar(node.value, path);
     if (!isSeq(node) && !isMap(node)) {
@@ -234,7 +245,7 @@ class Converter {
 
   private keyName(keyNode: Node | null, path: FieldPath): string | undefined {
     if (keyNode === null) return '';
-    if (isScalar(keyNode)) {
+    if (yamlParser().isScalar(keyNode)) {
       if (typeof keyNode.value === 'string') return keyNode.value;
       // `1.10: x` must stay "1.10", not "1.1": use the text as written for non-string keys
       return typeof keyNode.source === 'string' ? keyNode.source : String(keyNode.value);
@@ -258,4 +269,11 @@ class Converter {
 function spanOf(node: Node): Span {
   const range = node.range;
   return range ? { start: range[0], end: range[1] } : { start: 0, end: 0 };
+}
+
+/** The offset where each line of `text` starts (YAML 1.2 ends lines at `\n`, or `\r\n`). */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) starts.push(at + 1);
+  return starts;
 }

@@ -1,0 +1,654 @@
+/**
+ * A fast reader for the YAML that workflow and component files are almost always written in:
+ * block mappings and sequences, one-line plain and quoted scalars, one-line flow collections
+ * (a whole JSON document too), literal and folded block scalars and comments. It answers exactly
+ * what the full YAML 1.2 parser (`yaml`, core schema) answers, values and positions alike, or
+ * `undefined` the moment the text uses anything else: anchors, aliases, tags, `?` keys,
+ * multi-line plain or quoted scalars, tabs, CRLF line ends, several documents, a duplicate or
+ * forbidden key, any syntax error. The caller then reads the text with the full parser, which
+ * also reports every problem; this reader never reports one. (One difference, which nothing
+ * reads: a block collection's span ends with its last value, where the parser's also covers
+ * the more indented comment lines after it.)
+ *
+ * Why: the full parser took ~half of a 10,000-action compile (~0.5 s of ~1.1 s) and ~0.1 ms of
+ * each step of a 100-action `pilotage run` (bench/README.md, "Session 15"); this reader is ~10x
+ * faster, and a file it reads never loads the full parser. `test/common-yaml.test.ts` checks it
+ * against the full parser on every YAML file of the repository and on generated documents.
+ */
+import { FORBIDDEN_KEYS, MAX_JSON_DEPTH } from '../domain/json-text.js';
+import type { JsonValue } from '../domain/vocabulary.js';
+import { pathKey, type FieldPath } from './field-path.js';
+import type { Location, Span } from './source-span.js';
+
+/** The converted tree and where each value (and key) of it was written, keyed by `pathKey`. */
+export interface CommonYaml {
+  readonly value: JsonValue;
+  readonly locations: Map<string, Location>;
+}
+
+/** Tabs, CR, control characters, the byte-order mark and Unicode line ends: left to the parser. */
+// eslint-disable-next-line no-control-regex -- these are the characters it looks for
+const UNUSUAL_CHARACTER = /[\x00-\x09\x0b-\x1f\x7f\u0085\u2028\u2029\ufeff]/;
+
+/** Thrown inside the reader when the text leaves the common subset; never escapes it. */
+const UNCOMMON = Symbol('uncommon YAML');
+
+// implicit keys longer than this are an error in YAML (1,024 characters): leave them to the parser
+const MAX_KEY_LENGTH = 1000;
+
+const NEWLINE = 10;
+const SPACE = 32;
+const HASH = 35;
+const COLON = 58;
+const DASH = 45;
+const DOUBLE_QUOTE = 34;
+const SINGLE_QUOTE = 39;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const COMMA = 44;
+const PIPE = 124;
+const GREATER = 62;
+
+/** Characters that cannot start a plain scalar (or that this reader leaves to the parser). */
+const NOT_PLAIN_START = new Set([...'-?:,[]{}#&*!|>\'"%@`'].map((c) => c.charCodeAt(0)));
+
+/** The one-character escapes of a double-quoted scalar (YAML 1.2; `\x`, `\u`, `\U` are left to the parser). */
+const ESCAPES: ReadonlyMap<number, string> = new Map(
+  Object.entries({
+    '0': '\0',
+    a: '\x07',
+    b: '\b',
+    e: '\x1b',
+    f: '\f',
+    n: '\n',
+    r: '\r',
+    t: '\t',
+    v: '\v',
+    N: '\u0085',
+    _: '\u00a0',
+    L: '\u2028',
+    P: '\u2029',
+    ' ': ' ',
+    '"': '"',
+    '/': '/',
+    '\\': '\\',
+  }).map(([escape, value]) => [escape.charCodeAt(0), value]),
+);
+
+/**
+ * Read `text` if it is in the common subset; `undefined` otherwise (read it with the full
+ * parser). `maxValues` caps the values read, as the full path does.
+ */
+export function readCommonYaml(text: string, maxValues: number): CommonYaml | undefined {
+  if (UNUSUAL_CHARACTER.test(text)) return undefined;
+  try {
+    return new Reader(text, maxValues).document();
+  } catch (error) {
+    if (error === UNCOMMON) return undefined;
+    throw error;
+  }
+}
+
+function uncommon(): never {
+  throw UNCOMMON;
+}
+
+class Reader {
+  readonly locations = new Map<string, Location>();
+  #count = 0;
+  /** the next line to read starts here */
+  #pos = 0;
+  /** set by `#peek`: where the content of the next content line starts, and its indentation */
+  #content = -1;
+  #indent = 0;
+  /** set by `#flow`: where the flow node it read ends */
+  #flowEnd = 0;
+  /**
+   * Where the block node just read ends: the end of its last value (a block collection's end,
+   * unlike its start, may differ from the parser's, which also counts the comment lines that
+   * follow it at a deeper indentation; nothing reads a collection's end).
+   */
+  #end = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly maxValues: number,
+  ) {}
+
+  document(): CommonYaml {
+    if (!this.#peek(0) || this.#indent !== 0) uncommon();
+    const at = this.#content;
+    const first = this.text.charCodeAt(at);
+    let value: JsonValue;
+    if (first === OPEN_BRACKET || first === OPEN_BRACE) {
+      value = this.#flow(at, [], undefined, true);
+      this.#pos = this.#endOfLine(this.#flowEnd);
+    } else if (this.#isSequenceEntry(at)) {
+      value = this.#blockSequence(0, at, [], undefined);
+    } else {
+      value = this.#blockMapping(0, at, [], undefined);
+    }
+    if (this.#peek(this.#pos)) uncommon();
+    return { value, locations: this.locations };
+  }
+
+  // ---- lines -----------------------------------------------------------------------------
+
+  /**
+   * Skip blank and comment-only lines from the line starting at `from`: true if a content line
+   * follows (its content start and indentation are then in `#content` and `#indent`).
+   */
+  #peek(from: number): boolean {
+    const text = this.text;
+    let line = from;
+    while (line < text.length) {
+      let at = line;
+      while (text.charCodeAt(at) === SPACE) at++;
+      if (at >= text.length) return false;
+      const c = text.charCodeAt(at);
+      if (c === NEWLINE) {
+        line = at + 1;
+        continue;
+      }
+      if (c === HASH) {
+        line = this.#afterLine(at);
+        continue;
+      }
+      this.#content = at;
+      this.#indent = at - line;
+      // a document marker (`---`, `...`) at the start of a line
+      if (this.#indent === 0 && (text.startsWith('---', at) || text.startsWith('...', at))) {
+        const next = text.charCodeAt(at + 3);
+        if (at + 3 >= text.length || next === SPACE || next === NEWLINE) uncommon();
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /** The start of the line after the one holding `at` (the text's length on the last line). */
+  #afterLine(at: number): number {
+    const newline = this.text.indexOf('\n', at);
+    return newline === -1 ? this.text.length : newline + 1;
+  }
+
+  /** After a value ending at `end`: only spaces and a comment may follow on its line. */
+  #endOfLine(end: number): number {
+    const text = this.text;
+    let at = end;
+    while (text.charCodeAt(at) === SPACE) at++;
+    if (at >= text.length) return text.length;
+    const c = text.charCodeAt(at);
+    if (c === NEWLINE) return at + 1;
+    if (c === HASH && at > end) return this.#afterLine(at);
+    return uncommon();
+  }
+
+  #isSequenceEntry(at: number): boolean {
+    if (this.text.charCodeAt(at) !== DASH) return false;
+    const next = this.text.charCodeAt(at + 1);
+    return at + 1 >= this.text.length || next === SPACE || next === NEWLINE;
+  }
+
+  // ---- recording -------------------------------------------------------------------------
+
+  #record(path: FieldPath, value: Span, key: Span | undefined): void {
+    if (++this.#count > this.maxValues || path.length > MAX_JSON_DEPTH) uncommon();
+    this.locations.set(pathKey(path), key === undefined ? { value } : { value, key });
+  }
+
+  /** A collection's location again, now that its end is known. */
+  #close(pathText: string, value: Span, key: Span | undefined): void {
+    this.locations.set(pathText, key === undefined ? { value } : { value, key });
+  }
+
+  // ---- block collections -----------------------------------------------------------------
+
+  /** A block node that starts on its own line at `at` (indentation `indent`). */
+  #blockNode(indent: number, at: number, path: FieldPath, key: Span | undefined): JsonValue {
+    if (this.#isSequenceEntry(at)) return this.#blockSequence(indent, at, path, key);
+    return this.#blockMapping(indent, at, path, key);
+  }
+
+  /** A block mapping whose first key is at `at`, its keys at column `indent`. */
+  #blockMapping(indent: number, at: number, path: FieldPath, key: Span | undefined): JsonValue {
+    const text = this.text;
+    const out: Record<string, JsonValue> = {};
+    // recorded first (the order of the map does not matter; the span's end is set at the close)
+    const start = at;
+    const pathText = pathKey(path);
+    this.#record(path, { start, end: start }, key);
+    let keyAt = at;
+    for (;;) {
+      const c = text.charCodeAt(keyAt);
+      let name: string;
+      let keyEnd: number;
+      let colon: number;
+      if (c === DOUBLE_QUOTE || c === SINGLE_QUOTE) {
+        const quoted = this.#quoted(keyAt);
+        name = quoted.value;
+        keyEnd = quoted.end;
+        colon = keyEnd;
+        while (text.charCodeAt(colon) === SPACE) colon++;
+        if (text.charCodeAt(colon) !== COLON || !this.#separates(colon + 1)) uncommon();
+      } else {
+        if (!this.#plainStart(keyAt)) uncommon();
+        colon = this.#keyColon(keyAt);
+        keyEnd = colon;
+        while (text.charCodeAt(keyEnd - 1) === SPACE) keyEnd--;
+        name = text.slice(keyAt, keyEnd);
+      }
+      if (keyEnd - keyAt > MAX_KEY_LENGTH || FORBIDDEN_KEYS.has(name) || Object.hasOwn(out, name)) uncommon();
+      const keySpan = { start: keyAt, end: keyEnd };
+      const childPath = [...path, name];
+      let valueAt = colon + 1;
+      while (text.charCodeAt(valueAt) === SPACE) valueAt++;
+      const v = text.charCodeAt(valueAt);
+      if (valueAt >= text.length || v === NEWLINE || v === HASH) {
+        // the value is on the lines below, or there is none
+        const next = this.#afterLine(valueAt);
+        if (this.#peek(next) && this.#indent > indent) {
+          out[name] = this.#blockNode(this.#indent, this.#content, childPath, keySpan);
+        } else if (this.#peek(next) && this.#indent === indent && this.#isSequenceEntry(this.#content)) {
+          out[name] = this.#blockSequence(indent, this.#content, childPath, keySpan);
+        } else {
+          // no value: null, written where the line's content after the colon starts
+          this.#record(childPath, { start: valueAt, end: valueAt }, keySpan);
+          out[name] = null;
+          this.#pos = next;
+          this.#end = valueAt;
+        }
+      } else {
+        out[name] = this.#inlineValue(valueAt, indent, childPath, keySpan);
+      }
+      if (!this.#peek(this.#pos) || this.#indent < indent) break;
+      if (this.#indent > indent || this.#isSequenceEntry(this.#content)) uncommon();
+      keyAt = this.#content;
+    }
+    this.#close(pathText, { start, end: this.#end }, key);
+    return out;
+  }
+
+  /** A block sequence whose first `-` is at `at`, its entries at column `indent`. */
+  #blockSequence(indent: number, at: number, path: FieldPath, key: Span | undefined): JsonValue {
+    const text = this.text;
+    const items: JsonValue[] = [];
+    const start = at;
+    const pathText = pathKey(path);
+    this.#record(path, { start, end: start }, key);
+    let dash = at;
+    for (;;) {
+      const childPath = [...path, items.length];
+      let itemAt = dash + 1;
+      while (text.charCodeAt(itemAt) === SPACE) itemAt++;
+      const c = text.charCodeAt(itemAt);
+      if (itemAt >= text.length || c === NEWLINE || c === HASH) {
+        if (!this.#peek(this.#afterLine(itemAt)) || this.#indent <= indent) uncommon();
+        items.push(this.#blockNode(this.#indent, this.#content, childPath, undefined));
+      } else if (this.#isSequenceEntry(itemAt)) {
+        uncommon();
+      } else if (this.#startsCompactMapping(itemAt)) {
+        items.push(this.#blockMapping(itemAt - (dash - indent), itemAt, childPath, undefined));
+      } else {
+        items.push(this.#inlineValue(itemAt, indent, childPath, undefined));
+      }
+      if (!this.#peek(this.#pos) || this.#indent < indent) break;
+      if (this.#indent > indent) uncommon();
+      if (!this.#isSequenceEntry(this.#content)) break;
+      dash = this.#content;
+    }
+    this.#close(pathText, { start, end: this.#end }, key);
+    return items;
+  }
+
+  /** Whether the entry at `at` (after `- `) is a `key: value` line. */
+  #startsCompactMapping(at: number): boolean {
+    const text = this.text;
+    const c = text.charCodeAt(at);
+    if (c === DOUBLE_QUOTE || c === SINGLE_QUOTE) {
+      let after = this.#quoted(at).end;
+      while (text.charCodeAt(after) === SPACE) after++;
+      return text.charCodeAt(after) === COLON && this.#separates(after + 1);
+    }
+    if (!this.#plainStart(at)) return false;
+    for (let i = at; i < text.length; i++) {
+      const ch = text.charCodeAt(i);
+      if (ch === NEWLINE) return false;
+      if (ch === HASH && text.charCodeAt(i - 1) === SPACE) return false;
+      if (ch === COLON && this.#separates(i + 1)) return true;
+    }
+    return false;
+  }
+
+  /** The `:` ending the plain key at `at` (on the same line, before any comment). */
+  #keyColon(at: number): number {
+    const text = this.text;
+    for (let i = at; i < text.length; i++) {
+      const ch = text.charCodeAt(i);
+      if (ch === NEWLINE || (ch === HASH && text.charCodeAt(i - 1) === SPACE)) break;
+      if (ch === COLON && this.#separates(i + 1)) return i;
+    }
+    return uncommon();
+  }
+
+  /** Whether a `:` followed by the character at `at` is a mapping's separator (block context). */
+  #separates(at: number): boolean {
+    const c = this.text.charCodeAt(at);
+    return at >= this.text.length || c === SPACE || c === NEWLINE;
+  }
+
+  #plainStart(at: number): boolean {
+    const c = this.text.charCodeAt(at);
+    if (c === SPACE || c === NEWLINE || Number.isNaN(c)) return false;
+    if (!NOT_PLAIN_START.has(c)) return true;
+    // `-1`, `--flag`: a dash followed by a character that is not a space (nor, to keep flow
+    // collections simple, a flow indicator) starts a plain scalar
+    if (c !== DASH) return false;
+    const next = this.text.charCodeAt(at + 1);
+    if (Number.isNaN(next) || next === SPACE || next === NEWLINE || next === COMMA) return false;
+    return !(next === OPEN_BRACKET || next === CLOSE_BRACKET || next === OPEN_BRACE || next === CLOSE_BRACE);
+  }
+
+  // ---- values on the line of their key or dash ------------------------------------------
+
+  /**
+   * A value that starts at `at` on its key's (or dash's) line, inside a block collection at
+   * column `indent`. Leaves `#pos` at the next line; a more indented line below it would
+   * continue it (a multi-line scalar): left to the parser.
+   */
+  #inlineValue(at: number, indent: number, path: FieldPath, key: Span | undefined): JsonValue {
+    const text = this.text;
+    const c = text.charCodeAt(at);
+    let value: JsonValue;
+    if (c === PIPE || c === GREATER) return this.#blockScalar(at, indent, path, key);
+    if (c === DOUBLE_QUOTE || c === SINGLE_QUOTE) {
+      const quoted = this.#quoted(at);
+      this.#record(path, { start: at, end: quoted.end }, key);
+      value = quoted.value;
+      this.#pos = this.#endOfLine(quoted.end);
+    } else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
+      value = this.#flow(at, path, key, false);
+      this.#pos = this.#endOfLine(this.#flowEnd);
+    } else {
+      if (!this.#plainStart(at)) uncommon();
+      let end = at;
+      for (; end < text.length; end++) {
+        const ch = text.charCodeAt(end);
+        if (ch === NEWLINE || (ch === HASH && text.charCodeAt(end - 1) === SPACE)) break;
+        if (ch === COLON && this.#separates(end + 1)) uncommon();
+      }
+      this.#pos = end < text.length ? this.#afterLine(end) : text.length;
+      while (text.charCodeAt(end - 1) === SPACE) end--;
+      this.#record(path, { start: at, end }, key);
+      value = plainValue(text.slice(at, end));
+    }
+    this.#end = this.#pos;
+    if (this.#peek(this.#pos) && this.#indent > indent) uncommon();
+    return value;
+  }
+
+  /** A literal (`|`) or folded (`>`) block scalar whose indicator is at `at`. */
+  #blockScalar(at: number, indent: number, path: FieldPath, key: Span | undefined): JsonValue {
+    const text = this.text;
+    const folded = text.charCodeAt(at) === GREATER;
+    let header = at + 1;
+    let strip = false;
+    if (text.charCodeAt(header) === DASH) {
+      strip = true;
+      header++;
+    }
+    // keep (`+`) and explicit indentation (`|2`) are left to the parser
+    const first = this.#endOfLine(header);
+    // the content's indentation is the first non-blank line's; blank lines before it must not be deeper
+    let line = first;
+    let deepestBlank = 0;
+    let contentIndent = -1;
+    while (line < text.length) {
+      let i = line;
+      while (text.charCodeAt(i) === SPACE) i++;
+      if (i < text.length && text.charCodeAt(i) !== NEWLINE) {
+        contentIndent = i - line;
+        break;
+      }
+      deepestBlank = Math.max(deepestBlank, i - line);
+      line = i + 1;
+    }
+    if (contentIndent <= indent || deepestBlank > contentIndent || line !== first) uncommon();
+    const lines: string[] = [];
+    let blanks = 0;
+    let end = first;
+    line = first;
+    while (line < text.length) {
+      let i = line;
+      while (text.charCodeAt(i) === SPACE) i++;
+      const lineEnd = i >= text.length || text.charCodeAt(i) === NEWLINE;
+      if (lineEnd) {
+        if (i - line > contentIndent) uncommon();
+        blanks++;
+        line = i + 1;
+        continue;
+      }
+      if (i - line < contentIndent) break;
+      if (folded && i - line > contentIndent) uncommon();
+      const newline = text.indexOf('\n', i);
+      const stop = newline === -1 ? text.length : newline;
+      for (; blanks > 0; blanks--) lines.push('');
+      lines.push(text.slice(line + contentIndent, stop));
+      end = newline === -1 ? text.length : newline + 1;
+      line = end;
+    }
+    let value = folded ? fold(lines) : lines.join('\n');
+    if (!strip) value += '\n';
+    this.#record(path, { start: at, end }, key);
+    this.#pos = end;
+    this.#end = end;
+    if (this.#peek(this.#pos) && this.#indent > indent) uncommon();
+    return value;
+  }
+
+  // ---- scalars ---------------------------------------------------------------------------
+
+  /** A one-line quoted scalar starting at `at` (its quote): its value and its end (after the closing quote). */
+  #quoted(at: number): { value: string; end: number } {
+    const text = this.text;
+    const quote = text.charCodeAt(at);
+    let value = '';
+    let from = at + 1;
+    for (let i = from; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === NEWLINE) break;
+      if (quote === SINGLE_QUOTE) {
+        if (c !== SINGLE_QUOTE) continue;
+        value += text.slice(from, i);
+        if (text.charCodeAt(i + 1) !== SINGLE_QUOTE) return { value, end: i + 1 };
+        value += "'";
+        from = i + 2;
+        i++;
+      } else if (c === DOUBLE_QUOTE) {
+        return { value: value + text.slice(from, i), end: i + 1 };
+      } else if (c === 92 /* backslash */) {
+        const escaped = ESCAPES.get(text.charCodeAt(i + 1));
+        if (escaped === undefined) break;
+        value += text.slice(from, i) + escaped;
+        from = i + 2;
+        i++;
+      }
+    }
+    return uncommon();
+  }
+
+  // ---- flow collections ------------------------------------------------------------------
+
+  /**
+   * A flow collection or scalar at `at` (its end goes into `#flowEnd`). Only the root may span
+   * lines (a JSON document); elsewhere it must close on its line.
+   */
+  #flow(at: number, path: FieldPath, key: Span | undefined, multiline: boolean): JsonValue {
+    const text = this.text;
+    const c = text.charCodeAt(at);
+    if (c === OPEN_BRACKET) {
+      const items: JsonValue[] = [];
+      const pathText = pathKey(path);
+      this.#record(path, { start: at, end: at }, key);
+      let i = this.#flowSpace(at + 1, multiline);
+      if (text.charCodeAt(i) !== CLOSE_BRACKET) {
+        for (;;) {
+          items.push(this.#flow(i, [...path, items.length], undefined, multiline));
+          i = this.#flowSpace(this.#flowEnd, multiline);
+          const next = text.charCodeAt(i);
+          if (next === CLOSE_BRACKET) break;
+          if (next !== COMMA) uncommon();
+          i = this.#flowSpace(i + 1, multiline);
+          if (text.charCodeAt(i) === CLOSE_BRACKET) uncommon();
+        }
+      }
+      this.#close(pathText, { start: at, end: i + 1 }, key);
+      this.#flowEnd = i + 1;
+      return items;
+    }
+    if (c === OPEN_BRACE) {
+      const out: Record<string, JsonValue> = {};
+      const pathText = pathKey(path);
+      this.#record(path, { start: at, end: at }, key);
+      let i = this.#flowSpace(at + 1, multiline);
+      if (text.charCodeAt(i) !== CLOSE_BRACE) {
+        for (;;) {
+          const keyAt = i;
+          let name: string;
+          let keyEnd: number;
+          const k = text.charCodeAt(i);
+          if (k === DOUBLE_QUOTE || k === SINGLE_QUOTE) {
+            const quoted = this.#quoted(i);
+            name = quoted.value;
+            keyEnd = quoted.end;
+            i = keyEnd;
+            while (text.charCodeAt(i) === SPACE) i++;
+            if (text.charCodeAt(i) !== COLON) uncommon();
+          } else {
+            keyEnd = this.#flowPlainEnd(i);
+            name = text.slice(keyAt, keyEnd);
+            i = keyEnd;
+            while (text.charCodeAt(i) === SPACE) i++;
+            const after = text.charCodeAt(i + 1);
+            if (text.charCodeAt(i) !== COLON || !(after === SPACE || (multiline && after === NEWLINE))) uncommon();
+          }
+          if (keyEnd - keyAt > MAX_KEY_LENGTH || FORBIDDEN_KEYS.has(name) || Object.hasOwn(out, name)) uncommon();
+          i = this.#flowSpace(i + 1, multiline);
+          const v = text.charCodeAt(i);
+          if (v === COMMA || v === CLOSE_BRACE) uncommon();
+          out[name] = this.#flow(i, [...path, name], { start: keyAt, end: keyEnd }, multiline);
+          i = this.#flowSpace(this.#flowEnd, multiline);
+          const next = text.charCodeAt(i);
+          if (next === CLOSE_BRACE) break;
+          if (next !== COMMA) uncommon();
+          i = this.#flowSpace(i + 1, multiline);
+          if (text.charCodeAt(i) === CLOSE_BRACE) uncommon();
+        }
+      }
+      this.#close(pathText, { start: at, end: i + 1 }, key);
+      this.#flowEnd = i + 1;
+      return out;
+    }
+    if (c === DOUBLE_QUOTE || c === SINGLE_QUOTE) {
+      const quoted = this.#quoted(at);
+      this.#record(path, { start: at, end: quoted.end }, key);
+      this.#flowEnd = quoted.end;
+      return quoted.value;
+    }
+    const end = this.#flowPlainEnd(at);
+    this.#record(path, { start: at, end }, key);
+    this.#flowEnd = end;
+    return plainValue(text.slice(at, end));
+  }
+
+  /** The end of the plain scalar at `at` inside a flow collection (trailing spaces excluded). */
+  #flowPlainEnd(at: number): number {
+    const text = this.text;
+    if (!this.#plainStart(at)) uncommon();
+    let end = at;
+    for (; end < text.length; end++) {
+      const ch = text.charCodeAt(end);
+      if (ch === NEWLINE || ch === COMMA || ch === OPEN_BRACKET || ch === CLOSE_BRACKET) break;
+      if (ch === OPEN_BRACE || ch === CLOSE_BRACE) break;
+      if (ch === HASH && text.charCodeAt(end - 1) === SPACE) break;
+      if (ch === COLON) {
+        const next = text.charCodeAt(end + 1);
+        if (end + 1 >= text.length || next === SPACE || next === NEWLINE || next === COMMA) break;
+        if (next === OPEN_BRACKET || next === CLOSE_BRACKET || next === OPEN_BRACE || next === CLOSE_BRACE) break;
+      }
+    }
+    while (text.charCodeAt(end - 1) === SPACE) end--;
+    return end;
+  }
+
+  /** Skip spaces (and, in a multi-line flow collection, line ends and comments) from `at`. */
+  #flowSpace(at: number, multiline: boolean): number {
+    const text = this.text;
+    let i = at;
+    for (;;) {
+      const c = text.charCodeAt(i);
+      if (c === SPACE) i++;
+      else if (multiline && c === NEWLINE) i++;
+      else if (
+        multiline &&
+        c === HASH &&
+        (i === 0 || text.charCodeAt(i - 1) === SPACE || text.charCodeAt(i - 1) === NEWLINE)
+      ) {
+        i = this.#afterLine(i);
+      } else return i;
+    }
+  }
+}
+
+/** Join the lines of a folded scalar (no more-indented lines: those are left to the parser). */
+function fold(lines: readonly string[]): string {
+  let out = '';
+  let blanks = 0;
+  let started = false;
+  for (const line of lines) {
+    if (line === '') {
+      blanks++;
+      continue;
+    }
+    if (started) out += blanks === 0 ? ' ' : '\n'.repeat(blanks);
+    out += line;
+    blanks = 0;
+    started = true;
+  }
+  return out;
+}
+
+// the core schema's tests, in the order the `yaml` library tries them (yaml/dist/schema/core)
+const INT_OCT = /^0o[0-7]+$/;
+const INT = /^[-+]?[0-9]+$/;
+const INT_HEX = /^0x[0-9a-fA-F]+$/;
+const FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
+const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
+const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
+
+/**
+ * A plain scalar's value under YAML 1.2's core schema, as the `yaml` library resolves it: null,
+ * booleans, integers (decimal, `0o` octal, `0x` hex) and floats; anything else is a string.
+ * `.inf` and `.nan` are not JSON: left to the parser, which reports them.
+ */
+function plainValue(source: string): JsonValue {
+  const c = source.charCodeAt(0);
+  if (c === 126 /* ~ */ || c === 110 || c === 78 /* n N */) {
+    if (source === '~' || source === 'null' || source === 'Null' || source === 'NULL') return null;
+    return source;
+  }
+  if (c === 116 || c === 84 || c === 102 || c === 70 /* t T f F */) {
+    if (source === 'true' || source === 'True' || source === 'TRUE') return true;
+    if (source === 'false' || source === 'False' || source === 'FALSE') return false;
+    return source;
+  }
+  if (!((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46) /* digit - + . */) return source;
+  if (INT_OCT.test(source)) return parseInt(source.substring(2), 8);
+  if (INT.test(source)) return parseInt(source, 10);
+  if (INT_HEX.test(source)) return parseInt(source.substring(2), 16);
+  if (FLOAT_NAN.test(source)) return uncommon();
+  if (FLOAT_EXP.test(source) || FLOAT.test(source)) return parseFloat(source);
+  return source;
+}
