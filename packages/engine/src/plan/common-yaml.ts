@@ -17,7 +17,7 @@
  */
 import { FORBIDDEN_KEYS, MAX_JSON_DEPTH } from '../domain/json-text.js';
 import type { JsonValue } from '../domain/vocabulary.js';
-import { pathKey, type FieldPath } from './field-path.js';
+import { childPathKey, pathKey } from './field-path.js';
 import type { Location, Span } from './source-span.js';
 
 /** The converted tree and where each value (and key) of it was written, keyed by `pathKey`. */
@@ -29,6 +29,9 @@ export interface CommonYaml {
 /** Tabs, CR, control characters, the byte-order mark and Unicode line ends: left to the parser. */
 // eslint-disable-next-line no-control-regex -- these are the characters it looks for
 const UNUSUAL_CHARACTER = /[\x00-\x09\x0b-\x1f\x7f\u0085\u2028\u2029\ufeff]/;
+
+/** The root's `pathKey`. */
+const ROOT = pathKey([]);
 
 /** Thrown inside the reader when the text leaves the common subset; never escapes it. */
 const UNCOMMON = Symbol('uncommon YAML');
@@ -123,12 +126,12 @@ class Reader {
     const first = this.text.charCodeAt(at);
     let value: JsonValue;
     if (first === OPEN_BRACKET || first === OPEN_BRACE) {
-      value = this.#flow(at, [], undefined, true);
+      value = this.#flow(at, ROOT, 0, undefined, true);
       this.#pos = this.#endOfLine(this.#flowEnd);
     } else if (this.#isSequenceEntry(at)) {
-      value = this.#blockSequence(0, at, [], undefined);
+      value = this.#blockSequence(0, at, ROOT, 0, undefined);
     } else {
-      value = this.#blockMapping(0, at, [], undefined);
+      value = this.#blockMapping(0, at, ROOT, 0, undefined);
     }
     if (this.#peek(this.#pos)) uncommon();
     return { value, locations: this.locations };
@@ -194,9 +197,10 @@ class Reader {
 
   // ---- recording -------------------------------------------------------------------------
 
-  #record(path: FieldPath, value: Span, key: Span | undefined): void {
-    if (++this.#count > this.maxValues || path.length > MAX_JSON_DEPTH) uncommon();
-    this.locations.set(pathKey(path), key === undefined ? { value } : { value, key });
+  /** `path` is the value's `pathKey`, `depth` its length. */
+  #record(path: string, depth: number, value: Span, key: Span | undefined): void {
+    if (++this.#count > this.maxValues || depth > MAX_JSON_DEPTH) uncommon();
+    this.locations.set(path, key === undefined ? { value } : { value, key });
   }
 
   /** A collection's location again, now that its end is known. */
@@ -207,19 +211,18 @@ class Reader {
   // ---- block collections -----------------------------------------------------------------
 
   /** A block node that starts on its own line at `at` (indentation `indent`). */
-  #blockNode(indent: number, at: number, path: FieldPath, key: Span | undefined): JsonValue {
-    if (this.#isSequenceEntry(at)) return this.#blockSequence(indent, at, path, key);
-    return this.#blockMapping(indent, at, path, key);
+  #blockNode(indent: number, at: number, path: string, depth: number, key: Span | undefined): JsonValue {
+    if (this.#isSequenceEntry(at)) return this.#blockSequence(indent, at, path, depth, key);
+    return this.#blockMapping(indent, at, path, depth, key);
   }
 
   /** A block mapping whose first key is at `at`, its keys at column `indent`. */
-  #blockMapping(indent: number, at: number, path: FieldPath, key: Span | undefined): JsonValue {
+  #blockMapping(indent: number, at: number, path: string, depth: number, key: Span | undefined): JsonValue {
     const text = this.text;
     const out: Record<string, JsonValue> = {};
     // recorded first (the order of the map does not matter; the span's end is set at the close)
     const start = at;
-    const pathText = pathKey(path);
-    this.#record(path, { start, end: start }, key);
+    this.#record(path, depth, { start, end: start }, key);
     let keyAt = at;
     for (;;) {
       const c = text.charCodeAt(keyAt);
@@ -242,7 +245,7 @@ class Reader {
       }
       if (keyEnd - keyAt > MAX_KEY_LENGTH || FORBIDDEN_KEYS.has(name) || Object.hasOwn(out, name)) uncommon();
       const keySpan = { start: keyAt, end: keyEnd };
-      const childPath = [...path, name];
+      const childPath = childPathKey(path, name);
       let valueAt = colon + 1;
       while (text.charCodeAt(valueAt) === SPACE) valueAt++;
       const v = text.charCodeAt(valueAt);
@@ -250,56 +253,55 @@ class Reader {
         // the value is on the lines below, or there is none
         const next = this.#afterLine(valueAt);
         if (this.#peek(next) && this.#indent > indent) {
-          out[name] = this.#blockNode(this.#indent, this.#content, childPath, keySpan);
+          out[name] = this.#blockNode(this.#indent, this.#content, childPath, depth + 1, keySpan);
         } else if (this.#peek(next) && this.#indent === indent && this.#isSequenceEntry(this.#content)) {
-          out[name] = this.#blockSequence(indent, this.#content, childPath, keySpan);
+          out[name] = this.#blockSequence(indent, this.#content, childPath, depth + 1, keySpan);
         } else {
           // no value: null, written where the line's content after the colon starts
-          this.#record(childPath, { start: valueAt, end: valueAt }, keySpan);
+          this.#record(childPath, depth + 1, { start: valueAt, end: valueAt }, keySpan);
           out[name] = null;
           this.#pos = next;
           this.#end = valueAt;
         }
       } else {
-        out[name] = this.#inlineValue(valueAt, indent, childPath, keySpan);
+        out[name] = this.#inlineValue(valueAt, indent, childPath, depth + 1, keySpan);
       }
       if (!this.#peek(this.#pos) || this.#indent < indent) break;
       if (this.#indent > indent || this.#isSequenceEntry(this.#content)) uncommon();
       keyAt = this.#content;
     }
-    this.#close(pathText, { start, end: this.#end }, key);
+    this.#close(path, { start, end: this.#end }, key);
     return out;
   }
 
   /** A block sequence whose first `-` is at `at`, its entries at column `indent`. */
-  #blockSequence(indent: number, at: number, path: FieldPath, key: Span | undefined): JsonValue {
+  #blockSequence(indent: number, at: number, path: string, depth: number, key: Span | undefined): JsonValue {
     const text = this.text;
     const items: JsonValue[] = [];
     const start = at;
-    const pathText = pathKey(path);
-    this.#record(path, { start, end: start }, key);
+    this.#record(path, depth, { start, end: start }, key);
     let dash = at;
     for (;;) {
-      const childPath = [...path, items.length];
+      const childPath = childPathKey(path, items.length);
       let itemAt = dash + 1;
       while (text.charCodeAt(itemAt) === SPACE) itemAt++;
       const c = text.charCodeAt(itemAt);
       if (itemAt >= text.length || c === NEWLINE || c === HASH) {
         if (!this.#peek(this.#afterLine(itemAt)) || this.#indent <= indent) uncommon();
-        items.push(this.#blockNode(this.#indent, this.#content, childPath, undefined));
+        items.push(this.#blockNode(this.#indent, this.#content, childPath, depth + 1, undefined));
       } else if (this.#isSequenceEntry(itemAt)) {
         uncommon();
       } else if (this.#startsCompactMapping(itemAt)) {
-        items.push(this.#blockMapping(itemAt - (dash - indent), itemAt, childPath, undefined));
+        items.push(this.#blockMapping(itemAt - (dash - indent), itemAt, childPath, depth + 1, undefined));
       } else {
-        items.push(this.#inlineValue(itemAt, indent, childPath, undefined));
+        items.push(this.#inlineValue(itemAt, indent, childPath, depth + 1, undefined));
       }
       if (!this.#peek(this.#pos) || this.#indent < indent) break;
       if (this.#indent > indent) uncommon();
       if (!this.#isSequenceEntry(this.#content)) break;
       dash = this.#content;
     }
-    this.#close(pathText, { start, end: this.#end }, key);
+    this.#close(path, { start, end: this.#end }, key);
     return items;
   }
 
@@ -358,18 +360,18 @@ class Reader {
    * column `indent`. Leaves `#pos` at the next line; a more indented line below it would
    * continue it (a multi-line scalar): left to the parser.
    */
-  #inlineValue(at: number, indent: number, path: FieldPath, key: Span | undefined): JsonValue {
+  #inlineValue(at: number, indent: number, path: string, depth: number, key: Span | undefined): JsonValue {
     const text = this.text;
     const c = text.charCodeAt(at);
     let value: JsonValue;
-    if (c === PIPE || c === GREATER) return this.#blockScalar(at, indent, path, key);
+    if (c === PIPE || c === GREATER) return this.#blockScalar(at, indent, path, depth, key);
     if (c === DOUBLE_QUOTE || c === SINGLE_QUOTE) {
       const quoted = this.#quoted(at);
-      this.#record(path, { start: at, end: quoted.end }, key);
+      this.#record(path, depth, { start: at, end: quoted.end }, key);
       value = quoted.value;
       this.#pos = this.#endOfLine(quoted.end);
     } else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
-      value = this.#flow(at, path, key, false);
+      value = this.#flow(at, path, depth, key, false);
       this.#pos = this.#endOfLine(this.#flowEnd);
     } else {
       if (!this.#plainStart(at)) uncommon();
@@ -381,7 +383,7 @@ class Reader {
       }
       this.#pos = end < text.length ? this.#afterLine(end) : text.length;
       while (text.charCodeAt(end - 1) === SPACE) end--;
-      this.#record(path, { start: at, end }, key);
+      this.#record(path, depth, { start: at, end }, key);
       value = plainValue(text.slice(at, end));
     }
     this.#end = this.#pos;
@@ -390,7 +392,7 @@ class Reader {
   }
 
   /** A literal (`|`) or folded (`>`) block scalar whose indicator is at `at`. */
-  #blockScalar(at: number, indent: number, path: FieldPath, key: Span | undefined): JsonValue {
+  #blockScalar(at: number, indent: number, path: string, depth: number, key: Span | undefined): JsonValue {
     const text = this.text;
     const folded = text.charCodeAt(at) === GREATER;
     let header = at + 1;
@@ -441,7 +443,7 @@ class Reader {
     }
     let value = folded ? fold(lines) : lines.join('\n');
     if (!strip) value += '\n';
-    this.#record(path, { start: at, end }, key);
+    this.#record(path, depth, { start: at, end }, key);
     this.#pos = end;
     this.#end = end;
     if (this.#peek(this.#pos) && this.#indent > indent) uncommon();
@@ -485,17 +487,16 @@ class Reader {
    * A flow collection or scalar at `at` (its end goes into `#flowEnd`). Only the root may span
    * lines (a JSON document); elsewhere it must close on its line.
    */
-  #flow(at: number, path: FieldPath, key: Span | undefined, multiline: boolean): JsonValue {
+  #flow(at: number, path: string, depth: number, key: Span | undefined, multiline: boolean): JsonValue {
     const text = this.text;
     const c = text.charCodeAt(at);
     if (c === OPEN_BRACKET) {
       const items: JsonValue[] = [];
-      const pathText = pathKey(path);
-      this.#record(path, { start: at, end: at }, key);
+      this.#record(path, depth, { start: at, end: at }, key);
       let i = this.#flowSpace(at + 1, multiline);
       if (text.charCodeAt(i) !== CLOSE_BRACKET) {
         for (;;) {
-          items.push(this.#flow(i, [...path, items.length], undefined, multiline));
+          items.push(this.#flow(i, childPathKey(path, items.length), depth + 1, undefined, multiline));
           i = this.#flowSpace(this.#flowEnd, multiline);
           const next = text.charCodeAt(i);
           if (next === CLOSE_BRACKET) break;
@@ -504,14 +505,13 @@ class Reader {
           if (text.charCodeAt(i) === CLOSE_BRACKET) uncommon();
         }
       }
-      this.#close(pathText, { start: at, end: i + 1 }, key);
+      this.#close(path, { start: at, end: i + 1 }, key);
       this.#flowEnd = i + 1;
       return items;
     }
     if (c === OPEN_BRACE) {
       const out: Record<string, JsonValue> = {};
-      const pathText = pathKey(path);
-      this.#record(path, { start: at, end: at }, key);
+      this.#record(path, depth, { start: at, end: at }, key);
       let i = this.#flowSpace(at + 1, multiline);
       if (text.charCodeAt(i) !== CLOSE_BRACE) {
         for (;;) {
@@ -538,7 +538,7 @@ class Reader {
           i = this.#flowSpace(i + 1, multiline);
           const v = text.charCodeAt(i);
           if (v === COMMA || v === CLOSE_BRACE) uncommon();
-          out[name] = this.#flow(i, [...path, name], { start: keyAt, end: keyEnd }, multiline);
+          out[name] = this.#flow(i, childPathKey(path, name), depth + 1, { start: keyAt, end: keyEnd }, multiline);
           i = this.#flowSpace(this.#flowEnd, multiline);
           const next = text.charCodeAt(i);
           if (next === CLOSE_BRACE) break;
@@ -547,18 +547,18 @@ class Reader {
           if (text.charCodeAt(i) === CLOSE_BRACE) uncommon();
         }
       }
-      this.#close(pathText, { start: at, end: i + 1 }, key);
+      this.#close(path, { start: at, end: i + 1 }, key);
       this.#flowEnd = i + 1;
       return out;
     }
     if (c === DOUBLE_QUOTE || c === SINGLE_QUOTE) {
       const quoted = this.#quoted(at);
-      this.#record(path, { start: at, end: quoted.end }, key);
+      this.#record(path, depth, { start: at, end: quoted.end }, key);
       this.#flowEnd = quoted.end;
       return quoted.value;
     }
     const end = this.#flowPlainEnd(at);
-    this.#record(path, { start: at, end }, key);
+    this.#record(path, depth, { start: at, end }, key);
     this.#flowEnd = end;
     return plainValue(text.slice(at, end));
   }

@@ -21,3 +21,9 @@ export function formatPath(path: FieldPath): string {
 export function pathKey(path: FieldPath): string {
   return JSON.stringify(path);
 }
+
+/** `pathKey([...path, part])`, from `pathKey(path)`: without building the path, nor stringifying it again. */
+export function childPathKey(parentKey: string, part: string | number): string {
+  const item = typeof part === 'number' ? String(part) : JSON.stringify(part);
+  return parentKey.length === 2 ? `[${item}]` : `${parentKey.slice(0, -1)},${item}]`;
+}
