@@ -383,6 +383,9 @@ describe('readCommonYaml', () => {
       'a:\tb\n',
       'a: b\r\n',
       '---\na: 1\n---\nb: 2\n',
+      '--- a: 1\n',
+      '---\n',
+      'a: 1\n...\n',
       'a: 1\na: 2\n',
       '__proto__: 1\n',
       'a: .inf\n',
@@ -396,6 +399,13 @@ describe('readCommonYaml', () => {
       `${'k'.repeat(1001)}: 1\n`,
     ]) {
       assert.equal(readCommonYaml(text, MAX_VALUES), undefined, JSON.stringify(text));
+    }
+  });
+
+  test('reads a document that starts with a `---` line', () => {
+    for (const text of ['---\na: 1\n', '# head\n--- # the start\n\nlist:\n  - x\n']) {
+      assert.notEqual(readCommonYaml(text, MAX_VALUES), undefined, text);
+      assertSame(text);
     }
   });
 

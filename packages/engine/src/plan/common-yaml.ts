@@ -1,9 +1,9 @@
 /**
  * A fast reader for the YAML that workflow and component files are almost always written in:
  * block mappings and sequences, one-line plain and quoted scalars, one-line flow collections
- * (a whole JSON document too), literal and folded block scalars and comments. It answers exactly
- * what the full YAML 1.2 parser (`yaml`, core schema) answers, values and positions alike, or
- * `undefined` the moment the text uses anything else: anchors, aliases, tags, `?` keys,
+ * (a whole JSON document too), literal and folded block scalars, comments, and a `---` line
+ * before it all. It answers exactly what the full YAML 1.2 parser (`yaml`, core schema) answers,
+ * values and positions alike, or `undefined` the moment the text uses anything else: anchors, aliases, tags, `?` keys,
  * multi-line plain or quoted scalars, tabs, CRLF line ends, several documents, a duplicate or
  * forbidden key, any syntax error. The caller then reads the text with the full parser, which
  * also reports every problem; this reader never reports one. (One difference, which nothing
@@ -12,7 +12,7 @@
  *
  * Why: the full parser took ~half of a 10,000-action compile (~0.5 s of ~1.1 s) and ~0.1 ms of
  * each step of a 100-action `pilotage run` (bench/README.md, "Session 15"); this reader is ~10x
- * faster, and a file it reads never loads the full parser. `test/common-yaml.test.ts` checks it
+ * faster, and a file it reads never loads the full parser. `common-yaml.test.ts` checks it
  * against the full parser on every YAML file of the repository and on generated documents.
  */
 import { FORBIDDEN_KEYS, MAX_JSON_DEPTH } from '../domain/json-text.js';
@@ -121,7 +121,7 @@ class Reader {
   ) {}
 
   document(): CommonYaml {
-    if (!this.#peek(0) || this.#indent !== 0) uncommon();
+    if (!this.#peek(this.#afterDocumentStart()) || this.#indent !== 0) uncommon();
     const at = this.#content;
     const first = this.text.charCodeAt(at);
     let value: JsonValue;
@@ -135,6 +135,22 @@ class Reader {
     }
     if (this.#peek(this.#pos)) uncommon();
     return { value, locations: this.locations };
+  }
+
+  /** Where the document's content may start: after a first `---` line (nothing else on it but a comment). */
+  #afterDocumentStart(): number {
+    const text = this.text;
+    let line = 0;
+    while (line < text.length) {
+      let at = line;
+      while (text.charCodeAt(at) === SPACE) at++;
+      const c = text.charCodeAt(at);
+      if (c === NEWLINE) line = at + 1;
+      else if (c === HASH) line = this.#afterLine(at);
+      else if (at === line && text.startsWith('---', at) && this.#separates(at + 3)) return this.#endOfLine(at + 3);
+      else return 0;
+    }
+    return 0;
   }
 
   // ---- lines -----------------------------------------------------------------------------
