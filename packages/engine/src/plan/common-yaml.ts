@@ -3,12 +3,12 @@
  * block mappings and sequences, one-line plain and quoted scalars, one-line flow collections
  * (a whole JSON document too), literal and folded block scalars, comments, and a `---` line
  * before it all. It answers exactly what the full YAML 1.2 parser (`yaml`, core schema) answers,
- * values and positions alike, or `undefined` the moment the text uses anything else: anchors, aliases, tags, `?` keys,
- * multi-line plain or quoted scalars, tabs, CRLF line ends, several documents, a duplicate or
- * forbidden key, any syntax error. The caller then reads the text with the full parser, which
- * also reports every problem; this reader never reports one. (One difference, which nothing
- * reads: a block collection's span ends with its last value, where the parser's also covers
- * the more indented comment lines after it.)
+ * values and positions alike, or `undefined` the moment the text uses anything else: anchors,
+ * aliases, tags, `?` keys, multi-line plain or quoted scalars, tabs, CRLF line ends, several
+ * documents, a duplicate or forbidden key, any syntax error. The caller then reads the text
+ * with the full parser, which also reports every problem; this reader never reports one. (One
+ * difference, which nothing reads: a block collection's span ends with its last value, where
+ * the parser's also covers the more indented comment lines after it.)
  *
  * Why: the full parser took ~half of a 10,000-action compile (~0.5 s of ~1.1 s) and ~0.1 ms of
  * each step of a 100-action `pilotage run` (bench/README.md, "Session 15"); this reader is ~10x
