@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Alias } from 'yaml';
+import { Alias, LineCounter, parseDocument } from 'yaml';
 import { formatIssue } from '../domain/issue.js';
 import { parseSource } from './source-doc.js';
 
@@ -79,4 +79,21 @@ test('__proto__, constructor and prototype keys are issues at their line and col
   );
   assert.deepEqual(value, { a: { ok: 1 } });
   assert.equal(Object.getPrototypeOf((value as { a: object }).a), Object.prototype);
+});
+
+test("positions count lines as the YAML library's LineCounter does (at \\n; a lone \\r is no line break)", () => {
+  for (const text of [
+    'a: 1\r\nb:\r\n  - "x\ry"\r\n',
+    'a: |\n  l1\n\n  l2\n# c\nb: "x\n  y"\n',
+    '{\n"a": 1,\n\n"b": 2\n}',
+    'a: 1\rb: 2',
+  ]) {
+    const lines = new LineCounter();
+    parseDocument(text, { lineCounter: lines });
+    const { source } = parseSource(text, 'f.yaml');
+    for (let offset = 0; offset <= text.length; offset++) {
+      const { line, col } = lines.linePos(offset);
+      assert.deepEqual(source.positionAt(offset), { line, column: col }, `${JSON.stringify(text)} at ${offset}`);
+    }
+  }
 });
