@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { createWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
+import { EventEmitter } from 'node:events';
+import { createWalCheckpointer, type CheckpointThread, type WalCheckpointer } from './wal-checkpointer.js';
 
 /**
  * The WAL checkpoint thread, on real SQLite files with a real worker thread. The connection that
@@ -104,6 +105,57 @@ describe('WAL checkpointer', () => {
     } finally {
       await checkpointer.close();
       db.close();
+    }
+  });
+
+  it('a stopped thread that exits (or answers) after its successor was asked does not settle the successor (stand-in threads)', async () => {
+    // stand-in threads, told when to answer and to exit, make the order of the race certain
+    class StandIn extends EventEmitter {
+      asked = 0;
+      terminated = false;
+      postMessage(): void {
+        this.asked += 1;
+      }
+      terminate(): Promise<number> {
+        this.terminated = true;
+        return Promise.resolve(0);
+      }
+      unref(): void {}
+    }
+    const threads: StandIn[] = [];
+    const checkpointer = createWalCheckpointer({
+      path: join(dir, 'stand-in.db'),
+      busyTimeoutMs: 1000,
+      afterCommits: 4,
+      everyMs: 5,
+      idleMs: 30,
+      startThread: () => {
+        const thread = new StandIn();
+        threads.push(thread);
+        return thread as unknown as CheckpointThread;
+      },
+    });
+    const commit = (count: number): void => {
+      for (let i = 0; i < count; i++) checkpointer.committed();
+    };
+    try {
+      commit(8);
+      await until(() => threads[0]?.asked === 1, 'the first thread is asked');
+      threads[0]!.emit('message', { busy: 0, log: 8, checkpointed: 8 });
+      await until(() => threads[0]!.terminated, 'the idle first thread is stopped');
+      // a new burst starts a second thread before the first has exited
+      commit(8);
+      await until(() => threads[1]?.asked === 1, 'the second thread is asked');
+      threads[0]!.emit('message', { busy: 0, log: 0, checkpointed: 0 });
+      threads[0]!.emit('exit', 0);
+      // several idle periods pass: the second, still unanswered, must not be stopped
+      await delay(150);
+      assert.equal(threads[1]!.terminated, false, 'the second thread was stopped before it answered');
+      assert.equal(checkpointer.threadRunning, true);
+      threads[1]!.emit('message', { busy: 0, log: 8, checkpointed: 8 });
+      await until(() => threads[1]!.terminated, 'the answered, idle second thread is stopped');
+    } finally {
+      await checkpointer.close();
     }
   });
 
