@@ -108,6 +108,9 @@ class Reader {
   #indent = 0;
   /** set by `#flow`: where the flow node it read ends */
   #flowEnd = 0;
+  /** set by `#key`: the key's name and where it ends */
+  #keyName = '';
+  #keyEnd = 0;
   /**
    * Where the block node just read ends: the end of its last value (a block collection's end,
    * unlike its start, may differ from the parser's, which also counts the comment lines that
@@ -241,25 +244,9 @@ class Reader {
     this.#record(path, depth, { start, end: start }, key);
     let keyAt = at;
     for (;;) {
-      const c = text.charCodeAt(keyAt);
-      let name: string;
-      let keyEnd: number;
-      let colon: number;
-      if (c === DOUBLE_QUOTE || c === SINGLE_QUOTE) {
-        const quoted = this.#quoted(keyAt);
-        name = quoted.value;
-        keyEnd = quoted.end;
-        colon = keyEnd;
-        while (text.charCodeAt(colon) === SPACE) colon++;
-        if (text.charCodeAt(colon) !== COLON || !this.#separates(colon + 1)) uncommon();
-      } else {
-        if (!this.#plainStart(keyAt)) uncommon();
-        colon = this.#keyColon(keyAt);
-        keyEnd = colon;
-        while (text.charCodeAt(keyEnd - 1) === SPACE) keyEnd--;
-        name = text.slice(keyAt, keyEnd);
-      }
-      if (keyEnd - keyAt > MAX_KEY_LENGTH || FORBIDDEN_KEYS.has(name) || Object.hasOwn(out, name)) uncommon();
+      const colon = this.#key(keyAt, out, false, false);
+      const name = this.#keyName;
+      const keyEnd = this.#keyEnd;
       const keySpan = { start: keyAt, end: keyEnd };
       const childPath = childPathKey(path, name);
       let valueAt = colon + 1;
@@ -319,6 +306,44 @@ class Reader {
     }
     this.#close(path, { start, end: this.#end }, key);
     return items;
+  }
+
+  /**
+   * The key at `keyAt` of a block or flow mapping: its colon (its name and end go into `#keyName`
+   * and `#keyEnd`). A quoted key (its `:` may touch the next character in a flow mapping) or a
+   * plain one; a duplicate of a key of `out`, a forbidden or an overlong key is left to the parser.
+   */
+  #key(keyAt: number, out: Record<string, JsonValue>, flow: boolean, multiline: boolean): number {
+    const text = this.text;
+    let name: string;
+    let end: number;
+    let colon: number;
+    const c = text.charCodeAt(keyAt);
+    if (c === DOUBLE_QUOTE || c === SINGLE_QUOTE) {
+      const quoted = this.#quoted(keyAt);
+      name = quoted.value;
+      end = quoted.end;
+      colon = end;
+      while (text.charCodeAt(colon) === SPACE) colon++;
+      if (text.charCodeAt(colon) !== COLON || (!flow && !this.#separates(colon + 1))) uncommon();
+    } else if (flow) {
+      end = this.#flowPlainEnd(keyAt);
+      name = text.slice(keyAt, end);
+      colon = end;
+      while (text.charCodeAt(colon) === SPACE) colon++;
+      const after = text.charCodeAt(colon + 1);
+      if (text.charCodeAt(colon) !== COLON || !(after === SPACE || (multiline && after === NEWLINE))) uncommon();
+    } else {
+      if (!this.#plainStart(keyAt)) uncommon();
+      colon = this.#keyColon(keyAt);
+      end = colon;
+      while (text.charCodeAt(end - 1) === SPACE) end--;
+      name = text.slice(keyAt, end);
+    }
+    if (end - keyAt > MAX_KEY_LENGTH || FORBIDDEN_KEYS.has(name) || Object.hasOwn(out, name)) uncommon();
+    this.#keyName = name;
+    this.#keyEnd = end;
+    return colon;
   }
 
   /** Whether the entry at `at` (after `- `) is a `key: value` line. */
@@ -509,62 +534,29 @@ class Reader {
     if (c === OPEN_BRACKET) {
       const items: JsonValue[] = [];
       this.#record(path, depth, { start: at, end: at }, key);
-      let i = this.#flowSpace(at + 1, multiline);
-      if (text.charCodeAt(i) !== CLOSE_BRACKET) {
-        for (;;) {
-          items.push(this.#flow(i, childPathKey(path, items.length), depth + 1, undefined, multiline));
-          i = this.#flowSpace(this.#flowEnd, multiline);
-          const next = text.charCodeAt(i);
-          if (next === CLOSE_BRACKET) break;
-          if (next !== COMMA) uncommon();
-          i = this.#flowSpace(i + 1, multiline);
-          if (text.charCodeAt(i) === CLOSE_BRACKET) uncommon();
-        }
-      }
-      this.#close(path, { start: at, end: i + 1 }, key);
-      this.#flowEnd = i + 1;
+      const close = this.#flowEntries(at, CLOSE_BRACKET, multiline, (i) => {
+        items.push(this.#flow(i, childPathKey(path, items.length), depth + 1, undefined, multiline));
+        return this.#flowEnd;
+      });
+      this.#close(path, { start: at, end: close + 1 }, key);
+      this.#flowEnd = close + 1;
       return items;
     }
     if (c === OPEN_BRACE) {
       const out: Record<string, JsonValue> = {};
       this.#record(path, depth, { start: at, end: at }, key);
-      let i = this.#flowSpace(at + 1, multiline);
-      if (text.charCodeAt(i) !== CLOSE_BRACE) {
-        for (;;) {
-          const keyAt = i;
-          let name: string;
-          let keyEnd: number;
-          const k = text.charCodeAt(i);
-          if (k === DOUBLE_QUOTE || k === SINGLE_QUOTE) {
-            const quoted = this.#quoted(i);
-            name = quoted.value;
-            keyEnd = quoted.end;
-            i = keyEnd;
-            while (text.charCodeAt(i) === SPACE) i++;
-            if (text.charCodeAt(i) !== COLON) uncommon();
-          } else {
-            keyEnd = this.#flowPlainEnd(i);
-            name = text.slice(keyAt, keyEnd);
-            i = keyEnd;
-            while (text.charCodeAt(i) === SPACE) i++;
-            const after = text.charCodeAt(i + 1);
-            if (text.charCodeAt(i) !== COLON || !(after === SPACE || (multiline && after === NEWLINE))) uncommon();
-          }
-          if (keyEnd - keyAt > MAX_KEY_LENGTH || FORBIDDEN_KEYS.has(name) || Object.hasOwn(out, name)) uncommon();
-          i = this.#flowSpace(i + 1, multiline);
-          const v = text.charCodeAt(i);
-          if (v === COMMA || v === CLOSE_BRACE) uncommon();
-          out[name] = this.#flow(i, childPathKey(path, name), depth + 1, { start: keyAt, end: keyEnd }, multiline);
-          i = this.#flowSpace(this.#flowEnd, multiline);
-          const next = text.charCodeAt(i);
-          if (next === CLOSE_BRACE) break;
-          if (next !== COMMA) uncommon();
-          i = this.#flowSpace(i + 1, multiline);
-          if (text.charCodeAt(i) === CLOSE_BRACE) uncommon();
-        }
-      }
-      this.#close(path, { start: at, end: i + 1 }, key);
-      this.#flowEnd = i + 1;
+      const close = this.#flowEntries(at, CLOSE_BRACE, multiline, (keyAt) => {
+        const colon = this.#key(keyAt, out, true, multiline);
+        const name = this.#keyName;
+        const keyEnd = this.#keyEnd;
+        const i = this.#flowSpace(colon + 1, multiline);
+        const v = text.charCodeAt(i);
+        if (v === COMMA || v === CLOSE_BRACE) uncommon();
+        out[name] = this.#flow(i, childPathKey(path, name), depth + 1, { start: keyAt, end: keyEnd }, multiline);
+        return this.#flowEnd;
+      });
+      this.#close(path, { start: at, end: close + 1 }, key);
+      this.#flowEnd = close + 1;
       return out;
     }
     if (c === DOUBLE_QUOTE || c === SINGLE_QUOTE) {
@@ -577,6 +569,24 @@ class Reader {
     this.#record(path, depth, { start: at, end }, key);
     this.#flowEnd = end;
     return plainValue(text.slice(at, end));
+  }
+
+  /**
+   * The entries of the flow collection opening at `at`, separated by commas (no empty entry, no
+   * trailing comma), each read by `entry` from its first character to its end: where `close` is.
+   */
+  #flowEntries(at: number, close: number, multiline: boolean, entry: (at: number) => number): number {
+    const text = this.text;
+    let i = this.#flowSpace(at + 1, multiline);
+    if (text.charCodeAt(i) === close) return i;
+    for (;;) {
+      i = this.#flowSpace(entry(i), multiline);
+      const next = text.charCodeAt(i);
+      if (next === close) return i;
+      if (next !== COMMA) uncommon();
+      i = this.#flowSpace(i + 1, multiline);
+      if (text.charCodeAt(i) === close) uncommon();
+    }
   }
 
   /** The end of the plain scalar at `at` inside a flow collection (trailing spaces excluded). */
