@@ -11,7 +11,7 @@
  * the parser's also covers the more indented comment lines after it.)
  *
  * Why: the full parser took ~half of a 10,000-action compile (~0.5 s of ~1.1 s) and ~0.1 ms of
- * each step of a 100-action `pilotage run` (bench/README.md, "Session 15"); this reader is ~10x
+ * each step of a 100-action `pilotage run` (bench/README.md, "Session 15"); this reader is 5–9x
  * faster, and a file it reads never loads the full parser. `common-yaml.test.ts` checks it
  * against the full parser on every YAML file of the repository and on generated documents.
  */
