@@ -307,6 +307,46 @@ describe('readCommonYaml', () => {
     assertSame(good);
   });
 
+  test('reads every kind of scalar itself: null, booleans, numbers, strings, quoted and escaped', () => {
+    const text = [
+      'nothing: null',
+      'tilde: ~',
+      'empty:',
+      'yes: true',
+      'no: False',
+      'int: -12',
+      'octal: 0o17',
+      'hex: 0x1F',
+      'float: 1.10',
+      'exp: 1e-3',
+      'string: yes',
+      'number-like: 1_000',
+      'double: "a \\"b\\" \\n \\/"',
+      "single: 'it''s'",
+      'flow: [null, ~, true, 0x1F, "x", {k: 1.5}]',
+    ].join('\n');
+    const common = readCommonYaml(text, MAX_VALUES);
+    assert.notEqual(common, undefined);
+    assert.deepEqual(common!.value, {
+      nothing: null,
+      tilde: null,
+      empty: null,
+      yes: true,
+      no: false,
+      int: -12,
+      octal: 15,
+      hex: 31,
+      float: 1.1,
+      exp: 0.001,
+      string: 'yes',
+      'number-like': '1_000',
+      double: 'a "b" \n /',
+      single: "it's",
+      flow: [null, null, true, 31, 'x', { k: 1.5 }],
+    });
+    assertSame(text);
+  });
+
   test('leaves to the full parser what it does not read itself', () => {
     for (const text of [
       '',

@@ -17,6 +17,7 @@
  */
 import { FORBIDDEN_KEYS, MAX_JSON_DEPTH } from '../domain/json-text.js';
 import type { JsonValue } from '../domain/vocabulary.js';
+import { ESCAPES, fold, plainValue } from './common-yaml-scalars.js';
 import { childPathKey, pathKey } from './field-path.js';
 import type { Location, Span } from './source-span.js';
 
@@ -57,29 +58,6 @@ const GREATER = 62;
 /** Characters that cannot start a plain scalar (or that this reader leaves to the parser). */
 const NOT_PLAIN_START = new Set([...'-?:,[]{}#&*!|>\'"%@`'].map((c) => c.charCodeAt(0)));
 
-/** The one-character escapes of a double-quoted scalar (YAML 1.2; `\x`, `\u`, `\U` are left to the parser). */
-const ESCAPES: ReadonlyMap<number, string> = new Map(
-  Object.entries({
-    '0': '\0',
-    a: '\x07',
-    b: '\b',
-    e: '\x1b',
-    f: '\f',
-    n: '\n',
-    r: '\r',
-    t: '\t',
-    v: '\v',
-    N: '\u0085',
-    _: '\u00a0',
-    L: '\u2028',
-    P: '\u2029',
-    ' ': ' ',
-    '"': '"',
-    '/': '/',
-    '\\': '\\',
-  }).map(([escape, value]) => [escape.charCodeAt(0), value]),
-);
-
 /**
  * Read `text` if it is in the common subset; `undefined` otherwise (read it with the full
  * parser). `maxValues` caps the values read, as the full path does.
@@ -98,6 +76,12 @@ function uncommon(): never {
   throw UNCOMMON;
 }
 
+/** A plain scalar's value; `.inf` and `.nan` (not JSON) are left to the parser, which reports them. */
+function resolvedPlain(source: string): JsonValue {
+  const value = plainValue(source);
+  return value === undefined ? uncommon() : value;
+}
+
 class Reader {
   readonly locations = new Map<string, Location>();
   #count = 0;
@@ -106,6 +90,9 @@ class Reader {
   /** set by `#peek`: where the content of the next content line starts, and its indentation */
   #content = -1;
   #indent = 0;
+  /** the line `#peek` last looked from, and its answer (`#content` and `#indent` are its too) */
+  #peekedFrom = -1;
+  #peeked = false;
   /** set by `#flow`: where the flow node it read ends */
   #flowEnd = 0;
   /** set by `#key`: the key's name and where it ends */
@@ -163,6 +150,16 @@ class Reader {
    * follows (its content start and indentation are then in `#content` and `#indent`).
    */
   #peek(from: number): boolean {
+    // each collection that ends looks again from the same line: answer that from memory, or
+    // the blank lines after a deeply nested value are scanned once per level
+    if (from === this.#peekedFrom) return this.#peeked;
+    const answer = this.#look(from);
+    this.#peekedFrom = from;
+    this.#peeked = answer;
+    return answer;
+  }
+
+  #look(from: number): boolean {
     const text = this.text;
     let line = from;
     while (line < text.length) {
@@ -255,9 +252,10 @@ class Reader {
       if (valueAt >= text.length || v === NEWLINE || v === HASH) {
         // the value is on the lines below, or there is none
         const next = this.#afterLine(valueAt);
-        if (this.#peek(next) && this.#indent > indent) {
+        const below = this.#peek(next);
+        if (below && this.#indent > indent) {
           out[name] = this.#blockNode(this.#indent, this.#content, childPath, depth + 1, keySpan);
-        } else if (this.#peek(next) && this.#indent === indent && this.#isSequenceEntry(this.#content)) {
+        } else if (below && this.#indent === indent && this.#isSequenceEntry(this.#content)) {
           out[name] = this.#blockSequence(indent, this.#content, childPath, depth + 1, keySpan);
         } else {
           // no value: null, written where the line's content after the colon starts
@@ -425,7 +423,7 @@ class Reader {
       this.#pos = end < text.length ? this.#afterLine(end) : text.length;
       while (text.charCodeAt(end - 1) === SPACE) end--;
       this.#record(path, depth, { start: at, end }, key);
-      value = plainValue(text.slice(at, end));
+      value = resolvedPlain(text.slice(at, end));
     }
     this.#end = this.#pos;
     if (this.#peek(this.#pos) && this.#indent > indent) uncommon();
@@ -444,25 +442,16 @@ class Reader {
     }
     // keep (`+`) and explicit indentation (`|2`) are left to the parser
     const first = this.#endOfLine(header);
-    // the content's indentation is the first non-blank line's; blank lines before it must not be deeper
-    let line = first;
-    let deepestBlank = 0;
-    let contentIndent = -1;
-    while (line < text.length) {
-      let i = line;
-      while (text.charCodeAt(i) === SPACE) i++;
-      if (i < text.length && text.charCodeAt(i) !== NEWLINE) {
-        contentIndent = i - line;
-        break;
-      }
-      deepestBlank = Math.max(deepestBlank, i - line);
-      line = i + 1;
-    }
-    if (contentIndent <= indent || deepestBlank > contentIndent || line !== first) uncommon();
+    // the content's indentation is its first line's, which must not be blank (blank lines first
+    // are left to the parser) and must be deeper than the collection's
+    let contentIndent = 0;
+    while (text.charCodeAt(first + contentIndent) === SPACE) contentIndent++;
+    const firstContent = text.charCodeAt(first + contentIndent);
+    if (Number.isNaN(firstContent) || firstContent === NEWLINE || contentIndent <= indent) uncommon();
     const lines: string[] = [];
     let blanks = 0;
     let end = first;
-    line = first;
+    let line = first;
     while (line < text.length) {
       let i = line;
       while (text.charCodeAt(i) === SPACE) i++;
@@ -568,7 +557,7 @@ class Reader {
     const end = this.#flowPlainEnd(at);
     this.#record(path, depth, { start: at, end }, key);
     this.#flowEnd = end;
-    return plainValue(text.slice(at, end));
+    return resolvedPlain(text.slice(at, end));
   }
 
   /**
@@ -626,55 +615,4 @@ class Reader {
       } else return i;
     }
   }
-}
-
-/** Join the lines of a folded scalar (no more-indented lines: those are left to the parser). */
-function fold(lines: readonly string[]): string {
-  let out = '';
-  let blanks = 0;
-  let started = false;
-  for (const line of lines) {
-    if (line === '') {
-      blanks++;
-      continue;
-    }
-    if (started) out += blanks === 0 ? ' ' : '\n'.repeat(blanks);
-    out += line;
-    blanks = 0;
-    started = true;
-  }
-  return out;
-}
-
-// the core schema's tests, in the order the `yaml` library tries them (yaml/dist/schema/core)
-const INT_OCT = /^0o[0-7]+$/;
-const INT = /^[-+]?[0-9]+$/;
-const INT_HEX = /^0x[0-9a-fA-F]+$/;
-const FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
-const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
-const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
-
-/**
- * A plain scalar's value under YAML 1.2's core schema, as the `yaml` library resolves it: null,
- * booleans, integers (decimal, `0o` octal, `0x` hex) and floats; anything else is a string.
- * `.inf` and `.nan` are not JSON: left to the parser, which reports them.
- */
-function plainValue(source: string): JsonValue {
-  const c = source.charCodeAt(0);
-  if (c === 126 /* ~ */ || c === 110 || c === 78 /* n N */) {
-    if (source === '~' || source === 'null' || source === 'Null' || source === 'NULL') return null;
-    return source;
-  }
-  if (c === 116 || c === 84 || c === 102 || c === 70 /* t T f F */) {
-    if (source === 'true' || source === 'True' || source === 'TRUE') return true;
-    if (source === 'false' || source === 'False' || source === 'FALSE') return false;
-    return source;
-  }
-  if (!((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46) /* digit - + . */) return source;
-  if (INT_OCT.test(source)) return parseInt(source.substring(2), 8);
-  if (INT.test(source)) return parseInt(source, 10);
-  if (INT_HEX.test(source)) return parseInt(source.substring(2), 16);
-  if (FLOAT_NAN.test(source)) return uncommon();
-  if (FLOAT_EXP.test(source) || FLOAT.test(source)) return parseFloat(source);
-  return source;
 }

@@ -191,7 +191,10 @@ class WorkflowCompiler {
   // a version written as a YAML number (`1.10`) is kept as written, not as the float 1.1
   private versionText(value: Json): string | undefined {
     if (typeof value === 'string') return value;
-    const span = value !== null && typeof value === 'object' ? undefined : this.issues.source.valueSpan(['version']);
+    // only a scalar's span is exact (plan/common-yaml.ts); a list or mapping, which the schema
+    // refuses, has no version text
+    const scalar = value === null || typeof value !== 'object';
+    const span = scalar ? this.issues.source.valueSpan(['version']) : undefined;
     return span === undefined ? scalarString(value) : this.issues.source.text.slice(span.start, span.end);
   }
 

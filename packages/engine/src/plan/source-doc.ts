@@ -13,8 +13,6 @@ import { formatPath, pathKey, type FieldPath } from './field-path.js';
 import { yamlParser } from './on-first-use.js';
 import type { Location, Span } from './source-span.js';
 
-export type { Span } from './source-span.js';
-
 /** A 1-based line and column. */
 export interface Position {
   readonly line: number;
@@ -151,6 +149,8 @@ class Converter {
    * bomb: seconds of walks before the value cap stopped it).
    */
   readonly #targets = new Map<Alias, Node | undefined>();
+  /** the YAML library's node tests (it is loaded by now: it parsed the document) */
+  readonly #yaml = yamlParser();
 
   constructor(
     private readonly doc: Document,
@@ -170,7 +170,7 @@ class Converter {
       this.report(path.slice(0, MAX_JSON_DEPTH), `the file ${depthMessage()}`);
       return null;
     }
-    const { isAlias, isMap, isScalar, isSeq } = yamlParser();
+    const { isAlias, isMap, isScalar, isSeq } = this.#yaml;
     if (isAlias(node)) return this.convertAlias(node, path, key);
     if (isScalar(node)) return this.convertScalar(node.value, path);
     if (!isSeq(node) && !isMap(node)) {
@@ -245,7 +245,7 @@ class Converter {
 
   private keyName(keyNode: Node | null, path: FieldPath): string | undefined {
     if (keyNode === null) return '';
-    if (yamlParser().isScalar(keyNode)) {
+    if (this.#yaml.isScalar(keyNode)) {
       if (typeof keyNode.value === 'string') return keyNode.value;
       // `1.10: x` must stay "1.10", not "1.1": use the text as written for non-string keys
       return typeof keyNode.source === 'string' ? keyNode.source : String(keyNode.value);

@@ -39,16 +39,19 @@ export interface WalCheckpointerOptions {
   /** told once when the thread fails: from then on, the connection's own checkpoints are left */
   readonly warn?: (message: string) => void;
   /** how a thread is started (default: the `wal-checkpoint-thread` module); tests stand one in */
-  readonly startThread?: (workerData: { readonly path: string; readonly busyTimeoutMs: number }) => CheckpointThread;
+  readonly startThread?: (workerData: CheckpointThreadData) => CheckpointThread;
+}
+
+/** What a checkpoint thread is started with: the database file and its busy timeout, ms. */
+export interface CheckpointThreadData {
+  readonly path: string;
+  readonly busyTimeoutMs: number;
 }
 
 /** What the checkpointer uses of a `Worker`. */
 export type CheckpointThread = Pick<Worker, 'postMessage' | 'terminate' | 'unref' | 'on'>;
 
-function startCheckpointThread(workerData: {
-  readonly path: string;
-  readonly busyTimeoutMs: number;
-}): CheckpointThread {
+function startCheckpointThread(workerData: CheckpointThreadData): CheckpointThread {
   return startWorkerThread(import.meta.url, 'wal-checkpoint-thread', {
     workerData,
     // it holds a connection and answers a message now and then: little memory
