@@ -57,6 +57,38 @@ function quickCheckpointer(path: string, afterCommits: number): WalCheckpointer 
   return createWalCheckpointer({ path, busyTimeoutMs: 1000, afterCommits, everyMs: 10, idleMs: 100 });
 }
 
+/** A stand-in checkpoint thread, told by the test when to answer and to exit: races in a certain order. */
+class StandIn extends EventEmitter {
+  asked = 0;
+  terminated = false;
+  postMessage(): void {
+    this.asked += 1;
+  }
+  terminate(): Promise<number> {
+    this.terminated = true;
+    return Promise.resolve(0);
+  }
+  unref(): void {}
+}
+
+/** A checkpointer whose threads are stand-ins, listed in `threads` as they start; quick timings. */
+function standInCheckpointer(name: string): { checkpointer: WalCheckpointer; threads: StandIn[] } {
+  const threads: StandIn[] = [];
+  const checkpointer = createWalCheckpointer({
+    path: join(dir, name),
+    busyTimeoutMs: 1000,
+    afterCommits: 4,
+    everyMs: 5,
+    idleMs: 30,
+    startThread: () => {
+      const thread = new StandIn();
+      threads.push(thread);
+      return thread as unknown as CheckpointThread;
+    },
+  });
+  return { checkpointer, threads };
+}
+
 describe('WAL checkpointer', () => {
   it('copies the WAL back on its thread after enough commits, not before', async () => {
     const db = database('grows.db');
@@ -109,32 +141,7 @@ describe('WAL checkpointer', () => {
   });
 
   it('a stopped thread that exits (or answers) after its successor was asked does not settle the successor (stand-in threads)', async () => {
-    // stand-in threads, told when to answer and to exit, make the order of the race certain
-    class StandIn extends EventEmitter {
-      asked = 0;
-      terminated = false;
-      postMessage(): void {
-        this.asked += 1;
-      }
-      terminate(): Promise<number> {
-        this.terminated = true;
-        return Promise.resolve(0);
-      }
-      unref(): void {}
-    }
-    const threads: StandIn[] = [];
-    const checkpointer = createWalCheckpointer({
-      path: join(dir, 'stand-in.db'),
-      busyTimeoutMs: 1000,
-      afterCommits: 4,
-      everyMs: 5,
-      idleMs: 30,
-      startThread: () => {
-        const thread = new StandIn();
-        threads.push(thread);
-        return thread as unknown as CheckpointThread;
-      },
-    });
+    const { checkpointer, threads } = standInCheckpointer('stand-in.db');
     const commit = (count: number): void => {
       for (let i = 0; i < count; i++) checkpointer.committed();
     };
@@ -154,6 +161,22 @@ describe('WAL checkpointer', () => {
       assert.equal(checkpointer.threadRunning, true);
       threads[1]!.emit('message', { busy: 0, log: 8, checkpointed: 8 });
       await until(() => threads[1]!.terminated, 'the answered, idle second thread is stopped');
+    } finally {
+      await checkpointer.close();
+    }
+  });
+
+  it('commits made while a checkpoint runs are looked at once it is answered, with no later commit (stand-in threads)', async () => {
+    const { checkpointer, threads } = standInCheckpointer('while-asked.db');
+    try {
+      for (let i = 0; i < 8; i++) checkpointer.committed();
+      await until(() => threads[0]?.asked === 1, 'the thread is asked');
+      // more commits while it runs, then none
+      for (let i = 0; i < 8; i++) checkpointer.committed();
+      await delay(50);
+      assert.equal(threads[0]!.asked, 1, 'not asked twice at once');
+      threads[0]!.emit('message', { busy: 0, log: 8, checkpointed: 8 });
+      await until(() => threads[0]!.asked === 2, 'asked again for the commits made meanwhile');
     } finally {
       await checkpointer.close();
     }

@@ -77,6 +77,8 @@ export function createWalCheckpointer(options: WalCheckpointerOptions): WalCheck
   let worker: CheckpointThread | undefined;
   /** a checkpoint asked for and not answered yet */
   let asked = false;
+  /** a look found a checkpoint under way: look again once it is answered */
+  let lookedWhileAsked = false;
   /** the next look at the WAL, when commits came since the last */
   let look: NodeJS.Timeout | undefined;
   let idle: NodeJS.Timeout | undefined;
@@ -104,7 +106,7 @@ export function createWalCheckpointer(options: WalCheckpointerOptions): WalCheck
     // for the successor's answer let the idle stop end the successor before its first
     // checkpoint (the flaky "starts it again" test of sessions 14 and 15).
     started.on('message', () => {
-      if (worker === started) asked = false;
+      if (worker === started) settled();
     });
     started.on('error', (error) => {
       stopped = true;
@@ -116,15 +118,33 @@ export function createWalCheckpointer(options: WalCheckpointerOptions): WalCheck
     started.on('exit', () => {
       if (worker !== started) return;
       worker = undefined;
-      asked = false;
+      settled();
     });
     worker = started;
     return started;
   };
 
+  /** The checkpoint asked for is over: if commits came meanwhile, look at the WAL again (nothing else would, if they stopped). */
+  const settled = (): void => {
+    asked = false;
+    if (!lookedWhileAsked) return;
+    lookedWhileAsked = false;
+    scheduleLook();
+  };
+
+  const scheduleLook = (): void => {
+    if (look !== undefined || stopped) return;
+    look = setTimeout(lookNow, everyMs);
+    look.unref();
+  };
+
   const lookNow = (): void => {
     look = undefined;
-    if (stopped || asked) return;
+    if (stopped) return;
+    if (asked) {
+      lookedWhileAsked = true;
+      return;
+    }
     if (worker === undefined && burst < afterCommits) return;
     asked = true;
     thread().postMessage('checkpoint');
@@ -133,8 +153,8 @@ export function createWalCheckpointer(options: WalCheckpointerOptions): WalCheck
       idle = setInterval(() => {
         const recent = sinceCheck;
         sinceCheck = 0;
-        // never while a checkpoint is under way (a thread takes a while to start)
-        if (asked || recent >= CHECKPOINT_QUIET_COMMITS) return;
+        // never while a checkpoint is under way (a thread takes a while to start) or about to be asked
+        if (asked || look !== undefined || recent >= CHECKPOINT_QUIET_COMMITS) return;
         clearInterval(idle);
         idle = undefined;
         burst = 0;
@@ -151,9 +171,7 @@ export function createWalCheckpointer(options: WalCheckpointerOptions): WalCheck
       lastCommitAt = now;
       sinceCheck += 1;
       burst += 1;
-      if (look !== undefined || stopped) return;
-      look = setTimeout(lookNow, everyMs);
-      look.unref();
+      scheduleLook();
     },
     get threadRunning() {
       return worker !== undefined;
