@@ -4,9 +4,11 @@
 //   node scripts/test.mjs --unit     only tests next to the source (no services)
 //   node scripts/test.mjs PATH...    only the files or folders given
 // The web UI's unit tests (packages/web/src, vitest in happy-dom) run first, when the run covers
-// them; a vitest failure fails the run. Node's runner comes last, so its summary ends the output.
+// them; a vitest failure fails the run. Node's runner comes last, so its summary ends the output;
+// when something failed, each failure is listed after it, then a line `N passed, N failed`.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -56,6 +58,9 @@ if (files.length === 0) {
 const clusterScript = join(root, 'scripts', 'test-cluster.sh');
 const clusterUp = () => spawnSync(clusterScript, ['status'], { stdio: 'ignore' }).status === 0;
 const clusterWasUp = clusterUp();
+// Node's usual report (spec on a terminal, TAP otherwise), and the failures kept apart for the end
+const failuresDir = mkdtempSync(join(tmpdir(), 'pilotage-test-failures-'));
+const failuresFile = join(failuresDir, 'failures.json');
 const child = spawn(
   process.execPath,
   [
@@ -63,11 +68,45 @@ const child = spawn(
     'tsx',
     '--test',
     `--test-concurrency=${process.env.TEST_CONCURRENCY ?? '2'}`,
+    `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${join(root, 'scripts', 'test-failures-reporter.mjs')}`,
+    `--test-reporter-destination=${failuresFile}`,
     ...files.map((f) => relative(process.cwd(), f)),
   ],
   { stdio: 'inherit' },
 );
 child.on('exit', (code, signal) => {
   if (!clusterWasUp && clusterUp()) spawnSync(clusterScript, ['down'], { stdio: 'inherit' });
+  printFailures();
   process.exit(code ?? (signal ? 1 : 0));
 });
+
+/**
+ * After Node's summary, when something failed: each failure with its file, its test and its error,
+ * and what the file's process printed last, then the count line (a CI log is read from its end).
+ */
+function printFailures() {
+  let report;
+  try {
+    report = JSON.parse(readFileSync(failuresFile, 'utf8'));
+  } catch {
+    return; // the runner ended before its reporters did: its own output says why
+  } finally {
+    rmSync(failuresDir, { recursive: true, force: true });
+  }
+  if (report.failures.length === 0 && !(report.counts.fail > 0)) return;
+  const lines = [`\nFailures (${report.failures.length}):`];
+  for (const { file, test, error, printed } of report.failures) {
+    const name = relative(root, file);
+    lines.push(
+      '',
+      `✗ ${test === file ? `${name} (the file itself: its process failed outside its tests)` : `${name} > ${test}`}`,
+    );
+    lines.push(...error.split('\n').map((l) => `    ${l}`));
+    if (printed.length > 0) lines.push(`  what ${name} printed last:`, ...printed.map((l) => `    | ${l}`));
+  }
+  for (const note of report.notes) lines.push(`note: ${note}`);
+  lines.push('', `${report.counts.pass ?? 0} passed, ${report.counts.fail ?? report.failures.length} failed`);
+  console.log(lines.join('\n'));
+}
