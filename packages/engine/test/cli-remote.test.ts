@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { applyWorkflow, waitForEnd, waitForRun } from './api-runs-support.js';
@@ -35,6 +37,42 @@ stages:
       - name: done
         run: echo finished
 `;
+
+/**
+ * An HTTP proxy in front of `target` that holds each request until `hold(path)` resolves: a
+ * client's stream opened as late as the test wants.
+ */
+async function holdingProxy(
+  target: string,
+  hold: (path: string) => Promise<void>,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const upstream = new URL(target);
+  const server = createServer((req, res) => {
+    void hold(req.url ?? '/').then(
+      () => {
+        const forward = request(
+          { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+          },
+        );
+        forward.on('error', () => res.destroy());
+        req.pipe(forward);
+      },
+      () => res.destroy(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
 
 const FAILING = `inputs: { type: object, properties: { flag: { type: string } } }
 stages:
@@ -128,6 +166,29 @@ describe('the CLI against a server: run --server, runs list|show|logs -f|cancel|
     assert.equal(r.code, 130, r.stderr);
     const run = (await h.call('GET', '/v1/runs?workflow=counter&limit=1')).body.runs[0];
     assert.equal(run.state, 'cancelled');
+  });
+
+  test('run --server: a status reported before the event stream opened is shown once, read when the stream opens', async () => {
+    const gate = join(h.dir, 'gate-late-stream');
+    // the run's event stream reaches the server only once the component has reported its status
+    const proxy = await holdingProxy(h.server.url, async (path) => {
+      const id = /^\/v1\/runs\/(\w+)\/events/.exec(path)?.[1];
+      if (id !== undefined) await waitForRun(h, id, (d) => d.actions[0]?.attempts?.[0]?.statusCount >= 1);
+    });
+    try {
+      const r = await pilotage(
+        ['run', 'counter', '--input', 'count=1', '--input', `gate=${gate}`, '--plain'],
+        { ...env, PILOTAGE_SERVER: proxy.url },
+        (out) => {
+          if (out.includes('s/count running')) void writeFile(gate, '');
+        },
+      );
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      assert.equal(r.stdout.match(/s\/count status 100%: counted/g)?.length, 1, r.stdout);
+      assert.match(r.stdout, /run counter #\d+ succeeded/);
+    } finally {
+      await proxy.close();
+    }
   });
 
   test('runs logs -f follows a running run over SSE until it ends; runs logs without -f pages', async () => {

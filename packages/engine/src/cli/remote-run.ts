@@ -1,4 +1,4 @@
-import { routes, type RunDetail, type RunStreamEvent } from '@pilotage/api';
+import { routes, type RunDetail, type RunStreamEvent, type StatusInfo, type TaskRunInfo } from '@pilotage/api';
 import { messageOf } from '../domain/errors.js';
 import type { ApiClient } from './api-client.js';
 import { decideHint } from './approval-hint.js';
@@ -17,12 +17,38 @@ export type RemoteRunDetail = RunDetail;
  * Follow a run on a server to its end over SSE (`/v1/runs/:id/events`) with the same live view
  * as a local run, then print the summary (failed actions with their last log lines). The first
  * Ctrl-C asks the server to cancel the run and keeps following; a second one quits at once. A
- * dropped stream is reopened (a fresh snapshot each time). Resolves with the exit code: 0 when
- * the run succeeded, 130 when interrupted, 1 otherwise.
+ * dropped stream is reopened (a fresh snapshot each time). A snapshot holds no TASK_STATUS
+ * report, so each task run's latest one made before the stream opened (or while it was down) is
+ * read and shown once: the first status line would otherwise be missing whenever the component
+ * reported before the stream opened. Resolves with the exit code: 0 when the run succeeded, 130
+ * when interrupted, 1 otherwise.
  */
 export async function followRemoteRun(client: ApiClient, runId: string, flags: RunOutputFlags): Promise<number> {
   let output: RunOutput | undefined;
   let final: ViewRun | undefined;
+  /** the seq of the latest TASK_STATUS report shown, per task run */
+  const shownStatus = new Map<string, number>();
+  const showStatus = (task: TaskRunInfo, status: StatusInfo): void => {
+    if (status.seq <= (shownStatus.get(task.id) ?? 0)) return;
+    shownStatus.set(task.id, status.seq);
+    output?.apply({ kind: 'status', task, status });
+  };
+  /** The latest report of each task run in `tasks` that made one not shown yet. */
+  const catchUpStatuses = async (tasks: readonly TaskRunInfo[]): Promise<void> => {
+    for (const task of tasks) {
+      if (task.statusCount <= (shownStatus.get(task.id) ?? 0)) continue;
+      try {
+        const page = await client.call(routes.taskStatuses, {
+          params: { id: runId, taskRunId: task.id },
+          query: { before: task.statusCount + 1, limit: 1 },
+        });
+        const latest = page.statuses.at(-1);
+        if (latest !== undefined) showStatus(task, latest);
+      } catch {
+        // what the stream shows from now on is still right; only this line is missing
+      }
+    }
+  };
   const interrupt = cancelOnInterrupt(() => {
     client.call(routes.cancelRun, { params: { id: runId } }).catch((error: unknown) => {
       process.stderr.write(`could not cancel: ${messageOf(error)}\n`);
@@ -48,6 +74,9 @@ export async function followRemoteRun(client: ApiClient, runId: string, flags: R
         }
         output.apply({ kind: 'run', run: snapshot.run });
         for (const task of snapshot.tasks) output.apply({ kind: 'task', task });
+        await catchUpStatuses(snapshot.tasks);
+      } else if (event === 'status') {
+        showStatus(data.task, data.status);
       } else if (event === 'end') {
         final = data.run;
       } else if (output !== undefined) {
