@@ -26,7 +26,7 @@ before(async () => {
   starter = nativeStarter();
   dir = await mkdtemp(join(tmpdir(), 'pilotage-native-'));
 });
-after(() => rm(dir, { recursive: true, force: true }));
+after(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
 
 const PATH = '/usr/local/bin:/usr/bin:/bin';
 /** a password for pbkdf2 jobs that hold threads of libuv's pool */

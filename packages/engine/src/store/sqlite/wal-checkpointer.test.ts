@@ -16,7 +16,7 @@ import { createWalCheckpointer, type CheckpointThread, type WalCheckpointer } fr
 
 let dir: string;
 before(() => (dir = mkdtempSync(join(tmpdir(), 'pilotage-wal-'))));
-after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }));
 
 /** A WAL database whose `write` commits 8 KiB at a time, telling each commit to `checkpointer`. */
 function database(name: string): {
