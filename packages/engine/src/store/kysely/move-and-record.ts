@@ -1,7 +1,7 @@
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { NewOutboxEvent } from '../types.js';
 import { markReused } from './compiled-statement.js';
-import { recordChange, type ChangeToRecord } from './record-change.js';
+import { recordChanges, type ChangeToRecord } from './record-change.js';
 import type { StoreSchema } from './schema.js';
 import type { StoreDialect } from './store-dialect.js';
 
@@ -57,10 +57,8 @@ export async function writeAndRecord<R extends object>(
     const row = (await trx.executeQuery(write)).rows[0];
     if (row === undefined) return undefined;
     const previous = (row as { previous_state?: string | null }).previous_state ?? null;
-    for (const [i, change] of changes.entries()) {
-      const recorded = { ...change, from: change.from === undefined ? previous : change.from };
-      await recordChange(trx, dialect, recorded, i === changes.length - 1 ? events : []);
-    }
+    const recorded = changes.map((change) => ({ ...change, from: change.from === undefined ? previous : change.from }));
+    await recordChanges(trx, dialect, recorded, events);
     return row;
   };
   return db.isTransaction ? writeIn(db as Transaction<StoreSchema>) : db.transaction().execute(writeIn);

@@ -5,42 +5,73 @@ import type { StoreDialect } from './store-dialect.js';
 import { chunked } from './chunked.js';
 import { bindCompiled, parameterMarker as marker } from './compiled-statement.js';
 
-/** The two inserts of every state change, compiled once per dialect (see `bindCompiled`). */
+/**
+ * Most rows one compiled insert of transitions or of outbox events holds: a state change writes a
+ * few (a task run's end: two transitions and two events), so a few shapes cover them; more go in
+ * several statements.
+ */
+const MAX_ROWS = 4;
+
+/** The inserts of every state change, compiled once per dialect and row count (see `bindCompiled`). */
 interface ChangeStatements {
-  /** `[entityId, from, to, at, reason]` */
-  transition(values: readonly unknown[]): CompiledQuery;
-  /** `[id, runId, type, payload (encoded), createdAt, runSeq]`: one outbox row */
-  event(values: readonly unknown[]): CompiledQuery;
+  /** `rows` transitions, `[entityId, from, to, at, reason]` each, in one statement */
+  transitions(rows: number, values: readonly unknown[]): CompiledQuery;
+  /** `rows` outbox rows, `[id, runId, type, payload (encoded), createdAt, runSeq]` each, in one statement */
+  events(rows: number, values: readonly unknown[]): CompiledQuery;
   /** `[runId, count]`: add `count` to the run's event counter (row-locked until commit); returns `last_seq` */
   reserve(values: readonly unknown[]): CompiledQuery<{ last_seq: number | string }>;
 }
 
 const compiledFor = new WeakMap<StoreDialect, ChangeStatements>();
 
+/** `compile(rows)` bound once per row count (1…MAX_ROWS), `arity` values a row. */
+function perRowCount(
+  arity: number,
+  compile: (rows: number) => CompiledQuery,
+): (rows: number, values: readonly unknown[]) => CompiledQuery {
+  const bound = new Map<number, (values: readonly unknown[]) => CompiledQuery>();
+  return (rows, values) => {
+    let statement = bound.get(rows);
+    if (statement === undefined) {
+      statement = bindCompiled(compile(rows), rows * arity);
+      bound.set(rows, statement);
+    }
+    return statement(values);
+  };
+}
+
 function changeStatements(trx: Transaction<StoreSchema>, dialect: StoreDialect): ChangeStatements {
   let statements = compiledFor.get(dialect);
   if (statements === undefined) {
-    const transition = trx
-      .insertInto('transitions')
-      .values({
-        entity_id: marker(0),
-        from_state: marker(1),
-        to_state: marker(2),
-        at: marker(3) as unknown as number,
-        reason: marker(4),
-      })
-      .compile();
-    const event = trx
-      .insertInto('outbox')
-      .values({
-        id: marker(0),
-        run_id: marker(1),
-        type: marker(2),
-        payload: marker(3),
-        created_at: marker(4) as unknown as number,
-        run_seq: marker(5) as unknown as number,
-      })
-      .compile();
+    const transitions = perRowCount(5, (rows) =>
+      trx
+        .insertInto('transitions')
+        .values(
+          Array.from({ length: rows }, (_, r) => ({
+            entity_id: marker(r * 5),
+            from_state: marker(r * 5 + 1),
+            to_state: marker(r * 5 + 2),
+            at: marker(r * 5 + 3) as unknown as number,
+            reason: marker(r * 5 + 4),
+          })),
+        )
+        .compile(),
+    );
+    const events = perRowCount(6, (rows) =>
+      trx
+        .insertInto('outbox')
+        .values(
+          Array.from({ length: rows }, (_, r) => ({
+            id: marker(r * 6),
+            run_id: marker(r * 6 + 1),
+            type: marker(r * 6 + 2),
+            payload: marker(r * 6 + 3),
+            created_at: marker(r * 6 + 4) as unknown as number,
+            run_seq: marker(r * 6 + 5) as unknown as number,
+          })),
+        )
+        .compile(),
+    );
     const reserve = trx
       .insertInto('run_event_seqs')
       .values({ run_id: marker(0), last_seq: marker(1) as unknown as number })
@@ -49,11 +80,7 @@ function changeStatements(trx: Transaction<StoreSchema>, dialect: StoreDialect):
       )
       .returning('last_seq')
       .compile();
-    statements = {
-      transition: bindCompiled(transition, 5),
-      event: bindCompiled(event, 6),
-      reserve: bindCompiled(reserve, 2),
-    };
+    statements = { transitions, events, reserve: bindCompiled(reserve, 2) };
     compiledFor.set(dialect, statements);
   }
   return statements;
@@ -72,21 +99,45 @@ export interface ChangeToRecord {
  * Write the transition row and the outbox events of one state change, inside the caller's
  * transaction: the change, its history and its events commit or vanish together.
  */
-export async function recordChange(
+export function recordChange(
   trx: Transaction<StoreSchema>,
   dialect: StoreDialect,
   change: ChangeToRecord,
   events: readonly NewOutboxEvent[] = [],
 ): Promise<void> {
+  return recordChanges(trx, dialect, [change], events);
+}
+
+/**
+ * Write the transition rows of `changes` (in order) and then the outbox events, inside the
+ * caller's transaction: a few rows per statement (MAX_ROWS), since each statement costs more
+ * than its rows on the per-task path.
+ */
+export async function recordChanges(
+  trx: Transaction<StoreSchema>,
+  dialect: StoreDialect,
+  changes: readonly ChangeToRecord[],
+  events: readonly NewOutboxEvent[] = [],
+): Promise<void> {
   const statements = changeStatements(trx, dialect);
-  await trx.executeQuery(statements.transition([change.entityId, change.from, change.to, change.at, change.reason]));
+  for (const batch of chunked(changes, MAX_ROWS)) {
+    const values = batch.flatMap((c) => [c.entityId, c.from, c.to, c.at, c.reason]);
+    await trx.executeQuery(statements.transitions(batch.length, values));
+  }
   if (events.length === 0) return;
   const runSeqs = await reserveRunSeqs(trx, statements, events);
-  // one event at a time (a state change has at most a few) through the compiled insert
-  for (const [i, e] of events.entries()) {
-    await trx.executeQuery(
-      statements.event([e.id, e.runId, e.type, dialect.encodeJson(e.payload), e.createdAt, runSeqs[i]]),
-    );
+  let offset = 0;
+  for (const batch of chunked(events, MAX_ROWS)) {
+    const values = batch.flatMap((e, i) => [
+      e.id,
+      e.runId,
+      e.type,
+      dialect.encodeJson(e.payload),
+      e.createdAt,
+      runSeqs[offset + i],
+    ]);
+    await trx.executeQuery(statements.events(batch.length, values));
+    offset += batch.length;
   }
 }
 
