@@ -15,25 +15,38 @@ const MAX_ROWS = 4;
 /** The inserts of every state change, compiled once per dialect and row count (see `bindCompiled`). */
 interface ChangeStatements {
   /** `rows` transitions, `[entityId, from, to, at, reason]` each, in one statement */
-  transitions(rows: number, values: readonly unknown[]): CompiledQuery;
+  transitions: RowsInsert;
   /** `rows` outbox rows, `[id, runId, type, payload (encoded), createdAt, runSeq]` each, in one statement */
-  events(rows: number, values: readonly unknown[]): CompiledQuery;
+  events: RowsInsert;
   /** `[runId, count]`: add `count` to the run's event counter (row-locked until commit); returns `last_seq` */
   reserve(values: readonly unknown[]): CompiledQuery<{ last_seq: number | string }>;
 }
 
 const compiledFor = new WeakMap<StoreDialect, ChangeStatements>();
 
-/** `compile(rows)` bound once per row count (1…MAX_ROWS), `arity` values a row. */
-function perRowCount(
-  arity: number,
-  compile: (rows: number) => CompiledQuery,
-): (rows: number, values: readonly unknown[]) => CompiledQuery {
+/** The statement inserting `rows` rows of `values` (compiled with `trx` the first time). */
+type RowsInsert = (trx: Transaction<StoreSchema>, rows: number, values: readonly unknown[]) => CompiledQuery;
+
+/**
+ * A multi-row insert into `table` of `columns` (in the order of each row's values), compiled once
+ * per row count (1…MAX_ROWS) with markers for its values and bound to real ones at each call.
+ */
+function rowsInsert(table: 'transitions' | 'outbox', columns: readonly string[]): RowsInsert {
   const bound = new Map<number, (values: readonly unknown[]) => CompiledQuery>();
-  return (rows, values) => {
+  return (trx, rows, values) => {
     let statement = bound.get(rows);
     if (statement === undefined) {
-      statement = bindCompiled(compile(rows), rows * arity);
+      const marked = Array.from({ length: rows }, (_, r) =>
+        Object.fromEntries(columns.map((column, c) => [column, marker(r * columns.length + c)])),
+      );
+      // markers stand in for every column's value, whatever its type
+      statement = bindCompiled(
+        trx
+          .insertInto(table)
+          .values(marked as never)
+          .compile(),
+        rows * columns.length,
+      );
       bound.set(rows, statement);
     }
     return statement(values);
@@ -43,35 +56,8 @@ function perRowCount(
 function changeStatements(trx: Transaction<StoreSchema>, dialect: StoreDialect): ChangeStatements {
   let statements = compiledFor.get(dialect);
   if (statements === undefined) {
-    const transitions = perRowCount(5, (rows) =>
-      trx
-        .insertInto('transitions')
-        .values(
-          Array.from({ length: rows }, (_, r) => ({
-            entity_id: marker(r * 5),
-            from_state: marker(r * 5 + 1),
-            to_state: marker(r * 5 + 2),
-            at: marker(r * 5 + 3) as unknown as number,
-            reason: marker(r * 5 + 4),
-          })),
-        )
-        .compile(),
-    );
-    const events = perRowCount(6, (rows) =>
-      trx
-        .insertInto('outbox')
-        .values(
-          Array.from({ length: rows }, (_, r) => ({
-            id: marker(r * 6),
-            run_id: marker(r * 6 + 1),
-            type: marker(r * 6 + 2),
-            payload: marker(r * 6 + 3),
-            created_at: marker(r * 6 + 4) as unknown as number,
-            run_seq: marker(r * 6 + 5) as unknown as number,
-          })),
-        )
-        .compile(),
-    );
+    const transitions = rowsInsert('transitions', ['entity_id', 'from_state', 'to_state', 'at', 'reason']);
+    const events = rowsInsert('outbox', ['id', 'run_id', 'type', 'payload', 'created_at', 'run_seq']);
     const reserve = trx
       .insertInto('run_event_seqs')
       .values({ run_id: marker(0), last_seq: marker(1) as unknown as number })
@@ -122,7 +108,7 @@ export async function recordChanges(
   const statements = changeStatements(trx, dialect);
   for (const batch of chunked(changes, MAX_ROWS)) {
     const values = batch.flatMap((c) => [c.entityId, c.from, c.to, c.at, c.reason]);
-    await trx.executeQuery(statements.transitions(batch.length, values));
+    await trx.executeQuery(statements.transitions(trx, batch.length, values));
   }
   if (events.length === 0) return;
   const runSeqs = await reserveRunSeqs(trx, statements, events);
@@ -136,7 +122,7 @@ export async function recordChanges(
       e.createdAt,
       runSeqs[offset + i],
     ]);
-    await trx.executeQuery(statements.events(batch.length, values));
+    await trx.executeQuery(statements.events(trx, batch.length, values));
     offset += batch.length;
   }
 }
