@@ -18,9 +18,9 @@ export type RemoteRunDetail = RunDetail;
  * as a local run, then print the summary (failed actions with their last log lines). The first
  * Ctrl-C asks the server to cancel the run and keeps following; a second one quits at once. A
  * dropped stream is reopened (a fresh snapshot each time). A snapshot holds no TASK_STATUS
- * report, so each task run's latest one made before the stream opened (or while it was down) is
- * read and shown once: the first status line would otherwise be missing whenever the component
- * reported before the stream opened. Resolves with the exit code: 0 when the run succeeded, 130
+ * report, so each running task run's latest one made before the stream opened (or while it was
+ * down) is read and shown once: the first status line would otherwise be missing whenever the
+ * component reported before the stream opened. Resolves with the exit code: 0 when the run succeeded, 130
  * when interrupted, 1 otherwise.
  */
 export async function followRemoteRun(client: ApiClient, runId: string, flags: RunOutputFlags): Promise<number> {
@@ -33,21 +33,27 @@ export async function followRemoteRun(client: ApiClient, runId: string, flags: R
     shownStatus.set(task.id, status.seq);
     output?.apply({ kind: 'status', task, status });
   };
-  /** The latest report of each task run in `tasks` that made one not shown yet. */
+  /**
+   * The latest report of each running task run in `tasks` that made one not shown yet (an ended
+   * one's state says more than its last report; running ones are at most the run's parallelism).
+   */
   const catchUpStatuses = async (tasks: readonly TaskRunInfo[]): Promise<void> => {
-    for (const task of tasks) {
-      if (task.statusCount <= (shownStatus.get(task.id) ?? 0)) continue;
-      try {
-        const page = await client.call(routes.taskStatuses, {
-          params: { id: runId, taskRunId: task.id },
-          query: { before: task.statusCount + 1, limit: 1 },
-        });
-        const latest = page.statuses.at(-1);
-        if (latest !== undefined) showStatus(task, latest);
-      } catch {
-        // what the stream shows from now on is still right; only this line is missing
-      }
-    }
+    const behind = tasks.filter((t) => t.state === 'running' && t.statusCount > (shownStatus.get(t.id) ?? 0));
+    const latest = await Promise.all(
+      behind.map((task) =>
+        client
+          .call(routes.taskStatuses, {
+            params: { id: runId, taskRunId: task.id },
+            query: { before: task.statusCount + 1, limit: 1 },
+          })
+          // what the stream shows from now on is still right; only this line is missing
+          .then(
+            (page) => page.statuses.at(-1),
+            () => undefined,
+          ),
+      ),
+    );
+    for (const [i, status] of latest.entries()) if (status !== undefined) showStatus(behind[i]!, status);
   };
   const interrupt = cancelOnInterrupt(() => {
     client.call(routes.cancelRun, { params: { id: runId } }).catch((error: unknown) => {
