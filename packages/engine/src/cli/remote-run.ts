@@ -34,11 +34,14 @@ export async function followRemoteRun(client: ApiClient, runId: string, flags: R
     output?.apply({ kind: 'status', task, status });
   };
   /**
-   * The latest report of each running task run in `tasks` that made one not shown yet (an ended
+   * The latest report of each task run in `tasks` still running (or recorded starting: its running
+   * is written with its end when it ends within 5 ms) that made one not shown yet (an ended
    * one's state says more than its last report; running ones are at most the run's parallelism).
    */
   const catchUpStatuses = async (tasks: readonly TaskRunInfo[]): Promise<void> => {
-    const behind = tasks.filter((t) => t.state === 'running' && t.statusCount > (shownStatus.get(t.id) ?? 0));
+    const behind = tasks.filter(
+      (t) => (t.state === 'running' || t.state === 'starting') && t.statusCount > (shownStatus.get(t.id) ?? 0),
+    );
     const latest = await Promise.all(
       behind.map((task) =>
         client
