@@ -20,8 +20,8 @@ export type RemoteRunDetail = RunDetail;
  * dropped stream is reopened (a fresh snapshot each time). A snapshot holds no TASK_STATUS
  * report, so each running task run's latest one made before the stream opened (or while it was
  * down) is read and shown once: the first status line would otherwise be missing whenever the
- * component reported before the stream opened. Resolves with the exit code: 0 when the run succeeded, 130
- * when interrupted, 1 otherwise.
+ * component reported before the stream opened. Resolves with the exit code: 0 when the run
+ * succeeded, 130 when interrupted, 1 otherwise.
  */
 export async function followRemoteRun(client: ApiClient, runId: string, flags: RunOutputFlags): Promise<number> {
   let output: RunOutput | undefined;
@@ -35,28 +35,27 @@ export async function followRemoteRun(client: ApiClient, runId: string, flags: R
   };
   /**
    * The latest report of each task run in `tasks` still running (or recorded starting: its running
-   * is written with its end when it ends within 5 ms) that made one not shown yet (an ended
-   * one's state says more than its last report; running ones are at most the run's parallelism).
+   * is written with its end when it ends within 5 ms) that made one not shown yet, from one read
+   * of the run (each attempt's latest report); an ended one's state says more than its last report.
    */
   const catchUpStatuses = async (tasks: readonly TaskRunInfo[]): Promise<void> => {
-    const behind = tasks.filter(
-      (t) => (t.state === 'running' || t.state === 'starting') && t.statusCount > (shownStatus.get(t.id) ?? 0),
+    const behind = new Map(
+      tasks
+        .filter(
+          (t) => (t.state === 'running' || t.state === 'starting') && t.statusCount > (shownStatus.get(t.id) ?? 0),
+        )
+        .map((t) => [t.id, t]),
     );
-    const latest = await Promise.all(
-      behind.map((task) =>
-        client
-          .call(routes.taskStatuses, {
-            params: { id: runId, taskRunId: task.id },
-            query: { before: task.statusCount + 1, limit: 1 },
-          })
-          // what the stream shows from now on is still right; only this line is missing
-          .then(
-            (page) => page.statuses.at(-1),
-            () => undefined,
-          ),
-      ),
-    );
-    for (const [i, status] of latest.entries()) if (status !== undefined) showStatus(behind[i]!, status);
+    if (behind.size === 0) return;
+    const detail = await client
+      .call(routes.getRun, { params: { id: runId }, query: { statuses: 1, transitions: 0 } })
+      // what the stream shows from now on is still right; only these lines are missing
+      .catch(() => undefined);
+    for (const attempt of detail?.actions.flatMap((a) => a.attempts) ?? []) {
+      const task = behind.get(attempt.id);
+      const latest = attempt.statuses.at(-1);
+      if (task !== undefined && latest !== undefined) showStatus(task, latest);
+    }
   };
   const interrupt = cancelOnInterrupt(() => {
     client.call(routes.cancelRun, { params: { id: runId } }).catch((error: unknown) => {
