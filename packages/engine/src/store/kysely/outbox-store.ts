@@ -1,6 +1,6 @@
 import type { NewOutboxEvent, OutboxRecord, OutboxStore } from '../types.js';
 import { toOutboxRecord } from './outbox-row.js';
-import { insertEvents } from './record-change.js';
+import { recordChanges } from './record-change.js';
 import type { StoreContext } from './store-context.js';
 
 /**
@@ -44,6 +44,6 @@ export class KyselyOutboxStore implements OutboxStore {
 
   append(events: readonly NewOutboxEvent[]): Promise<void> {
     if (events.length === 0) return this.#ctx.use(() => Promise.resolve());
-    return this.#ctx.use((db) => db.transaction().execute((trx) => insertEvents(trx, this.#ctx.dialect, events)));
+    return this.#ctx.use((db) => db.transaction().execute((trx) => recordChanges(trx, this.#ctx.dialect, [], events)));
   }
 }

@@ -95,9 +95,10 @@ export function recordChange(
 }
 
 /**
- * Write the transition rows of `changes` (in order) and then the outbox events, inside the
- * caller's transaction: a few rows per statement (MAX_ROWS), since each statement costs more
- * than its rows on the per-task path.
+ * Write the transition rows of `changes` (in order) and then the outbox events (their `seq`, and
+ * `run_seq` within each run, follow the array order), inside the caller's transaction: a few rows
+ * per statement (MAX_ROWS), since each statement costs more than its rows on the per-task path.
+ * With no changes, it appends the events alone (the outbox store's `append`).
  */
 export async function recordChanges(
   trx: Transaction<StoreSchema>,
@@ -156,30 +157,4 @@ async function reserveRunSeqs(
     next.set(e.runId, seq + 1);
     return seq;
   });
-}
-
-/** Append outbox events in order (their `seq`, and `run_seq` within each run, follow the array order). */
-export async function insertEvents(
-  trx: Transaction<StoreSchema>,
-  dialect: StoreDialect,
-  events: readonly NewOutboxEvent[],
-): Promise<void> {
-  const runSeqs = await reserveRunSeqs(trx, changeStatements(trx, dialect), events);
-  let offset = 0;
-  for (const batch of chunked(events, 500)) {
-    await trx
-      .insertInto('outbox')
-      .values(
-        batch.map((e, i) => ({
-          id: e.id,
-          run_id: e.runId,
-          type: e.type,
-          payload: dialect.encodeJson(e.payload),
-          created_at: e.createdAt,
-          run_seq: runSeqs[offset + i] ?? null,
-        })),
-      )
-      .execute();
-    offset += batch.length;
-  }
 }
