@@ -9,6 +9,7 @@ import { assertHoldsTask } from './owner-guard.js';
 import type { StoreSchema } from './schema.js';
 import type { StoreDialect } from './store-dialect.js';
 import type { StoreContext } from './store-context.js';
+import { executeCompiled, inTransaction } from './direct.js';
 
 const DEFAULT_READ_LIMIT = 1000;
 /** 5 parameters a row: 1000 rows stay far below either dialect's parameter limit. */
@@ -45,7 +46,9 @@ async function insertLines(
     }));
     if (rows.length <= COMPILED_ROWS) {
       const values = rows.flatMap((r) => [r.task_run_id, r.seq, r.at, r.stream, r.line]);
-      await trx.executeQuery(
+      await executeCompiled(
+        trx,
+        dialect,
         compiledOnce(
           dialect,
           `log-insert:${rows.length}`,
@@ -94,7 +97,9 @@ export async function appendLogLines(
   const { dialect, limits } = ctx;
   const sizes = lines.map((l) => logLineBytes(l.line));
   const bytes = sizes.reduce((sum, n) => sum + n, 0);
-  const taken = await trx.executeQuery(
+  const taken = await executeCompiled(
+    trx,
+    dialect,
     compiledOnce(
       dialect,
       'log-reserve-capped',
@@ -181,7 +186,7 @@ export class KyselyLogStore implements LogStore {
   /** Throws `NotFoundError` for an unknown task run (also when `lines` is empty). */
   append(taskRunId: string, lines: readonly NewLogLine[]): Promise<number> {
     return this.#ctx.use((db) =>
-      db.transaction().execute(async (trx) => {
+      inTransaction(db, this.#ctx.dialect, async (trx) => {
         await assertHoldsTask(trx, this.#ctx, taskRunId);
         return appendLogLines(trx, this.#ctx, taskRunId, lines);
       }),

@@ -4,6 +4,7 @@ import { markReused } from './compiled-statement.js';
 import { recordChanges, type ChangeToRecord } from './record-change.js';
 import type { StoreSchema } from './schema.js';
 import type { StoreDialect } from './store-dialect.js';
+import { executeCompiled, inTransaction } from './direct.js';
 
 /** A state move's compare-and-set update, compiled: one row with the state it replaced when it moved. */
 export type MoveUpdate = CompiledQuery<{ readonly previous_state: string | null }>;
@@ -54,14 +55,14 @@ export async function writeAndRecord<R extends object>(
   }
   if (prelude !== undefined) throw new TypeError('a prelude is for the one PostgreSQL statement only');
   const writeIn = async (trx: Transaction<StoreSchema>): Promise<R | undefined> => {
-    const row = (await trx.executeQuery(write)).rows[0];
+    const row = (await executeCompiled(trx, dialect, write)).rows[0];
     if (row === undefined) return undefined;
     const previous = (row as { previous_state?: string | null }).previous_state ?? null;
     const recorded = changes.map((change) => ({ ...change, from: change.from === undefined ? previous : change.from }));
     await recordChanges(trx, dialect, recorded, events);
     return row;
   };
-  return db.isTransaction ? writeIn(db as Transaction<StoreSchema>) : db.transaction().execute(writeIn);
+  return db.isTransaction ? writeIn(db as Transaction<StoreSchema>) : inTransaction(db, dialect, writeIn);
 }
 
 /** Whether `writeAndRecord` writes in one statement: on PostgreSQL, with events all of one run (or none). */

@@ -2,6 +2,7 @@ import type { NewOutboxEvent, OutboxRecord, OutboxStore } from '../types.js';
 import { toOutboxRecord } from './outbox-row.js';
 import { recordChanges } from './record-change.js';
 import type { StoreContext } from './store-context.js';
+import { inTransaction } from './direct.js';
 
 /**
  * `OutboxStore` over Kysely. On PostgreSQL, `seq` is handed out at insert but transactions
@@ -44,6 +45,8 @@ export class KyselyOutboxStore implements OutboxStore {
 
   append(events: readonly NewOutboxEvent[]): Promise<void> {
     if (events.length === 0) return this.#ctx.use(() => Promise.resolve());
-    return this.#ctx.use((db) => db.transaction().execute((trx) => recordChanges(trx, this.#ctx.dialect, [], events)));
+    return this.#ctx.use((db) =>
+      inTransaction(db, this.#ctx.dialect, (trx) => recordChanges(trx, this.#ctx.dialect, [], events)),
+    );
   }
 }

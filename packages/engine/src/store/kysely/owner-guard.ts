@@ -3,6 +3,7 @@ import { LeaseLostError, NotFoundError } from '../../domain/errors.js';
 import type { StoreSchema } from './schema.js';
 import type { StoreContext } from './store-context.js';
 import { compiledOnce, parameterMarker as marker } from './compiled-statement.js';
+import { executeCompiled } from './direct.js';
 
 /**
  * The owner check of a context `ownedBy` a replica (`Store.ownedBy`): a state change of a run or
@@ -23,7 +24,7 @@ export async function assertHoldsRun(trx: Transaction<StoreSchema>, ctx: StoreCo
     () => dialect.forShare(trx.selectFrom('runs').select('owner').where('id', '=', marker(0))).compile(),
     [runId],
   );
-  const row = (await trx.executeQuery(statement)).rows[0];
+  const row = (await executeCompiled(trx, dialect, statement)).rows[0];
   if (row === undefined) throw new NotFoundError(`run ${runId} not found`);
   if (row.owner !== ctx.guard) throw LeaseLostError.heldBy(runId, row.owner);
 }
@@ -53,7 +54,7 @@ export async function assertHoldsTask(
         .compile(),
     [taskRunId],
   );
-  const row = (await trx.executeQuery(statement)).rows[0];
+  const row = (await executeCompiled(trx, dialect, statement)).rows[0];
   if (row === undefined) throw new NotFoundError(`task run ${taskRunId} not found`);
   if (row.owner !== ctx.guard) throw LeaseLostError.heldBy(row.id, row.owner);
 }

@@ -4,6 +4,7 @@ import type { StoreSchema } from './schema.js';
 import type { StoreDialect } from './store-dialect.js';
 import { chunked } from './chunked.js';
 import { bindCompiled, parameterMarker as marker } from './compiled-statement.js';
+import { executeCompiled } from './direct.js';
 
 /**
  * Most rows one compiled insert of transitions or of outbox events holds: a state change writes a
@@ -109,10 +110,10 @@ export async function recordChanges(
   const statements = changeStatements(trx, dialect);
   for (const batch of chunked(changes, MAX_ROWS)) {
     const values = batch.flatMap((c) => [c.entityId, c.from, c.to, c.at, c.reason]);
-    await trx.executeQuery(statements.transitions(trx, batch.length, values));
+    await executeCompiled(trx, dialect, statements.transitions(trx, batch.length, values));
   }
   if (events.length === 0) return;
-  const runSeqs = await reserveRunSeqs(trx, statements, events);
+  const runSeqs = await reserveRunSeqs(trx, dialect, statements, events);
   let offset = 0;
   for (const batch of chunked(events, MAX_ROWS)) {
     const values = batch.flatMap((e, i) => [
@@ -123,7 +124,7 @@ export async function recordChanges(
       e.createdAt,
       runSeqs[offset + i],
     ]);
-    await trx.executeQuery(statements.events(trx, batch.length, values));
+    await executeCompiled(trx, dialect, statements.events(trx, batch.length, values));
     offset += batch.length;
   }
 }
@@ -140,6 +141,7 @@ export async function recordChanges(
  */
 async function reserveRunSeqs(
   trx: Transaction<StoreSchema>,
+  dialect: StoreDialect,
   statements: ChangeStatements,
   events: readonly NewOutboxEvent[],
 ): Promise<(number | null)[]> {
@@ -148,7 +150,7 @@ async function reserveRunSeqs(
   const next = new Map<string, number>();
   for (const runId of [...counts.keys()].sort()) {
     const count = counts.get(runId)!;
-    const { rows } = await trx.executeQuery(statements.reserve([runId, count]));
+    const { rows } = await executeCompiled(trx, dialect, statements.reserve([runId, count]));
     next.set(runId, Number(rows[0]!.last_seq) - count + 1);
   }
   return events.map((e) => {

@@ -4,6 +4,7 @@ import { NotFoundError } from '../../domain/errors.js';
 import type { StoreSchema } from './schema.js';
 import type { StoreDialect } from './store-dialect.js';
 import { compiledOnce, parameterMarker as marker } from './compiled-statement.js';
+import { executeCompiled } from './direct.js';
 
 /**
  * Reserve `count` consecutive sequence numbers for a task run's logs or statuses and return the
@@ -32,7 +33,7 @@ export async function reserveSeq(
         .compile(),
     [count, taskRunId],
   );
-  const row = (await trx.executeQuery(statement)).rows[0];
+  const row = (await executeCompiled(trx, dialect, statement)).rows[0];
   if (row === undefined) throw new NotFoundError(`task run ${taskRunId} not found`);
   return (row as Record<typeof column, number>)[column];
 }

@@ -6,6 +6,7 @@ import { compileStatusStatements, type StatusStatements } from './status-stateme
 import type { StoreContext } from './store-context.js';
 import type { StoreSchema } from './schema.js';
 import { writeLimitNotice } from './limit-notice.js';
+import { executeCompiled, inTransaction } from './direct.js';
 
 /** Most reports written by one grouped transaction (bounds the statement's parameter count). */
 const MAX_GROUP = 256;
@@ -217,12 +218,14 @@ export class KyselyStatusStore implements StatusStore {
       const hot = (this.#statements ??= compileStatusStatements(db, dialect, limits));
       // gathered for a turn already (`#enqueue`), and each report's caller waits for its answer
       this.#ctx.commitSoon();
-      return db.transaction().execute(async (trx) => {
+      return inTransaction(db, dialect, async (trx) => {
         const records: StatusRecord[] = new Array<StatusRecord>(statuses.length);
         for (const { s, i } of order) {
           const output = s.output === null ? null : dialect.encodeJson(s.output);
           const bytes = reportBytes(s.message, output);
-          const kept = await trx.executeQuery(
+          const kept = await executeCompiled(
+            trx,
+            dialect,
             s.applies
               ? hot.reserveAndApply([bytes, s.message, output, s.at, s.taskRunId])
               : hot.reserve([bytes, s.taskRunId]),
@@ -230,11 +233,13 @@ export class KyselyStatusStore implements StatusStore {
           const row = kept.rows[0];
           if (row !== undefined) {
             const seq = Number(row.status_seq);
-            await trx.executeQuery(hot.insert([s.taskRunId, seq, s.at, s.message, s.progress, output]));
+            await executeCompiled(trx, dialect, hot.insert([s.taskRunId, seq, s.at, s.message, s.progress, output]));
             records[i] = statusRecord(s, seq);
             continue;
           }
-          const counted = await trx.executeQuery(
+          const counted = await executeCompiled(
+            trx,
+            dialect,
             s.applies ? hot.dropAndApply([s.message, output, s.at, s.taskRunId]) : hot.drop([s.taskRunId]),
           );
           const dropped = counted.rows[0];

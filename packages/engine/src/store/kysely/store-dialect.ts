@@ -1,4 +1,13 @@
-import type { CreateTableBuilder, Expression, RawBuilder, SelectQueryBuilder } from 'kysely';
+import type {
+  CompiledQuery,
+  CreateTableBuilder,
+  Expression,
+  Kysely,
+  QueryResult,
+  RawBuilder,
+  SelectQueryBuilder,
+  Transaction,
+} from 'kysely';
 
 /**
  * The few places where SQLite and PostgreSQL differ, so every query can stay in one shared
@@ -57,4 +66,17 @@ export interface StoreDialect {
    * `column = any(array(subquery))` cannot.
    */
   inOnce(column: string, subquery: Expression<unknown>): RawBuilder<boolean>;
+  /**
+   * Where the store's connection allows it: run a compiled statement of the transaction under way
+   * directly on that connection, synchronously, without Kysely's per-statement executor chain
+   * (SQLite: one better-sqlite3 connection serves the transactions in turn, so the one under way
+   * holds it). Undefined: statements go through Kysely (`executeCompiled` decides).
+   */
+  readonly executeInTransaction?: <R>(query: CompiledQuery<R>) => QueryResult<R>;
+  /**
+   * Where the store's driver offers it: `db.transaction().execute(fn)` without Kysely's
+   * per-transaction machinery (SQLite: group-commit.ts). Undefined: through Kysely
+   * (`inTransaction` decides).
+   */
+  readonly transaction?: <DB, T>(db: Kysely<DB>, fn: (trx: Transaction<DB>) => Promise<T>) => Promise<T>;
 }

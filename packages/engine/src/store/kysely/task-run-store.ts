@@ -19,6 +19,7 @@ import { assertHoldsRun, explainUnchanged, holdsTaskRun } from './owner-guard.js
 import { compiledOnce, parameterMarker as marker } from './compiled-statement.js';
 import type { StoreContext } from './store-context.js';
 import { stepMarkedOnce, taskRunPatchColumns, toTaskRunRecord } from './task-run-row.js';
+import { inTransaction } from './direct.js';
 
 /** The first transition of a task run created `starting`: it was `pending` from its creation. */
 function pendingAt(entityId: string, at: number) {
@@ -214,7 +215,7 @@ export class KyselyTaskRunStore implements TaskRunStore {
       if (logs.length > 0) await appendLogLines(db as Transaction<StoreSchema>, this.#ctx, id, logs);
       return moved;
     };
-    return this.#ctx.use((db) => (logs.length === 0 ? move(db) : db.transaction().execute(move)));
+    return this.#ctx.use((db) => (logs.length === 0 ? move(db) : inTransaction(db, dialect, move)));
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import {
+  Transaction,
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
@@ -12,6 +13,7 @@ import {
   type Kysely,
   type QueryCompiler,
   type QueryResult,
+  type ConnectionProvider,
 } from 'kysely';
 
 /** What the driver needs of the statement cache (statement-cache.ts). */
@@ -147,6 +149,8 @@ export class GroupCommitDriver implements Driver {
   /** the number of the lock holder's turn */
   #holderTurn = -1;
   readonly #watcher: CommitWatcher | undefined;
+  /** per Kysely instance: the transaction object of `transaction` */
+  readonly #transactions = new WeakMap<object, object>();
 
   /** `watcher`: told after each commit, and closed before the connection (wal-checkpointer.ts). */
   constructor(db: Database, statements: PreparedStatements, watcher?: CommitWatcher) {
@@ -264,6 +268,65 @@ export class GroupCommitDriver implements Driver {
       if (this.#file.users === 0 && this.#fileKey !== undefined) files.delete(this.#fileKey);
       this.#file.lock.unlock();
     }
+  }
+
+  /**
+   * `db.transaction().execute(fn)` on this driver, without Kysely's per-transaction builders,
+   * executors and connection providers: the same driver calls in the same order (take the lock,
+   * begin, `fn`, commit or roll back, let go and wait for the commit), and `fn` gets a
+   * transaction object made once per Kysely instance whose statements run on the connection of
+   * the transaction under way (`#standingTransaction`). Only one transaction of this driver runs at a time,
+   * so that one object serves them all.
+   */
+  async transaction<DB, T>(db: Kysely<DB>, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+    const trx = this.#standingTransaction(db);
+    await this.acquireConnection();
+    try {
+      await this.beginTransaction();
+      let result: T;
+      try {
+        result = await fn(trx);
+      } catch (error) {
+        await this.rollbackTransaction();
+        throw error;
+      }
+      await this.commitTransaction();
+      return result;
+    } finally {
+      await this.releaseConnection();
+    }
+  }
+
+  /** The transaction object `transaction` hands its callbacks, for Kysely instance `db` (made once). */
+  #standingTransaction<DB>(db: Kysely<DB>): Transaction<DB> {
+    let trx = this.#transactions.get(db) as Transaction<DB> | undefined;
+    if (trx === undefined) {
+      const held: ConnectionProvider = {
+        provideConnection: (consumer) => {
+          if (!this.#inTransaction) throw new Error('a statement for a transaction ran outside any transaction');
+          return consumer(this.#connection);
+        },
+      };
+      const dialect = new GroupCommitDialect(this);
+      trx = new Transaction<DB>({
+        config: { dialect },
+        dialect,
+        driver: this,
+        executor: db.getExecutor().withConnectionProvider(held),
+      });
+      this.#transactions.set(db, trx);
+    }
+    return trx;
+  }
+
+  /**
+   * Run `query` now, for the transaction under way: only its callback can reach here (the others
+   * wait for the lock), so this is what Kysely's transaction executor would do in the end, less
+   * its chain of promises and objects per statement (`StoreDialect.executeInTransaction`).
+   */
+  executeInTransaction<R>(query: CompiledQuery): QueryResult<R> {
+    if (!this.#inTransaction) throw new Error('a statement for a transaction ran outside any transaction');
+    return this.#execute<R>(query);
   }
 
   /** This driver's turn on the file: another connection's open group is committed first. */

@@ -10,7 +10,7 @@ import { StoreError } from '../store-error.js';
 import type { Store } from '../types.js';
 import { GroupCommitDialect, GroupCommitDriver } from './group-commit.js';
 import { applyFreshSchema } from './fresh-schema.js';
-import { sqliteDialect } from './sqlite-dialect.js';
+import { sqliteDialect, sqliteDialectOn } from './sqlite-dialect.js';
 import { createWalCheckpointer } from './wal-checkpointer.js';
 import { cachedStatements } from './statement-cache.js';
 
@@ -101,7 +101,7 @@ export async function openSqlite(
     throw error;
   }
   driver.group();
-  return createKyselyStore(db, sqliteDialect, createLocalChangeFeed(), {
+  return createKyselyStore(db, sqliteDialectOn(driver), createLocalChangeFeed(), {
     ...options,
     commitSoon: () => driver.commitSoon(),
   });

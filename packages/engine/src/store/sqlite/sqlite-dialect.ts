@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type QueryResult, type Transaction } from 'kysely';
 import type { StoreDialect } from '../kysely/store-dialect.js';
 
 /** A JSON path naming one object key, quoted so keys like `task-start` work. */
@@ -25,3 +25,22 @@ export const sqliteDialect: StoreDialect = {
   forUpdate: (query) => query,
   forShare: (query) => query,
 };
+
+/** What `sqliteDialectOn` needs of the store's driver (group-commit.ts). */
+interface TransactionConnection {
+  executeInTransaction<R>(query: CompiledQuery<R>): QueryResult<R>;
+  transaction<DB, T>(db: Kysely<DB>, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
+}
+
+/**
+ * The SQLite dialect of one store: its transactions and their compiled statements run directly on
+ * its driver (`StoreDialect.transaction`, `StoreDialect.executeInTransaction`). One per store, since each store has
+ * its connection (statements compiled once are kept per dialect object, so per store).
+ */
+export function sqliteDialectOn(driver: TransactionConnection): StoreDialect {
+  return {
+    ...sqliteDialect,
+    executeInTransaction: (query) => driver.executeInTransaction(query),
+    transaction: (db, fn) => driver.transaction(db, fn),
+  };
+}
