@@ -35,7 +35,7 @@ export async function followRemoteRun(client: ApiClient, runId: string, flags: R
   };
   /**
    * The latest report of each task run in `tasks` still running (or recorded starting: its running
-   * is written with its end when it ends within 5 ms) that made one not shown yet, from one read
+   * is written with its end when it ends within 50 ms) that made one not shown yet, from one read
    * of the run (each attempt's latest report); an ended one's state says more than its last report.
    */
   const catchUpStatuses = async (tasks: readonly TaskRunInfo[]): Promise<void> => {

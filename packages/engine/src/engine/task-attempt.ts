@@ -223,14 +223,21 @@ export class TaskAttempt implements ContractListener {
     }
     const startedAt = ctx.clock();
     const running: TaskRunPatch = { ref: handle.ref, facts: this.factsOf(handle, executor.name), startedAt };
-    // A component that ends within RECORD_RUNNING_AFTER_MS has its `running` recorded with its
-    // end, in one write (history and CDEvents as if written apart): one write less per short step.
-    if (await endsWithin(handle, RECORD_RUNNING_AFTER_MS)) {
-      this.unrecordedRunning = { state: 'running', at: startedAt, patch: running };
-    } else {
-      await this.move(['starting'], 'running', running);
+    // the timeout and the stop signal hold from the start, while `running` waits to be written
+    const guard = this.guard(handle, input.action.timeoutMs);
+    try {
+      // A component that ends within RECORD_RUNNING_AFTER_MS has its `running` recorded with its
+      // end, in one write (history and CDEvents as if written apart): one write less per short step.
+      if (await endsWithin(handle, RECORD_RUNNING_AFTER_MS)) {
+        this.unrecordedRunning = { state: 'running', at: startedAt, patch: running };
+      } else {
+        await this.move(['starting'], 'running', running);
+      }
+    } catch (error) {
+      guard.release();
+      throw error;
     }
-    return this.watch(handle, executor.destroy.bind(executor));
+    return this.watch(handle, executor.destroy.bind(executor), guard);
   }
 
   /**
@@ -311,7 +318,7 @@ export class TaskAttempt implements ContractListener {
         startedAt: ctx.clock(),
       });
     }
-    return this.watch(handle, resumed.destroy, resumed.timeoutMs);
+    return this.watch(handle, resumed.destroy, this.guard(handle, resumed.timeoutMs));
   }
 
   /**
@@ -354,12 +361,11 @@ export class TaskAttempt implements ContractListener {
     };
   }
 
-  /** Wait for the component to end, enforcing the timeout and the stop signal. */
-  private async watch(
-    handle: TaskHandle,
-    destroy: (ref: string) => Promise<void>,
-    timeoutMs: number = this.input.action.timeoutMs,
-  ): Promise<AttemptOutcome> {
+  /**
+   * Enforce the timeout (`timeoutMs` from now) and the stop signal on `handle`'s component until
+   * `release()`. `left` resolves when the replica lets go of the run and the component outlives it.
+   */
+  private guard(handle: TaskHandle, timeoutMs: number): Guard {
     const { ctx, input } = this;
     // a long timer: `timeout: 25d` is over Node's timer limit (24.8 days)
     const cancelTimeout = setLongTimeout(() => {
@@ -374,13 +380,28 @@ export class TaskAttempt implements ContractListener {
       if (reason.kind === 'abandon' && this.survivesEngine()) leave?.();
       else void handle.kill(reason.kind, ctx.killGraceMs);
     });
+    return {
+      left,
+      release: () => {
+        cancelTimeout();
+        clearTimeout(this.stopTimer);
+        offStop();
+      },
+    };
+  }
+
+  /** Wait for the component to end, with its `guard` (released here), and record the end. */
+  private async watch(
+    handle: TaskHandle,
+    destroy: (ref: string) => Promise<void>,
+    guard: Guard,
+  ): Promise<AttemptOutcome> {
+    const { ctx, input } = this;
     let exit: ExitInfo | undefined;
     try {
-      exit = await Promise.race([handle.wait(), left]);
+      exit = await Promise.race([handle.wait(), guard.left]);
     } finally {
-      cancelTimeout();
-      clearTimeout(this.stopTimer);
-      offStop();
+      guard.release();
     }
     if (exit === undefined) {
       this.session?.end('running');
@@ -682,10 +703,20 @@ export class TaskAttempt implements ContractListener {
 
 /**
  * How long a started component may run before its `running` is written on its own; one that ends
- * sooner has it written with its end (one write less per short step). Meanwhile the store shows
- * it `starting`, which recovery treats as `running` (engine/reattach.ts).
+ * sooner has it written with its end (one write less per short step: in a burst of short steps on
+ * two cores most components end between 5 and 50 ms after their start). Meanwhile the store and
+ * live views show it `starting`, which recovery treats as `running` (engine/reattach.ts finds
+ * components by task run id, not by the recorded reference); its timeout and stop signal hold
+ * from the start (`TaskAttempt.guard`), and its start time is the real one.
  */
-export const RECORD_RUNNING_AFTER_MS = 5;
+export const RECORD_RUNNING_AFTER_MS = 50;
+
+/** The timeout and stop signal of a started component, until released (`TaskAttempt.guard`). */
+interface Guard {
+  /** resolves when the replica lets go of the run and the component outlives it */
+  readonly left: Promise<undefined>;
+  release(): void;
+}
 
 /** Whether `handle`'s component ends within `ms` (waiting no longer). */
 function endsWithin(handle: TaskHandle, ms: number): Promise<boolean> {
