@@ -1,5 +1,6 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { RECORD_RUNNING_AFTER_MS } from '../src/engine/task-attempt.js';
 import { createHarness, eventually, type Harness } from './support/harness.js';
 
 /** The scheduler through the local executor: real processes, a real SQLite file. */
@@ -81,6 +82,26 @@ stages:
     } finally {
       off();
     }
+  });
+
+  test("a component's timeout counts from its start, while its running waits to be written", async () => {
+    const { byAction } = await h.run(`name: early-timeout
+stages:
+  - name: only
+    actions:
+      - { name: hangs, run: "sleep 30", timeout: 10ms }
+`);
+    const task = byAction.get('hangs')!;
+    assert.match(task.reason ?? '', /timeout/);
+    // killed 10 ms after its start, not after the wait for its running write (then 10 ms more)
+    const lived = task.endedAt! - task.startedAt!;
+    assert.ok(lived < RECORD_RUNNING_AFTER_MS, `ended ${lived} ms after its start`);
+    const history = await h.runtime.store.transitions.list(task.id);
+    assert.deepEqual(
+      history.map((x) => x.to).slice(0, 3),
+      ['pending', 'starting', 'running'],
+      'its running recorded with its end',
+    );
   });
 
   test('concurrency caps how many actions of a run run at once', async () => {
