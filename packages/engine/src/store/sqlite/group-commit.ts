@@ -281,17 +281,17 @@ export class GroupCommitDriver implements Driver {
   async transaction<DB, T>(db: Kysely<DB>, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
     const trx = this.#standingTransaction(db);
     await this.acquireConnection();
+    let begun = false;
     try {
       await this.beginTransaction();
-      let result: T;
-      try {
-        result = await fn(trx);
-      } catch (error) {
-        await this.rollbackTransaction();
-        throw error;
-      }
+      begun = true;
+      const result = await fn(trx);
       await this.commitTransaction();
       return result;
+    } catch (error) {
+      // as Kysely does: a commit that failed is rolled back too (SQLite may keep it open)
+      if (begun) await this.rollbackTransaction();
+      throw error;
     } finally {
       await this.releaseConnection();
     }
