@@ -275,8 +275,8 @@ export class GroupCommitDriver implements Driver {
    * executors and connection providers: the same driver calls in the same order (take the lock,
    * begin, `fn`, commit or roll back, let go and wait for the commit), and `fn` gets a
    * transaction object made once per Kysely instance whose statements run on the connection of
-   * the transaction under way (`#standingTransaction`). Only one transaction of this driver runs at a time,
-   * so that one object serves them all.
+   * the transaction under way (`#standingTransaction`). Only one transaction of this driver runs
+   * at a time, so that one object serves them all.
    */
   async transaction<DB, T>(db: Kysely<DB>, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
     const trx = this.#standingTransaction(db);
@@ -303,7 +303,7 @@ export class GroupCommitDriver implements Driver {
     if (trx === undefined) {
       const held: ConnectionProvider = {
         provideConnection: (consumer) => {
-          if (!this.#inTransaction) throw new Error('a statement for a transaction ran outside any transaction');
+          this.#assertInTransaction();
           return consumer(this.#connection);
         },
       };
@@ -325,8 +325,13 @@ export class GroupCommitDriver implements Driver {
    * its chain of promises and objects per statement (`StoreDialect.executeInTransaction`).
    */
   executeInTransaction<R>(query: CompiledQuery): QueryResult<R> {
-    if (!this.#inTransaction) throw new Error('a statement for a transaction ran outside any transaction');
+    this.#assertInTransaction();
     return this.#execute<R>(query);
+  }
+
+  /** Refuse a statement meant for a transaction when none is under way (its callback ended). */
+  #assertInTransaction(): void {
+    if (!this.#inTransaction) throw new Error('a statement for a transaction ran outside any transaction');
   }
 
   /** This driver's turn on the file: another connection's open group is committed first. */
