@@ -84,6 +84,30 @@ stages:
     }
   });
 
+  test('a quick component that calls back is shown running at once, not only with its end', async () => {
+    const seen: string[] = [];
+    const off = h.runtime.engine.subscribe((update) => {
+      if (update.kind === 'task' && update.task.action === 'calls') seen.push(update.task.state);
+    });
+    try {
+      const { byAction } = await h.run(`name: calls-back
+stages:
+  - name: only
+    actions:
+      - name: calls
+        run: |
+          curl -fsS -o /dev/null -H 'Content-Type: application/json' -d '{}' "$CO_COMPONENT_START"
+          sleep 0.01
+`);
+      const task = byAction.get('calls')!;
+      assert.equal(task.state, 'succeeded');
+      // it ended well within RECORD_RUNNING_AFTER_MS of its start, and was still seen running
+      assert.deepEqual(seen, ['starting', 'running', 'succeeded']);
+    } finally {
+      off();
+    }
+  });
+
   test("a component's timeout counts from its start, while its running waits to be written", async () => {
     const { byAction } = await h.run(`name: early-timeout
 stages:

@@ -94,6 +94,8 @@ export class TaskAttempt implements ContractListener {
   private span: TraceSpan = NO_SPAN;
   /** `running` of a component that ended before it was written: written with its end */
   private unrecordedRunning: PassedThroughMove | undefined;
+  /** ends the wait before `running` is written: the component called back */
+  private calledBack: (() => void) | undefined;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -226,9 +228,11 @@ export class TaskAttempt implements ContractListener {
     // the timeout and the stop signal hold from the start, while `running` waits to be written
     const guard = this.guard(handle, input.action.timeoutMs);
     try {
-      // A component that ends within RECORD_RUNNING_AFTER_MS has its `running` recorded with its
-      // end, in one write (history and CDEvents as if written apart): one write less per short step.
-      if (await endsWithin(handle, RECORD_RUNNING_AFTER_MS)) {
+      // A component that ends within RECORD_RUNNING_AFTER_MS, calling nothing back meanwhile, has
+      // its `running` recorded with its end, in one write (history and CDEvents as if written
+      // apart): one write less per short step. One that calls back is shown running at once.
+      const calledBack = new Promise<void>((resolve) => (this.calledBack = resolve));
+      if (await endsWithin(handle, RECORD_RUNNING_AFTER_MS, calledBack)) {
         this.unrecordedRunning = { state: 'running', at: startedAt, patch: running };
       } else {
         await this.move(['starting'], 'running', running);
@@ -581,6 +585,7 @@ export class TaskAttempt implements ContractListener {
    * step is one store write (one transaction): the step mark goes with what the step records.
    */
   async onStep(accepted: AcceptedStep, at: number): Promise<void> {
+    this.calledBack?.();
     const { store } = this.ctx;
     const masker = this.input.masker;
     this.span.event(`callback ${accepted.step}`, {
@@ -702,12 +707,13 @@ export class TaskAttempt implements ContractListener {
 }
 
 /**
- * How long a started component may run before its `running` is written on its own; one that ends
- * sooner has it written with its end (one write less per short step: in a burst of short steps on
- * two cores most components end between 5 and 50 ms after their start). Meanwhile the store and
- * live views show it `starting`, which recovery treats as `running` (engine/reattach.ts finds
- * components by task run id, not by the recorded reference); its timeout and stop signal hold
- * from the start (`TaskAttempt.guard`), and its start time is the real one.
+ * How long a started component may run before its `running` is written on its own (at once when
+ * it calls back: its callbacks show it working); one that ends sooner has it written with its end
+ * (one write less per short step: in a burst of short steps on two cores most components end
+ * between 5 and 50 ms after their start). Meanwhile the store and live views show it `starting`,
+ * which recovery treats as `running` (engine/reattach.ts finds components by task run id, not by
+ * the recorded reference); its timeout and stop signal hold from the start (`TaskAttempt.guard`),
+ * and its start time is the real one.
  */
 export const RECORD_RUNNING_AFTER_MS = 50;
 
@@ -718,10 +724,14 @@ interface Guard {
   release(): void;
 }
 
-/** Whether `handle`'s component ends within `ms` (waiting no longer). */
-function endsWithin(handle: TaskHandle, ms: number): Promise<boolean> {
+/** Whether `handle`'s component ends within `ms`, waiting no longer, nor once `sooner` resolves. */
+function endsWithin(handle: TaskHandle, ms: number, sooner: Promise<void>): Promise<boolean> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(false), ms);
+    void sooner.then(() => {
+      clearTimeout(timer);
+      resolve(false);
+    });
     void handle.wait().then(() => {
       clearTimeout(timer);
       resolve(true);
