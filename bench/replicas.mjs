@@ -12,17 +12,16 @@
 // BENCH_REPLICAS (default 1,2,3,3,2,1): the replica counts measured in turn; BENCH_EXECUTORS
 // (default fake,local): which series run. The targets are judged only when 1 and 3 are measured.
 // The PG transactions/run column: commits and rollbacks of the bench database per one-action run.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startPostgres } from '../packages/engine/test/support/postgres.ts';
 import { startServe, stopServe } from '../packages/engine/test/support/serve-process.ts';
 import { timeBareLoop } from './bare-loop.mjs';
 import { machineLine, positiveEnv } from './common.mjs';
+import { FAN, SUBMITTERS, fan, measure, one } from './replicas-support.mjs';
 import { fixed, formatTable } from './table.mjs';
 
 /** Issue 11's targets. */
@@ -31,9 +30,6 @@ const MIN_FAKE_RUNS_PER_MIN = 3000;
 const MIN_THREE_TO_ONE = 0.95;
 /** Argo Workflows' published figures, workflows per minute per controller (default, tuned). */
 const ARGO = [270, 810];
-/** The same HTTP clients as a load balancer in front of the replicas: requests in flight at once. */
-const SUBMITTERS = 16;
-const FAN = 8;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const runs = positiveEnv('BENCH_RUNS', 1500);
@@ -50,122 +46,6 @@ for (const e of executors)
 const fanRuns = positiveEnv('BENCH_FAN_RUNS', 60);
 const progress = (text) => process.stderr.write(`${text}\n`);
 const load = () => fixed(loadavg()[0]);
-
-const one = `apiVersion: pilotage.dev/v1
-kind: Workflow
-name: one
-stages:
-  - name: s
-    actions:
-      - { name: a, run: "true" }
-`;
-const fan = `apiVersion: pilotage.dev/v1
-kind: Workflow
-name: fan
-stages:
-  - name: s
-    actions:
-${Array.from({ length: FAN }, (_, i) => `      - { name: a${i + 1}, run: "true" }\n`).join('')}`;
-
-/** CPU time (user + system) process `pid` has used so far, ms; 0 when it is gone or on a system without /proc. */
-function cpuMs(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-/** The PostgreSQL server's processes: the postmaster (from its pid file) and its children (the backends). */
-function postgresPids(pgServer) {
-  const pidFile = join(pgServer.dir, 'data', 'postmaster.pid');
-  if (!existsSync(pidFile) || !existsSync('/proc')) return [];
-  const postmaster = readFileSync(pidFile, 'utf8').split('\n')[0];
-  const children = readdirSync('/proc').filter((entry) => {
-    if (!/^\d+$/.test(entry)) return false;
-    try {
-      return readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1] === postmaster;
-    } catch {
-      return false;
-    }
-  });
-  return [postmaster, ...children];
-}
-
-/** CPU used so far by the replicas and by PostgreSQL, ms. */
-function cpuNow(pgServer, replicas) {
-  return {
-    replicas: replicas.reduce((sum, s) => sum + cpuMs(s.child.pid), 0),
-    postgres: postgresPids(pgServer).reduce((sum, pid) => sum + cpuMs(pid), 0),
-  };
-}
-
-/**
- * Transactions committed and rolled back so far in the bench's database (every statement outside
- * a transaction is one; the bench's own polls are included, ~10 a second).
- */
-async function transactions(db) {
-  const { rows } = await db.query(
-    `select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()`,
-  );
-  return Number(rows[0].n);
-}
-
-/**
- * Start `count` runs of `workflow` through the live replicas in turn, SUBMITTERS at a time, and
- * wait until all have ended. Returns the rates from the store's own times: from the first run's
- * creation to the last one's end.
- */
-async function measure(db, pgServer, replicas, workflow, count) {
-  const ids = [];
-  const cpuBefore = cpuNow(pgServer, replicas);
-  const xactsBefore = await transactions(db);
-  let next = 0;
-  const begin = performance.now();
-  await Promise.all(
-    Array.from({ length: SUBMITTERS }, async () => {
-      while (next < count) {
-        const server = replicas[next % replicas.length];
-        next += 1;
-        const response = await server.api('POST', `/v1/workflows/${workflow}/runs`, { data: {} });
-        const text = await response.text();
-        if (!response.ok) throw new Error(`start of a ${workflow} run: ${response.status} ${text}`);
-        ids.push(JSON.parse(text).id);
-      }
-    }),
-  );
-  const submitted = performance.now() - begin;
-  for (;;) {
-    const { rows } = await db.query(
-      `select count(*) filter (where state not in ('queued', 'running')) as ended,
-              count(*) filter (where state <> 'succeeded' and state not in ('queued', 'running')) as failed,
-              min(created_at) as first, max(ended_at) as last
-         from runs where id = any($1)`,
-      [ids],
-    );
-    const row = rows[0];
-    if (Number(row.ended) === count) {
-      if (Number(row.failed) > 0) throw new Error(`${row.failed} ${workflow} runs did not succeed`);
-      const tasks = await db.query(`select count(*) as n from task_runs where run_id = any($1)`, [ids]);
-      const seconds = (Number(row.last) - Number(row.first)) / 1000;
-      const cpuAfter = cpuNow(pgServer, replicas);
-      // backends report their counts when idle, at most a second late
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      const xactsAfter = await transactions(db);
-      return {
-        xactsPerRun: (xactsAfter - xactsBefore) / count,
-        replicaCpuMs: (cpuAfter.replicas - cpuBefore.replicas) / count,
-        postgresCpuMs: (cpuAfter.postgres - cpuBefore.postgres) / count,
-        runsPerMin: (count / seconds) * 60,
-        tasksPerSec: Number(tasks.rows[0].n) / seconds,
-        submitPerSec: count / (submitted / 1000),
-        load: load(),
-      };
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /**
  * Runs not counted, through the replicas started since the last measure only (`warmRuns`
