@@ -10,7 +10,10 @@
 //   - "3": the same number of runs through all three in turn,
 //   in alternating order (1 then 3, 3 then 1, ...), each slice BENCH_PAIR_RUNS runs.
 // BENCH_EXECUTORS (default fake): fake (the bench's in-memory executor) and/or local (`run: "true"`).
+// BENCH_SCHED_BATCH=1: every replica's threads under SCHED_BATCH (`chrt -b`), what an operator of
+// replicas on a small machine may try (bench/README.md, "Session 13").
 //   node --import tsx bench/replicas-paired.mjs   after `npm run build`
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -65,6 +68,10 @@ async function pairedSeries(pgServer, executor, dir) {
           ...(script === undefined ? {} : { script }),
         }),
       );
+    }
+    if (process.env.BENCH_SCHED_BATCH === '1') {
+      // every thread of each replica under SCHED_BATCH: a waking replica does not preempt the running process
+      for (const r of replicas) execFileSync('chrt', ['-b', '-a', '-p', '0', String(r.child.pid)]);
     }
     await db.connect();
     for (const yaml of [one, fan]) {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { applyWorkflow, waitForEnd } from './api-runs-support.js';
 import { createApiHarness, type ApiHarness } from './support/api-harness.js';
 
 describe('API core: health, OpenAPI, errors, tokens and auth', () => {
@@ -25,6 +26,26 @@ describe('API core: health, OpenAPI, errors, tokens and auth', () => {
     } finally {
       h.server.lifecycle.accepting = true;
     }
+  });
+
+  test('readyz answers 503 while the replica holds no lease (lost, not yet registered again)', async () => {
+    const engine = h.server.runtime.engine;
+    // a run makes the replica take its lease
+    await applyWorkflow(h, 'lease-probe', 'stages:\n  - name: s\n    actions:\n      - { name: a, run: "true" }\n');
+    const run = await h.call('POST', '/v1/workflows/lease-probe/runs', { body: { data: {} } });
+    assert.equal(run.status, 201, JSON.stringify(run.body));
+    await waitForEnd(h, run.body.id);
+    assert.notEqual(engine.replicaId, undefined);
+    assert.equal(engine.withoutLease, false);
+    Object.defineProperty(engine, 'withoutLease', { value: true, configurable: true });
+    try {
+      const answer = await h.call('GET', '/readyz', { token: null });
+      assert.equal(answer.status, 503);
+      assert.deepEqual(answer.body, { ok: false, reason: 'this replica holds no lease on the store now' });
+    } finally {
+      delete (engine as { withoutLease?: boolean }).withoutLease;
+    }
+    assert.equal((await h.call('GET', '/readyz', { token: null })).status, 200);
   });
 
   test('the OpenAPI document lists the routes and the bearer scheme; /docs renders it', async () => {

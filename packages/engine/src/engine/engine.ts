@@ -189,6 +189,8 @@ export class Engine {
   private readonly started = new Map<string, Started>();
   private secretsFor: SecretsFor | undefined;
   private leaseStarted: Promise<string> | undefined;
+  /** the lease was registered once (`withoutLease` means something only after that) */
+  private leaseHeld = false;
   private unsubscribeChanges: (() => void) | undefined;
   /** claims any queued run and takes over dead replicas' runs (after `start`) */
   private serving = false;
@@ -295,6 +297,16 @@ export class Engine {
   /** This replica's id in the store now (undefined before its lease started, or while it has none). */
   get replicaId(): string | undefined {
     return this.lease.id;
+  }
+
+  /**
+   * Its lease started and it holds none now: it lost it (a renewal that found it expired, or no
+   * renewal for as long as it could still be valid) and has not registered again yet, which the
+   * next heartbeat does. Meanwhile it refuses new runs (`UnavailableError`); `/readyz` says so, so
+   * that a load balancer sends them to another replica.
+   */
+  get withoutLease(): boolean {
+    return this.leaseHeld && this.lease.id === undefined && !this.closing;
   }
 
   /** Receive every live update of the runs this replica carries; returns the function that stops them. */
@@ -590,6 +602,7 @@ export class Engine {
       // control changes only: live-view ones are heard while a live view follows something
       this.unsubscribeChanges = this.store.changes.subscribe((change) => this.onChange(change), { controlOnly: true });
       const id = await this.lease.start();
+      this.leaseHeld = true;
       this.claimer.start();
       return id;
     })();

@@ -10,7 +10,9 @@ const reply = {
 
 /**
  * `GET /healthz`: the process answers (liveness). `GET /readyz`: it takes work: not shutting
- * down and the store answers (readiness); 503 with the reason otherwise. Both public.
+ * down, holding its replica lease (once it had one: a replica that lost it refuses new runs until
+ * its next heartbeat registers it again) and the store answers (readiness); 503 with the reason
+ * otherwise. Both public.
  */
 export const healthRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, { deps }) => {
   app.get(
@@ -23,6 +25,9 @@ export const healthRoutes: FastifyPluginAsync<{ deps: ApiDeps }> = async (app, {
     { logLevel: 'warn', schema: { tags: ['health'], security: [], response: { 200: reply, 503: reply } } },
     async (_request, res) => {
       if (!deps.lifecycle.accepting) return res.code(503).send({ ok: false, reason: 'shutting down' });
+      if (deps.engine.withoutLease) {
+        return res.code(503).send({ ok: false, reason: 'this replica holds no lease on the store now' });
+      }
       try {
         await deps.store.runs.list({ limit: 1 });
       } catch (error) {
