@@ -10,10 +10,9 @@
 //   - "3": the same number of runs through all three in turn,
 //   in alternating order (1 then 3, 3 then 1, ...), each slice BENCH_PAIR_RUNS runs.
 // BENCH_EXECUTORS (default fake): fake (the bench's in-memory executor) and/or local (`run: "true"`).
-// BENCH_SCHED_BATCH=1: every replica's threads under SCHED_BATCH (`chrt -b`), what an operator of
-// replicas on a small machine may try (bench/README.md, "Session 13").
+// BENCH_BATCH_SCHEDULING=false: the replicas keep the default scheduling policy
+// (PILOTAGE_BATCH_SCHEDULING=false; by default `serve` on PostgreSQL runs under SCHED_BATCH).
 //   node --import tsx bench/replicas-paired.mjs   after `npm run build`
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -38,6 +37,10 @@ const executors = (process.env.BENCH_EXECUTORS ?? 'fake').split(',').map((x) => 
 for (const e of executors)
   if (e !== 'fake' && e !== 'local') throw new Error(`BENCH_EXECUTORS: ${e} is neither fake nor local`);
 const progress = (text) => process.stderr.write(`${text}\n`);
+const batchSetting =
+  process.env.BENCH_BATCH_SCHEDULING === undefined
+    ? {}
+    : { PILOTAGE_BATCH_SCHEDULING: process.env.BENCH_BATCH_SCHEDULING };
 
 /** The median of `values` (the mean of the two middle ones for an even count: no lean either way). */
 function middle(values) {
@@ -63,15 +66,16 @@ async function pairedSeries(pgServer, executor, dir) {
       const data = join(dir, `${executor}-r${i}`);
       await mkdir(data, { recursive: true });
       replicas.push(
-        await startServe(data, { PILOTAGE_DB: url, PILOTAGE_ENCRYPTION_KEY: 'bench-replicas-key' }, [], {
-          ...(replicas[0] === undefined ? {} : { token: replicas[0].token }),
-          ...(script === undefined ? {} : { script }),
-        }),
+        await startServe(
+          data,
+          { PILOTAGE_DB: url, PILOTAGE_ENCRYPTION_KEY: 'bench-replicas-key', ...batchSetting },
+          [],
+          {
+            ...(replicas[0] === undefined ? {} : { token: replicas[0].token }),
+            ...(script === undefined ? {} : { script }),
+          },
+        ),
       );
-    }
-    if (process.env.BENCH_SCHED_BATCH === '1') {
-      // every thread of each replica under SCHED_BATCH: a waking replica does not preempt the running process
-      for (const r of replicas) execFileSync('chrt', ['-b', '-a', '-p', '0', String(r.child.pid)]);
     }
     await db.connect();
     for (const yaml of [one, fan]) {
@@ -162,6 +166,7 @@ try {
     `\nOne PostgreSQL (fsync off, as in the tests), three warm \`pilotage serve\` replicas (${warmRuns} one-action runs` +
       ` each first, not counted); ${pairs} pairs of slices of ${sliceRuns} one-action runs, ${SUBMITTERS} requests in flight:` +
       ` "1 of 3" through one replica with the two others stopped (SIGSTOP), "3" through all three in turn;` +
+      ` scheduling: ${process.env.BENCH_BATCH_SCHEDULING === 'false' ? 'the default policy' : 'SCHED_BATCH (serve on PostgreSQL, the default)'};` +
       ` rates from the store's times; CPU per run from /proc`,
   );
   console.log(formatTable(rows));

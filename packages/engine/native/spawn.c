@@ -7,7 +7,7 @@
  * (a parallel stage: the children compete for the CPU) took ~0.5 ms each: so a burst's starts
  * run on threads of libuv's pool, not on the engine's main thread.
  *
- * Eight functions:
+ * Nine functions:
  * - spawn(file, argv, envp, cwd, done): starts it on the thread pool; calls done([pid, stdoutFd,
  *   stderrFd]) or done([-errno]) on the main thread. `file` is a path (the caller looks bare
  *   names up on the child's PATH); the child leads a new session (setsid: its own process
@@ -43,6 +43,14 @@
  *   serve` uses it once, at start, to run again with V8 flags that only a process start can set
  *   (src/cli/serve-v8-flags.ts).
  *
+ * - batch() -> 0, or the errno it failed with: every thread of this process under SCHED_BATCH (the
+ *   threads it makes later, and the components it starts, inherit it): a thread that wakes up
+ *   does not preempt the one running. Several replicas, PostgreSQL and components sharing a few
+ *   cores then switch less often (each switch evicts the other's caches): `pilotage serve` on a
+ *   PostgreSQL store calls it at start (src/serve.ts; bench/README.md, "Session 17"). Components
+ *   inherit it on purpose: measured, an engine under SCHED_BATCH beside components under the
+ *   default policy lost ~15% of its runs a minute to their wake-ups.
+ *
  * Built by scripts/build-native.mjs with node-gyp when a C compiler is there; the local executor
  * falls back to its spawner process without it.
  */
@@ -53,7 +61,9 @@
 #include <malloc.h>
 #endif
 #include <node_api.h>
+#include <dirent.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -377,6 +387,27 @@ static napi_value Trim(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value Batch(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct sched_param param = {.sched_priority = 0};
+  int failure = 0;
+  DIR *tasks = opendir("/proc/self/task");
+  if (tasks == NULL) {
+    failure = errno;
+  } else {
+    for (struct dirent *task; (task = readdir(tasks)) != NULL;) {
+      pid_t tid = (pid_t)atoi(task->d_name);
+      /* a thread that ended meanwhile is no failure */
+      if (tid > 0 && sched_setscheduler(tid, SCHED_BATCH, &param) != 0 && errno != ESRCH) failure = errno;
+    }
+    closedir(tasks);
+  }
+  /* threads made later (libuv's pool, on first use) and components inherit it */
+  napi_value result;
+  napi_create_int32(env, failure, &result);
+  return result;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"spawn", NULL, Spawn, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -387,6 +418,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"signal", NULL, Signal, NULL, NULL, NULL, napi_enumerable, NULL},
       {"exec", NULL, Exec, NULL, NULL, NULL, napi_enumerable, NULL},
       {"trim", NULL, Trim, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"batch", NULL, Batch, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof(functions) / sizeof(functions[0]), functions);
   return exports;

@@ -6,7 +6,7 @@ import pino, { type Logger } from 'pino';
 import type { ApiDeps, Lifecycle } from './api/api-deps.js';
 import { buildApp } from './api/build-app.js';
 import { loggerOptions } from './api/logger-options.js';
-import { nativeSpawnAddon } from './executor/local/native-spawn.js';
+import { nativeSpawnAddon, useBatchScheduling } from './executor/local/native-spawn.js';
 import { createTokenService, type TokenService } from './api/token-service.js';
 import type { Config } from './config/config.js';
 import { ConfigError, messageOf } from './domain/errors.js';
@@ -188,6 +188,12 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
       releaseWorkspace: (runId) => engine.releaseKeptWorkspace(runId),
       log: { info: (m) => app.log.info(m), warn: (m) => app.log.warn(m) },
     });
+    // replicas and PostgreSQL sharing a few cores: fewer switches (bench/README.md, "Session 17")
+    if (effective.batchScheduling && runtime.store.dialect === 'postgres') {
+      const batch = useBatchScheduling();
+      if (batch instanceof Error) log?.warn(`batch scheduling: ${batch.message}; going on with the default policy`);
+      else if (batch) app.log.info('running under SCHED_BATCH (batchScheduling; local components inherit it)');
+    }
     // after a burst of runs, V8's young generation is given back once the server is idle
     const addon = nativeSpawnAddon();
     const memory = startIdleMemoryTrim({

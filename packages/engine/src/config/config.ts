@@ -80,6 +80,11 @@ export interface Config {
   readonly eventsMaxBackoffMs: number;
   readonly keepWorkspace: boolean;
   /**
+   * `serve` on a PostgreSQL store runs under SCHED_BATCH (Linux, with the native addon), and so do
+   * its local components: replicas, PostgreSQL and components sharing a few cores switch less often
+   */
+  readonly batchScheduling: boolean;
+  /**
    * how long the workspace of a run that failed, errored or was cancelled is kept after it
    * ended, so that `runs retry` starts from a copy of it, ms (0: removed as it ends)
    */
@@ -210,6 +215,7 @@ export const CONFIG_ENV: Readonly<Record<Exclude<keyof Config, 'secrets'>, strin
   eventsRetryWindowMs: 'PILOTAGE_EVENTS_RETRY_WINDOW',
   eventsMaxBackoffMs: 'PILOTAGE_EVENTS_MAX_BACKOFF',
   keepWorkspace: 'PILOTAGE_KEEP_WORKSPACE',
+  batchScheduling: 'PILOTAGE_BATCH_SCHEDULING',
   workspaceRetentionMs: 'PILOTAGE_WORKSPACE_RETENTION',
   logLevel: 'PILOTAGE_LOG_LEVEL',
   eventSinks: 'PILOTAGE_EVENT_SINKS',
@@ -268,6 +274,7 @@ export const CONFIG_DEFAULTS = {
   eventsRetryWindowMs: 86_400_000,
   eventsMaxBackoffMs: 60_000,
   keepWorkspace: false,
+  batchScheduling: true,
   workspaceRetentionMs: 86_400_000,
   logLevel: 'info',
   host: '127.0.0.1',
@@ -374,6 +381,7 @@ export function loadConfig(input: {
     ),
     eventsMaxBackoffMs: duration('eventsMaxBackoffMs', pick('eventsMaxBackoffMs'), CONFIG_DEFAULTS.eventsMaxBackoffMs),
     keepWorkspace: boolean('keepWorkspace', pick('keepWorkspace'), CONFIG_DEFAULTS.keepWorkspace),
+    batchScheduling: boolean('batchScheduling', pick('batchScheduling'), CONFIG_DEFAULTS.batchScheduling),
     workspaceRetentionMs: duration(
       'workspaceRetentionMs',
       pick('workspaceRetentionMs'),

@@ -39,6 +39,11 @@ interface SpawnAddon {
   exec(file: string, argv: readonly string[], envp: readonly string[]): number;
   /** malloc_trim(0) on glibc: true when the C allocator gave memory back (false elsewhere) */
   trim(): boolean;
+  /**
+   * Every thread of this process under SCHED_BATCH (threads made later and components started
+   * from then on inherit it). 0, or the errno it failed with.
+   */
+  batch?(): number;
 }
 
 /** Where node-gyp leaves the addon, in the package. */
@@ -319,4 +324,18 @@ export function createNativeStarter(): ProcessStarter {
     start: (file, args, cwd, env) => new NativeProcess(file, args, cwd, env),
     close: () => Promise.resolve(),
   };
+}
+
+/**
+ * Run this process under SCHED_BATCH (Linux): a thread that wakes up does not preempt the one
+ * running, so processes sharing a few cores switch less often. Its components inherit it. True
+ * when it did; false without the addon (or one built before it could); the error when the system
+ * refused.
+ */
+export function useBatchScheduling(): true | false | Error {
+  const batch = nativeSpawnAddon()?.batch;
+  if (batch === undefined) return false;
+  const failure = batch();
+  if (failure === 0) return true;
+  return new Error(`SCHED_BATCH refused: ${getSystemErrorName(-failure)}`);
 }
