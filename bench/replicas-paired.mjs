@@ -21,7 +21,7 @@ import pg from 'pg';
 import { startPostgres } from '../packages/engine/test/support/postgres.ts';
 import { startServe, stopServe } from '../packages/engine/test/support/serve-process.ts';
 import { machineLine, positiveEnv, quantile } from './common.mjs';
-import { SUBMITTERS, fan, measure, one } from './replicas-support.mjs';
+import { SUBMITTERS, fan, loadLine, measure, one } from './replicas-support.mjs';
 import { fixed, formatTable } from './table.mjs';
 
 /** 3 replicas "no slower than 1": the median per-pair ratio at least this (bench:replicas' bar). */
@@ -124,11 +124,7 @@ async function pairedSeries(pgServer, executor, dir) {
 const dir = await mkdtemp(join(tmpdir(), 'pilotage-bench-replicas-paired-'));
 console.log(`\nPilotage replicas bench, paired (issue 11), ${new Date().toISOString().slice(0, 16)} UTC`);
 console.log(machineLine());
-console.log(
-  `load average at the start: ${loadavg()
-    .map((l) => fixed(l))
-    .join(', ')}`,
-);
+console.log(loadLine('at the start'));
 const pgServer = await startPostgres();
 let failed = false;
 try {
@@ -185,11 +181,7 @@ try {
         (long === 0 ? '' : `; ${long} slice(s) over ${LONGEST_SLICE_MS} ms: lower BENCH_PAIR_RUNS`),
     );
   }
-  console.log(
-    `load average at the end: ${loadavg()
-      .map((l) => fixed(l))
-      .join(', ')}`,
-  );
+  console.log(loadLine('at the end'));
 } finally {
   await pgServer.stop();
   await rm(dir, { recursive: true, force: true });

@@ -12,6 +12,12 @@ export const FAN = 8;
 
 const load = () => fixed(loadavg()[0]);
 
+/** `load average <when>: 1-, 5- and 15-minute figures`, as both replica benches print it. */
+export const loadLine = (when) =>
+  `load average ${when}: ${loadavg()
+    .map((l) => fixed(l))
+    .join(', ')}`;
+
 export const one = `apiVersion: pilotage.dev/v1
 kind: Workflow
 name: one

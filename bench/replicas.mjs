@@ -21,7 +21,7 @@ import { startPostgres } from '../packages/engine/test/support/postgres.ts';
 import { startServe, stopServe } from '../packages/engine/test/support/serve-process.ts';
 import { timeBareLoop } from './bare-loop.mjs';
 import { machineLine, positiveEnv } from './common.mjs';
-import { FAN, SUBMITTERS, fan, measure, one } from './replicas-support.mjs';
+import { FAN, SUBMITTERS, fan, loadLine, measure, one } from './replicas-support.mjs';
 import { fixed, formatTable } from './table.mjs';
 
 /** Issue 11's targets. */
@@ -144,11 +144,7 @@ async function series(pgServer, executor, dir) {
 const dir = await mkdtemp(join(tmpdir(), 'pilotage-bench-replicas-'));
 console.log(`\nPilotage replicas bench (issue 11), ${new Date().toISOString().slice(0, 16)} UTC`);
 console.log(machineLine());
-console.log(
-  `load average at the start: ${loadavg()
-    .map((l) => fixed(l))
-    .join(', ')}`,
-);
+console.log(loadLine('at the start'));
 const pgServer = await startPostgres();
 let failed = false;
 try {
@@ -240,11 +236,7 @@ try {
         ` best ${fixed(best, 0)} ${verdict(best >= MIN_FAKE_RUNS_PER_MIN)}`,
     );
   }
-  console.log(
-    `load average at the end: ${loadavg()
-      .map((l) => fixed(l))
-      .join(', ')}`,
-  );
+  console.log(loadLine('at the end'));
 } finally {
   await pgServer.stop();
   await rm(dir, { recursive: true, force: true });
