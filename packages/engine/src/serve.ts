@@ -191,7 +191,7 @@ export async function startServer(config: Config, options: ServeOptions = {}): P
     // replicas and PostgreSQL sharing a few cores: fewer switches (bench/README.md, "Session 17")
     if (effective.batchScheduling && runtime.store.dialect === 'postgres') {
       const batch = useBatchScheduling();
-      if (batch instanceof Error) log?.warn(`batch scheduling: ${batch.message}; going on with the default policy`);
+      if (batch instanceof Error) app.log.warn(`batch scheduling: ${batch.message}; going on with the default policy`);
       else if (batch) app.log.info('running under SCHED_BATCH (batchScheduling; local components inherit it)');
     }
     // after a burst of runs, V8's young generation is given back once the server is idle

@@ -94,8 +94,8 @@ export class TaskAttempt implements ContractListener {
   private span: TraceSpan = NO_SPAN;
   /** `running` of a component that ended before it was written: written with its end */
   private unrecordedRunning: PassedThroughMove | undefined;
-  /** ends the wait before `running` is written: the component called back */
-  private calledBack: (() => void) | undefined;
+  /** settles at the component's first callback, which ends the wait before `running` is written */
+  private readonly calledBack = signal();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -231,8 +231,7 @@ export class TaskAttempt implements ContractListener {
       // A component that ends within RECORD_RUNNING_AFTER_MS, calling nothing back meanwhile, has
       // its `running` recorded with its end, in one write (history and CDEvents as if written
       // apart): one write less per short step. One that calls back is shown running at once.
-      const calledBack = new Promise<void>((resolve) => (this.calledBack = resolve));
-      if (await endsWithin(handle, RECORD_RUNNING_AFTER_MS, calledBack)) {
+      if (await endsWithin(handle, RECORD_RUNNING_AFTER_MS, this.calledBack.settled)) {
         this.unrecordedRunning = { state: 'running', at: startedAt, patch: running };
       } else {
         await this.move(['starting'], 'running', running);
@@ -585,7 +584,7 @@ export class TaskAttempt implements ContractListener {
    * step is one store write (one transaction): the step mark goes with what the step records.
    */
   async onStep(accepted: AcceptedStep, at: number): Promise<void> {
-    this.calledBack?.();
+    this.calledBack.settle();
     const { store } = this.ctx;
     const masker = this.input.masker;
     this.span.event(`callback ${accepted.step}`, {
@@ -722,6 +721,13 @@ interface Guard {
   /** resolves when the replica lets go of the run and the component outlives it */
   readonly left: Promise<undefined>;
   release(): void;
+}
+
+/** A promise and the function that settles it (a callback may come before anyone waits for it). */
+function signal(): { readonly settled: Promise<void>; readonly settle: () => void } {
+  let settle!: () => void;
+  const settled = new Promise<void>((resolve) => (settle = resolve));
+  return { settled, settle };
 }
 
 /** Whether `handle`'s component ends within `ms`, waiting no longer, nor once `sooner` resolves. */

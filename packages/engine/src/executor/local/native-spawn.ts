@@ -206,9 +206,9 @@ class NativeProcess extends EventEmitter implements SpawnedProcess {
     // thread, as Node's own spawn does: the pool's two thread hand-offs cost more than the wait
     // for exec (~0.2 ms). Under a burst, on the pool, so that the engine goes on meanwhile.
     // On a busy machine that wait is long: then on the pool too (lone-start.ts).
-    if (starting === 1 && live.size === 0 && loneStarts.alone(performance.now())) {
+    const began = performance.now();
+    if (starting === 1 && live.size === 0 && loneStarts.alone(began)) {
       let result: number[];
-      const began = performance.now();
       try {
         result = addon.spawnNow(path, argv, envp, cwd);
       } catch (error) {
@@ -332,7 +332,7 @@ export function createNativeStarter(): ProcessStarter {
  * when it did; false without the addon (or one built before it could); the error when the system
  * refused.
  */
-export function useBatchScheduling(): true | false | Error {
+export function useBatchScheduling(): boolean | Error {
   const batch = nativeSpawnAddon()?.batch;
   if (batch === undefined) return false;
   const failure = batch();

@@ -11,8 +11,9 @@ import type {
 
 /**
  * The few places where SQLite and PostgreSQL differ, so every query can stay in one shared
- * Kysely implementation. Implemented by `sqlite/sqlite-dialect.ts` and
- * `postgres/postgres-dialect.ts`.
+ * Kysely implementation, and the two shortcuts past Kysely's executor a store's connection may
+ * offer (`transaction`, `executeInTransaction`: SQLite's, one per store). Implemented by
+ * `sqlite/sqlite-dialect.ts` and `postgres/postgres-dialect.ts`.
  */
 export interface StoreDialect {
   readonly name: 'sqlite' | 'postgres';

@@ -34,8 +34,9 @@ interface TransactionConnection {
 
 /**
  * The SQLite dialect of one store: its transactions and their compiled statements run directly on
- * its driver (`StoreDialect.transaction`, `StoreDialect.executeInTransaction`). One per store, since each store has
- * its connection (statements compiled once are kept per dialect object, so per store).
+ * its driver (`StoreDialect.transaction`, `StoreDialect.executeInTransaction`). One per store,
+ * since each store has its connection (statements compiled once are kept per dialect object, so
+ * per store).
  */
 export function sqliteDialectOn(driver: TransactionConnection): StoreDialect {
   return {
