@@ -13,15 +13,14 @@
 // BENCH_BATCH_SCHEDULING=false: the replicas keep the default scheduling policy
 // (PILOTAGE_BATCH_SCHEDULING=false; by default `serve` on PostgreSQL runs under SCHED_BATCH).
 //   node --import tsx bench/replicas-paired.mjs   after `npm run build`
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import pg from 'pg';
 import { startPostgres } from '../packages/engine/test/support/postgres.ts';
-import { startServe, stopServe } from '../packages/engine/test/support/serve-process.ts';
+import { stopServe } from '../packages/engine/test/support/serve-process.ts';
 import { machineLine, positiveEnv, quantile } from './common.mjs';
-import { SUBMITTERS, fan, loadLine, measure, one } from './replicas-support.mjs';
+import { SUBMITTERS, fan, loadLine, measure, one, startReplica } from './replicas-support.mjs';
 import { fixed, formatTable } from './table.mjs';
 
 /** 3 replicas "no slower than 1": the median per-pair ratio at least this (bench:replicas' bar). */
@@ -29,7 +28,6 @@ const MIN_THREE_TO_ONE = 0.95;
 /** A slice longer than this is reported: a stopped replica's lease (15 s) must not run out. */
 const LONGEST_SLICE_MS = 8000;
 
-const here = dirname(fileURLToPath(import.meta.url));
 const pairs = positiveEnv('BENCH_PAIRS', 11);
 const sliceRuns = positiveEnv('BENCH_PAIR_RUNS', 500);
 const warmRuns = positiveEnv('BENCH_WARM_RUNS', 2000);
@@ -57,25 +55,11 @@ function signal(replicas, name) {
 /** One executor's pairs on a database of its own: the per-pair ratios and the slices' figures. */
 async function pairedSeries(pgServer, executor, dir) {
   const url = await pgServer.createDatabase(`paired_${executor}`);
-  const script = executor === 'fake' ? join(here, 'replicas-fake-serve.mjs') : undefined;
   const replicas = [];
   const db = new pg.Client({ connectionString: url });
-  let stopped = [];
   try {
     for (let i = 0; i < 3; i++) {
-      const data = join(dir, `${executor}-r${i}`);
-      await mkdir(data, { recursive: true });
-      replicas.push(
-        await startServe(
-          data,
-          { PILOTAGE_DB: url, PILOTAGE_ENCRYPTION_KEY: 'bench-replicas-key', ...batchSetting },
-          [],
-          {
-            ...(replicas[0] === undefined ? {} : { token: replicas[0].token }),
-            ...(script === undefined ? {} : { script }),
-          },
-        ),
-      );
+      replicas.push(await startReplica({ dir, executor, index: i, url, token: replicas[0]?.token, env: batchSetting }));
     }
     await db.connect();
     for (const yaml of [one, fan]) {
@@ -85,11 +69,9 @@ async function pairedSeries(pgServer, executor, dir) {
     progress(`${executor}: warming up 3 replicas, ${warmRuns} runs each, not counted...`);
     await measure(db, pgServer, replicas, 'one', warmRuns * replicas.length, { countTransactions: false });
     const [alone, ...others] = replicas;
+    // the stopped ones go on in the slice's `finally`, whatever happens in it
     const slice = async (count) => {
-      if (count === 1) {
-        signal(others, 'SIGSTOP');
-        stopped = others;
-      }
+      if (count === 1) signal(others, 'SIGSTOP');
       const begin = Date.now();
       try {
         return {
@@ -99,10 +81,7 @@ async function pairedSeries(pgServer, executor, dir) {
           ms: Date.now() - begin,
         };
       } finally {
-        if (count === 1) {
-          signal(others, 'SIGCONT');
-          stopped = [];
-        }
+        if (count === 1) signal(others, 'SIGCONT');
       }
     };
     const results = [];
@@ -115,7 +94,6 @@ async function pairedSeries(pgServer, executor, dir) {
     }
     return results;
   } finally {
-    if (stopped.length > 0) signal(stopped, 'SIGCONT');
     await db.end().catch(() => undefined);
     await Promise.all(replicas.map((s) => stopServe(s)));
   }

@@ -1,9 +1,12 @@
 // What bench/replicas.mjs and bench/replicas-paired.mjs share: the workflows they run, the CPU
 // they read from /proc, and one measure (runs started through replicas, timed by the store).
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { startServe } from '../packages/engine/test/support/serve-process.ts';
 import { fixed } from './table.mjs';
 
 /** The same HTTP clients as a load balancer in front of the replicas: requests in flight at once. */
@@ -11,6 +14,22 @@ export const SUBMITTERS = 16;
 export const FAN = 8;
 
 const load = () => fixed(loadavg()[0]);
+const here = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Start replica `index` of `executor`'s series (its data folder under `dir`) on the database at
+ * `url`, with `env` over the bench's settings, sharing `token` (the first replica's) when given:
+ * a real `pilotage serve`, or the bench's fake-executor entry point (replicas-fake-serve.mjs).
+ */
+export async function startReplica({ dir, executor, index, url, token, env = {} }) {
+  const data = join(dir, `${executor}-r${index}`);
+  await mkdir(data, { recursive: true });
+  const script = executor === 'fake' ? join(here, 'replicas-fake-serve.mjs') : undefined;
+  return startServe(data, { PILOTAGE_DB: url, PILOTAGE_ENCRYPTION_KEY: 'bench-replicas-key', ...env }, [], {
+    ...(token === undefined ? {} : { token }),
+    ...(script === undefined ? {} : { script }),
+  });
+}
 
 /** `load average <when>: 1-, 5- and 15-minute figures`, as both replica benches print it. */
 export const loadLine = (when) =>

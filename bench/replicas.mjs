@@ -12,16 +12,15 @@
 // BENCH_REPLICAS (default 1,2,3,3,2,1): the replica counts measured in turn; BENCH_EXECUTORS
 // (default fake,local): which series run. The targets are judged only when 1 and 3 are measured.
 // The PG transactions/run column: commits and rollbacks of the bench database per one-action run.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import pg from 'pg';
 import { startPostgres } from '../packages/engine/test/support/postgres.ts';
-import { startServe, stopServe } from '../packages/engine/test/support/serve-process.ts';
+import { stopServe } from '../packages/engine/test/support/serve-process.ts';
 import { timeBareLoop } from './bare-loop.mjs';
 import { machineLine, positiveEnv } from './common.mjs';
-import { FAN, SUBMITTERS, fan, loadLine, measure, one } from './replicas-support.mjs';
+import { FAN, SUBMITTERS, fan, loadLine, measure, one, startReplica } from './replicas-support.mjs';
 import { fixed, formatTable } from './table.mjs';
 
 /** Issue 11's targets. */
@@ -31,7 +30,6 @@ const MIN_THREE_TO_ONE = 0.95;
 /** Argo Workflows' published figures, workflows per minute per controller (default, tuned). */
 const ARGO = [270, 810];
 
-const here = dirname(fileURLToPath(import.meta.url));
 const runs = positiveEnv('BENCH_RUNS', 1500);
 const warmRuns = positiveEnv('BENCH_WARM_RUNS', 2000);
 const listEnv = (name, fallback) => (process.env[name] ?? fallback).split(',').map((x) => x.trim());
@@ -68,22 +66,12 @@ async function warmUp(db, pgServer, fresh) {
  */
 async function series(pgServer, executor, dir) {
   const url = await pgServer.createDatabase(`bench_${executor}`);
-  const script = executor === 'fake' ? join(here, 'replicas-fake-serve.mjs') : undefined;
   const slots = [];
   let token;
   const start = async (i) => {
-    const data = join(dir, `${executor}-r${i}`);
-    await mkdir(data, { recursive: true });
-    const env = {
-      PILOTAGE_DB: url,
-      PILOTAGE_ENCRYPTION_KEY: 'bench-replicas-key',
-      // a CPU profile of each fake-executor replica, written where BENCH_CPU_PROF says
-      ...(process.env.BENCH_CPU_PROF === undefined ? {} : { BENCH_CPU_PROF: process.env.BENCH_CPU_PROF }),
-    };
-    slots[i] = await startServe(data, env, [], {
-      ...(token === undefined ? {} : { token }),
-      ...(script === undefined ? {} : { script }),
-    });
+    // a CPU profile of each fake-executor replica, written where BENCH_CPU_PROF says
+    const env = process.env.BENCH_CPU_PROF === undefined ? {} : { BENCH_CPU_PROF: process.env.BENCH_CPU_PROF };
+    slots[i] = await startReplica({ dir, executor, index: i, url, token, env });
     token ??= slots[i].token;
   };
   const db = new pg.Client({ connectionString: url });
