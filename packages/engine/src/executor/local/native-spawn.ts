@@ -7,7 +7,6 @@ import { Readable } from 'node:stream';
 import { getSystemErrorName } from 'node:util';
 import { packagePath } from '../../package-folder.js';
 import type { ProcessStarter, SpawnedProcess } from './process-starter.js';
-import { LoneStartPolicy } from './lone-start.js';
 
 /** The addon native/spawn.c builds (see there): posix_spawn, waitpid and waitid, kill, execve. */
 interface SpawnAddon {
@@ -73,8 +72,6 @@ const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, num
 const live = new Map<number, NativeProcess>();
 /** Starts asked for whose process is not in `live` yet (on the thread pool, or answered next tick). */
 let starting = 0;
-/** Whether the next start with nothing else of ours running may block the main thread. */
-const loneStarts = new LoneStartPolicy();
 /** Holds the event loop open while `live` is not empty, as a running ChildProcess does. */
 let keepAlive: NodeJS.Timeout | undefined;
 let listening = false;
@@ -205,9 +202,7 @@ class NativeProcess extends EventEmitter implements SpawnedProcess {
     // Alone (nothing of ours running or starting: a sequential stage's next step), on this
     // thread, as Node's own spawn does: the pool's two thread hand-offs cost more than the wait
     // for exec (~0.2 ms). Under a burst, on the pool, so that the engine goes on meanwhile.
-    // On a busy machine that wait is long: then on the pool too (lone-start.ts).
-    const began = performance.now();
-    if (starting === 1 && live.size === 0 && loneStarts.alone(began)) {
+    if (starting === 1 && live.size === 0) {
       let result: number[];
       try {
         result = addon.spawnNow(path, argv, envp, cwd);
@@ -215,7 +210,6 @@ class NativeProcess extends EventEmitter implements SpawnedProcess {
         starting -= 1;
         throw error;
       }
-      loneStarts.record(performance.now() - began);
       process.nextTick(answered, result);
     } else {
       addon.spawn(path, argv, envp, cwd, answered);
